@@ -1,0 +1,1 @@
+"""Runtime glue every service shares: settings, logging, telemetry, JetStream and Postgres helpers."""

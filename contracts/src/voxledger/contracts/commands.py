@@ -1,0 +1,37 @@
+"""Commands: requests a handler may refuse. Only events are facts."""
+
+from typing import ClassVar
+
+import msgspec
+
+from voxledger.contracts.events import TranscriptionOptions
+
+
+class Command(msgspec.Struct, kw_only=True):
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+
+class UploadRecording(Command):
+    """Registers stored audio as a recording; with job_id set, also queues a transcription."""
+
+    recording_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    blob_key: str
+    blob_digest: str
+    job_id: str | None = None
+    options: TranscriptionOptions = msgspec.field(default_factory=TranscriptionOptions)
+
+
+class RequestTranscription(Command):
+    recording_id: str
+    job_id: str
+    options: TranscriptionOptions = msgspec.field(default_factory=TranscriptionOptions)
+
+
+RecordingCommand = UploadRecording | RequestTranscription
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.__name__: cls for cls in RecordingCommand.__args__  # type: ignore[attr-defined]
+}

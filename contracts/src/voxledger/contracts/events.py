@@ -1,0 +1,141 @@
+"""The event catalog. Events are facts; every one carries its schema version.
+
+Each event is a msgspec Struct; its class name is the envelope's `type`. Unknown fields are
+ignored on decode, so an older consumer never crashes on a newer producer.
+"""
+
+from typing import ClassVar, Literal
+
+import msgspec
+
+Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "finalizing"]
+Task = Literal["transcribe", "translate"]
+
+
+class Event(msgspec.Struct, kw_only=True):
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+
+class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+    model: str | None = None
+    language: str | None = None
+    task: Task = "transcribe"
+    word_timestamps: bool = False
+    vad: bool = False
+
+
+class Word(msgspec.Struct, array_like=True):
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+class Segment(msgspec.Struct, kw_only=True, omit_defaults=True):
+    index: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[Word] | None = None
+
+
+# --- Recording aggregate -------------------------------------------------
+
+
+class RecordingUploaded(Event):
+    filename: str
+    content_type: str
+    size_bytes: int
+    blob_key: str
+    blob_digest: str
+
+
+class TranscriptionRequested(Event):
+    job_id: str
+    options: TranscriptionOptions
+
+
+class TranscriptionStarted(Event):
+    job_id: str
+    attempt: int
+    worker: str
+    model: str
+
+
+class TranscriptionProgressed(Event):
+    job_id: str
+    stage: Stage
+    progress: float
+    processed_s: float
+    eta_s: float | None = None
+
+
+class SegmentsTranscribed(Event):
+    job_id: str
+    segments: list[Segment]
+
+
+class TranscriptionCompleted(Event):
+    job_id: str
+    language: str
+    duration_s: float
+    segment_count: int
+    processing_s: float
+
+
+class TranscriptionAttemptFailed(Event):
+    job_id: str
+    attempt: int
+    error_code: str
+    message: str
+    retry_at: str | None = None
+
+
+class TranscriptionFailed(Event):
+    job_id: str
+    error_code: str
+    message: str
+
+
+class TranscriptionCancelRequested(Event):
+    job_id: str
+
+
+class TranscriptionCancelled(Event):
+    job_id: str
+
+
+class RecordingDeleted(Event):
+    pass
+
+
+# --- API key aggregate ---------------------------------------------------
+
+
+class ApiKeyIssued(Event):
+    key_hash: str
+    prefix: str
+    name: str
+
+
+RecordingEvent = (
+    RecordingUploaded
+    | TranscriptionRequested
+    | TranscriptionStarted
+    | TranscriptionProgressed
+    | SegmentsTranscribed
+    | TranscriptionCompleted
+    | TranscriptionAttemptFailed
+    | TranscriptionFailed
+    | TranscriptionCancelRequested
+    | TranscriptionCancelled
+    | RecordingDeleted
+)
+
+AnyEvent = RecordingEvent | ApiKeyIssued
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls for cls in AnyEvent.__args__  # type: ignore[attr-defined]
+}

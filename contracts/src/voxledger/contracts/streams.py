@@ -1,0 +1,48 @@
+"""Stream, consumer and bucket definitions, as plain data; runtime turns them into JetStream config."""
+
+from typing import Literal
+
+import msgspec
+
+from voxledger.contracts import subjects
+from voxledger.contracts.events import TranscriptionRequested
+
+
+class StreamSpec(msgspec.Struct, frozen=True):
+    name: str
+    subjects: list[str]
+    retention: Literal["limits", "workqueue"] = "limits"
+    max_age_s: float = 0  # 0 keeps forever
+    duplicate_window_s: float = 120
+
+
+class ConsumerSpec(msgspec.Struct, frozen=True):
+    durable: str
+    stream: str
+    filter_subject: str
+    ack_wait_s: float = 30
+    max_deliver: int = 5
+    max_ack_pending: int = 1000
+
+
+EVENTS = StreamSpec(name="EVENTS", subjects=[f"{subjects.EVENTS_PREFIX}.>"])
+COMMANDS = StreamSpec(name="COMMANDS", subjects=[f"{subjects.COMMANDS_PREFIX}.>"], max_age_s=7 * 24 * 3600)
+STREAMS = (EVENTS, COMMANDS)
+
+RECORDING_COMMANDS = ConsumerSpec(
+    durable="recording-commands",
+    stream=COMMANDS.name,
+    filter_subject=subjects.command_subject(subjects.RECORDING, "*"),
+)
+TRANSCRIPTION_JOBS = ConsumerSpec(
+    durable="transcription-jobs",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+    max_deliver=4,
+)
+CONSUMERS = (RECORDING_COMMANDS, TRANSCRIPTION_JOBS)
+
+AUDIO_BUCKET = "audio"
+
+# The read-model schema version the services expect; the projector's migrations reach it.
+READ_MODEL_SCHEMA_VERSION = 1

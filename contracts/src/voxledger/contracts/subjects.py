@@ -1,0 +1,28 @@
+"""Subject names. Events: vl.evt.<aggregate>.<id>.<type>; commands: vl.cmd.<target>.<name>."""
+
+EVENTS_PREFIX = "vl.evt"
+COMMANDS_PREFIX = "vl.cmd"
+
+RECORDING = "rec"
+API_KEY = "key"
+
+
+def event_subject(aggregate: str, aggregate_id: str, event_type: str) -> str:
+    return f"{EVENTS_PREFIX}.{aggregate}.{aggregate_id}.{event_type}"
+
+
+def aggregate_filter(aggregate: str, aggregate_id: str) -> str:
+    """Every event of one aggregate instance; also the optimistic-concurrency scope."""
+    return f"{EVENTS_PREFIX}.{aggregate}.{aggregate_id}.>"
+
+
+def event_type_filter(aggregate: str, event_type: str) -> str:
+    return f"{EVENTS_PREFIX}.{aggregate}.*.{event_type}"
+
+
+def command_subject(target: str, name: str) -> str:
+    return f"{COMMANDS_PREFIX}.{target}.{name}"
+
+
+def aggregate_id_of(subject: str) -> str:
+    return subject.split(".")[3]

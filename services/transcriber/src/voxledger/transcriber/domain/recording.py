@@ -1,0 +1,226 @@
+"""The Recording aggregate as a Decider: pure `decide(command, state)` and `evolve(state, event)`.
+
+Job status is derived from these events only. Every decision is idempotent by
+id, so a redelivered command or a retried attempt never duplicates an effect.
+"""
+
+from typing import Literal
+
+import msgspec
+
+from voxledger.contracts import events as ev
+from voxledger.contracts.commands import RequestTranscription, UploadRecording
+
+JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Job(msgspec.Struct, kw_only=True):
+    job_id: str
+    options: ev.TranscriptionOptions
+    status: JobStatus = "queued"
+    attempt: int = 0
+    next_segment_index: int = 0
+    transcribed_until_s: float = 0.0
+    cancel_requested: bool = False
+
+
+class Recording(msgspec.Struct, kw_only=True):
+    exists: bool = False
+    deleted: bool = False
+    blob_key: str = ""
+    jobs: dict[str, Job] = msgspec.field(default_factory=dict)
+
+
+# --- Worker intents: decisions a running worker asks the aggregate to make ---
+
+
+class StartAttempt(msgspec.Struct, kw_only=True):
+    job_id: str
+    worker: str
+    model: str
+
+
+class ReportProgress(msgspec.Struct, kw_only=True):
+    job_id: str
+    stage: ev.Stage
+    progress: float
+    processed_s: float
+    eta_s: float | None = None
+
+
+class RecordSegments(msgspec.Struct, kw_only=True):
+    job_id: str
+    segments: list[ev.Segment]
+
+
+class Complete(msgspec.Struct, kw_only=True):
+    job_id: str
+    language: str
+    duration_s: float
+    processing_s: float
+
+
+class Fail(msgspec.Struct, kw_only=True):
+    job_id: str
+    error_code: str
+    message: str
+    retry_at: str | None = None  # set: this attempt failed and the job will be retried
+
+
+Decision = UploadRecording | RequestTranscription | StartAttempt | ReportProgress | RecordSegments | Complete | Fail
+
+
+def evolve(state: Recording, event: ev.Event) -> Recording:
+    match event:
+        case ev.RecordingUploaded(blob_key=blob_key):
+            state.exists, state.blob_key = True, blob_key
+        case ev.TranscriptionRequested(job_id=job_id, options=options):
+            state.jobs[job_id] = Job(job_id=job_id, options=options)
+        case ev.TranscriptionStarted(job_id=job_id, attempt=attempt):
+            job = state.jobs[job_id]
+            job.status, job.attempt = "running", attempt
+        case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if segments:
+            job = state.jobs[job_id]
+            job.next_segment_index = segments[-1].index + 1
+            job.transcribed_until_s = segments[-1].end
+        case ev.TranscriptionCompleted(job_id=job_id):
+            state.jobs[job_id].status = "completed"
+        case ev.TranscriptionAttemptFailed(job_id=job_id):
+            state.jobs[job_id].status = "queued"
+        case ev.TranscriptionFailed(job_id=job_id):
+            state.jobs[job_id].status = "failed"
+        case ev.TranscriptionCancelRequested(job_id=job_id):
+            state.jobs[job_id].cancel_requested = True
+        case ev.TranscriptionCancelled(job_id=job_id):
+            state.jobs[job_id].status = "cancelled"
+        case ev.RecordingDeleted():
+            state.deleted = True
+    return state
+
+
+def fold(history: list[ev.Event]) -> Recording:
+    state = Recording()
+    for event in history:
+        state = evolve(state, event)
+    return state
+
+
+def decide(command: Decision, state: Recording) -> list[ev.Event]:
+    match command:
+        case UploadRecording():
+            return _upload(command, state)
+        case RequestTranscription():
+            if not state.exists:
+                raise Rejected("recording_not_found", "no such recording")
+            requested = _request(command.job_id, command.options, state)
+            if requested and state.deleted:
+                # The client already holds a 202 for this job: it must end visibly, not vanish.
+                requested.append(
+                    ev.TranscriptionFailed(
+                        job_id=command.job_id, error_code="recording_deleted", message="the recording was deleted"
+                    )
+                )
+            return requested
+        case StartAttempt():
+            job = _open_job(state, command.job_id)
+            if job.cancel_requested:
+                return [ev.TranscriptionCancelled(job_id=job.job_id)]
+            return [
+                ev.TranscriptionStarted(
+                    job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model
+                )
+            ]
+        case ReportProgress():
+            _running_job(state, command.job_id)
+            return [ev.TranscriptionProgressed(**msgspec.structs.asdict(command))]
+        case RecordSegments():
+            job = _running_job(state, command.job_id)
+            if not command.segments:
+                return []
+            if command.segments[0].index != job.next_segment_index:
+                raise Rejected(
+                    "segment_gap", f"expected segment {job.next_segment_index}, got {command.segments[0].index}"
+                )
+            return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
+        case Complete():
+            job = _running_job(state, command.job_id)
+            return [
+                ev.TranscriptionCompleted(
+                    job_id=job.job_id,
+                    language=command.language,
+                    duration_s=command.duration_s,
+                    segment_count=job.next_segment_index,
+                    processing_s=command.processing_s,
+                )
+            ]
+        case Fail():
+            job = _open_job(state, command.job_id)
+            if command.retry_at is not None:
+                return [
+                    ev.TranscriptionAttemptFailed(
+                        job_id=job.job_id,
+                        attempt=job.attempt,
+                        error_code=command.error_code,
+                        message=command.message,
+                        retry_at=command.retry_at,
+                    )
+                ]
+            return [ev.TranscriptionFailed(job_id=job.job_id, error_code=command.error_code, message=command.message)]
+    raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _upload(command: UploadRecording, state: Recording) -> list[ev.Event]:
+    produced: list[ev.Event] = []
+    if not state.exists:
+        produced.append(
+            ev.RecordingUploaded(
+                filename=command.filename,
+                content_type=command.content_type,
+                size_bytes=command.size_bytes,
+                blob_key=command.blob_key,
+                blob_digest=command.blob_digest,
+            )
+        )
+    elif state.blob_key != command.blob_key:
+        raise Rejected("recording_exists", "a different recording already has this id")
+    if command.job_id is not None:
+        produced += _request(command.job_id, command.options, state)
+    return produced
+
+
+def _request(job_id: str, options: ev.TranscriptionOptions, state: Recording) -> list[ev.Event]:
+    if job_id in state.jobs:
+        return []  # already requested: a redelivered command
+    return [ev.TranscriptionRequested(job_id=job_id, options=options)]
+
+
+def _require_live(state: Recording) -> None:
+    if not state.exists:
+        raise Rejected("recording_not_found", "no such recording")
+    if state.deleted:
+        raise Rejected("recording_deleted", "the recording was deleted")
+
+
+def _open_job(state: Recording, job_id: str) -> Job:
+    _require_live(state)
+    job = state.jobs.get(job_id)
+    if job is None:
+        raise Rejected("job_not_found", f"no job {job_id}")
+    if job.status in TERMINAL:
+        raise Rejected("job_finished", f"job {job_id} is already {job.status}")
+    return job
+
+
+def _running_job(state: Recording, job_id: str) -> Job:
+    job = _open_job(state, job_id)
+    if job.status != "running":
+        raise Rejected("job_not_running", f"job {job_id} is {job.status}")
+    return job
