@@ -1,8 +1,16 @@
-"""Postgres connection pools."""
+"""Postgres connection pools: jsonb as Python values, uuid as str, so ids stay plain strings everywhere."""
 
 import asyncio
 
 import asyncpg
+import msgspec
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode, schema="pg_catalog"
+    )
+    await conn.set_type_codec("uuid", encoder=str, decoder=str, schema="pg_catalog", format="text")
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 30) -> asyncpg.Pool:
@@ -10,7 +18,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, timeou
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         try:
-            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.InvalidCatalogNameError):
             if asyncio.get_running_loop().time() > deadline:
                 raise

@@ -1,0 +1,3 @@
+from voxledger.projector.app import main
+
+main()

@@ -1,0 +1,67 @@
+"""The projector loop: read events after the checkpoint, project them, apply each batch in one transaction.
+
+Batches adapt to load: whatever has arrived since the last commit goes into the
+next one (at most batch_max), so a lone event is visible at once and a burst
+shares a commit.
+"""
+
+import asyncio
+
+import asyncpg
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+
+from voxledger.contracts import envelope, streams
+from voxledger.projector.adapters.postgres import apply_batch, checkpoint
+from voxledger.projector.domain.projection import Op, project
+
+log = structlog.get_logger(__name__)
+
+PROJECTION = "read_models"
+
+
+def project_raw(msg: Msg) -> tuple[int, list[Op]]:
+    seq = msg.metadata.sequence.stream
+    try:
+        return seq, project(envelope.decode(msg.data), seq)
+    except envelope.UnknownMessage as err:
+        log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
+        return seq, []
+
+
+async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
+    # Bounded, so a long backlog pushes back on the consumer's flow control instead of filling memory.
+    queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 4)
+
+    async def on_message(msg: Msg) -> None:
+        await queue.put(msg)
+
+    start = await checkpoint(pool, PROJECTION)
+    sub = await js.subscribe(
+        streams.EVENTS.subjects[0],
+        ordered_consumer=True,
+        cb=on_message,
+        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1),
+    )
+    log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
+    applied = start
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        while not stop.is_set():
+            getting = asyncio.create_task(queue.get())
+            await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not getting.done():
+                getting.cancel()
+                break
+            batch = [getting.result()]
+            while len(batch) < batch_max and not queue.empty():
+                batch.append(queue.get_nowait())
+            projected = [project_raw(m) for m in batch]
+            applied = await apply_batch(pool, PROJECTION, projected[-1][0], projected)
+            log.debug("projector.applied", events=len(batch), checkpoint=applied)
+    finally:
+        stopping.cancel()
+        await sub.unsubscribe()
+        log.info("projector.stopped", checkpoint=applied)

@@ -1,0 +1,3 @@
+from voxledger.transcriber.app import main
+
+main()

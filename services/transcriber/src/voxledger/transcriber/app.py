@@ -1,0 +1,78 @@
+"""Wiring: a FastStream app with two durable pull subscribers sharing one process.
+
+- recording commands (fast: decide and append), and
+- transcription jobs (slow: one at a time per process, heartbeated).
+Replicas share both durable consumers, so adding processes adds throughput.
+"""
+
+import asyncio
+
+import structlog
+from faststream import AckPolicy, FastStream
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+
+from voxledger.contracts import streams
+from voxledger.runtime.jetstream import EventStore, connect, consumer_config
+from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.settings import load_or_exit
+from voxledger.runtime.telemetry import setup_tracing
+from voxledger.transcriber.adapters.model import ModelCache
+from voxledger.transcriber.handlers import TranscriptionWorker, handle_recording_command
+from voxledger.transcriber.repository import RecordingRepository
+from voxledger.transcriber.settings import TranscriberSettings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: TranscriberSettings) -> FastStream:
+    broker = NatsBroker(settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
+    deps: dict[str, object] = {}
+
+    @broker.subscriber(
+        streams.RECORDING_COMMANDS.filter_subject,
+        stream=JStream(streams.COMMANDS.name, declare=False),
+        durable=streams.RECORDING_COMMANDS.durable,
+        config=consumer_config(streams.RECORDING_COMMANDS),
+        pull_sub=PullSub(batch_size=16, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_recording_command(msg: NatsMessage) -> None:
+        await handle_recording_command(msg, deps["repo"])
+
+    @broker.subscriber(
+        streams.TRANSCRIPTION_JOBS.filter_subject,
+        stream=JStream(streams.EVENTS.name, declare=False),
+        durable=streams.TRANSCRIPTION_JOBS.durable,
+        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_transcription_requested(msg: NatsMessage) -> None:
+        await deps["worker"].handle(msg)
+
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def start() -> None:
+        nc = await connect(settings.nats_url, "transcriber-events")
+        js = nc.jetstream()
+        repo = RecordingRepository(EventStore(js))
+        deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(js, repo, models, settings))
+        # Load the default model before taking jobs, so the first job does not pay for it.
+        await asyncio.to_thread(models.get, settings.model)
+        log.info("transcriber.ready", model=settings.model, worker=deps["worker"].worker_name)
+
+    @app.after_shutdown
+    async def stop() -> None:
+        if "nc" in deps:
+            await deps["nc"].drain()
+
+    return app
+
+
+def main() -> None:
+    settings = load_or_exit(TranscriberSettings)
+    configure_logging("transcriber", settings.log_format, settings.log_level)
+    setup_tracing("transcriber")
+    asyncio.run(create_app(settings).run())
