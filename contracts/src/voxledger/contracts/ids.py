@@ -22,3 +22,12 @@ def is_valid_id(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def created_at_ms(value: str) -> int | None:
+    """The creation time a UUIDv7 carries (Unix ms), or None for other ids."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    return parsed.int >> 80 if parsed.version == 7 else None

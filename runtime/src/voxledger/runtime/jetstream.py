@@ -105,16 +105,20 @@ class EventStore:
             config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
         )
         try:
-            pending = (await sub.consumer_info()).num_pending
+            info = await sub.consumer_info()
             history: list[Message] = []
             last_seq = 0
-            for _ in range(pending):
+            if info.num_pending + info.delivered.consumer_seq == 0:
+                return history, last_seq
+            while True:
                 raw = await sub.next_msg(timeout=10)
                 last_seq = raw.metadata.sequence.stream
                 try:
                     history.append(envelope.decode(raw.data))
                 except envelope.UnknownMessage as err:
                     log.warning("event.skipped_unknown", subject=raw.subject, reason=str(err))
+                if raw.metadata.num_pending == 0:
+                    break
             return history, last_seq
         finally:
             await sub.unsubscribe()

@@ -6,6 +6,7 @@ Replicas share both durable consumers, so adding processes adds throughput.
 """
 
 import asyncio
+import logging
 
 import structlog
 from faststream import AckPolicy, FastStream
@@ -25,7 +26,12 @@ log = structlog.get_logger(__name__)
 
 
 def create_app(settings: TranscriberSettings) -> FastStream:
-    broker = NatsBroker(settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    broker = NatsBroker(
+        settings.nats_url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        logger=logging.getLogger("faststream"),  # rendered by structlog like every other line
+    )
     models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
     deps: dict[str, object] = {}
 

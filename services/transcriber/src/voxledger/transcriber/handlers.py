@@ -122,7 +122,12 @@ class TranscriptionWorker:
                 loaded, StartAttempt(job_id=request.job_id, worker=self.worker_name, model=model_name), cause
             )
         except Rejected as err:
-            log.info("job.skipped", reason=err.message)
+            if err.code in ("recording_not_found", "job_not_found"):
+                # The request event exists, so its history must too: treat as a transient read problem.
+                log.warning("job.history_missing", reason=err.message)
+                await msg.nack(delay=self._settings.retry_base_s)
+                return
+            log.info("job.skipped", reason=err.message)  # finished, cancelled or deleted meanwhile
             await msg.ack()
             return
         if started[0].envelope.type != "TranscriptionStarted":

@@ -1,0 +1,3 @@
+from voxledger.gateway.app import main
+
+main()

@@ -1,0 +1,73 @@
+"""Queries against the read models. Every query is scoped to the caller's tenant."""
+
+import asyncpg
+
+RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
+    created_at, updated_at"""
+JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
+    worker, language, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
+    created_at, started_at, finished_at, updated_at"""
+
+
+class ReadModels:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def tenant_for_key_hash(self, key_hash: str) -> str | None:
+        return await self.pool.fetchval("SELECT tenant_id FROM api_keys WHERE key_hash = $1", key_hash)
+
+    async def schema_version(self) -> int:
+        return await self.pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+
+    async def recording(self, tenant: str, recording_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE tenant_id = $1 AND recording_id = $2",
+            tenant,
+            recording_id,
+        )
+
+    async def recordings(self, tenant: str, limit: int, before: str | None, status: str | None) -> list:
+        return await self.pool.fetch(
+            f"""SELECT {RECORDING_COLUMNS} FROM recordings
+                WHERE tenant_id = $1 AND ($2::uuid IS NULL OR recording_id < $2::uuid)
+                  AND ($3::text IS NULL OR status = $3)
+                ORDER BY recording_id DESC LIMIT $4""",
+            tenant,
+            before,
+            status,
+            limit,
+        )
+
+    async def jobs_of(self, tenant: str, recording_id: str) -> list:
+        return await self.pool.fetch(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 ORDER BY job_id DESC",
+            tenant,
+            recording_id,
+        )
+
+    async def job(self, tenant: str, job_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND job_id = $2", tenant, job_id
+        )
+
+    async def queue_position(self, job_id: str) -> int:
+        """1 for the next job a free worker takes; the queue is shared by all tenants, oldest first."""
+        return await self.pool.fetchval(
+            "SELECT count(*) + 1 FROM jobs WHERE status = 'queued' AND job_id < $1", job_id
+        )
+
+    async def latest_completed_job(self, tenant: str, recording_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            f"""SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 AND status = 'completed'
+                ORDER BY job_id DESC LIMIT 1""",
+            tenant,
+            recording_id,
+        )
+
+    async def segments(self, tenant: str, job_id: str) -> list:
+        return await self.pool.fetch(
+            """SELECT idx, start_s, end_s, text, avg_logprob, no_speech_prob, words FROM segments
+               WHERE tenant_id = $1 AND job_id = $2 ORDER BY idx""",
+            tenant,
+            job_id,
+        )

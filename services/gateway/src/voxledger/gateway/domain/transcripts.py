@@ -1,0 +1,47 @@
+"""Transcript renderings: plain text, SubRip and WebVTT. Pure functions over segment rows."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Cue(Protocol):
+    start_s: float
+    end_s: float
+    text: str
+
+
+def _clock(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _monotonic(cues: Sequence[Cue]) -> list[tuple[float, float, str]]:
+    """Cue times that never go backwards, even where the model's timestamps overlap."""
+    out: list[tuple[float, float, str]] = []
+    last_end = 0.0
+    for cue in cues:
+        start = max(cue.start_s, last_end)
+        end = max(cue.end_s, start)
+        out.append((start, end, cue.text.strip()))
+        last_end = end
+    return out
+
+
+def to_text(cues: Sequence[Cue]) -> str:
+    return "\n".join(c.text.strip() for c in cues if c.text.strip()) + "\n"
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    blocks = [
+        f"{n}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{text}\n"
+        for n, (start, end, text) in enumerate(_monotonic(cues), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    blocks = [f"{_clock(start, '.')} --> {_clock(end, '.')}\n{text}\n" for start, end, text in _monotonic(cues)]
+    return "WEBVTT\n\n" + "\n".join(blocks)

@@ -1,0 +1,226 @@
+"""/v1/recordings: upload, list, read, re-transcribe, transcript, event stream."""
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from voxledger.contracts.commands import RequestTranscription, UploadRecording
+from voxledger.contracts.envelope import decode_envelope
+from voxledger.contracts.events import TranscriptionOptions
+from voxledger.contracts.ids import new_id
+from voxledger.gateway import views
+from voxledger.gateway.adapters.multipart import parse_upload
+from voxledger.gateway.domain import transcripts
+from voxledger.gateway.domain.audio_sniff import sniff_audio
+from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
+from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.handlers.common import bad_request, fetch_fresh, valid_id
+
+STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled"]
+FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
+
+
+def _options(model: str | None, language: str | None, task: str = "transcribe", **flags: bool) -> TranscriptionOptions:
+    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
+        raise bad_request("invalid_language", "language must be an ISO 639-1 code such as `en`")
+    if task not in ("transcribe", "translate"):
+        raise bad_request("invalid_task", "task must be `transcribe` or `translate`")
+    if model is not None and not model.strip():
+        model = None
+    return TranscriptionOptions(model=model, language=language and language.lower(), task=task, **flags)
+
+
+def _flag(value: str | None, name: str, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise bad_request("invalid_field", f"`{name}` must be true or false")
+
+
+@post("/v1/recordings", status_code=202, summary="Upload a recording (multipart `file`) and queue its transcription")
+async def upload_recording(request: Request, tenant: str) -> views.Accepted:
+    settings = request.app.state.settings
+    form = await parse_upload(
+        request.headers.get("content-type", ""),
+        request.stream(),
+        settings.max_upload_mb * 2**20,
+        settings.upload_memory_mb * 2**20,
+    )
+    try:
+        if form.filename is None:
+            raise ApiError(422, "file_missing", "the form has no `file` part")
+        if form.size == 0:
+            raise bad_request("file_empty", "the uploaded file is empty")
+        detected = sniff_audio(form.head)
+        if detected is None:
+            raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
+        fields = form.fields
+        options = _options(
+            fields.get("model"),
+            fields.get("language") or None,
+            fields.get("task", "transcribe"),
+            word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
+            vad=_flag(fields.get("vad"), "vad", False),
+        )
+        transcribe = _flag(fields.get("transcribe"), "transcribe", True)
+        recording_id = new_id()
+        job_id = new_id() if transcribe else None
+        blob_key = f"recordings/{recording_id}"
+        await request.app.state.bus.store_audio(blob_key, form.file)
+    finally:
+        form.close()
+    command = UploadRecording(
+        recording_id=recording_id,
+        filename=form.filename,
+        content_type=detected,
+        size_bytes=form.size,
+        blob_key=blob_key,
+        blob_digest=f"sha256:{form.sha256.hexdigest()}",
+        job_id=job_id,
+        options=options,
+    )
+    await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id)
+    return views.Accepted(
+        recording_id=recording_id,
+        job_id=job_id,
+        status="queued" if job_id else "uploaded",
+        links=views.recording_links(recording_id, job_id),
+    )
+
+
+@get("/v1/recordings", summary="List recordings, newest first")
+async def list_recordings(
+    request: Request,
+    tenant: str,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    status: STATUSES | None = None,
+) -> views.RecordingPage:
+    before = decode_cursor(cursor) if cursor else None
+    rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status)
+    items = [views.recording_view(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]["recording_id"]) if len(rows) > limit else None
+    return views.RecordingPage(items=items, next_cursor=next_cursor)
+
+
+async def _recording(request: Request, tenant: str, recording_id: str):
+    recording_id = valid_id(recording_id, "recording")
+    readmodels = request.app.state.readmodels
+    wait_s = request.app.state.settings.fresh_id_wait_s
+    return await fetch_fresh(lambda: readmodels.recording(tenant, recording_id), recording_id, wait_s, "recording")
+
+
+@get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
+async def get_recording(request: Request, tenant: str, recording_id: str) -> views.Recording:
+    row = await _recording(request, tenant, recording_id)
+    jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
+    return views.recording_view(row, [views.job_view(j) for j in jobs])
+
+
+@post("/v1/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
+async def request_transcription(
+    request: Request, tenant: str, recording_id: str, data: views.TranscriptionRequest | None = None
+) -> views.Accepted:
+    row = await _recording(request, tenant, recording_id)
+    body = data or views.TranscriptionRequest()
+    options = _options(body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    job_id = new_id()
+    command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
+    await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id)
+    return views.Accepted(
+        recording_id=row["recording_id"],
+        job_id=job_id,
+        status="queued",
+        links=views.recording_links(row["recording_id"], job_id),
+    )
+
+
+@get("/v1/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt or vtt")
+async def get_transcript(
+    request: Request,
+    tenant: str,
+    recording_id: str,
+    format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
+    job_id: str | None = None,
+) -> Response:
+    row = await _recording(request, tenant, recording_id)
+    readmodels = request.app.state.readmodels
+    if job_id is not None:
+        job = await readmodels.job(tenant, valid_id(job_id, "job"))
+        if job is None or job["recording_id"] != row["recording_id"]:
+            raise ApiError(404, "job_not_found", "no such job for this recording")
+    else:
+        job = await readmodels.latest_completed_job(tenant, row["recording_id"])
+        if job is None:
+            raise ApiError(
+                409, "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
+            )
+    rows = await readmodels.segments(tenant, job["job_id"])
+    cues = [views.Segment(index=r["idx"], start=r["start_s"], end=r["end_s"], text=r["text"],
+                          avg_logprob=r["avg_logprob"], no_speech_prob=r["no_speech_prob"], words=r["words"])
+            for r in rows]  # fmt: skip
+    headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
+    if format == "json":
+        body = views.Transcript(
+            recording_id=row["recording_id"],
+            job_id=job["job_id"],
+            status=job["status"],
+            language=job["language"],
+            duration_s=job["duration_s"],
+            text=" ".join(c.text for c in cues),
+            segments=cues,
+        )
+        return Response(body, headers=headers)
+    segments = [_Cue(r["start_s"], r["end_s"], r["text"]) for r in rows]
+    render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]
+    return Response(render(segments), media_type=FORMAT_MEDIA[format], headers=headers)
+
+
+class _Cue(msgspec.Struct, array_like=True):
+    start_s: float
+    end_s: float
+    text: str
+
+
+class _SseEvent(msgspec.Struct):
+    seq: int
+    type: str
+    recording_id: str
+    occurred_at: str
+    data: msgspec.Raw
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+@get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
+async def recording_events(request: Request, tenant: str, recording_id: str) -> ServerSentEvent:
+    row = await _recording(request, tenant, recording_id)
+    last_event_id = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    if not last_event_id.isdigit():
+        raise bad_request("invalid_last_event_id", "Last-Event-ID must be a stream sequence number")
+    settings = request.app.state.settings
+    events = request.app.state.bus.follow(row["recording_id"], int(last_event_id), settings.sse_keepalive_s)
+
+    async def stream():
+        request.app.state.metrics.sse_clients.inc()
+        try:
+            async for msg in events:
+                if msg is None:
+                    yield ServerSentEventMessage(comment="keep-alive")
+                    continue
+                env = decode_envelope(msg.data)
+                seq = msg.metadata.sequence.stream
+                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), env.data)
+                yield ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
+        finally:
+            request.app.state.metrics.sse_clients.dec()
+            await events.aclose()
+
+    return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

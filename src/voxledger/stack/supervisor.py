@@ -1,0 +1,181 @@
+"""The embedded stack: servers, provisioning and one OS process per service instance.
+
+A service that exits unexpectedly is restarted with backoff, which is also what
+a container orchestrator does in production.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from voxledger.stack import provision
+from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
+
+SERVICES = ("projector", "transcriber", "gateway")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    index: int
+    proc: subprocess.Popen
+    started_at: float = field(default_factory=time.monotonic)
+    restarts: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}-{self.index}"
+
+
+class Stack:
+    """Starts (or joins external) NATS and Postgres, provisions them, and runs the services."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        http_port: int | None = None,
+        scale: dict[str, int] | None = None,
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ):
+        self.data_dir = data_dir.resolve()
+        self.run_dir = self.data_dir / "run"
+        self.http_port = http_port or free_port()
+        self.scale = {name: 1 for name in SERVICES} | (scale or {})
+        self.extra_env = env or {}
+        self.log_dir = log_dir  # None: services log to this process's stderr
+        self.nats: NatsServer | None = None
+        self.postgres: PostgresServer | None = None
+        self.processes: list[ServiceProcess] = []
+        self.nats_url = os.environ.get("NATS_URL", "")
+        self.database_url = os.environ.get("DATABASE_URL", "")
+        self.api_key = ""
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> "Stack":
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.nats_url:
+                self.nats = NatsServer(self.data_dir / "nats").start()
+                self.nats_url = self.nats.url
+            if not self.database_url:
+                self.postgres = PostgresServer(self.data_dir / "postgres").start()
+                self.database_url = self.postgres.dsn
+            asyncio.run(provision.provision(self.nats_url, self.database_url))
+            self.api_key = self._dev_key()
+            for name in SERVICES:
+                for index in range(self.scale.get(name, 0)):
+                    self.processes.append(self._spawn(name, index))
+            self.wait_ready()
+            self._write_info()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _dev_key(self) -> str:
+        key_file = self.data_dir / "dev-api-key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        api_key = asyncio.run(provision.issue_key(self.nats_url, "dev", "dev key"))
+        key_file.write_text(api_key + "\n")
+        key_file.chmod(0o600)
+        return api_key
+
+    def service_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "NATS_URL": self.nats_url,
+            "DATABASE_URL": self.database_url,
+            "VOXLEDGER_HTTP_PORT": str(self.http_port),
+            "VOXLEDGER_DATA_DIR": str(self.data_dir),
+            **self.extra_env,
+        }
+
+    def _spawn(self, name: str, index: int) -> ServiceProcess:
+        env = self.service_env()
+        if name == "transcriber":
+            env.setdefault("VOXLEDGER_WORKER_NAME", f"transcriber-{index}")
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = (self.log_dir / f"{name}-{index}.log").open("ab")
+            env.setdefault("VOXLEDGER_LOG_FORMAT", "json")
+        else:
+            out = None
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"voxledger.{name}"], env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+        )
+        if out is not None:
+            out.close()
+        (self.run_dir / f"{name}-{index}.pid").write_text(f"{proc.pid}\n")
+        return ServiceProcess(name, index, proc)
+
+    def wait_ready(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for p in self.processes:
+                if p.proc.poll() is not None:
+                    raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
+            try:
+                if httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the gateway was not ready within {timeout_s:.0f} s")
+
+    def _write_info(self) -> None:
+        info = provision.StackInfo(
+            nats_url=self.nats_url, database_url=self.database_url, http_url=self.http_url, supervisor_pid=os.getpid()
+        )
+        (self.run_dir / "stack.json").write_bytes(msgspec.json.encode(info))
+
+    def supervise_once(self) -> None:
+        """Restarts any service that died, with backoff proportional to how often it has crashed."""
+        for i, p in enumerate(self.processes):
+            if p.proc.poll() is None:
+                continue
+            if time.monotonic() - p.started_at < min(30.0, 0.5 * 2**p.restarts):
+                continue
+            replacement = self._spawn(p.name, p.index)
+            replacement.restarts = p.restarts + 1
+            self.processes[i] = replacement
+
+    def service(self, name: str, index: int = 0) -> ServiceProcess:
+        return next(p for p in self.processes if p.name == name and p.index == index)
+
+    def stop(self) -> None:
+        # Gateway first (stop taking work), then workers, then the projector, then the servers.
+        for p in sorted(self.processes, key=lambda p: SERVICES.index(p.name), reverse=True):
+            if p.proc.poll() is None:
+                p.proc.send_signal(signal.SIGTERM)
+        for p in self.processes:
+            try:
+                p.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                p.proc.kill()
+                p.proc.wait()
+            (self.run_dir / f"{p.label}.pid").unlink(missing_ok=True)
+        self.processes.clear()
+        (self.run_dir / "stack.json").unlink(missing_ok=True)
+        for server in (self.postgres, self.nats):
+            if server is not None:
+                server.stop()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
