@@ -49,7 +49,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stack = Stack(directory, http_port=port, scale=parse_scale(args.scale))
+    stack = Stack(
+        directory,
+        http_port=port,
+        scale=parse_scale(args.scale),
+        nats_url=os.environ.get("NATS_URL"),
+        database_url=os.environ.get("DATABASE_URL"),
+    )
     sys.stderr.write("starting voxledger ...\n")
     stack.start()
     sys.stderr.write(

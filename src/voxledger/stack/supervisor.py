@@ -46,6 +46,8 @@ class Stack:
         scale: dict[str, int] | None = None,
         env: dict[str, str] | None = None,
         log_dir: Path | None = None,
+        nats_url: str | None = None,
+        database_url: str | None = None,
     ):
         self.data_dir = data_dir.resolve()
         self.run_dir = self.data_dir / "run"
@@ -56,8 +58,9 @@ class Stack:
         self.nats: NatsServer | None = None
         self.postgres: PostgresServer | None = None
         self.processes: list[ServiceProcess] = []
-        self.nats_url = os.environ.get("NATS_URL", "")
-        self.database_url = os.environ.get("DATABASE_URL", "")
+        # Given URLs mean external servers; otherwise embedded ones are started.
+        self.nats_url = nats_url or ""
+        self.database_url = database_url or ""
         self.api_key = ""
 
     @property

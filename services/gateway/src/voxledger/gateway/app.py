@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.auth import KeyResolver, authenticate
+from voxledger.gateway.consistency import mark_stale, wait_for_projection
 from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import health, jobs, recordings
 from voxledger.gateway.metrics import GatewayMetrics
@@ -120,7 +121,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         ],
         dependencies={"tenant": Provide(authenticate)},
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
-        middleware=[tracing],
+        middleware=[tracing, mark_stale],
+        before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
         lifespan=[lifespan],
         state=State({"settings": settings, "metrics": GatewayMetrics()}),

@@ -10,3 +10,4 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     auth_cache_s: float = 30.0
     # How long a read of a just-created id waits for the projection to catch up before 404.
     fresh_id_wait_s: float = 2.0
+    consistency_wait_s: float = 2.0  # the longest a `?min_seq=` read waits for the projections

@@ -37,6 +37,7 @@ class Job(msgspec.Struct, kw_only=True):
     queue_position: int | None
     options: dict[str, Any]
     model: str | None
+    worker: str | None
     language: str | None
     duration_s: float | None
     segment_count: int | None
@@ -121,6 +122,7 @@ def job_view(row, queue_position: int | None = None) -> Job:
         queue_position=queue_position,
         options=row["options"],
         model=row["model"],
+        worker=row["worker"],
         language=row["language"],
         duration_s=row["duration_s"],
         segment_count=row["segment_count"],

@@ -71,3 +71,6 @@ class ReadModels:
             tenant,
             job_id,
         )
+
+    async def projected_seq(self) -> int:
+        return await self.pool.fetchval("SELECT coalesce(min(last_seq), 0) FROM projection_checkpoints") or 0

@@ -1,0 +1,132 @@
+"""Transcript renderings: plain text, SubRip (SRT) and WebVTT."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from voxledger.gateway.domain.transcripts import to_srt, to_text, to_vtt
+
+
+@dataclass
+class Row:
+    start_s: float
+    end_s: float
+    text: str
+
+
+ROWS = [Row(0.0, 1.5, " Hello there."), Row(1.5, 3.25, " General Kenobi!"), Row(4.0, 6.0, "  Bye.  ")]
+
+SRT_TIME = r"\d{2,}:[0-5]\d:[0-5]\d,\d{3}"
+VTT_TIME = r"\d{2,}:[0-5]\d:[0-5]\d\.\d{3}"
+
+
+def seconds(stamp: str) -> float:
+    h, m, rest = stamp.split(":")
+    s, ms = re.split(r"[,.]", rest)
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def parse_srt(doc: str) -> list[tuple[int, float, float, str]]:
+    cues = []
+    for block in doc.strip("\n").split("\n\n"):
+        number, timing, *text = block.split("\n")
+        m = re.fullmatch(f"({SRT_TIME}) --> ({SRT_TIME})", timing)
+        assert m, timing
+        cues.append((int(number), seconds(m[1]), seconds(m[2]), "\n".join(text)))
+    return cues
+
+
+def parse_vtt(doc: str) -> list[tuple[float, float, str]]:
+    header, _, body = doc.partition("\n\n")
+    assert header == "WEBVTT"
+    cues = []
+    for block in body.strip("\n").split("\n\n"):
+        timing, *text = block.split("\n")
+        m = re.fullmatch(f"({VTT_TIME}) --> ({VTT_TIME})", timing)
+        assert m, timing
+        cues.append((seconds(m[1]), seconds(m[2]), "\n".join(text)))
+    return cues
+
+
+def test_srt_is_numbered_from_one_with_comma_millis():
+    doc = to_srt(ROWS)
+    cues = parse_srt(doc)
+    assert [c[0] for c in cues] == [1, 2, 3]
+    assert cues[0] == (1, 0.0, 1.5, "Hello there.")
+    assert cues[1] == (2, 1.5, 3.25, "General Kenobi!")
+    assert cues[2] == (3, 4.0, 6.0, "Bye.")
+    assert doc.startswith("1\n00:00:00,000 --> 00:00:01,500\nHello there.\n\n2\n")
+    assert doc.endswith("\n")
+
+
+def test_vtt_has_header_and_dot_millis_and_no_numbers():
+    doc = to_vtt(ROWS)
+    assert doc.startswith("WEBVTT\n\n")
+    cues = parse_vtt(doc)
+    assert cues == [(0.0, 1.5, "Hello there."), (1.5, 3.25, "General Kenobi!"), (4.0, 6.0, "Bye.")]
+    assert "00:00:01.500 --> 00:00:03.250\nGeneral Kenobi!" in doc
+    assert "," not in doc.splitlines()[2]
+
+
+def test_hours_are_formatted():
+    rows = [Row(3599.9995, 3600.0, "a"), Row(3723.456, 3725.0, "b"), Row(36000.0, 36001.001, "c")]
+    srt = to_srt(rows)
+    assert "01:00:00,000 --> 01:00:00,000" in srt  # 3599.9995 rounds up to a full hour, not 00:59:60
+    assert "01:02:03,456 --> 01:02:05,000" in srt
+    assert "10:00:00,000 --> 10:00:01,001" in srt
+    vtt = to_vtt(rows)
+    assert "01:02:03.456 --> 01:02:05.000" in vtt
+
+
+def test_rounding_never_produces_sixty_seconds_or_a_thousand_millis():
+    rows = [Row(59.9996, 119.9999, "x"), Row(179.9995, 180.0, "y")]
+    for doc in (to_srt(rows), to_vtt(rows)):
+        for stamp in re.findall(r"\d{2,}:\d{2}:\d{2}[,.]\d{3}", doc):
+            _, m, rest = stamp.split(":")
+            assert int(m) < 60 and int(rest[:2]) < 60
+
+
+@pytest.mark.parametrize("render,parse", [(to_srt, lambda d: [c[1:] for c in parse_srt(d)]), (to_vtt, parse_vtt)])
+def test_times_never_go_backwards_even_when_segments_overlap(render, parse):
+    rows = [
+        Row(0.0, 2.0, "one"),
+        Row(1.5, 3.0, "overlaps the previous one"),
+        Row(2.5, 2.7, "entirely inside the previous one"),
+        Row(5.0, 4.0, "ends before it starts"),
+        Row(4.5, 6.0, "starts before the previous end"),
+    ]
+    cues = parse(render(rows))
+    assert len(cues) == len(rows)
+    last_end = 0.0
+    for start, end, _ in cues:
+        assert start >= last_end
+        assert end >= start
+        last_end = end
+    assert cues[0][:2] == (0.0, 2.0)
+
+
+def test_negative_times_are_clamped_to_zero():
+    cues = parse_srt(to_srt([Row(-0.5, 0.5, "x")]))
+    assert cues[0][1:3] == (0.0, 0.5)
+
+
+def test_empty_transcripts():
+    assert to_srt([]) == ""
+    assert to_vtt([]).startswith("WEBVTT")
+    assert to_vtt([]).strip() == "WEBVTT"
+    assert to_text([]) == "\n"
+
+
+def test_text_is_one_trimmed_line_per_segment_without_blanks():
+    rows = [Row(0, 1, "  first "), Row(1, 2, "   "), Row(2, 3, "second")]
+    assert to_text(rows) == "first\nsecond\n"
+
+
+def test_any_object_with_the_cue_attributes_and_integer_times_works():
+    class Record:
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+
+    doc = to_srt([Record(start_s=1, end_s=2, text="int seconds")])
+    assert parse_srt(doc) == [(1, 1.0, 2.0, "int seconds")]

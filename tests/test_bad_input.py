@@ -1,0 +1,57 @@
+"""Bad input gets a clear error and never shows as completed; the transcriber keeps serving."""
+
+from tests.helpers import upload, wait_job
+
+PROBLEM = "application/problem+json"
+
+
+def test_non_audio_bytes_are_refused_at_upload(client):
+    refused = upload(client, "not_audio.bin")
+    assert refused.status_code == 415
+    assert refused.headers["content-type"].startswith(PROBLEM)
+    assert refused.json()["code"] == "unsupported_media_type"
+    assert client.get("/v1/recordings").json()["items"] == [], "nothing was stored"
+
+
+def test_empty_file_is_refused_at_upload(client):
+    refused = upload(client, "empty.wav")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "file_empty"
+
+
+def test_missing_file_part_is_refused(client):
+    refused = client.post("/v1/recordings", data={"language": "en"}, files={"other": ("x.txt", b"hello")})
+    assert refused.status_code == 422 and refused.json()["code"] == "file_missing"
+    not_multipart = client.post("/v1/recordings", json={"file": "x"})
+    assert not_multipart.status_code == 415 and not_multipart.json()["code"] == "multipart_required"
+
+
+def test_truncated_file_fails_with_a_specific_code_and_the_next_job_still_completes(client):
+    accepted = upload(client, "truncated.wav")
+    assert accepted.status_code == 202
+    failed = wait_job(client, accepted.json()["job_id"])
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "audio_truncated"
+    assert "declares" in failed["error"]["message"]
+    recording = client.get(f"/v1/recordings/{accepted.json()['recording_id']}").json()
+    assert recording["status"] == "failed"
+    transcript = client.get(f"/v1/recordings/{recording['recording_id']}/transcript")
+    assert transcript.status_code == 409, "a failed job never offers a transcript"
+
+    after = upload(client, "short_meeting.ogg")
+    assert wait_job(client, after.json()["job_id"])["status"] == "completed"
+
+
+def test_unknown_model_fails_the_job_permanently(client):
+    accepted = upload(client, "short_meeting.ogg", model="no-such-model-xyz")
+    failed = wait_job(client, accepted.json()["job_id"])
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "model_unavailable"
+    assert failed["attempt"] == 1, "a permanent failure is not retried"
+
+
+def test_invalid_options_are_refused(client):
+    bad_language = upload(client, "short_meeting.ogg", language="english!")
+    assert bad_language.status_code == 400 and bad_language.json()["code"] == "invalid_language"
+    bad_flag = upload(client, "short_meeting.ogg", transcribe="maybe")
+    assert bad_flag.status_code == 400 and bad_flag.json()["code"] == "invalid_field"

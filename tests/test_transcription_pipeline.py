@@ -1,0 +1,114 @@
+"""Upload to transcript through the event log, on the real stack and the real model."""
+
+import re
+
+from tests.helpers import AUDIO, read_events, upload, wait_job, word_error_rate
+
+SRT_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)$")
+VTT_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)$")
+
+
+def _seconds(h, m, s, ms) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def _cue_times(text: str, pattern: re.Pattern) -> list[tuple[float, float]]:
+    times = []
+    for line in text.splitlines():
+        if "-->" in line:
+            match = pattern.match(line.strip())
+            assert match, f"malformed cue timing line: {line!r}"
+            g = match.groups()
+            times.append((_seconds(*g[:4]), _seconds(*g[4:])))
+    return times
+
+
+def test_upload_streams_ordered_events_and_an_accurate_transcript(client):
+    accepted = upload(client, "short_meeting.wav")
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    recording_id, job_id = body["recording_id"], body["job_id"]
+    assert body["status"] == "queued"
+
+    events = read_events(client, recording_id, until="TranscriptionCompleted", job_id=job_id)
+    types = [e["event"] for e in events]
+    assert types[:3] == ["RecordingUploaded", "TranscriptionRequested", "TranscriptionStarted"]
+    assert types[-1] == "TranscriptionCompleted"
+    assert "SegmentsTranscribed" in types
+    progress = [e["data"]["progress"] for e in events if e["event"] == "TranscriptionProgressed"]
+    assert progress and progress == sorted(progress), f"progress went backwards: {progress}"
+    assert types.index("TranscriptionProgressed") < types.index("SegmentsTranscribed")
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(set(ids)), "SSE ids must be increasing stream sequences"
+
+    # The SSE id is the consistency token: a read with it reflects at least that event.
+    read = client.get(f"/v1/jobs/{job_id}", params={"min_seq": events[-1]["id"]})
+    assert "X-Read-Model-Stale" not in read.headers
+    job = read.json()
+    assert job["status"] == "completed" and job["progress"] == 1.0 and job["error"] is None
+    assert job["segment_count"] >= 1 and job["duration_s"] > 8
+
+    reference = (AUDIO / "short_meeting.txt").read_text()
+    transcript = client.get(f"/v1/recordings/{recording_id}/transcript").json()
+    assert transcript["job_id"] == job_id
+    assert word_error_rate(reference, transcript["text"]) <= 0.15, transcript["text"]
+    txt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "txt"})
+    assert txt.headers["content-type"].startswith("text/plain")
+    assert word_error_rate(reference, txt.text) <= 0.15
+
+    srt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "srt"}).text
+    srt_times = _cue_times(srt, SRT_TIME)
+    assert len(srt_times) == len(transcript["segments"])
+    assert srt.splitlines()[0] == "1"
+    vtt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "vtt"}).text
+    assert vtt.startswith("WEBVTT\n")
+    vtt_times = _cue_times(vtt, VTT_TIME)
+    for times in (srt_times, vtt_times):
+        flat = [t for cue in times for t in cue]
+        assert flat == sorted(flat), f"cue times decrease: {times}"
+
+
+def test_ogg_upload_is_transcribed(client):
+    accepted = upload(client, "short_meeting.ogg", language="en")
+    assert accepted.status_code == 202, accepted.text
+    job = wait_job(client, accepted.json()["job_id"])
+    assert job["status"] == "completed", job
+    text = client.get(f"/v1/recordings/{accepted.json()['recording_id']}/transcript", params={"format": "txt"}).text
+    assert word_error_rate((AUDIO / "short_meeting.txt").read_text(), text) <= 0.15
+
+
+def test_retranscribing_twice_gives_each_request_its_own_completed_job(client):
+    first = upload(client, "short_meeting.wav").json()
+    recording_id = first["recording_id"]
+    assert wait_job(client, first["job_id"])["status"] == "completed"
+
+    second = client.post(f"/v1/recordings/{recording_id}/transcriptions", json={"language": "en"})
+    third = client.post(f"/v1/recordings/{recording_id}/transcriptions")
+    assert second.status_code == 202 and third.status_code == 202, (second.text, third.text)
+    job_ids = [first["job_id"], second.json()["job_id"], third.json()["job_id"]]
+    assert len(set(job_ids)) == 3
+    for job_id in job_ids[1:]:
+        assert wait_job(client, job_id)["status"] == "completed"
+
+    recording = client.get(f"/v1/recordings/{recording_id}").json()
+    listed = {j["job_id"]: j["status"] for j in recording["jobs"]}
+    assert listed == {job_id: "completed" for job_id in job_ids}
+    assert [j["job_id"] for j in recording["jobs"]] == job_ids[::-1], "jobs are listed newest first"
+    assert recording["jobs"][1]["options"]["language"] == "en", "each job keeps its own options"
+
+    default = client.get(f"/v1/recordings/{recording_id}/transcript")
+    assert default.json()["job_id"] == job_ids[2], "the newest job is the default transcript"
+    for job_id in job_ids:
+        earlier = client.get(f"/v1/recordings/{recording_id}/transcript", params={"job_id": job_id})
+        assert earlier.status_code == 200 and earlier.json()["job_id"] == job_id
+        assert earlier.json()["segments"], "every job keeps its own transcript"
+
+
+def test_upload_without_transcription_creates_no_job(client):
+    accepted = upload(client, "short_meeting.ogg", transcribe="false")
+    assert accepted.status_code == 202
+    assert accepted.json()["job_id"] is None
+    recording = client.get(f"/v1/recordings/{accepted.json()['recording_id']}").json()
+    assert recording["status"] == "uploaded" and recording["jobs"] == []
+    not_ready = client.get(f"/v1/recordings/{recording['recording_id']}/transcript")
+    assert not_ready.status_code == 409 and not_ready.json()["code"] == "transcript_not_ready"
