@@ -267,12 +267,6 @@ def test_command_defaults_survive_the_wire():
     assert msgspec.to_builtins(decoded.options) == {}  # defaults are omitted on the wire
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="source bug: an older/invalid schema_version with no registered upcaster raises a bare KeyError "
-    "from _upcast, which the handlers' `except (UnknownMessage, ValueError)` does not catch",
-)
 def test_schema_version_without_an_upcaster_is_refused_as_unknown():
     doc = _doc(ev.TranscriptionCancelled(job_id=JOB))
     doc["schema_version"] = 0  # older than anything registered

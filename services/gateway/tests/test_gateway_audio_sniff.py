@@ -84,20 +84,10 @@ def test_short_heads_do_not_raise():
         sniff_audio(b"\x00\x00\x00\x20ftypM4A "[:n])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: RIFF/AVI (video) is accepted and labelled 'audio/wav'; the label becomes the "
-    "recording's content_type in the upload handler",
-)
 def test_riff_avi_is_not_reported_as_wav():
     head = riff(b"AVI ") + b"LIST\x00\x00\x00\x00hdrlavih"
     assert sniff_audio(head) != "audio/wav"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source weakness: the MPEG frame-sync check (0xFF, 0xE0 mask) matches the UTF-16LE BOM FF FE, "
-    "so a UTF-16 text file is accepted as audio/mpeg",
-)
 def test_utf16_text_is_refused():
     assert sniff_audio("\ufeffhello, plain text".encode("utf-16-le")) is None

@@ -42,12 +42,6 @@ def test_garbage_cursor_is_a_400_invalid_cursor(cursor):
     assert info.value.code == "invalid_cursor"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="source bug: base64.urlsafe_b64decode raises a plain ValueError (not binascii.Error) for "
-    "non-ASCII str input, which decode_cursor does not catch -> 500 instead of 400 invalid_cursor",
-)
 def test_non_ascii_cursor_is_a_400_invalid_cursor():
     with pytest.raises(ApiError) as info:
         decode_cursor("é")

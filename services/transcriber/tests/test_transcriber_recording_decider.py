@@ -383,11 +383,6 @@ def test_fold_ignores_events_without_state_effect():
     assert state.jobs[JOB1].next_segment_index == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug (minor): only the first index of a batch is checked, so a gap inside a batch "
-    "([0, 2]) is accepted and Complete then reports segment_count=3 for 2 segments",
-)
 def test_gap_inside_a_batch_is_rejected():
     agg = running()
     with pytest.raises(Rejected) as info:

@@ -14,7 +14,7 @@ def encode_cursor(last_id: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII input
         value = ""
     if not is_valid_id(value):
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")

@@ -145,10 +145,10 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
             job = _running_job(state, command.job_id)
             if not command.segments:
                 return []
-            if command.segments[0].index != job.next_segment_index:
-                raise Rejected(
-                    "segment_gap", f"expected segment {job.next_segment_index}, got {command.segments[0].index}"
-                )
+            indexes = [s.index for s in command.segments]
+            expected = list(range(job.next_segment_index, job.next_segment_index + len(indexes)))
+            if indexes != expected:
+                raise Rejected("segment_gap", f"expected segments {expected[0]}..{expected[-1]}, got {indexes}")
             return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
         case Complete():
             job = _running_job(state, command.job_id)
