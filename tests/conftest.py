@@ -3,8 +3,8 @@ on free ports in a temporary directory. Nothing is mocked."""
 
 import pytest
 
-from voxledger.stack.supervisor import Stack
 from tests.helpers import new_client
+from voxledger.stack.supervisor import Stack
 
 
 @pytest.fixture(scope="session")

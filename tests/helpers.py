@@ -51,9 +51,10 @@ def wait_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict:
         time.sleep(0.1)
 
 
-def read_events(client: httpx.Client, recording_id: str, *, until: str | None = None, last_event_id: str | None = None,
-                limit: int | None = None, job_id: str | None = None) -> list[dict]:  # fmt: skip
-    """SSE events of a recording, until an event of type `until` for `job_id` (or `limit` events)."""
+def read_events(client: httpx.Client, recording_id: str, *, until: str | set[str], job_id: str | None = None,
+                last_event_id: str | None = None) -> list[dict]:  # fmt: skip
+    """SSE events of a recording, up to and including the first `until` event of `job_id`."""
+    stop_at = {until} if isinstance(until, str) else until
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     events: list[dict] = []
     with connect_sse(client, "GET", f"/v1/recordings/{recording_id}/events", headers=headers,
@@ -61,15 +62,12 @@ def read_events(client: httpx.Client, recording_id: str, *, until: str | None = 
         assert source.response.status_code == 200, source.response.read()
         for sse in source.iter_sse():
             if not sse.data:
-                continue
+                continue  # keep-alive
             event = {"id": sse.id, "event": sse.event, **json.loads(sse.data)}
             events.append(event)
-            if limit is not None and len(events) >= limit:
-                break
-            if until in (sse.event, "job_end") and (job_id is None or event["data"].get("job_id") == job_id):
-                if until != "job_end" or sse.event in JOB_END_EVENTS:
-                    break
-    return events
+            if sse.event in stop_at and job_id in (None, event["data"].get("job_id")):
+                return events
+    raise AssertionError(f"the event stream ended before {stop_at}")
 
 
 def words(text: str) -> list[str]:

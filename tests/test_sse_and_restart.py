@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import new_client, read_events, upload, wait_job
+from tests.helpers import JOB_END_EVENTS, new_client, read_events, upload, wait_job
 from voxledger.stack.supervisor import Stack
 
 
@@ -13,11 +13,11 @@ def test_sse_reconnect_with_last_event_id_sees_every_event_exactly_once(client):
     before = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)
     assert before[-1]["event"] == "TranscriptionStarted"
     # The client is gone while the job runs; it comes back with the last id it saw.
-    after = read_events(client, recording_id, until="job_end", job_id=job_id, last_event_id=before[-1]["id"])
+    after = read_events(client, recording_id, until=JOB_END_EVENTS, job_id=job_id, last_event_id=before[-1]["id"])
     assert after[-1]["event"] == "TranscriptionCompleted"
 
     resumed = [e["id"] for e in before + after]
-    full = [e["id"] for e in read_events(client, recording_id, until="job_end", job_id=job_id)]
+    full = [e["id"] for e in read_events(client, recording_id, until=JOB_END_EVENTS, job_id=job_id)]
     assert resumed == full, "no gap and no repeat across the reconnect"
     assert len(set(resumed)) == len(resumed)
     assert any(e["event"] == "SegmentsTranscribed" for e in after)
@@ -29,24 +29,22 @@ def own_stack_dir(tmp_path):
 
 
 def test_restarted_stack_still_serves_earlier_recordings_and_transcripts(own_stack_dir):
-    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as first:
-        with new_client(first, "restart") as client:
-            accepted = upload(client, "short_meeting.ogg").json()
-            assert wait_job(client, accepted["job_id"])["status"] == "completed"
-            before = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript").json()
-            api_key = client.headers["authorization"]
+    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as first, new_client(first, "restart") as client:
+        accepted = upload(client, "short_meeting.ogg").json()
+        assert wait_job(client, accepted["job_id"])["status"] == "completed"
+        before = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript").json()
+        api_key = client.headers["authorization"]
     assert (own_stack_dir / "dev-api-key").exists()
 
-    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as second:
-        with new_client(second, "restart") as client:
-            client.headers["authorization"] = api_key  # the old key still works
-            after = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript")
-            assert after.status_code == 200
-            assert after.json() == before
-            listed = client.get("/v1/recordings").json()["items"]
-            assert [r["recording_id"] for r in listed] == [accepted["recording_id"]]
-            again = upload(client, "short_meeting.ogg").json()
-            assert wait_job(client, again["job_id"])["status"] == "completed"
+    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as second, new_client(second, "restart") as client:
+        client.headers["authorization"] = api_key  # the old key still works
+        after = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript")
+        assert after.status_code == 200
+        assert after.json() == before
+        listed = client.get("/v1/recordings").json()["items"]
+        assert [r["recording_id"] for r in listed] == [accepted["recording_id"]]
+        again = upload(client, "short_meeting.ogg").json()
+        assert wait_job(client, again["job_id"])["status"] == "completed"
 
 
 def test_two_transcribers_share_the_queue(own_stack_dir):

@@ -30,7 +30,7 @@ def test_reports_are_rate_limited_to_about_one_per_interval():
         if snap is not None:
             emitted.append(now)
     assert 10 <= len(emitted) <= 11
-    gaps = [b - a for a, b in zip(emitted, emitted[1:])]
+    gaps = [b - a for a, b in zip(emitted, emitted[1:], strict=False)]
     assert all(g >= 1.0 - 1e-9 for g in gaps)
 
 

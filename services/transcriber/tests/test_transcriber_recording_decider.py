@@ -7,8 +7,8 @@ from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.transcriber.domain.recording import (
     Complete,
     Fail,
-    RecordSegments,
     Recording,
+    RecordSegments,
     Rejected,
     ReportProgress,
     StartAttempt,

@@ -5,7 +5,6 @@ optimistic concurrency on the aggregate's subjects, so a retried or racing
 writer can never duplicate or interleave events.
 """
 
-import asyncio
 from collections.abc import Sequence
 
 import nats
@@ -152,14 +151,3 @@ async def publish_command(js: JetStreamContext, target: str, message: Message, d
         subjects.command_subject(target, message.envelope.type), envelope.encode(message), headers=headers
     )
     return ack.seq
-
-
-async def wait_for_nats(url: str, name: str, timeout_s: float = 30) -> Client:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        try:
-            return await nats.connect(url, name=name, connect_timeout=2, max_reconnect_attempts=0)
-        except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.2)

