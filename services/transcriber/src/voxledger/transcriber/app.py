@@ -41,7 +41,9 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         stream=JStream(streams.COMMANDS.name, declare=False),
         durable=streams.RECORDING_COMMANDS.durable,
         config=consumer_config(streams.RECORDING_COMMANDS),
-        pull_sub=PullSub(batch_size=16, timeout=5.0),
+        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
+        # timeout passes, which would hold a lone command for up to `timeout` seconds.
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
         ack_policy=AckPolicy.MANUAL,
     )
     async def on_recording_command(msg: NatsMessage) -> None:
