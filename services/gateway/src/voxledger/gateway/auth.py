@@ -3,6 +3,7 @@
 import hashlib
 import time
 
+import structlog
 from litestar import Request
 
 from voxledger.gateway.adapters.readmodels import ReadModels
@@ -37,4 +38,5 @@ async def authenticate(request: Request) -> str:
     tenant = await request.app.state.key_resolver.tenant(key.strip())
     if tenant is None:
         raise ApiError(401, "invalid_api_key", "the API key is not valid", UNAUTHORIZED)
+    structlog.contextvars.bind_contextvars(tenant=tenant)  # per request: each runs in its own task
     return tenant

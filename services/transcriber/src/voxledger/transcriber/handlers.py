@@ -56,9 +56,12 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
         await msg.reject()
         return
     cmd = message.body
-    structlog.contextvars.bind_contextvars(recording_id=cmd.recording_id, tenant=message.envelope.tenant_id)
-    with tracer.start_as_current_span(
-        f"handle {message.envelope.type}", context=context_from_traceparent(message.envelope.traceparent)
+    context = {"recording_id": cmd.recording_id, "tenant": message.envelope.tenant_id}
+    with (
+        structlog.contextvars.bound_contextvars(**context),
+        tracer.start_as_current_span(
+            f"handle {message.envelope.type}", context=context_from_traceparent(message.envelope.traceparent)
+        ),
     ):
         try:
             loaded = await repo.load(cmd.recording_id)
@@ -94,10 +97,11 @@ class TranscriptionWorker:
             return
         request: TranscriptionRequested = message.body  # type: ignore[assignment]
         cause = message.envelope
-        structlog.contextvars.bind_contextvars(
-            recording_id=cause.aggregate_id, job_id=request.job_id, tenant=cause.tenant_id
-        )
-        with tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)):
+        context = {"recording_id": cause.aggregate_id, "job_id": request.job_id, "tenant": cause.tenant_id}
+        with (
+            structlog.contextvars.bound_contextvars(**context),
+            tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
+        ):
             heartbeat = asyncio.create_task(self._heartbeat(msg))
             try:
                 await self._attempt(msg, request, cause)
@@ -105,7 +109,6 @@ class TranscriptionWorker:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
-            structlog.contextvars.unbind_contextvars("recording_id", "job_id", "tenant")
 
     async def _heartbeat(self, msg: NatsMessage) -> None:
         """Tells JetStream this worker is alive, well inside AckWait, so the job is not redelivered."""
