@@ -10,8 +10,8 @@ from voxledger.gateway.domain.transcripts import to_srt, to_text, to_vtt
 
 @dataclass
 class Row:
-    start_s: float
-    end_s: float
+    start: float
+    end: float
     text: str
 
 
@@ -128,5 +128,5 @@ def test_any_object_with_the_cue_attributes_and_integer_times_works():
         def __init__(self, **kw):
             self.__dict__.update(kw)
 
-    doc = to_srt([Record(start_s=1, end_s=2, text="int seconds")])
+    doc = to_srt([Record(start=1, end=2, text="int seconds")])
     assert parse_srt(doc) == [(1, 1.0, 2.0, "int seconds")]

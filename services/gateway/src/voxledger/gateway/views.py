@@ -5,6 +5,8 @@ from typing import Any
 
 import msgspec
 
+from voxledger.contracts import events
+
 
 class Links(msgspec.Struct, kw_only=True, omit_defaults=True):
     recording: str | None = None
@@ -70,16 +72,6 @@ class RecordingPage(msgspec.Struct):
     next_cursor: str | None
 
 
-class Segment(msgspec.Struct, kw_only=True, omit_defaults=True):
-    index: int
-    start: float
-    end: float
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-    words: list | None = None
-
-
 class Transcript(msgspec.Struct, kw_only=True):
     recording_id: str
     job_id: str
@@ -87,7 +79,7 @@ class Transcript(msgspec.Struct, kw_only=True):
     language: str | None
     duration_s: float | None
     text: str
-    segments: list[Segment]
+    segments: list[events.Segment]
 
 
 class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -110,44 +102,22 @@ def recording_links(recording_id: str, job_id: str | None = None) -> Links:
 
 def job_view(row, queue_position: int | None = None) -> Job:
     error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
-    return Job(
-        job_id=row["job_id"],
-        recording_id=row["recording_id"],
-        status=row["status"],
-        stage=row["stage"],
-        progress=row["progress"],
-        processed_s=row["processed_s"],
-        eta_s=row["eta_s"],
-        attempt=row["attempt"],
-        queue_position=queue_position,
-        options=row["options"],
-        model=row["model"],
-        worker=row["worker"],
-        language=row["language"],
-        duration_s=row["duration_s"],
-        segment_count=row["segment_count"],
-        processing_s=row["processing_s"],
-        error=error,
-        retry_at=row["retry_at"],
-        trace_id=row["trace_id"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        links=recording_links(row["recording_id"], row["job_id"]),
-    )
+    extra = {"queue_position": queue_position, "error": error, "links": recording_links(row["recording_id"], row["job_id"])}
+    return msgspec.convert({**row, **extra}, Job)
 
 
 def recording_view(row, jobs: list[Job] | None = None) -> Recording:
-    return Recording(
-        recording_id=row["recording_id"],
-        filename=row["filename"],
-        content_type=row["content_type"],
-        size_bytes=row["size_bytes"],
-        duration_s=row["duration_s"],
-        status=row["status"],
-        latest_job_id=row["latest_job_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        links=recording_links(row["recording_id"], row["latest_job_id"]),
-        jobs=jobs,
+    links = recording_links(row["recording_id"], row["latest_job_id"])
+    return msgspec.convert({**row, "links": links, "jobs": jobs}, Recording)
+
+
+def segment_view(row) -> events.Segment:
+    return events.Segment(
+        index=row["idx"],
+        start=row["start_s"],
+        end=row["end_s"],
+        text=row["text"],
+        avg_logprob=row["avg_logprob"],
+        no_speech_prob=row["no_speech_prob"],
+        words=msgspec.convert(row["words"], list[events.Word]) if row["words"] else None,
     )

@@ -48,12 +48,18 @@ def retry_delay_s(delivery: int, base_s: float) -> float:
     return base_s * (2 ** (delivery - 1)) * (0.5 + random.random() / 2)
 
 
-async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) -> None:
+async def decode_or_reject(msg: NatsMessage) -> envelope.Message | None:
+    """A message no version of this code can read is terminated loudly; retrying cannot help."""
     try:
-        message = envelope.decode(msg.body)
+        return envelope.decode(msg.body)
     except (envelope.UnknownMessage, ValueError) as err:
-        log.error("command.undecodable", error=str(err))
+        log.error("message.undecodable", subject=msg.raw_message.subject, error=str(err))
         await msg.reject()
+        return None
+
+
+async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) -> None:
+    if (message := await decode_or_reject(msg)) is None:
         return
     cmd = message.body
     context = {"recording_id": cmd.recording_id, "tenant": message.envelope.tenant_id}
@@ -89,11 +95,7 @@ class TranscriptionWorker:
         self.worker_name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
 
     async def handle(self, msg: NatsMessage) -> None:
-        try:
-            message = envelope.decode(msg.body)
-        except (envelope.UnknownMessage, ValueError) as err:
-            log.error("job.undecodable", error=str(err))
-            await msg.reject()
+        if (message := await decode_or_reject(msg)) is None:
             return
         request: TranscriptionRequested = message.body  # type: ignore[assignment]
         cause = message.envelope

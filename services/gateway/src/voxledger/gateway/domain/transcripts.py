@@ -5,8 +5,8 @@ from typing import Protocol
 
 
 class Cue(Protocol):
-    start_s: float
-    end_s: float
+    start: float
+    end: float
     text: str
 
 
@@ -23,8 +23,8 @@ def _monotonic(cues: Sequence[Cue]) -> list[tuple[float, float, str]]:
     out: list[tuple[float, float, str]] = []
     last_end = 0.0
     for cue in cues:
-        start = max(cue.start_s, last_end)
-        end = max(cue.end_s, start)
+        start = max(cue.start, last_end)
+        end = max(cue.end, start)
         out.append((start, end, cue.text.strip()))
         last_end = end
     return out

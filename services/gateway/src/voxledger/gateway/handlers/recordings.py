@@ -162,9 +162,7 @@ async def get_transcript(
                 409, "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
             )
     rows = await readmodels.segments(tenant, job["job_id"])
-    cues = [views.Segment(index=r["idx"], start=r["start_s"], end=r["end_s"], text=r["text"],
-                          avg_logprob=r["avg_logprob"], no_speech_prob=r["no_speech_prob"], words=r["words"])
-            for r in rows]  # fmt: skip
+    segments = [views.segment_view(r) for r in rows]
     headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
     if format == "json":
         body = views.Transcript(
@@ -173,19 +171,12 @@ async def get_transcript(
             status=job["status"],
             language=job["language"],
             duration_s=job["duration_s"],
-            text=" ".join(c.text for c in cues),
-            segments=cues,
+            text=" ".join(s.text for s in segments),
+            segments=segments,
         )
         return Response(body, headers=headers)
-    segments = [_Cue(r["start_s"], r["end_s"], r["text"]) for r in rows]
     render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]
     return Response(render(segments), media_type=FORMAT_MEDIA[format], headers=headers)
-
-
-class _Cue(msgspec.Struct, array_like=True):
-    start_s: float
-    end_s: float
-    text: str
 
 
 class _SseEvent(msgspec.Struct):
