@@ -86,6 +86,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
         options=options,
     )
     await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id)
+    request.app.state.metrics.uploads.inc()
     return views.Accepted(
         recording_id=recording_id,
         job_id=job_id,

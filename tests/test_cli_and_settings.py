@@ -1,0 +1,49 @@
+"""The admin CLI and settings validation, run as a user would run them."""
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def test_keys_create_prints_a_key_that_works_for_its_tenant_only(stack, client):
+    env = {**os.environ, "NATS_URL": stack.nats_url}
+    created = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", "keys", "create", "--tenant", "cli-tenant"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    api_key = created.stdout.strip()
+    assert api_key.startswith("vl_") and len(api_key) > 40
+    with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}) as cli_client:
+        deadline = time.monotonic() + 10
+        while (listing := cli_client.get("/v1/recordings")).status_code == 401:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert listing.json() == {"items": [], "next_cursor": None}
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", "keys", "create", "--tenant", "bad tenant!"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "tenant" in refused.stderr
+
+
+def test_a_service_with_an_invalid_setting_stops_with_one_clear_line():
+    env = {**os.environ, "VOXLEDGER_HTTP_PORT": "eighty", "VOXLEDGER_LOG_FORMAT": "json"}
+    result = subprocess.run(
+        [sys.executable, "-m", "voxledger.gateway"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "VOXLEDGER_HTTP_PORT" in result.stderr and "int" in result.stderr
+
+
+def test_a_read_that_cannot_be_consistent_in_time_says_it_is_stale(client):
+    recordings = client.get("/v1/recordings", params={"min_seq": 10**12})
+    assert recordings.status_code == 200
+    assert recordings.headers.get("X-Read-Model-Stale") == "true"
+    fresh = client.get("/v1/recordings", params={"min_seq": 1})
+    assert "X-Read-Model-Stale" not in fresh.headers
+    invalid = client.get("/v1/recordings", params={"min_seq": "soon"})
+    assert invalid.status_code == 400 and invalid.json()["code"] == "invalid_min_seq"
