@@ -12,14 +12,15 @@ import structlog
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 
-from voxledger.contracts import streams
+from voxledger.contracts import streams, subjects
+from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.jetstream import EventStore, connect, consumer_config
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model import ModelCache
+from voxledger.transcriber.domain import recording
 from voxledger.transcriber.handlers import TranscriptionWorker, handle_recording_command
-from voxledger.transcriber.repository import RecordingRepository
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
@@ -66,7 +67,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     async def start() -> None:
         nc = await connect(settings.nats_url, "transcriber-events")
         js = nc.jetstream()
-        repo = RecordingRepository(EventStore(js))
+        repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
         deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(js, repo, models, settings))
         # Load the default model before taking jobs, so the first job does not pay for it.
         await asyncio.to_thread(models.get, settings.model)

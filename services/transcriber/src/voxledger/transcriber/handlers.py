@@ -6,7 +6,6 @@ backoff, within the consumer's bounded MaxDeliver.
 """
 
 import asyncio
-import contextlib
 import os
 import random
 import socket
@@ -24,6 +23,8 @@ from opentelemetry import trace
 from voxledger.contracts import envelope
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import TranscriptionRequested
+from voxledger.runtime.aggregates import AggregateRepository, Loaded
+from voxledger.runtime.consumers import heartbeat, retry_delay_s
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
@@ -31,21 +32,19 @@ from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatche
 from voxledger.transcriber.domain.recording import (
     Complete,
     Fail,
+    Recording,
     RecordSegments,
     Rejected,
     ReportProgress,
     StartAttempt,
 )
-from voxledger.transcriber.repository import Loaded, RecordingRepository
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.transcriber")
 
 
-def retry_delay_s(delivery: int, base_s: float) -> float:
-    """Exponential backoff with jitter, derived from the delivery count."""
-    return base_s * (2 ** (delivery - 1)) * (0.5 + random.random() / 2)
+RecordingRepository = AggregateRepository[Recording]
 
 
 async def decode_or_reject(msg: NatsMessage) -> envelope.Message | None:
@@ -104,20 +103,8 @@ class TranscriptionWorker:
             structlog.contextvars.bound_contextvars(**context),
             tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
         ):
-            heartbeat = asyncio.create_task(self._heartbeat(msg))
-            try:
+            async with heartbeat(msg, self._settings.heartbeat_s):
                 await self._attempt(msg, request, cause)
-            finally:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
-
-    async def _heartbeat(self, msg: NatsMessage) -> None:
-        """Tells JetStream this worker is alive, well inside AckWait, so the job is not redelivered."""
-        while True:
-            await asyncio.sleep(self._settings.heartbeat_s)
-            with contextlib.suppress(Exception):
-                await msg.in_progress()
 
     async def _attempt(self, msg: NatsMessage, request: TranscriptionRequested, cause: Envelope) -> None:
         loaded = await self._repo.load(cause.aggregate_id)
@@ -160,7 +147,7 @@ class TranscriptionWorker:
         delivery = msg.raw_message.metadata.num_delivered
         final = delivery >= self._settings.max_attempts
         log.exception("job.attempt_failed", attempt=delivery, final=final)
-        delay = retry_delay_s(delivery, self._settings.retry_base_s)
+        delay = retry_delay_s(delivery, self._settings.retry_base_s, random.random())
         retry_at = None if final else (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
         try:
             await self._repo.execute(

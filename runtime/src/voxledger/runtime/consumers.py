@@ -1,0 +1,34 @@
+"""Helpers for JetStream consumers doing long work."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class Acknowledgeable(Protocol):
+    async def in_progress(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(msg: Acknowledgeable, every_s: float) -> AsyncIterator[None]:
+    """Tells JetStream the work is alive, well inside AckWait, so a live worker's message is not redelivered."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def retry_delay_s(attempt: int, base_s: float, jitter: float) -> float:
+    """Exponential backoff; `jitter` in [0, 1) is the caller's random draw, so the function stays pure."""
+    return base_s * (2 ** (attempt - 1)) * (0.5 + jitter / 2)
