@@ -19,9 +19,20 @@ test *ARGS:
 unit:
     uv run pytest contracts/tests services -q
 
-# Pipeline overhead and latency benchmark; prints a table
-bench *ARGS:
+# Every benchmark, one after another; each prints a table
+bench: bench-pipeline bench-insights bench-engines
+
+# Pipeline overhead against raw faster-whisper, and 202 latencies
+bench-pipeline *ARGS:
     uv run python -m bench.pipeline {{ARGS}}
+
+# Insight kinds in parallel against the slowest kind
+bench-insights *ARGS:
+    uv run python -m bench.insights_parallel {{ARGS}}
+
+# Built-in insight engines on a one-hour transcript
+bench-engines *ARGS:
+    uv run python -m bench.insight_engines {{ARGS}}
 
 # Issue an API key for a tenant on the running stack
 key TENANT:

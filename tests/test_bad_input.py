@@ -1,5 +1,10 @@
 """Bad input gets a clear error and never shows as completed; the transcriber keeps serving."""
 
+import http.client
+import json
+
+import httpx
+
 from tests.helpers import upload, wait_job
 
 PROBLEM = "application/problem+json"
@@ -55,3 +60,20 @@ def test_invalid_options_are_refused(client):
     assert bad_language.status_code == 400 and bad_language.json()["code"] == "invalid_language"
     bad_flag = upload(client, "short_meeting.ogg", transcribe="maybe")
     assert bad_flag.status_code == 400 and bad_flag.json()["code"] == "invalid_field"
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_sent(client):
+    """Only the headers go out: the 413 arrives while the client still holds the gigabytes."""
+    url = httpx.URL(str(client.base_url))
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=10)
+    try:
+        conn.putrequest("POST", "/v1/recordings")
+        conn.putheader("Authorization", client.headers["authorization"])
+        conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+        conn.putheader("Content-Length", str(3 * 2**30))
+        conn.endheaders()  # no body is sent
+        response = conn.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read())["code"] == "file_too_large"
+    finally:
+        conn.close()

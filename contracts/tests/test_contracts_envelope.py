@@ -9,6 +9,7 @@ import pytest
 from voxledger.contracts import commands as cmd
 from voxledger.contracts import envelope
 from voxledger.contracts import events as ev
+from voxledger.contracts import insights as ins
 from voxledger.contracts.envelope import MESSAGE_TYPES, UPCASTERS, UnknownMessage, decode, encode, seal
 from voxledger.contracts.ids import new_id
 
@@ -58,6 +59,21 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ),
     cmd.RequestTranscription(recording_id=REC, job_id=JOB, options=OPTS),
     cmd.RequestTranscription(recording_id=REC, job_id=JOB),
+    cmd.RequestInsights(recording_id=REC, job_id=JOB, run_id="run-1", kinds=["summary", "analytics"]),
+    ev.InsightsRequested(job_id=JOB, run_id="run-1", kinds=["summary"]),
+    ev.InsightStarted(job_id=JOB, run_id="run-1", kind="action_items"),
+    ev.InsightReady(
+        job_id=JOB,
+        run_id="run-1",
+        kind="action_items",
+        engine="builtin",
+        payload=ins.ActionItems(
+            items=[ins.ActionItem(text="Send the notes", kind="request", assignee="Anna", due="by Friday", start=1.0, end=2.5)]
+        ),
+        processing_s=0.01,
+    ),
+    ev.InsightFailed(job_id=JOB, run_id="run-1", kind="summary", error_code="engine_timeout", message="took too long"),
+    ev.InsightsCompleted(job_id=JOB, run_id="run-1", ready=["action_items"], failed=["summary"]),
 ]
 
 

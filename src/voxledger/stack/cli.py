@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 
+from voxledger.runtime.logging import configure_logging
 from voxledger.stack.provision import StackInfo, issue_key
 from voxledger.stack.supervisor import SERVICES, Stack
 
@@ -46,6 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         sys.stderr.write(f"a stack is already running on {info.http_url} (pid {info.supervisor_pid})\n")
         return 1
     port = int(os.environ.get("VOXLEDGER_HTTP_PORT", "8000"))
+    configure_logging("stack", os.environ.get("VOXLEDGER_LOG_FORMAT", "auto"))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -28,18 +28,52 @@ def transcribe(http_url: str, api_key: str, audio: Path) -> int:
             return 1
         body = accepted.json()
         say(f"uploaded {audio.name}: recording {body['recording_id']}, job {body['job_id']}")
-        outcome = follow(client, body["links"]["events"], body["job_id"])
+        outcome, seen = follow(client, body["links"]["events"], body["job_id"], JOB_ENDS)
         if outcome != "TranscriptionCompleted":
             job = client.get(f"/v1/jobs/{body['job_id']}").json()
             say(f"job ended as {job['status']}: {job.get('error')}")
             return 1
-        transcript = client.get(body["links"]["transcript"], params={"format": "txt", "job_id": body["job_id"]})
+        # The SSE id doubles as a consistency token: the read waits until the read models have it.
+        transcript = client.get(
+            body["links"]["transcript"], params={"format": "txt", "job_id": body["job_id"], "min_seq": seen}
+        )
         say("\ntranscript:\n" + transcript.text)
+        say("post-processing ...")
+        insights_done, seen = follow(client, body["links"]["events"], body["job_id"], {"InsightsCompleted"}, seen)
+        if insights_done != "InsightsCompleted":
+            say("post-processing did not finish")
+            return 1
+        params = {"job_id": body["job_id"], "min_seq": seen}
+        show_insights(client.get(f"{body['links']['recording']}/insights", params=params).json())
     return 0
 
 
-def follow(client: httpx.Client, events_path: str, job_id: str) -> str:
-    with connect_sse(client, "GET", events_path, timeout=httpx.Timeout(60, read=120)) as source:
+def show_insights(insights: dict) -> None:
+    by_kind = insights["insights"]
+    summary = by_kind.get("summary", {})
+    if summary.get("payload"):
+        say("\nsummary:")
+        for point in summary["payload"]["points"]:
+            say(f"  [{point['start']:6.2f}] {point['text']}")
+        say("  keywords: " + ", ".join(summary["payload"]["keywords"]))
+    actions = by_kind.get("action_items", {})
+    if actions.get("payload") is not None:
+        say("\naction items:")
+        for item in actions["payload"]["items"] or [{"text": "(none)", "start": 0.0}]:
+            who = f" ({item['assignee']}{', ' + item['due'] if item.get('due') else ''})" if item.get("assignee") else ""
+            say(f"  [{item['start']:6.2f}] {item['text']}{who}")
+    failed = [kind for kind, insight in by_kind.items() if insight["status"] == "failed"]
+    if failed:
+        say(f"\nfailed insights: {', '.join(failed)}")
+
+
+JOB_ENDS = {"TranscriptionCompleted", "TranscriptionFailed", "TranscriptionCancelled"}
+
+
+def follow(client: httpx.Client, events_path: str, job_id: str, until: set[str], after: str = "") -> tuple[str, str]:
+    """Prints the job's events as they happen; returns the first `until` event type and its id."""
+    headers = {"Last-Event-ID": after} if after else {}
+    with connect_sse(client, "GET", events_path, headers=headers, timeout=httpx.Timeout(60, read=120)) as source:
         for sse in source.iter_sse():
             if not sse.data:
                 continue  # keep-alive
@@ -55,9 +89,11 @@ def follow(client: httpx.Client, events_path: str, job_id: str) -> str:
                         say(f"  [{seg['start']:6.2f} - {seg['end']:6.2f}] {seg['text']}")
                 case "TranscriptionStarted":
                     say(f"  started (attempt {data['attempt']}, model {data['model']})")
-                case "TranscriptionCompleted" | "TranscriptionFailed" | "TranscriptionCancelled":
-                    return sse.event
-    return "disconnected"
+                case "InsightReady" | "InsightFailed":
+                    say(f"  {data['kind']:<14} {'ready' if sse.event == 'InsightReady' else 'failed'}")
+            if sse.event in until:
+                return sse.event, sse.id
+    return "disconnected", after
 
 
 def run_demo(data_dir: Path, audio: Path | None) -> int:

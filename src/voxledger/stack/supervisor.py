@@ -15,11 +15,13 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import structlog
 
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
 
-SERVICES = ("projector", "transcriber", "gateway")
+log = structlog.get_logger(__name__)
+SERVICES = ("projector", "transcriber", "postproc", "gateway")
 
 
 @dataclass
@@ -152,6 +154,7 @@ class Stack:
                 continue
             if time.monotonic() - p.started_at < min(30.0, 0.5 * 2**p.restarts):
                 continue
+            log.warning("service.restarting", service=p.label, exit_code=p.proc.returncode, restarts=p.restarts + 1)
             replacement = self._spawn(p.name, p.index)
             replacement.restarts = p.restarts + 1
             self.processes[i] = replacement

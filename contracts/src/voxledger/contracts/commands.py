@@ -5,6 +5,7 @@ from typing import ClassVar
 import msgspec
 
 from voxledger.contracts.events import TranscriptionOptions
+from voxledger.contracts.insights import InsightKind
 
 
 class Command(msgspec.Struct, kw_only=True):
@@ -30,7 +31,16 @@ class RequestTranscription(Command):
     options: TranscriptionOptions = msgspec.field(default_factory=TranscriptionOptions)
 
 
-RecordingCommand = UploadRecording | RequestTranscription
+class RequestInsights(Command):
+    """Re-runs post-processing of a completed job, for all kinds or the ones named."""
+
+    recording_id: str
+    job_id: str
+    run_id: str
+    kinds: list[InsightKind]
+
+
+RecordingCommand = UploadRecording | RequestTranscription | RequestInsights
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls for cls in RecordingCommand.__args__  # type: ignore[attr-defined]

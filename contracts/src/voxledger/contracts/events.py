@@ -8,6 +8,8 @@ from typing import ClassVar, Literal
 
 import msgspec
 
+from voxledger.contracts.insights import InsightKind, InsightPayload
+
 Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "finalizing"]
 Task = Literal["transcribe", "translate"]
 
@@ -111,6 +113,45 @@ class RecordingDeleted(Event):
     pass
 
 
+# --- Insights: post-processing of a completed job; `run_id` tells re-runs apart ---
+
+
+class InsightsRequested(Event):
+    job_id: str
+    run_id: str
+    kinds: list[InsightKind]
+
+
+class InsightStarted(Event):
+    job_id: str
+    run_id: str
+    kind: InsightKind
+
+
+class InsightReady(Event):
+    job_id: str
+    run_id: str
+    kind: InsightKind
+    engine: str  # which engine produced it: "builtin" or "llm:<model>"
+    payload: InsightPayload
+    processing_s: float
+
+
+class InsightFailed(Event):
+    job_id: str
+    run_id: str
+    kind: InsightKind
+    error_code: str
+    message: str
+
+
+class InsightsCompleted(Event):
+    job_id: str
+    run_id: str
+    ready: list[InsightKind]
+    failed: list[InsightKind]
+
+
 # --- API key aggregate ---------------------------------------------------
 
 
@@ -132,6 +173,11 @@ RecordingEvent = (
     | TranscriptionCancelRequested
     | TranscriptionCancelled
     | RecordingDeleted
+    | InsightsRequested
+    | InsightStarted
+    | InsightReady
+    | InsightFailed
+    | InsightsCompleted
 )
 
 AnyEvent = RecordingEvent | ApiKeyIssued

@@ -5,7 +5,7 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import subjects
-from voxledger.contracts.events import TranscriptionRequested
+from voxledger.contracts.events import InsightsRequested, TranscriptionCompleted, TranscriptionRequested
 
 
 class StreamSpec(msgspec.Struct, frozen=True):
@@ -40,9 +40,20 @@ TRANSCRIPTION_JOBS = ConsumerSpec(
     filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
     max_deliver=4,
 )
-CONSUMERS = (RECORDING_COMMANDS, TRANSCRIPTION_JOBS)
+# Post-processing starts when a transcription completes, and again when a client asks for a re-run.
+INSIGHTS_ON_COMPLETION = ConsumerSpec(
+    durable="insights-on-completion",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionCompleted.__name__),
+)
+INSIGHTS_ON_REQUEST = ConsumerSpec(
+    durable="insights-on-request",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, InsightsRequested.__name__),
+)
+CONSUMERS = (RECORDING_COMMANDS, TRANSCRIPTION_JOBS, INSIGHTS_ON_COMPLETION, INSIGHTS_ON_REQUEST)
 
 AUDIO_BUCKET = "audio"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 1
+READ_MODEL_SCHEMA_VERSION = 2

@@ -5,9 +5,29 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+import structlog
+
+from voxledger.contracts import envelope
+
+log = structlog.get_logger(__name__)
+
 
 class Acknowledgeable(Protocol):
+    body: bytes
+
     async def in_progress(self) -> None: ...
+
+    async def reject(self) -> None: ...
+
+
+async def decode_or_reject(msg: Acknowledgeable) -> envelope.Message | None:
+    """A message no version of this code can read is terminated loudly; retrying cannot help."""
+    try:
+        return envelope.decode(msg.body)
+    except (envelope.UnknownMessage, ValueError) as err:
+        log.error("message.undecodable", error=str(err))
+        await msg.reject()
+        return None
 
 
 @contextlib.asynccontextmanager

@@ -21,7 +21,7 @@ from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.auth import KeyResolver, authenticate
 from voxledger.gateway.consistency import mark_stale, wait_for_projection
 from voxledger.gateway.domain.problems import ApiError, problem
-from voxledger.gateway.handlers import health, jobs, recordings
+from voxledger.gateway.handlers import health, insights, jobs, recordings
 from voxledger.gateway.metrics import GatewayMetrics
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import create_pool
@@ -113,6 +113,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
             recordings.request_transcription,
             recordings.get_transcript,
             recordings.recording_events,
+            insights.get_insights,
+            insights.request_insights,
             jobs.get_job,
             health.healthz,
             health.readyz,

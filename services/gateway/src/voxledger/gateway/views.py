@@ -121,3 +121,51 @@ def segment_view(row) -> events.Segment:
         no_speech_prob=row["no_speech_prob"],
         words=msgspec.convert(row["words"], list[events.Word]) if row["words"] else None,
     )
+
+
+class Insight(msgspec.Struct, kw_only=True):
+    status: str
+    engine: str | None
+    payload: dict[str, Any] | None
+    error: JobError | None
+    processing_s: float | None
+    requested_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Insights(msgspec.Struct, kw_only=True):
+    recording_id: str
+    job_id: str
+    run_id: str | None
+    status: str  # queued | running | completed | partial | failed
+    insights: dict[str, Insight]
+
+
+class InsightsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    kinds: list[str] | None = None
+    job_id: str | None = None
+
+
+class InsightsAccepted(msgspec.Struct, kw_only=True):
+    recording_id: str
+    job_id: str
+    run_id: str
+    kinds: list[str]
+    links: Links
+
+
+def insight_view(row) -> Insight:
+    error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    return msgspec.convert({**row, "error": error}, Insight)
+
+
+def insights_status(statuses: list[str]) -> str:
+    """One word for the run: still going, all ready, some failed, or all failed."""
+    if not statuses:
+        return "queued"
+    if any(s in ("pending", "running") for s in statuses):
+        return "running"
+    if all(s == "ready" for s in statuses):
+        return "completed"
+    return "partial" if "ready" in statuses else "failed"

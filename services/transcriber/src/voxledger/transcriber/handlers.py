@@ -20,11 +20,10 @@ from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
 from opentelemetry import trace
 
-from voxledger.contracts import envelope
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import TranscriptionRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.consumers import heartbeat, retry_delay_s
+from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
@@ -45,16 +44,6 @@ tracer = trace.get_tracer("voxledger.transcriber")
 
 
 RecordingRepository = AggregateRepository[Recording]
-
-
-async def decode_or_reject(msg: NatsMessage) -> envelope.Message | None:
-    """A message no version of this code can read is terminated loudly; retrying cannot help."""
-    try:
-        return envelope.decode(msg.body)
-    except (envelope.UnknownMessage, ValueError) as err:
-        log.error("message.undecodable", subject=msg.raw_message.subject, error=str(err))
-        await msg.reject()
-        return None
 
 
 async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) -> None:

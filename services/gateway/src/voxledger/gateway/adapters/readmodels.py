@@ -74,3 +74,12 @@ class ReadModels:
 
     async def projected_seq(self) -> int:
         return await self.pool.fetchval("SELECT coalesce(min(last_seq), 0) FROM projection_checkpoints") or 0
+
+    async def insights(self, tenant: str, job_id: str) -> list:
+        return await self.pool.fetch(
+            """SELECT kind, run_id, status, engine, payload, error_code, error_message, processing_s,
+                      requested_at, started_at, finished_at
+               FROM insights WHERE tenant_id = $1 AND job_id = $2 ORDER BY kind""",
+            tenant,
+            job_id,
+        )

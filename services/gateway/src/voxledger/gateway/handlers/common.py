@@ -33,3 +33,11 @@ async def fetch_fresh(fetch: Callable[[], Awaitable[T | None]], entity_id: str, 
 
 def bad_request(code: str, detail: str) -> ApiError:
     return ApiError(400, code, detail)
+
+
+async def fetch_recording(request, tenant: str, recording_id: str):
+    """The caller's recording, waiting briefly if it was created moments ago; 404 for anyone else's."""
+    recording_id = valid_id(recording_id, "recording")
+    readmodels = request.app.state.readmodels
+    wait_s = request.app.state.settings.fresh_id_wait_s
+    return await fetch_fresh(lambda: readmodels.recording(tenant, recording_id), recording_id, wait_s, "recording")

@@ -17,7 +17,7 @@ from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
-from voxledger.gateway.handlers.common import bad_request, fetch_fresh, valid_id
+from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
@@ -46,6 +46,10 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
 @post("/v1/recordings", status_code=202, summary="Upload a recording (multipart `file`) and queue its transcription")
 async def upload_recording(request: Request, tenant: str) -> views.Accepted:
     settings = request.app.state.settings
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
+        # Refuse before reading: the client learns at once instead of after sending it all.
+        raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
     form = await parse_upload(
         request.headers.get("content-type", ""),
         request.stream(),
@@ -110,16 +114,9 @@ async def list_recordings(
     return views.RecordingPage(items=items, next_cursor=next_cursor)
 
 
-async def _recording(request: Request, tenant: str, recording_id: str):
-    recording_id = valid_id(recording_id, "recording")
-    readmodels = request.app.state.readmodels
-    wait_s = request.app.state.settings.fresh_id_wait_s
-    return await fetch_fresh(lambda: readmodels.recording(tenant, recording_id), recording_id, wait_s, "recording")
-
-
 @get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
 async def get_recording(request: Request, tenant: str, recording_id: str) -> views.Recording:
-    row = await _recording(request, tenant, recording_id)
+    row = await fetch_recording(request, tenant, recording_id)
     jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
     return views.recording_view(row, [views.job_view(j) for j in jobs])
 
@@ -128,7 +125,7 @@ async def get_recording(request: Request, tenant: str, recording_id: str) -> vie
 async def request_transcription(
     request: Request, tenant: str, recording_id: str, data: views.TranscriptionRequest | None = None
 ) -> views.Accepted:
-    row = await _recording(request, tenant, recording_id)
+    row = await fetch_recording(request, tenant, recording_id)
     body = data or views.TranscriptionRequest()
     options = _options(body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
     job_id = new_id()
@@ -150,7 +147,7 @@ async def get_transcript(
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
     job_id: str | None = None,
 ) -> Response:
-    row = await _recording(request, tenant, recording_id)
+    row = await fetch_recording(request, tenant, recording_id)
     readmodels = request.app.state.readmodels
     if job_id is not None:
         job = await readmodels.job(tenant, valid_id(job_id, "job"))
@@ -193,7 +190,7 @@ _encode = msgspec.json.Encoder().encode
 
 @get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
 async def recording_events(request: Request, tenant: str, recording_id: str) -> ServerSentEvent:
-    row = await _recording(request, tenant, recording_id)
+    row = await fetch_recording(request, tenant, recording_id)
     last_event_id = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     if not last_event_id.isdigit():
         raise bad_request("invalid_last_event_id", "Last-Event-ID must be a stream sequence number")

@@ -125,7 +125,50 @@ def project(message: Message, seq: int) -> list[Op]:
                 )
             )
             return ops
+        case ev.InsightsRequested():
+            values = {
+                "recording_id": rid,
+                "tenant_id": meta.tenant_id,
+                "run_id": event.run_id,
+                "status": "pending",
+                "engine": None,
+                "payload": None,
+                "error_code": None,
+                "error_message": None,
+                "processing_s": None,
+                "requested_at": at,
+                "started_at": None,
+                "finished_at": None,
+                "updated_at": at,
+            }
+            return [Upsert("insights", {"job_id": event.job_id, "kind": kind}, values) for kind in event.kinds]
+        case ev.InsightStarted():
+            return [_insight(event, {"status": "running", "started_at": at, "updated_at": at})]
+        case ev.InsightReady():
+            values = {
+                "status": "ready",
+                "engine": event.engine,
+                "payload": msgspec.to_builtins(event.payload),
+                "processing_s": event.processing_s,
+                "finished_at": at,
+                "updated_at": at,
+            }
+            return [_insight(event, values)]
+        case ev.InsightFailed():
+            values = {
+                "status": "failed",
+                "error_code": event.error_code,
+                "error_message": event.message,
+                "finished_at": at,
+                "updated_at": at,
+            }
+            return [_insight(event, values)]
     return []
+
+
+def _insight(event: ev.InsightStarted | ev.InsightReady | ev.InsightFailed, values: dict) -> Update:
+    """Only the current run's row: a stale run's late event matches no row."""
+    return Update("insights", {"job_id": event.job_id, "kind": event.kind, "run_id": event.run_id}, values)
 
 
 def _job(job_id: str, at, seq: int, values: dict) -> Update:

@@ -73,20 +73,19 @@ def transcribe(
         vad_filter=options.vad,
     )
 
+    def at(t: float) -> float:
+        return round(float(t) + offset_s, 3)  # float(): with word timestamps the model hands out numpy floats
+
     def segments() -> Iterator[Segment]:
         for index, seg in enumerate(raw_segments, start=first_index):
-            words = (
-                [Word(w.start + offset_s, w.end + offset_s, w.word, w.probability) for w in seg.words]
-                if seg.words
-                else None
-            )
+            words = [Word(at(w.start), at(w.end), w.word, float(w.probability)) for w in seg.words] if seg.words else None
             yield Segment(
                 index=index,
-                start=round(seg.start + offset_s, 3),
-                end=round(seg.end + offset_s, 3),
+                start=at(seg.start),
+                end=at(seg.end),
                 text=seg.text.strip(),
-                avg_logprob=seg.avg_logprob,
-                no_speech_prob=seg.no_speech_prob,
+                avg_logprob=float(seg.avg_logprob),
+                no_speech_prob=float(seg.no_speech_prob),
                 words=words,
             )
 

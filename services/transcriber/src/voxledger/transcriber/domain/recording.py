@@ -9,7 +9,7 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import events as ev
-from voxledger.contracts.commands import RequestTranscription, UploadRecording
+from voxledger.contracts.commands import RequestInsights, RequestTranscription, UploadRecording
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -37,6 +37,7 @@ class Recording(msgspec.Struct, kw_only=True):
     deleted: bool = False
     blob_key: str = ""
     jobs: dict[str, Job] = msgspec.field(default_factory=dict)
+    insight_runs: set[str] = msgspec.field(default_factory=set)
 
 
 # --- Worker intents: decisions a running worker asks the aggregate to make ---
@@ -75,7 +76,7 @@ class Fail(msgspec.Struct, kw_only=True):
     retry_at: str | None = None  # set: this attempt failed and the job will be retried
 
 
-Decision = UploadRecording | RequestTranscription | StartAttempt | ReportProgress | RecordSegments | Complete | Fail
+Decision = UploadRecording | RequestTranscription | RequestInsights | StartAttempt | ReportProgress | RecordSegments | Complete | Fail
 
 
 def evolve(state: Recording, event: ev.Event) -> Recording:
@@ -103,6 +104,8 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             state.jobs[job_id].status = "cancelled"
         case ev.RecordingDeleted():
             state.deleted = True
+        case ev.InsightsRequested(run_id=run_id):
+            state.insight_runs.add(run_id)
     return state
 
 
@@ -129,6 +132,14 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                     )
                 )
             return requested
+        case RequestInsights():
+            _require_live(state)
+            job = state.jobs.get(command.job_id)
+            if job is None or job.status != "completed":
+                raise Rejected("job_not_completed", "insights need a completed transcription")
+            if command.run_id in state.insight_runs:
+                return []  # a redelivered command
+            return [ev.InsightsRequested(job_id=command.job_id, run_id=command.run_id, kinds=command.kinds)]
         case StartAttempt():
             job = _open_job(state, command.job_id)
             if job.cancel_requested:

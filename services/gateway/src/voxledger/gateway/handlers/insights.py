@@ -1,0 +1,58 @@
+"""/v1/recordings/{id}/insights: refined text, analytics, action items and summary, per job."""
+
+from litestar import Request, get, post
+
+from voxledger.contracts.commands import RequestInsights
+from voxledger.contracts.ids import new_id
+from voxledger.contracts.insights import INSIGHT_KINDS
+from voxledger.gateway import views
+from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+
+
+async def _completed_job(request: Request, tenant: str, recording_id: str, job_id: str | None):
+    readmodels = request.app.state.readmodels
+    if job_id is None:
+        job = await readmodels.latest_completed_job(tenant, recording_id)
+        if job is None:
+            raise ApiError(409, "transcript_not_ready", "no transcription of this recording has completed")
+        return job
+    job = await readmodels.job(tenant, valid_id(job_id, "job"))
+    if job is None or job["recording_id"] != recording_id:
+        raise ApiError(404, "job_not_found", "no such job for this recording")
+    if job["status"] != "completed":
+        raise ApiError(409, "job_not_completed", f"insights need a completed job; this one is {job['status']}")
+    return job
+
+
+@get("/v1/recordings/{recording_id:str}/insights", summary="Refined text, analytics, action items and summary")
+async def get_insights(request: Request, tenant: str, recording_id: str, job_id: str | None = None) -> views.Insights:
+    recording = await fetch_recording(request, tenant, recording_id)
+    job = await _completed_job(request, tenant, recording["recording_id"], job_id)
+    rows = await request.app.state.readmodels.insights(tenant, job["job_id"])
+    return views.Insights(
+        recording_id=recording["recording_id"],
+        job_id=job["job_id"],
+        run_id=rows[0]["run_id"] if rows else None,
+        status=views.insights_status([r["status"] for r in rows]),
+        insights={r["kind"]: views.insight_view(r) for r in rows},
+    )
+
+
+@post("/v1/recordings/{recording_id:str}/insights", status_code=202, summary="Run post-processing again")
+async def request_insights(
+    request: Request, tenant: str, recording_id: str, data: views.InsightsRequest | None = None
+) -> views.InsightsAccepted:
+    body = data or views.InsightsRequest()
+    kinds = body.kinds or list(INSIGHT_KINDS)
+    if unknown := sorted(set(kinds) - set(INSIGHT_KINDS)):
+        raise bad_request("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
+    recording = await fetch_recording(request, tenant, recording_id)
+    job = await _completed_job(request, tenant, recording["recording_id"], body.job_id)
+    run_id = new_id()
+    command = RequestInsights(recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds)
+    await request.app.state.bus.send(command, aggregate_id=recording["recording_id"], tenant=tenant, dedup_key=run_id)
+    links = views.recording_links(recording["recording_id"], job["job_id"])
+    return views.InsightsAccepted(
+        recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds, links=links
+    )

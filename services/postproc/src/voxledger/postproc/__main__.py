@@ -1,0 +1,3 @@
+from voxledger.postproc.app import main
+
+main()

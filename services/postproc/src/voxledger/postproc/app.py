@@ -1,0 +1,78 @@
+"""Wiring: FastStream with durable consumers for completed transcriptions and requested re-runs."""
+
+import asyncio
+import logging
+
+import structlog
+from faststream import AckPolicy, FastStream
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+
+from voxledger.contracts import streams, subjects
+from voxledger.postproc.adapters.llm import LlmEngine
+from voxledger.postproc.domain import runs
+from voxledger.postproc.domain.engines import BUILTIN_ENGINES
+from voxledger.postproc.handlers import InsightRunner
+from voxledger.postproc.settings import PostprocSettings
+from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.jetstream import EventStore, connect, consumer_config
+from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.settings import load_or_exit
+from voxledger.runtime.telemetry import setup_tracing
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: PostprocSettings) -> FastStream:
+    faststream_log = logging.getLogger("voxledger.postproc.faststream")
+    broker = NatsBroker(
+        settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, logger=faststream_log, log_level=logging.DEBUG
+    )
+    deps: dict[str, object] = {}
+
+    def subscriber(spec: streams.ConsumerSpec):
+        return broker.subscriber(
+            spec.filter_subject,
+            stream=JStream(streams.EVENTS.name, declare=False),
+            durable=spec.durable,
+            config=consumer_config(spec, ack_wait_s=settings.ack_wait_s),
+            pull_sub=PullSub(batch_size=1, timeout=5.0),
+            ack_policy=AckPolicy.MANUAL,
+        )
+
+    @subscriber(streams.INSIGHTS_ON_COMPLETION)
+    async def on_transcription_completed(msg: NatsMessage) -> None:
+        await deps["runner"].on_transcription_completed(msg)
+
+    @subscriber(streams.INSIGHTS_ON_REQUEST)
+    async def on_insights_requested(msg: NatsMessage) -> None:
+        await deps["runner"].on_insights_requested(msg)
+
+    app = FastStream(broker, logger=faststream_log)
+
+    @app.on_startup
+    async def start() -> None:
+        nc = await connect(settings.nats_url, "postproc-events")
+        repo = AggregateRepository(EventStore(nc.jetstream()), subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
+        llm = (
+            LlmEngine(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
+            if settings.llm_url
+            else None
+        )
+        deps.update(nc=nc, llm=llm, runner=InsightRunner(repo, BUILTIN_ENGINES, llm, settings))
+        log.info("postproc.ready", llm=llm.name if llm else None)
+
+    @app.after_shutdown
+    async def stop() -> None:
+        if deps.get("llm") is not None:
+            await deps["llm"].close()
+        if "nc" in deps:
+            await deps["nc"].drain()
+
+    return app
+
+
+def main() -> None:
+    settings = load_or_exit(PostprocSettings)
+    configure_logging("postproc", settings.log_format, settings.log_level)
+    setup_tracing("postproc")
+    asyncio.run(create_app(settings).run())

@@ -1,0 +1,54 @@
+"""The built-in insight engines behind one signature, so the service can run every kind the same way.
+
+Each engine is pure, offline and deterministic: `(lines, duration_s) -> payload`.
+"""
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from voxledger.contracts.insights import (
+    ActionItems,
+    Analytics,
+    InsightKind,
+    InsightPayload,
+    Refinement,
+    Summary,
+    TranscriptLine,
+)
+
+from .action_items import extract_action_items
+from .analytics import analyze
+from .refinement import refine
+from .summary import summarize
+
+Engine = Callable[[list[TranscriptLine], float], InsightPayload]
+
+
+def refinement_engine(lines: list[TranscriptLine], duration_s: float) -> Refinement:
+    return refine(lines)
+
+
+def analytics_engine(lines: list[TranscriptLine], duration_s: float) -> Analytics:
+    return analyze(lines, duration_s)
+
+
+def action_items_engine(lines: list[TranscriptLine], duration_s: float) -> ActionItems:
+    return extract_action_items(lines)
+
+
+def summary_engine(lines: list[TranscriptLine], duration_s: float) -> Summary:
+    return summarize(lines)
+
+
+BUILTIN_ENGINES: Mapping[InsightKind, Engine] = MappingProxyType(
+    {
+        "refinement": refinement_engine,
+        "analytics": analytics_engine,
+        "action_items": action_items_engine,
+        "summary": summary_engine,
+    }
+)
+
+
+def run_builtin(kind: InsightKind, lines: list[TranscriptLine], duration_s: float) -> InsightPayload:
+    return BUILTIN_ENGINES[kind](lines, duration_s)

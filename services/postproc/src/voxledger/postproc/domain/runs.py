@@ -1,0 +1,171 @@
+"""Insight runs on the Recording aggregate, as a pure Decider over the events post-processing cares about.
+
+A run covers some kinds for one completed job. Each kind is started once and
+settles once (ready or failed); the run completes once, when all have settled.
+Redelivery or replay therefore never duplicates anything.
+"""
+
+from typing import Literal
+
+import msgspec
+
+from voxledger.contracts import events as ev
+from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
+
+KindStatus = Literal["pending", "running", "ready", "failed"]
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class JobTranscript(msgspec.Struct, kw_only=True):
+    lines: list[TranscriptLine] = msgspec.field(default_factory=list)
+    duration_s: float = 0.0
+    completed: bool = False
+
+
+class Run(msgspec.Struct, kw_only=True):
+    job_id: str
+    kinds: dict[str, KindStatus]
+    completed: bool = False
+
+    @property
+    def open_kinds(self) -> list[InsightKind]:
+        return [k for k, status in self.kinds.items() if status in ("pending", "running")]  # type: ignore[misc]
+
+
+class InsightState(msgspec.Struct, kw_only=True):
+    jobs: dict[str, JobTranscript] = msgspec.field(default_factory=dict)
+    runs: dict[str, Run] = msgspec.field(default_factory=dict)
+    deleted: bool = False
+
+
+# --- Intents the runner asks the aggregate to decide ---
+
+
+class OpenRun(msgspec.Struct, kw_only=True):
+    """The automatic run after a transcription completes; its run id is the job id."""
+
+    job_id: str
+
+
+class StartInsight(msgspec.Struct, kw_only=True):
+    run_id: str
+    kind: InsightKind
+
+
+class FinishInsight(msgspec.Struct, kw_only=True):
+    run_id: str
+    kind: InsightKind
+    engine: str
+    payload: InsightPayload
+    processing_s: float
+
+
+class FailInsight(msgspec.Struct, kw_only=True):
+    run_id: str
+    kind: InsightKind
+    error_code: str
+    message: str
+
+
+class CompleteRun(msgspec.Struct, kw_only=True):
+    run_id: str
+
+
+Intent = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
+
+
+def evolve(state: InsightState, event: ev.Event) -> InsightState:
+    match event:
+        case ev.TranscriptionRequested(job_id=job_id) | ev.TranscriptionStarted(job_id=job_id):
+            state.jobs.setdefault(job_id, JobTranscript())
+        case ev.SegmentsTranscribed(job_id=job_id, segments=segments):
+            job = state.jobs.setdefault(job_id, JobTranscript())
+            job.lines.extend(_line(s) for s in segments)
+        case ev.TranscriptionCompleted(job_id=job_id, duration_s=duration_s):
+            job = state.jobs.setdefault(job_id, JobTranscript())
+            job.duration_s, job.completed = duration_s, True
+        case ev.InsightsRequested(job_id=job_id, run_id=run_id, kinds=kinds):
+            state.runs[run_id] = Run(job_id=job_id, kinds=dict.fromkeys(kinds, "pending"))
+        case ev.InsightStarted(run_id=run_id, kind=kind):
+            state.runs[run_id].kinds[kind] = "running"
+        case ev.InsightReady(run_id=run_id, kind=kind):
+            state.runs[run_id].kinds[kind] = "ready"
+        case ev.InsightFailed(run_id=run_id, kind=kind):
+            state.runs[run_id].kinds[kind] = "failed"
+        case ev.InsightsCompleted(run_id=run_id):
+            state.runs[run_id].completed = True
+        case ev.RecordingDeleted():
+            state.deleted = True
+    return state
+
+
+def _line(segment: ev.Segment) -> TranscriptLine:
+    """With word timestamps, the line spans its words: Whisper's segment times also cover pauses."""
+    start, end = (segment.words[0].start, segment.words[-1].end) if segment.words else (segment.start, segment.end)
+    return TranscriptLine(index=segment.index, start=start, end=end, text=segment.text)
+
+
+def fold(history: list[ev.Event]) -> InsightState:
+    state = InsightState()
+    for event in history:
+        state = evolve(state, event)
+    return state
+
+
+def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
+    match intent:
+        case OpenRun(job_id=job_id):
+            job = state.jobs.get(job_id)
+            if job is None or not job.completed:
+                raise Rejected("job_not_completed", f"job {job_id} has no completed transcript")
+            if job_id in state.runs:
+                return []
+            return [ev.InsightsRequested(job_id=job_id, run_id=job_id, kinds=list(INSIGHT_KINDS))]
+        case StartInsight(run_id=run_id, kind=kind):
+            run = _open_run(state, run_id)
+            return [ev.InsightStarted(job_id=run.job_id, run_id=run_id, kind=kind)] if run.kinds[kind] == "pending" else []
+        case FinishInsight(run_id=run_id, kind=kind):
+            run = _open_run(state, run_id)
+            if run.kinds[kind] in ("ready", "failed"):
+                return []
+            return [
+                ev.InsightReady(
+                    job_id=run.job_id,
+                    run_id=run_id,
+                    kind=kind,
+                    engine=intent.engine,
+                    payload=intent.payload,
+                    processing_s=intent.processing_s,
+                )
+            ]
+        case FailInsight(run_id=run_id, kind=kind):
+            run = _open_run(state, run_id)
+            if run.kinds[kind] in ("ready", "failed"):
+                return []
+            return [
+                ev.InsightFailed(
+                    job_id=run.job_id, run_id=run_id, kind=kind, error_code=intent.error_code, message=intent.message
+                )
+            ]
+        case CompleteRun(run_id=run_id):
+            run = _open_run(state, run_id)
+            if run.open_kinds:
+                raise Rejected("run_unsettled", f"kinds still open: {run.open_kinds}")
+            ready = [k for k, s in run.kinds.items() if s == "ready"]
+            failed = [k for k, s in run.kinds.items() if s == "failed"]
+            return [ev.InsightsCompleted(job_id=run.job_id, run_id=run_id, ready=ready, failed=failed)]
+    raise TypeError(f"unknown intent {type(intent).__name__}")
+
+
+def _open_run(state: InsightState, run_id: str) -> Run:
+    run = state.runs.get(run_id)
+    if run is None:
+        raise Rejected("run_not_found", f"no insight run {run_id}")
+    if run.completed:
+        raise Rejected("run_completed", f"insight run {run_id} already completed")
+    return run
