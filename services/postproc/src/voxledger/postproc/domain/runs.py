@@ -10,15 +10,12 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import events as ev
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
 
 KindStatus = Literal["pending", "running", "ready", "failed"]
 
 
-class Rejected(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 class JobTranscript(msgspec.Struct, kw_only=True):

@@ -10,16 +10,12 @@ import msgspec
 
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import RequestInsights, RequestTranscription, UploadRecording
+from voxledger.contracts.decisions import Rejected
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
-class Rejected(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Job(msgspec.Struct, kw_only=True):
