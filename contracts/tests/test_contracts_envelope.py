@@ -59,6 +59,7 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ),
     cmd.RequestTranscription(recording_id=REC, job_id=JOB, options=OPTS),
     cmd.RequestTranscription(recording_id=REC, job_id=JOB),
+    cmd.CancelTranscription(recording_id=REC, job_id=JOB),
     cmd.RequestInsights(recording_id=REC, job_id=JOB, run_id="run-1", kinds=["summary", "analytics"]),
     ev.InsightsRequested(job_id=JOB, run_id="run-1", kinds=["summary"]),
     ev.InsightStarted(job_id=JOB, run_id="run-1", kind="action_items"),

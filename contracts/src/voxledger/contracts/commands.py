@@ -31,6 +31,13 @@ class RequestTranscription(Command):
     options: TranscriptionOptions = msgspec.field(default_factory=TranscriptionOptions)
 
 
+class CancelTranscription(Command):
+    """Cancels a queued or running job; repeating it is harmless."""
+
+    recording_id: str
+    job_id: str
+
+
 class RequestInsights(Command):
     """Re-runs post-processing of a completed job, for all kinds or the ones named."""
 
@@ -40,7 +47,7 @@ class RequestInsights(Command):
     kinds: list[InsightKind]
 
 
-RecordingCommand = UploadRecording | RequestTranscription | RequestInsights
+RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls for cls in RecordingCommand.__args__  # type: ignore[attr-defined]

@@ -116,6 +116,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             insights.get_insights,
             insights.request_insights,
             jobs.get_job,
+            jobs.cancel_job,
             health.healthz,
             health.readyz,
             health.metrics,

@@ -22,6 +22,12 @@ class Accepted(msgspec.Struct, kw_only=True):
     links: Links
 
 
+class CancelAccepted(msgspec.Struct, kw_only=True):
+    job_id: str
+    recording_id: str
+    status: str  # cancelling, or cancelled when it already was
+
+
 class JobError(msgspec.Struct):
     code: str
     message: str

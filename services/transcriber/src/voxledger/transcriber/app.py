@@ -68,7 +68,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         nc = await connect(settings.nats_url, "transcriber-events")
         js = nc.jetstream()
         repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
-        deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(js, repo, models, settings))
+        deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(nc, repo, models, settings))
         # Load the default model before taking jobs, so the first job does not pay for it.
         await asyncio.to_thread(models.get, settings.model)
         log.info("transcriber.ready", model=settings.model, worker=deps["worker"].worker_name)

@@ -6,21 +6,26 @@ backoff, within the consumer's bounded MaxDeliver.
 """
 
 import asyncio
+import contextlib
 import os
 import random
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import structlog
 from faststream.nats.message import NatsMessage
-from nats.js import JetStreamContext
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from opentelemetry import trace
 
-from voxledger.contracts.envelope import Envelope
+from voxledger.contracts import subjects
+from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.events import TranscriptionRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
@@ -29,6 +34,7 @@ from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
 from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
 from voxledger.transcriber.domain.recording import (
+    Cancel,
     Complete,
     Fail,
     Recording,
@@ -75,8 +81,9 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
 class TranscriptionWorker:
     """Runs one transcription attempt per delivered TranscriptionRequested event."""
 
-    def __init__(self, js: JetStreamContext, repo: RecordingRepository, models: ModelCache, settings: TranscriberSettings):
-        self._js = js
+    def __init__(self, nc: Client, repo: RecordingRepository, models: ModelCache, settings: TranscriberSettings):
+        self._nc = nc
+        self._js = nc.jetstream()
         self._repo = repo
         self._models = models
         self._settings = settings
@@ -116,14 +123,24 @@ class TranscriptionWorker:
             return
         cause = started[0].envelope
         try:
-            await self._run(loaded, request, model_name, cause)
+            async with self._cancel_watch(loaded.aggregate_id, request.job_id) as cancel:
+                await self._run(loaded, request, model_name, cause, cancel)
         except (audio.AudioError, ModelUnavailable) as err:
             code = getattr(err, "code", "failed")
             log.warning("job.failed_permanently", code=code, reason=str(err))
             await self._repo.execute(loaded, Fail(job_id=request.job_id, error_code=code, message=str(err)), cause)
             await msg.reject()
         except Rejected as err:
-            log.info("job.stopped", reason=err.message)  # cancelled or finished elsewhere while running
+            if err.code == "cancel_requested":
+                # The request may have been seen on the subscription only: decide on the current log.
+                current = await self._repo.load(loaded.aggregate_id)
+                try:
+                    await self._repo.execute(current, Cancel(job_id=request.job_id), cause)
+                    log.info("job.cancelled")
+                except Rejected as settled:
+                    log.info("job.cancel_already_settled", reason=settled.message)
+            else:
+                log.info("job.stopped", reason=err.message)  # finished elsewhere while running
             await msg.ack()
         except Exception as err:
             await self._fail_transiently(msg, loaded, request.job_id, cause, err)
@@ -151,7 +168,25 @@ class TranscriptionWorker:
         else:
             await msg.nack(delay=delay)
 
-    async def _run(self, loaded: Loaded, request: TranscriptionRequested, model_name: str, cause: Envelope) -> None:
+    @contextlib.asynccontextmanager
+    async def _cancel_watch(self, recording_id: str, job_id: str) -> AsyncIterator[asyncio.Event]:
+        """Set when the job's cancel is requested: seen within a poll interval, even between appends."""
+        requested = asyncio.Event()
+
+        async def on_cancel_requested(raw: Msg) -> None:
+            if msgspec.json.decode(decode_envelope(raw.data).data).get("job_id") == job_id:
+                requested.set()
+
+        subject = subjects.event_subject(subjects.RECORDING, recording_id, "TranscriptionCancelRequested")
+        subscription = await self._nc.subscribe(subject, cb=on_cancel_requested)
+        try:
+            yield requested
+        finally:
+            await subscription.unsubscribe()
+
+    async def _run(
+        self, loaded: Loaded, request: TranscriptionRequested, model_name: str, cause: Envelope, cancel: asyncio.Event
+    ) -> None:
         job_id = request.job_id
         job = loaded.state.jobs[job_id]
         resume_s, first_index = job.transcribed_until_s, job.next_segment_index
@@ -182,6 +217,8 @@ class TranscriptionWorker:
 
         processed_s = resume_s
         async for segment, lang in self._segments(model, samples, request, resume_s, first_index):
+            if cancel.is_set():
+                raise Rejected("cancel_requested", "cancelled while transcribing")
             language = lang
             if segment is not None:
                 processed_s = segment.end

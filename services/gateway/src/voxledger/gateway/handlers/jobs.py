@@ -1,8 +1,10 @@
 """/v1/jobs: a job's status, stage, progress, ETA, attempt, queue position and error."""
 
-from litestar import Request, get
+from litestar import Request, get, post
 
+from voxledger.contracts.commands import CancelTranscription
 from voxledger.gateway import views
+from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
 
 
@@ -15,3 +17,21 @@ async def get_job(request: Request, tenant: str, job_id: str) -> views.Job:
     )
     position = await readmodels.queue_position(job_id) if row["status"] == "queued" else None
     return views.job_view(row, position)
+
+
+@post("/v1/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
+async def cancel_job(request: Request, tenant: str, job_id: str) -> views.CancelAccepted:
+    job_id = valid_id(job_id, "job")
+    readmodels = request.app.state.readmodels
+    row = await fetch_fresh(
+        lambda: readmodels.job(tenant, job_id), job_id, request.app.state.settings.fresh_id_wait_s, "job"
+    )
+    if row["status"] in ("completed", "failed"):
+        raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")
+    if row["status"] != "cancelled":
+        command = CancelTranscription(recording_id=row["recording_id"], job_id=job_id)
+        await request.app.state.bus.send(
+            command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"cancel:{job_id}"
+        )
+    status = "cancelled" if row["status"] == "cancelled" else "cancelling"
+    return views.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)

@@ -9,7 +9,7 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import events as ev
-from voxledger.contracts.commands import RequestInsights, RequestTranscription, UploadRecording
+from voxledger.contracts.commands import CancelTranscription, RequestInsights, RequestTranscription, UploadRecording
 from voxledger.contracts.decisions import Rejected
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
@@ -65,6 +65,12 @@ class Complete(msgspec.Struct, kw_only=True):
     processing_s: float
 
 
+class Cancel(msgspec.Struct, kw_only=True):
+    """The worker has stopped a job whose cancellation was requested."""
+
+    job_id: str
+
+
 class Fail(msgspec.Struct, kw_only=True):
     job_id: str
     error_code: str
@@ -72,7 +78,18 @@ class Fail(msgspec.Struct, kw_only=True):
     retry_at: str | None = None  # set: this attempt failed and the job will be retried
 
 
-Decision = UploadRecording | RequestTranscription | RequestInsights | StartAttempt | ReportProgress | RecordSegments | Complete | Fail
+Decision = (
+    UploadRecording
+    | RequestTranscription
+    | CancelTranscription
+    | RequestInsights
+    | StartAttempt
+    | ReportProgress
+    | RecordSegments
+    | Complete
+    | Cancel
+    | Fail
+)
 
 
 def evolve(state: Recording, event: ev.Event) -> Recording:
@@ -128,6 +145,22 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                     )
                 )
             return requested
+        case CancelTranscription():
+            _require_live(state)
+            job = state.jobs.get(command.job_id)
+            if job is None:
+                raise Rejected("job_not_found", f"no job {command.job_id}")
+            if job.status in TERMINAL or job.cancel_requested:
+                return []  # repeating a cancel is harmless
+            requested: list[ev.Event] = [ev.TranscriptionCancelRequested(job_id=job.job_id)]
+            if job.status == "queued":
+                requested.append(ev.TranscriptionCancelled(job_id=job.job_id))  # never started: nothing to stop
+            return requested
+        case Cancel():
+            job = _open_job(state, command.job_id)
+            if not job.cancel_requested:
+                raise Rejected("cancel_not_requested", f"job {job.job_id} was not asked to stop")
+            return [ev.TranscriptionCancelled(job_id=job.job_id)]
         case RequestInsights():
             _require_live(state)
             job = state.jobs.get(command.job_id)
@@ -230,4 +263,6 @@ def _running_job(state: Recording, job_id: str) -> Job:
     job = _open_job(state, job_id)
     if job.status != "running":
         raise Rejected("job_not_running", f"job {job_id} is {job.status}")
+    if job.cancel_requested:
+        raise Rejected("cancel_requested", f"job {job_id} is being cancelled")
     return job
