@@ -15,12 +15,20 @@ demo:
 test *ARGS:
     uv run pytest {{ARGS}}
 
+# Chaos tests only: real processes killed mid-work (also part of `test`)
+chaos:
+    uv run pytest tests/chaos -v
+
 # Unit tests only (pure domain code, no servers)
 unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines
+bench: bench-pipeline bench-insights bench-engines bench-crash
+
+# Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
+bench-crash *ARGS:
+    uv run python -m bench.crash_resume {{ARGS}}
 
 # Pipeline overhead against raw faster-whisper, and 202 latencies
 bench-pipeline *ARGS:

@@ -67,6 +67,9 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     async def start() -> None:
         nc = await connect(settings.nats_url, "transcriber-events")
         js = nc.jetstream()
+        # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
+        jobs = streams.TRANSCRIPTION_JOBS
+        await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
         repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
         deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(nc, repo, models, settings))
         # Load the default model before taking jobs, so the first job does not pay for it.

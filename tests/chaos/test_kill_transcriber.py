@@ -1,0 +1,44 @@
+"""Chaos: kill -9 a transcriber halfway through a job. Another worker resumes it; nothing is lost or doubled."""
+
+from tests.helpers import AUDIO, log_events, new_client, read_events, upload, wait_job, word_error_rate
+from voxledger.stack.supervisor import Stack
+
+ACK_WAIT_S = 5
+
+
+def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(tmp_path):
+    env = {"VOXLEDGER_ACK_WAIT_S": str(ACK_WAIT_S), "VOXLEDGER_HEARTBEAT_S": "1"}
+    data = tmp_path / "data"
+    with (
+        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
+        new_client(stack, "chaos") as client,
+    ):
+        accepted = upload(client, "bench_300s.ogg").json()
+        recording_id, job_id = accepted["recording_id"], accepted["job_id"]
+        events = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)
+        victim_name = events[-1]["data"]["worker"]
+        while True:  # let it get well into the file before pulling the plug
+            events += read_events(client, recording_id, until="TranscriptionProgressed", job_id=job_id,
+                                  last_event_id=events[-1]["id"])  # fmt: skip
+            if events[-1]["data"]["progress"] >= 0.3:
+                break
+        stack.service("transcriber", int(victim_name.rsplit("-", 1)[1])).proc.kill()  # SIGKILL: no goodbye
+
+        job = wait_job(client, job_id, timeout_s=240)
+        assert job["status"] == "completed", job
+        history = log_events(stack, recording_id)
+
+    starts = [m.body for m in history if m.envelope.type == "TranscriptionStarted"]
+    assert [s.attempt for s in starts] == [1, 2]
+    assert starts[1].worker != victim_name, "the surviving worker took over"
+    segments = [s for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
+    assert [s.index for s in segments] == list(range(len(segments))), "no duplicated or missing segment"
+    assert [s.start for s in segments] == sorted(s.start for s in segments), "the transcript never goes back in time"
+    first_of_attempt_2 = next(i for i, m in enumerate(history) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2)
+    resumed = [s for m in history[first_of_attempt_2:] if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
+    assert resumed and resumed[0].index > 0, "the second attempt resumed instead of starting from zero"
+    assert job["segment_count"] == len(segments)
+
+    reference = (AUDIO / "bench_300s.txt").read_text()
+    text = " ".join(s.text for s in segments)
+    assert word_error_rate(reference, text) <= 0.15, "apart from the resume boundary, the text matches the audio"
