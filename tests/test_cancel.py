@@ -31,6 +31,9 @@ def test_a_cancelled_queued_job_is_never_started(stack, client):
     read_events(client, busy["recording_id"], until="TranscriptionStarted", job_id=busy["job_id"])
     queued = upload(client, "short_meeting.ogg").json()
     assert client.get(f"/v1/jobs/{queued['job_id']}").json()["status"] == "queued"
+    queue = {job["job_id"]: job for job in client.get("/v1/queue").json()["items"]}
+    assert queue[busy["job_id"]]["status"] == "running" and queue[busy["job_id"]]["queue_position"] is None
+    assert queue[queued["job_id"]]["queue_position"] == 1, "next in line behind the running job"
 
     assert client.post(f"/v1/jobs/{queued['job_id']}/cancel").status_code == 202
     assert wait_job(client, queued["job_id"])["status"] == "cancelled"

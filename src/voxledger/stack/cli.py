@@ -24,11 +24,7 @@ def running_stack(directory: Path) -> StackInfo | None:
     if not info_file.exists():
         return None
     info = msgspec.json.decode(info_file.read_bytes(), type=StackInfo)
-    try:
-        os.kill(info.supervisor_pid, 0)
-    except ProcessLookupError:
-        return None
-    return info
+    return info if _alive(info.supervisor_pid) else None
 
 
 def parse_scale(values: list[str]) -> dict[str, int]:
@@ -75,6 +71,30 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ps(args: argparse.Namespace) -> int:
+    """The running stack's service processes, from their pid files."""
+    run_dir = data_dir() / "run"
+    info = running_stack(data_dir())
+    if info is None:
+        sys.stdout.write("no voxledger stack is running here\n")
+        return 1
+    sys.stdout.write(f"stack {info.http_url} (supervisor pid {info.supervisor_pid})\n")
+    sys.stdout.write(f"{'SERVICE':<16}{'PID':>8}  STATE\n")
+    for pid_file in sorted(run_dir.glob("*.pid")):
+        pid = int(pid_file.read_text().split()[0])
+        state = "running" if _alive(pid) else "dead"
+        sys.stdout.write(f"{pid_file.stem:<16}{pid:>8}  {state}\n")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def cmd_keys_create(args: argparse.Namespace) -> int:
     nats_url = os.environ.get("NATS_URL") or getattr(running_stack(data_dir()), "nats_url", None)
     if not nats_url:
@@ -101,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="run the embedded stack until Ctrl-C")
     up.add_argument("--scale", action="append", default=[], metavar="SERVICE=N", help="e.g. transcriber=2")
     up.set_defaults(func=cmd_up)
+    ps = sub.add_parser("ps", help="list the running stack's service processes")
+    ps.set_defaults(func=cmd_ps)
     demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")
     demo.add_argument("--file", help="transcribe this audio file instead")
     demo.set_defaults(func=cmd_demo)

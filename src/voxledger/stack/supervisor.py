@@ -154,10 +154,19 @@ class Stack:
                 continue
             if time.monotonic() - p.started_at < min(30.0, 0.5 * 2**p.restarts):
                 continue
-            log.warning("service.restarting", service=p.label, exit_code=p.proc.returncode, restarts=p.restarts + 1)
+            log.warning("service.restarting", process=p.label, exit_code=p.proc.returncode, restarts=p.restarts + 1)
             replacement = self._spawn(p.name, p.index)
             replacement.restarts = p.restarts + 1
             self.processes[i] = replacement
+
+    def restart(self, name: str, index: int = 0) -> ServiceProcess:
+        """Starts a fresh process in place of the given one (killing it first if it still runs)."""
+        i, old = next((i, p) for i, p in enumerate(self.processes) if p.name == name and p.index == index)
+        if old.proc.poll() is None:
+            old.proc.kill()
+            old.proc.wait()
+        self.processes[i] = self._spawn(name, index)
+        return self.processes[i]
 
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)

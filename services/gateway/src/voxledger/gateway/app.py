@@ -117,6 +117,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             insights.request_insights,
             jobs.get_job,
             jobs.cancel_job,
+            jobs.get_queue,
             health.healthz,
             health.readyz,
             health.metrics,

@@ -59,6 +59,10 @@ class Job(msgspec.Struct, kw_only=True):
     links: Links
 
 
+class Queue(msgspec.Struct):
+    items: list[Job]
+
+
 class Recording(msgspec.Struct, kw_only=True):
     recording_id: str
     filename: str

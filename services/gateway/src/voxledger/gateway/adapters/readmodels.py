@@ -83,3 +83,14 @@ class ReadModels:
             tenant,
             job_id,
         )
+
+    async def active_jobs(self, tenant: str) -> list:
+        """The tenant's queued and running jobs, oldest first, each queued one with its place in the shared queue."""
+        return await self.pool.fetch(
+            f"""SELECT {JOB_COLUMNS},
+                       CASE WHEN j.status = 'queued' THEN
+                           (SELECT count(*) + 1 FROM jobs q WHERE q.status = 'queued' AND q.job_id < j.job_id)
+                       END AS queue_position
+                FROM jobs j WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id""",
+            tenant,
+        )

@@ -35,3 +35,9 @@ async def cancel_job(request: Request, tenant: str, job_id: str) -> views.Cancel
         )
     status = "cancelled" if row["status"] == "cancelled" else "cancelling"
     return views.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)
+
+
+@get("/v1/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
+async def get_queue(request: Request, tenant: str) -> views.Queue:
+    rows = await request.app.state.readmodels.active_jobs(tenant)
+    return views.Queue(items=[views.job_view(r, r["queue_position"]) for r in rows])
