@@ -8,6 +8,7 @@ Replicas share both durable consumers, so adding processes adds throughput.
 import asyncio
 import logging
 
+import msgspec
 import structlog
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -68,13 +69,15 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         nc = await connect(settings.nats_url, "transcriber-events")
         js = nc.jetstream()
         # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
-        jobs = streams.TRANSCRIPTION_JOBS
+        jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
         repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
-        deps.update(nc=nc, repo=repo, worker=TranscriptionWorker(nc, repo, models, settings))
+        worker = TranscriptionWorker(nc, repo, models, settings)
+        deps.update(nc=nc, repo=repo, worker=worker)
+        await nc.subscribe(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries)
         # Load the default model before taking jobs, so the first job does not pay for it.
         await asyncio.to_thread(models.get, settings.model)
-        log.info("transcriber.ready", model=settings.model, worker=deps["worker"].worker_name)
+        log.info("transcriber.ready", model=settings.model, worker=worker.worker_name)
 
     @app.after_shutdown
     async def stop() -> None:

@@ -24,8 +24,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from opentelemetry import trace
 
-from voxledger.contracts import subjects
+from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import Envelope, decode_envelope
+from voxledger.contracts.envelope import decode as envelope_decode
 from voxledger.contracts.events import TranscriptionRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
@@ -101,6 +102,22 @@ class TranscriptionWorker:
         ):
             async with heartbeat(msg, self._settings.heartbeat_s):
                 await self._attempt(msg, request, cause)
+
+    async def on_max_deliveries(self, advisory: Msg) -> None:
+        """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""
+        seq = msgspec.json.decode(advisory.data)["stream_seq"]
+        try:
+            message = envelope_decode((await self._js.get_msg(streams.EVENTS.name, seq)).data)
+            loaded = await self._repo.load(message.envelope.aggregate_id)
+            reason = f"no worker finished the job in {self._settings.max_attempts + 1} deliveries"
+            await self._repo.execute(
+                loaded, Fail(job_id=message.body.job_id, error_code="worker_lost", message=reason), message.envelope
+            )
+            log.warning("job.failed_worker_lost", job_id=message.body.job_id, recording_id=loaded.aggregate_id)
+        except Rejected:
+            pass  # already settled, or another worker recorded it first
+        except Exception:
+            log.exception("job.max_deliveries_not_recorded", stream_seq=seq)
 
     async def _attempt(self, msg: NatsMessage, request: TranscriptionRequested, cause: Envelope) -> None:
         loaded = await self._repo.load(cause.aggregate_id)

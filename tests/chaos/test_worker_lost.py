@@ -1,0 +1,28 @@
+"""Chaos: every worker that takes a job dies. The job ends as failed with a reason; it never hangs."""
+
+from tests.helpers import log_events, new_client, read_events, upload, wait_job
+from voxledger.stack.supervisor import Stack
+
+
+def test_a_job_whose_every_delivery_dies_fails_instead_of_hanging(tmp_path):
+    env = {"VOXLEDGER_ACK_WAIT_S": "3", "VOXLEDGER_HEARTBEAT_S": "1", "VOXLEDGER_MAX_ATTEMPTS": "1"}
+    data = tmp_path / "data"
+    with (
+        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
+        new_client(stack, "lost") as client,
+    ):
+        accepted = upload(client, "bench_300s.ogg").json()
+        recording_id, job_id = accepted["recording_id"], accepted["job_id"]
+        events: list[dict] = []
+        for attempt in (1, 2):  # max_attempts 1 allows one extra delivery for a crashed worker
+            events += read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id,
+                                  last_event_id=events[-1]["id"] if events else None)  # fmt: skip
+            assert events[-1]["data"]["attempt"] == attempt
+            worker = int(events[-1]["data"]["worker"].rsplit("-", 1)[1])
+            stack.service("transcriber", worker).proc.kill()
+            stack.restart("transcriber", worker)  # a fresh, idle process, as a supervisor would start
+
+        job = wait_job(client, job_id, timeout_s=120)
+        history = [m.envelope.type for m in log_events(stack, recording_id)]
+    assert job["status"] == "failed" and job["error"]["code"] == "worker_lost", job
+    assert "TranscriptionCompleted" not in history and history.count("TranscriptionFailed") == 1
