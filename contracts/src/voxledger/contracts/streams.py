@@ -54,6 +54,9 @@ INSIGHTS_ON_REQUEST = ConsumerSpec(
 CONSUMERS = (RECORDING_COMMANDS, TRANSCRIPTION_JOBS, INSIGHTS_ON_COMPLETION, INSIGHTS_ON_REQUEST)
 
 AUDIO_BUCKET = "audio"
+# Idempotency-Key reservations: which ids a client's key stands for, kept for a day.
+IDEMPOTENCY_BUCKET = "idempotency"
+IDEMPOTENCY_TTL_S = 24 * 3600
 
 # The read-model schema version the services expect; the projector's migrations reach it.
 READ_MODEL_SCHEMA_VERSION = 2

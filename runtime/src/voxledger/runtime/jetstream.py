@@ -75,6 +75,17 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
     for spec in streams.CONSUMERS:
         await js.add_consumer(spec.stream, consumer_config(spec))
     try:
+        await js.key_value(streams.IDEMPOTENCY_BUCKET)
+    except (NotFoundError, nats.js.errors.BucketNotFoundError):
+        await js.create_key_value(
+            js_api.KeyValueConfig(
+                bucket=streams.IDEMPOTENCY_BUCKET,
+                ttl=streams.IDEMPOTENCY_TTL_S,
+                storage=js_api.StorageType.FILE,
+                replicas=replicas,
+            )
+        )
+    try:
         await js.object_store(streams.AUDIO_BUCKET)
     except (NotFoundError, nats.js.errors.BucketNotFoundError):
         await js.create_object_store(

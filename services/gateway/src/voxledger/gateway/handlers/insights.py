@@ -6,6 +6,7 @@ from voxledger.contracts.commands import RequestInsights
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway import views
+from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
@@ -49,7 +50,15 @@ async def request_insights(
         raise bad_request("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], body.job_id)
-    run_id = new_id()
+    ids = await reserve(
+        request.app.state.bus.js,
+        tenant,
+        f"insights:{recording['recording_id']}",
+        request.headers.get("idempotency-key"),
+        fingerprint(job["job_id"], sorted(kinds)),
+        lambda: {"run_id": new_id()},
+    )
+    run_id = ids["run_id"]
     command = RequestInsights(recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds)
     await request.app.state.bus.send(command, aggregate_id=recording["recording_id"], tenant=tenant, dedup_key=run_id)
     links = views.recording_links(recording["recording_id"], job["job_id"])

@@ -12,6 +12,7 @@ from voxledger.contracts.envelope import decode_envelope
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.gateway import views
+from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import parse_upload
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
@@ -73,8 +74,15 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
             vad=_flag(fields.get("vad"), "vad", False),
         )
         transcribe = _flag(fields.get("transcribe"), "transcribe", True)
-        recording_id = new_id()
-        job_id = new_id() if transcribe else None
+        ids = await reserve(
+            request.app.state.bus.js,
+            tenant,
+            "recordings",
+            request.headers.get("idempotency-key"),
+            fingerprint(form.sha256.hexdigest(), form.filename, sorted(fields.items())),
+            lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
+        )
+        recording_id, job_id = ids["recording_id"], ids["job_id"]
         blob_key = f"recordings/{recording_id}"
         await request.app.state.bus.store_audio(blob_key, form.file)
     finally:
@@ -128,7 +136,15 @@ async def request_transcription(
     row = await fetch_recording(request, tenant, recording_id)
     body = data or views.TranscriptionRequest()
     options = _options(body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
-    job_id = new_id()
+    ids = await reserve(
+        request.app.state.bus.js,
+        tenant,
+        f"transcriptions:{row['recording_id']}",
+        request.headers.get("idempotency-key"),
+        fingerprint(msgspec.to_builtins(options)),
+        lambda: {"job_id": new_id()},
+    )
+    job_id = ids["job_id"]
     command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
     await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id)
     return views.Accepted(
