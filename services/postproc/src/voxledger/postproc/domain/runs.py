@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 
+from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
@@ -108,10 +109,7 @@ def _line(segment: ev.Segment) -> TranscriptLine:
 
 
 def fold(history: list[ev.Event]) -> InsightState:
-    state = InsightState()
-    for event in history:
-        state = evolve(state, event)
-    return state
+    return decisions.fold(evolve, InsightState(), history)
 
 
 def decide(intent: Intent, state: InsightState) -> list[ev.Event]:

@@ -8,6 +8,7 @@ from typing import Literal
 
 import msgspec
 
+from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import CancelTranscription, RequestInsights, RequestTranscription, UploadRecording
 from voxledger.contracts.decisions import Rejected
@@ -123,10 +124,7 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
 
 
 def fold(history: list[ev.Event]) -> Recording:
-    state = Recording()
-    for event in history:
-        state = evolve(state, event)
-    return state
+    return decisions.fold(evolve, Recording(), history)
 
 
 def decide(command: Decision, state: Recording) -> list[ev.Event]:
