@@ -79,6 +79,11 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         await asyncio.to_thread(models.get, settings.model)
         log.info("transcriber.ready", model=settings.model, worker=worker.worker_name)
 
+    @app.on_shutdown
+    async def drain() -> None:
+        if "worker" in deps:
+            await deps["worker"].drain(settings.shutdown_grace_s)
+
     @app.after_shutdown
     async def stop() -> None:
         if "nc" in deps:

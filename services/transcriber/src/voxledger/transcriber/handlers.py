@@ -79,6 +79,10 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
         await msg.ack()
 
 
+class HandBack(Exception):
+    """The worker is shutting down: return the job so another worker resumes it now, not after AckWait."""
+
+
 class TranscriptionWorker:
     """Runs one transcription attempt per delivered TranscriptionRequested event."""
 
@@ -89,8 +93,26 @@ class TranscriptionWorker:
         self._models = models
         self._settings = settings
         self.worker_name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
+        self.draining = asyncio.Event()  # set on SIGTERM: finish nothing new, hand back the current job
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def drain(self, timeout_s: float) -> None:
+        self.draining.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), timeout_s)
 
     async def handle(self, msg: NatsMessage) -> None:
+        if self.draining.is_set():
+            await msg.nack()  # shutting down: let a live worker take it
+            return
+        self.idle.clear()
+        try:
+            await self._handle(msg)
+        finally:
+            self.idle.set()
+
+    async def _handle(self, msg: NatsMessage) -> None:
         if (message := await decode_or_reject(msg)) is None:
             return
         request: TranscriptionRequested = message.body  # type: ignore[assignment]
@@ -142,6 +164,9 @@ class TranscriptionWorker:
         try:
             async with self._cancel_watch(loaded.aggregate_id, request.job_id) as cancel:
                 await self._run(loaded, request, model_name, cause, cancel)
+        except HandBack:
+            log.info("job.handed_back")  # its segments so far are in the log: the next worker resumes
+            await msg.nack()
         except (audio.AudioError, ModelUnavailable) as err:
             code = getattr(err, "code", "failed")
             log.warning("job.failed_permanently", code=code, reason=str(err))
@@ -236,6 +261,9 @@ class TranscriptionWorker:
         async for segment, lang in self._segments(model, samples, request, resume_s, first_index):
             if cancel.is_set():
                 raise Rejected("cancel_requested", "cancelled while transcribing")
+            if self.draining.is_set():
+                await flush(batcher.flush())
+                raise HandBack()
             language = lang
             if segment is not None:
                 processed_s = segment.end

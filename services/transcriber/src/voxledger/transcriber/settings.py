@@ -15,3 +15,4 @@ class TranscriberSettings(CommonSettings, kw_only=True, frozen=True):
     progress_interval_s: float = 1.0
     segment_batch_max: int = 8
     segment_batch_age_s: float = 1.0
+    shutdown_grace_s: float = 10.0  # on SIGTERM, how long to wait for the current job to be handed back

@@ -1,0 +1,28 @@
+"""SIGTERM a worker mid-job: it hands the job back at once and another worker resumes it, well before AckWait."""
+
+from tests.helpers import log_events, new_client, read_events, upload, wait_job
+from voxledger.stack.supervisor import Stack
+
+
+def test_a_terminated_worker_hands_its_job_back_for_an_immediate_resume(tmp_path):
+    data = tmp_path / "data"
+    env = {"VOXLEDGER_ACK_WAIT_S": "60"}  # far longer than the hand-back may take
+    with (
+        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
+        new_client(stack, "sigterm") as client,
+    ):
+        accepted = upload(client, "bench_300s.ogg").json()
+        recording_id, job_id = accepted["recording_id"], accepted["job_id"]
+        events = read_events(client, recording_id, until="SegmentsTranscribed", job_id=job_id)
+        worker = next(e for e in events if e["event"] == "TranscriptionStarted")["data"]["worker"]
+        process = stack.service("transcriber", int(worker.rsplit("-", 1)[1])).proc
+        process.terminate()
+        assert process.wait(timeout=20) == 0, "the worker shut down cleanly"
+
+        job = wait_job(client, job_id, timeout_s=50)  # under AckWait: only a hand-back makes this
+        history = log_events(stack, recording_id)
+    assert job["status"] == "completed"
+    starts = [m.body for m in history if m.envelope.type == "TranscriptionStarted"]
+    assert [s.attempt for s in starts] == [1, 2] and starts[1].worker != worker
+    segments = [s for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
+    assert [s.index for s in segments] == list(range(len(segments)))
