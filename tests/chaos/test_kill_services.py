@@ -14,8 +14,16 @@ from voxledger.stack.supervisor import Stack
 @pytest.fixture(scope="module")
 def chaos_stack(tmp_path_factory):
     data = tmp_path_factory.mktemp("chaos")
-    with Stack(data, log_dir=data / "logs") as stack:
+    with Stack(data, log_dir=data / "logs", env={"VOXLEDGER_MAX_AUDIO_DURATION_S": "120"}) as stack:
         yield stack
+
+
+def test_audio_over_the_configured_length_fails_with_its_code(chaos_stack):
+    with new_client(chaos_stack, "too-long") as client:
+        accepted = upload(client, "bench_300s.ogg").json()
+        failed = wait_job(client, accepted["job_id"])
+    assert failed["status"] == "failed" and failed["error"]["code"] == "audio_too_long"
+    assert failed["attempt"] == 1, "a permanent failure is not retried"
 
 
 def test_a_202_holds_when_the_gateway_dies_right_after_sending_it(chaos_stack):

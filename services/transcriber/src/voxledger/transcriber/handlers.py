@@ -242,7 +242,9 @@ class TranscriptionWorker:
         await report("loading_audio", 0.0, resume_s)
         with tempfile.TemporaryDirectory(prefix="voxledger-job-") as workdir:
             path = await audio.fetch_blob(self._js, loaded.state.blob_key, Path(workdir))
-            samples, duration_s = await asyncio.to_thread(audio.decode, path, resume_s)
+            samples, duration_s = await asyncio.to_thread(
+                audio.decode, path, resume_s, self._settings.max_audio_duration_s
+            )
         if not self._models.is_loaded(model_name):
             await report("loading_model", round(resume_s / duration_s, 4), resume_s)
         model = await asyncio.to_thread(self._models.get, model_name)

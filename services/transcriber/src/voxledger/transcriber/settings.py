@@ -16,3 +16,4 @@ class TranscriberSettings(CommonSettings, kw_only=True, frozen=True):
     segment_batch_max: int = 8
     segment_batch_age_s: float = 1.0
     shutdown_grace_s: float = 10.0  # on SIGTERM, how long to wait for the current job to be handed back
+    max_audio_duration_s: float = 4 * 3600.0  # longer recordings fail with audio_too_long

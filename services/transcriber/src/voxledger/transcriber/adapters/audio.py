@@ -32,8 +32,12 @@ async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path
     return Path(handle.name)
 
 
-def decode(path: Path, offset_s: float = 0.0) -> tuple[np.ndarray, float]:
-    """Samples from `offset_s` on, and the full duration in seconds."""
+def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf")) -> tuple[np.ndarray, float]:
+    """Samples from `offset_s` on, and the full duration in seconds.
+
+    Audio longer than `max_duration_s` is refused: by its declared length before decoding,
+    and by the decoded length while decoding, so memory stays bounded either way.
+    """
     if path.stat().st_size == 0:
         raise AudioError("audio_empty", "the file is empty")
     _check_riff_length(path)
@@ -45,6 +49,11 @@ def decode(path: Path, offset_s: float = 0.0) -> tuple[np.ndarray, float]:
         if not container.streams.audio:
             raise AudioError("no_audio_stream", "the file has no audio stream")
         stream = container.streams.audio[0]
+        declared_s = container.duration / av.time_base if container.duration else 0.0
+        if declared_s > max_duration_s:
+            raise _too_long(declared_s, max_duration_s)
+        max_samples = max_duration_s * SAMPLE_RATE
+        decoded = 0
         resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
         try:
@@ -53,7 +62,11 @@ def decode(path: Path, offset_s: float = 0.0) -> tuple[np.ndarray, float]:
                 if packet.is_corrupt:
                     raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
                 for frame in packet.decode():
-                    chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+                        decoded += len(chunks[-1])
+                if decoded > max_samples:
+                    raise _too_long(decoded / SAMPLE_RATE, max_duration_s)
             chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
         except av.error.FFmpegError as err:
             raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
@@ -66,6 +79,10 @@ def decode(path: Path, offset_s: float = 0.0) -> tuple[np.ndarray, float]:
         raise AudioError("audio_empty", "the file contains no audio samples")
     start = int(offset_s * SAMPLE_RATE)
     return samples[start:].astype(np.float32) / 32768.0, duration_s
+
+
+def _too_long(duration_s: float, limit_s: float) -> AudioError:
+    return AudioError("audio_too_long", f"the audio lasts {duration_s:.0f} s; the limit is {limit_s:.0f} s")
 
 
 def _check_riff_length(path: Path) -> None:
