@@ -47,3 +47,16 @@ def test_a_read_that_cannot_be_consistent_in_time_says_it_is_stale(client):
     assert "X-Read-Model-Stale" not in fresh.headers
     invalid = client.get("/v1/recordings", params={"min_seq": "soon"})
     assert invalid.status_code == 400 and invalid.json()["code"] == "invalid_min_seq"
+
+
+def test_provision_is_idempotent_and_reads_its_settings_from_the_environment(stack):
+    env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", "provision"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "schema version" in done.stdout, done.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", "provision"],
+        env={**env, "VOXLEDGER_STREAM_REPLICAS": "three"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "VOXLEDGER_STREAM_REPLICAS" in bad.stderr

@@ -11,7 +11,8 @@ from pathlib import Path
 import msgspec
 
 from voxledger.runtime.logging import configure_logging
-from voxledger.stack.provision import StackInfo, issue_key
+from voxledger.runtime.settings import CommonSettings, load_or_exit
+from voxledger.stack.provision import StackInfo, issue_key, provision
 from voxledger.stack.supervisor import SERVICES, Stack
 
 
@@ -95,6 +96,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def cmd_provision(args: argparse.Namespace) -> int:
+    """Streams, consumers, buckets and the read-model schema on NATS_URL and DATABASE_URL; idempotent."""
+    settings = load_or_exit(CommonSettings)
+    version = asyncio.run(provision(settings.nats_url, settings.database_url, settings.stream_replicas))
+    sys.stdout.write(f"provisioned: {settings.stream_replicas} stream replica(s), schema version {version}\n")
+    return 0
+
+
 def cmd_keys_create(args: argparse.Namespace) -> int:
     nats_url = os.environ.get("NATS_URL") or getattr(running_stack(data_dir()), "nats_url", None)
     if not nats_url:
@@ -121,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="run the embedded stack until Ctrl-C")
     up.add_argument("--scale", action="append", default=[], metavar="SERVICE=N", help="e.g. transcriber=2")
     up.set_defaults(func=cmd_up)
+    prov = sub.add_parser("provision", help="create streams, buckets and schema on NATS_URL / DATABASE_URL")
+    prov.set_defaults(func=cmd_provision)
     ps = sub.add_parser("ps", help="list the running stack's service processes")
     ps.set_defaults(func=cmd_ps)
     demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")

@@ -17,6 +17,7 @@ import httpx
 import msgspec
 import structlog
 
+from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
 
@@ -78,7 +79,8 @@ class Stack:
             if not self.database_url:
                 self.postgres = PostgresServer(self.data_dir / "postgres").start()
                 self.database_url = self.postgres.dsn
-            asyncio.run(provision.provision(self.nats_url, self.database_url))
+            replicas = load_settings(CommonSettings).stream_replicas
+            asyncio.run(provision.provision(self.nats_url, self.database_url, replicas))
             self.api_key = self._dev_key()
             for name in SERVICES:
                 for index in range(self.scale.get(name, 0)):

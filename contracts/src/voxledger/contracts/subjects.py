@@ -22,7 +22,3 @@ def event_type_filter(aggregate: str, event_type: str) -> str:
 
 def command_subject(target: str, name: str) -> str:
     return f"{COMMANDS_PREFIX}.{target}.{name}"
-
-
-def aggregate_id_of(subject: str) -> str:
-    return subject.split(".")[3]

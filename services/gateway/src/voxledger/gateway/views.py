@@ -92,12 +92,8 @@ class Transcript(msgspec.Struct, kw_only=True):
     segments: list[events.Segment]
 
 
-class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    model: str | None = None
-    language: str | None = None
-    task: str = "transcribe"
-    word_timestamps: bool = False
-    vad: bool = False
+class TranscriptionRequest(events.TranscriptionOptions, forbid_unknown_fields=True):
+    """The options of a (re-)transcription; an unknown field is a 400, not silently ignored."""
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:

@@ -48,7 +48,3 @@ BUILTIN_ENGINES: Mapping[InsightKind, Engine] = MappingProxyType(
         "summary": summary_engine,
     }
 )
-
-
-def run_builtin(kind: InsightKind, lines: list[TranscriptLine], duration_s: float) -> InsightPayload:
-    return BUILTIN_ENGINES[kind](lines, duration_s)
