@@ -33,10 +33,22 @@ def new_client(stack, tenant: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def upload(client: httpx.Client, name: str, **fields: str) -> httpx.Response:
+def upload(client: httpx.Client, name: str, *, await_visible: bool = True, **fields: str) -> httpx.Response:
+    """Uploads a fixture; after a 202, waits until the recording is readable, as a careful client does."""
     path = AUDIO / name
     with path.open("rb") as f:
-        return client.post("/v1/recordings", files={"file": (path.name, f)}, data=fields)
+        response = client.post("/v1/recordings", files={"file": (path.name, f)}, data=fields)
+    if response.status_code == 202 and await_visible:
+        wait_visible(client, f"/v1/recordings/{response.json()['recording_id']}")
+    return response
+
+
+def wait_visible(client: httpx.Client, path: str, timeout_s: float = 30) -> None:
+    """The read side lags the log a little (more on a loaded machine): poll until the row is there."""
+    deadline = time.monotonic() + timeout_s
+    while (status := client.get(path).status_code) == 404 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert status == 200, f"{path} still {status} after {timeout_s} s"
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict:

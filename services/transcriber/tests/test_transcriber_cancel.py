@@ -45,16 +45,16 @@ def test_a_running_job_is_asked_to_stop_and_the_worker_ends_it():
     state, produced = run(state, CancelTranscription(recording_id=REC, job_id=JOB))
     assert produced == ["TranscriptionCancelRequested"]
     with pytest.raises(Rejected) as err:
-        decide(ReportProgress(job_id=JOB, stage="transcribing", progress=0.5, processed_s=1.0), state)
+        decide(ReportProgress(job_id=JOB, attempt=1, stage="transcribing", progress=0.5, processed_s=1.0), state)
     assert err.value.code == "cancel_requested", "a worker that appends learns it must stop"
-    state, produced = run(state, Cancel(job_id=JOB))
+    state, produced = run(state, Cancel(job_id=JOB, attempt=1))
     assert produced == ["TranscriptionCancelled"] and state.jobs[JOB].status == "cancelled"
 
 
 def test_the_worker_cannot_cancel_what_nobody_asked_to_cancel():
     state, _ = run(queued(), StartAttempt(job_id=JOB, worker="w", model="m"))
     with pytest.raises(Rejected) as err:
-        decide(Cancel(job_id=JOB), state)
+        decide(Cancel(job_id=JOB, attempt=1), state)
     assert err.value.code == "cancel_not_requested"
 
 

@@ -3,8 +3,9 @@
 import pytest
 
 from voxledger.contracts import events as ev
-from voxledger.contracts.commands import RequestTranscription, UploadRecording
+from voxledger.contracts.commands import CancelTranscription, RequestTranscription, UploadRecording
 from voxledger.transcriber.domain.recording import (
+    Cancel,
     Complete,
     Fail,
     Recording,
@@ -138,8 +139,8 @@ def test_request_on_a_deleted_recording_is_accepted_then_failed_visibly():
 
 def test_retranscription_creates_a_second_job_and_leaves_the_first_alone():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1)]))
-    agg.run(Complete(job_id=JOB1, language="en", duration_s=2.0, processing_s=0.5))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1)]))
+    agg.run(Complete(job_id=JOB1, attempt=1, language="en", duration_s=2.0, processing_s=0.5))
 
     produced = agg.run(RequestTranscription(recording_id=REC, job_id=JOB2, options=ev.TranscriptionOptions(model="base")))
 
@@ -150,7 +151,7 @@ def test_retranscription_creates_a_second_job_and_leaves_the_first_alone():
     assert second.options.model == "base"
     # the second job runs independently, numbering its own segments from 0
     agg.run(StartAttempt(job_id=JOB2, worker="w2", model="base"))
-    agg.run(RecordSegments(job_id=JOB2, segments=[seg(0)]))
+    agg.run(RecordSegments(job_id=JOB2, attempt=1, segments=[seg(0)]))
     assert agg.job(JOB2).next_segment_index == 1
     assert agg.job(JOB1).next_segment_index == 2
 
@@ -204,7 +205,7 @@ def test_cancel_requested_job_is_cancelled_instead_of_started():
 
 def test_report_progress_on_running_job():
     agg = running()
-    (event,) = agg.run(ReportProgress(job_id=JOB1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0))
+    (event,) = agg.run(ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0))
     assert event == ev.TranscriptionProgressed(
         job_id=JOB1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0
     )
@@ -212,16 +213,16 @@ def test_report_progress_on_running_job():
 
 def test_report_progress_on_a_queued_job_is_rejected():
     agg = uploaded()
-    cmd = ReportProgress(job_id=JOB1, stage="transcribing", progress=0.1, processed_s=1.0)
+    cmd = ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.1, processed_s=1.0)
     assert rejected_code(cmd, agg.state) == "job_not_running"
 
 
 def test_segments_continue_the_numbering():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1), seg(2, 2.0, 3.5)]))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1), seg(2, 2.0, 3.5)]))
     assert agg.job().next_segment_index == 3
     assert agg.job().transcribed_until_s == 3.5
-    (event,) = agg.run(RecordSegments(job_id=JOB1, segments=[seg(3, 3.5, 4.0)]))
+    (event,) = agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(3, 3.5, 4.0)]))
     assert [s.index for s in event.segments] == [3]
     assert agg.job().next_segment_index == 4
     assert agg.job().transcribed_until_s == 4.0
@@ -229,44 +230,81 @@ def test_segments_continue_the_numbering():
 
 def test_segments_with_a_gap_are_rejected():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1)]))
-    assert rejected_code(RecordSegments(job_id=JOB1, segments=[seg(3)]), agg.state) == "segment_gap"
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1)]))
+    assert rejected_code(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(3)]), agg.state) == "segment_gap"
 
 
 def test_first_batch_must_start_at_zero():
     agg = running()
-    assert rejected_code(RecordSegments(job_id=JOB1, segments=[seg(1)]), agg.state) == "segment_gap"
+    assert rejected_code(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(1)]), agg.state) == "segment_gap"
 
 
 def test_repeated_segment_batch_is_not_recorded_twice():
     agg = running()
     batch = [seg(0), seg(1)]
-    agg.run(RecordSegments(job_id=JOB1, segments=batch))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=batch))
     with pytest.raises(Rejected):
-        agg.run(RecordSegments(job_id=JOB1, segments=batch))
+        agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=batch))
     assert sum(len(e.segments) for e in agg.history if isinstance(e, ev.SegmentsTranscribed)) == 2
 
 
 def test_empty_segment_batch_produces_nothing():
     agg = running()
-    assert agg.run(RecordSegments(job_id=JOB1, segments=[])) == []
+    assert agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[])) == []
 
 
 def test_segments_on_a_queued_job_are_rejected():
     agg = uploaded()
-    assert rejected_code(RecordSegments(job_id=JOB1, segments=[seg(0)]), agg.state) == "job_not_running"
+    assert rejected_code(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0)]), agg.state) == "job_not_running"
 
 
 def test_resumed_attempt_continues_where_the_last_one_stopped():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1)]))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1)]))
     agg.run(Fail(job_id=JOB1, error_code="internal_error", message="x", retry_at="2030-01-01T00:00:00+00:00"))
     agg.run(StartAttempt(job_id=JOB1, worker="w2", model="tiny"))
     assert agg.job().next_segment_index == 2 and agg.job().transcribed_until_s == 2.0
-    assert rejected_code(RecordSegments(job_id=JOB1, segments=[seg(0)]), agg.state) == "segment_gap"
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(2)]))
-    (done,) = agg.run(Complete(job_id=JOB1, language="en", duration_s=3.0, processing_s=1.0))
+    assert rejected_code(RecordSegments(job_id=JOB1, attempt=2, segments=[seg(0)]), agg.state) == "segment_gap"
+    agg.run(RecordSegments(job_id=JOB1, attempt=2, segments=[seg(2)]))
+    (done,) = agg.run(Complete(job_id=JOB1, attempt=2, language="en", duration_s=3.0, processing_s=1.0))
     assert done.segment_count == 3
+
+
+# --- fencing: a superseded worker (paused past its lease) can no longer write ---
+
+
+def superseded() -> "Aggregate":
+    """Attempt 1's worker stalled; the broker redelivered and attempt 2 started elsewhere."""
+    agg = running()
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0)]))
+    agg.run(StartAttempt(job_id=JOB1, worker="w2", model="tiny"))
+    return agg
+
+
+def test_a_superseded_attempt_cannot_append_segments_even_with_the_right_index():
+    agg = superseded()
+    assert rejected_code(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(1)]), agg.state) == "attempt_superseded"
+    assert agg.run(RecordSegments(job_id=JOB1, attempt=2, segments=[seg(1)]))
+
+
+def test_a_superseded_attempt_cannot_complete_fail_cancel_or_report_progress():
+    agg = superseded()
+    agg.run(CancelTranscription(recording_id=REC, job_id=JOB1))
+    stale = [
+        Complete(job_id=JOB1, attempt=1, language="en", duration_s=1.0, processing_s=0.1),
+        Fail(job_id=JOB1, attempt=1, error_code="internal_error", message="x", retry_at="2030-01-01T00:00:00+00:00"),
+        Cancel(job_id=JOB1, attempt=1),
+        ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.5, processed_s=1.0),
+    ]
+    for command in stale:
+        assert rejected_code(command, agg.state) == "attempt_superseded", command
+    assert agg.run(Cancel(job_id=JOB1, attempt=2))
+
+
+def test_the_broker_giving_up_fails_the_job_whichever_attempt_holds_it():
+    agg = superseded()
+    (failed,) = agg.run(Fail(job_id=JOB1, error_code="worker_lost", message="no worker finished it"))
+    assert failed.error_code == "worker_lost" and agg.job().status == "failed"
 
 
 # --- completion and failure -----------------------------------------------
@@ -274,9 +312,9 @@ def test_resumed_attempt_continues_where_the_last_one_stopped():
 
 def test_complete_counts_segments():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1)]))
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(2), seg(3), seg(4)]))
-    (done,) = agg.run(Complete(job_id=JOB1, language="fr", duration_s=5.0, processing_s=1.25))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1)]))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(2), seg(3), seg(4)]))
+    (done,) = agg.run(Complete(job_id=JOB1, attempt=1, language="fr", duration_s=5.0, processing_s=1.25))
     assert isinstance(done, ev.TranscriptionCompleted)
     assert (done.segment_count, done.language, done.duration_s, done.processing_s) == (5, "fr", 5.0, 1.25)
     assert agg.job().status == "completed"
@@ -284,13 +322,13 @@ def test_complete_counts_segments():
 
 def test_complete_with_no_segments_counts_zero():
     agg = running()
-    (done,) = agg.run(Complete(job_id=JOB1, language="en", duration_s=1.0, processing_s=0.1))
+    (done,) = agg.run(Complete(job_id=JOB1, attempt=1, language="en", duration_s=1.0, processing_s=0.1))
     assert done.segment_count == 0
 
 
 def test_complete_on_a_queued_job_is_rejected():
     agg = uploaded()
-    cmd = Complete(job_id=JOB1, language="en", duration_s=1.0, processing_s=0.1)
+    cmd = Complete(job_id=JOB1, attempt=1, language="en", duration_s=1.0, processing_s=0.1)
     assert rejected_code(cmd, agg.state) == "job_not_running"
 
 
@@ -319,7 +357,7 @@ def test_fail_without_retry_is_final():
 @pytest.mark.parametrize(
     "finish",
     [
-        Complete(job_id=JOB1, language="en", duration_s=1.0, processing_s=0.1),
+        Complete(job_id=JOB1, attempt=1, language="en", duration_s=1.0, processing_s=0.1),
         Fail(job_id=JOB1, error_code="audio_invalid", message="bad"),
     ],
     ids=["completed", "failed"],
@@ -328,9 +366,9 @@ def test_fail_without_retry_is_final():
     "later",
     [
         StartAttempt(job_id=JOB1, worker="w", model="m"),
-        ReportProgress(job_id=JOB1, stage="transcribing", progress=0.5, processed_s=1.0),
-        RecordSegments(job_id=JOB1, segments=[seg(0)]),
-        Complete(job_id=JOB1, language="en", duration_s=1.0, processing_s=0.1),
+        ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.5, processed_s=1.0),
+        RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0)]),
+        Complete(job_id=JOB1, attempt=1, language="en", duration_s=1.0, processing_s=0.1),
         Fail(job_id=JOB1, error_code="x", message="y"),
         Fail(job_id=JOB1, error_code="x", message="y", retry_at="2030-01-01T00:00:00+00:00"),
     ],
@@ -353,8 +391,8 @@ def test_cancelled_job_is_finished():
 
 def test_fold_rebuilds_the_same_state_from_history():
     agg = running()
-    agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(1, 1.0, 2.75)]))
-    agg.run(Complete(job_id=JOB1, language="en", duration_s=3.0, processing_s=0.2))
+    agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1, 1.0, 2.75)]))
+    agg.run(Complete(job_id=JOB1, attempt=1, language="en", duration_s=3.0, processing_s=0.2))
     agg.run(RequestTranscription(recording_id=REC, job_id=JOB2))
 
     rebuilt = fold(agg.history)
@@ -386,5 +424,5 @@ def test_fold_ignores_events_without_state_effect():
 def test_gap_inside_a_batch_is_rejected():
     agg = running()
     with pytest.raises(Rejected) as info:
-        agg.run(RecordSegments(job_id=JOB1, segments=[seg(0), seg(2)]))
+        agg.run(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(2)]))
     assert info.value.code == "segment_gap"

@@ -58,5 +58,8 @@ AUDIO_BUCKET = "audio"
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
 
+# Leases: which worker holds a job (or a live session, or a projection). Keys expire by their own TTL.
+LEASES_BUCKET = "leases"
+
 # The read-model schema version the services expect; the projector's migrations reach it.
 READ_MODEL_SCHEMA_VERSION = 2

@@ -86,6 +86,16 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
             )
         )
     try:
+        await js.key_value(streams.LEASES_BUCKET)
+    except (NotFoundError, nats.js.errors.BucketNotFoundError):
+        await js.create_key_value(
+            js_api.KeyValueConfig(
+                bucket=streams.LEASES_BUCKET,
+                storage=js_api.StorageType.FILE,
+                replicas=replicas,  # nats-py turns on per-key TTLs, which leases rely on
+            )
+        )
+    try:
         await js.object_store(streams.AUDIO_BUCKET)
     except (NotFoundError, nats.js.errors.BucketNotFoundError):
         await js.create_object_store(

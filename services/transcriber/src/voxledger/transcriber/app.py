@@ -1,7 +1,7 @@
 """Wiring: a FastStream app with two durable pull subscribers sharing one process.
 
 - recording commands (fast: decide and append), and
-- transcription jobs (slow: one at a time per process, heartbeated).
+- transcription jobs (slow: `concurrency` at a time, each in a model child process, heartbeated).
 Replicas share both durable consumers, so adding processes adds throughput.
 """
 
@@ -19,7 +19,7 @@ from voxledger.runtime.jetstream import EventStore, connect, consumer_config
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
-from voxledger.transcriber.adapters.model import ModelCache
+from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
 from voxledger.transcriber.handlers import TranscriptionWorker, handle_recording_command
 from voxledger.transcriber.settings import TranscriberSettings
@@ -35,7 +35,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         logger=logging.getLogger("voxledger.transcriber.faststream"),  # rendered by structlog like every other line
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
     )
-    models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
+    pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
     deps: dict[str, object] = {}
 
     @broker.subscriber(
@@ -72,12 +72,12 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
         repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
-        worker = TranscriptionWorker(nc, repo, models, settings)
+        # Start the model processes before taking jobs, so the first job does not pay for loading.
+        await pool.start()
+        worker = TranscriptionWorker(nc, repo, pool, settings)
         deps.update(nc=nc, repo=repo, worker=worker)
         await nc.subscribe(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries)
-        # Load the default model before taking jobs, so the first job does not pay for it.
-        await asyncio.to_thread(models.get, settings.model)
-        log.info("transcriber.ready", model=settings.model, worker=worker.worker_name)
+        log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
 
     @app.on_shutdown
     async def drain() -> None:
@@ -86,6 +86,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
 
     @app.after_shutdown
     async def stop() -> None:
+        await pool.close()
         if "nc" in deps:
             await deps["nc"].drain()
 

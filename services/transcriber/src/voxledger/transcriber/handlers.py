@@ -10,12 +10,8 @@ import contextlib
 import os
 import random
 import socket
-import tempfile
-import threading
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import msgspec
 import structlog
@@ -27,23 +23,15 @@ from opentelemetry import trace
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
-from voxledger.contracts.events import TranscriptionRequested
-from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
+from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
+from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.consumers import decode_or_reject, retry_delay_s
+from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.telemetry import context_from_traceparent
-from voxledger.transcriber.adapters import audio
-from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
-from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
-from voxledger.transcriber.domain.recording import (
-    Cancel,
-    Complete,
-    Fail,
-    Recording,
-    RecordSegments,
-    Rejected,
-    ReportProgress,
-    StartAttempt,
-)
+from voxledger.transcriber.adapters.model_process import ModelPool
+from voxledger.transcriber.attempt import Attempt, AttemptFailed, HandBack, Signals
+from voxledger.transcriber.domain.limits import SpeedEstimate
+from voxledger.transcriber.domain.recording import Fail, Recording, Rejected, StartAttempt
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
@@ -79,23 +67,26 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
         await msg.ack()
 
 
-class HandBack(Exception):
-    """The worker is shutting down: return the job so another worker resumes it now, not after AckWait."""
-
-
 class TranscriptionWorker:
-    """Runs one transcription attempt per delivered TranscriptionRequested event."""
+    """Runs transcription attempts, as many at once as the model pool has processes.
 
-    def __init__(self, nc: Client, repo: RecordingRepository, models: ModelCache, settings: TranscriberSettings):
+    Each job is held through a lease in KV and heartbeated; its writes are fenced
+    by the attempt number, so a worker that was paused past its lease cannot write.
+    """
+
+    def __init__(self, nc: Client, repo: RecordingRepository, pool: ModelPool, settings: TranscriberSettings):
         self._nc = nc
         self._js = nc.jetstream()
         self._repo = repo
-        self._models = models
+        self._pool = pool
         self._settings = settings
         self.worker_name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
-        self.draining = asyncio.Event()  # set on SIGTERM: finish nothing new, hand back the current job
+        self.speed = SpeedEstimate(settings.initial_realtime_factor)
+        self.draining = asyncio.Event()  # set on SIGTERM: start nothing new, hand back the running jobs
         self.idle = asyncio.Event()
         self.idle.set()
+        self._slots = asyncio.Semaphore(pool.size)
+        self._running: set[asyncio.Task] = set()
 
     async def drain(self, timeout_s: float) -> None:
         self.draining.set()
@@ -103,14 +94,29 @@ class TranscriptionWorker:
             await asyncio.wait_for(self.idle.wait(), timeout_s)
 
     async def handle(self, msg: NatsMessage) -> None:
+        """Starts the job in a free slot, then returns once a slot is free again.
+
+        So the subscriber fetches the next job only when it can start at once: a job
+        never waits in this process unheartbeated while another worker is idle.
+        """
         if self.draining.is_set():
             await msg.nack()  # shutting down: let a live worker take it
             return
+        await self._slots.acquire()
         self.idle.clear()
-        try:
-            await self._handle(msg)
-        finally:
+        task = asyncio.create_task(self._handle(msg))
+        self._running.add(task)
+        task.add_done_callback(self._job_done)
+        await self._slots.acquire()
+        self._slots.release()
+
+    def _job_done(self, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        self._slots.release()
+        if not self._running:
             self.idle.set()
+        if not task.cancelled() and (err := task.exception()) is not None:
+            log.error("job.handler_crashed", error=repr(err))
 
     async def _handle(self, msg: NatsMessage) -> None:
         if (message := await decode_or_reject(msg)) is None:
@@ -122,8 +128,46 @@ class TranscriptionWorker:
             structlog.contextvars.bound_contextvars(**context),
             tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
         ):
-            async with heartbeat(msg, self._settings.heartbeat_s):
-                await self._attempt(msg, request, cause)
+            lease = await Lease.acquire(self._js, f"job.{request.job_id}", self.worker_name, self._settings.ack_wait_s)
+            if lease is None:
+                # Its last holder stopped heartbeating but its lease has not run out yet.
+                log.info("job.lease_held_elsewhere")
+                await msg.nack(delay=self._settings.ack_wait_s)
+                return
+            signals = Signals(self.draining)
+            try:
+                async with self._keepalive(msg, lease, signals):
+                    await self._attempt(msg, request, cause, signals)
+            finally:
+                if not signals.lease_lost.is_set():
+                    with contextlib.suppress(Exception):
+                        await lease.release()  # the next holder need not wait for it to expire
+
+    @contextlib.asynccontextmanager
+    async def _keepalive(self, msg: NatsMessage, lease: Lease, signals: Signals) -> AsyncIterator[None]:
+        """Heartbeats the message and renews the lease together, well inside AckWait."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self._settings.heartbeat_s)
+                try:
+                    await lease.renew()
+                except LeaseLost:
+                    log.warning("job.lease_lost")
+                    signals.lease_lost.set()
+                    return
+                except Exception as err:  # a broker hiccup: the next beat tries again
+                    log.warning("job.lease_not_renewed", error=str(err))
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def on_max_deliveries(self, advisory: Msg) -> None:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""
@@ -141,7 +185,7 @@ class TranscriptionWorker:
         except Exception:
             log.exception("job.max_deliveries_not_recorded", stream_seq=seq)
 
-    async def _attempt(self, msg: NatsMessage, request: TranscriptionRequested, cause: Envelope) -> None:
+    async def _attempt(self, msg: NatsMessage, request: TranscriptionRequested, cause: Envelope, signals: Signals) -> None:
         loaded = await self._repo.load(cause.aggregate_id)
         model_name = request.options.model or self._settings.model
         try:
@@ -157,50 +201,63 @@ class TranscriptionWorker:
             log.info("job.skipped", reason=err.message)  # finished, cancelled or deleted meanwhile
             await msg.ack()
             return
-        if started[0].envelope.type != "TranscriptionStarted":
+        if not isinstance(first := started[0].body, TranscriptionStarted):
             await msg.ack()  # cancelled before it started
             return
-        cause = started[0].envelope
+        attempt = Attempt(self._repo, loaded, request, first.attempt, started[0].envelope, self._settings)
+        async with self._cancel_watch(loaded.aggregate_id, request.job_id, signals.cancel):
+            await self._settle(msg, attempt, model_name, signals)
+
+    async def _settle(self, msg: NatsMessage, attempt: Attempt, model_name: str, signals: Signals) -> None:
+        """Runs the attempt and turns its outcome into events and an ack, nack or term."""
         try:
-            async with self._cancel_watch(loaded.aggregate_id, request.job_id) as cancel:
-                await self._run(loaded, request, model_name, cause, cancel)
+            await attempt.run(self._js, self._pool, model_name, self.speed, signals)
+        except LeaseLost as err:
+            # Another worker owns the job now: touch neither the log nor the message.
+            log.warning("job.superseded", reason=str(err))
         except HandBack:
+            await attempt.hand_back()
             log.info("job.handed_back")  # its segments so far are in the log: the next worker resumes
             await msg.nack()
-        except (audio.AudioError, ModelUnavailable) as err:
-            code = getattr(err, "code", "failed")
-            log.warning("job.failed_permanently", code=code, reason=str(err))
-            await self._repo.execute(loaded, Fail(job_id=request.job_id, error_code=code, message=str(err)), cause)
-            await msg.reject()
-        except Rejected as err:
-            if err.code == "cancel_requested":
-                # The request may have been seen on the subscription only: decide on the current log.
-                current = await self._repo.load(loaded.aggregate_id)
-                try:
-                    await self._repo.execute(current, Cancel(job_id=request.job_id), cause)
-                    log.info("job.cancelled")
-                except Rejected as settled:
-                    log.info("job.cancel_already_settled", reason=settled.message)
+        except AttemptFailed as err:
+            if err.permanent:
+                log.warning("job.failed_permanently", code=err.code, reason=str(err))
+                await attempt.fail(err.code, str(err))
+                await msg.reject()
             else:
-                log.info("job.stopped", reason=err.message)  # finished elsewhere while running
-            await msg.ack()
+                await self._fail_transiently(msg, attempt, err.code, err)
+        except Rejected as err:
+            await self._stopped(msg, attempt, err)
         except Exception as err:
-            await self._fail_transiently(msg, loaded, request.job_id, cause, err)
+            await self._fail_transiently(msg, attempt, "internal_error", err)
         else:
             await msg.ack()
 
-    async def _fail_transiently(
-        self, msg: NatsMessage, loaded: Loaded, job_id: str, cause: Envelope, err: Exception
-    ) -> None:
+    async def _stopped(self, msg: NatsMessage, attempt: Attempt, err: Rejected) -> None:
+        if err.code == "attempt_superseded":
+            log.warning("job.superseded", reason=err.message)
+            return
+        if err.code == "cancel_requested":
+            try:
+                await attempt.cancel()
+                log.info("job.cancelled")
+            except Rejected as settled:
+                log.info("job.cancel_already_settled", reason=settled.message)
+        else:
+            log.info("job.stopped", reason=err.message)  # finished elsewhere while running
+        await msg.ack()
+
+    async def _fail_transiently(self, msg: NatsMessage, attempt: Attempt, code: str, err: Exception) -> None:
         delivery = msg.raw_message.metadata.num_delivered
         final = delivery >= self._settings.max_attempts
-        log.exception("job.attempt_failed", attempt=delivery, final=final)
+        log.warning("job.attempt_failed", attempt=delivery, final=final, code=code, exc_info=err)
         delay = retry_delay_s(delivery, self._settings.retry_base_s, random.random())
         retry_at = None if final else (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
         try:
-            await self._repo.execute(
-                loaded, Fail(job_id=job_id, error_code="internal_error", message=str(err), retry_at=retry_at), cause
-            )
+            await attempt.fail(code, str(err), retry_at)
+        except Rejected as refused:
+            log.warning("job.failure_refused", reason=refused.message)  # superseded or settled meanwhile
+            return
         except Exception:
             log.exception("job.failure_not_recorded")  # the broker itself is unreachable: redelivery will retry
             await msg.nack(delay=delay)
@@ -211,9 +268,8 @@ class TranscriptionWorker:
             await msg.nack(delay=delay)
 
     @contextlib.asynccontextmanager
-    async def _cancel_watch(self, recording_id: str, job_id: str) -> AsyncIterator[asyncio.Event]:
-        """Set when the job's cancel is requested: seen within a poll interval, even between appends."""
-        requested = asyncio.Event()
+    async def _cancel_watch(self, recording_id: str, job_id: str, requested: asyncio.Event) -> AsyncIterator[None]:
+        """Sets `requested` when the job's cancel is requested: seen at once, even between appends."""
 
         async def on_cancel_requested(raw: Msg) -> None:
             if msgspec.json.decode(decode_envelope(raw.data).data).get("job_id") == job_id:
@@ -222,108 +278,6 @@ class TranscriptionWorker:
         subject = subjects.event_subject(subjects.RECORDING, recording_id, "TranscriptionCancelRequested")
         subscription = await self._nc.subscribe(subject, cb=on_cancel_requested)
         try:
-            yield requested
+            yield
         finally:
             await subscription.unsubscribe()
-
-    async def _run(
-        self, loaded: Loaded, request: TranscriptionRequested, model_name: str, cause: Envelope, cancel: asyncio.Event
-    ) -> None:
-        job_id = request.job_id
-        job = loaded.state.jobs[job_id]
-        resume_s, first_index = job.transcribed_until_s, job.next_segment_index
-        clock = time.monotonic
-        t0 = clock()
-
-        async def report(stage: str, progress: float, processed_s: float, eta_s: float | None = None) -> None:
-            decision = ReportProgress(job_id=job_id, stage=stage, progress=progress, processed_s=processed_s, eta_s=eta_s)
-            await self._repo.execute(loaded, decision, cause)
-
-        await report("loading_audio", 0.0, resume_s)
-        with tempfile.TemporaryDirectory(prefix="voxledger-job-") as workdir:
-            path = await audio.fetch_blob(self._js, loaded.state.blob_key, Path(workdir))
-            samples, duration_s = await asyncio.to_thread(
-                audio.decode, path, resume_s, self._settings.max_audio_duration_s
-            )
-        if not self._models.is_loaded(model_name):
-            await report("loading_model", round(resume_s / duration_s, 4), resume_s)
-        model = await asyncio.to_thread(self._models.get, model_name)
-        await report("transcribing", round(resume_s / duration_s, 4), resume_s)
-
-        tracker = ProgressTracker(duration_s, started_at=clock(), resume_from_s=resume_s, interval_s=self._settings.progress_interval_s)
-        tracker.due(resume_s, clock())  # the stage report above counts as the first progress
-        batcher = SegmentBatcher(self._settings.segment_batch_max, self._settings.segment_batch_age_s)
-        language = request.options.language or "en"
-
-        async def flush(batch: list) -> None:
-            if batch:
-                await self._repo.execute(loaded, RecordSegments(job_id=job_id, segments=batch), cause)
-
-        processed_s = resume_s
-        async for segment, lang in self._segments(model, samples, request, resume_s, first_index):
-            if cancel.is_set():
-                raise Rejected("cancel_requested", "cancelled while transcribing")
-            if self.draining.is_set():
-                await flush(batcher.flush())
-                raise HandBack()
-            language = lang
-            if segment is not None:
-                processed_s = segment.end
-                await flush(batcher.add(segment, clock()))
-            else:
-                await flush(batcher.due(clock()))
-            snap = tracker.due(processed_s, clock())
-            if snap is not None and snap.progress < 1.0:
-                await report("transcribing", snap.progress, snap.processed_s, snap.eta_s)
-        await flush(batcher.flush())
-        await report("finalizing", 1.0, duration_s, 0.0)
-        await self._repo.execute(
-            loaded,
-            Complete(job_id=job_id, language=language, duration_s=round(duration_s, 3), processing_s=round(clock() - t0, 3)),
-            cause,
-        )
-        log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(clock() - t0, 2))
-
-    async def _segments(self, model, samples, request: TranscriptionRequested, resume_s: float, first_index: int):
-        """Runs the blocking model in a thread and yields (segment, language) as they come.
-
-        Yields (None, language) every poll interval while the model is busy, so the
-        caller can flush batches and report progress between segments.
-        """
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        done = object()
-        stop = threading.Event()  # set when the consumer stops early (cancel, failure): the thread quits
-
-        def produce() -> None:
-            try:
-                language, segments = transcribe(model, samples, request.options, resume_s, first_index)
-                loop.call_soon_threadsafe(queue.put_nowait, ("language", language))
-                for segment in segments:
-                    if stop.is_set():
-                        return
-                    loop.call_soon_threadsafe(queue.put_nowait, ("segment", segment))
-                loop.call_soon_threadsafe(queue.put_nowait, (done, None))
-            except BaseException as err:  # handed to the event loop, raised there
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", err))
-
-        worker = loop.run_in_executor(None, produce)
-        language = request.options.language or "en"
-        try:
-            while True:
-                try:
-                    kind, value = await asyncio.wait_for(queue.get(), timeout=self._settings.progress_interval_s)
-                except TimeoutError:
-                    yield None, language
-                    continue
-                if kind is done:
-                    return
-                if kind == "error":
-                    raise value
-                if kind == "language":
-                    language = value
-                else:
-                    yield value, language
-        finally:
-            stop.set()
-            await asyncio.shield(worker)

@@ -1,3 +1,7 @@
+from typing import Annotated
+
+import msgspec
+
 from voxledger.runtime.settings import CommonSettings
 
 
@@ -17,3 +21,11 @@ class TranscriberSettings(CommonSettings, kw_only=True, frozen=True):
     segment_batch_age_s: float = 1.0
     shutdown_grace_s: float = 10.0  # on SIGTERM, how long to wait for the current job to be handed back
     max_audio_duration_s: float = 4 * 3600.0  # longer recordings fail with audio_too_long
+    # Jobs at once: one model child process each, so memory is bounded by concurrency x model.
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # An attempt's time limit: floor + factor x remaining audio x this worker's measured compute per audio second.
+    attempt_timeout_floor_s: float = 120.0
+    attempt_timeout_factor: float = 3.0
+    initial_realtime_factor: float = 1.0  # compute per audio second assumed before the first job is measured
+    model_start_timeout_s: float = 180.0
+    stop_grace_s: float = 1.0  # a stopped model call that takes longer is killed

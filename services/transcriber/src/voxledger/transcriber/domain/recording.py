@@ -38,6 +38,8 @@ class Recording(msgspec.Struct, kw_only=True):
 
 
 # --- Worker intents: decisions a running worker asks the aggregate to make ---
+# Each names the attempt it works for. That is the fencing token: once another
+# worker has started a later attempt, a paused or partitioned one is refused.
 
 
 class StartAttempt(msgspec.Struct, kw_only=True):
@@ -48,6 +50,7 @@ class StartAttempt(msgspec.Struct, kw_only=True):
 
 class ReportProgress(msgspec.Struct, kw_only=True):
     job_id: str
+    attempt: int
     stage: ev.Stage
     progress: float
     processed_s: float
@@ -56,11 +59,13 @@ class ReportProgress(msgspec.Struct, kw_only=True):
 
 class RecordSegments(msgspec.Struct, kw_only=True):
     job_id: str
+    attempt: int
     segments: list[ev.Segment]
 
 
 class Complete(msgspec.Struct, kw_only=True):
     job_id: str
+    attempt: int
     language: str
     duration_s: float
     processing_s: float
@@ -70,6 +75,7 @@ class Cancel(msgspec.Struct, kw_only=True):
     """The worker has stopped a job whose cancellation was requested."""
 
     job_id: str
+    attempt: int
 
 
 class Fail(msgspec.Struct, kw_only=True):
@@ -77,6 +83,7 @@ class Fail(msgspec.Struct, kw_only=True):
     error_code: str
     message: str
     retry_at: str | None = None  # set: this attempt failed and the job will be retried
+    attempt: int | None = None  # None: the broker gave up on the job, whoever held it
 
 
 Decision = (
@@ -155,7 +162,7 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                 requested.append(ev.TranscriptionCancelled(job_id=job.job_id))  # never started: nothing to stop
             return requested
         case Cancel():
-            job = _open_job(state, command.job_id)
+            job = _attempt_job(state, command.job_id, command.attempt)
             if not job.cancel_requested:
                 raise Rejected("cancel_not_requested", f"job {job.job_id} was not asked to stop")
             return [ev.TranscriptionCancelled(job_id=job.job_id)]
@@ -177,10 +184,18 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                 )
             ]
         case ReportProgress():
-            _running_job(state, command.job_id)
-            return [ev.TranscriptionProgressed(**msgspec.structs.asdict(command))]
+            _running_job(state, command.job_id, command.attempt)
+            return [
+                ev.TranscriptionProgressed(
+                    job_id=command.job_id,
+                    stage=command.stage,
+                    progress=command.progress,
+                    processed_s=command.processed_s,
+                    eta_s=command.eta_s,
+                )
+            ]
         case RecordSegments():
-            job = _running_job(state, command.job_id)
+            job = _running_job(state, command.job_id, command.attempt)
             if not command.segments:
                 return []
             indexes = [s.index for s in command.segments]
@@ -189,7 +204,7 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                 raise Rejected("segment_gap", f"expected segments {expected[0]}..{expected[-1]}, got {indexes}")
             return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
         case Complete():
-            job = _running_job(state, command.job_id)
+            job = _running_job(state, command.job_id, command.attempt)
             return [
                 ev.TranscriptionCompleted(
                     job_id=job.job_id,
@@ -200,7 +215,10 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                 )
             ]
         case Fail():
-            job = _open_job(state, command.job_id)
+            if command.attempt is None:
+                job = _open_job(state, command.job_id)
+            else:
+                job = _attempt_job(state, command.job_id, command.attempt)
             if command.retry_at is not None:
                 return [
                     ev.TranscriptionAttemptFailed(
@@ -257,10 +275,19 @@ def _open_job(state: Recording, job_id: str) -> Job:
     return job
 
 
-def _running_job(state: Recording, job_id: str) -> Job:
+def _attempt_job(state: Recording, job_id: str, attempt: int) -> Job:
+    """The job, if `attempt` is still its current one: a superseded worker may no longer write."""
+    job = _open_job(state, job_id)
+    if job.attempt != attempt:
+        raise Rejected("attempt_superseded", f"job {job_id} is on attempt {job.attempt}, not {attempt}")
+    return job
+
+
+def _running_job(state: Recording, job_id: str, attempt: int) -> Job:
     job = _open_job(state, job_id)
     if job.status != "running":
         raise Rejected("job_not_running", f"job {job_id} is {job.status}")
+    _attempt_job(state, job_id, attempt)
     if job.cancel_requested:
         raise Rejected("cancel_requested", f"job {job_id} is being cancelled")
     return job

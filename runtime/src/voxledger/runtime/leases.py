@@ -1,0 +1,79 @@
+"""Leases in the shared KV bucket: at most one holder per key at a time.
+
+A lease is a key whose value names its holder. It expires by a per-key TTL
+unless the holder renews it, so a dead or paused holder loses it on its own.
+Renewal is a compare-and-set on the key's revision: a holder that was paused
+past its TTL finds the key re-created by someone else and learns it lost the
+lease instead of overwriting it.
+"""
+
+import contextlib
+
+import nats.js.errors
+from nats.js import JetStreamContext
+from nats.js.api import Header
+from nats.js.kv import KeyValue
+
+from voxledger.contracts import streams
+from voxledger.runtime.jetstream import WRONG_LAST_SEQUENCE
+
+WRONG_LAST_SEQUENCE_CONSTANT = 10164
+
+
+class LeaseLost(Exception):
+    """Someone else holds the lease now: stop writing on its behalf."""
+
+
+class Lease:
+    def __init__(self, js: JetStreamContext, key: str, holder: str, ttl_s: float, revision: int):
+        self._js = js
+        self.key = key
+        self.holder = holder
+        self.ttl_s = ttl_s
+        self.revision = revision
+
+    @classmethod
+    async def acquire(cls, js: JetStreamContext, key: str, holder: str, ttl_s: float) -> "Lease | None":
+        """The lease, or None while another holder's lease is still live."""
+        kv = await js_kv(js)
+        try:
+            revision = await kv.create(key, holder.encode(), msg_ttl=ttl_s)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            return None
+        return cls(js, key, holder, ttl_s, revision)
+
+    async def renew(self) -> None:
+        """Extends the lease by its TTL; raises LeaseLost if it expired and was taken meanwhile."""
+        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(self.revision)}
+        try:
+            ack = await self._js.publish(
+                _subject(self.key), self.holder.encode(), headers=headers, msg_ttl=self.ttl_s
+            )
+        except nats.js.errors.APIError as err:
+            if err.err_code in (WRONG_LAST_SEQUENCE, WRONG_LAST_SEQUENCE_CONSTANT):
+                raise LeaseLost(f"lease {self.key} is no longer held by {self.holder}") from err
+            raise
+        self.revision = ack.seq
+
+    async def release(self) -> None:
+        """Frees the lease at once for the next holder; a lease already lost is left alone."""
+        kv = await js_kv(self._js)
+        with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
+            await kv.delete(self.key, last=self.revision)
+
+
+async def holder_of(js: JetStreamContext, key: str) -> str | None:
+    kv = await js_kv(js)
+    try:
+        entry = await kv.get(key)
+    except nats.js.errors.KeyNotFoundError:
+        return None
+    return entry.value.decode() if entry.value else None
+
+
+async def js_kv(js: JetStreamContext) -> KeyValue:
+    return await js.key_value(streams.LEASES_BUCKET)
+
+
+def _subject(key: str) -> str:
+    return f"$KV.{streams.LEASES_BUCKET}.{key}"

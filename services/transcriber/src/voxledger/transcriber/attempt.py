@@ -1,0 +1,227 @@
+"""One attempt at a job: feed the model process, append what it reports, within a time limit.
+
+The attempt writes only in its own name (its attempt number), so once another
+worker has taken the job over, whatever this one still tries to append is refused.
+"""
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import structlog
+from nats.js import JetStreamContext
+
+from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.events import Segment, TranscriptionRequested
+from voxledger.runtime.aggregates import AggregateRepository, Loaded
+from voxledger.runtime.leases import LeaseLost
+from voxledger.transcriber.adapters import audio
+from voxledger.transcriber.adapters.model_process import (
+    Decoded,
+    Failed,
+    Finished,
+    FromChild,
+    Language,
+    LoadingModel,
+    ModelPool,
+    ModelProcess,
+    SegmentReady,
+    Stopped,
+    TranscribeJob,
+)
+from voxledger.transcriber.domain.limits import SpeedEstimate, attempt_limit_s
+from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
+from voxledger.transcriber.domain.recording import (
+    Cancel,
+    Complete,
+    Fail,
+    Recording,
+    RecordSegments,
+    Rejected,
+    ReportProgress,
+)
+from voxledger.transcriber.settings import TranscriberSettings
+
+log = structlog.get_logger(__name__)
+
+SIGNAL_CHECK_S = 0.25  # how soon a cancel, a lost lease or a shutdown is noticed between reports
+
+
+class HandBack(Exception):
+    """The worker is shutting down: return the job so another worker resumes it now, not after AckWait."""
+
+
+class AttemptFailed(Exception):
+    def __init__(self, code: str, message: str, permanent: bool):
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+class Signals:
+    """Why an attempt must stop early; set from other tasks, checked between reports."""
+
+    def __init__(self, draining: asyncio.Event):
+        self.cancel = asyncio.Event()
+        self.lease_lost = asyncio.Event()
+        self.draining = draining
+
+    def raise_if_set(self) -> None:
+        if self.lease_lost.is_set():
+            raise LeaseLost("the job's lease expired and was taken over")
+        if self.cancel.is_set():
+            raise Rejected("cancel_requested", "cancelled while transcribing")
+        if self.draining.is_set():
+            raise HandBack()
+
+
+class Attempt:
+    def __init__(
+        self,
+        repo: AggregateRepository[Recording],
+        loaded: Loaded[Recording],
+        request: TranscriptionRequested,
+        number: int,
+        cause: Envelope,
+        settings: TranscriberSettings,
+    ):
+        self._repo = repo
+        self._loaded = loaded
+        self._job_id = request.job_id
+        self._request = request
+        self._number = number
+        self._cause = cause
+        self._settings = settings
+        job = loaded.state.jobs[request.job_id]
+        self._resume_s, self._first_index = job.transcribed_until_s, job.next_segment_index
+        self._batcher = SegmentBatcher(settings.segment_batch_max, settings.segment_batch_age_s)
+        self._tracker: ProgressTracker | None = None
+        self._language = request.options.language or "en"
+        self._processed_s = self._resume_s
+
+    async def run(
+        self, js: JetStreamContext, pool: ModelPool, model: str, speed: SpeedEstimate, signals: Signals
+    ) -> None:
+        t0 = time.monotonic()
+        await self._report("loading_audio", 0.0, self._resume_s)
+        with tempfile.TemporaryDirectory(prefix="voxledger-job-") as workdir:
+            path = await audio.fetch_blob(js, self._loaded.state.blob_key, Path(workdir))
+            async with pool.process() as process:
+                job = TranscribeJob(
+                    audio_path=str(path), model=model, options=self._request.options,
+                    resume_s=self._resume_s, first_index=self._first_index,
+                )  # fmt: skip
+                await process.send(job)
+                log.info("attempt.model_process", pid=process.pid, attempt=self._number)
+                ended = False
+                try:
+                    ended = await self._follow(process, speed, signals)
+                finally:
+                    if not ended:  # stopped early: the process must drop the job before the next one
+                        await process.stop_job(self._settings.stop_grace_s)
+        duration_s = self._tracker.duration_s if self._tracker else self._processed_s
+        compute_s = time.monotonic() - t0
+        speed.observe(duration_s - self._resume_s, compute_s)
+        await self._repo.execute(
+            self._loaded,
+            Complete(
+                job_id=self._job_id, attempt=self._number, language=self._language,
+                duration_s=round(duration_s, 3), processing_s=round(compute_s, 3),
+            ),
+            self._cause,
+        )  # fmt: skip
+        log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(compute_s, 2))
+
+    async def _follow(self, process: ModelProcess, speed: SpeedEstimate, signals: Signals) -> bool:
+        """Appends what the process reports until it finishes; True once the process has ended the job."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.attempt_timeout_floor_s  # decoding: the floor alone
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                await process.kill()  # a hung decode or model call: only a kill stops it
+                raise AttemptFailed("attempt_timeout", "the attempt ran past its time limit", permanent=False)
+            try:
+                report: FromChild | None = await process.receive(min(left, SIGNAL_CHECK_S))
+            except TimeoutError:
+                report = None
+            signals.raise_if_set()
+            match report:
+                case Decoded(duration_s=duration_s):
+                    deadline = loop.time() + self._limit_s(duration_s, speed)
+                    self._tracker = ProgressTracker(
+                        duration_s, started_at=time.monotonic(), resume_from_s=self._resume_s,
+                        interval_s=self._settings.progress_interval_s,
+                    )  # fmt: skip
+                case LoadingModel():
+                    await self._report("loading_model", self._progress(), self._resume_s)
+                case Language(language=language):
+                    self._language = language
+                    await self._report("transcribing", self._progress(), self._resume_s)
+                    if self._tracker:
+                        self._tracker.due(self._resume_s, time.monotonic())  # that report counts as the first
+                case SegmentReady(segment=segment):
+                    await self._on_segment(segment)
+                case Finished():
+                    await self._flush(self._batcher.flush())
+                    await self._report("finalizing", 1.0, self._tracker.duration_s if self._tracker else 0.0, 0.0)
+                    return True
+                case Failed(code=code, message=message, permanent=permanent):
+                    await self._flush(self._batcher.flush())  # keep what was transcribed: a retry resumes after it
+                    raise AttemptFailed(code, message, permanent)
+                case Stopped():
+                    return True
+                case None:
+                    await self._on_tick()
+
+    def _limit_s(self, duration_s: float, speed: SpeedEstimate) -> float:
+        s = self._settings
+        remaining = duration_s - self._resume_s
+        return attempt_limit_s(remaining, speed.realtime_factor, s.attempt_timeout_floor_s, s.attempt_timeout_factor)
+
+    def _progress(self) -> float:
+        return round(self._resume_s / self._tracker.duration_s, 4) if self._tracker else 0.0
+
+    async def _on_segment(self, segment: Segment) -> None:
+        self._processed_s = segment.end
+        await self._flush(self._batcher.add(segment, time.monotonic()))
+        await self._report_if_due()
+
+    async def _on_tick(self) -> None:
+        await self._flush(self._batcher.due(time.monotonic()))
+        await self._report_if_due()
+
+    async def _report_if_due(self) -> None:
+        if self._tracker is None:
+            return
+        snap = self._tracker.due(self._processed_s, time.monotonic())
+        if snap is not None and snap.progress < 1.0:
+            await self._report("transcribing", snap.progress, snap.processed_s, snap.eta_s)
+
+    async def cancel(self) -> None:
+        """Records the stop of a cancelled job; the request may so far be known from the subscription only."""
+        current = await self._repo.load(self._loaded.aggregate_id)
+        self._loaded.state, self._loaded.seq = current.state, current.seq
+        await self._repo.execute(self._loaded, Cancel(job_id=self._job_id, attempt=self._number), self._cause)
+
+    async def fail(self, code: str, message: str, retry_at: str | None = None) -> None:
+        """A failed attempt; with `retry_at` the job is retried, without it the job has failed."""
+        decision = Fail(job_id=self._job_id, attempt=self._number, error_code=code, message=message, retry_at=retry_at)
+        await self._repo.execute(self._loaded, decision, self._cause)
+
+    async def hand_back(self) -> None:
+        """Keeps the segments transcribed so far, so the next worker resumes after them."""
+        await self._flush(self._batcher.flush())
+
+    async def _flush(self, batch: list[Segment]) -> None:
+        if batch:
+            decision = RecordSegments(job_id=self._job_id, attempt=self._number, segments=batch)
+            await self._repo.execute(self._loaded, decision, self._cause)
+
+    async def _report(self, stage: str, progress: float, processed_s: float, eta_s: float | None = None) -> None:
+        decision = ReportProgress(
+            job_id=self._job_id, attempt=self._number, stage=stage,
+            progress=progress, processed_s=processed_s, eta_s=eta_s,
+        )  # fmt: skip
+        await self._repo.execute(self._loaded, decision, self._cause)

@@ -1,0 +1,119 @@
+"""The model child process: decodes audio and runs faster-whisper for the worker that started it.
+
+It reads jobs from stdin and reports over stdout (see adapters/model_process.py).
+Between segments it checks for a Stop, so a cancelled job ends at the next
+segment boundary. Whatever else writes to stdout is sent to stderr instead,
+where the logs go, so nothing can corrupt the frames.
+"""
+
+import os
+import select
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+import structlog
+
+from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.settings import load_or_exit
+from voxledger.transcriber.adapters import audio
+from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
+from voxledger.transcriber.adapters.model_process import (
+    HEADER,
+    Decoded,
+    Failed,
+    Finished,
+    FromChild,
+    Language,
+    LoadingModel,
+    Ready,
+    SegmentReady,
+    Stop,
+    Stopped,
+    ToChild,
+    TranscribeJob,
+    frame,
+)
+from voxledger.transcriber.settings import TranscriberSettings
+
+log = structlog.get_logger(__name__)
+
+
+class Channel:
+    """Frames over raw file descriptors: unbuffered, so select() sees every pending Stop."""
+
+    def __init__(self, inbound_fd: int, outbound: BinaryIO):
+        self._in = inbound_fd
+        self._out = outbound
+        self._decoder = msgspec.msgpack.Decoder(ToChild)
+
+    def receive(self) -> ToChild | None:
+        """The next message, or None once the worker has closed the pipe."""
+        header = self._read_exactly(HEADER)
+        if header is None:
+            return None
+        payload = self._read_exactly(int.from_bytes(header, "big"))
+        return None if payload is None else self._decoder.decode(payload)
+
+    def stop_requested(self) -> bool:
+        readable, _, _ = select.select([self._in], [], [], 0)
+        return bool(readable) and isinstance(self.receive(), Stop | None)
+
+    def send(self, message: FromChild) -> None:
+        self._out.write(frame(message))
+        self._out.flush()
+
+    def _read_exactly(self, size: int) -> bytes | None:
+        chunks, left = [], size
+        while left:
+            chunk = os.read(self._in, left)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+def run_job(job: TranscribeJob, models: ModelCache, channel: Channel, settings: TranscriberSettings) -> None:
+    try:
+        samples, duration_s = audio.decode(Path(job.audio_path), job.resume_s, settings.max_audio_duration_s)
+        channel.send(Decoded(duration_s=duration_s))
+        if not models.is_loaded(job.model):
+            channel.send(LoadingModel())
+        model = models.get(job.model)
+        language, segments = transcribe(model, samples, job.options, job.resume_s, job.first_index)
+        channel.send(Language(language=language))
+        for segment in segments:
+            if channel.stop_requested():
+                channel.send(Stopped())
+                return
+            channel.send(SegmentReady(segment=segment))
+    except (audio.AudioError, ModelUnavailable) as err:
+        channel.send(Failed(code=err.code, message=str(err), permanent=True))
+        return
+    except Exception as err:
+        log.exception("model_host.job_failed")
+        channel.send(Failed(code="internal_error", message=f"{type(err).__name__}: {err}", permanent=False))
+        return
+    channel.send(Finished())
+
+
+def main() -> None:
+    settings = load_or_exit(TranscriberSettings)
+    configure_logging("transcriber.model", settings.log_format, settings.log_level)
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # stray writes to stdout (native libraries) land in the log, not in the frames
+    sys.stdout = sys.stderr
+    channel = Channel(sys.stdin.fileno(), protocol_out)
+    models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
+    models.get(settings.model)  # load before saying ready, so the first job does not pay for it
+    channel.send(Ready())
+    while (message := channel.receive()) is not None:
+        if isinstance(message, TranscribeJob):
+            run_job(message, models, channel, settings)
+        # a Stop that arrives between jobs is late: the job it meant already ended
+
+
+if __name__ == "__main__":
+    main()
