@@ -6,8 +6,11 @@ segment boundary. Whatever else writes to stdout is sent to stderr instead,
 where the logs go, so nothing can corrupt the frames.
 """
 
+import contextlib
+import ctypes
 import os
 import select
+import signal
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -38,6 +41,8 @@ from voxledger.transcriber.adapters.model_process import (
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
+
+PR_SET_PDEATHSIG = 1
 
 
 class Channel:
@@ -99,7 +104,14 @@ def run_job(job: TranscribeJob, models: ModelCache, channel: Channel, settings: 
     channel.send(Finished())
 
 
+def die_with_parent() -> None:
+    """A worker killed with -9 must not leave its model process computing for nobody (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def main() -> None:
+    die_with_parent()
     settings = load_or_exit(TranscriberSettings)
     configure_logging("transcriber.model", settings.log_format, settings.log_level)
     protocol_out = os.fdopen(os.dup(1), "wb")
