@@ -67,6 +67,32 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
         await msg.ack()
 
 
+class HeldJob:
+    """A delivered job and its lease. The lease is freed before the message goes back,
+    so the worker that gets it next finds the lease free instead of waiting out its TTL."""
+
+    def __init__(self, msg: NatsMessage, lease: Lease):
+        self.msg = msg
+        self.lease = lease
+        self.delivery = msg.raw_message.metadata.num_delivered
+
+    async def release(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.lease.release()
+
+    async def ack(self) -> None:
+        await self.msg.ack()
+        await self.release()
+
+    async def reject(self) -> None:
+        await self.msg.reject()
+        await self.release()
+
+    async def give_back(self, delay_s: float | None = None) -> None:
+        await self.release()
+        await self.msg.nack(delay=delay_s)
+
+
 class TranscriptionWorker:
     """Runs transcription attempts, as many at once as the model pool has processes.
 
@@ -132,16 +158,16 @@ class TranscriptionWorker:
             if lease is None:
                 # Its last holder stopped heartbeating but its lease has not run out yet.
                 log.info("job.lease_held_elsewhere")
-                await msg.nack(delay=self._settings.ack_wait_s)
+                await msg.nack(delay=self._settings.heartbeat_s)
                 return
             signals = Signals(self.draining)
+            held = HeldJob(msg, lease)
             try:
                 async with self._keepalive(msg, lease, signals):
-                    await self._attempt(msg, request, cause, signals)
+                    await self._attempt(held, request, cause, signals)
             finally:
                 if not signals.lease_lost.is_set():
-                    with contextlib.suppress(Exception):
-                        await lease.release()  # the next holder need not wait for it to expire
+                    await held.release()  # the next holder need not wait for it to expire
 
     @contextlib.asynccontextmanager
     async def _keepalive(self, msg: NatsMessage, lease: Lease, signals: Signals) -> AsyncIterator[None]:
@@ -185,7 +211,7 @@ class TranscriptionWorker:
         except Exception:
             log.exception("job.max_deliveries_not_recorded", stream_seq=seq)
 
-    async def _attempt(self, msg: NatsMessage, request: TranscriptionRequested, cause: Envelope, signals: Signals) -> None:
+    async def _attempt(self, held: HeldJob, request: TranscriptionRequested, cause: Envelope, signals: Signals) -> None:
         loaded = await self._repo.load(cause.aggregate_id)
         model_name = request.options.model or self._settings.model
         try:
@@ -196,19 +222,19 @@ class TranscriptionWorker:
             if err.code in ("recording_not_found", "job_not_found"):
                 # The request event exists, so its history must too: treat as a transient read problem.
                 log.warning("job.history_missing", reason=err.message)
-                await msg.nack(delay=self._settings.retry_base_s)
+                await held.give_back(self._settings.retry_base_s)
                 return
             log.info("job.skipped", reason=err.message)  # finished, cancelled or deleted meanwhile
-            await msg.ack()
+            await held.ack()
             return
         if not isinstance(first := started[0].body, TranscriptionStarted):
-            await msg.ack()  # cancelled before it started
+            await held.ack()  # cancelled before it started
             return
         attempt = Attempt(self._repo, loaded, request, first.attempt, started[0].envelope, self._settings)
         async with self._cancel_watch(loaded.aggregate_id, request.job_id, signals.cancel):
-            await self._settle(msg, attempt, model_name, signals)
+            await self._settle(held, attempt, model_name, signals)
 
-    async def _settle(self, msg: NatsMessage, attempt: Attempt, model_name: str, signals: Signals) -> None:
+    async def _settle(self, held: HeldJob, attempt: Attempt, model_name: str, signals: Signals) -> None:
         """Runs the attempt and turns its outcome into events and an ack, nack or term."""
         try:
             await attempt.run(self._js, self._pool, model_name, self.speed, signals)
@@ -218,22 +244,22 @@ class TranscriptionWorker:
         except HandBack:
             await attempt.hand_back()
             log.info("job.handed_back")  # its segments so far are in the log: the next worker resumes
-            await msg.nack()
+            await held.give_back()
         except AttemptFailed as err:
             if err.permanent:
                 log.warning("job.failed_permanently", code=err.code, reason=str(err))
                 await attempt.fail(err.code, str(err))
-                await msg.reject()
+                await held.reject()
             else:
-                await self._fail_transiently(msg, attempt, err.code, err)
+                await self._fail_transiently(held, attempt, err.code, err)
         except Rejected as err:
-            await self._stopped(msg, attempt, err)
+            await self._stopped(held, attempt, err)
         except Exception as err:
-            await self._fail_transiently(msg, attempt, "internal_error", err)
+            await self._fail_transiently(held, attempt, "internal_error", err)
         else:
-            await msg.ack()
+            await held.ack()
 
-    async def _stopped(self, msg: NatsMessage, attempt: Attempt, err: Rejected) -> None:
+    async def _stopped(self, held: HeldJob, attempt: Attempt, err: Rejected) -> None:
         if err.code == "attempt_superseded":
             log.warning("job.superseded", reason=err.message)
             return
@@ -245,10 +271,10 @@ class TranscriptionWorker:
                 log.info("job.cancel_already_settled", reason=settled.message)
         else:
             log.info("job.stopped", reason=err.message)  # finished elsewhere while running
-        await msg.ack()
+        await held.ack()
 
-    async def _fail_transiently(self, msg: NatsMessage, attempt: Attempt, code: str, err: Exception) -> None:
-        delivery = msg.raw_message.metadata.num_delivered
+    async def _fail_transiently(self, held: HeldJob, attempt: Attempt, code: str, err: Exception) -> None:
+        delivery = held.delivery
         final = delivery >= self._settings.max_attempts
         log.warning("job.attempt_failed", attempt=delivery, final=final, code=code, exc_info=err)
         delay = retry_delay_s(delivery, self._settings.retry_base_s, random.random())
@@ -260,12 +286,12 @@ class TranscriptionWorker:
             return
         except Exception:
             log.exception("job.failure_not_recorded")  # the broker itself is unreachable: redelivery will retry
-            await msg.nack(delay=delay)
+            await held.give_back(delay)
             return
         if final:
-            await msg.reject()
+            await held.reject()
         else:
-            await msg.nack(delay=delay)
+            await held.give_back(delay)
 
     @contextlib.asynccontextmanager
     async def _cancel_watch(self, recording_id: str, job_id: str, requested: asyncio.Event) -> AsyncIterator[None]:
