@@ -1,8 +1,29 @@
 from prometheus_client import Counter, Gauge
 
+JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+
 
 class GatewayMetrics:
     def __init__(self) -> None:
         self.sse_clients = Gauge("voxledger_sse_clients", "Open server-sent-event streams")
         self.uploads = Counter("voxledger_uploads_total", "Recordings accepted for upload")
         self.problems = Counter("voxledger_http_problems_total", "Error responses by code", ["code"])
+        # Read at scrape time: from the read models and from JetStream's consumer state.
+        self.jobs = Gauge("voxledger_jobs", "Jobs by status, all tenants", ["status"])
+        self.consumer_pending = Gauge(
+            "voxledger_consumer_pending_messages",
+            "Messages not yet delivered per durable consumer; for transcription-jobs, the queue depth",
+            ["consumer"],
+        )
+        self.consumer_in_flight = Gauge(
+            "voxledger_consumer_ack_pending_messages", "Messages delivered but not yet acknowledged", ["consumer"]
+        )
+
+    def observe_jobs(self, counts: dict[str, int]) -> None:
+        for status in JOB_STATUSES:
+            self.jobs.labels(status).set(counts.get(status, 0))
+
+    def observe_consumers(self, pending: dict[str, tuple[int, int]]) -> None:
+        for consumer, (waiting, in_flight) in pending.items():
+            self.consumer_pending.labels(consumer).set(waiting)
+            self.consumer_in_flight.labels(consumer).set(in_flight)

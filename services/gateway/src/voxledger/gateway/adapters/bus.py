@@ -8,10 +8,9 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
-from voxledger.contracts import subjects
+from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import seal
-from voxledger.contracts.streams import AUDIO_BUCKET
 from voxledger.runtime.jetstream import publish_command
 from voxledger.runtime.telemetry import current_traceparent
 
@@ -21,12 +20,20 @@ class Bus:
         self.js = js
 
     async def store_audio(self, key: str, data: IO[bytes]) -> None:
-        store = await self.js.object_store(AUDIO_BUCKET)
+        store = await self.js.object_store(streams.AUDIO_BUCKET)
         await store.put(key, data)
 
     async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> int:
         message = seal(command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent())
         return await publish_command(self.js, subjects.RECORDING, message, dedup_key)
+
+    async def consumer_backlog(self) -> dict[str, tuple[int, int]]:
+        """Per durable consumer: messages waiting to be delivered, and delivered but unacknowledged."""
+        backlog = {}
+        for spec in streams.CONSUMERS:
+            info = await self.js.consumer_info(spec.stream, spec.durable)
+            backlog[spec.durable] = (info.num_pending or 0, info.num_ack_pending or 0)
+        return backlog
 
     async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncIterator[Msg | None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""

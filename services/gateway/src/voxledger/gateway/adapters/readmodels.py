@@ -94,3 +94,7 @@ class ReadModels:
                 FROM jobs j WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id""",
             tenant,
         )
+
+    async def job_counts(self) -> dict[str, int]:
+        rows = await self.pool.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
+        return {row["status"]: row["n"] for row in rows}

@@ -1,0 +1,35 @@
+"""Prometheus metrics an operator scales and alerts on: jobs by status, queue depth, consumer backlog."""
+
+import re
+import time
+
+from tests.helpers import read_events, upload, wait_job
+
+
+def metric(text: str, name: str, label: str) -> float:
+    found = re.search(rf'^{name}\{{{label}\}} (\S+)$', text, re.MULTILINE)
+    assert found, f"{name}{{{label}}} missing"
+    return float(found.group(1))
+
+
+def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, client):
+    busy = upload(client, "bench_300s.ogg").json()  # occupies the only transcriber
+    read_events(client, busy["recording_id"], until="TranscriptionStarted", job_id=busy["job_id"])
+    waiting = [upload(client, "short_meeting.ogg").json() for _ in range(2)]
+
+    text = client.get("/metrics").text
+    assert metric(text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"') >= 2
+    assert metric(text, "voxledger_consumer_ack_pending_messages", 'consumer="transcription-jobs"') >= 1
+    assert metric(text, "voxledger_jobs", 'status="queued"') >= 2
+    assert metric(text, "voxledger_jobs", 'status="running"') >= 1
+
+    for job in [busy, *waiting]:
+        client.post(f"/v1/jobs/{job['job_id']}/cancel")
+    for job in [busy, *waiting]:
+        assert wait_job(client, job["job_id"])["status"] == "cancelled"
+    assert metric(client.get("/metrics").text, "voxledger_jobs", 'status="cancelled"') >= 3
+    # The worker still takes the cancelled requests off the queue (and skips them): it drains to zero.
+    deadline = time.monotonic() + 60
+    while metric(client.get("/metrics").text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"'):
+        assert time.monotonic() < deadline, "the job queue never drained"
+        time.sleep(0.2)
