@@ -5,11 +5,13 @@ a container orchestrator does in production.
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,6 +171,27 @@ class Stack:
             old.proc.wait()
         self.processes[i] = self._spawn(name, index)
         return self.processes[i]
+
+    @contextlib.contextmanager
+    def outage(self, server: str) -> Iterator[None]:
+        """Stops the embedded `nats` or `postgres` server for the block, then starts it again on the
+        same port with the same data: a real outage the services have to ride out."""
+        running = {"nats": self.nats, "postgres": self.postgres}[server]
+        if running is None:
+            raise RuntimeError(f"{server} is external to this stack; only embedded servers can be restarted")
+        running.stop()
+        try:
+            yield
+        finally:
+            running.start()
+
+    def restart_nats(self) -> None:
+        with self.outage("nats"):
+            pass
+
+    def restart_postgres(self) -> None:
+        with self.outage("postgres"):
+            pass
 
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)

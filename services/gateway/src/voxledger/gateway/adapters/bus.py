@@ -12,8 +12,11 @@ from voxledger.contracts import subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.jetstream import publish_command
+from voxledger.runtime.jetstream import publish_command, with_broker_retry
 from voxledger.runtime.telemetry import current_traceparent
+
+# How long a request waits out a restarting broker before it answers 503 instead of a promise it cannot keep.
+PATIENCE_S = 5.0
 
 
 class Bus:
@@ -21,12 +24,16 @@ class Bus:
         self.js = js
 
     async def store_audio(self, key: str, data: IO[bytes]) -> None:
-        store = await self.js.object_store(AUDIO_BUCKET)
-        await store.put(key, data)
+        async def put() -> None:
+            data.seek(0)  # a retry stores the whole object again, under the same key
+            store = await self.js.object_store(AUDIO_BUCKET)
+            await store.put(key, data)
+
+        await with_broker_retry(put, f"store {key}", PATIENCE_S)
 
     async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> int:
         message = seal(command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent())
-        return await publish_command(self.js, subjects.RECORDING, message, dedup_key)
+        return await publish_command(self.js, subjects.RECORDING, message, dedup_key, PATIENCE_S)
 
     async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncIterator[Msg | None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""
