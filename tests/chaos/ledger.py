@@ -1,10 +1,29 @@
 """Checks the chaos tests share: the event log tells one clean story per job, and the read model matches it."""
 
 import asyncio
+import time
 
-from tests.helpers import JOB_END_EVENTS, log_events
+import httpx
+
+from tests.helpers import JOB_END_EVENTS, log_events, wait_job
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.db import create_pool
+
+
+def wait_visible(client: httpx.Client, job_id: str, timeout_s: float = 60) -> None:
+    """Until the accepted job shows in the read model: a worker still loading its model right after the
+    stack started handles the upload command only once it is ready."""
+    deadline = time.monotonic() + timeout_s
+    while client.get(f"/v1/jobs/{job_id}").status_code == 404:
+        assert time.monotonic() < deadline, f"job {job_id} never became visible"
+        time.sleep(0.1)
+
+
+def wait_jobs(client: httpx.Client, job_ids: list[str], timeout_s: float = 240) -> list[dict]:
+    """Each job once it has ended, in order."""
+    for job_id in job_ids:
+        wait_visible(client, job_id)
+    return [wait_job(client, job_id, timeout_s=timeout_s) for job_id in job_ids]
 
 
 def job_events(history: list[Message], job_id: str) -> list[Message]:

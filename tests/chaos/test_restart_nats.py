@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from httpx_sse import connect_sse
 
-from tests.chaos.ledger import assert_ledger_matches_read_model
-from tests.helpers import new_client, read_events, upload, wait_job
+from tests.chaos.ledger import assert_ledger_matches_read_model, wait_jobs, wait_visible
+from tests.helpers import new_client, read_events, upload
 from voxledger.stack.supervisor import Stack
 
 PROBLEM = "application/problem+json"
@@ -35,6 +35,7 @@ def test_jobs_ride_out_a_nats_restart_exactly_once(tmp_path):
     data = tmp_path / "data"
     with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "nats-restart") as client:
         accepted = [upload(client, "short_meeting.wav").json() for _ in range(4)]
+        wait_visible(client, accepted[0]["job_id"])
         read_events(client, accepted[0]["recording_id"], until="TranscriptionStarted", job_id=accepted[0]["job_id"])
         with ThreadPoolExecutor(1) as pool:
             # A live event stream opened before the restart must carry on after it.
@@ -51,7 +52,7 @@ def test_jobs_ride_out_a_nats_restart_exactly_once(tmp_path):
             assert refused.headers["content-type"].startswith(PROBLEM)
             assert refused.json()["code"] == "broker_unavailable" and "retry-after" in refused.headers
 
-            jobs = [wait_job(client, a["job_id"], timeout_s=240) for a in accepted]
+            jobs = wait_jobs(client, [a["job_id"] for a in accepted])
             streamed = live.result(timeout=60)
         assert streamed.count("TranscriptionCompleted") == 1 and streamed.count("RecordingUploaded") == 1
         assert len(client.get("/v1/recordings", params={"limit": 50}).json()["items"]) == len(accepted), (

@@ -5,8 +5,8 @@ import time
 
 import httpx
 
-from tests.chaos.ledger import assert_ledger_matches_read_model
-from tests.helpers import log_events, new_client, read_events, upload, wait_job
+from tests.chaos.ledger import assert_ledger_matches_read_model, wait_jobs, wait_visible
+from tests.helpers import log_events, new_client, read_events, upload
 from voxledger.stack.supervisor import Stack
 
 PROBLEM = "application/problem+json"
@@ -25,6 +25,7 @@ def test_reads_fail_cleanly_during_a_postgres_outage_and_the_projection_catches_
     env = {"VOXLEDGER_AUTH_CACHE_S": "600"}  # a key seen before the outage keeps working through it
     with Stack(data, log_dir=data / "logs", env=env) as stack, new_client(stack, "pg-restart") as client:
         accepted = [upload(client, "short_meeting.wav").json() for _ in range(3)]
+        wait_visible(client, accepted[0]["job_id"])
         read_events(client, accepted[0]["recording_id"], until="TranscriptionStarted", job_id=accepted[0]["job_id"])
         projector = stack.service("projector").proc
 
@@ -45,6 +46,6 @@ def test_reads_fail_cleanly_during_a_postgres_outage_and_the_projection_catches_
         while httpx.get(f"{stack.http_url}/readyz", timeout=10).status_code != 200:
             assert time.monotonic() < deadline, "the gateway never became ready again"
             time.sleep(0.2)
-        jobs = [wait_job(client, a["job_id"], timeout_s=240) for a in accepted]
+        jobs = wait_jobs(client, [a["job_id"] for a in accepted])
         assert projector.poll() is None, "the projector rode out the outage instead of crashing"
         assert_ledger_matches_read_model(stack, accepted, jobs)
