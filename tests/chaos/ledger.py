@@ -72,3 +72,17 @@ def assert_ledger_matches_read_model(stack, accepted: list[dict], jobs: list[dic
         assert segments, f"job {a['job_id']} completed with no segments"
         assert projected[a["job_id"]] == [(s.index, s.text) for s in segments], "the read model differs from the log"
         assert job["segment_count"] == len(segments)
+
+
+def assert_insights_once(stack, accepted: list[dict], timeout_s: float = 120) -> None:
+    """Post-processing kept up as well: every job's four insights settle, exactly once each."""
+    deadline = time.monotonic() + timeout_s
+    for a in accepted:
+        while True:
+            types = [m.envelope.type for m in job_events(log_events(stack, a["recording_id"]), a["job_id"])]
+            if "InsightsCompleted" in types:
+                break
+            assert time.monotonic() < deadline, f"job {a['job_id']} got no InsightsCompleted"
+            time.sleep(0.5)
+        counts = {t: types.count(t) for t in ("InsightStarted", "InsightReady", "InsightsCompleted")}
+        assert counts == {"InsightStarted": 4, "InsightReady": 4, "InsightsCompleted": 1}, (a["job_id"], counts)

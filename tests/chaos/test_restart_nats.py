@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from httpx_sse import connect_sse
 
-from tests.chaos.ledger import assert_ledger_matches_read_model, wait_jobs, wait_visible
+from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs, wait_visible
 from tests.helpers import new_client, read_events, upload
 from voxledger.stack.supervisor import Stack
 
@@ -59,3 +59,5 @@ def test_jobs_ride_out_a_nats_restart_exactly_once(tmp_path):
             "the refused upload left no recording behind"
         )
         assert_ledger_matches_read_model(stack, accepted, jobs)
+        assert_insights_once(stack, accepted)
+        assert [job["attempt"] for job in jobs] == [1] * len(jobs), "workers rode out the restart: no attempt was lost"

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from tests.chaos.ledger import assert_ledger_matches_read_model, wait_jobs, wait_visible
+from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs, wait_visible
 from tests.helpers import log_events, new_client, read_events, upload
 from voxledger.stack.supervisor import Stack
 
@@ -49,3 +49,4 @@ def test_reads_fail_cleanly_during_a_postgres_outage_and_the_projection_catches_
         jobs = wait_jobs(client, [a["job_id"] for a in accepted])
         assert projector.poll() is None, "the projector rode out the outage instead of crashing"
         assert_ledger_matches_read_model(stack, accepted, jobs)
+        assert_insights_once(stack, accepted)

@@ -23,7 +23,7 @@ from voxledger.runtime.logging import get_logger
 log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071
-APPEND_PATIENCE_S = 60.0  # a worker rides out a broker restart instead of failing the attempt
+BROKER_PATIENCE_S = 60.0  # a worker rides out a broker restart instead of failing the attempt
 T = TypeVar("T")
 
 # The broker is restarting or unreachable: the request may not have landed, or its answer was lost.
@@ -144,7 +144,7 @@ def message_headers(message: Message) -> dict[str, str]:
 class EventStore:
     """Loads an aggregate's history and appends new events to it."""
 
-    def __init__(self, js: JetStreamContext, patience_s: float = APPEND_PATIENCE_S):
+    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S):
         self._js = js
         self._patience_s = patience_s
 
@@ -225,7 +225,7 @@ class EventStore:
 
 
 async def publish_command(
-    js: JetStreamContext, target: str, message: Message, dedup_key: str, patience_s: float = APPEND_PATIENCE_S
+    js: JetStreamContext, target: str, message: Message, dedup_key: str, patience_s: float = BROKER_PATIENCE_S
 ) -> int:
     """One durable publish. The dedup key (client Idempotency-Key or generated) makes retries harmless."""
     headers = message_headers(message)

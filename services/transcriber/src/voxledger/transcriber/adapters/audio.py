@@ -13,6 +13,7 @@ import numpy as np
 from nats.js import JetStreamContext
 
 from voxledger.contracts.streams import AUDIO_BUCKET
+from voxledger.runtime.jetstream import BROKER_PATIENCE_S, with_broker_retry
 
 SAMPLE_RATE = 16_000
 OGG_PAGE_HEADER = 27
@@ -28,12 +29,21 @@ class AudioError(Exception):
 
 
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
-    """Streams the object to a temporary file; large recordings never sit whole in memory twice."""
-    store = await js.object_store(AUDIO_BUCKET)
+    """Streams the object to a temporary file; large recordings never sit whole in memory twice.
+
+    A broker restart meanwhile starts the download again instead of costing the job an attempt.
+    """
     handle = tempfile.NamedTemporaryFile(dir=workdir, delete=False, suffix=".audio")  # noqa: SIM115
-    with handle:
-        await store.get(blob_key, writeinto=handle)
-    return Path(handle.name)
+    handle.close()
+    path = Path(handle.name)
+
+    async def download() -> None:
+        store = await js.object_store(AUDIO_BUCKET)
+        with path.open("wb") as out:
+            await store.get(blob_key, writeinto=out)
+
+    await with_broker_retry(download, f"fetch {blob_key}", BROKER_PATIENCE_S)
+    return path
 
 
 def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf")) -> tuple[np.ndarray, float]:
