@@ -48,9 +48,11 @@ def test_jobs_ride_out_a_nats_restart_exactly_once(tmp_path):
 
             with stack.outage("nats"):
                 refused = upload(client, "short_meeting.wav", language="en")
+                ready = httpx.get(f"{stack.http_url}/readyz", timeout=10)
             assert refused.status_code == 503, refused.text
             assert refused.headers["content-type"].startswith(PROBLEM)
-            assert refused.json()["code"] == "broker_unavailable" and "retry-after" in refused.headers
+            assert refused.json()["code"] == "nats_unavailable" and "retry-after" in refused.headers
+            assert ready.status_code == 503 and ready.json()["code"] == "nats_unavailable"
 
             jobs = wait_jobs(client, [a["job_id"] for a in accepted])
             streamed = live.result(timeout=60)

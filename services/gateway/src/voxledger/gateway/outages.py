@@ -11,7 +11,7 @@ def dependency_outage(exc: Exception) -> ApiError | None:
     """The 503 for an error that means a server is unreachable, or None for a real bug."""
     # Broker first: nats' TimeoutError is also an OSError, and Postgres' connection errors are too.
     if isinstance(exc, (BrokerUnavailable, *BROKER_UNAVAILABLE_ERRORS)):
-        return ApiError(503, "broker_unavailable", "the message broker is unavailable; retry shortly", RETRY_AFTER)
+        return ApiError(503, "nats_unavailable", "the message broker (NATS) is unavailable; retry shortly", RETRY_AFTER)
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
         return ApiError(503, "database_unavailable", "the database is unavailable; retry shortly", RETRY_AFTER)
     return None
