@@ -19,6 +19,7 @@ import httpx
 import msgspec
 import structlog
 
+from voxledger.contracts import streams
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
@@ -132,18 +133,27 @@ class Stack:
         return ServiceProcess(name, index, proc)
 
     def wait_ready(self, timeout_s: float = 120) -> None:
+        """Until the gateway answers ready and every transcriber pulls commands. A transcriber loads its
+        model before it pulls; an upload sent earlier would sit unseen, and read as a 404 meanwhile."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for p in self.processes:
-                if p.proc.poll() is not None:
-                    raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
-            try:
-                if httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the gateway was not ready within {timeout_s:.0f} s")
+        for what, ready in (("the gateway", self._gateway_ready), ("the transcribers", self._transcribers_pulling)):
+            while not ready():
+                for p in self.processes:
+                    if p.proc.poll() is not None:
+                        raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not get ready within {timeout_s:.0f} s")
+                time.sleep(0.1)
+
+    def _gateway_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _transcribers_pulling(self) -> bool:
+        wanted = sum(p.name == "transcriber" for p in self.processes)
+        return not wanted or asyncio.run(provision.pulling(self.nats_url, streams.RECORDING_COMMANDS)) >= wanted
 
     def _write_info(self) -> None:
         info = provision.StackInfo(

@@ -10,7 +10,6 @@ DATABASE_UNAVAILABLE_ERRORS = (
     ConnectionError,
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,
-    asyncpg.InterfaceError,
 )
 
 

@@ -49,8 +49,9 @@ class BrokerUnavailable(Exception):
 async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, patience_s: float) -> T:
     """Runs `operation` again while the broker is unavailable, for up to `patience_s`.
 
-    Only for idempotent operations: a publish carries its Nats-Msg-Id, so a retry of one
-    that did land (its ack was lost) is dropped by JetStream as a duplicate.
+    Only for idempotent operations: a publish carries its Nats-Msg-Id, so a retry of one that
+    did land (its ack was lost) is dropped by JetStream as a duplicate, or, for an append, found
+    on top of the aggregate by the event store.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience_s

@@ -3,12 +3,14 @@
 Decode problems are permanent failures with a specific code; they are never retried.
 """
 
+import asyncio
 import gc
 import tempfile
 import zlib
 from pathlib import Path
 
 import av
+import nats
 import numpy as np
 from nats.js import JetStreamContext
 
@@ -16,6 +18,8 @@ from voxledger.contracts.streams import AUDIO_BUCKET
 from voxledger.runtime.jetstream import BROKER_PATIENCE_S, with_broker_retry
 
 SAMPLE_RATE = 16_000
+DOWNLOAD_FLOOR_S = 30.0
+DOWNLOAD_MIN_RATE = 5 * 2**20  # bytes per second; slower than this, a download counts as stalled
 OGG_PAGE_HEADER = 27
 OGG_END_OF_STREAM = 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
@@ -31,7 +35,7 @@ class AudioError(Exception):
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
     """Streams the object to a temporary file; large recordings never sit whole in memory twice.
 
-    A broker restart meanwhile starts the download again instead of costing the job an attempt.
+    A broker restart or a stall starts the download again instead of costing the job an attempt.
     """
     handle = tempfile.NamedTemporaryFile(dir=workdir, delete=False, suffix=".audio")  # noqa: SIM115
     handle.close()
@@ -39,8 +43,14 @@ async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path
 
     async def download() -> None:
         store = await js.object_store(AUDIO_BUCKET)
+        size = (await store.get_info(blob_key)).size or 0
         with path.open("wb") as out:
-            await store.get(blob_key, writeinto=out)
+            try:
+                await asyncio.wait_for(store.get(blob_key, writeinto=out), DOWNLOAD_FLOOR_S + size / DOWNLOAD_MIN_RATE)
+            except TimeoutError as stalled:
+                # The read waits for chunks forever; if the object was replaced meanwhile (its old chunks
+                # purged) or the broker went away, they never come: start over instead of hanging the job.
+                raise nats.errors.TimeoutError from stalled
 
     await with_broker_retry(download, f"fetch {blob_key}", BROKER_PATIENCE_S)
     return path
@@ -128,7 +138,8 @@ def _check_ogg_pages(path: Path) -> None:
             body = f.read(sum(lacing))
             if len(header) < OGG_PAGE_HEADER or len(lacing) < header[26] or len(body) < sum(lacing):
                 raise AudioError("audio_truncated", f"the Ogg stream is cut off in the page at byte {offset}")
-            if _ogg_crc(header[:22] + bytes(4) + header[26:] + lacing + body) != int.from_bytes(header[22:26], "little"):
+            checksum = int.from_bytes(header[22:26], "little")
+            if _ogg_crc(header[:22] + bytes(4) + header[26:] + lacing + body) != checksum:
                 raise AudioError("audio_corrupt", f"the Ogg page at byte {offset} fails its checksum")
             offset, flags = offset + len(header) + len(lacing) + len(body), header[5]
     if not flags & OGG_END_OF_STREAM:
