@@ -10,6 +10,7 @@ DATABASE_UNAVAILABLE_ERRORS = (
     ConnectionError,
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,
+    asyncpg.InternalClientError,  # a connection reset while the server shut down mid-operation
 )
 
 

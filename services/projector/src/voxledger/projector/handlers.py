@@ -45,6 +45,10 @@ async def apply_until_committed(
             return await apply_batch(pool, PROJECTION, projected[-1][0], projected)
         except DATABASE_UNAVAILABLE_ERRORS as err:
             log.warning("projector.database_unavailable", error=repr(err), retry_in_s=delay)
+        except Exception:
+            # asyncpg has more ways to fail when the server goes away mid-batch; whatever it was, the
+            # transaction rolled back and the checkpoint stayed: retry the same batch, loudly.
+            log.exception("projector.batch_failed", retry_in_s=delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
         if stop.is_set():
