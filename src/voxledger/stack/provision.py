@@ -5,7 +5,7 @@ import secrets
 
 import msgspec
 
-from voxledger.contracts import subjects
+from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.events import ApiKeyIssued
 from voxledger.contracts.ids import new_id
@@ -48,6 +48,15 @@ async def issue_key(nats_url: str, tenant: str, name: str) -> str:
     finally:
         await nc.drain()
     return api_key
+
+
+async def pulling(nats_url: str, spec: streams.ConsumerSpec) -> int:
+    """How many pull requests wait on a durable consumer: each started worker keeps one open."""
+    nc = await jetstream.connect(nats_url, "readiness")
+    try:
+        return (await nc.jetstream().consumer_info(spec.stream, spec.durable)).num_waiting
+    finally:
+        await nc.close()
 
 
 class StackInfo(msgspec.Struct, kw_only=True):

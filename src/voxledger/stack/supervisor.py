@@ -5,11 +5,13 @@ a container orchestrator does in production.
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import httpx
 import msgspec
 import structlog
 
+from voxledger.contracts import streams
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
@@ -130,18 +133,27 @@ class Stack:
         return ServiceProcess(name, index, proc)
 
     def wait_ready(self, timeout_s: float = 120) -> None:
+        """Until the gateway answers ready and every transcriber pulls commands. A transcriber loads its
+        model before it pulls; an upload sent earlier would sit unseen, and read as a 404 meanwhile."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for p in self.processes:
-                if p.proc.poll() is not None:
-                    raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
-            try:
-                if httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the gateway was not ready within {timeout_s:.0f} s")
+        for what, ready in (("the gateway", self._gateway_ready), ("the transcribers", self._transcribers_pulling)):
+            while not ready():
+                for p in self.processes:
+                    if p.proc.poll() is not None:
+                        raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not get ready within {timeout_s:.0f} s")
+                time.sleep(0.1)
+
+    def _gateway_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _transcribers_pulling(self) -> bool:
+        wanted = sum(p.name == "transcriber" for p in self.processes)
+        return not wanted or asyncio.run(provision.pulling(self.nats_url, streams.RECORDING_COMMANDS)) >= wanted
 
     def _write_info(self) -> None:
         info = provision.StackInfo(
@@ -169,6 +181,27 @@ class Stack:
             old.proc.wait()
         self.processes[i] = self._spawn(name, index)
         return self.processes[i]
+
+    @contextlib.contextmanager
+    def outage(self, server: str) -> Iterator[None]:
+        """Stops the embedded `nats` or `postgres` server for the block, then starts it again on the
+        same port with the same data: a real outage the services have to ride out."""
+        running = {"nats": self.nats, "postgres": self.postgres}[server]
+        if running is None:
+            raise RuntimeError(f"{server} is external to this stack; only embedded servers can be restarted")
+        running.stop()
+        try:
+            yield
+        finally:
+            running.start()
+
+    def restart_nats(self) -> None:
+        with self.outage("nats"):
+            pass
+
+    def restart_postgres(self) -> None:
+        with self.outage("postgres"):
+            pass
 
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)

@@ -5,6 +5,14 @@ import asyncio
 import asyncpg
 import msgspec
 
+# The server is down, restarting or refusing connections: retry later; nothing about the query is wrong.
+DATABASE_UNAVAILABLE_ERRORS = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InternalClientError,  # a connection reset while the server shut down mid-operation
+)
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(

@@ -5,7 +5,10 @@ optimistic concurrency on the aggregate's subjects, so a retried or racing
 writer can never duplicate or interleave events.
 """
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client
@@ -20,10 +23,48 @@ from voxledger.runtime.logging import get_logger
 log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071
+BROKER_PATIENCE_S = 60.0  # a worker rides out a broker restart instead of failing the attempt
+T = TypeVar("T")
+
+# The broker is restarting or unreachable: the request may not have landed, or its answer was lost.
+BROKER_UNAVAILABLE_ERRORS = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.ServiceUnavailableError,
+)
 
 
 class ConcurrencyConflict(Exception):
     """Someone appended to the aggregate since it was loaded: reload, decide again."""
+
+
+class BrokerUnavailable(Exception):
+    """NATS did not answer within the caller's patience; nothing was acknowledged, so nothing is promised."""
+
+
+async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, patience_s: float) -> T:
+    """Runs `operation` again while the broker is unavailable, for up to `patience_s`.
+
+    Only for idempotent operations: a publish carries its Nats-Msg-Id, so a retry of one that
+    did land (its ack was lost) is dropped by JetStream as a duplicate, or, for an append, found
+    on top of the aggregate by the event store.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    delay = 0.1
+    while True:
+        try:
+            return await operation()
+        except BROKER_UNAVAILABLE_ERRORS as err:
+            if loop.time() + delay >= deadline:
+                raise BrokerUnavailable(f"{what}: NATS did not answer within {patience_s:.0f} s") from err
+            log.warning("nats.retrying", what=what, error=type(err).__name__, retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 async def connect(url: str, name: str) -> Client:
@@ -114,11 +155,17 @@ def message_headers(message: Message) -> dict[str, str]:
 class EventStore:
     """Loads an aggregate's history and appends new events to it."""
 
-    def __init__(self, js: JetStreamContext):
+    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S):
         self._js = js
+        self._patience_s = patience_s
 
     async def load(self, aggregate: str, aggregate_id: str) -> tuple[list[Message], int]:
         """Every event of the aggregate, decoded, and the stream sequence of the last one (0 if none)."""
+        return await with_broker_retry(
+            lambda: self._load(aggregate, aggregate_id), f"load {aggregate} {aggregate_id}", self._patience_s
+        )
+
+    async def _load(self, aggregate: str, aggregate_id: str) -> tuple[list[Message], int]:
         sub = await self._js.subscribe(
             subjects.aggregate_filter(aggregate, aggregate_id),
             ordered_consumer=True,
@@ -141,7 +188,8 @@ class EventStore:
                     break
             return history, last_seq
         finally:
-            await sub.unsubscribe()
+            with contextlib.suppress(*BROKER_UNAVAILABLE_ERRORS):
+                await sub.unsubscribe()  # the server drops an abandoned ordered consumer by itself
 
     async def append(
         self, aggregate: str, aggregate_id: str, messages: Sequence[Message], expected_last_seq: int
@@ -155,7 +203,7 @@ class EventStore:
             headers["Nats-Expected-Last-Subject-Sequence-Subject"] = scope
             subject = subjects.event_subject(aggregate, aggregate_id, message.envelope.type)
             try:
-                ack = await self._js.publish(subject, envelope.encode(message), headers=headers)
+                ack = await self._publish(subject, envelope.encode(message), headers)
             except (APIError, BadRequestError) as err:
                 if err.err_code == WRONG_LAST_SEQUENCE:
                     raise ConcurrencyConflict(f"{scope} moved past {seq}") from err
@@ -163,12 +211,37 @@ class EventStore:
             seq = ack.seq
         return seq
 
+    async def _publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> js_api.PubAck:
+        async def attempt() -> js_api.PubAck:
+            try:
+                return await self._js.publish(subject, payload, headers=headers)
+            except (APIError, BadRequestError) as err:
+                # The sequence check runs before deduplication, so a retry whose first try landed (its
+                # ack lost in a broker restart) finds its own event on top: that is success, not a conflict.
+                if err.err_code == WRONG_LAST_SEQUENCE and (own := await self._own_last(subject, headers)):
+                    return own
+                raise
 
-async def publish_command(js: JetStreamContext, target: str, message: Message, dedup_key: str) -> int:
+        return await with_broker_retry(attempt, f"append to {subject}", self._patience_s)
+
+    async def _own_last(self, subject: str, headers: dict[str, str]) -> js_api.PubAck | None:
+        try:
+            last = await self._js.get_last_msg(streams.EVENTS.name, subject)
+        except NotFoundError:
+            return None
+        if (last.headers or {}).get("Nats-Msg-Id") != headers["Nats-Msg-Id"]:
+            return None
+        log.info("event.append_already_landed", subject=subject, seq=last.seq)
+        return js_api.PubAck(stream=streams.EVENTS.name, seq=last.seq, duplicate=True)
+
+
+async def publish_command(
+    js: JetStreamContext, target: str, message: Message, dedup_key: str, patience_s: float = BROKER_PATIENCE_S
+) -> int:
     """One durable publish. The dedup key (client Idempotency-Key or generated) makes retries harmless."""
     headers = message_headers(message)
     headers["Nats-Msg-Id"] = dedup_key
-    ack = await js.publish(
-        subjects.command_subject(target, message.envelope.type), envelope.encode(message), headers=headers
-    )
+    subject = subjects.command_subject(target, message.envelope.type)
+    payload = envelope.encode(message)
+    ack = await with_broker_retry(lambda: js.publish(subject, payload, headers=headers), f"send {subject}", patience_s)
     return ack.seq

@@ -23,6 +23,7 @@ from voxledger.gateway.consistency import mark_stale, wait_for_projection
 from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import health, insights, jobs, recordings
 from voxledger.gateway.metrics import GatewayMetrics
+from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect
@@ -61,6 +62,9 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response:
+    if (outage := dependency_outage(exc)) is not None:
+        log.warning("http.dependency_unavailable", path=str(request.url.path), code=outage.code, error=repr(exc))
+        return on_api_error(request, outage)
     log.exception("http.unhandled_error", path=str(request.url.path))
     return _problem_response(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
 

@@ -1,5 +1,6 @@
 """The gateway's side of NATS: store audio, publish commands, follow a recording's events."""
 
+import base64
 from collections.abc import AsyncIterator
 from typing import IO
 
@@ -7,25 +8,48 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js import api as js_api
+from nats.js.errors import ObjectNotFoundError
+from nats.js.object_store import ObjectStore
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import seal
-from voxledger.runtime.jetstream import publish_command
+from voxledger.runtime.jetstream import publish_command, with_broker_retry
 from voxledger.runtime.telemetry import current_traceparent
+
+# How long a request waits out a restarting broker before it answers 503 instead of a promise it cannot keep.
+PATIENCE_S = 5.0
+
+
+async def _stored_sha256(store: ObjectStore, key: str) -> bytes | None:
+    try:
+        info = await store.get_info(key)
+    except ObjectNotFoundError:
+        return None
+    algorithm, _, encoded = (info.digest or "").partition("=")
+    return base64.urlsafe_b64decode(encoded) if algorithm.upper() == "SHA-256" else None
 
 
 class Bus:
     def __init__(self, js: JetStreamContext):
         self.js = js
 
-    async def store_audio(self, key: str, data: IO[bytes]) -> None:
-        store = await self.js.object_store(streams.AUDIO_BUCKET)
-        await store.put(key, data)
+    async def store_audio(self, key: str, data: IO[bytes], sha256: bytes) -> None:
+        """Stores the blob once. A retried request (same Idempotency-Key) finds it stored and leaves it:
+        storing it again would purge the chunks a worker may be reading that very moment."""
+
+        async def put() -> None:
+            store = await self.js.object_store(streams.AUDIO_BUCKET)
+            if await _stored_sha256(store, key) == sha256:
+                return
+            data.seek(0)  # a retry after a broker hiccup stores the whole object again
+            await store.put(key, data)
+
+        await with_broker_retry(put, f"store {key}", PATIENCE_S)
 
     async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> int:
         message = seal(command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent())
-        return await publish_command(self.js, subjects.RECORDING, message, dedup_key)
+        return await publish_command(self.js, subjects.RECORDING, message, dedup_key, PATIENCE_S)
 
     async def consumer_backlog(self) -> dict[str, tuple[int, int]]:
         """Per durable consumer: messages waiting to be delivered, and delivered but unacknowledged."""

@@ -84,7 +84,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
         )
         recording_id, job_id = ids["recording_id"], ids["job_id"]
         blob_key = f"recordings/{recording_id}"
-        await request.app.state.bus.store_audio(blob_key, form.file)
+        await request.app.state.bus.store_audio(blob_key, form.file, form.sha256.digest())
     finally:
         form.close()
     command = UploadRecording(

@@ -3,17 +3,26 @@
 Decode problems are permanent failures with a specific code; they are never retried.
 """
 
+import asyncio
 import gc
 import tempfile
+import zlib
 from pathlib import Path
 
 import av
+import nats
 import numpy as np
 from nats.js import JetStreamContext
 
 from voxledger.contracts.streams import AUDIO_BUCKET
+from voxledger.runtime.jetstream import BROKER_PATIENCE_S, with_broker_retry
 
 SAMPLE_RATE = 16_000
+DOWNLOAD_FLOOR_S = 30.0
+DOWNLOAD_MIN_RATE = 5 * 2**20  # bytes per second; slower than this, a download counts as stalled
+OGG_PAGE_HEADER = 27
+OGG_END_OF_STREAM = 0x04
+_BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
 class AudioError(Exception):
@@ -24,12 +33,27 @@ class AudioError(Exception):
 
 
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
-    """Streams the object to a temporary file; large recordings never sit whole in memory twice."""
-    store = await js.object_store(AUDIO_BUCKET)
+    """Streams the object to a temporary file; large recordings never sit whole in memory twice.
+
+    A broker restart or a stall starts the download again instead of costing the job an attempt.
+    """
     handle = tempfile.NamedTemporaryFile(dir=workdir, delete=False, suffix=".audio")  # noqa: SIM115
-    with handle:
-        await store.get(blob_key, writeinto=handle)
-    return Path(handle.name)
+    handle.close()
+    path = Path(handle.name)
+
+    async def download() -> None:
+        store = await js.object_store(AUDIO_BUCKET)
+        size = (await store.get_info(blob_key)).size or 0
+        with path.open("wb") as out:
+            try:
+                await asyncio.wait_for(store.get(blob_key, writeinto=out), DOWNLOAD_FLOOR_S + size / DOWNLOAD_MIN_RATE)
+            except TimeoutError as stalled:
+                # The read waits for chunks forever; if the object was replaced meanwhile (its old chunks
+                # purged) or the broker went away, they never come: start over instead of hanging the job.
+                raise nats.errors.TimeoutError from stalled
+
+    await with_broker_retry(download, f"fetch {blob_key}", BROKER_PATIENCE_S)
+    return path
 
 
 def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf")) -> tuple[np.ndarray, float]:
@@ -41,6 +65,7 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
     if path.stat().st_size == 0:
         raise AudioError("audio_empty", "the file is empty")
     _check_riff_length(path)
+    _check_ogg_pages(path)
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as err:
@@ -96,3 +121,33 @@ def _check_riff_length(path: Path) -> None:
             raise AudioError(
                 "audio_truncated", f"the WAV header declares {declared} bytes but the file has only {actual}"
             )
+
+
+def _check_ogg_pages(path: Path) -> None:
+    """Every Ogg page carries a checksum and the last one ends the stream. FFmpeg skips a damaged page
+    quietly and stops at a cut, so without this the job would complete with a silent gap."""
+    with path.open("rb") as f:
+        if f.read(4) != b"OggS":
+            return
+        f.seek(0)
+        offset, flags = 0, 0
+        while header := f.read(OGG_PAGE_HEADER):
+            if len(header) == OGG_PAGE_HEADER and header[:4] != b"OggS":
+                raise AudioError("audio_corrupt", f"the Ogg stream is damaged at byte {offset}")
+            lacing = f.read(header[26]) if len(header) == OGG_PAGE_HEADER else b""
+            body = f.read(sum(lacing))
+            if len(header) < OGG_PAGE_HEADER or len(lacing) < header[26] or len(body) < sum(lacing):
+                raise AudioError("audio_truncated", f"the Ogg stream is cut off in the page at byte {offset}")
+            checksum = int.from_bytes(header[22:26], "little")
+            if _ogg_crc(header[:22] + bytes(4) + header[26:] + lacing + body) != checksum:
+                raise AudioError("audio_corrupt", f"the Ogg page at byte {offset} fails its checksum")
+            offset, flags = offset + len(header) + len(lacing) + len(body), header[5]
+    if not flags & OGG_END_OF_STREAM:
+        raise AudioError("audio_truncated", "the Ogg stream ends without its end-of-stream page")
+
+
+def _ogg_crc(page: bytes) -> int:
+    """Ogg's CRC-32 (polynomial 04C11DB7, unreflected, no initial or final xor), computed in C by zlib's
+    reflected CRC-32 over the bit-reversed bytes, with zlib's xors cancelled."""
+    register = zlib.crc32(page.translate(_BIT_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{register:032b}"[::-1], 2)
