@@ -39,6 +39,8 @@ tracer = trace.get_tracer("voxledger.transcriber")
 
 
 RecordingRepository = AggregateRepository[Recording]
+# Refusals that mean the job needs nothing more from this attempt: it ended, or its recording is gone.
+SETTLED_ELSEWHERE = frozenset({"job_finished", "recording_deleted"})
 
 
 async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) -> None:
@@ -154,11 +156,10 @@ class TranscriptionWorker:
             structlog.contextvars.bound_contextvars(**context),
             tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
         ):
-            lease = await Lease.acquire(self._js, f"job.{request.job_id}", self.worker_name, self._settings.ack_wait_s)
+            lease = await self._wait_for_lease(msg, f"job.{request.job_id}")
             if lease is None:
-                # Its last holder stopped heartbeating but its lease has not run out yet.
-                log.info("job.lease_held_elsewhere")
-                await msg.nack(delay=self._settings.heartbeat_s)
+                log.warning("job.lease_held_elsewhere")  # its holder is alive and renewing: not ours
+                await msg.nack(delay=self._settings.ack_wait_s)
                 return
             signals = Signals(self.draining)
             held = HeldJob(msg, lease)
@@ -168,6 +169,18 @@ class TranscriptionWorker:
             finally:
                 if not signals.lease_lost.is_set():
                     await held.release()  # the next holder need not wait for it to expire
+
+    async def _wait_for_lease(self, msg: NatsMessage, key: str) -> Lease | None:
+        """The job's lease. A redelivery can arrive a moment before a dead holder's lease expires:
+        wait it out, heartbeating, rather than spend one of the job's bounded deliveries on a nack."""
+        ttl_s = self._settings.ack_wait_s
+        deadline = asyncio.get_running_loop().time() + 2 * ttl_s
+        while (lease := await Lease.acquire(self._js, key, self.worker_name, ttl_s)) is None:
+            if asyncio.get_running_loop().time() > deadline:
+                return None
+            await msg.in_progress()
+            await asyncio.sleep(min(self._settings.heartbeat_s, 0.5))
+        return lease
 
     @contextlib.asynccontextmanager
     async def _keepalive(self, msg: NatsMessage, lease: Lease, signals: Signals) -> AsyncIterator[None]:
@@ -260,8 +273,9 @@ class TranscriptionWorker:
             await held.ack()
 
     async def _stopped(self, held: HeldJob, attempt: Attempt, err: Rejected) -> None:
+        """A write the aggregate refused mid-attempt: decide whether the job is settled or must retry."""
         if err.code == "attempt_superseded":
-            log.warning("job.superseded", reason=err.message)
+            log.warning("job.superseded", reason=err.message)  # the newer attempt owns job and message
             return
         if err.code == "cancel_requested":
             try:
@@ -269,8 +283,11 @@ class TranscriptionWorker:
                 log.info("job.cancelled")
             except Rejected as settled:
                 log.info("job.cancel_already_settled", reason=settled.message)
-        else:
-            log.info("job.stopped", reason=err.message)  # finished elsewhere while running
+        elif err.code in SETTLED_ELSEWHERE:
+            log.info("job.stopped", reason=err.message)
+        else:  # unexpected (a segment gap): never leave the job "running" with its message acked
+            await self._fail_transiently(held, attempt, err.code, err)
+            return
         await held.ack()
 
     async def _fail_transiently(self, held: HeldJob, attempt: Attempt, code: str, err: Exception) -> None:
