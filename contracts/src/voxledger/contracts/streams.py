@@ -58,5 +58,10 @@ AUDIO_BUCKET = "audio"
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
 
+# Leases: which projector instance is active for a projection. An entry lives LEASE_TTL_S after
+# its last renewal, so a standby takes over within that (plus its poll interval) when the holder dies.
+LEASES_BUCKET = "leases"
+LEASE_TTL_S = 5.0
+
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 2
+READ_MODEL_SCHEMA_VERSION = 3

@@ -1,10 +1,19 @@
-"""Wiring: connect, migrate the read-model schema, run the projection until SIGTERM."""
+"""Wiring: connect, migrate the read-model schema, and project while holding the lease, until SIGTERM.
+
+Instances beyond the first wait on standby and take over when the active one dies.
+"""
 
 import asyncio
+import contextlib
+import os
 import signal
+import socket
 
 import structlog
 
+from voxledger.contracts import streams
+from voxledger.projector.adapters.lease import Lease
+from voxledger.projector.adapters.postgres import PROJECTION
 from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.handlers import run_projection
 from voxledger.projector.settings import ProjectorSettings
@@ -27,10 +36,42 @@ async def serve(settings: ProjectorSettings) -> None:
     try:
         version = await migrate(pool)
         log.info("projector.schema", version=version)
-        await run_projection(nc.jetstream(), pool, settings.batch_max, stop)
+        js = nc.jetstream()
+        holder = f"{socket.gethostname()}-{os.getpid()}"
+        lease = Lease(await js.key_value(streams.LEASES_BUCKET), f"projector.{PROJECTION}", holder, streams.LEASE_TTL_S)
+        while not stop.is_set():
+            if await lease.acquire():
+                await _project_while_held(js, pool, settings, lease, stop)
+            else:
+                await _sleep_unless(stop, settings.standby_poll_s)
     finally:
         await nc.drain()
         await pool.close()
+
+
+async def _project_while_held(js, pool, settings: ProjectorSettings, lease: Lease, stop: asyncio.Event) -> None:
+    log.info("projector.active", holder=lease.holder)
+    halt = asyncio.Event()
+    holding = asyncio.create_task(lease.hold(halt))
+    relay = asyncio.create_task(_relay(stop, halt))
+    try:
+        await run_projection(js, pool, settings.batch_max, halt)
+    finally:
+        holding.cancel()
+        relay.cancel()
+        if stop.is_set():
+            await lease.release()
+    log.info("projector.standby" if not stop.is_set() else "projector.released", holder=lease.holder)
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def main() -> None:

@@ -8,27 +8,36 @@ shares a commit.
 import asyncio
 
 import asyncpg
+import msgspec
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
 from voxledger.contracts import envelope, streams
-from voxledger.projector.adapters.postgres import apply_batch, checkpoint
+from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint
 from voxledger.projector.domain.projection import Op, project
 
 log = structlog.get_logger(__name__)
 
-PROJECTION = "read_models"
+
+class Projected(msgspec.Struct):
+    ops_by_seq: list[tuple[int, list[Op]]]
+    skipped: int  # unknown types and newer versions: logged and counted, never a crash
 
 
-def project_raw(msg: Msg) -> tuple[int, list[Op]]:
-    seq = msg.metadata.sequence.stream
-    try:
-        return seq, project(envelope.decode(msg.data), seq)
-    except envelope.UnknownMessage as err:
-        log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
-        return seq, []
+def project_raw(messages: list[Msg]) -> Projected:
+    ops_by_seq: list[tuple[int, list[Op]]] = []
+    skipped = 0
+    for msg in messages:
+        seq = msg.metadata.sequence.stream
+        try:
+            ops_by_seq.append((seq, project(envelope.decode(msg.data), seq)))
+        except envelope.UnknownMessage as err:
+            log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
+            ops_by_seq.append((seq, []))
+            skipped += 1
+    return Projected(ops_by_seq, skipped)
 
 
 async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
@@ -38,6 +47,7 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
     async def on_message(msg: Msg) -> None:
         await queue.put(msg)
 
+    layout = Layout()
     start = await checkpoint(pool, PROJECTION)
     sub = await js.subscribe(
         streams.EVENTS.subjects[0],
@@ -58,8 +68,9 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
             batch = [getting.result()]
             while len(batch) < batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
-            projected = [project_raw(m) for m in batch]
-            applied = await apply_batch(pool, PROJECTION, projected[-1][0], projected)
+            projected = project_raw(batch)
+            lag = batch[-1].metadata.num_pending + queue.qsize()  # events behind the stream head
+            applied = await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped, lag=lag)
             log.debug("projector.applied", events=len(batch), checkpoint=applied)
     finally:
         stopping.cancel()

@@ -1,5 +1,6 @@
 """The gateway's side of NATS: store audio, publish commands, follow a recording's events."""
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import IO
 
@@ -11,9 +12,12 @@ from nats.js import api as js_api
 from voxledger.contracts import subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import seal
-from voxledger.contracts.streams import AUDIO_BUCKET
+from voxledger.contracts.streams import AUDIO_BUCKET, EVENTS
 from voxledger.runtime.jetstream import publish_command
 from voxledger.runtime.telemetry import current_traceparent
+
+# Command ids derive from the dedup key, so a retried request's consistency token is the first one's.
+COMMAND_IDS = uuid.UUID("5f0e1c2a-8d7b-4c1e-9a3f-6b2d4e8f0a11")
 
 
 class Bus:
@@ -24,9 +28,17 @@ class Bus:
         store = await self.js.object_store(AUDIO_BUCKET)
         await store.put(key, data)
 
-    async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> int:
-        message = seal(command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent())
-        return await publish_command(self.js, subjects.RECORDING, message, dedup_key)
+    async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> str:
+        """Publishes durably; returns the command's id, the same for a retry with the same dedup key."""
+        command_id = str(uuid.uuid5(COMMAND_IDS, f"{tenant}\0{dedup_key}"))
+        message = seal(
+            command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent(), event_id=command_id
+        )
+        await publish_command(self.js, subjects.RECORDING, message, dedup_key)
+        return command_id
+
+    async def events_head(self) -> int:
+        return (await self.js.stream_info(EVENTS.name)).state.last_seq
 
     async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncIterator[Msg | None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""
