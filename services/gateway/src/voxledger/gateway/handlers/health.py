@@ -1,10 +1,13 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import structlog
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
 from voxledger.gateway.domain.problems import ApiError
+
+log = structlog.get_logger(__name__)
 
 
 @get("/healthz", summary="Liveness")
@@ -27,5 +30,10 @@ async def readyz(request: Request) -> dict[str, object]:
 
 
 @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    try:
+        state.metrics.observe_projections(await state.bus.events_head(), await state.readmodels.projections())
+    except Exception as err:  # the other metrics are still worth serving
+        log.warning("metrics.projections_unavailable", error=str(err))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -5,6 +5,7 @@ swap renames every table of the projection in one transaction, so a reader sees
 either the old tables or the new ones, never a mix and never none.
 """
 
+import asyncio
 import hashlib
 import re
 
@@ -15,6 +16,8 @@ from voxledger.projector.domain.batch import PRIMARY_KEYS
 
 # The read models a client sees; bookkeeping (command_effects) is left out of the digest.
 DIGEST_TABLES = ("api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings")
+LOCK_WAIT_MS = 100
+LOCK_TRIES = 600
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ (USING .*)$")
 
 
@@ -42,19 +45,17 @@ async def index_shadow(pool: asyncpg.Pool) -> None:
 
 async def swap(conn: asyncpg.Connection, shadow: Layout, live: Layout) -> None:
     """In the caller's transaction, which holds both checkpoints: shadow tables become the live ones."""
-    renames: list[tuple[str, str]] = []
+    await _lock_all(conn)
     for table in TABLES:
-        renames += [(name, "CONSTRAINT") for name, _ in await _constraints(conn, table)]
-        renames += [(name, "INDEX") for name, _ in await _indexes(conn, table)]
+        constraints = [name for name, _ in await _constraints(conn, table)]
+        indexes = [name for name, _ in await _indexes(conn, table)]
         await conn.execute(f"ALTER TABLE {table} RENAME TO {table}__old")
         await conn.execute(f"ALTER TABLE {table}{SHADOW_SUFFIX} RENAME TO {table}")
         await conn.execute(f"DROP TABLE {table}__old")
-        for name, kind in renames:
-            if kind == "CONSTRAINT":
-                await conn.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {name}{SHADOW_SUFFIX} TO {name}")
-            else:
-                await conn.execute(f"ALTER INDEX {name}{SHADOW_SUFFIX} RENAME TO {name}")
-        renames.clear()
+        for name in constraints:
+            await conn.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {name}{SHADOW_SUFFIX} TO {name}")
+        for name in indexes:
+            await conn.execute(f"ALTER INDEX {name}{SHADOW_SUFFIX} RENAME TO {name}")
     await conn.execute(
         """UPDATE projection_checkpoints AS live SET last_seq = shadow.last_seq, skipped = shadow.skipped, lag = 0
            FROM projection_checkpoints AS shadow WHERE live.name = $1 AND shadow.name = $2""",
@@ -62,6 +63,26 @@ async def swap(conn: asyncpg.Connection, shadow: Layout, live: Layout) -> None:
         shadow.checkpoint,
     )
     await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", shadow.checkpoint)
+
+
+async def _lock_all(conn: asyncpg.Connection) -> None:
+    """Every table at once, giving way quickly and retrying.
+
+    A reader locks the tables of its query one after the other. Waiting long for
+    one table while holding another could deadlock with it; giving way after a
+    short wait lets the reader finish, and the next try finds the tables free.
+    """
+    names = ", ".join(t + suffix for t in TABLES for suffix in ("", SHADOW_SUFFIX))
+    for _ in range(LOCK_TRIES):
+        try:
+            async with conn.transaction():  # a savepoint: a timed-out try is undone alone
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                await conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+            await conn.execute("SET LOCAL lock_timeout = 0")
+            return
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(0.01)
+    raise TimeoutError(f"could not lock the read models for the swap in {LOCK_TRIES} tries")
 
 
 async def lock_both(conn: asyncpg.Connection, shadow: Layout, live: Layout) -> tuple[int, int]:
