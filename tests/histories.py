@@ -7,7 +7,7 @@ after retries, cancelled), re-transcriptions, insight runs, and deletions.
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
@@ -38,11 +38,21 @@ class History:
         )
 
 
-def sentence(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
+def sentence(rng: random.Random, vocabulary: list[str] | None = None, weights: list[float] | None = None) -> str:
+    words = rng.choices(vocabulary or WORDS, weights=weights, k=rng.randint(6, 14))
+    return " ".join(words).capitalize() + "."
 
 
-def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: int) -> None:
+def zipf_vocabulary(size: int, seed: int = 1) -> tuple[list[str], list[float]]:
+    """Pseudo-words with natural-language word frequencies (rank r is seen about 1/r as often)."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "da", "pe", "zu", "ro", "fa", "gi", "ho", "tu"]
+    words = sorted({"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)})[:size]
+    rng.shuffle(words)
+    return words, [1 / rank for rank in range(1, len(words) + 1)]
+
+
+def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: int, text) -> None:
     job_id = new_id()
     h.add(ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(language="en")))
     if outcome == "cancelled_queued":
@@ -65,7 +75,7 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
         batch = []
         for _ in range(segments // progress):
             length = round(rng.uniform(1.5, 6.0), 2)
-            batch.append(ev.Segment(index=index, start=round(clock, 2), end=round(clock + length, 2), text=" " + sentence(rng), avg_logprob=-0.3, no_speech_prob=0.01))
+            batch.append(ev.Segment(index=index, start=round(clock, 2), end=round(clock + length, 2), text=" " + text(), avg_logprob=-0.3, no_speech_prob=0.01))
             index, clock = index + 1, clock + length
         if batch:
             h.add(ev.SegmentsTranscribed(job_id=job_id, segments=batch))
@@ -93,24 +103,27 @@ def _insights(h: History, job_id: str) -> None:
 OUTCOMES = ("completed", "completed", "completed", "retried", "failed", "cancelled_queued", "cancelled_running")
 
 
-def recording_history(rng: random.Random, tenant: str, at: datetime, *, segments: int = 12, progress: int = 4) -> History:
+def recording_history(rng: random.Random, tenant: str, at: datetime, *, segments: int = 12, progress: int = 4,
+                      outcomes: tuple[str, ...] = OUTCOMES, vocabulary=None, deleted: float = 0.1,
+                      jobs: tuple[int, ...] = (1, 1, 1, 2, 3)) -> History:  # fmt: skip
     """One recording: one to three jobs with a mix of outcomes; one in ten is deleted at the end."""
     h = History(tenant, new_id(), at)
     h.add(ev.RecordingUploaded(filename=f"call-{rng.randint(1, 10**6)}.ogg", content_type="audio/ogg", size_bytes=rng.randint(10**4, 10**7), blob_key=f"recordings/{h.recording_id}", blob_digest="sha256:00"))
-    for _ in range(rng.choice((1, 1, 1, 2, 3))):
-        _job(h, rng, rng.choice(OUTCOMES), segments, progress)
-    if rng.random() < 0.1:
+    words, weights = vocabulary or (None, None)
+    for _ in range(rng.choice(jobs)):
+        _job(h, rng, rng.choice(outcomes), segments, progress, lambda: sentence(rng, words, weights))
+    if rng.random() < deleted:
         h.add(ev.RecordingDeleted())
     return h
 
 
-def histories(seed: int, tenant: str, count: int, **shape: int) -> Iterator[History]:
+def histories(seed: int, tenant: str, count: int, **shape) -> Iterator[History]:
     rng = random.Random(seed)
     for i in range(count):
         yield recording_history(rng, tenant, T0 + timedelta(minutes=i), **shape)
 
 
-async def append_all(js: JetStreamContext, items: list[History], in_flight: int = 256) -> int:
+async def append_all(js: JetStreamContext, items: Iterable[History], in_flight: int = 256) -> int:
     """Publishes every history's events to EVENTS (deduplicated by event id), many in flight; returns the count."""
     pending: set[asyncio.Task] = set()
     count = 0

@@ -57,6 +57,7 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
     )
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
     applied = start
+    writing: asyncio.Task | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
@@ -68,11 +69,18 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
             batch = [getting.result()]
             while len(batch) < batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
+            # Decode and project this batch while the previous one is still being written.
             projected = project_raw(batch)
             lag = batch[-1].metadata.num_pending + queue.qsize()  # events behind the stream head
-            applied = await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped, lag=lag)
-            log.debug("projector.applied", events=len(batch), checkpoint=applied)
+            if writing is not None:
+                applied = await writing  # batches commit strictly in order
+            writing = asyncio.create_task(
+                apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped, lag=lag)
+            )
+            log.debug("projector.batch", events=len(batch), last_seq=projected.ops_by_seq[-1][0])
     finally:
         stopping.cancel()
+        if writing is not None:
+            applied = await writing
         await sub.unsubscribe()
         log.info("projector.stopped", checkpoint=applied)

@@ -35,7 +35,8 @@ class Outcome(msgspec.Struct):
 
 
 def key_of(table: str, columns: dict) -> Key:
-    return tuple(columns[c] for c in PRIMARY_KEYS[table])
+    pk = PRIMARY_KEYS[table]
+    return (columns[pk[0]],) if len(pk) == 1 else tuple(columns[c] for c in pk)
 
 
 def rows_to_load(ops: Iterable[Op]) -> dict[str, set[Key]]:
@@ -60,10 +61,12 @@ def fold_ops(ops: Iterable[Op], loaded: dict[str, dict[Key, dict]]) -> Outcome:
                 rows.setdefault(table, {}).setdefault(pk, dict(key)).update(values)
                 changed.setdefault(table, set()).add(pk)
             case Update(table=table, key=key, values=values):
-                row = rows.get(table, {}).get(key_of(table, key))
-                if row is not None and all(row.get(c) == v for c, v in key.items()):
+                pk = key_of(table, key)
+                row = rows.get(table, {}).get(pk)
+                conditional = len(key) > len(PRIMARY_KEYS[table])  # e.g. only while latest_job_id matches
+                if row is not None and (not conditional or all(row.get(c) == v for c, v in key.items())):
                     row.update(values)
-                    changed.setdefault(table, set()).add(key_of(table, key))
+                    changed.setdefault(table, set()).add(pk)
             case InsertMany(table=table, rows=new_rows):
                 for new in new_rows:
                     inserts.setdefault(table, {}).setdefault(key_of(table, new), new)  # first one wins
