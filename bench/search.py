@@ -2,7 +2,8 @@
 
 Each transcript has 30 segments of 6 to 14 words drawn from a 5,000-word vocabulary with
 natural (Zipf) word frequencies, built with the real contracts and projected by the real
-projector. Queries: single words of middling frequency, two-word phrases, and prefixes.
+projector. Queries: single words of middling frequency, two-word phrases of frequent words,
+and prefixes (the first six letters of a word, or all but its last).
 
 Run: `uv run python -m bench.search [--transcripts 10000]`. Prints a table.
 """
@@ -50,7 +51,8 @@ def queries(words: list[str], n: int) -> list[tuple[str, str]]:
         elif kind == "phrase":
             made.append((kind, f'"{rng.choice(frequent)} {rng.choice(frequent)}"'))
         else:
-            made.append((kind, rng.choice(middling)[:4] + "*"))
+            word = rng.choice(middling)
+            made.append((kind, word[: min(6, len(word) - 1)] + "*"))  # most of a word, as someone still typing it
     return made
 
 
