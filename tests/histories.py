@@ -75,7 +75,9 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
         batch = []
         for _ in range(segments // progress):
             length = round(rng.uniform(1.5, 6.0), 2)
-            batch.append(ev.Segment(index=index, start=round(clock, 2), end=round(clock + length, 2), text=" " + text(), avg_logprob=-0.3, no_speech_prob=0.01))
+            said = text()
+            words = [ev.Word(round(clock, 2), round(clock + length, 2), " " + said.split()[0], 0.9)] if index % 2 else None
+            batch.append(ev.Segment(index=index, start=round(clock, 2), end=round(clock + length, 2), text=" " + said, avg_logprob=-0.3, no_speech_prob=0.01, words=words))
             index, clock = index + 1, clock + length
         if batch:
             h.add(ev.SegmentsTranscribed(job_id=job_id, segments=batch))

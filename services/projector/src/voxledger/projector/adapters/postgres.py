@@ -138,9 +138,11 @@ async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: lis
     if not rows:
         return
     columns = await layout.columns(conn, table)
-    arrays = [[row.get(c.name, c.default) for row in rows] for c in columns]
+    arrays = [[_param(c, row.get(c.name, c.default)) for row in rows] for c in columns]
     names = ", ".join(c.name for c in columns)
-    unnest = ", ".join(f"${i}::{c.type}[]" for i, c in enumerate(columns, start=1))
+    # jsonb travels as text: a JSON list inside a Postgres array parameter would read as a sub-array.
+    unnest = ", ".join(f"${i}::{_wire_type(c)}[]" for i, c in enumerate(columns, start=1))
+    selected = ", ".join(f"{c.name}::jsonb" if c.type == "jsonb" else c.name for c in columns)
     pk = batch.PRIMARY_KEYS[table]
     if replace:
         updates = ", ".join(f"{c.name} = EXCLUDED.{c.name}" for c in columns if c.name not in pk)
@@ -148,8 +150,22 @@ async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: lis
     else:
         conflict = "ON CONFLICT DO NOTHING"
     await conn.execute(
-        f"INSERT INTO {layout.table(table)} ({names}) SELECT * FROM unnest({unnest}) {conflict}", *arrays
+        f"INSERT INTO {layout.table(table)} ({names}) SELECT {selected} FROM unnest({unnest}) AS u({names}) {conflict}",
+        *arrays,
     )
+
+
+def _wire_type(column: Column) -> str:
+    return "text" if column.type == "jsonb" else column.type
+
+
+def _param(column: Column, value: object) -> object:
+    if column.type == "jsonb" and value is not None:
+        return _json(value).decode()
+    return value
+
+
+_json = msgspec.json.Encoder().encode
 
 
 async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict) -> None:
