@@ -11,6 +11,7 @@ Run: `uv run python -m bench.projector_throughput [--events 200000]`. Prints a t
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 
@@ -64,6 +65,7 @@ def main() -> int:
     out.write(f"{'events':>10}{'seconds':>10}{'events/s':>12}{'light-load visible p50 ms':>28}{'p99 ms':>9}\n")
     out.write(f"{result['events']:>10}{result['seconds']:>10.2f}{rate:>12.0f}{percentile(lat, 50):>28.2f}{percentile(lat, 99):>9.2f}\n")
     out.write("\n(target: >= 20,000 events/s including the checkpoint; light load: an event is visible within a few ms)\n")
+    out.write(f"(1-minute load average {os.getloadavg()[0]:.1f} on 2 cores)\n")
     return 0
 
 
