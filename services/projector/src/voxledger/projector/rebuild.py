@@ -57,8 +57,9 @@ class EventFeed:
             streams.EVENTS.subjects[0],
             ordered_consumer=True,
             cb=on_message,
-            pending_msgs_limit=self._batch_max * 4,
-            pending_bytes_limit=256 * 1024 * 1024,
+            # Room for a backlog well beyond the queue: a subscription over its limit drops messages.
+            pending_msgs_limit=self._batch_max * 50,
+            pending_bytes_limit=512 * 1024 * 1024,
             config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq),
         )
 
