@@ -40,7 +40,19 @@ def project_raw(messages: list[Msg]) -> Projected:
     return Projected(ops_by_seq, skipped)
 
 
+def contiguous(batch: list[Msg], expected: int) -> bool:
+    """The stream numbers every event; a gap means the client dropped messages (a slow consumer)."""
+    first, last = batch[0].metadata.sequence.stream, batch[-1].metadata.sequence.stream
+    return first == expected and last - first == len(batch) - 1
+
+
 async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
+    """Follows the stream from the checkpoint until `stop`; after a gap, follows again from the checkpoint."""
+    while not await _follow(js, pool, batch_max, stop):
+        log.warning("projector.gap_resubscribing", projection=PROJECTION)
+
+
+async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> bool:
     # Bounded, so a long backlog pushes back on the consumer's flow control instead of filling memory.
     queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 4)
 
@@ -53,10 +65,12 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
         streams.EVENTS.subjects[0],
         ordered_consumer=True,
         cb=on_message,
+        pending_msgs_limit=batch_max * 50,
+        pending_bytes_limit=512 * 1024 * 1024,
         config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1),
     )
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
-    applied = start
+    applied, expected = start, start + 1
     writing: asyncio.Task | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -69,6 +83,9 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
             batch = [getting.result()]
             while len(batch) < batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
+            if not contiguous(batch, expected):
+                return False
+            expected += len(batch)
             # Decode and project this batch while the previous one is still being written.
             projected = project_raw(batch)
             lag = batch[-1].metadata.num_pending + queue.qsize()  # events behind the stream head
@@ -84,3 +101,4 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
             applied = await writing
         await sub.unsubscribe()
         log.info("projector.stopped", checkpoint=applied)
+    return True

@@ -25,7 +25,7 @@ from voxledger.projector.adapters.postgres import (
     apply_batch,
     apply_in_transaction,
 )
-from voxledger.projector.handlers import project_raw
+from voxledger.projector.handlers import contiguous, project_raw
 
 log = structlog.get_logger(__name__)
 PROJECTIONS = (PROJECTION,)
@@ -48,8 +48,10 @@ class EventFeed:
         self._queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 2)
         self._sub = None
         self._held: list[Msg] = []  # taken from the queue but past the last `until_seq`
+        self._expected = 1
 
     async def start(self, from_seq: int) -> None:
+        self._expected = from_seq
         async def on_message(msg: Msg) -> None:
             await self._queue.put(msg)
 
@@ -71,7 +73,11 @@ class EventFeed:
         while len(batch) < self._batch_max and not self._queue.empty():
             batch.append(self._queue.get_nowait())
         self._held = [m for m in batch if m.metadata.sequence.stream > until_seq]
-        return [m for m in batch if m.metadata.sequence.stream <= until_seq]
+        taken = [m for m in batch if m.metadata.sequence.stream <= until_seq]
+        if taken and not contiguous(taken, self._expected):
+            raise RuntimeError("events went missing on the way (slow consumer); nothing was swapped, run the replay again")
+        self._expected += len(taken)
+        return taken
 
     async def stop(self) -> None:
         if self._sub is not None:
