@@ -24,7 +24,7 @@ from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect
 
 
-async def measure(stack, events: int, single: int) -> dict:
+async def measure(stack, events: int, single: int, batch_max: int) -> dict:
     nc = await connect(stack.nats_url, "bench")
     js = nc.jetstream()
     pool = await create_pool(stack.database_url, max_size=4)
@@ -33,7 +33,7 @@ async def measure(stack, events: int, single: int) -> dict:
         head = (await js.stream_info("EVENTS")).state.last_seq
         stop = asyncio.Event()
         started = time.perf_counter()
-        projector = asyncio.create_task(run_projection(js, pool, ProjectorSettings().batch_max, stop))
+        projector = asyncio.create_task(run_projection(js, pool, batch_max, stop))
         await wait_checkpoint(pool, head, poll_s=0.01)
         elapsed = time.perf_counter() - started
         latencies = []
@@ -55,13 +55,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--single", type=int, default=300, help="events published one at a time for the latency row")
+    parser.add_argument("--batch-max", type=int, default=ProjectorSettings().batch_max)
     args = parser.parse_args()
     with bench_stack() as stack:
-        result = asyncio.run(measure(stack, args.events, args.single))
+        result = asyncio.run(measure(stack, args.events, args.single, args.batch_max))
     rate = result["events"] / result["seconds"]
     lat = result["latencies"]
     out = sys.stdout
-    out.write(f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {ProjectorSettings().batch_max}\n\n")
+    out.write(f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {args.batch_max}\n\n")
     out.write(f"{'events':>10}{'seconds':>10}{'events/s':>12}{'light-load visible p50 ms':>28}{'p99 ms':>9}\n")
     out.write(f"{result['events']:>10}{result['seconds']:>10.2f}{rate:>12.0f}{percentile(lat, 50):>28.2f}{percentile(lat, 99):>9.2f}\n")
     out.write("\n(target: >= 20,000 events/s including the checkpoint; light load: an event is visible within a few ms)\n")
