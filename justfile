@@ -24,7 +24,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -41,6 +41,26 @@ bench-insights *ARGS:
 # Built-in insight engines on a one-hour transcript
 bench-engines *ARGS:
     uv run python -m bench.insight_engines {{ARGS}}
+
+# Projector throughput (events/s, checkpoint included) and light-load visibility latency
+bench-projector *ARGS:
+    uv run python -m bench.projector_throughput {{ARGS}}
+
+# Full replay of 1,000,000 events into shadow tables, then the atomic swap
+bench-replay *ARGS:
+    uv run python -m bench.replay {{ARGS}}
+
+# Transcript search p50/p95 over 10,000 transcripts
+bench-search *ARGS:
+    uv run python -m bench.search {{ARGS}}
+
+# Latency a read-your-writes token adds to a read right after a 202
+bench-ryw *ARGS:
+    uv run python -m bench.read_your_writes {{ARGS}}
+
+# Rebuild the read models from the event log with no downtime, and print their digest
+replay *ARGS:
+    uv run voxledger replay {{ARGS}}
 
 # Issue an API key for a tenant on the running stack
 key TENANT:

@@ -43,7 +43,7 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ev.TranscriptionCancelRequested(job_id=JOB),
     ev.TranscriptionCancelled(job_id=JOB),
     ev.RecordingDeleted(),
-    ev.ApiKeyIssued(key_hash="h" * 64, prefix="vx_abc", name="ci"),
+    ev.ApiKeyIssued(key_hash="h" * 64, prefix="vx_abc", label="ci"),
     cmd.UploadRecording(
         recording_id=REC,
         filename="talk.mp3",
@@ -60,6 +60,7 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     cmd.RequestTranscription(recording_id=REC, job_id=JOB, options=OPTS),
     cmd.RequestTranscription(recording_id=REC, job_id=JOB),
     cmd.CancelTranscription(recording_id=REC, job_id=JOB),
+    cmd.DeleteRecording(recording_id=REC),
     cmd.RequestInsights(recording_id=REC, job_id=JOB, run_id="run-1", kinds=["summary", "analytics"]),
     ev.InsightsRequested(job_id=JOB, run_id="run-1", kinds=["summary"]),
     ev.InsightStarted(job_id=JOB, run_id="run-1", kind="action_items"),
@@ -269,6 +270,21 @@ class TestUpcasting:
         decoded = decode(payload)
         assert decoded.envelope.schema_version == 2
         assert decoded.body == ev.TranscriptionCancelled(job_id=JOB)
+
+
+def test_api_key_issued_v1_is_upcast_to_v2_with_its_name_as_label():
+    v1 = {
+        "event_id": new_id(),
+        "type": "ApiKeyIssued",
+        "schema_version": 1,
+        "aggregate_id": "key-1",
+        "tenant_id": "acme",
+        "occurred_at": "2025-01-01T00:00:00Z",
+        "data": {"key_hash": "h" * 64, "prefix": "vl_abc", "name": "ci"},
+    }
+    decoded = decode(json.dumps(v1).encode())
+    assert decoded.body == ev.ApiKeyIssued(key_hash="h" * 64, prefix="vl_abc", label="ci")
+    assert decoded.envelope.schema_version == 1 and ev.ApiKeyIssued.SCHEMA_VERSION == 2
 
 
 def test_envelope_module_exposes_one_registry_for_events_and_commands():

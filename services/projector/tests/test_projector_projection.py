@@ -8,7 +8,7 @@ import pytest
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import RequestTranscription
 from voxledger.contracts.envelope import Message, decode, encode, seal
-from voxledger.projector.domain.projection import InsertMany, Update, Upsert, project
+from voxledger.projector.domain.projection import InsertMany, Purge, Update, Upsert, project
 
 REC = "0190f0c0-0000-7000-8000-0000000000aa"
 JOB = "0190f0c0-0000-7000-8000-000000000001"
@@ -32,7 +32,8 @@ def job_update(ops, job_id=JOB) -> Update:
 
 
 def recording_update(ops) -> Update:
-    found = [o for o in ops if isinstance(o, Update) and o.table == "recordings"]
+    """The recording's status update (a completion also names the searchable transcript, separately)."""
+    found = [o for o in ops if isinstance(o, Update) and o.table == "recordings" and "status" in o.values]
     assert len(found) == 1
     return found[0]
 
@@ -151,6 +152,9 @@ def test_completed_sets_final_job_fields_and_recording_duration():
     rec = recording_update(ops)
     assert rec.key == {"recording_id": REC, "latest_job_id": JOB}
     assert rec.values["status"] == "completed" and rec.values["duration_s"] == 61.5
+    (transcript,) = [o for o in ops if o.table == "recordings" and "transcript_job_id" in o.values]
+    assert transcript.key == {"recording_id": REC}, "the newest completion is searchable, latest job or not"
+    assert transcript.values == {"transcript_job_id": JOB}
     assert rec.values["last_seq"] == 12
 
 
@@ -205,7 +209,7 @@ def test_job_status_follows_the_lifecycle_in_order():
             values = op.values if not isinstance(op, InsertMany) else {}
             if op.table == "jobs" and "status" in values:
                 job_statuses.append(values["status"])
-            if op.table == "recordings":
+            if op.table == "recordings" and "status" in values:
                 rec_statuses.append(values["status"])
             if "last_seq" in values:
                 seqs.append(values["last_seq"])
@@ -233,7 +237,7 @@ def test_an_older_job_cannot_overwrite_the_recording_status_of_a_newer_one():
 
 
 def test_api_key_issued_upserts_the_key():
-    (op,) = project(msg(ev.ApiKeyIssued(key_hash="abc", prefix="vx_12", name="ci"), rid="key-1", tenant="t2"), seq=3)
+    (op,) = project(msg(ev.ApiKeyIssued(key_hash="abc", prefix="vx_12", label="ci"), rid="key-1", tenant="t2"), seq=3)
     assert isinstance(op, Upsert)
     assert op.table == "api_keys" and op.key == {"key_id": "key-1"}
     assert op.values == {"tenant_id": "t2", "key_hash": "abc", "prefix": "vx_12", "name": "ci", "created_at": T0}
@@ -241,11 +245,23 @@ def test_api_key_issued_upserts_the_key():
 
 @pytest.mark.parametrize(
     "body",
-    [ev.TranscriptionCancelRequested(job_id=JOB), ev.RecordingDeleted(), RequestTranscription(recording_id=REC, job_id=JOB)],
+    [ev.TranscriptionCancelRequested(job_id=JOB), RequestTranscription(recording_id=REC, job_id=JOB)],
     ids=lambda b: type(b).__name__,
 )
 def test_other_messages_produce_no_ops(body):
     assert project(msg(body), seq=1) == []
+
+
+def test_recording_deleted_purges_the_recording():
+    assert project(msg(ev.RecordingDeleted()), seq=9) == [Purge(REC, TENANT, T0)]
+
+
+def test_an_event_a_command_decided_records_the_commands_effect():
+    command_id = "0190f0c0-0000-7000-8000-0000000000cc"
+    sealed = seal(ev.TranscriptionCancelRequested(job_id=JOB), aggregate_id=REC, tenant_id=TENANT, occurred_at=T0,
+                  causation_id=command_id)  # fmt: skip
+    (op,) = project(decode(encode(sealed)), seq=42)
+    assert op == Upsert("command_effects", {"command_id": command_id}, {"seq": 42, "recorded_at": T0})
 
 
 def test_empty_segment_batch_is_harmless():

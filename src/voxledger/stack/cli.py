@@ -118,6 +118,44 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _servers() -> tuple[str, str] | None:
+    """NATS_URL and DATABASE_URL from the environment, else from the stack running here."""
+    info = running_stack(data_dir())
+    nats_url = os.environ.get("NATS_URL") or getattr(info, "nats_url", None)
+    database_url = os.environ.get("DATABASE_URL") or getattr(info, "database_url", None)
+    if not (nats_url and database_url):
+        sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL and DATABASE_URL\n")
+        return None
+    return nats_url, database_url
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuilds a projection from sequence 1 into shadow tables and swaps them in; the API keeps serving."""
+    from voxledger.stack.readmodels import replay_projection
+
+    if (servers := _servers()) is None:
+        return 1
+    configure_logging("replay", os.environ.get("VOXLEDGER_LOG_FORMAT", "auto"), "warning")
+    report = asyncio.run(replay_projection(*servers, args.projection))
+    sys.stdout.write(
+        f"replayed {report.projection}: {report.events} events to seq {report.last_seq} in {report.seconds:.1f} s"
+        f" ({report.skipped} skipped as unknown), swapped in\n"
+    )
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from voxledger.stack.readmodels import projection_digest
+
+    if (servers := _servers()) is None:
+        return 1
+    digests = asyncio.run(projection_digest(servers[1]))
+    sys.stdout.write(f"{'READ MODEL':<20}{'ROWS':>10}  SHA-256\n")
+    for table, (rows, digest) in digests.items():
+        sys.stdout.write(f"{table:<20}{rows:>10}  {digest}\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from voxledger.stack.demo import run_demo
 
@@ -137,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")
     demo.add_argument("--file", help="transcribe this audio file instead")
     demo.set_defaults(func=cmd_demo)
+    replay = sub.add_parser("replay", help="rebuild read models from the event log, with no downtime")
+    replay.add_argument("--projection", default="read_models", help="the projection to rebuild (read_models)")
+    replay.set_defaults(func=cmd_replay)
+    projections = sub.add_parser("projections", help="read-model projections").add_subparsers(
+        dest="projections_command", required=True
+    )
+    digest = projections.add_parser("digest", help="print a stable hash of each read model's content")
+    digest.set_defaults(func=cmd_digest)
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="issue a new API key for a tenant and print it")
     create.add_argument("--tenant", required=True)

@@ -40,7 +40,7 @@ async def issue_key(nats_url: str, tenant: str, name: str) -> str:
         raise ValueError("tenant must be letters, digits, '-' or '_'")
     api_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id()
-    event = ApiKeyIssued(key_hash=hash_key(api_key), prefix=api_key[:10], name=name)
+    event = ApiKeyIssued(key_hash=hash_key(api_key), prefix=api_key[:10], label=name)
     nc = await jetstream.connect(nats_url, "keys")
     try:
         store = jetstream.EventStore(nc.jetstream())

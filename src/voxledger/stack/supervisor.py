@@ -203,6 +203,12 @@ class Stack:
         with self.outage("postgres"):
             pass
 
+    def add(self, name: str) -> ServiceProcess:
+        """Starts one more instance of a service on the running stack."""
+        index = max((p.index for p in self.processes if p.name == name), default=-1) + 1
+        self.processes.append(self._spawn(name, index))
+        return self.processes[-1]
+
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)
 

@@ -47,7 +47,13 @@ class RequestInsights(Command):
     kinds: list[InsightKind]
 
 
-RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights
+class DeleteRecording(Command):
+    """Deletes a recording, its audio and everything derived from it; open jobs are cancelled."""
+
+    recording_id: str
+
+
+RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
 
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls for cls in RecordingCommand.__args__  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from voxledger.contracts.commands import COMMAND_TYPES, Command
-from voxledger.contracts.events import EVENT_TYPES, Event
+from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
 
 Body = Event | Command
@@ -14,7 +14,7 @@ MESSAGE_TYPES: dict[str, type[Body]] = {**EVENT_TYPES, **COMMAND_TYPES}
 
 # (type, from_version) -> pure function turning that version's data into the next version's.
 Upcaster = Callable[[dict], dict]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {**EVENT_UPCASTERS}
 
 
 class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):

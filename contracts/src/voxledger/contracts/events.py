@@ -156,9 +156,16 @@ class InsightsCompleted(Event):
 
 
 class ApiKeyIssued(Event):
+    """v2: `name` became `label` (what the key is for)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     key_hash: str
     prefix: str
-    name: str
+    label: str
+
+
+def api_key_issued_v1_to_v2(data: dict) -> dict:
+    return {**{k: v for k, v in data.items() if k != "name"}, "label": data.get("name", "")}
 
 
 RecordingEvent = (
@@ -184,4 +191,9 @@ AnyEvent = RecordingEvent | ApiKeyIssued
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls for cls in AnyEvent.__args__  # type: ignore[attr-defined]
+}
+
+# (type, from_version) -> the pure function that lifts that version's data to the next one.
+EVENT_UPCASTERS = {
+    ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
 }

@@ -58,8 +58,10 @@ AUDIO_BUCKET = "audio"
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
 
-# Leases: which worker holds a job (or a live session, or a projection). Keys expire by their own TTL.
+# Leases: which worker holds a job, a live session or a projection. Keys expire by their own TTL.
 LEASES_BUCKET = "leases"
+# A standby projector takes over within this (plus its poll interval) when the active one dies.
+PROJECTION_LEASE_TTL_S = 5.0
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 2
+READ_MODEL_SCHEMA_VERSION = 3

@@ -115,33 +115,24 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
             await js.add_stream(config)
     for spec in streams.CONSUMERS:
         await js.add_consumer(spec.stream, consumer_config(spec))
-    try:
-        await js.key_value(streams.IDEMPOTENCY_BUCKET)
-    except (NotFoundError, nats.js.errors.BucketNotFoundError):
-        await js.create_key_value(
-            js_api.KeyValueConfig(
-                bucket=streams.IDEMPOTENCY_BUCKET,
-                ttl=streams.IDEMPOTENCY_TTL_S,
-                storage=js_api.StorageType.FILE,
-                replicas=replicas,
-            )
-        )
-    try:
-        await js.key_value(streams.LEASES_BUCKET)
-    except (NotFoundError, nats.js.errors.BucketNotFoundError):
-        await js.create_key_value(
-            js_api.KeyValueConfig(
-                bucket=streams.LEASES_BUCKET,
-                storage=js_api.StorageType.FILE,
-                replicas=replicas,  # nats-py turns on per-key TTLs, which leases rely on
-            )
-        )
+    await _ensure_key_value(js, streams.IDEMPOTENCY_BUCKET, streams.IDEMPOTENCY_TTL_S, replicas)
+    # No bucket TTL: each lease key carries its own (nats-py turns per-key TTLs on for every bucket).
+    await _ensure_key_value(js, streams.LEASES_BUCKET, None, replicas)
     try:
         await js.object_store(streams.AUDIO_BUCKET)
     except (NotFoundError, nats.js.errors.BucketNotFoundError):
         await js.create_object_store(
             streams.AUDIO_BUCKET,
             config=js_api.ObjectStoreConfig(storage=js_api.StorageType.FILE, replicas=replicas),
+        )
+
+
+async def _ensure_key_value(js: JetStreamContext, bucket: str, ttl_s: float | None, replicas: int) -> None:
+    try:
+        await js.key_value(bucket)
+    except (NotFoundError, nats.js.errors.BucketNotFoundError):
+        await js.create_key_value(
+            js_api.KeyValueConfig(bucket=bucket, ttl=ttl_s, storage=js_api.StorageType.FILE, replicas=replicas)
         )
 
 

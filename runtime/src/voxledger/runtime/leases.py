@@ -7,7 +7,9 @@ past its TTL finds the key re-created by someone else and learns it lost the
 lease instead of overwriting it.
 """
 
+import asyncio
 import contextlib
+import time
 
 import nats.js.errors
 from nats.js import JetStreamContext
@@ -16,6 +18,9 @@ from nats.js.kv import KeyValue
 
 from voxledger.contracts import streams
 from voxledger.runtime.jetstream import WRONG_LAST_SEQUENCE
+from voxledger.runtime.logging import get_logger
+
+log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE_CONSTANT = 10164
 
@@ -54,6 +59,25 @@ class Lease:
                 raise LeaseLost(f"lease {self.key} is no longer held by {self.holder}") from err
             raise
         self.revision = ack.seq
+
+    async def keep(self, lost: asyncio.Event, every_s: float) -> None:
+        """Renews every `every_s` until cancelled. Sets `lost` when another holder has the lease, or when
+        the broker has been unreachable so long that the lease may have run out."""
+        renewed_at = time.monotonic()
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.renew()
+                renewed_at = time.monotonic()
+            except LeaseLost:
+                log.warning("lease.lost", key=self.key, holder=self.holder)
+                lost.set()
+                return
+            except Exception as err:
+                log.warning("lease.renew_failed", key=self.key, error=str(err))
+                if time.monotonic() - renewed_at > self.ttl_s:
+                    lost.set()
+                    return
 
     async def release(self) -> None:
         """Frees the lease at once for the next holder; a lease already lost is left alone."""

@@ -19,9 +19,9 @@ from opentelemetry.trace import SpanKind
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.auth import KeyResolver, authenticate
-from voxledger.gateway.consistency import mark_stale, wait_for_projection
+from voxledger.gateway.consistency import consistency_headers, wait_for_projection
 from voxledger.gateway.domain.problems import ApiError, problem
-from voxledger.gateway.handlers import health, insights, jobs, recordings
+from voxledger.gateway.handlers import deletion, health, insights, jobs, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
@@ -119,6 +119,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
             recordings.recording_events,
             insights.get_insights,
             insights.request_insights,
+            deletion.delete_recording,
+            search.search_transcripts,
+            jobs.list_jobs,
             jobs.get_job,
             jobs.cancel_job,
             jobs.get_queue,
@@ -129,7 +132,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         ],
         dependencies={"tenant": Provide(authenticate)},
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
-        middleware=[tracing, mark_stale],
+        middleware=[tracing, consistency_headers],
         before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
         lifespan=[lifespan],

@@ -18,6 +18,10 @@ class GatewayMetrics:
         self.consumer_in_flight = Gauge(
             "voxledger_consumer_ack_pending_messages", "Messages delivered but not yet acknowledged", ["consumer"]
         )
+        self.projector_lag = Gauge("voxledger_projector_lag_events", "Events behind the stream head", ["projection"])
+        self.projector_skipped = Gauge(
+            "voxledger_projector_skipped_events", "Events skipped as an unknown type or newer version", ["projection"]
+        )
 
     def observe_jobs(self, counts: dict[str, int]) -> None:
         for status in JOB_STATUSES:
@@ -27,3 +31,8 @@ class GatewayMetrics:
         for consumer, (waiting, in_flight) in pending.items():
             self.consumer_pending.labels(consumer).set(waiting)
             self.consumer_in_flight.labels(consumer).set(in_flight)
+
+    def observe_projections(self, head: int, checkpoints: list) -> None:
+        for row in checkpoints:
+            self.projector_lag.labels(row["name"]).set(max(head - row["last_seq"], 0))
+            self.projector_skipped.labels(row["name"]).set(row["skipped"])

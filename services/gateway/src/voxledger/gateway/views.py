@@ -28,6 +28,33 @@ class CancelAccepted(msgspec.Struct, kw_only=True):
     status: str  # cancelling, or cancelled when it already was
 
 
+class DeleteAccepted(msgspec.Struct, kw_only=True):
+    recording_id: str
+    status: str  # deleting: its jobs are cancelled, its audio and read models removed
+
+
+class SearchHit(msgspec.Struct, kw_only=True):
+    recording_id: str
+    job_id: str
+    filename: str
+    segment_index: int
+    start: float  # seconds from the start of the recording: where to jump to
+    end: float
+    snippet: str  # the segment's text with the matches in <mark></mark>
+    rank: float
+    links: Links
+
+
+class SearchPage(msgspec.Struct):
+    items: list[SearchHit]
+    next_cursor: str | None
+
+
+class JobPage(msgspec.Struct):
+    items: list["Job"]
+    next_cursor: str | None
+
+
 class JobError(msgspec.Struct):
     code: str
     message: str
@@ -175,3 +202,17 @@ def insights_status(statuses: list[str]) -> str:
     if all(s == "ready" for s in statuses):
         return "completed"
     return "partial" if "ready" in statuses else "failed"
+
+
+def search_hit_view(row) -> SearchHit:
+    return SearchHit(
+        recording_id=row["recording_id"],
+        job_id=row["job_id"],
+        filename=row["filename"],
+        segment_index=row["idx"],
+        start=row["start_s"],
+        end=row["end_s"],
+        snippet=row["snippet"],
+        rank=round(row["rank"], 6),
+        links=recording_links(row["recording_id"], row["job_id"]),
+    )

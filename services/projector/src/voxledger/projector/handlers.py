@@ -9,40 +9,56 @@ import asyncio
 import contextlib
 
 import asyncpg
+import msgspec
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
 from voxledger.contracts import envelope, streams
-from voxledger.projector.adapters.postgres import apply_batch, checkpoint
+from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint
 from voxledger.projector.domain.projection import Op, project
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
 
-PROJECTION = "read_models"
 RETRY_MAX_S = 5.0
 
 
-def project_raw(msg: Msg) -> tuple[int, list[Op]]:
-    seq = msg.metadata.sequence.stream
-    try:
-        return seq, project(envelope.decode(msg.data), seq)
-    except envelope.UnknownMessage as err:
-        log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
-        return seq, []
+class Projected(msgspec.Struct):
+    ops_by_seq: list[tuple[int, list[Op]]]
+    skipped: int  # unknown types and newer versions: logged and counted, never a crash
+
+
+def project_raw(messages: list[Msg]) -> Projected:
+    ops_by_seq: list[tuple[int, list[Op]]] = []
+    skipped = 0
+    for msg in messages:
+        seq = msg.metadata.sequence.stream
+        try:
+            ops_by_seq.append((seq, project(envelope.decode(msg.data), seq)))
+        except envelope.UnknownMessage as err:
+            log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
+            ops_by_seq.append((seq, []))
+            skipped += 1
+    return Projected(ops_by_seq, skipped)
+
+
+def contiguous(batch: list[Msg], expected: int) -> bool:
+    """The stream numbers every event; a gap means the client dropped messages (a slow consumer)."""
+    first, last = batch[0].metadata.sequence.stream, batch[-1].metadata.sequence.stream
+    return first == expected and last - first == len(batch) - 1
 
 
 async def apply_until_committed(
-    pool: asyncpg.Pool, projected: list[tuple[int, list[Op]]], stop: asyncio.Event
+    pool: asyncpg.Pool, layout: Layout, projected: Projected, lag: int, stop: asyncio.Event
 ) -> int | None:
     """The new checkpoint. A database outage holds the batch and retries it with backoff, so no event
     is skipped; None if stopped meanwhile, leaving the batch to the next run."""
     delay = 0.2
     while True:
         try:
-            return await apply_batch(pool, PROJECTION, projected[-1][0], projected)
+            return await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped, lag=lag)
         except DATABASE_UNAVAILABLE_ERRORS as err:
             log.warning("projector.database_unavailable", error=repr(err), retry_in_s=delay)
         except Exception:
@@ -57,21 +73,31 @@ async def apply_until_committed(
 
 
 async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
+    """Follows the stream from the checkpoint until `stop`; after a gap, follows again from the checkpoint."""
+    while not await _follow(js, pool, batch_max, stop):
+        log.warning("projector.gap_resubscribing", projection=PROJECTION)
+
+
+async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> bool:
     # Bounded, so a long backlog pushes back on the consumer's flow control instead of filling memory.
     queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 4)
 
     async def on_message(msg: Msg) -> None:
         await queue.put(msg)
 
+    layout = Layout()
     start = await checkpoint(pool, PROJECTION)
     sub = await js.subscribe(
         streams.EVENTS.subjects[0],
         ordered_consumer=True,
         cb=on_message,
+        pending_msgs_limit=batch_max * 50,
+        pending_bytes_limit=512 * 1024 * 1024,
         config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1),
     )
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
-    applied = start
+    applied, expected = start, start + 1
+    writing: asyncio.Task | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
@@ -83,13 +109,23 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
             batch = [getting.result()]
             while len(batch) < batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
-            projected = [project_raw(m) for m in batch]
-            committed = await apply_until_committed(pool, projected, stop)
-            if committed is None:
-                break
-            applied = committed
-            log.debug("projector.applied", events=len(batch), checkpoint=applied)
+            if not contiguous(batch, expected):
+                return False
+            expected += len(batch)
+            # Decode and project this batch while the previous one is still being written.
+            projected = project_raw(batch)
+            lag = batch[-1].metadata.num_pending + queue.qsize()  # events behind the stream head
+            if writing is not None:
+                committed = await writing  # batches commit strictly in order
+                if committed is None:
+                    break  # stopped during a database outage
+                applied = committed
+            writing = asyncio.create_task(apply_until_committed(pool, layout, projected, lag, stop))
+            log.debug("projector.batch", events=len(batch), last_seq=projected.ops_by_seq[-1][0])
     finally:
         stopping.cancel()
+        if writing is not None and (committed := await writing) is not None:
+            applied = committed
         await sub.unsubscribe()
         log.info("projector.stopped", checkpoint=applied)
+    return True

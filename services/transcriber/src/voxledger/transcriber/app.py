@@ -49,7 +49,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         ack_policy=AckPolicy.MANUAL,
     )
     async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, deps["repo"])
+        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
 
     @broker.subscriber(
         streams.TRANSCRIPTION_JOBS.filter_subject,

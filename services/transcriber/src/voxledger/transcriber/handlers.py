@@ -18,9 +18,12 @@ import structlog
 from faststream.nats.message import NatsMessage
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import ObjectNotFoundError
 from opentelemetry import trace
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts.commands import DeleteRecording
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
 from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
@@ -43,7 +46,7 @@ RecordingRepository = AggregateRepository[Recording]
 SETTLED_ELSEWHERE = frozenset({"job_finished", "recording_deleted"})
 
 
-async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) -> None:
+async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext) -> None:
     if (message := await decode_or_reject(msg)) is None:
         return
     cmd = message.body
@@ -66,7 +69,25 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository) 
             await msg.nack(delay=1.0)
             return
         log.info("command.handled", type=message.envelope.type, events=[m.envelope.type for m in appended])
+        if isinstance(cmd, DeleteRecording) and not await _remove_audio(js, loaded.state.blob_key):
+            await msg.nack(delay=1.0)  # redelivered: the decider adds nothing, the removal is tried again
+            return
         await msg.ack()
+
+
+async def _remove_audio(js: JetStreamContext, blob_key: str) -> bool:
+    """After RecordingDeleted is appended, the audio goes too; already gone counts as removed."""
+    try:
+        store = await js.object_store(streams.AUDIO_BUCKET)
+        await store.delete(blob_key)
+    except ObjectNotFoundError:
+        pass
+    except Exception:
+        log.exception("recording.audio_not_removed", blob_key=blob_key)
+        return False
+    log.info("recording.audio_removed", blob_key=blob_key)
+    return True
+
 
 
 class HeldJob:

@@ -1,5 +1,7 @@
 """Queries against the read models. Every query is scoped to the caller's tenant."""
 
+from datetime import datetime
+
 import asyncpg
 
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
@@ -26,16 +28,37 @@ class ReadModels:
             recording_id,
         )
 
-    async def recordings(self, tenant: str, limit: int, before: str | None, status: str | None) -> list:
+    async def recordings(
+        self, tenant: str, limit: int, before: str | None, status: str | None, created_after: datetime | None = None
+    ) -> list:
         return await self.pool.fetch(
             f"""SELECT {RECORDING_COLUMNS} FROM recordings
                 WHERE tenant_id = $1 AND ($2::uuid IS NULL OR recording_id < $2::uuid)
                   AND ($3::text IS NULL OR status = $3)
+                  AND ($5::timestamptz IS NULL OR created_at > $5)
                 ORDER BY recording_id DESC LIMIT $4""",
             tenant,
             before,
             status,
             limit,
+            created_after,
+        )
+
+    async def jobs(
+        self, tenant: str, limit: int, before: str | None, status: str | None, created_after: datetime | None
+    ) -> list:
+        """The tenant's jobs, newest first; job ids are UUIDv7, so the keyset is stable under inserts."""
+        return await self.pool.fetch(
+            f"""SELECT {JOB_COLUMNS} FROM jobs
+                WHERE tenant_id = $1 AND ($2::uuid IS NULL OR job_id < $2::uuid)
+                  AND ($3::text IS NULL OR status = $3)
+                  AND ($5::timestamptz IS NULL OR created_at > $5)
+                ORDER BY job_id DESC LIMIT $4""",
+            tenant,
+            before,
+            status,
+            limit,
+            created_after,
         )
 
     async def jobs_of(self, tenant: str, recording_id: str) -> list:
@@ -73,7 +96,48 @@ class ReadModels:
         )
 
     async def projected_seq(self) -> int:
-        return await self.pool.fetchval("SELECT coalesce(min(last_seq), 0) FROM projection_checkpoints") or 0
+        """How far every live projection has got (a replay's shadow checkpoint does not count)."""
+        return (
+            await self.pool.fetchval(
+                "SELECT coalesce(min(last_seq), 0) FROM projection_checkpoints WHERE name NOT LIKE '%\\_\\_shadow'"
+            )
+            or 0
+        )
+
+    async def command_effect(self, command_id: str) -> int | None:
+        return await self.pool.fetchval("SELECT seq FROM command_effects WHERE command_id = $1", command_id)
+
+    async def projections(self) -> list:
+        return await self.pool.fetch("SELECT name, last_seq, skipped FROM projection_checkpoints ORDER BY name")
+
+    async def search(self, tenant: str, query: str, prefixes: list[str], limit: int, offset: int) -> list:
+        """Segments of each recording's newest completed transcript that match, best first, with a snippet."""
+        return await self.pool.fetch(
+            """WITH q AS (
+                   SELECT CASE WHEN $2 = '' THEN NULL ELSE websearch_to_tsquery('english', $2) END AS web,
+                          CASE WHEN cardinality($3::text[]) = 0 THEN NULL
+                               ELSE to_tsquery('english', array_to_string($3::text[], ' & ')) END AS prefix
+               ), query AS (
+                   SELECT CASE WHEN web IS NULL THEN prefix WHEN prefix IS NULL THEN web ELSE web && prefix END AS tsq
+                   FROM q
+               ), hits AS (
+                   SELECT s.recording_id, s.job_id, s.idx, s.start_s, s.end_s, s.text, r.filename,
+                          ts_rank_cd(s.search, query.tsq) AS rank, query.tsq
+                   FROM segments s CROSS JOIN query
+                   JOIN recordings r ON r.recording_id = s.recording_id AND r.transcript_job_id = s.job_id
+                   WHERE s.search @@ query.tsq AND s.tenant_id = $1 AND r.tenant_id = $1
+                   ORDER BY rank DESC, s.recording_id DESC, s.job_id, s.idx
+                   LIMIT $4 OFFSET $5
+               )
+               SELECT recording_id, job_id, idx, start_s, end_s, filename, rank,
+                      ts_headline('english', text, tsq, 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet
+               FROM hits ORDER BY rank DESC, recording_id DESC, job_id, idx""",
+            tenant,
+            query,
+            prefixes,
+            limit,
+            offset,
+        )
 
     async def insights(self, tenant: str, job_id: str) -> list:
         return await self.pool.fetch(

@@ -19,3 +19,19 @@ def decode_cursor(cursor: str) -> str:
     if not is_valid_id(value):
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")
     return value
+
+
+def encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_offset(cursor: str) -> int:
+    """Search pages are ranked, so their cursor is a position in the ranking."""
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        value = ""
+    kind, _, offset = value.partition(":")
+    if kind != "o" or not offset.isdigit():
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")
+    return int(offset)

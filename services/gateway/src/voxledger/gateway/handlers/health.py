@@ -35,6 +35,7 @@ async def metrics(request: Request) -> Response:
     try:
         state.metrics.observe_jobs(await state.readmodels.job_counts())
         state.metrics.observe_consumers(await state.bus.consumer_backlog())
+        state.metrics.observe_projections(await state.bus.events_head(), await state.readmodels.projections())
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
+from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
@@ -60,7 +61,7 @@ async def request_insights(
     )
     run_id = ids["run_id"]
     command = RequestInsights(recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds)
-    await request.app.state.bus.send(command, aggregate_id=recording["recording_id"], tenant=tenant, dedup_key=run_id)
+    issue_token(request, await request.app.state.bus.send(command, aggregate_id=recording["recording_id"], tenant=tenant, dedup_key=run_id))
     links = views.recording_links(recording["recording_id"], job["job_id"])
     return views.InsightsAccepted(
         recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds, links=links

@@ -1,11 +1,33 @@
 """/v1/jobs: a job's status, stage, progress, ETA, attempt, queue position and error."""
 
+from datetime import datetime
+from typing import Annotated, Literal
+
 from litestar import Request, get, post
+from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
 from voxledger.gateway import views
+from voxledger.gateway.consistency import issue_token
+from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
+
+
+@get("/v1/jobs", summary="List the tenant's jobs, newest first")
+async def list_jobs(
+    request: Request,
+    tenant: str,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
+    created_after: datetime | None = None,
+) -> views.JobPage:
+    before = decode_cursor(cursor) if cursor else None
+    rows = await request.app.state.readmodels.jobs(tenant, limit + 1, before, status, created_after)
+    items = [views.job_view(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]["job_id"]) if len(rows) > limit else None
+    return views.JobPage(items=items, next_cursor=next_cursor)
 
 
 @get("/v1/jobs/{job_id:str}", summary="A transcription job")
@@ -30,9 +52,10 @@ async def cancel_job(request: Request, tenant: str, job_id: str) -> views.Cancel
         raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")
     if row["status"] != "cancelled":
         command = CancelTranscription(recording_id=row["recording_id"], job_id=job_id)
-        await request.app.state.bus.send(
+        token = await request.app.state.bus.send(
             command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"cancel:{job_id}"
         )
+        issue_token(request, token)
     status = "cancelled" if row["status"] == "cancelled" else "cancelling"
     return views.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)
 

@@ -1,5 +1,6 @@
 """/v1/recordings: upload, list, read, re-transcribe, transcript, event stream."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -14,6 +15,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import parse_upload
+from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
@@ -97,7 +99,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
         job_id=job_id,
         options=options,
     )
-    await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id)
+    issue_token(request, await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id))
     request.app.state.metrics.uploads.inc()
     return views.Accepted(
         recording_id=recording_id,
@@ -114,9 +116,10 @@ async def list_recordings(
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: str | None = None,
     status: STATUSES | None = None,
+    created_after: datetime | None = None,
 ) -> views.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status)
+    rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status, created_after)
     items = [views.recording_view(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]["recording_id"]) if len(rows) > limit else None
     return views.RecordingPage(items=items, next_cursor=next_cursor)
@@ -146,7 +149,7 @@ async def request_transcription(
     )
     job_id = ids["job_id"]
     command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
-    await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id)
+    issue_token(request, await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id))
     return views.Accepted(
         recording_id=row["recording_id"],
         job_id=job_id,

@@ -34,7 +34,15 @@ class InsertMany(msgspec.Struct, frozen=True):
     rows: list[dict]
 
 
-Op = Upsert | Update | InsertMany
+class Purge(msgspec.Struct, frozen=True):
+    """Drops every row of a recording, now and for any later event of it (a deleted recording stays deleted)."""
+
+    recording_id: str
+    tenant_id: str
+    at: datetime
+
+
+Op = Upsert | Update | InsertMany | Purge
 
 JOB_STATUS_BY_EVENT = {
     ev.TranscriptionStarted: "running",
@@ -45,14 +53,35 @@ JOB_STATUS_BY_EVENT = {
 }
 
 
+# The events a command handler decides: a read-your-writes token (the command's id) is
+# satisfied once the newest of them is projected.
+COMMAND_EFFECTS = (
+    ev.RecordingUploaded,
+    ev.TranscriptionRequested,
+    ev.TranscriptionCancelRequested,
+    ev.TranscriptionCancelled,
+    ev.TranscriptionFailed,
+    ev.InsightsRequested,
+    ev.RecordingDeleted,
+)
+
+
 def project(message: Message, seq: int) -> list[Op]:
+    ops = _project(message, seq)
+    meta = message.envelope
+    if meta.causation_id and isinstance(message.body, COMMAND_EFFECTS):
+        ops.append(Upsert("command_effects", {"command_id": meta.causation_id}, {"seq": seq, "recorded_at": meta.occurred_at}))
+    return ops
+
+
+def _project(message: Message, seq: int) -> list[Op]:
     meta, event = message.envelope, message.body
     at = meta.occurred_at
     rid = meta.aggregate_id
     match event:
         case ev.ApiKeyIssued():
             row = {"tenant_id": meta.tenant_id, "key_hash": event.key_hash, "prefix": event.prefix}
-            return [Upsert("api_keys", {"key_id": rid}, {**row, "name": event.name, "created_at": at})]
+            return [Upsert("api_keys", {"key_id": rid}, {**row, "name": event.label, "created_at": at})]
         case ev.RecordingUploaded():
             values = {
                 "tenant_id": meta.tenant_id,
@@ -124,7 +153,12 @@ def project(message: Message, seq: int) -> list[Op]:
                     {"status": status, "updated_at": at, "last_seq": seq, **_recording_details(event)},
                 )
             )
+            if isinstance(event, ev.TranscriptionCompleted):
+                # The newest completed transcript is the one search finds, whichever job is latest.
+                ops.append(Update("recordings", {"recording_id": rid}, {"transcript_job_id": event.job_id}))
             return ops
+        case ev.RecordingDeleted():
+            return [Purge(rid, meta.tenant_id, at)]
         case ev.InsightsRequested():
             values = {
                 "recording_id": rid,

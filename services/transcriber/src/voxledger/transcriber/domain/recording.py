@@ -10,7 +10,13 @@ import msgspec
 
 from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
-from voxledger.contracts.commands import CancelTranscription, RequestInsights, RequestTranscription, UploadRecording
+from voxledger.contracts.commands import (
+    CancelTranscription,
+    DeleteRecording,
+    RequestInsights,
+    RequestTranscription,
+    UploadRecording,
+)
 from voxledger.contracts.decisions import Rejected
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
@@ -91,6 +97,7 @@ Decision = (
     | RequestTranscription
     | CancelTranscription
     | RequestInsights
+    | DeleteRecording
     | StartAttempt
     | ReportProgress
     | RecordSegments
@@ -166,6 +173,8 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
             if not job.cancel_requested:
                 raise Rejected("cancel_not_requested", f"job {job.job_id} was not asked to stop")
             return [ev.TranscriptionCancelled(job_id=job.job_id)]
+        case DeleteRecording():
+            return _delete(state)
         case RequestInsights():
             _require_live(state)
             job = state.jobs.get(command.job_id)
@@ -256,6 +265,22 @@ def _request(job_id: str, options: ev.TranscriptionOptions, state: Recording) ->
     if job_id in state.jobs:
         return []  # already requested: a redelivered command
     return [ev.TranscriptionRequested(job_id=job_id, options=options)]
+
+
+def _delete(state: Recording) -> list[ev.Event]:
+    """Open jobs end cancelled first: a running worker sees the cancel request and stops."""
+    if not state.exists:
+        raise Rejected("recording_not_found", "no such recording")
+    if state.deleted:
+        return []  # a redelivered command
+    produced: list[ev.Event] = []
+    for job in state.jobs.values():
+        if job.status in TERMINAL:
+            continue
+        if not job.cancel_requested:
+            produced.append(ev.TranscriptionCancelRequested(job_id=job.job_id))
+        produced.append(ev.TranscriptionCancelled(job_id=job.job_id))
+    return [*produced, ev.RecordingDeleted()]
 
 
 def _require_live(state: Recording) -> None:

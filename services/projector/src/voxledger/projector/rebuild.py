@@ -1,0 +1,136 @@
+"""Zero-downtime replay: rebuild a projection from sequence 1 into shadow tables, then swap atomically.
+
+The live projector keeps applying new events to the live tables meanwhile. Once
+the shadow has reached the stream head, one transaction locks both checkpoints
+(pausing the live projector), applies the few events the shadow still lacks,
+and renames the shadow tables into place.
+"""
+
+import asyncio
+import time
+
+import asyncpg
+import msgspec
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+
+from voxledger.contracts import streams
+from voxledger.projector.adapters import shadow
+from voxledger.projector.adapters.postgres import (
+    PROJECTION,
+    SHADOW_SUFFIX,
+    Layout,
+    apply_batch,
+    apply_in_transaction,
+)
+from voxledger.projector.handlers import contiguous, project_raw
+
+log = structlog.get_logger(__name__)
+PROJECTIONS = (PROJECTION,)
+
+
+class ReplayReport(msgspec.Struct):
+    projection: str
+    events: int
+    last_seq: int
+    skipped: int
+    seconds: float
+
+
+class EventFeed:
+    """The stream from a sequence on, through an ordered consumer, taken in batches."""
+
+    def __init__(self, js: JetStreamContext, batch_max: int):
+        self._js = js
+        self._batch_max = batch_max
+        self._queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 2)
+        self._sub = None
+        self._held: list[Msg] = []  # taken from the queue but past the last `until_seq`
+        self._expected = 1
+
+    async def start(self, from_seq: int) -> None:
+        self._expected = from_seq
+        async def on_message(msg: Msg) -> None:
+            await self._queue.put(msg)
+
+        self._sub = await self._js.subscribe(
+            streams.EVENTS.subjects[0],
+            ordered_consumer=True,
+            cb=on_message,
+            # Room for a backlog well beyond the queue: a subscription over its limit drops messages.
+            pending_msgs_limit=self._batch_max * 50,
+            pending_bytes_limit=512 * 1024 * 1024,
+            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq),
+        )
+
+    async def take(self, until_seq: int) -> list[Msg]:
+        """At least one message (waiting for it), at most batch_max, none past until_seq."""
+        batch, self._held = self._held, []
+        if not batch:
+            batch.append(await self._queue.get())
+        while len(batch) < self._batch_max and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        self._held = [m for m in batch if m.metadata.sequence.stream > until_seq]
+        taken = [m for m in batch if m.metadata.sequence.stream <= until_seq]
+        if taken and not contiguous(taken, self._expected):
+            raise RuntimeError("events went missing on the way (slow consumer); nothing was swapped, run the replay again")
+        self._expected += len(taken)
+        return taken
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+
+
+async def stream_head(js: JetStreamContext) -> int:
+    return (await js.stream_info(streams.EVENTS.name)).state.last_seq
+
+
+async def replay(
+    js: JetStreamContext, pool: asyncpg.Pool, projection: str = PROJECTION, batch_max: int = 20_000
+) -> ReplayReport:
+    if projection not in PROJECTIONS:
+        raise ValueError(f"unknown projection {projection!r}; known: {', '.join(PROJECTIONS)}")
+    started = time.monotonic()
+    live = Layout()
+    rebuilt = Layout(checkpoint=projection + SHADOW_SUFFIX, suffix=SHADOW_SUFFIX)
+    await shadow.create_shadow(pool)
+    await pool.execute("DELETE FROM projection_checkpoints WHERE name = $1", rebuilt.checkpoint)
+    feed = EventFeed(js, batch_max)
+    await feed.start(1)
+    try:
+        applied, skipped = await _catch_up(feed, pool, rebuilt, await stream_head(js))
+        log.info(
+            "replay.caught_up", projection=projection, last_seq=applied, seconds=round(time.monotonic() - started, 1)
+        )
+        await shadow.index_shadow(pool)
+        applied, late_skipped = await _swap(feed, pool, rebuilt, live, applied)
+    finally:
+        await feed.stop()
+    report = ReplayReport(projection, applied, applied, skipped + late_skipped, time.monotonic() - started)
+    log.info("replay.swapped", **msgspec.structs.asdict(report))
+    return report
+
+
+async def _catch_up(feed: EventFeed, pool: asyncpg.Pool, layout: Layout, head: int) -> tuple[int, int]:
+    applied, skipped = 0, 0
+    while applied < head:
+        projected = project_raw(await feed.take(head))
+        skipped += projected.skipped
+        applied = await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped)
+    return applied, skipped
+
+
+async def _swap(feed: EventFeed, pool: asyncpg.Pool, rebuilt: Layout, live: Layout, applied: int) -> tuple[int, int]:
+    """Holds both checkpoints, brings the shadow to the live checkpoint, swaps; all in one transaction."""
+    skipped = 0
+    async with pool.acquire() as conn, conn.transaction():
+        _, live_seq = await shadow.lock_both(conn, rebuilt, live)
+        while applied < live_seq:
+            projected = project_raw(await feed.take(live_seq))
+            skipped += projected.skipped
+            applied = await apply_in_transaction(conn, rebuilt, projected.ops_by_seq, skipped=projected.skipped)
+        await shadow.swap(conn, rebuilt, live)
+    return applied, skipped

@@ -1,0 +1,67 @@
+"""Read-your-writes tokens on every 202, and list filters with cursors that stay stable under inserts."""
+
+import time
+from datetime import UTC, datetime
+
+from tests.helpers import upload, wait_job
+
+TOKEN = "X-Consistency-Token"
+STALE = "X-Read-Model-Stale"
+
+
+def test_a_read_with_the_token_of_a_202_always_shows_that_write(client):
+    for _ in range(8):
+        accepted = upload(client, "short_meeting.ogg", transcribe="false")
+        assert accepted.status_code == 202 and accepted.headers[TOKEN]
+        listed = client.get("/v1/recordings", params={"min_seq": accepted.headers[TOKEN], "limit": 1})
+        assert STALE not in listed.headers
+        assert [r["recording_id"] for r in listed.json()["items"]] == [accepted.json()["recording_id"]]
+
+    rec = accepted.json()["recording_id"]
+    requested = client.post(f"/v1/recordings/{rec}/transcriptions", json={"language": "en"})
+    assert requested.status_code == 202
+    job_id = requested.json()["job_id"]
+    jobs = client.get("/v1/jobs", params={"min_seq": requested.headers[TOKEN]}).json()["items"]
+    assert job_id in [j["job_id"] for j in jobs], "the list, which never waits by itself, has the new job"
+    assert wait_job(client, job_id)["status"] == "completed"
+    again = client.post(f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"})
+    retried = client.post(f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"})
+    assert retried.headers[TOKEN] == again.headers[TOKEN], "a retried request's token is the first one's"
+
+    unknown = client.get("/v1/recordings", params={"min_seq": "0190f0c0-0000-7000-8000-0000000000ff"})
+    assert unknown.status_code == 200 and unknown.headers.get(STALE) == "true", "a token never satisfied says so"
+
+
+def test_lists_filter_by_status_and_creation_time_and_page_stably(client):
+    first = upload(client, "short_meeting.ogg", transcribe="false").json()
+    assert client.get(f"/v1/recordings/{first['recording_id']}").status_code == 200
+    created = datetime.fromisoformat(client.get(f"/v1/recordings/{first['recording_id']}").json()["created_at"])
+    time.sleep(0.05)
+    later = [upload(client, "short_meeting.ogg", transcribe="false") for _ in range(4)]
+    token = later[-1].headers[TOKEN]
+    after = client.get("/v1/recordings", params={"created_after": created.isoformat(), "min_seq": token}).json()["items"]
+    assert [r["recording_id"] for r in after] == [r.json()["recording_id"] for r in reversed(later)]
+    future = datetime.now(UTC).replace(year=2100).isoformat()
+    assert client.get("/v1/recordings", params={"created_after": future}).json()["items"] == []
+
+    transcribed = upload(client, "short_meeting.ogg").json()
+    assert wait_job(client, transcribed["job_id"])["status"] == "completed"
+    done = client.get("/v1/jobs", params={"status": "completed"}).json()["items"]
+    assert [j["job_id"] for j in done] == [transcribed["job_id"]]
+    assert client.get("/v1/jobs", params={"status": "failed"}).json()["items"] == []
+    assert client.get("/v1/recordings", params={"status": "completed"}).json()["items"][0]["recording_id"] == transcribed["recording_id"]
+
+    # Jobs page newest first; jobs created between pages neither shift nor repeat what follows.
+    for _ in range(3):
+        client.post(f"/v1/recordings/{first['recording_id']}/transcriptions", json={"language": "en"})
+    snapshot = [j["job_id"] for j in client.get("/v1/jobs", params={"limit": 100, "min_seq": 1}).json()["items"]]
+    seen, cursor = [], None
+    while True:
+        page = client.get("/v1/jobs", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [j["job_id"] for j in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+        client.post(f"/v1/recordings/{first['recording_id']}/transcriptions", json={"language": "en"})
+    assert [j for j in seen if j in snapshot] == snapshot and len(set(seen)) == len(seen)
+    bad = client.get("/v1/jobs", params={"created_after": "yesterday"})
+    assert bad.status_code == 400

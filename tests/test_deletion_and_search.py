@@ -1,0 +1,114 @@
+"""Deletion end to end, and transcript search: ranked, highlighted, phrases and prefixes, tenant-scoped."""
+
+import asyncio
+import time
+
+from nats.js.errors import ObjectNotFoundError
+
+from tests.helpers import log_events, new_client, read_events, upload, wait_job
+from voxledger.contracts.streams import AUDIO_BUCKET
+from voxledger.runtime.jetstream import connect
+
+
+def audio_exists(stack, recording_id: str) -> bool:
+    async def check() -> bool:
+        nc = await connect(stack.nats_url, "test")
+        try:
+            await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
+            return True
+        except ObjectNotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    return asyncio.run(check())
+
+
+def wait_for_event(stack, recording_id: str, event_type: str, timeout_s: float = 30) -> list:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        history = log_events(stack, recording_id)
+        if any(m.envelope.type == event_type for m in history):
+            return history
+        assert time.monotonic() < deadline, f"no {event_type} after {timeout_s} s"
+        time.sleep(0.2)
+
+
+def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(stack, client):
+    running = upload(client, "bench_300s.ogg").json()
+    rec, job = running["recording_id"], running["job_id"]
+    read_events(client, rec, until="SegmentsTranscribed", job_id=job)
+    assert audio_exists(stack, rec)
+
+    deleted = client.delete(f"/v1/recordings/{rec}")
+    assert deleted.status_code == 202 and deleted.json() == {"recording_id": rec, "status": "deleting"}
+    token = deleted.headers["X-Consistency-Token"]
+    gone = client.get(f"/v1/recordings/{rec}", params={"min_seq": token})
+    assert gone.status_code == 404 and gone.json()["code"] == "recording_not_found"
+    assert "X-Read-Model-Stale" not in gone.headers
+    assert client.get(f"/v1/jobs/{job}").status_code == 404
+    assert rec not in [r["recording_id"] for r in client.get("/v1/recordings").json()["items"]]
+    assert job not in [j["job_id"] for j in client.get("/v1/jobs").json()["items"]]
+
+    history = wait_for_event(stack, rec, "RecordingDeleted")
+    types = [m.envelope.type for m in history]
+    assert "TranscriptionCancelled" in types and "TranscriptionCompleted" not in types
+    deleted_at = types.index("RecordingDeleted")
+    assert not {"SegmentsTranscribed", "TranscriptionProgressed"} & set(types[deleted_at:]), "the worker stopped"
+    deadline = time.monotonic() + 10
+    while audio_exists(stack, rec):
+        assert time.monotonic() < deadline, "the audio blob was not removed"
+        time.sleep(0.2)
+
+    # The worker is free again: the next job runs to the end.
+    after = upload(client, "short_meeting.ogg").json()
+    assert wait_job(client, after["job_id"])["status"] == "completed"
+    assert client.delete(f"/v1/recordings/{rec}").status_code == 404
+
+
+def test_search_finds_ranked_highlighted_segments_with_phrases_and_prefixes(stack, client):
+    accepted = upload(client, "short_meeting.ogg", language="en").json()
+    rec = accepted["recording_id"]
+    assert wait_job(client, accepted["job_id"])["status"] == "completed"
+
+    page = client.get("/v1/search", params={"q": "budget"})
+    assert page.status_code == 200, page.text
+    (hit,) = page.json()["items"]
+    assert hit["recording_id"] == rec and hit["job_id"] == accepted["job_id"]
+    assert "<mark>budget</mark>" in hit["snippet"].lower()
+    segments = client.get(f"/v1/recordings/{rec}/transcript").json()["segments"]
+    assert hit["start"] == segments[hit["segment_index"]]["start"], "the hit says where to jump to"
+
+    assert client.get("/v1/search", params={"q": '"next quarter"'}).json()["items"], "a phrase in order matches"
+    assert client.get("/v1/search", params={"q": '"quarter next"'}).json()["items"] == [], "out of order does not"
+    assert client.get("/v1/search", params={"q": "budg*"}).json()["items"], "a prefix matches"
+    assert client.get("/v1/search", params={"q": "giraffe"}).json()["items"] == []
+    assert client.get("/v1/search", params={"q": "  "}).json()["code"] == "invalid_query"
+
+    with new_client(stack, "search-other-tenant") as other:
+        assert other.get("/v1/search", params={"q": "budget"}).json()["items"] == []
+
+    deleted = client.delete(f"/v1/recordings/{rec}")
+    token = deleted.headers["X-Consistency-Token"]
+    found = client.get("/v1/search", params={"q": "budget", "min_seq": token})
+    assert found.json()["items"] == [] and "X-Read-Model-Stale" not in found.headers
+
+
+def test_search_ranks_the_better_match_first_and_pages_without_repeats(client):
+    meeting = upload(client, "bench_60s.ogg", language="en").json()
+    short = upload(client, "short_meeting.ogg", language="en").json()
+    for job in (meeting["job_id"], short["job_id"]):
+        assert wait_job(client, job, timeout_s=300)["status"] == "completed"
+    everything = client.get("/v1/search", params={"q": "team", "limit": 100}).json()["items"]
+    assert len(everything) >= 3
+    ranks = [h["rank"] for h in everything]
+    assert ranks == sorted(ranks, reverse=True)
+    paged, cursor = [], None
+    while True:
+        params = {"q": "team", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/v1/search", params=params).json()
+        paged += body["items"]
+        if not (cursor := body["next_cursor"]):
+            break
+    key = lambda h: (h["job_id"], h["segment_index"])  # noqa: E731
+    assert [key(h) for h in paged] == [key(h) for h in everything]
