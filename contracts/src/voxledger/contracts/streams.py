@@ -27,7 +27,9 @@ class ConsumerSpec(msgspec.Struct, frozen=True):
 
 EVENTS = StreamSpec(name="EVENTS", subjects=[f"{subjects.EVENTS_PREFIX}.>"])
 COMMANDS = StreamSpec(name="COMMANDS", subjects=[f"{subjects.COMMANDS_PREFIX}.>"], max_age_s=7 * 24 * 3600)
-STREAMS = (EVENTS, COMMANDS)
+# Live audio as the client sent it, one subject per session: a worker taking over replays it.
+LIVE_AUDIO = StreamSpec(name="LIVE_AUDIO", subjects=[f"{subjects.LIVE_AUDIO_PREFIX}.>"], max_age_s=7 * 24 * 3600)
+STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO)
 
 RECORDING_COMMANDS = ConsumerSpec(
     durable="recording-commands",
@@ -57,6 +59,11 @@ AUDIO_BUCKET = "audio"
 # Idempotency-Key reservations: which ids a client's key stands for, kept for a day.
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
+# Live sessions waiting for or held by a worker (no TTL), and the workers' leases on them (renewed well
+# inside the TTL; a lease that is not renewed expires and another worker takes the session over).
+LIVE_SESSIONS_BUCKET = "live_sessions"
+LIVE_LEASES_BUCKET = "live_leases"
+LIVE_LEASE_TTL_S = 4.0
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 2
+READ_MODEL_SCHEMA_VERSION = 10

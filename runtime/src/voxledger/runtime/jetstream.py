@@ -74,23 +74,24 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
             await js.add_stream(config)
     for spec in streams.CONSUMERS:
         await js.add_consumer(spec.stream, consumer_config(spec))
-    try:
-        await js.key_value(streams.IDEMPOTENCY_BUCKET)
-    except (NotFoundError, nats.js.errors.BucketNotFoundError):
-        await js.create_key_value(
-            js_api.KeyValueConfig(
-                bucket=streams.IDEMPOTENCY_BUCKET,
-                ttl=streams.IDEMPOTENCY_TTL_S,
-                storage=js_api.StorageType.FILE,
-                replicas=replicas,
-            )
-        )
+    await _ensure_key_value(js, streams.IDEMPOTENCY_BUCKET, streams.IDEMPOTENCY_TTL_S, replicas)
+    await _ensure_key_value(js, streams.LIVE_SESSIONS_BUCKET, 0, replicas)
+    await _ensure_key_value(js, streams.LIVE_LEASES_BUCKET, streams.LIVE_LEASE_TTL_S, replicas)
     try:
         await js.object_store(streams.AUDIO_BUCKET)
     except (NotFoundError, nats.js.errors.BucketNotFoundError):
         await js.create_object_store(
             streams.AUDIO_BUCKET,
             config=js_api.ObjectStoreConfig(storage=js_api.StorageType.FILE, replicas=replicas),
+        )
+
+
+async def _ensure_key_value(js: JetStreamContext, bucket: str, ttl_s: float, replicas: int) -> None:
+    try:
+        await js.key_value(bucket)
+    except (NotFoundError, nats.js.errors.BucketNotFoundError):
+        await js.create_key_value(
+            js_api.KeyValueConfig(bucket=bucket, ttl=ttl_s, storage=js_api.StorageType.FILE, replicas=replicas)
         )
 
 
