@@ -1,9 +1,11 @@
 """Live transcription over WS /v1/live on the real stack: a fixture streamed at real-time pace."""
 
 import asyncio
+import json
 import time
 
 import pytest
+import websockets
 
 from tests.helpers import AUDIO, new_client, upload, wait_job, word_error_rate
 from tests.live_client import read_pcm, stream, ws_url
@@ -93,3 +95,38 @@ def test_ended_session_can_be_retranscribed(streamed, live_client):
     assert job["status"] == "completed"
     text = live_client.get(f"/v1/recordings/{streamed.session_id}/transcript", params={"job_id": job["job_id"]}).json()["text"]
     assert word_error_rate(REFERENCE, text) < 0.2
+
+
+def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_paced_not_dropped(stack, live_client):
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+    seen_live: list[dict] = []
+
+    async def session() -> list[dict]:
+        headers = {"Authorization": f"Bearer {api_key(live_client)}"}
+        async with websockets.connect(ws_url(stack), additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate, "language": "en"}))
+            ready = json.loads(await ws.recv())
+            session_id = ready["session_id"]
+            token = {"min_seq": ready["event_seq"]}  # read-your-writes: the projection has the session
+            listed = await asyncio.to_thread(live_client.get, "/v1/live/sessions", params=token)
+            seen_live.append(next(s for s in listed.json()["items"] if s["session_id"] == session_id))
+            recording = await asyncio.to_thread(live_client.get, f"/v1/recordings/{session_id}", params=token)
+            seen_live.append(recording.json())
+            step = rate // 10 * 2
+            for offset in range(0, len(pcm), step):
+                await ws.send(pcm[offset : offset + step])  # as fast as the socket takes it
+            await ws.send(json.dumps({"type": "stop"}))
+            messages = []
+            async for raw in ws:
+                messages.append(json.loads(raw))
+                if messages[-1]["type"] == "ended":
+                    break
+        return messages
+
+    messages = asyncio.run(session())
+    assert seen_live[0]["status"] == "live" and seen_live[1]["status"] == "live" and seen_live[1]["source"] == "live"
+    errors = [m for m in messages if m["type"] == "error"]
+    assert [e["code"] for e in errors] == ["sending_too_fast"] and not errors[0]["fatal"]
+    audio_s = len(pcm) / 2 / rate
+    ended = messages[-1]
+    assert ended["duration_s"] == pytest.approx(audio_s, abs=0.05), "every frame was kept"

@@ -9,7 +9,6 @@ from nats.js import api as js_api
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
-from voxledger.contracts import events as ev
 from voxledger.contracts.live import KIND_HEADER, OFFSET_HEADER, REASON_HEADER, LiveInterim, LiveSessionSpec, frame_id
 from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSIONS_BUCKET
 from voxledger.runtime.logging import get_logger
@@ -61,11 +60,11 @@ class LiveBus:
         await self._js.publish(subjects.live_audio_subject(session_id), b"", headers=headers)
 
     async def follow(self, session_id: str, out: asyncio.Queue) -> list:
-        """Puts the session's events (decoded) and interims on `out`; returns the subscriptions to end."""
+        """Puts the session's events, as (stream sequence, event), and its interims on `out`; returns the subscriptions."""
 
         async def on_event(msg) -> None:
             try:
-                await out.put(envelope.decode(msg.data).body)
+                await out.put((msg.metadata.sequence.stream, envelope.decode(msg.data).body))
             except envelope.UnknownMessage as err:
                 log.warning("event.skipped_unknown", reason=str(err))
 
@@ -81,5 +80,3 @@ class LiveBus:
         )
         return [interims, events]
 
-
-LiveOutput = ev.LiveSessionStarted | ev.SegmentsTranscribed | ev.LiveSessionEnded | LiveInterim

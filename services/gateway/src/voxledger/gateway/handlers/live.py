@@ -53,6 +53,7 @@ class LiveConnection:
         self._spec: LiveSessionSpec | None = None
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
+        self._started_seq = 0  # the consistency token of `ready`: reads with ?min_seq= see the session
 
     async def serve(self) -> None:
         tenant = await self._authenticate()
@@ -153,7 +154,8 @@ class LiveConnection:
             return False
         self._spec = spec
         log.info("live.session_started", session_id=self.session_id)
-        await self._send({"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": 0.0})
+        ready = {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": 0.0}
+        await self._send({**ready, "event_seq": self._started_seq})
         self._sender = asyncio.create_task(self._forward())
         return True
 
@@ -165,7 +167,8 @@ class LiveConnection:
                 item = await asyncio.wait_for(self._out.get(), left)
             except TimeoutError:
                 return False
-            if isinstance(item, ev.LiveSessionStarted):
+            if isinstance(item, tuple) and isinstance(item[1], ev.LiveSessionStarted):
+                self._started_seq = item[0]
                 return True
         return False
 
@@ -219,16 +222,16 @@ class LiveConnection:
         """Interims, finals (each once, in order) and the end, from the worker's output to the client."""
         while True:
             item = await self._out.get()
-            match item:
-                case LiveInterim() if item.index > self._last_final:
+            match item[1] if isinstance(item, tuple) else item:
+                case LiveInterim(index=index) if index > self._last_final:
                     await self._send({"type": "interim", **msgspec.to_builtins(item)})
                 case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._spec.job_id:
                     for segment in segments:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))
                             self._last_final = segment.index
-                case ev.LiveSessionEnded():
+                case ev.LiveSessionEnded(reason=reason, duration_s=duration_s, stats=stats):
                     ended = {"type": "ended", "session_id": self.session_id, "recording_id": self.session_id}
-                    await self._send({**ended, "reason": item.reason, "duration_s": item.duration_s, "stats": msgspec.to_builtins(item.stats)})
+                    await self._send({**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)})
                     self._ended.set()
                     return
