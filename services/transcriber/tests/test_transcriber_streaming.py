@@ -10,6 +10,7 @@ from voxledger.transcriber.adapters.model import ModelCache, hypothesize
 from voxledger.transcriber.domain.streaming import SAMPLE_RATE, PolicyConfig, StreamingPolicy
 
 FIXTURES = Path(__file__).parents[3] / "tests" / "fixtures" / "audio"
+SENTENCES = PolicyConfig(max_pending_s=100.0)  # finals at sentence ends only
 
 
 def words(*spec: tuple[float, float, str]) -> list[Word]:
@@ -22,7 +23,7 @@ def fed(policy: StreamingPolicy, seconds: float) -> StreamingPolicy:
 
 
 def test_words_two_hypotheses_agree_on_are_confirmed_and_a_sentence_end_makes_a_final():
-    policy = fed(StreamingPolicy(PolicyConfig()), 1.0)
+    policy = fed(StreamingPolicy(SENTENCES), 1.0)
     first = policy.update(words((0.0, 0.4, " Good"), (0.4, 0.9, " morning")))
     assert first.finals == [] and first.interim.text == "Good morning" and first.interim.index == 0
     fed(policy, 1.0)
@@ -34,7 +35,7 @@ def test_words_two_hypotheses_agree_on_are_confirmed_and_a_sentence_end_makes_a_
 
 
 def test_later_hypotheses_are_read_in_session_time_after_the_cut():
-    policy = fed(StreamingPolicy(PolicyConfig(), first_index=4, offset_s=10.0), 1.0)
+    policy = fed(StreamingPolicy(SENTENCES, first_index=4, offset_s=10.0), 1.0)
     policy.update(words((0.1, 0.5, " Next"), (0.5, 0.9, " one.")))
     fed(policy, 1.0)
     step = policy.update(words((0.1, 0.5, " Next"), (0.5, 0.9, " one.")))
@@ -42,7 +43,7 @@ def test_later_hypotheses_are_read_in_session_time_after_the_cut():
 
 
 def test_words_that_disagree_stay_interim_until_the_session_ends():
-    policy = fed(StreamingPolicy(PolicyConfig()), 1.0)
+    policy = fed(StreamingPolicy(SENTENCES), 1.0)
     policy.update(words((0.0, 0.5, " review")))
     fed(policy, 1.0)
     step = policy.update(words((0.0, 0.5, " renew"), (0.5, 1.0, " it")))
@@ -52,7 +53,7 @@ def test_words_that_disagree_stay_interim_until_the_session_ends():
 
 
 def test_confirmed_words_still_in_the_buffer_are_not_repeated():
-    policy = fed(StreamingPolicy(PolicyConfig()), 1.0)
+    policy = fed(StreamingPolicy(SENTENCES), 1.0)
     policy.update(words((0.0, 0.5, " one"), (0.5, 1.0, " two")))
     fed(policy, 1.0)
     policy.update(words((0.0, 0.5, " one"), (0.5, 1.0, " two"), (1.0, 1.5, " three")))
@@ -63,8 +64,24 @@ def test_confirmed_words_still_in_the_buffer_are_not_repeated():
     assert [f.text for f in policy.update(again).finals] == ["one two three four."]
 
 
+def test_confirmed_words_that_wait_too_long_for_a_sentence_end_become_a_final_and_stay_as_context():
+    policy = fed(StreamingPolicy(PolicyConfig(max_pending_s=1.0)), 1.0)
+    policy.update(words((0.0, 0.4, " We"), (0.4, 0.8, " will")))
+    fed(policy, 1.0)
+    step = policy.update(words((0.0, 0.4, " We"), (0.4, 0.8, " will"), (1.2, 1.8, " review")))
+    assert [(f.index, f.text) for f in step.finals] == [(0, "We will")]
+    assert policy.buffer_start_s == 0.0, "the audio of a final mid-sentence stays in the buffer"
+    fed(policy, 1.0)
+    sentence = words((0.0, 0.4, " We"), (0.4, 0.8, " will"), (1.2, 1.8, " review"), (1.9, 2.5, " it."))
+    assert [(f.index, f.text) for f in policy.update(sentence).finals] == [(1, "review")]
+    assert policy.buffer_start_s == 0.0
+    fed(policy, 1.0)
+    assert [(f.index, f.text) for f in policy.update(sentence).finals] == [(2, "it.")]
+    assert policy.buffer_start_s == 2.5, "a sentence end cuts the buffer"
+
+
 def test_a_buffer_without_words_is_trimmed_and_a_long_one_is_finalized_mid_sentence():
-    policy = fed(StreamingPolicy(PolicyConfig(max_buffer_s=5.0, silence_keep_s=1.0)), 3.0)
+    policy = fed(StreamingPolicy(PolicyConfig(max_buffer_s=5.0, silence_keep_s=1.0, max_pending_s=100.0)), 3.0)
     assert policy.update([]).interim is None
     assert policy.buffer_start_s == 2.0
     fed(policy, 4.0)

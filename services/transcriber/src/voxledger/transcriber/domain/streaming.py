@@ -2,7 +2,8 @@
 
 Each step the model transcribes the whole buffer. A word is confirmed once two consecutive
 hypotheses agree on it (and on every word before it); confirmed words become a final segment at the
-end of a sentence, when the buffer grows too long, or when the session ends. The buffer is then cut
+end of a sentence, once they have waited `max_pending_s` for one, when the buffer grows too long, or
+when the session ends. The buffer is then cut
 at the final's last word, so a final is never transcribed again. No prompt carries earlier text into
 the model: with tiny models it made later words drop out. Pure: the model call is the caller's.
 """
@@ -22,6 +23,8 @@ SENTENCE_END = (".", "?", "!")
 
 class PolicyConfig(msgspec.Struct, kw_only=True, frozen=True):
     min_chunk_s: float = 1.0  # new audio needed before the next step
+    # Confirmed words are held for a sentence end at most this long (in audio) before they become a final.
+    max_pending_s: float = 1.0
     max_buffer_s: float = 15.0  # past this, confirmed words are finalized even mid-sentence
     silence_keep_s: float = 1.0  # of a buffer with no words, the tail kept (a word may be starting)
 
@@ -45,6 +48,7 @@ class StreamingPolicy:
         self._stepped_until_s = offset_s
         self._confirmed: list[Word] = []  # agreed by two hypotheses, not yet in a final
         self._previous: list[Word] = []  # the last hypothesis after the confirmed words
+        self._kept: list[Word] = []  # finalized words whose audio the buffer still holds, as context
 
     def add_audio(self, samples: np.ndarray) -> None:
         self.buffer = np.concatenate([self.buffer, samples.astype(np.float32, copy=False)])
@@ -65,7 +69,7 @@ class StreamingPolicy:
             self._confirmed += words[:agreed]
             self._previous = words[agreed:]
         finals = self._finalize(flush)
-        if not finals and not self._confirmed and not self._previous:
+        if not finals and not self._confirmed and not self._previous and not self._kept:
             self._drop_silence()
         return Step(finals=finals, interim=self._interim())
 
@@ -75,23 +79,26 @@ class StreamingPolicy:
         )
 
     def _new_words(self, words: list[Word]) -> list[Word]:
-        """The hypothesis after the confirmed words, which the buffer still holds (it starts at the last final)."""
-        confirmed = [normalized(w.word) for w in self._confirmed]
-        if [normalized(w.word) for w in words[: len(confirmed)]] == confirmed:
-            return words[len(confirmed) :]
-        # Worded differently this time: go by time, each word on the side of its midpoint.
-        last = self._confirmed[-1].end if self._confirmed else self.buffer_start_s
-        return [w for w in words if (w.start + w.end) / 2 >= last]
+        """The hypothesis after the words already settled that the buffer still holds (finals kept as context, confirmed)."""
+        settled = self._kept + self._confirmed
+        last = settled[-1].end if settled else self.buffer_start_s
+        if [normalized(w.word) for w in words[: len(settled)]] == [normalized(w.word) for w in settled]:
+            fresh = words[len(settled) :]
+        else:  # worded differently this time: go by time, each word on the side of its midpoint
+            fresh = [w for w in words if (w.start + w.end) / 2 >= last]
+        # Timings shift a little between hypotheses: a new word never starts before the settled ones end.
+        return [Word(max(w.start, last), max(w.end, last), w.word, w.probability) for w in fresh]
 
     def _finalize(self, flush: bool) -> list[Segment]:
         finals: list[Segment] = []
-        cut = 0
+        cut, boundary = 0, None  # boundary: where the buffer may be cut (after a sentence)
         for i, word in enumerate(self._confirmed):
             if word.word.strip().endswith(SENTENCE_END):
                 finals.append(self._segment(self._confirmed[cut : i + 1]))
-                cut = i + 1
+                cut, boundary = i + 1, word.end
         too_long = self.received_until_s - self.buffer_start_s > self._config.max_buffer_s
-        if (flush or too_long) and cut < len(self._confirmed):
+        pending_s = self.received_until_s - self._confirmed[cut].end if cut < len(self._confirmed) else 0.0
+        if (flush or too_long or pending_s > self._config.max_pending_s) and cut < len(self._confirmed):
             finals.append(self._segment(self._confirmed[cut:]))
             cut = len(self._confirmed)
         if too_long and not finals and self._previous:
@@ -101,8 +108,13 @@ class StreamingPolicy:
                 finals.append(self._segment(settled))
                 self._previous = self._previous[len(settled) :]
         self._confirmed = self._confirmed[cut:]
-        if finals:
-            self._cut_buffer(finals[-1].end)
+        # A final mid-sentence keeps its audio in the buffer: the model reads the rest of the sentence better with it.
+        self._kept += [w for f in finals for w in f.words or []]
+        if finals and (flush or too_long):
+            boundary = finals[-1].end
+        if boundary is not None:
+            self._cut_buffer(boundary)
+            self._kept = [w for w in self._kept if w.start >= boundary]
         return finals
 
     def _segment(self, words: list[Word]) -> Segment:
