@@ -61,7 +61,9 @@ def transcript_checks(stack, session_id: str, finals: list[dict]) -> None:
     assert word_error_rate(REFERENCE, text) <= 0.15, text
 
 
-def test_a_killed_worker_s_session_continues_on_the_other_worker(live_stack, chaos_client):
+@pytest.mark.parametrize("stop", ["kill", "terminate"])
+def test_a_stopped_worker_s_session_continues_on_the_other_worker(live_stack, chaos_client, stop):
+    """kill -9: the lease expires and the other worker takes over; SIGTERM: the worker hands it back at once."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
 
     async def session() -> LiveRun:
@@ -75,7 +77,9 @@ def test_a_killed_worker_s_session_continues_on_the_other_worker(live_stack, cha
             await send_paced(ws, pcm, rate, stop_byte=half)
             holder = chaos_client.get(f"/v1/live/sessions/{run.session_id}").json()["worker"]
             victim = int(holder.split("-")[1])
-            live_stack.service("live", victim).proc.kill()  # SIGKILL: no goodbye
+            process = live_stack.service("live", victim).proc
+            getattr(process, stop)()  # kill: SIGKILL, no goodbye; terminate: SIGTERM, a graceful stop
+            await asyncio.to_thread(process.wait, 30)
             live_stack.restart("live", victim)  # back to two workers for the next tests (a new pid: a new worker)
             await send_paced(ws, pcm, rate, start_byte=half)
             await ws.send(json.dumps({"type": "stop"}))

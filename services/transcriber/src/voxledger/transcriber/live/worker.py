@@ -87,8 +87,12 @@ class LiveWorker:
                 await work
                 await specs.delete(session_id)
                 await leases.delete(session_id)
-            except (asyncio.CancelledError, LeaseLost):
+            except LeaseLost:
                 work.cancel()
+            except asyncio.CancelledError:
+                work.cancel()  # shutting down: hand the session back now, not when the lease expires
+                with contextlib.suppress(Exception):
+                    await leases.delete(session_id, last=revision)
             except Rejected as err:
                 log.warning("live.session_stopped", code=err.code, reason=err.message)
                 if err.code == "session_ended":
