@@ -9,7 +9,7 @@ class LiveSettings(CommonSettings, kw_only=True, frozen=True):
     allow_model_download: bool = False
     worker_name: str = ""
     live_max_sessions: int = 2  # sessions one worker holds at once; more wait for another worker (admission)
-    live_min_chunk_s: float = 1.0  # new audio between two passes of the model over the buffer
+    live_min_chunk_s: float = 0.5  # new audio between two passes of the model over the buffer
     live_max_buffer_s: float = 15.0  # a buffer this long is finalized even mid-sentence
     live_beam_size: int = 5
     live_inactivity_timeout_s: float = 30.0  # no audio for this long (client gone or silent): the session ends
