@@ -24,11 +24,15 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
     uv run python -m bench.crash_resume {{ARGS}}
+
+# Live transcription: interim and final latency, sessions per worker, streaming against batch WER
+bench-live *ARGS:
+    uv run python -m bench.live_latency {{ARGS}}
 
 # Pipeline overhead against raw faster-whisper, and 202 latencies
 bench-pipeline *ARGS:

@@ -76,6 +76,17 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ),
     ev.InsightFailed(job_id=JOB, run_id="run-1", kind="summary", error_code="engine_timeout", message="took too long"),
     ev.InsightsCompleted(job_id=JOB, run_id="run-1", ready=["action_items"], failed=["summary"]),
+    ev.LiveSessionStarted(job_id=JOB, sample_rate=48000, encoding="f32le", options=OPTS, worker="live-0-1", model="tiny"),
+    ev.LiveSessionTakenOver(job_id=JOB, worker="live-1-2", resumed_from_s=4.25),
+    ev.LiveSessionEnded(
+        job_id=JOB,
+        reason="inactivity",
+        duration_s=12.5,
+        blob_key="recordings/z",
+        blob_digest="sha256:ef",
+        size_bytes=400044,
+        stats=ev.LiveSessionStats(final_count=3, mean_confidence=0.81, speech_s=9.5, words_per_minute=151.6),
+    ),
 ]
 
 

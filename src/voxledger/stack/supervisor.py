@@ -25,7 +25,8 @@ from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
 
 log = structlog.get_logger(__name__)
-SERVICES = ("projector", "transcriber", "postproc", "gateway")
+SERVICES = ("projector", "transcriber", "live", "postproc", "gateway")
+MODULES = {"live": "voxledger.transcriber.live"}  # the rest run as voxledger.<name>
 
 
 @dataclass
@@ -116,8 +117,8 @@ class Stack:
 
     def _spawn(self, name: str, index: int) -> ServiceProcess:
         env = self.service_env()
-        if name == "transcriber":
-            env.setdefault("VOXLEDGER_WORKER_NAME", f"transcriber-{index}")
+        if name in ("transcriber", "live"):
+            env.setdefault("VOXLEDGER_WORKER_NAME", f"{name}-{index}")
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.log_dir / f"{name}-{index}.log").open("ab")
@@ -125,7 +126,7 @@ class Stack:
         else:
             out = None
         proc = subprocess.Popen(
-            [sys.executable, "-m", f"voxledger.{name}"], env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+            [sys.executable, "-m", MODULES.get(name, f"voxledger.{name}")], env=env, stdout=out, stderr=subprocess.STDOUT if out else None
         )
         if out is not None:
             out.close()

@@ -197,3 +197,49 @@ EVENT_TYPES: dict[str, type[Event]] = {
 EVENT_UPCASTERS = {
     ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
 }
+
+# --- Live sessions: on the Recording aggregate, so an ended session is a recording like an upload ---
+# Finals are SegmentsTranscribed of the session's job; interims are transient and never in the log.
+
+LiveEncoding = Literal["pcm_s16le", "f32le"]
+LiveEndReason = Literal["stopped", "inactivity", "max_duration"]
+
+
+class LiveSessionStats(msgspec.Struct, kw_only=True):
+    """Computed from the finals only."""
+
+    final_count: int
+    mean_confidence: float
+    speech_s: float
+    words_per_minute: float
+
+
+class LiveSessionStarted(Event):
+    job_id: str
+    sample_rate: int
+    encoding: LiveEncoding
+    options: TranscriptionOptions
+    worker: str
+    model: str
+
+
+class LiveSessionTakenOver(Event):
+    """Another worker took the lease after the holder stopped renewing it; it resumes after the last final."""
+
+    job_id: str
+    worker: str
+    resumed_from_s: float
+
+
+class LiveSessionEnded(Event):
+    job_id: str
+    reason: LiveEndReason
+    duration_s: float
+    blob_key: str
+    blob_digest: str
+    size_bytes: int
+    stats: LiveSessionStats
+
+
+LIVE_EVENTS: tuple[type[Event], ...] = (LiveSessionStarted, LiveSessionTakenOver, LiveSessionEnded)
+EVENT_TYPES.update({cls.__name__: cls for cls in LIVE_EVENTS})

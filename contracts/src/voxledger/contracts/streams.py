@@ -27,7 +27,9 @@ class ConsumerSpec(msgspec.Struct, frozen=True):
 
 EVENTS = StreamSpec(name="EVENTS", subjects=[f"{subjects.EVENTS_PREFIX}.>"])
 COMMANDS = StreamSpec(name="COMMANDS", subjects=[f"{subjects.COMMANDS_PREFIX}.>"], max_age_s=7 * 24 * 3600)
-STREAMS = (EVENTS, COMMANDS)
+# Live audio as the client sent it, one subject per session: a worker taking over replays it.
+LIVE_AUDIO = StreamSpec(name="LIVE_AUDIO", subjects=[f"{subjects.LIVE_AUDIO_PREFIX}.>"], max_age_s=7 * 24 * 3600)
+STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO)
 
 RECORDING_COMMANDS = ConsumerSpec(
     durable="recording-commands",
@@ -57,6 +59,10 @@ AUDIO_BUCKET = "audio"
 # Idempotency-Key reservations: which ids a client's key stands for, kept for a day.
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
+# Live sessions waiting for or held by a worker (no TTL). A worker holds a session through a lease
+# (in LEASES_BUCKET) renewed well inside LIVE_LEASE_TTL_S; if it stops renewing, another takes over.
+LIVE_SESSIONS_BUCKET = "live_sessions"
+LIVE_LEASE_TTL_S = 4.0
 
 # Leases: which worker holds a job, a live session or a projection. Keys expire by their own TTL.
 LEASES_BUCKET = "leases"
@@ -64,4 +70,4 @@ LEASES_BUCKET = "leases"
 PROJECTION_LEASE_TTL_S = 5.0
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 3
+READ_MODEL_SCHEMA_VERSION = 10

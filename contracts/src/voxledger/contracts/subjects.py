@@ -22,3 +22,16 @@ def event_type_filter(aggregate: str, event_type: str) -> str:
 
 def command_subject(target: str, name: str) -> str:
     return f"{COMMANDS_PREFIX}.{target}.{name}"
+
+
+# Live sessions: client audio (JetStream, durable) and interim segments (core NATS, transient).
+LIVE_AUDIO_PREFIX = "vl.live.audio"
+LIVE_INTERIM_PREFIX = "vl.live.interim"
+
+
+def live_audio_subject(session_id: str) -> str:
+    return f"{LIVE_AUDIO_PREFIX}.{session_id}"
+
+
+def live_interim_subject(session_id: str) -> str:
+    return f"{LIVE_INTERIM_PREFIX}.{session_id}"

@@ -21,7 +21,7 @@ from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.auth import KeyResolver, authenticate
 from voxledger.gateway.consistency import consistency_headers, wait_for_projection
 from voxledger.gateway.domain.problems import ApiError, problem
-from voxledger.gateway.handlers import deletion, health, insights, jobs, recordings, search
+from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
@@ -125,6 +125,9 @@ def create_app(settings: GatewaySettings) -> Litestar:
             jobs.get_job,
             jobs.cancel_job,
             jobs.get_queue,
+            live.live_socket,
+            live_sessions.list_live_sessions,
+            live_sessions.get_live_session,
             health.healthz,
             health.readyz,
             health.metrics,

@@ -11,3 +11,9 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # How long a read of a just-created id waits for the projection to catch up before 404.
     fresh_id_wait_s: float = 2.0
     consistency_wait_s: float = 2.0  # the longest a `?min_seq=` read waits for the projections
+    # Live transcription (WS /v1/live)
+    live_admission_timeout_s: float = 10.0  # how long a new session waits for a live worker with room
+    live_inactivity_timeout_s: float = 30.0  # a connected client silent this long ends its session
+    live_max_session_s: float = 4 * 3600.0  # audio beyond this ends the session (session_too_long)
+    live_burst_s: float = 5.0  # audio ahead of real time allowed before reading pauses (backpressure)
+    live_end_timeout_s: float = 120.0  # after stop, how long the socket waits for the session's end

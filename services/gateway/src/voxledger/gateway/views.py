@@ -102,6 +102,7 @@ class Recording(msgspec.Struct, kw_only=True):
     updated_at: datetime
     links: Links
     jobs: list[Job] | None = None
+    source: str = "upload"  # or "live": the recording of a live session
 
 
 class RecordingPage(msgspec.Struct):

@@ -5,7 +5,7 @@ from datetime import datetime
 import asyncpg
 
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
-    created_at, updated_at"""
+    created_at, updated_at, source"""
 JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
     worker, language, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
     created_at, started_at, finished_at, updated_at"""
@@ -162,3 +162,24 @@ class ReadModels:
     async def job_counts(self) -> dict[str, int]:
         rows = await self.pool.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
+
+    async def live_sessions(self, tenant: str, limit: int, before: str | None) -> list:
+        return await self.pool.fetch(
+            f"""SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions
+                WHERE tenant_id = $1 AND ($2::uuid IS NULL OR session_id < $2::uuid)
+                ORDER BY session_id DESC LIMIT $3""",
+            tenant,
+            before,
+            limit,
+        )
+
+    async def live_session(self, tenant: str, session_id: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow(
+            f"SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions WHERE tenant_id = $1 AND session_id = $2",
+            tenant,
+            session_id,
+        )
+
+
+LIVE_SESSION_COLUMNS = """session_id, job_id, status, sample_rate, encoding, model, language, worker, end_reason,
+    duration_s, stats, started_at, ended_at, updated_at"""

@@ -22,7 +22,7 @@ from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
-STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled"]
+STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 

@@ -197,6 +197,10 @@ def _project(message: Message, seq: int) -> list[Op]:
                 "updated_at": at,
             }
             return [_insight(event, values)]
+        case ev.LiveSessionStarted() | ev.LiveSessionTakenOver() | ev.LiveSessionEnded():
+            from voxledger.projector.domain.live import project_live  # here: live.py builds on this module's ops
+
+            return project_live(message, seq)
     return []
 
 

@@ -90,3 +90,27 @@ def transcribe(
             )
 
     return info.language, segments()
+
+
+# Whisper's own rule for a segment that is not speech (its no-speech and log-probability thresholds).
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+
+
+def hypothesize(model: WhisperModel, audio: np.ndarray, options: TranscriptionOptions, beam_size: int) -> list[Word]:
+    """Blocking: the words of a live buffer, times relative to its start; VAD and no-speech filtering drop silence."""
+    raw_segments, _ = model.transcribe(
+        audio,
+        language=options.language,
+        task=options.task,
+        beam_size=beam_size,
+        word_timestamps=True,
+        vad_filter=True,
+        condition_on_previous_text=False,
+    )
+    words: list[Word] = []
+    for seg in raw_segments:
+        if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOW_LOGPROB:
+            continue
+        words.extend(Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability)) for w in seg.words or [])
+    return words

@@ -134,6 +134,11 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             state.deleted = True
         case ev.InsightsRequested(run_id=run_id):
             state.insight_runs.add(run_id)
+        case ev.LiveSessionStarted(job_id=job_id, options=options):
+            state.jobs[job_id] = Job(job_id=job_id, options=options, status="running", attempt=1)
+        case ev.LiveSessionEnded(blob_key=blob_key):
+            # The session's audio is saved: from now on it is a recording like an upload.
+            state.exists, state.blob_key = True, blob_key
     return state
 
 

@@ -1,0 +1,82 @@
+"""The gateway's side of a live session: register it for a worker, publish its audio, follow its output."""
+
+import asyncio
+import contextlib
+
+import msgspec
+from nats.aio.client import Client
+from nats.js import api as js_api
+from nats.js.errors import KeyNotFoundError, NotFoundError
+
+from voxledger.contracts import envelope, subjects
+from voxledger.contracts.live import KIND_HEADER, OFFSET_HEADER, REASON_HEADER, LiveInterim, LiveSessionSpec, frame_id
+from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSIONS_BUCKET
+from voxledger.runtime.logging import get_logger
+
+log = get_logger(__name__)
+_interim_decoder = msgspec.json.Decoder(LiveInterim)
+
+
+class LiveBus:
+    def __init__(self, nc: Client):
+        self._nc = nc
+        self._js = nc.jetstream()
+
+    async def register(self, session_id: str, spec: LiveSessionSpec) -> None:
+        """Puts the session where workers with room look for one to claim."""
+        specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)
+        await specs.put(session_id, msgspec.json.encode(spec))
+
+    async def unregister(self, session_id: str) -> None:
+        specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)
+        with contextlib.suppress(KeyNotFoundError):
+            await specs.delete(session_id)
+
+    async def spec(self, session_id: str) -> LiveSessionSpec | None:
+        """The open session's spec; None once it has ended (or never existed)."""
+        specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)
+        try:
+            entry = await specs.get(session_id)
+        except KeyNotFoundError:
+            return None
+        return msgspec.json.decode(entry.value, type=LiveSessionSpec) if entry.value else None
+
+    async def received_bytes(self, session_id: str) -> int:
+        """How much audio of the session is stored: where a resumed client's next frame goes."""
+        try:
+            last = await self._js.get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(session_id))
+        except NotFoundError:
+            return 0
+        headers = last.headers or {}
+        return int(headers.get(OFFSET_HEADER, 0)) + len(last.data or b"")
+
+    async def publish_audio(self, session_id: str, offset: int, data: bytes) -> None:
+        """Durable before it returns; a frame re-sent at the same offset is dropped as a duplicate."""
+        headers = {"Nats-Msg-Id": frame_id(session_id, offset), OFFSET_HEADER: str(offset)}
+        await self._js.publish(subjects.live_audio_subject(session_id), data, headers=headers)
+
+    async def publish_end(self, session_id: str, offset: int, reason: str) -> None:
+        headers = {"Nats-Msg-Id": frame_id(session_id, offset) + ":end", KIND_HEADER: "end", REASON_HEADER: reason}
+        await self._js.publish(subjects.live_audio_subject(session_id), b"", headers=headers)
+
+    async def follow(self, session_id: str, out: asyncio.Queue) -> list:
+        """Puts the session's events, as (stream sequence, event), and its interims on `out`; returns the subscriptions."""
+
+        async def on_event(msg) -> None:
+            try:
+                await out.put((msg.metadata.sequence.stream, envelope.decode(msg.data).body))
+            except envelope.UnknownMessage as err:
+                log.warning("event.skipped_unknown", reason=str(err))
+
+        async def on_interim(msg) -> None:
+            await out.put(_interim_decoder.decode(msg.data))
+
+        interims = await self._nc.subscribe(subjects.live_interim_subject(session_id), cb=on_interim)
+        events = await self._js.subscribe(
+            subjects.aggregate_filter(subjects.RECORDING, session_id),
+            ordered_consumer=True,
+            cb=on_event,
+            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
+        )
+        return [interims, events]
+

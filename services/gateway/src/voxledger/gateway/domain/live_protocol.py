@@ -1,0 +1,101 @@
+"""The live socket's message protocol, as pure parsing and validation.
+
+Client text messages: auth, start, resume, stop (JSON with a `type`); audio comes as binary frames.
+Server messages: ready, interim, final, error (with a stable code), ended.
+"""
+
+from typing import Literal
+
+import msgspec
+
+from voxledger.contracts.events import LiveEncoding, Segment
+from voxledger.contracts.ids import is_valid_id
+from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, fatal: bool = False):
+        super().__init__(message)
+        self.code, self.message, self.fatal = code, message, fatal
+
+
+class Auth(msgspec.Struct, tag="auth", forbid_unknown_fields=False):
+    api_key: str
+
+
+class Start(msgspec.Struct, tag="start", kw_only=True):
+    sample_rate: int = 16000
+    encoding: LiveEncoding = "pcm_s16le"
+    language: str | None = None
+    model: str | None = None
+
+
+class Resume(msgspec.Struct, tag="resume", kw_only=True):
+    session_id: str
+    after_index: int = -1  # the last final the client holds; later ones are sent again
+
+
+class Stop(msgspec.Struct, tag="stop"):
+    pass
+
+
+ClientMessage = Auth | Start | Resume | Stop
+_decoder = msgspec.json.Decoder(ClientMessage)
+
+
+def parse(text: str) -> ClientMessage:
+    try:
+        message = _decoder.decode(text)
+    except msgspec.ValidationError as err:
+        raise ProtocolError("invalid_message", f"not a valid client message: {err}") from None
+    except msgspec.DecodeError:
+        raise ProtocolError("malformed_message", "a text frame must be a JSON object with a `type`") from None
+    match message:
+        case Start(sample_rate=rate) if rate not in SAMPLE_RATES:
+            raise ProtocolError("unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}")
+        case Start(language=lang) if lang is not None and not (lang.isalpha() and 2 <= len(lang) <= 3):
+            raise ProtocolError("invalid_language", "language must be an ISO 639-1 code such as `en`")
+        case Resume(session_id=sid) if not is_valid_id(sid):
+            raise ProtocolError("session_not_found", "no such live session")
+    return message
+
+
+def check_frame(data: bytes, encoding: str) -> None:
+    """A frame must hold whole samples of the session's encoding."""
+    width = BYTES_PER_SAMPLE[encoding]
+    if not data or len(data) % width:
+        raise ProtocolError("malformed_audio_frame", f"an audio frame must hold whole {width}-byte {encoding} samples")
+
+
+def seconds(byte_count: int, encoding: str, sample_rate: int) -> float:
+    return byte_count / BYTES_PER_SAMPLE[encoding] / sample_rate
+
+
+class Pacer:
+    """Audio ahead of real time beyond an allowance: how long to stop reading the socket (nothing is dropped)."""
+
+    def __init__(self, started_at: float, allowance_s: float):
+        self._started_at, self._allowance_s = started_at, allowance_s
+        self.audio_s = 0.0
+
+    def add(self, frame_s: float, now: float) -> float:
+        self.audio_s += frame_s
+        return max(0.0, self.audio_s - (now - self._started_at) - self._allowance_s)
+
+
+def error(code: str, message: str, fatal: bool = False) -> dict:
+    return {"type": "error", "code": code, "message": message, "fatal": fatal}
+
+
+def final(segment: Segment) -> dict:
+    return {
+        "type": "final",
+        "index": segment.index,
+        "start": segment.start,
+        "end": segment.end,
+        "text": segment.text,
+        "confidence": segment_confidence(segment),
+    }
+
+
+Kind = Literal["interim", "final"]

@@ -1,0 +1,140 @@
+"""A live session as a Decider over the Recording aggregate's events.
+
+The session id is the recording id. Finals are SegmentsTranscribed of the session's job, accepted only
+in index order, so a worker that took over can never duplicate or skip one. Ending appends the
+statistics and completes the job, which makes the session a recording with a transcript.
+"""
+
+import msgspec
+
+from voxledger.contracts import decisions
+from voxledger.contracts import events as ev
+from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.live import LiveSessionSpec, segment_confidence
+
+
+class LiveSession(msgspec.Struct, kw_only=True):
+    started: bool = False
+    ended: bool = False
+    job_id: str = ""
+    worker: str = ""
+    finals: list[ev.Segment] = msgspec.field(default_factory=list)
+
+    @property
+    def next_index(self) -> int:
+        return self.finals[-1].index + 1 if self.finals else 0
+
+    @property
+    def finalized_until_s(self) -> float:
+        return self.finals[-1].end if self.finals else 0.0
+
+
+class Claim(msgspec.Struct, kw_only=True):
+    """A worker holds the session's lease: it starts the session, or takes it over from another worker."""
+
+    spec: LiveSessionSpec
+    worker: str
+    model: str
+
+
+class RecordFinals(msgspec.Struct, kw_only=True):
+    segments: list[ev.Segment]
+
+
+class End(msgspec.Struct, kw_only=True):
+    reason: ev.LiveEndReason
+    duration_s: float
+    blob_key: str
+    blob_digest: str
+    size_bytes: int
+    language: str
+    processing_s: float
+
+
+def evolve(state: LiveSession, event: ev.Event) -> LiveSession:
+    match event:
+        case ev.LiveSessionStarted(job_id=job_id, worker=worker):
+            state.started, state.job_id, state.worker = True, job_id, worker
+        case ev.LiveSessionTakenOver(worker=worker):
+            state.worker = worker
+        case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == state.job_id:
+            state.finals.extend(segments)
+        case ev.LiveSessionEnded():
+            state.ended = True
+    return state
+
+
+def fold(history: list[ev.Event]) -> LiveSession:
+    return decisions.fold(evolve, LiveSession(), history)
+
+
+def decide(command: Claim | RecordFinals | End, state: LiveSession) -> list[ev.Event]:
+    match command:
+        case Claim(spec=spec, worker=worker):
+            if state.ended:
+                raise Rejected("session_ended", "the live session has ended")
+            if not state.started:
+                return [
+                    ev.LiveSessionStarted(
+                        job_id=spec.job_id,
+                        sample_rate=spec.sample_rate,
+                        encoding=spec.encoding,
+                        options=spec.options,
+                        worker=worker,
+                        model=command.model,
+                    )
+                ]
+            if state.worker == worker:
+                return []
+            return [ev.LiveSessionTakenOver(job_id=state.job_id, worker=worker, resumed_from_s=state.finalized_until_s)]
+        case RecordFinals(segments=segments):
+            _require_open(state)
+            if not segments:
+                return []
+            expected = list(range(state.next_index, state.next_index + len(segments)))
+            if [s.index for s in segments] != expected:
+                raise Rejected("final_out_of_order", f"expected finals {expected}, got {[s.index for s in segments]}")
+            return [ev.SegmentsTranscribed(job_id=state.job_id, segments=segments)]
+        case End():
+            if state.ended:
+                return []
+            _require_open(state)
+            return [
+                ev.LiveSessionEnded(
+                    job_id=state.job_id,
+                    reason=command.reason,
+                    duration_s=command.duration_s,
+                    blob_key=command.blob_key,
+                    blob_digest=command.blob_digest,
+                    size_bytes=command.size_bytes,
+                    stats=statistics(state.finals),
+                ),
+                ev.TranscriptionCompleted(
+                    job_id=state.job_id,
+                    language=command.language,
+                    duration_s=command.duration_s,
+                    segment_count=len(state.finals),
+                    processing_s=command.processing_s,
+                ),
+            ]
+    raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _require_open(state: LiveSession) -> None:
+    if not state.started:
+        raise Rejected("session_not_started", "the live session has not started")
+    if state.ended:
+        raise Rejected("session_ended", "the live session has ended")
+
+
+def statistics(finals: list[ev.Segment]) -> ev.LiveSessionStats:
+    """Final segment count, mean confidence, speech duration and words per minute of speech, from finals only."""
+    speech_s = sum(max(0.0, s.end - s.start) for s in finals)
+    words = sum(len(s.text.split()) for s in finals)
+    confidence = sum(segment_confidence(s) for s in finals) / len(finals) if finals else 0.0
+    return ev.LiveSessionStats(
+        final_count=len(finals),
+        mean_confidence=round(confidence, 4),
+        speech_s=round(speech_s, 3),
+        words_per_minute=round(words * 60 / speech_s, 1) if speech_s > 0 else 0.0,
+    )

@@ -1,0 +1,3 @@
+from voxledger.transcriber.live.app import main
+
+main()

@@ -1,0 +1,45 @@
+"""Wiring for the live worker: NATS, the model, the Recording aggregate's live decider, and the claim loop."""
+
+import asyncio
+import signal
+
+import structlog
+
+from voxledger.contracts import subjects
+from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.jetstream import EventStore, connect
+from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.settings import load_or_exit
+from voxledger.runtime.telemetry import setup_tracing
+from voxledger.transcriber.adapters.model import ModelCache
+from voxledger.transcriber.domain import live_session
+from voxledger.transcriber.live.settings import LiveSettings
+from voxledger.transcriber.live.worker import LiveWorker
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(settings: LiveSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    nc = await connect(settings.nats_url, "live")
+    models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
+    repo = AggregateRepository(
+        EventStore(nc.jetstream()), subjects.RECORDING, live_session.fold, live_session.decide, live_session.evolve
+    )
+    worker = LiveWorker(nc, repo, models, settings)
+    try:
+        await asyncio.to_thread(models.get, settings.model)  # loaded before the first session claims it
+        log.info("live.ready", worker=worker.name, model=settings.model, max_sessions=settings.live_max_sessions)
+        await worker.run(stop)
+    finally:
+        await nc.drain()
+
+
+def main() -> None:
+    settings = load_or_exit(LiveSettings)
+    configure_logging("live", settings.log_format, settings.log_level)
+    setup_tracing("live")
+    asyncio.run(serve(settings))

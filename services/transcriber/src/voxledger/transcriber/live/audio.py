@@ -1,0 +1,93 @@
+"""Live audio in: the session's frames from JetStream, converted to 16 kHz mono float32; and the saved recording."""
+
+import hashlib
+import tempfile
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+
+from voxledger.contracts import subjects
+from voxledger.contracts.live import KIND_HEADER, LiveSessionSpec
+from voxledger.contracts.streams import AUDIO_BUCKET, LIVE_AUDIO
+
+SAMPLE_RATE = 16_000
+
+
+def to_samples(data: bytes, encoding: str, sample_rate: int) -> np.ndarray:
+    """One frame as 16 kHz float32; other rates are resampled linearly (frames are long enough for that)."""
+    if encoding == "pcm_s16le":
+        samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+    else:
+        samples = np.nan_to_num(np.frombuffer(data, dtype="<f4").astype(np.float32)).clip(-1.0, 1.0)
+    if sample_rate == SAMPLE_RATE or len(samples) == 0:
+        return samples
+    n = int(round(len(samples) * SAMPLE_RATE / sample_rate))
+    return np.interp(np.arange(n) * sample_rate / SAMPLE_RATE, np.arange(len(samples)), samples).astype(np.float32)
+
+
+def is_end(msg: Msg) -> bool:
+    return (msg.headers or {}).get(KIND_HEADER) == "end"
+
+
+async def follow(js: JetStreamContext, session_id: str, on_message) -> object:
+    """Every frame of the session from the first, then new ones as they come, to `on_message`."""
+    return await js.subscribe(
+        subjects.live_audio_subject(session_id),
+        ordered_consumer=True,
+        cb=on_message,
+        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
+    )
+
+
+async def _frames(js: JetStreamContext, session_id: str) -> AsyncIterator[Msg]:
+    """The session's stored frames up to its end marker (or the last one stored)."""
+    sub = await js.subscribe(
+        subjects.live_audio_subject(session_id),
+        ordered_consumer=True,
+        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
+    )
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=5)
+            except NatsTimeout:
+                return
+            if is_end(msg):
+                return
+            yield msg
+            if msg.metadata.num_pending == 0:
+                return
+    finally:
+        await sub.unsubscribe()
+
+
+async def save_recording(js: JetStreamContext, session_id: str, spec: LiveSessionSpec) -> tuple[str, str, int, float]:
+    """The session's whole audio as a 16 kHz WAV in the audio bucket, like an upload: (key, digest, size, seconds)."""
+    blob_key = f"recordings/{session_id}"
+    with tempfile.TemporaryDirectory(prefix="voxledger-live-") as workdir:
+        path = Path(workdir) / "session.wav"
+        samples = 0
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            async for msg in _frames(js, session_id):
+                chunk = to_samples(msg.data, spec.encoding, spec.sample_rate)
+                out.writeframes((chunk * 32767).astype("<i2").tobytes())
+                samples += len(chunk)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        store = await js.object_store(AUDIO_BUCKET)
+        with path.open("rb") as f:
+            await store.put(blob_key, f)
+        return blob_key, f"sha256:{digest}", path.stat().st_size, round(samples / SAMPLE_RATE, 3)
+
+
+async def purge(js: JetStreamContext, session_id: str) -> None:
+    """The saved recording now holds the audio; the frames are no longer needed."""
+    await js.purge_stream(LIVE_AUDIO.name, subject=subjects.live_audio_subject(session_id))

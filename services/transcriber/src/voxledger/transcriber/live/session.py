@@ -1,0 +1,128 @@
+"""One live session on this worker: claim it, follow its audio, run the streaming policy, append finals, end it.
+
+Interims go out on core NATS (transient); finals are appended to the Recording aggregate with optimistic
+concurrency, so a session taken over by another worker continues after the last final, never twice.
+"""
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import msgspec
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from voxledger.contracts import subjects
+from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.ids import new_id
+from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
+from voxledger.runtime.aggregates import AggregateRepository, Loaded
+from voxledger.transcriber.adapters.model import ModelCache, hypothesize
+from voxledger.transcriber.domain.live_session import Claim, End, LiveSession, RecordFinals
+from voxledger.transcriber.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
+from voxledger.transcriber.live import audio
+from voxledger.transcriber.live.settings import LiveSettings
+
+log = structlog.get_logger(__name__)
+_encode = msgspec.json.Encoder().encode
+
+
+class SessionRunner:
+    def __init__(
+        self,
+        nc: Client,
+        repo: AggregateRepository[LiveSession],
+        models: ModelCache,
+        settings: LiveSettings,
+        worker: str,
+        session_id: str,
+        spec: LiveSessionSpec,
+    ):
+        self._nc, self._js, self._repo, self._models = nc, nc.jetstream(), repo, models
+        self._settings, self._worker = settings, worker
+        self._session_id, self._spec = session_id, spec
+        self._model_name = spec.options.model or settings.model
+        self._queue: asyncio.Queue[Msg] = asyncio.Queue()
+        self._cause = Envelope(
+            event_id=new_id(),
+            type="LiveSessionClaimed",
+            schema_version=1,
+            aggregate_id=session_id,
+            tenant_id=spec.tenant_id,
+            occurred_at=datetime.now(UTC),
+            traceparent=spec.traceparent,
+        )
+
+    async def run(self) -> None:
+        started = time.monotonic()
+        loaded = await self._repo.load(self._session_id)
+        if loaded.state.ended:
+            return
+        claimed = await self._repo.execute(loaded, Claim(spec=self._spec, worker=self._worker, model=self._model_name), self._cause)
+        self._cause = claimed[0].envelope if claimed else self._cause
+        model = await asyncio.to_thread(self._models.get, self._model_name)
+        state = loaded.state
+        config = PolicyConfig(min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s)
+        policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
+        log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
+        sub = await audio.follow(self._js, self._session_id, self._queue.put)
+        try:
+            reason = await self._transcribe(loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE))
+        finally:
+            await sub.unsubscribe()
+        await self._end(loaded, reason, time.monotonic() - started)
+
+    async def _transcribe(self, loaded: Loaded, model, policy: StreamingPolicy, skip_samples: int) -> str:
+        """Feeds the policy until the end marker or inactivity; returns the end reason."""
+        seen = 0  # samples of the session so far, counting those skipped as already final
+        last_audio = time.monotonic()
+        while True:
+            try:
+                batch = [await asyncio.wait_for(self._queue.get(), timeout=0.5)]
+            except TimeoutError:
+                batch = []
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            for msg in batch:
+                if audio.is_end(msg):
+                    await self._step(loaded, model, policy, flush=True)
+                    return (msg.headers or {}).get(REASON_HEADER, "stopped")
+                samples = audio.to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
+                fresh = samples[max(0, skip_samples - seen) :]
+                seen += len(samples)
+                if len(fresh):
+                    policy.add_audio(fresh)
+                last_audio = time.monotonic()
+            if policy.due():
+                await self._step(loaded, model, policy)
+            elif time.monotonic() - last_audio > self._settings.live_inactivity_timeout_s:
+                await self._step(loaded, model, policy, flush=True)
+                return "inactivity"
+
+    async def _step(self, loaded: Loaded, model, policy: StreamingPolicy, flush: bool = False) -> None:
+        words = []
+        if len(policy.buffer):
+            words = await asyncio.to_thread(
+                hypothesize, model, policy.buffer.copy(), self._spec.options, self._settings.live_beam_size
+            )
+        step: Step = policy.update(words, flush=flush)
+        if step.finals:
+            await self._repo.execute(loaded, RecordFinals(segments=step.finals), self._cause)
+        if step.interim is not None and not flush:
+            await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(step.interim))
+
+    async def _end(self, loaded: Loaded, reason: str, processing_s: float) -> None:
+        blob_key, digest, size, duration_s = await audio.save_recording(self._js, self._session_id, self._spec)
+        end = End(
+            reason=reason,
+            duration_s=duration_s,
+            blob_key=blob_key,
+            blob_digest=digest,
+            size_bytes=size,
+            language=self._spec.options.language or "en",
+            processing_s=round(processing_s, 3),
+        )
+        await self._repo.execute(loaded, end, self._cause)
+        await audio.purge(self._js, self._session_id)
+        log.info("live.session_ended", reason=reason, duration_s=duration_s, finals=loaded.state.next_index)

@@ -1,0 +1,16 @@
+from voxledger.runtime.settings import CommonSettings
+
+
+class LiveSettings(CommonSettings, kw_only=True, frozen=True):
+    model: str = "tiny.en"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0  # 0: CTranslate2 picks
+    allow_model_download: bool = False
+    worker_name: str = ""
+    live_max_sessions: int = 2  # sessions one worker holds at once; more wait for another worker (admission)
+    live_min_chunk_s: float = 0.5  # new audio between two passes of the model over the buffer
+    live_max_buffer_s: float = 15.0  # a buffer this long is finalized even mid-sentence
+    live_beam_size: int = 5
+    live_inactivity_timeout_s: float = 30.0  # no audio for this long (client gone or silent): the session ends
+    live_scan_interval_s: float = 0.25  # how often a worker looks for new or orphaned sessions

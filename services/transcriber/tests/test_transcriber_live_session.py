@@ -1,0 +1,85 @@
+"""The live session decider and its statistics: pure, no IO."""
+
+import math
+
+import pytest
+
+from voxledger.contracts import events as ev
+from voxledger.contracts.commands import RequestTranscription
+from voxledger.contracts.live import LiveSessionSpec
+from voxledger.transcriber.domain import recording
+from voxledger.transcriber.domain.live_session import Claim, End, LiveSession, RecordFinals, decide, fold, statistics
+from voxledger.transcriber.domain.recording import Rejected
+
+JOB = "0190f0c0-0000-7000-8000-000000000001"
+SPEC = LiveSessionSpec(tenant_id="t", job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions())
+
+
+def final(index: int, start: float, end: float, text: str, probs: tuple[float, ...] = (0.9,)) -> ev.Segment:
+    step = (end - start) / len(probs)
+    words = [ev.Word(start + i * step, start + (i + 1) * step, f" w{i}", p) for i, p in enumerate(probs)]
+    return ev.Segment(index=index, start=start, end=end, text=text, avg_logprob=-0.1, no_speech_prob=0.0, words=words)
+
+
+def end(reason: ev.LiveEndReason = "stopped") -> End:
+    return End(reason=reason, duration_s=9.0, blob_key="recordings/x", blob_digest="sha256:0", size_bytes=10, language="en", processing_s=9.5)
+
+
+def run(*commands) -> tuple[LiveSession, list[ev.Event]]:
+    history: list[ev.Event] = []
+    for command in commands:
+        history += decide(command, fold(history))
+    return fold(history), history
+
+
+def test_the_first_claim_starts_the_session_and_a_second_worker_takes_it_over():
+    state, history = run(Claim(spec=SPEC, worker="a", model="tiny.en"))
+    assert history == [ev.LiveSessionStarted(job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=SPEC.options, worker="a", model="tiny.en")]
+    assert decide(Claim(spec=SPEC, worker="a", model="tiny.en"), state) == []
+    state, _ = run(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=[final(0, 0.0, 2.5, "Hello.")]))
+    taken = decide(Claim(spec=SPEC, worker="b", model="m"), state)
+    assert taken == [ev.LiveSessionTakenOver(job_id=JOB, worker="b", resumed_from_s=2.5)]
+
+
+def test_finals_are_accepted_in_index_order_only():
+    state, _ = run(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=[final(0, 0, 1, "a.")]))
+    with pytest.raises(Rejected) as duplicate:
+        decide(RecordFinals(segments=[final(0, 0, 1, "a.")]), state)
+    assert duplicate.value.code == "final_out_of_order"
+    with pytest.raises(Rejected):
+        decide(RecordFinals(segments=[final(2, 1, 2, "c.")]), state)
+    assert decide(RecordFinals(segments=[final(1, 1, 2, "b.")]), state)[0].segments[0].index == 1
+    with pytest.raises(Rejected) as not_started:
+        decide(RecordFinals(segments=[final(0, 0, 1, "a.")]), LiveSession())
+    assert not_started.value.code == "session_not_started"
+
+
+def test_ending_appends_the_statistics_and_completes_the_job_once():
+    finals = [final(0, 0.0, 3.0, "one two three.", (0.9, 0.8, 0.7)), final(1, 4.0, 5.0, "four.", (0.5,))]
+    state, history = run(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=finals), end())
+    ended, completed = history[-2:]
+    assert ended.stats == ev.LiveSessionStats(final_count=2, mean_confidence=0.65, speech_s=4.0, words_per_minute=60.0)
+    assert completed == ev.TranscriptionCompleted(job_id=JOB, language="en", duration_s=9.0, segment_count=2, processing_s=9.5)
+    assert state.ended and decide(end(), state) == []
+    with pytest.raises(Rejected) as after_end:
+        decide(Claim(spec=SPEC, worker="b", model="m"), state)
+    assert after_end.value.code == "session_ended"
+
+
+def test_statistics_of_no_finals_are_zero():
+    assert statistics([]) == ev.LiveSessionStats(final_count=0, mean_confidence=0.0, speech_s=0.0, words_per_minute=0.0)
+    no_words = ev.Segment(index=0, start=0.0, end=2.0, text="hi there", avg_logprob=math.log(0.5), no_speech_prob=0.0)
+    assert statistics([no_words]).mean_confidence == 0.5
+
+
+def test_an_ended_session_is_a_recording_that_can_be_transcribed_again():
+    _, history = run(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=[final(0, 0, 1, "a.")]))
+    during = recording.fold(history)
+    with pytest.raises(Rejected):  # no saved audio yet
+        recording.decide(RequestTranscription(recording_id="r", job_id="j2"), during)
+    _, history = run(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=[final(0, 0, 1, "a.")]), end())
+    after = recording.fold(history)
+    assert after.blob_key == "recordings/x" and after.jobs[JOB].status == "completed"
+    assert recording.decide(RequestTranscription(recording_id="r", job_id="j2"), after) == [
+        ev.TranscriptionRequested(job_id="j2", options=ev.TranscriptionOptions())
+    ]

@@ -1,0 +1,205 @@
+"""Live sessions under failure, on a stack of two live workers (one session each):
+a worker killed mid-session, a client that drops and resumes, bad input, and admission control."""
+
+import asyncio
+import json
+import time
+
+import pytest
+import websockets
+
+from tests.helpers import AUDIO, log_events, new_client, word_error_rate
+from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
+from voxledger.stack.supervisor import Stack
+
+REFERENCE = (AUDIO / "short_meeting.txt").read_text()
+MAX_SESSION_S = 12
+ENV = {
+    "VOXLEDGER_LIVE_MAX_SESSIONS": "1",
+    "VOXLEDGER_LIVE_MAX_SESSION_S": str(MAX_SESSION_S),
+    "VOXLEDGER_LIVE_BURST_S": "60",  # the over-long session is sent at once
+    "VOXLEDGER_LIVE_ADMISSION_TIMEOUT_S": "3",
+}
+
+
+@pytest.fixture(scope="module")
+def live_stack(tmp_path_factory):
+    data = tmp_path_factory.mktemp("live-chaos")
+    with Stack(data, log_dir=data / "logs", scale={"live": 2, "transcriber": 0, "postproc": 0}, env=ENV) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def chaos_client(live_stack):
+    with new_client(live_stack, "live-chaos") as c:
+        yield c
+
+
+def key_of(client) -> str:
+    return client.headers["Authorization"].split()[1]
+
+
+def connect(stack, client, **kwargs):
+    return websockets.connect(ws_url(stack), additional_headers={"Authorization": f"Bearer {key_of(client)}"}, **kwargs)
+
+
+async def next_of(ws, kind: str, timeout_s: float = 60) -> dict:
+    """The next message of `kind`; other kinds (interims, finals) are skipped."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout_s))
+        if message["type"] == kind:
+            return message
+
+
+def transcript_checks(stack, session_id: str, finals: list[dict]) -> None:
+    history = log_events(stack, session_id)
+    logged = [s for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
+    assert [s.index for s in logged] == list(range(len(logged))), "no final duplicated or missing in the log"
+    assert [(f["index"], f["text"]) for f in finals] == [(s.index, s.text) for s in logged]
+    assert [s.start for s in logged] == sorted(s.start for s in logged), "the transcript is continuous"
+    text = " ".join(s.text for s in logged)
+    assert word_error_rate(REFERENCE, text) <= 0.15, text
+
+
+@pytest.mark.parametrize("stop", ["kill", "terminate"])
+def test_a_stopped_worker_s_session_continues_on_the_other_worker(live_stack, chaos_client, stop):
+    """kill -9: the lease expires and the other worker takes over; SIGTERM: the worker hands it back at once."""
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+
+    async def session() -> LiveRun:
+        run = LiveRun()
+        async with connect(live_stack, chaos_client) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate, "language": "en"}))
+            run.session_id = (await next_of(ws, "ready"))["session_id"]
+            run.started_at = time.monotonic()
+            receiving = asyncio.create_task(receive_until_ended(ws, run))
+            half = len(pcm) // 2 // 2 * 2
+            await send_paced(ws, pcm, rate, stop_byte=half)
+            holder = chaos_client.get(f"/v1/live/sessions/{run.session_id}").json()["worker"]
+            victim = int(holder.split("-")[1])
+            process = live_stack.service("live", victim).proc
+            getattr(process, stop)()  # kill: SIGKILL, no goodbye; terminate: SIGTERM, a graceful stop
+            await asyncio.to_thread(process.wait, 30)
+            live_stack.restart("live", victim)  # back to two workers for the next tests (a new pid: a new worker)
+            await send_paced(ws, pcm, rate, start_byte=half)
+            await ws.send(json.dumps({"type": "stop"}))
+            await asyncio.wait_for(receiving, 180)
+        return run
+
+    run = asyncio.run(session())
+    assert run.ended is not None and run.ended["reason"] == "stopped"
+    history = log_events(live_stack, run.session_id)
+    started = next(m.body for m in history if m.envelope.type == "LiveSessionStarted")
+    taken = [m.body for m in history if m.envelope.type == "LiveSessionTakenOver"]
+    assert len(taken) == 1 and taken[0].worker != started.worker
+    transcript_checks(live_stack, run.session_id, run.finals)
+
+
+def test_a_client_that_reconnects_resumes_without_missing_or_repeated_finals(live_stack, chaos_client):
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+
+    async def first_half() -> tuple[str, list[dict]]:
+        async with connect(live_stack, chaos_client) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate, "language": "en"}))
+            session_id = (await next_of(ws, "ready"))["session_id"]
+            await send_paced(ws, pcm, rate, stop_byte=len(pcm) * 2 // 3 // 2 * 2)
+            finals = [await next_of(ws, "final")]  # at least one final before the connection drops
+        return session_id, finals
+
+    async def second_half(session_id: str, after_index: int) -> LiveRun:
+        run = LiveRun(session_id=session_id)
+        async with connect(live_stack, chaos_client) as ws:
+            await ws.send(json.dumps({"type": "resume", "session_id": session_id, "after_index": after_index}))
+            ready = await next_of(ws, "ready")
+            assert ready["session_id"] == session_id
+            run.started_at = time.monotonic()
+            receiving = asyncio.create_task(receive_until_ended(ws, run))
+            await send_paced(ws, pcm, rate, start_byte=round(ready["received_s"] * rate) * 2)
+            await ws.send(json.dumps({"type": "stop"}))
+            await asyncio.wait_for(receiving, 180)
+        return run
+
+    session_id, before = asyncio.run(first_half())
+    after = asyncio.run(second_half(session_id, before[-1]["index"]))
+    finals = before + after.finals
+    assert [f["index"] for f in finals] == list(range(len(finals)))
+    assert after.ended is not None
+    transcript_checks(live_stack, session_id, finals)
+
+
+def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stack, chaos_client):
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+
+    async def bad_client() -> list[str]:
+        codes = []
+        async with connect(live_stack, chaos_client) as ws:
+            await ws.send(b"\x00\x01" * 800)  # audio before start
+            codes.append((await next_of(ws, "error"))["code"])
+            await ws.send("{not json")
+            codes.append((await next_of(ws, "error"))["code"])
+            await ws.send(json.dumps({"type": "start", "sample_rate": 12345}))
+            codes.append((await next_of(ws, "error"))["code"])
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "language": "en"}))
+            await next_of(ws, "ready")
+            await ws.send(b"\x00\x01\x02")  # half a sample
+            codes.append((await next_of(ws, "error"))["code"])
+            await ws.send(bytes(2 * 16000 * (MAX_SESSION_S + 1)))  # longer than a session may last
+            codes.append((await next_of(ws, "error"))["code"])
+            ended = await next_of(ws, "ended", timeout_s=120)
+            codes.append(ended["reason"])
+        return codes
+
+    async def both() -> tuple[list[str], LiveRun]:
+        good = asyncio.create_task(stream(ws_url(live_stack), key_of(chaos_client), pcm, rate))
+        await asyncio.sleep(1)
+        return await bad_client(), await good
+
+    codes, good = asyncio.run(both())
+    assert codes == [
+        "start_required",
+        "malformed_message",
+        "unsupported_sample_rate",
+        "malformed_audio_frame",
+        "session_too_long",
+        "max_duration",
+    ]
+    assert good.ended is not None and good.ended["reason"] == "stopped"
+    transcript_checks(live_stack, good.session_id, good.finals)
+
+
+def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(live_stack, chaos_client):
+    async def refused(headers: dict, first: str | None = None) -> str:
+        async with websockets.connect(ws_url(live_stack), additional_headers=headers) as ws:
+            if first is not None:
+                await ws.send(first)
+            return (await next_of(ws, "error"))["code"]
+
+    assert asyncio.run(refused({})) == "unauthorized"
+    assert asyncio.run(refused({}, json.dumps({"type": "auth", "api_key": "vl_nope"}))) == "invalid_api_key"
+
+    async def capacity() -> str:
+        # Two workers with room for one session each: a third session waits, then is refused.
+        async with connect(live_stack, chaos_client) as one, connect(live_stack, chaos_client) as two:
+            for ws in (one, two):
+                await ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
+                await next_of(ws, "ready")
+            async with connect(live_stack, chaos_client) as three:
+                await three.send(json.dumps({"type": "start", "sample_rate": 16000}))
+                code = (await next_of(three, "error"))["code"]
+            for ws in (one, two):
+                await ws.send(json.dumps({"type": "stop"}))
+                await next_of(ws, "ended")
+        return code
+
+    assert asyncio.run(capacity()) == "no_live_capacity"
+
+    async def browser_auth() -> str:
+        async with websockets.connect(ws_url(live_stack)) as ws:
+            await ws.send(json.dumps({"type": "auth", "api_key": key_of(chaos_client)}))
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
+            ready = await next_of(ws, "ready")
+            await ws.send(json.dumps({"type": "stop"}))
+            await next_of(ws, "ended")
+            return ready["type"]
+
+    assert asyncio.run(browser_auth()) == "ready"

@@ -1,0 +1,132 @@
+"""Live transcription over WS /v1/live on the real stack: a fixture streamed at real-time pace."""
+
+import asyncio
+import json
+import time
+
+import pytest
+import websockets
+
+from tests.helpers import AUDIO, new_client, upload, wait_job, word_error_rate
+from tests.live_client import read_pcm, stream, ws_url
+
+REFERENCE = (AUDIO / "short_meeting.txt").read_text()
+
+
+@pytest.fixture(scope="module")
+def live_client(stack):
+    with new_client(stack, "live-tests") as c:
+        yield c
+
+
+def api_key(client) -> str:
+    return client.headers["Authorization"].split()[1]
+
+
+@pytest.fixture(scope="module")
+def streamed(stack, live_client):
+    """One session of the short fixture at real-time pace, shared by the tests that read its outcome."""
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+    return asyncio.run(stream(ws_url(stack), api_key(live_client), pcm, rate))
+
+
+def wait_recording_completed(client, recording_id: str, timeout_s: float = 30) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        body = client.get(f"/v1/recordings/{recording_id}").json()
+        if body.get("status") == "completed":
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+
+
+def test_interims_then_finals_in_order(streamed):
+    kinds = [m["type"] for _, m in streamed.messages]
+    assert "interim" in kinds and "final" in kinds
+    assert kinds.index("interim") < kinds.index("final")
+    assert kinds[-1] == "ended"
+    assert [f["index"] for f in streamed.finals] == list(range(len(streamed.finals)))
+    for f in streamed.finals:
+        assert 0 <= f["start"] < f["end"] and f["text"] and 0 < f["confidence"] <= 1
+    starts = [f["start"] for f in streamed.finals]
+    assert starts == sorted(starts)
+
+
+def test_streaming_accuracy_is_close_to_batch(streamed, live_client):
+    batch = upload(live_client, "short_meeting.wav").json()
+    wait_job(live_client, batch["job_id"])
+    batch_text = live_client.get(f"/v1/recordings/{batch['recording_id']}/transcript").json()["text"]
+    live_text = " ".join(f["text"] for f in streamed.finals)
+    batch_wer, live_wer = word_error_rate(REFERENCE, batch_text), word_error_rate(REFERENCE, live_text)
+    # 1.25x the batch WER, and never less than one word of slack (the batch may be word-perfect).
+    one_word = 1 / len(REFERENCE.split())
+    assert live_wer <= max(1.25 * batch_wer, batch_wer + one_word) + 1e-9, (live_text, batch_text)
+
+
+def test_ended_session_is_a_recording_with_the_same_transcript(streamed, live_client):
+    recording = wait_recording_completed(live_client, streamed.session_id)
+    assert recording["source"] == "live"
+    transcript = live_client.get(f"/v1/recordings/{streamed.session_id}/transcript").json()
+    persisted = [(s["index"], s["start"], s["end"], s["text"]) for s in transcript["segments"]]
+    received = [(f["index"], f["start"], f["end"], f["text"]) for f in streamed.finals]
+    assert persisted == received
+    assert transcript["duration_s"] == pytest.approx(9.0, abs=0.2)
+
+
+def test_statistics_come_from_the_finals(streamed, live_client):
+    finals = streamed.finals
+    stats = streamed.ended["stats"]
+    speech_s = sum(f["end"] - f["start"] for f in finals)
+    words = sum(len(f["text"].split()) for f in finals)
+    assert stats["final_count"] == len(finals)
+    assert stats["mean_confidence"] == pytest.approx(sum(f["confidence"] for f in finals) / len(finals), abs=1e-3)
+    assert stats["speech_s"] == pytest.approx(speech_s, abs=1e-2)
+    assert stats["words_per_minute"] == pytest.approx(words * 60 / speech_s, abs=0.2)
+    session = live_client.get(f"/v1/live/sessions/{streamed.session_id}").json()
+    assert session["status"] == "ended" and session["end_reason"] == "stopped"
+    assert session["stats"] == stats
+
+
+def test_ended_session_can_be_retranscribed(streamed, live_client):
+    wait_recording_completed(live_client, streamed.session_id)
+    again = live_client.post(f"/v1/recordings/{streamed.session_id}/transcriptions", json={})
+    assert again.status_code == 202, again.text
+    job = wait_job(live_client, again.json()["job_id"])
+    assert job["status"] == "completed"
+    text = live_client.get(f"/v1/recordings/{streamed.session_id}/transcript", params={"job_id": job["job_id"]}).json()["text"]
+    assert word_error_rate(REFERENCE, text) < 0.2
+
+
+def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_paced_not_dropped(stack, live_client):
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+    seen_live: list[dict] = []
+
+    async def session() -> list[dict]:
+        headers = {"Authorization": f"Bearer {api_key(live_client)}"}
+        async with websockets.connect(ws_url(stack), additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": rate, "language": "en"}))
+            ready = json.loads(await ws.recv())
+            session_id = ready["session_id"]
+            token = {"min_seq": ready["event_seq"]}  # read-your-writes: the projection has the session
+            listed = await asyncio.to_thread(live_client.get, "/v1/live/sessions", params=token)
+            seen_live.append(next(s for s in listed.json()["items"] if s["session_id"] == session_id))
+            recording = await asyncio.to_thread(live_client.get, f"/v1/recordings/{session_id}", params=token)
+            seen_live.append(recording.json())
+            step = rate // 10 * 2
+            for offset in range(0, len(pcm), step):
+                await ws.send(pcm[offset : offset + step])  # as fast as the socket takes it
+            await ws.send(json.dumps({"type": "stop"}))
+            messages = []
+            async for raw in ws:
+                messages.append(json.loads(raw))
+                if messages[-1]["type"] == "ended":
+                    break
+        return messages
+
+    messages = asyncio.run(session())
+    assert seen_live[0]["status"] == "live" and seen_live[1]["status"] == "live" and seen_live[1]["source"] == "live"
+    errors = [m for m in messages if m["type"] == "error"]
+    assert [e["code"] for e in errors] == ["sending_too_fast"] and not errors[0]["fatal"]
+    audio_s = len(pcm) / 2 / rate
+    ended = messages[-1]
+    assert ended["duration_s"] == pytest.approx(audio_s, abs=0.05), "every frame was kept"
