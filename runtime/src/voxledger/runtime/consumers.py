@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 import structlog
@@ -31,12 +31,20 @@ async def decode_or_reject(msg: Acknowledgeable) -> envelope.Message | None:
 
 
 @contextlib.asynccontextmanager
-async def heartbeat(msg: Acknowledgeable, every_s: float) -> AsyncIterator[None]:
-    """Tells JetStream the work is alive, well inside AckWait, so a live worker's message is not redelivered."""
+async def heartbeat(
+    msg: Acknowledgeable, every_s: float, still_ours: Callable[[], Awaitable[bool]] | None = None
+) -> AsyncIterator[None]:
+    """Tells JetStream the work is alive, well inside AckWait, so a live worker's message is not redelivered.
+
+    `still_ours` runs before each beat (a lease renewal): once it says no, the beats stop, so a
+    worker that lost the work never extends the delivery that now belongs to another.
+    """
 
     async def beat() -> None:
         while True:
             await asyncio.sleep(every_s)
+            if still_ours is not None and not await still_ours():
+                return
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 

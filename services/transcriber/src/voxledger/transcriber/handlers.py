@@ -28,7 +28,7 @@ from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
 from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.consumers import decode_or_reject, retry_delay_s
+from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
@@ -185,7 +185,7 @@ class TranscriptionWorker:
             signals = Signals(self.draining)
             held = HeldJob(msg, lease)
             try:
-                async with self._keepalive(msg, lease, signals):
+                async with heartbeat(msg, self._settings.heartbeat_s, self._renewal(lease, signals)):
                     await self._attempt(held, request, cause, signals)
             finally:
                 if not signals.lease_lost.is_set():
@@ -203,31 +203,21 @@ class TranscriptionWorker:
             await asyncio.sleep(min(self._settings.heartbeat_s, 0.5))
         return lease
 
-    @contextlib.asynccontextmanager
-    async def _keepalive(self, msg: NatsMessage, lease: Lease, signals: Signals) -> AsyncIterator[None]:
-        """Heartbeats the message and renews the lease together, well inside AckWait."""
+    def _renewal(self, lease: Lease, signals: Signals):
+        """Renews the job's lease before each heartbeat; says no once the lease is lost."""
 
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(self._settings.heartbeat_s)
-                try:
-                    await lease.renew()
-                except LeaseLost:
-                    log.warning("job.lease_lost")
-                    signals.lease_lost.set()
-                    return
-                except Exception as err:  # a broker hiccup: the next beat tries again
-                    log.warning("job.lease_not_renewed", error=str(err))
-                with contextlib.suppress(Exception):
-                    await msg.in_progress()
+        async def still_ours() -> bool:
+            try:
+                await lease.renew()
+            except LeaseLost:
+                log.warning("job.lease_lost")
+                signals.lease_lost.set()
+                return False
+            except Exception as err:  # a broker hiccup: the next beat tries again
+                log.warning("job.lease_not_renewed", error=str(err))
+            return True
 
-        task = asyncio.create_task(beat())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        return still_ours
 
     async def on_max_deliveries(self, advisory: Msg) -> None:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""

@@ -5,13 +5,18 @@ import msgspec
 from voxledger.runtime.settings import CommonSettings
 
 
-class TranscriberSettings(CommonSettings, kw_only=True, frozen=True):
+class ModelSettings(CommonSettings, kw_only=True, frozen=True):
+    """What every process that runs faster-whisper needs: the batch worker and the live worker."""
+
     model: str = "tiny.en"
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: CTranslate2 picks
     allow_model_download: bool = False
     worker_name: str = ""
+
+
+class TranscriberSettings(ModelSettings, kw_only=True, frozen=True):
     ack_wait_s: float = 30.0
     heartbeat_s: float = 5.0
     max_attempts: int = 3

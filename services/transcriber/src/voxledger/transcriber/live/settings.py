@@ -1,13 +1,7 @@
-from voxledger.runtime.settings import CommonSettings
+from voxledger.transcriber.settings import ModelSettings
 
 
-class LiveSettings(CommonSettings, kw_only=True, frozen=True):
-    model: str = "tiny.en"
-    device: str = "cpu"
-    compute_type: str = "int8"
-    cpu_threads: int = 0  # 0: CTranslate2 picks
-    allow_model_download: bool = False
-    worker_name: str = ""
+class LiveSettings(ModelSettings, kw_only=True, frozen=True):
     live_max_sessions: int = 2  # sessions one worker holds at once; more wait for another worker (admission)
     live_min_chunk_s: float = 0.5  # new audio between two passes of the model over the buffer
     live_max_buffer_s: float = 15.0  # a buffer this long is finalized even mid-sentence
