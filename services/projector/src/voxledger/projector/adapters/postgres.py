@@ -6,6 +6,7 @@ and per table, not per event. The checkpoint row is locked first: two writers of
 one projection (a replay's swap, a projector that lost its lease) serialise on it.
 """
 
+import re
 from collections.abc import Sequence
 
 import asyncpg
@@ -16,7 +17,9 @@ from voxledger.projector.domain.projection import Op
 
 PROJECTION = "read_models"
 # The tables of the read_models projection, in the order a rebuild creates them.
-TABLES = ("api_keys", "recordings", "jobs", "segments", "insights", "command_effects", "deleted_recordings")
+TABLES = (
+    "api_keys", "recordings", "jobs", "segments", "insights", "command_effects", "deleted_recordings", "live_sessions",
+)  # fmt: skip
 SHADOW_SUFFIX = "__shadow"
 
 
@@ -55,9 +58,12 @@ async def _describe(conn: asyncpg.Connection, table: str) -> list[Column]:
 
 
 def _constant(expression: str | None) -> object:
-    """Numeric literal defaults (`0`, `0.0`) as Python values; other defaults are not used by the projector."""
+    """Literal defaults (`0`, `0.0`, `'upload'::text`) as Python values; other defaults are not used."""
     if expression is None:
         return None
+    text = re.fullmatch(r"'((?:[^']|'')*)'(?:::[\w ]+)?", expression)
+    if text:
+        return text.group(1).replace("''", "'")
     try:
         return int(expression)
     except ValueError:
@@ -179,6 +185,8 @@ async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict) -> None
     )
     for table in ("recordings", "jobs", "segments", "insights"):
         await conn.execute(f"DELETE FROM {layout.table(table)} WHERE recording_id = ANY($1::uuid[])", ids)
+    # a live session is its recording: same id
+    await conn.execute(f"DELETE FROM {layout.table('live_sessions')} WHERE session_id = ANY($1::uuid[])", ids)
 
 
 async def _deleted_among(conn: asyncpg.Connection, layout: Layout, recording_ids: set[str]) -> set[str]:

@@ -15,7 +15,7 @@ from voxledger.projector.adapters.postgres import SHADOW_SUFFIX, TABLES, Layout,
 from voxledger.projector.domain.batch import PRIMARY_KEYS
 
 # The read models a client sees; bookkeeping (command_effects) is left out of the digest.
-DIGEST_TABLES = ("api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings")
+DIGEST_TABLES = ("api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings", "live_sessions")
 LOCK_WAIT_MS = 100
 LOCK_TRIES = 600
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ (USING .*)$")

@@ -21,6 +21,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "insights": ("job_id", "kind"),
     "command_effects": ("command_id",),
     "deleted_recordings": ("recording_id",),
+    "live_sessions": ("session_id",),
 }
 
 Key = tuple
