@@ -16,13 +16,16 @@ from nats.js import JetStreamContext
 from nats.js import api as js_api
 
 from voxledger.contracts import envelope, streams
-from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint
+from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint, refresh_statistics
 from voxledger.projector.domain.projection import Op, project
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
 
 RETRY_MAX_S = 5.0
+# After catching up on this many events, refresh the planner's statistics at once: autovacuum would
+# only get to it within its naptime, and until then search and list queries plan on stale counts.
+ANALYZE_AFTER_EVENTS = 50_000
 
 
 class Projected(msgspec.Struct):
@@ -72,6 +75,18 @@ async def apply_until_committed(
         delay = min(delay * 2, RETRY_MAX_S)
 
 
+async def _commit(
+    pool: asyncpg.Pool, layout: Layout, projected: Projected, lag: int, stop: asyncio.Event, *, analyze: bool
+) -> int | None:
+    committed = await apply_until_committed(pool, layout, projected, lag, stop)
+    if committed is not None and analyze:
+        try:
+            await refresh_statistics(pool, layout)
+        except Exception as err:  # only the query plans suffer; autovacuum will catch up
+            log.warning("projector.analyze_failed", error=str(err))
+    return committed
+
+
 async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
     """Follows the stream from the checkpoint until `stop`; after a gap, follows again from the checkpoint."""
     while not await _follow(js, pool, batch_max, stop):
@@ -97,6 +112,7 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
     )
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
     applied, expected = start, start + 1
+    since_analyze = 0
     writing: asyncio.Task | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
@@ -120,7 +136,11 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
                 if committed is None:
                     break  # stopped during a database outage
                 applied = committed
-            writing = asyncio.create_task(apply_until_committed(pool, layout, projected, lag, stop))
+            since_analyze += len(batch)
+            caught_up_after_many = lag == 0 and since_analyze >= ANALYZE_AFTER_EVENTS
+            if caught_up_after_many:
+                since_analyze = 0
+            writing = asyncio.create_task(_commit(pool, layout, projected, lag, stop, analyze=caught_up_after_many))
             log.debug("projector.batch", events=len(batch), last_seq=projected.ops_by_seq[-1][0])
     finally:
         stopping.cancel()

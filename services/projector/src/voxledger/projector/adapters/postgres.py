@@ -11,9 +11,12 @@ from collections.abc import Sequence
 
 import asyncpg
 import msgspec
+import structlog
 
 from voxledger.projector.domain import batch
 from voxledger.projector.domain.projection import Op
+
+log = structlog.get_logger(__name__)
 
 PROJECTION = "read_models"
 # The tables of the read_models projection, in the order a rebuild creates them.
@@ -71,6 +74,13 @@ def _constant(expression: str | None) -> object:
             return float(expression)
         except ValueError:
             return None
+
+
+async def refresh_statistics(pool: asyncpg.Pool, layout: Layout) -> None:
+    async with pool.acquire() as conn:
+        for table in TABLES:
+            await conn.execute(f"ANALYZE {layout.table(table)}")
+    log.info("projector.statistics_refreshed")
 
 
 async def checkpoint(pool: asyncpg.Pool, name: str = PROJECTION) -> int:
