@@ -40,7 +40,7 @@ class Lease:
     @classmethod
     async def acquire(cls, js: JetStreamContext, key: str, holder: str, ttl_s: float) -> "Lease | None":
         """The lease, or None while another holder's lease is still live."""
-        kv = await js_kv(js)
+        kv = await _bucket(js)
         try:
             revision = await kv.create(key, holder.encode(), msg_ttl=ttl_s)
         except nats.js.errors.KeyWrongLastSequenceError:
@@ -81,21 +81,12 @@ class Lease:
 
     async def release(self) -> None:
         """Frees the lease at once for the next holder; a lease already lost is left alone."""
-        kv = await js_kv(self._js)
+        kv = await _bucket(self._js)
         with contextlib.suppress(nats.js.errors.KeyWrongLastSequenceError):
             await kv.delete(self.key, last=self.revision)
 
 
-async def holder_of(js: JetStreamContext, key: str) -> str | None:
-    kv = await js_kv(js)
-    try:
-        entry = await kv.get(key)
-    except nats.js.errors.KeyNotFoundError:
-        return None
-    return entry.value.decode() if entry.value else None
-
-
-async def js_kv(js: JetStreamContext) -> KeyValue:
+async def _bucket(js: JetStreamContext) -> KeyValue:
     return await js.key_value(streams.LEASES_BUCKET)
 
 
