@@ -131,7 +131,7 @@ def _servers() -> tuple[str, str] | None:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Rebuilds a projection from sequence 1 into shadow tables and swaps them in; the API keeps serving."""
-    from voxledger.stack.readmodels import replay_projection
+    from voxledger.projector.admin import replay_projection
 
     if (servers := _servers()) is None:
         return 1
@@ -139,13 +139,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = asyncio.run(replay_projection(*servers, args.projection))
     sys.stdout.write(
         f"replayed {report.projection}: {report.events} events to seq {report.last_seq} in {report.seconds:.1f} s"
-        f" ({report.skipped} skipped as unknown), swapped in\n"
+        f" ({report.skipped} skipped as unknown, {report.quarantined} quarantined), swapped in\n"
     )
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from voxledger.stack.readmodels import projection_digest
+    from voxledger.projector.admin import projection_digest
 
     if (servers := _servers()) is None:
         return 1
@@ -153,6 +153,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{'READ MODEL':<20}{'ROWS':>10}  SHA-256\n")
     for table, (rows, digest) in digests.items():
         sys.stdout.write(f"{table:<20}{rows:>10}  {digest}\n")
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """Lists the events a projection set aside as poison; with --retry, applies them again first."""
+    from voxledger.projector import admin
+
+    if (servers := _servers()) is None:
+        return 1
+    configure_logging("quarantine", os.environ.get("VOXLEDGER_LOG_FORMAT", "auto"), "warning")
+    if args.retry:
+        report = asyncio.run(admin.retry_quarantined(*servers, args.projection))
+        sys.stdout.write(f"retried: {len(report.applied)} now applied, {len(report.still_failing)} still failing\n")
+    events = asyncio.run(admin.quarantined_events(servers[1], args.projection))
+    sys.stdout.write(f"{'SEQ':>10}  {'TYPE':<28}{'AGGREGATE':<38}{'TENANT':<20}{'QUARANTINED AT':<28}ERROR\n")
+    for e in events:
+        at = e.quarantined_at.isoformat(timespec="seconds") if e.quarantined_at else "-"
+        sys.stdout.write(
+            f"{e.seq:>10}  {e.event_type or '-':<28}{e.aggregate_id or '-':<38}{e.tenant_id or '-':<20}{at:<28}{e.error}\n"
+        )
     return 0
 
 
@@ -183,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     digest = projections.add_parser("digest", help="print a stable hash of each read model's content")
     digest.set_defaults(func=cmd_digest)
+    held = projections.add_parser("quarantine", help="list events set aside as poison; --retry applies them again")
+    held.add_argument("--retry", action="store_true", help="apply the quarantined events again (after a fix)")
+    held.add_argument("--projection", default="read_models", help="the projection (read_models)")
+    held.set_defaults(func=cmd_quarantine)
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="issue a new API key for a tenant and print it")
     create.add_argument("--tenant", required=True)

@@ -147,10 +147,15 @@ class Stack:
                 time.sleep(0.1)
 
     def _gateway_ready(self) -> bool:
+        """Serving: ready, or only waiting on the projections (a backlog, a quarantined event), which a
+        running stack resolves, not a start that waits."""
         try:
-            return httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200
+            ready = httpx.get(f"{self.http_url}/readyz", timeout=1)
         except httpx.HTTPError:
             return False
+        return ready.status_code == 200 or (
+            ready.status_code == 503 and ready.json().get("code") in ("projection_lagging", "projection_quarantined")
+        )
 
     def _transcribers_pulling(self) -> bool:
         wanted = sum(p.name == "transcriber" for p in self.processes)

@@ -11,6 +11,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # How long a read of a just-created id waits for the projection to catch up before 404.
     fresh_id_wait_s: float = 2.0
     consistency_wait_s: float = 2.0  # the longest a `?min_seq=` read waits for the projections
+    ready_max_lag_events: int = 10_000  # /readyz answers 503 when a projection is further behind the log
     # Live transcription (WS /v1/live)
     live_admission_timeout_s: float = 10.0  # how long a new session waits for a live worker with room
     live_inactivity_timeout_s: float = 30.0  # a connected client silent this long ends its session

@@ -90,6 +90,13 @@ class Queue(msgspec.Struct):
     items: list[Job]
 
 
+class ReadModelError(msgspec.Struct, kw_only=True):
+    """The read model of this recording is incomplete: one of its events could not be projected."""
+
+    code: str  # event_quarantined
+    seq: int  # the event's stream sequence (see `voxledger projections quarantine`)
+
+
 class Recording(msgspec.Struct, kw_only=True):
     recording_id: str
     filename: str
@@ -103,6 +110,7 @@ class Recording(msgspec.Struct, kw_only=True):
     links: Links
     jobs: list[Job] | None = None
     source: str = "upload"  # or "live": the recording of a live session
+    read_model_error: ReadModelError | None = None  # null when the read model holds every event
 
 
 class RecordingPage(msgspec.Struct):

@@ -10,6 +10,7 @@ import signal
 import socket
 
 import structlog
+from prometheus_client import start_http_server
 
 from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import PROJECTION
@@ -78,4 +79,6 @@ def main() -> None:
     settings = load_or_exit(ProjectorSettings)
     configure_logging("projector", settings.log_format, settings.log_level)
     setup_tracing("projector")
+    if settings.projector_metrics_port:
+        start_http_server(settings.projector_metrics_port, addr=settings.projector_metrics_host)
     asyncio.run(serve(settings))

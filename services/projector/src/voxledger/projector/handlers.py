@@ -15,9 +15,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
-from voxledger.contracts import envelope, streams
+from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint, refresh_statistics
-from voxledger.projector.domain.projection import Op, project
+from voxledger.projector.domain.intake import Item, project_message
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -29,22 +29,25 @@ ANALYZE_AFTER_EVENTS = 50_000
 
 
 class Projected(msgspec.Struct):
-    ops_by_seq: list[tuple[int, list[Op]]]
-    skipped: int  # unknown types and newer versions: logged and counted, never a crash
+    items: list[Item]
+
+    @property
+    def last_seq(self) -> int:
+        return self.items[-1].seq
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for i in self.items if i.skipped is not None)
 
 
 def project_raw(messages: list[Msg]) -> Projected:
-    ops_by_seq: list[tuple[int, list[Op]]] = []
-    skipped = 0
-    for msg in messages:
-        seq = msg.metadata.sequence.stream
-        try:
-            ops_by_seq.append((seq, project(envelope.decode(msg.data), seq)))
-        except envelope.UnknownMessage as err:
-            log.warning("event.skipped", subject=msg.subject, seq=seq, reason=str(err))
-            ops_by_seq.append((seq, []))
-            skipped += 1
-    return Projected(ops_by_seq, skipped)
+    """Never raises: unknown types and newer versions are skipped (logged, counted); anything that does not
+    decode or project becomes an item the apply quarantines."""
+    items = [project_message(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
+    for item in items:
+        if item.skipped is not None:
+            log.warning("event.skipped", event_type=item.event_type, seq=item.seq, reason=item.skipped)
+    return Projected(items)
 
 
 def contiguous(batch: list[Msg], expected: int) -> bool:
@@ -61,7 +64,8 @@ async def apply_until_committed(
     delay = 0.2
     while True:
         try:
-            return await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped, lag=lag)
+            # A poison event is split out and quarantined inside; what gets here is transient.
+            return await apply_batch(pool, layout, projected.items, lag=lag)
         except DATABASE_UNAVAILABLE_ERRORS as err:
             log.warning("projector.database_unavailable", error=repr(err), retry_in_s=delay)
         except Exception:
@@ -141,7 +145,7 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
             if caught_up_after_many:
                 since_analyze = 0
             writing = asyncio.create_task(_commit(pool, layout, projected, lag, stop, analyze=caught_up_after_many))
-            log.debug("projector.batch", events=len(batch), last_seq=projected.ops_by_seq[-1][0])
+            log.debug("projector.batch", events=len(batch), last_seq=projected.last_seq)
     finally:
         stopping.cancel()
         if writing is not None and (committed := await writing) is not None:

@@ -25,6 +25,7 @@ from voxledger.projector.adapters.postgres import (
     apply_batch,
     apply_in_transaction,
 )
+from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 from voxledger.projector.handlers import contiguous, project_raw
 
 log = structlog.get_logger(__name__)
@@ -36,6 +37,7 @@ class ReplayReport(msgspec.Struct):
     events: int
     last_seq: int
     skipped: int
+    quarantined: int  # events set aside as poison, now in the live quarantine table
     seconds: float
 
 
@@ -95,7 +97,7 @@ async def replay(
         raise ValueError(f"unknown projection {projection!r}; known: {', '.join(PROJECTIONS)}")
     started = time.monotonic()
     live = Layout()
-    rebuilt = Layout(checkpoint=projection + SHADOW_SUFFIX, suffix=SHADOW_SUFFIX)
+    rebuilt = Layout(checkpoint=projection + SHADOW_SUFFIX, suffix=SHADOW_SUFFIX, projection=projection)
     await shadow.create_shadow(pool)
     await pool.execute("DELETE FROM projection_checkpoints WHERE name = $1", rebuilt.checkpoint)
     feed = EventFeed(js, batch_max)
@@ -109,7 +111,8 @@ async def replay(
         applied, late_skipped = await _swap(feed, pool, rebuilt, live, applied)
     finally:
         await feed.stop()
-    report = ReplayReport(projection, applied, applied, skipped + late_skipped, time.monotonic() - started)
+    quarantined = await pool.fetchval(f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE projection = $1", projection)
+    report = ReplayReport(projection, applied, applied, skipped + late_skipped, quarantined, time.monotonic() - started)
     log.info("replay.swapped", **msgspec.structs.asdict(report))
     return report
 
@@ -119,7 +122,7 @@ async def _catch_up(feed: EventFeed, pool: asyncpg.Pool, layout: Layout, head: i
     while applied < head:
         projected = project_raw(await feed.take(head))
         skipped += projected.skipped
-        applied = await apply_batch(pool, layout, projected.ops_by_seq, skipped=projected.skipped)
+        applied = await apply_batch(pool, layout, projected.items)
     return applied, skipped
 
 
@@ -131,6 +134,6 @@ async def _swap(feed: EventFeed, pool: asyncpg.Pool, rebuilt: Layout, live: Layo
         while applied < live_seq:
             projected = project_raw(await feed.take(live_seq))
             skipped += projected.skipped
-            applied = await apply_in_transaction(conn, rebuilt, projected.ops_by_seq, skipped=projected.skipped)
+            applied = await apply_in_transaction(conn, rebuilt, projected.items)
         await shadow.swap(conn, rebuilt, live)
     return applied, skipped

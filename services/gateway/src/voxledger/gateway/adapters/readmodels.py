@@ -5,7 +5,7 @@ from datetime import datetime
 import asyncpg
 
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
-    created_at, updated_at, source"""
+    created_at, updated_at, source, read_model_error"""
 JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
     worker, language, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
     created_at, started_at, finished_at, updated_at"""
@@ -106,6 +106,14 @@ class ReadModels:
 
     async def command_effect(self, command_id: str) -> int | None:
         return await self.pool.fetchval("SELECT seq FROM command_effects WHERE command_id = $1", command_id)
+
+    async def projection_health(self) -> list:
+        """Each live projection's checkpoint and how many events it holds in quarantine (a small table)."""
+        return await self.pool.fetch(
+            """SELECT c.name, c.last_seq,
+                      (SELECT count(*) FROM projection_quarantine q WHERE q.projection = c.name) AS quarantined
+               FROM projection_checkpoints c WHERE c.name NOT LIKE '%\\_\\_shadow' ORDER BY c.name"""
+        )
 
     async def projections(self) -> list:
         return await self.pool.fetch("SELECT name, last_seq, skipped FROM projection_checkpoints ORDER BY name")

@@ -15,7 +15,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Readiness: NATS and Postgres reachable, schema current")
+@get("/readyz", summary="Readiness: NATS and Postgres reachable, schema current, projections current and whole")
 async def readyz(request: Request) -> dict[str, object]:
     state = request.app.state
     if not state.nc.is_connected:
@@ -26,6 +26,18 @@ async def readyz(request: Request) -> dict[str, object]:
         raise ApiError(503, "database_unavailable", f"Postgres is not reachable: {type(err).__name__}") from None
     if version < READ_MODEL_SCHEMA_VERSION:
         raise ApiError(503, "schema_outdated", f"schema version {version}, need {READ_MODEL_SCHEMA_VERSION}")
+    try:
+        head, projections = await state.bus.events_head(), await state.readmodels.projection_health()
+    except Exception as err:
+        raise ApiError(503, "projection_unknown", f"projection state unavailable: {type(err).__name__}") from None
+    max_lag = state.settings.ready_max_lag_events
+    for p in projections:
+        if p["quarantined"]:
+            detail = f"projection {p['name']} holds {p['quarantined']} quarantined event(s): voxledger projections quarantine"
+            raise ApiError(503, "projection_quarantined", detail)
+        if head - p["last_seq"] > max_lag:
+            detail = f"projection {p['name']} is {head - p['last_seq']} events behind the log (limit {max_lag})"
+            raise ApiError(503, "projection_lagging", detail)
     return {"status": "ready", "schema_version": version}
 
 

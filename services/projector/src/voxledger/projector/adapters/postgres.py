@@ -7,14 +7,20 @@ one projection (a replay's swap, a projector that lost its lease) serialise on i
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 
 import asyncpg
 import msgspec
 import structlog
+from prometheus_client import Counter
 
 from voxledger.projector.domain import batch
+from voxledger.projector.domain.intake import Item, describe
 from voxledger.projector.domain.projection import Op
+from voxledger.projector.domain.quarantine import QUARANTINE_TABLE, isolate, quarantined
+from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -22,8 +28,26 @@ PROJECTION = "read_models"
 # The tables of the read_models projection, in the order a rebuild creates them.
 TABLES = (
     "api_keys", "recordings", "jobs", "segments", "insights", "command_effects", "deleted_recordings", "live_sessions",
+    QUARANTINE_TABLE,
 )  # fmt: skip
 SHADOW_SUFFIX = "__shadow"
+# The gateway listens here for read-your-writes waits: '<projection>:<checkpoint>' on every commit that advances it.
+NOTIFY_CHANNEL = "voxledger_projection"
+
+# Errors the data causes, not the database's state: retrying the same batch would fail the same way forever.
+# Anything else (a lost connection, a server shutting down, a deadlock) is transient: the batch is retried whole.
+POISON_ERRORS = (
+    asyncpg.DataError,  # also asyncpg's own "invalid input for query argument"
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ProgramLimitExceededError,  # e.g. a value too large for an index or a tsvector
+    ValueError,  # UnicodeEncodeError among them: a lone surrogate in a text value
+    TypeError,
+    KeyError,
+)
+QUARANTINED = Counter(
+    "voxledger_projector_quarantined_events", "Events set aside as poison (undecodable or refused by the database)",
+    ["projection"],
+)  # fmt: skip
 
 
 class Column(msgspec.Struct, frozen=True):
@@ -35,9 +59,10 @@ class Column(msgspec.Struct, frozen=True):
 class Layout:
     """Where a projection's tables physically are: the live ones, or a replay's shadow copies."""
 
-    def __init__(self, checkpoint: str = PROJECTION, suffix: str = ""):
+    def __init__(self, checkpoint: str = PROJECTION, suffix: str = "", projection: str = PROJECTION):
         self.checkpoint = checkpoint
         self.suffix = suffix
+        self.projection = projection  # a replay's shadow is still this projection (its quarantine rows say so)
         self._columns: dict[str, list[Column]] = {}
 
     def table(self, name: str) -> str:
@@ -94,44 +119,106 @@ async def lock_checkpoint(conn: asyncpg.Connection, name: str) -> int:
     return await conn.fetchval("SELECT last_seq FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name)
 
 
-async def apply_batch(
-    pool: asyncpg.Pool, layout: Layout, ops_by_seq: Sequence[tuple[int, list[Op]]], *, skipped: int = 0, lag: int = 0
-) -> int:
-    """Applies the operations of events after the stored checkpoint; returns the new checkpoint."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await apply_in_transaction(conn, layout, ops_by_seq, skipped=skipped, lag=lag)
+def is_poison(err: Exception) -> bool:
+    return isinstance(err, POISON_ERRORS) and not isinstance(err, DATABASE_UNAVAILABLE_ERRORS)
 
 
-async def apply_in_transaction(
-    conn: asyncpg.Connection,
-    layout: Layout,
-    ops_by_seq: Sequence[tuple[int, list[Op]]],
-    *,
-    skipped: int = 0,
-    lag: int = 0,
-) -> int:
+async def apply_batch(pool: asyncpg.Pool, layout: Layout, items: Sequence[Item], *, lag: int = 0) -> int:
+    """Applies the events after the stored checkpoint, each try in its own transaction; returns the new checkpoint."""
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[asyncpg.Connection]:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    return await _apply_isolating(transaction, layout, items, lag)
+
+
+async def apply_in_transaction(conn: asyncpg.Connection, layout: Layout, items: Sequence[Item], *, lag: int = 0) -> int:
+    """As apply_batch, inside the caller's transaction: each try is a savepoint, so a poison event is undone alone."""
+
+    @asynccontextmanager
+    async def savepoint() -> AsyncIterator[asyncpg.Connection]:
+        async with conn.transaction():
+            yield conn
+
+    return await _apply_isolating(savepoint, layout, items, lag)
+
+
+Begin = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+async def _apply_isolating(begin: Begin, layout: Layout, items: Sequence[Item], lag: int) -> int:
+    """One try for the whole batch; after a poison failure, split until the failing event is alone, and
+    quarantine it in place of its rows. Events that did not even decode are quarantined at once."""
+    now = datetime.now(UTC)
+    items = [quarantined(i, layout.projection, i.error, now) if i.error is not None else i for i in items]
+
+    async def attempt(chunk: Sequence[Item]) -> int:
+        async with begin() as conn:
+            new_seq, stored = await _apply(conn, layout, chunk, lag)
+        _report([i for i in chunk if i.error is not None and i.seq > stored], layout)
+        return new_seq
+
+    async def set_aside(item: Item, err: Exception) -> int:
+        error = describe(err)
+        if layout.suffix:  # a replay's error names the shadow tables; the live one would not
+            error = error.replace(layout.suffix, "")
+        try:
+            return await attempt([quarantined(item, layout.projection, error, now)])
+        except Exception as again:  # even the degraded mark failed: the quarantine row alone
+            if not is_poison(again):
+                raise
+            return await attempt([quarantined(item, layout.projection, error, now, mark=False)])
+
+    return await isolate(items, attempt, set_aside, is_poison)
+
+
+def _report(items: Sequence[Item], layout: Layout) -> None:
+    for item in items:  # exactly one error line per quarantined event, once it is committed
+        QUARANTINED.labels(layout.projection).inc()
+        log.error(
+            "projector.event_quarantined",
+            projection=layout.projection,
+            seq=item.seq,
+            event_type=item.event_type,
+            aggregate_id=item.aggregate_id,
+            tenant=item.tenant_id,
+            error=item.error,
+        )
+
+
+async def _apply(conn: asyncpg.Connection, layout: Layout, items: Sequence[Item], lag: int) -> tuple[int, int]:
+    """In the caller's transaction: rows and checkpoint. Returns (new checkpoint, checkpoint before)."""
     stored = await lock_checkpoint(conn, layout.checkpoint)
-    ops = [op for seq, seq_ops in ops_by_seq if seq > stored for op in seq_ops]  # earlier: a redelivery
-    last_seq = max((seq for seq, _ in ops_by_seq), default=stored)
-    if ops:
-        loaded = await _load(conn, layout, batch.rows_to_load(ops))
-        outcome = batch.fold_ops(ops, loaded)
-        await _purge(conn, layout, outcome.purged)
-        deleted = set(outcome.purged) | await _deleted_among(conn, layout, batch.recording_ids(outcome))
-        outcome = batch.without_recordings(outcome, deleted)
-        for table, rows in outcome.upserts.items():
-            await _write(conn, layout, table, list(rows.values()), replace=True)
-        for table, rows in outcome.inserts.items():
-            await _write(conn, layout, table, list(rows.values()), replace=False)
-    new_seq = max(last_seq, stored)
+    fresh = [i for i in items if i.seq > stored]  # earlier: a redelivery
+    await apply_ops(conn, layout, [op for item in fresh for op in item.ops])
+    new_seq = max([stored, *(i.seq for i in items)])
     await conn.execute(
         "UPDATE projection_checkpoints SET last_seq = $2, skipped = skipped + $3, lag = $4 WHERE name = $1",
         layout.checkpoint,
         new_seq,
-        skipped,
+        sum(1 for i in fresh if i.skipped is not None),
         lag,
     )
-    return new_seq
+    if new_seq > stored and not layout.suffix:  # delivered on commit; a shadow's progress concerns no reader
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, f"{layout.checkpoint}:{new_seq}")
+    return new_seq, stored
+
+
+async def apply_ops(conn: asyncpg.Connection, layout: Layout, ops: Sequence[Op]) -> None:
+    """Folds the operations onto the rows they touch and writes the outcome, set-based."""
+    if not ops:
+        return
+    loaded = await _load(conn, layout, batch.rows_to_load(ops))
+    outcome = batch.fold_ops(ops, loaded)
+    await _purge(conn, layout, outcome.purged)
+    deleted = set(outcome.purged) | await _deleted_among(conn, layout, batch.recording_ids(outcome))
+    outcome = batch.without_recordings(outcome, deleted)
+    for table, rows in outcome.upserts.items():
+        await _write(conn, layout, table, list(rows.values()), replace=True)
+    for table, rows in outcome.inserts.items():
+        await _write(conn, layout, table, list(rows.values()), replace=False)
 
 
 async def _load(conn: asyncpg.Connection, layout: Layout, wanted: dict[str, set[tuple]]) -> dict[str, dict]:

@@ -13,9 +13,15 @@ import asyncpg
 
 from voxledger.projector.adapters.postgres import SHADOW_SUFFIX, TABLES, Layout, lock_checkpoint
 from voxledger.projector.domain.batch import PRIMARY_KEYS
+from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 
-# The read models a client sees; bookkeeping (command_effects) is left out of the digest.
-DIGEST_TABLES = ("api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings", "live_sessions")
+# The read models a client sees; bookkeeping (command_effects) is left out of the digest. Quarantined events
+# are in: a replay must set aside the same events and mark the same recordings (`read_model_error`), or it
+# did not rebuild the same read models. When they were set aside (wall-clock time) is left out.
+DIGEST_TABLES = (
+    "api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings", "live_sessions", QUARANTINE_TABLE,
+)  # fmt: skip
+NOT_DIGESTED = {"quarantined_at"}
 LOCK_WAIT_MS = 100
 LOCK_TRIES = 600
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+ (USING .*)$")
@@ -115,7 +121,7 @@ async def digest(pool: asyncpg.Pool, layout: Layout | None = None) -> dict[str, 
     found: dict[str, tuple[int, str]] = {}
     async with pool.acquire() as conn:
         for table in DIGEST_TABLES:
-            columns = ", ".join(c.name for c in await layout.columns(conn, table))
+            columns = ", ".join(c.name for c in await layout.columns(conn, table) if c.name not in NOT_DIGESTED)
             order = ", ".join(PRIMARY_KEYS[table])
             row = await conn.fetchrow(
                 f"""SELECT count(*) AS n, coalesce(encode(sha256(convert_to(

@@ -22,6 +22,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "command_effects": ("command_id",),
     "deleted_recordings": ("recording_id",),
     "live_sessions": ("session_id",),
+    "projection_quarantine": ("projection", "seq"),
 }
 
 Key = tuple

@@ -1,0 +1,62 @@
+"""The projector's public admin API, for the `voxledger` CLI and operators: replay, digest, quarantine.
+
+Each call connects to the servers it needs and closes them again.
+"""
+
+from voxledger.projector.adapters import quarantine, shadow
+from voxledger.projector.adapters.postgres import PROJECTION, Layout
+from voxledger.projector.adapters.quarantine import QuarantinedEvent, RetryReport
+from voxledger.projector.rebuild import ReplayReport, replay
+from voxledger.runtime import jetstream
+from voxledger.runtime.db import create_pool
+
+__all__ = [
+    "QuarantinedEvent",
+    "ReplayReport",
+    "RetryReport",
+    "projection_digest",
+    "quarantined_events",
+    "replay_projection",
+    "retry_quarantined",
+]
+
+
+async def replay_projection(nats_url: str, database_url: str, projection: str = PROJECTION) -> ReplayReport:
+    """Rebuilds the projection from sequence 1 into shadow tables and swaps them in; readers never wait."""
+    nc = await jetstream.connect(nats_url, "replay")
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        return await replay(nc.jetstream(), pool, projection)
+    finally:
+        await pool.close()
+        await nc.drain()
+
+
+async def projection_digest(database_url: str) -> dict[str, tuple[int, str]]:
+    """Per read model: its row count and a SHA-256 of its content, the same for a live and a replayed build."""
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        return await shadow.digest(pool)
+    finally:
+        await pool.close()
+
+
+async def quarantined_events(database_url: str, projection: str | None = None) -> list[QuarantinedEvent]:
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        return await quarantine.quarantined(pool, projection)
+    finally:
+        await pool.close()
+
+
+async def retry_quarantined(nats_url: str, database_url: str, projection: str = PROJECTION) -> RetryReport:
+    """Applies the quarantined events again (after a fix); those that now apply leave the quarantine."""
+    if projection != PROJECTION:
+        raise ValueError(f"unknown projection {projection!r}; known: {PROJECTION}")
+    nc = await jetstream.connect(nats_url, "quarantine-retry")
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        return await quarantine.retry(nc.jetstream(), pool, Layout(checkpoint=projection, projection=projection))
+    finally:
+        await pool.close()
+        await nc.drain()

@@ -1,0 +1,56 @@
+"""Raw messages from the log into projected items, with no IO: decode, upcast, project.
+
+Whatever a message holds, this never raises: an unknown type or a newer version
+becomes a skipped item, and anything that cannot be decoded, upcast or projected
+becomes an item with an `error`, which the caller quarantines.
+"""
+
+import msgspec
+
+from voxledger.contracts import envelope, subjects
+from voxledger.projector.domain.projection import Op, project
+
+
+class Item(msgspec.Struct):
+    """One event of a batch, projected: its row operations and what identifies it."""
+
+    seq: int
+    ops: list[Op]
+    event_type: str = ""
+    aggregate: str = ""  # the subject's aggregate kind: rec, key, ...
+    aggregate_id: str = ""
+    tenant_id: str = ""
+    skipped: str | None = None  # why it was skipped (an unknown type, a newer version): no rows, counted
+    error: str | None = None  # why it could not be projected: the caller quarantines it
+
+
+def subject_parts(subject: str) -> tuple[str, str, str]:
+    """(aggregate, aggregate id, event type) of `vl.evt.<aggregate>.<id>.<type>`; blanks where absent."""
+    prefix = subjects.EVENTS_PREFIX + "."
+    tokens = subject.removeprefix(prefix).split(".") if subject.startswith(prefix) else []
+    tokens += [""] * (3 - len(tokens))
+    return tokens[0], tokens[1], ".".join(tokens[2:])
+
+
+def describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+def project_message(seq: int, subject: str, data: bytes) -> Item:
+    aggregate, aggregate_id, event_type = subject_parts(subject)
+    item = Item(seq, [], event_type=event_type, aggregate=aggregate, aggregate_id=aggregate_id)
+    try:
+        message = envelope.decode(data)
+    except envelope.UnknownMessage as err:
+        item.skipped = str(err)
+        return item
+    except Exception as err:  # not an envelope, or a body that does not decode or upcast
+        item.error = describe(err)
+        return item
+    meta = message.envelope
+    item.event_type, item.aggregate_id, item.tenant_id = meta.type, meta.aggregate_id, meta.tenant_id
+    try:
+        item.ops = project(message, seq)
+    except Exception as err:  # a projection bug this event triggers: it must not stop every other event
+        item.error = describe(err)
+    return item

@@ -1,0 +1,228 @@
+"""Poison events on a real stack: one event Postgres cannot store, or one message that is not an envelope,
+is quarantined; the projection goes on for every tenant, the recording says it is degraded, /readyz says why,
+the CLI lists and retries them, and a replay quarantines the same events with the same digest.
+
+The stack is this module's own: a quarantined event makes /readyz answer 503 for good.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.helpers import new_client, upload
+from voxledger.contracts import events as ev
+from voxledger.contracts import subjects
+from voxledger.contracts.envelope import seal
+from voxledger.contracts.ids import new_id
+from voxledger.runtime.jetstream import EventStore, connect
+from voxledger.stack.embedded import free_port
+from voxledger.stack.supervisor import Stack
+
+MAX_LAG = 20
+
+
+@pytest.fixture(scope="module")
+def poison_stack(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("poison-stack")
+    env = {"VOXLEDGER_READY_MAX_LAG_EVENTS": str(MAX_LAG), "VOXLEDGER_PROJECTOR_METRICS_PORT": str(free_port())}
+    with Stack(data_dir, log_dir=data_dir / "logs", scale={"live": 0, "postproc": 0}, env=env) as stack:
+        yield stack
+
+
+def cli(stack, *args: str) -> str:
+    env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
+    done = subprocess.run([sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def on_nats(stack, fn):
+    async def main():
+        nc = await connect(stack.nats_url, "test")
+        try:
+            return await fn(nc.jetstream())
+        finally:
+            await nc.close()
+
+    return asyncio.run(main())
+
+
+def on_postgres(stack, fn):
+    async def main():
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            return await fn(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(main())
+
+
+def append(stack, recording_id: str, tenant: str, body: ev.Event) -> int:
+    """As the transcriber appends: through the event store, after the recording's last event."""
+
+    async def go(js) -> int:
+        store = EventStore(js)
+        _, last = await store.load(subjects.RECORDING, recording_id)
+        return await store.append(subjects.RECORDING, recording_id, [seal(body, aggregate_id=recording_id, tenant_id=tenant)], last)
+
+    return on_nats(stack, go)
+
+
+def quarantine(stack) -> dict[int, list[str]]:
+    lines = cli(stack, "projections", "quarantine").splitlines()[1:]
+    return {int(line.split()[0]): line.split() for line in lines}
+
+
+def readyz(stack) -> httpx.Response:
+    return httpx.get(f"{stack.http_url}/readyz", timeout=10)
+
+
+def visible_within(client: httpx.Client, accepted: httpx.Response, seconds: float) -> float:
+    """Seconds from the 202 until the recording reads; fails after `seconds`."""
+    started = time.monotonic()
+    path = f"/v1/recordings/{accepted.json()['recording_id']}"
+    while client.get(path).status_code == 404:
+        assert time.monotonic() - started < seconds, f"the upload was not visible within {seconds} s"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def quarantined_log_lines(stack) -> list[dict]:
+    text = (stack.data_dir / "logs" / "projector-0.log").read_text()
+    return [json.loads(line) for line in text.splitlines() if '"projector.event_quarantined"' in line]
+
+
+def wait_quarantined(stack, seq: int) -> dict[int, list[str]]:
+    deadline = time.monotonic() + 30
+    while seq not in (held := quarantine(stack)):
+        assert time.monotonic() < deadline, f"seq {seq} was never quarantined"
+    return held
+
+
+def test_readyz_says_when_a_projection_lags_behind_the_log(poison_stack):
+    stack = poison_stack
+    assert readyz(stack).status_code == 200
+    projector = stack.service("projector", 0).proc
+    projector.send_signal(signal.SIGSTOP)
+    try:
+        async def publish(js):
+            for _ in range(MAX_LAG + 5):  # skipped as unknown, but every event counts towards the lag
+                await js.publish("vl.evt.rec.lag.Unknown", b'{"event_id":"x","type":"Unknown","schema_version":1,'
+                                 b'"aggregate_id":"lag","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}')  # fmt: skip
+
+        on_nats(stack, publish)
+        lagging = readyz(stack)
+        assert lagging.status_code == 503 and lagging.json()["code"] == "projection_lagging", lagging.text
+        assert "behind" in lagging.json()["detail"]
+        assert httpx.get(f"{stack.http_url}/healthz").status_code == 200, "liveness is not readiness"
+    finally:
+        projector.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while readyz(stack).status_code != 200:
+        assert time.monotonic() < deadline, "still not ready once the projector caught up"
+        time.sleep(0.05)
+
+
+def test_every_commit_notifies_the_projection_channel(poison_stack):
+    stack = poison_stack
+
+    async def listen(conn):
+        heard: asyncio.Queue[str] = asyncio.Queue()
+        await conn.add_listener("voxledger_projection", lambda *args: heard.put_nowait(args[3]))
+        unknown = b'{"event_id":"n","type":"Unknown","schema_version":1,"aggregate_id":"n","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}'
+        seq = (await asyncio.to_thread(lambda: on_nats(stack, lambda js: js.publish("vl.evt.rec.n.Unknown", unknown)))).seq
+        while True:
+            name, _, at = (await asyncio.wait_for(heard.get(), 10)).partition(":")
+            if name == "read_models" and int(at) >= seq:
+                return
+
+    on_postgres(stack, listen)
+
+
+def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_stack):
+    stack = poison_stack
+    with new_client(stack, "poisoned") as victim, new_client(stack, "bystander") as bystander:
+        recording = upload(victim, "short_meeting.ogg", transcribe="false").json()
+        rid = recording["recording_id"]
+        options = ev.TranscriptionOptions(model="x\x00y")
+        seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options))
+
+        took = visible_within(bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0)
+        held = wait_quarantined(stack, seq)
+        assert held[seq][1:4] == ["TranscriptionRequested", rid, "poisoned"], held[seq]
+        assert "Unicode" in " ".join(held[seq][5:]) or "0x00" in " ".join(held[seq][5:]), held[seq]
+
+        degraded = victim.get(f"/v1/recordings/{rid}").json()
+        assert degraded["read_model_error"] == {"code": "event_quarantined", "seq": seq}
+        assert degraded["status"] == "uploaded" and degraded["jobs"] == [], "status stays what was projected"
+        listed = victim.get("/v1/recordings").json()["items"]
+        assert [r["read_model_error"] for r in listed if r["recording_id"] == rid] == [{"code": "event_quarantined", "seq": seq}]
+        assert bystander.get("/v1/recordings").json()["items"][0]["read_model_error"] is None
+
+        ready = readyz(stack)
+        assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined", ready.text
+        assert [line["seq"] for line in quarantined_log_lines(stack)].count(seq) == 1, "one error line per event"
+        assert [line["level"] for line in quarantined_log_lines(stack)] == ["error"] * len(quarantined_log_lines(stack))
+        metrics = httpx.get(f"http://127.0.0.1:{stack.extra_env['VOXLEDGER_PROJECTOR_METRICS_PORT']}/metrics").text
+        assert 'voxledger_projector_quarantined_events_total{projection="read_models"}' in metrics
+
+        out = cli(stack, "projections", "quarantine", "--retry")
+        assert "still failing" in out and seq in quarantine(stack), "the NUL still cannot be stored: it stays"
+        print(f"bystander's upload visible after {took * 1000:.0f} ms")
+
+
+def test_a_message_that_is_not_an_envelope_is_quarantined_and_the_projector_goes_on(poison_stack):
+    stack = poison_stack
+    seq = on_nats(stack, lambda js: js.publish("vl.evt.rec.x.Forged", b"{}")).seq
+    with new_client(stack, "after-forged") as client:  # a key issued after the poison works
+        visible_within(client, upload(client, "short_meeting.ogg", transcribe="false", await_visible=False), 5.0)
+    held = wait_quarantined(stack, seq)
+    assert held[seq][1:4] == ["Forged", "x", "-"], held[seq]
+    assert "ValidationError" in " ".join(held[seq][5:])
+
+
+def test_a_quarantined_event_applies_after_a_fix_with_retry(poison_stack):
+    """A fault that a fix removes: here a constraint (say, from a bad migration) that refuses one job."""
+    stack = poison_stack
+    constraint = "ALTER TABLE jobs ADD CONSTRAINT refuses_fixable CHECK (options->>'model' IS DISTINCT FROM 'fixable')"
+    on_postgres(stack, lambda conn: conn.execute(constraint))
+    with new_client(stack, "fixable") as client:
+        rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+        job_id = new_id()
+        seq = append(stack, rid, "fixable", ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(model="fixable")))
+        assert "CheckViolation" in " ".join(wait_quarantined(stack, seq)[seq])
+        assert client.get(f"/v1/recordings/{rid}").json()["read_model_error"] == {"code": "event_quarantined", "seq": seq}
+
+        on_postgres(stack, lambda conn: conn.execute("ALTER TABLE jobs DROP CONSTRAINT refuses_fixable"))  # the fix
+        out = cli(stack, "projections", "quarantine", "--retry")
+        assert "1 now applied" in out, out
+        assert seq not in quarantine(stack)
+        fixed = client.get(f"/v1/recordings/{rid}").json()
+        assert fixed["read_model_error"] is None
+        assert [j["job_id"] for j in fixed["jobs"]] == [job_id] and fixed["jobs"][0]["options"]["model"] == "fixable"
+        # The transcriber took the job meanwhile (and failed it: no such model); the rebuilt rows hold that too.
+        assert fixed["status"] == fixed["jobs"][0]["status"] != "uploaded"
+
+
+def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack):
+    stack = poison_stack
+    before = quarantine(stack)
+    assert len(before) >= 2
+    live = cli(stack, "projections", "digest")
+    out = cli(stack, "replay")
+    assert f"{len(before)} quarantined" in out, out
+    assert cli(stack, "projections", "digest") == live, "the replayed read models differ from the live ones"
+    after = quarantine(stack)
+    assert {seq: row[:4] for seq, row in after.items()} == {seq: row[:4] for seq, row in before.items()}
+    assert readyz(stack).json()["code"] == "projection_quarantined"
+    with new_client(stack, "after-replay") as client:  # the live projector goes on with the swapped tables
+        upload(client, "short_meeting.ogg", transcribe="false")
