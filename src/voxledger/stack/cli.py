@@ -171,7 +171,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     for e in events:
         at = e.quarantined_at.isoformat(timespec="seconds") if e.quarantined_at else "-"
         sys.stdout.write(
-            f"{e.seq:>10}  {e.event_type or '-':<28}{e.aggregate_id or '-':<38}{e.tenant_id or '-':<20}{at:<28}{e.error}\n"
+            f"{e.seq:>10}  {e.event_type or '-':<28}{e.aggregate_id or '-':<38}{e.tenant_id or '-':<20}{at:<28}{' '.join((e.error or '').split())}\n"
         )
     return 0
 
