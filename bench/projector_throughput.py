@@ -6,7 +6,10 @@ insight runs and deletions. They are published to a real EVENTS stream first; th
 projector's own loop (decode, project, fold, set-based write, checkpoint) applies them all.
 A second run measures latency under light load: one event at a time, publish to visible.
 
-Run: `uv run python -m bench.projector_throughput [--events 200000]`. Prints a table.
+With `--poison N`, N events Postgres cannot store (a NUL in a filename) are spread through the backlog:
+each costs the split of its batch, and the table shows what that does to the rate.
+
+Run: `uv run python -m bench.projector_throughput [--events 200000] [--poison 0]`. Prints a table.
 """
 
 import argparse
@@ -17,19 +20,35 @@ import time
 
 from bench.readmodel_stack import bench_stack, events_up_to, percentile, wait_checkpoint
 from tests.histories import append_all
-from voxledger.contracts.envelope import encode
+from voxledger.contracts import events as ev
+from voxledger.contracts.envelope import encode, seal
+from voxledger.contracts.ids import new_id
 from voxledger.projector.handlers import run_projection
 from voxledger.projector.settings import ProjectorSettings
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect
 
 
-async def measure(stack, events: int, single: int, batch_max: int) -> dict:
+async def publish_backlog(js, events: int, poison: int) -> int:
+    backlog = list(events_up_to(events))
+    step = len(backlog) // (poison + 1) or 1
+    published = 0
+    for i in range(0, len(backlog), step):
+        published += await append_all(js, backlog[i : i + step], in_flight=1024)
+        if poison and i // step < poison:
+            rid = new_id()
+            bad = ev.RecordingUploaded(filename="x\x00.ogg", content_type="audio/ogg", size_bytes=1, blob_digest="d", blob_key="k")
+            await js.publish(f"vl.evt.rec.{rid}.RecordingUploaded", encode(seal(bad, aggregate_id=rid, tenant_id="bench")))
+            published += 1
+    return published
+
+
+async def measure(stack, events: int, single: int, batch_max: int, poison: int = 0) -> dict:
     nc = await connect(stack.nats_url, "bench")
     js = nc.jetstream()
     pool = await create_pool(stack.database_url, max_size=4)
     try:
-        published = await append_all(js, events_up_to(events), in_flight=1024)
+        published = await publish_backlog(js, events, poison)
         head = (await js.stream_info("EVENTS")).state.last_seq
         stop = asyncio.Event()
         started = time.perf_counter()
@@ -56,13 +75,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--single", type=int, default=300, help="events published one at a time for the latency row")
     parser.add_argument("--batch-max", type=int, default=ProjectorSettings().batch_max)
+    parser.add_argument("--poison", type=int, default=0, help="events Postgres cannot store, spread through the backlog")
     args = parser.parse_args()
     with bench_stack() as stack:
-        result = asyncio.run(measure(stack, args.events, args.single, args.batch_max))
+        result = asyncio.run(measure(stack, args.events, args.single, args.batch_max, args.poison))
     rate = result["events"] / result["seconds"]
     lat = result["latencies"]
     out = sys.stdout
-    out.write(f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {args.batch_max}\n\n")
+    out.write(f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {args.batch_max}, "
+              f"{args.poison} poison\n\n")  # fmt: skip
     out.write(f"{'events':>10}{'seconds':>10}{'events/s':>12}{'light-load visible p50 ms':>28}{'p99 ms':>9}\n")
     out.write(f"{result['events']:>10}{result['seconds']:>10.2f}{rate:>12.0f}{percentile(lat, 50):>28.2f}{percentile(lat, 99):>9.2f}\n")
     out.write("\n(target: >= 20,000 events/s including the checkpoint; light load: an event is visible within a few ms)\n")
