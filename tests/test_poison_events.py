@@ -213,6 +213,19 @@ def test_a_quarantined_event_applies_after_a_fix_with_retry(poison_stack):
         assert fixed["status"] == fixed["jobs"][0]["status"] != "uploaded"
 
 
+def test_deleting_a_recording_settles_its_quarantined_events(poison_stack):
+    stack = poison_stack
+    with new_client(stack, "deleted") as client:
+        rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+        seq = append(stack, rid, "deleted", ev.TranscriptionRequested(job_id=new_id(), options=ev.TranscriptionOptions(model="\x00")))
+        wait_quarantined(stack, seq)
+        assert client.delete(f"/v1/recordings/{rid}").status_code == 202
+        deadline = time.monotonic() + 30
+        while seq in quarantine(stack):
+            assert time.monotonic() < deadline, "the deleted recording's quarantined event stayed"
+        assert client.get(f"/v1/recordings/{rid}").status_code == 404
+
+
 def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack):
     stack = poison_stack
     before = quarantine(stack)

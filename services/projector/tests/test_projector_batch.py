@@ -60,3 +60,10 @@ def test_a_purge_drops_the_recordings_rows_and_later_writes_for_it():
     kept = without_recordings(outcome, set(outcome.purged))
     assert kept.upserts == {"jobs": {}}
     assert list(kept.inserts["segments"]) == [("j9", 0)]
+
+
+def test_a_deletion_drops_the_recordings_quarantined_events_too():
+    quarantined = Upsert("projection_quarantine", {"projection": "read_models", "seq": 5}, {"aggregate_id": REC, "error": "e"})
+    other = Upsert("projection_quarantine", {"projection": "read_models", "seq": 6}, {"aggregate_id": OTHER, "error": "e"})
+    outcome = fold_ops([quarantined, other, Purge(REC, "acme", T0)], {"projection_quarantine": {}})
+    assert list(outcome.upserts["projection_quarantine"]) == [("read_models", 6)]

@@ -284,6 +284,12 @@ async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict) -> None
         await conn.execute(f"DELETE FROM {layout.table(table)} WHERE recording_id = ANY($1::uuid[])", ids)
     # a live session is its recording: same id
     await conn.execute(f"DELETE FROM {layout.table('live_sessions')} WHERE session_id = ANY($1::uuid[])", ids)
+    # and its quarantined events: deleting it settles them, also for /readyz (the log still has them)
+    await conn.execute(
+        f"DELETE FROM {layout.table(QUARANTINE_TABLE)} WHERE projection = $1 AND aggregate_id = ANY($2::text[])",
+        layout.projection,
+        ids,
+    )
 
 
 async def _deleted_among(conn: asyncpg.Connection, layout: Layout, recording_ids: set[str]) -> set[str]:

@@ -81,8 +81,11 @@ def fold_ops(ops: Iterable[Op], loaded: dict[str, dict[Key, dict]]) -> Outcome:
 
 
 def _forget(tables: dict[str, dict[Key, dict]], recording_id: str) -> None:
-    for table in tables.values():
-        for pk in [pk for pk, row in table.items() if row.get("recording_id") == recording_id]:
+    for name, table in tables.items():
+        # A quarantined event of the recording goes with it (by its aggregate id), as a replay would never
+        # quarantine what the deletion in the same batch drops first.
+        column = "aggregate_id" if name == "projection_quarantine" else "recording_id"
+        for pk in [pk for pk, row in table.items() if row.get(column) == recording_id]:
             del table[pk]
 
 
