@@ -23,7 +23,7 @@ from tests.histories import append_all
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import encode, seal
 from voxledger.contracts.ids import new_id
-from voxledger.projector.handlers import run_projection
+from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect

@@ -17,7 +17,7 @@ import time
 from bench.readmodel_stack import bench_stack, events_up_to
 from tests.histories import append_all
 from voxledger.projector.adapters.shadow import digest
-from voxledger.projector.rebuild import replay
+from voxledger.projector.replay import replay
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from voxledger.projector.domain.batch import fold_ops, recording_ids, rows_to_load, without_recordings
-from voxledger.projector.domain.projection import InsertMany, Purge, Update, Upsert
+from voxledger.projector.domain.ops import InsertMany, Purge, Update, Upsert
 
 REC, OTHER = "rec-1", "rec-2"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import decode, encode, seal
-from voxledger.projector.domain.projection import Update, Upsert, project
+from voxledger.projector.domain.ops import Update, Upsert
+from voxledger.projector.domain.projection import project
 
 REC = "0190f0c0-0000-7000-8000-0000000000aa"
 JOB = "0190f0c0-0000-7000-8000-000000000001"

@@ -8,7 +8,8 @@ import pytest
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import RequestTranscription
 from voxledger.contracts.envelope import Message, decode, encode, seal
-from voxledger.projector.domain.projection import InsertMany, Purge, Update, Upsert, project
+from voxledger.projector.domain.ops import InsertMany, Purge, Update, Upsert
+from voxledger.projector.domain.projection import project
 
 REC = "0190f0c0-0000-7000-8000-0000000000aa"
 JOB = "0190f0c0-0000-7000-8000-000000000001"
@@ -272,3 +273,11 @@ def test_empty_segment_batch_is_harmless():
 def test_projection_is_deterministic():
     m = msg(ev.TranscriptionStarted(job_id=JOB, attempt=1, worker="w", model="m"))
     assert project(m, seq=5) == project(m, seq=5)
+
+
+def test_every_event_type_has_a_projector_but_those_that_change_no_row():
+    from voxledger.contracts.events import EVENT_TYPES
+    from voxledger.projector.domain.projection import PROJECTORS
+
+    # a cancel request changes nothing until the worker cancels; InsightsCompleted is implied by the kinds' rows
+    assert {n for n, t in EVENT_TYPES.items() if t not in PROJECTORS} == {"InsightsCompleted", "TranscriptionCancelRequested"}

@@ -9,7 +9,7 @@ import pytest
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import encode, seal
 from voxledger.projector.domain.intake import Item, project_message, subject_parts
-from voxledger.projector.domain.projection import Update, Upsert
+from voxledger.projector.domain.ops import Update, Upsert
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE, clean, isolate, quarantined
 
 REC = "0190f0c0-0000-7000-8000-0000000000aa"

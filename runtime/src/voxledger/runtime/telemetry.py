@@ -14,6 +14,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from voxledger.contracts.tracecontext import trace_id_of as trace_id_of  # the parser lives with the envelope
+
 _propagator = TraceContextTextMapPropagator()
 
 
@@ -41,11 +43,3 @@ def context_from_traceparent(traceparent: str | None) -> context.Context:
 
 def context_from_headers(headers: Mapping[str, str] | None) -> context.Context:
     return _propagator.extract(dict(headers or {}))
-
-
-def trace_id_of(traceparent: str | None) -> str | None:
-    """The 32-hex trace id inside a W3C traceparent (version-traceid-spanid-flags)."""
-    if not traceparent:
-        return None
-    parts = traceparent.split("-")
-    return parts[1] if len(parts) == 4 else None

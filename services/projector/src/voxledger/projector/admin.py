@@ -6,7 +6,7 @@ Each call connects to the servers it needs and closes them again.
 from voxledger.projector.adapters import quarantine, shadow
 from voxledger.projector.adapters.postgres import PROJECTION, Layout
 from voxledger.projector.adapters.quarantine import QuarantinedEvent, RetryReport
-from voxledger.projector.rebuild import ReplayReport, replay
+from voxledger.projector.replay import ReplayReport, replay
 from voxledger.runtime import jetstream
 from voxledger.runtime.db import create_pool
 

@@ -15,7 +15,7 @@ from prometheus_client import start_http_server
 from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import PROJECTION
 from voxledger.projector.adapters.schema import migrate
-from voxledger.projector.handlers import run_projection
+from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect

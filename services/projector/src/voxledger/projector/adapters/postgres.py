@@ -18,7 +18,7 @@ from prometheus_client import Counter
 
 from voxledger.projector.domain import batch
 from voxledger.projector.domain.intake import Item, describe
-from voxledger.projector.domain.projection import Op
+from voxledger.projector.domain.ops import Op
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE, isolate, quarantined
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 

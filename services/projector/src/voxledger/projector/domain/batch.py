@@ -7,10 +7,11 @@ row write instead of one statement each.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
 
-from voxledger.projector.domain.projection import InsertMany, Op, Purge, Update, Upsert
+from voxledger.projector.domain.ops import InsertMany, Op, Purge, Row, Update, Upsert
 
 # Primary key columns of every table a projection writes.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -25,18 +26,19 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "projection_quarantine": ("projection", "seq"),
 }
 
-Key = tuple
+Key = tuple[Any, ...]
+Tables = dict[str, dict[Key, Row]]  # table -> primary key -> row
 
 
 class Outcome(msgspec.Struct):
     """Rows to upsert (whole rows), rows to insert unless present, and recordings to purge."""
 
-    upserts: dict[str, dict[Key, dict]]
-    inserts: dict[str, dict[Key, dict]]
+    upserts: Tables
+    inserts: Tables
     purged: dict[str, Purge]
 
 
-def key_of(table: str, columns: dict) -> Key:
+def key_of(table: str, columns: Row) -> Key:
     pk = PRIMARY_KEYS[table]
     return (columns[pk[0]],) if len(pk) == 1 else tuple(columns[c] for c in pk)
 
@@ -50,11 +52,11 @@ def rows_to_load(ops: Iterable[Op]) -> dict[str, set[Key]]:
     return wanted
 
 
-def fold_ops(ops: Iterable[Op], loaded: dict[str, dict[Key, dict]]) -> Outcome:
+def fold_ops(ops: Iterable[Op], loaded: Tables) -> Outcome:
     """Applies the operations in order to the loaded rows (which it takes over)."""
     rows = loaded
     changed: dict[str, set[Key]] = {}
-    inserts: dict[str, dict[Key, dict]] = {}
+    inserts: Tables = {}
     purged: dict[str, Purge] = {}
     for op in ops:
         match op:
@@ -80,7 +82,7 @@ def fold_ops(ops: Iterable[Op], loaded: dict[str, dict[Key, dict]]) -> Outcome:
     return Outcome(upserts=upserts, inserts=inserts, purged=purged)
 
 
-def _forget(tables: dict[str, dict[Key, dict]], recording_id: str) -> None:
+def _forget(tables: Tables, recording_id: str) -> None:
     for name, table in tables.items():
         # A quarantined event of the recording goes with it (by its aggregate id), as a replay would never
         # quarantine what the deletion in the same batch drops first.
@@ -103,7 +105,7 @@ def without_recordings(outcome: Outcome, deleted: set[str]) -> Outcome:
     if not deleted:
         return outcome
 
-    def keep(tables: dict[str, dict[Key, dict]]) -> dict[str, dict[Key, dict]]:
+    def keep(tables: Tables) -> Tables:
         return {
             t: {pk: row for pk, row in rows.items() if row.get("recording_id") not in deleted}
             for t, rows in tables.items()

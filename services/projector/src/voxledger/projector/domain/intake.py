@@ -8,7 +8,8 @@ becomes an item with an `error`, which the caller quarantines.
 import msgspec
 
 from voxledger.contracts import envelope, subjects
-from voxledger.projector.domain.projection import Op, project
+from voxledger.projector.domain.ops import Op
+from voxledger.projector.domain.projection import project
 
 
 class Item(msgspec.Struct):

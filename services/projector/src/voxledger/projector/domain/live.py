@@ -4,45 +4,44 @@ The finals are SegmentsTranscribed of that job and land in `segments` like any t
 TranscriptionCompleted that follows LiveSessionEnded completes the job and the recording.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import msgspec
 
 from voxledger.contracts import events as ev
-from voxledger.contracts.envelope import Message
-from voxledger.projector.domain.projection import Op, Update, Upsert
-from voxledger.runtime.telemetry import trace_id_of
+from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.tracecontext import trace_id_of
+from voxledger.projector.domain.ops import Op, Update, Upsert
 
 
-def project_live(message: Message, seq: int) -> list[Op]:
-    meta, event = message.envelope, message.body
+def _taken_over(meta: Envelope, event: ev.LiveSessionTakenOver, seq: int) -> list[Op]:
     rid, at = meta.aggregate_id, meta.occurred_at
-    match event:
-        case ev.LiveSessionStarted():
-            return _started(message, event, seq)
-        case ev.LiveSessionTakenOver():
-            return [
-                Update("live_sessions", {"session_id": rid}, {"worker": event.worker, "updated_at": at, "last_seq": seq}),
-                Update("jobs", {"job_id": event.job_id}, {"worker": event.worker, "updated_at": at, "last_seq": seq}),
-            ]
-        case ev.LiveSessionEnded():
-            session = {
-                "status": "ended",
-                "end_reason": event.reason,
-                "duration_s": event.duration_s,
-                "stats": msgspec.to_builtins(event.stats),
-                "ended_at": at,
-                "updated_at": at,
-                "last_seq": seq,
-            }
-            recording = {"size_bytes": event.size_bytes, "blob_digest": event.blob_digest, "updated_at": at, "last_seq": seq}
-            return [
-                Update("live_sessions", {"session_id": rid}, session),
-                Update("recordings", {"recording_id": rid}, recording),
-            ]
-    return []
+    return [
+        Update("live_sessions", {"session_id": rid}, {"worker": event.worker, "updated_at": at, "last_seq": seq}),
+        Update("jobs", {"job_id": event.job_id}, {"worker": event.worker, "updated_at": at, "last_seq": seq}),
+    ]
 
 
-def _started(message: Message, event: ev.LiveSessionStarted, seq: int) -> list[Op]:
-    meta = message.envelope
+def _ended(meta: Envelope, event: ev.LiveSessionEnded, seq: int) -> list[Op]:
+    rid, at = meta.aggregate_id, meta.occurred_at
+    session = {
+        "status": "ended",
+        "end_reason": event.reason,
+        "duration_s": event.duration_s,
+        "stats": msgspec.to_builtins(event.stats),
+        "ended_at": at,
+        "updated_at": at,
+        "last_seq": seq,
+    }
+    recording = {"size_bytes": event.size_bytes, "blob_digest": event.blob_digest, "updated_at": at, "last_seq": seq}
+    return [
+        Update("live_sessions", {"session_id": rid}, session),
+        Update("recordings", {"recording_id": rid}, recording),
+    ]
+
+
+def _started(meta: Envelope, event: ev.LiveSessionStarted, seq: int) -> list[Op]:
     rid, at, tenant = meta.aggregate_id, meta.occurred_at, meta.tenant_id
     recording = {
         "tenant_id": tenant,
@@ -90,3 +89,10 @@ def _started(message: Message, event: ev.LiveSessionStarted, seq: int) -> list[O
         Upsert("jobs", {"job_id": event.job_id}, job),
         Upsert("live_sessions", {"session_id": rid}, session),
     ]
+
+
+PROJECTORS: dict[type, Callable[[Envelope, Any, int], list[Op]]] = {
+    ev.LiveSessionStarted: _started,
+    ev.LiveSessionTakenOver: _taken_over,
+    ev.LiveSessionEnded: _ended,
+}

@@ -15,7 +15,7 @@ import msgspec
 
 from voxledger.contracts import subjects
 from voxledger.projector.domain.intake import Item
-from voxledger.projector.domain.projection import Op, Update, Upsert
+from voxledger.projector.domain.ops import Op, Update, Upsert
 
 QUARANTINE_TABLE = "projection_quarantine"
 ERROR_CODE = "event_quarantined"

@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 import structlog
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
@@ -100,35 +101,16 @@ async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: in
 async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> bool:
     # Bounded, so a long backlog pushes back on the consumer's flow control instead of filling memory.
     queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 4)
-
-    async def on_message(msg: Msg) -> None:
-        await queue.put(msg)
-
     layout = Layout()
     start = await checkpoint(pool, PROJECTION)
-    sub = await js.subscribe(
-        streams.EVENTS.subjects[0],
-        ordered_consumer=True,
-        cb=on_message,
-        pending_msgs_limit=batch_max * 50,
-        pending_bytes_limit=512 * 1024 * 1024,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1),
-    )
+    sub = await _subscribe(js, queue, start + 1, batch_max)
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
     applied, expected = start, start + 1
     since_analyze = 0
     writing: asyncio.Task | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
-        while not stop.is_set():
-            getting = asyncio.create_task(queue.get())
-            await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not getting.done():
-                getting.cancel()
-                break
-            batch = [getting.result()]
-            while len(batch) < batch_max and not queue.empty():
-                batch.append(queue.get_nowait())
+        while (batch := await _next_batch(queue, stopping, batch_max)) is not None:
             if not contiguous(batch, expected):
                 return False
             expected += len(batch)
@@ -153,3 +135,32 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
         await sub.unsubscribe()
         log.info("projector.stopped", checkpoint=applied)
     return True
+
+
+async def _subscribe(js: JetStreamContext, queue: asyncio.Queue[Msg], from_seq: int, batch_max: int) -> Subscription:
+    async def on_message(msg: Msg) -> None:
+        await queue.put(msg)
+
+    return await js.subscribe(
+        streams.EVENTS.subjects[0],
+        ordered_consumer=True,
+        cb=on_message,
+        pending_msgs_limit=batch_max * 50,
+        pending_bytes_limit=512 * 1024 * 1024,
+        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq),
+    )
+
+
+async def _next_batch(queue: asyncio.Queue[Msg], stopping: asyncio.Task, batch_max: int) -> list[Msg] | None:
+    """Whatever has arrived (waiting for the first), at most batch_max; None once stopping."""
+    if stopping.done():
+        return None
+    getting = asyncio.create_task(queue.get())
+    await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not getting.done():
+        getting.cancel()
+        return None
+    batch = [getting.result()]
+    while len(batch) < batch_max and not queue.empty():
+        batch.append(queue.get_nowait())
+    return batch

@@ -26,7 +26,7 @@ from voxledger.projector.adapters.postgres import (
     apply_in_transaction,
 )
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
-from voxledger.projector.handlers import contiguous, project_raw
+from voxledger.projector.follow import contiguous, project_raw
 
 log = structlog.get_logger(__name__)
 PROJECTIONS = (PROJECTION,)
