@@ -66,13 +66,14 @@ def on_postgres(stack, fn):
     return asyncio.run(main())
 
 
-def append(stack, recording_id: str, tenant: str, body: ev.Event) -> int:
+def append(stack, recording_id: str, tenant: str, body: ev.Event, causation_id: str | None = None) -> int:
     """As the transcriber appends: through the event store, after the recording's last event."""
 
     async def go(js) -> int:
         store = EventStore(js)
         _, last = await store.load(subjects.RECORDING, recording_id)
-        return await store.append(subjects.RECORDING, recording_id, [seal(body, aggregate_id=recording_id, tenant_id=tenant)], last)
+        message = seal(body, aggregate_id=recording_id, tenant_id=tenant, causation_id=causation_id)
+        return await store.append(subjects.RECORDING, recording_id, [message], last)
 
     return on_nats(stack, go)
 
@@ -154,14 +155,17 @@ def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_
         recording = upload(victim, "short_meeting.ogg", transcribe="false").json()
         rid = recording["recording_id"]
         options = ev.TranscriptionOptions(model="x\x00y")
-        seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options))
+        command_id = new_id()  # as if a RequestTranscription command had led to it
+        seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options), command_id)
 
         took = visible_within(bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0)
         held = wait_quarantined(stack, seq)
         assert held[seq][1:4] == ["TranscriptionRequested", rid, "poisoned"], held[seq]
         assert "Unicode" in " ".join(held[seq][5:]) or "0x00" in " ".join(held[seq][5:]), held[seq]
 
-        degraded = victim.get(f"/v1/recordings/{rid}").json()
+        waited = victim.get(f"/v1/recordings/{rid}", params={"min_seq": command_id})
+        assert "X-Read-Model-Stale" not in waited.headers, "the token of a quarantined event's command is answered"
+        degraded = waited.json()
         assert degraded["read_model_error"] == {"code": "event_quarantined", "seq": seq}
         assert degraded["status"] == "uploaded" and degraded["jobs"] == [], "status stays what was projected"
         listed = victim.get("/v1/recordings").json()["items"]

@@ -98,6 +98,13 @@ def test_a_quarantined_event_becomes_its_row_and_a_mark_on_its_recording():
     assert len(quarantined(item, "read_models", "x", T0, mark=False).ops) == 1
 
 
+def test_a_quarantined_command_effect_still_answers_its_token():
+    effect = Upsert("command_effects", {"command_id": REC}, {"seq": 42, "recorded_at": T0})
+    item = Item(42, [Upsert("jobs", {"job_id": "j"}, {}), effect], aggregate="rec", aggregate_id=REC)
+    assert [op.table for op in quarantined(item, "read_models", "e", T0).ops] == [QUARANTINE_TABLE, "recordings", "command_effects"]
+    assert [op.table for op in quarantined(item, "read_models", "e", T0, mark=False).ops] == [QUARANTINE_TABLE]
+
+
 def test_only_a_recording_with_a_valid_id_is_marked():
     for aggregate, aggregate_id in (("rec", "x"), ("key", REC), ("rec", "urn:uuid:" + REC), ("", "")):
         item = Item(1, [], aggregate=aggregate, aggregate_id=aggregate_id)

@@ -29,7 +29,8 @@ def clean(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def quarantined(item: Item, projection: str, error: str, at: datetime, *, mark: bool = True) -> Item:
-    """The item that replaces a poison event: its quarantine row, and the degraded mark on its recording."""
+    """The item that replaces a poison event: its quarantine row, the degraded mark on its recording, and
+    its command's effect. Without `mark`, the quarantine row alone (for when even those fail)."""
     row = {
         "event_type": clean(item.event_type, 200),
         "aggregate_id": clean(item.aggregate_id, 200),
@@ -41,6 +42,10 @@ def quarantined(item: Item, projection: str, error: str, at: datetime, *, mark: 
     if mark and item.aggregate == subjects.RECORDING and _is_uuid(item.aggregate_id):
         degraded = {"code": ERROR_CODE, "seq": item.seq}
         ops.append(Update("recordings", {"recording_id": item.aggregate_id}, {"read_model_error": degraded}))
+    if mark:
+        # A read waiting on the command's token is answered (showing the degraded recording), not left stale:
+        # the read models now hold all they ever will of that command.
+        ops += [op for op in item.ops if isinstance(op, Upsert) and op.table == "command_effects"]
     return msgspec.structs.replace(item, ops=ops, skipped=None, error=clean(error))
 
 
