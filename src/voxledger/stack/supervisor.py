@@ -151,11 +151,10 @@ class Stack:
         running stack resolves, not a start that waits."""
         try:
             ready = httpx.get(f"{self.http_url}/readyz", timeout=1)
-        except httpx.HTTPError:
+            code = ready.json().get("code") if ready.status_code == 503 else None
+        except (httpx.HTTPError, ValueError):
             return False
-        return ready.status_code == 200 or (
-            ready.status_code == 503 and ready.json().get("code") in ("projection_lagging", "projection_quarantined")
-        )
+        return ready.status_code == 200 or code in ("projection_lagging", "projection_quarantined")
 
     def _transcribers_pulling(self) -> bool:
         wanted = sum(p.name == "transcriber" for p in self.processes)
