@@ -243,3 +243,15 @@ def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack
     assert readyz(stack).json()["code"] == "projection_quarantined"
     with new_client(stack, "after-replay") as client:  # the live projector goes on with the swapped tables
         upload(client, "short_meeting.ogg", transcribe="false")
+
+
+def test_a_stack_holding_a_quarantined_event_starts_again_and_says_why(tmp_path):
+    """`voxledger up` waits for a serving gateway: a quarantined event must not stop a restart."""
+    only_read_side = {"transcriber": 0, "live": 0, "postproc": 0}
+    with Stack(tmp_path, log_dir=tmp_path / "logs", scale=only_read_side) as first:
+        seq = on_nats(first, lambda js: js.publish("vl.evt.rec.x.Forged", b"{}")).seq
+        wait_quarantined(first, seq)
+    with Stack(tmp_path, log_dir=tmp_path / "logs", scale=only_read_side) as again:
+        ready = readyz(again)
+        assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined"
+        assert seq in quarantine(again)
