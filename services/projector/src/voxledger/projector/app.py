@@ -9,7 +9,9 @@ import os
 import signal
 import socket
 
+import asyncpg
 import structlog
+from nats.js import JetStreamContext
 from prometheus_client import start_http_server
 
 from voxledger.contracts import streams
@@ -50,7 +52,9 @@ async def serve(settings: ProjectorSettings) -> None:
         await pool.close()
 
 
-async def _project_while_held(js, pool, settings: ProjectorSettings, lease: Lease, stop: asyncio.Event) -> None:
+async def _project_while_held(
+    js: JetStreamContext, pool: asyncpg.Pool, settings: ProjectorSettings, lease: Lease, stop: asyncio.Event
+) -> None:
     log.info("projector.active", holder=lease.holder)
     halt = asyncio.Event()
     holding = asyncio.create_task(lease.keep(halt, every_s=lease.ttl_s / 5))

@@ -7,6 +7,7 @@ shares a commit.
 
 import asyncio
 import contextlib
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -107,7 +108,7 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
     log.info("projector.started", projection=PROJECTION, from_seq=start + 1)
     applied, expected = start, start + 1
     since_analyze = 0
-    writing: asyncio.Task | None = None
+    writing: asyncio.Task[int | None] | None = None
     stopping = asyncio.create_task(stop.wait())
     try:
         while (batch := await _next_batch(queue, stopping, batch_max)) is not None:
@@ -151,7 +152,7 @@ async def _subscribe(js: JetStreamContext, queue: asyncio.Queue[Msg], from_seq: 
     )
 
 
-async def _next_batch(queue: asyncio.Queue[Msg], stopping: asyncio.Task, batch_max: int) -> list[Msg] | None:
+async def _next_batch(queue: asyncio.Queue[Msg], stopping: asyncio.Task[Any], batch_max: int) -> list[Msg] | None:
     """Whatever has arrived (waiting for the first), at most batch_max; None once stopping."""
     if stopping.done():
         return None

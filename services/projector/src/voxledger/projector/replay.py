@@ -48,7 +48,7 @@ class EventFeed:
         self._js = js
         self._batch_max = batch_max
         self._queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 2)
-        self._sub = None
+        self._sub: JetStreamContext.PushSubscription | None = None
         self._held: list[Msg] = []  # taken from the queue but past the last `until_seq`
         self._expected = 1
 

@@ -18,7 +18,7 @@ from prometheus_client import Counter
 
 from voxledger.projector.domain import batch
 from voxledger.projector.domain.intake import Item, describe
-from voxledger.projector.domain.ops import Op
+from voxledger.projector.domain.ops import Op, Purge, Row
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE, isolate, quarantined
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
@@ -116,7 +116,7 @@ async def lock_checkpoint(conn: asyncpg.Connection, name: str) -> int:
     await conn.execute(
         "INSERT INTO projection_checkpoints (name, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING", name
     )
-    return await conn.fetchval("SELECT last_seq FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name)
+    return int(await conn.fetchval("SELECT last_seq FROM projection_checkpoints WHERE name = $1 FOR UPDATE", name))
 
 
 def is_poison(err: Exception) -> bool:
@@ -221,8 +221,8 @@ async def apply_ops(conn: asyncpg.Connection, layout: Layout, ops: Sequence[Op])
         await _write(conn, layout, table, list(rows.values()), replace=False)
 
 
-async def _load(conn: asyncpg.Connection, layout: Layout, wanted: dict[str, set[tuple]]) -> dict[str, dict]:
-    loaded: dict[str, dict] = {}
+async def _load(conn: asyncpg.Connection, layout: Layout, wanted: dict[str, set[batch.Key]]) -> batch.Tables:
+    loaded: batch.Tables = {}
     for table, keys in wanted.items():
         columns = {c.name: c for c in await layout.columns(conn, table)}
         pk = batch.PRIMARY_KEYS[table]
@@ -237,7 +237,7 @@ async def _load(conn: asyncpg.Connection, layout: Layout, wanted: dict[str, set[
     return loaded
 
 
-async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: list[dict], *, replace: bool) -> None:
+async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: list[Row], *, replace: bool) -> None:
     if not rows:
         return
     columns = await layout.columns(conn, table)
@@ -271,7 +271,7 @@ def _param(column: Column, value: object) -> object:
 _json = msgspec.json.Encoder().encode
 
 
-async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict) -> None:
+async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict[str, Purge]) -> None:
     if not purged:
         return
     ids = list(purged)

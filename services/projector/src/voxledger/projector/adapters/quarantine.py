@@ -101,7 +101,8 @@ async def _history(js: JetStreamContext, aggregate: str, aggregate_id: str, unti
     try:
         items: list[Item] = []
         info = await sub.consumer_info()
-        if (info.num_pending or 0) + info.delivered.consumer_seq == 0:
+        delivered = info.delivered.consumer_seq if info.delivered else 0
+        if (info.num_pending or 0) + (delivered or 0) == 0:
             return items
         while True:
             raw = await sub.next_msg(timeout=HISTORY_TIMEOUT_S)

@@ -26,4 +26,4 @@ async def migrate(pool: asyncpg.Pool) -> int:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
                 current = version
-        return current
+        return int(current)

@@ -42,7 +42,9 @@ async def index_shadow(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         for table in TABLES:
             for name, definition in await _indexes(conn, table):
-                unique, using = _INDEX_DEF.match(definition).groups()
+                match = _INDEX_DEF.match(definition)
+                assert match, f"an index definition this rebuild cannot copy: {definition}"
+                unique, using = match.groups()
                 await conn.execute(
                     f"CREATE {unique or ''}INDEX {name}{SHADOW_SUFFIX} ON {table}{SHADOW_SUFFIX} {using}"
                 )
