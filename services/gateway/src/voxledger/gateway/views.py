@@ -6,6 +6,7 @@ from typing import Any
 import msgspec
 
 from voxledger.contracts import events
+from voxledger.gateway.domain.job_errors import plain_message
 
 
 class Links(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -134,8 +135,20 @@ def recording_links(recording_id: str, job_id: str | None = None) -> Links:
     )
 
 
+FAILURE_EVENTS = frozenset({"TranscriptionFailed", "InsightFailed"})
+
+
+def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
+    """An event as a tenant sees it on SSE: a failure's recorded message is replaced by its plain one."""
+    if event_type not in FAILURE_EVENTS:
+        return data
+    body = msgspec.json.decode(data)
+    body["message"] = plain_message(str(body.get("error_code", "")))
+    return msgspec.Raw(msgspec.json.encode(body))
+
+
 def job_view(row, queue_position: int | None = None) -> Job:
-    error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
     extra = {"queue_position": queue_position, "error": error, "links": recording_links(row["recording_id"], row["job_id"])}
     return msgspec.convert({**row, **extra}, Job)
 
@@ -190,7 +203,7 @@ class InsightsAccepted(msgspec.Struct, kw_only=True):
 
 
 def insight_view(row) -> Insight:
-    error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
     return msgspec.convert({**row, "error": error}, Insight)
 
 

@@ -9,6 +9,7 @@ from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
 
@@ -46,11 +47,13 @@ async def request_insights(
     request: Request, tenant: str, recording_id: str, data: views.InsightsRequest | None = None
 ) -> views.InsightsAccepted:
     body = data or views.InsightsRequest()
+    check_strings(body, "")
     kinds = body.kinds or list(INSIGHT_KINDS)
     if unknown := sorted(set(kinds) - set(INSIGHT_KINDS)):
         raise bad_request("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], body.job_id)
+    await request.app.state.quotas.check_insight_runs(tenant)
     ids = await reserve(
         request.app.state.bus.js,
         tenant,

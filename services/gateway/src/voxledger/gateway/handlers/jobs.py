@@ -33,9 +33,10 @@ async def list_jobs(
 @get("/v1/jobs/{job_id:str}", summary="A transcription job")
 async def get_job(request: Request, tenant: str, job_id: str) -> views.Job:
     job_id = valid_id(job_id, "job")
-    readmodels = request.app.state.readmodels
+    state = request.app.state
+    readmodels = state.readmodels
     row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, request.app.state.settings.fresh_id_wait_s, "job"
+        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
     )
     position = await readmodels.queue_position(job_id) if row["status"] == "queued" else None
     return views.job_view(row, position)
@@ -44,9 +45,10 @@ async def get_job(request: Request, tenant: str, job_id: str) -> views.Job:
 @post("/v1/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
 async def cancel_job(request: Request, tenant: str, job_id: str) -> views.CancelAccepted:
     job_id = valid_id(job_id, "job")
-    readmodels = request.app.state.readmodels
+    state = request.app.state
+    readmodels = state.readmodels
     row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, request.app.state.settings.fresh_id_wait_s, "job"
+        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
     )
     if row["status"] in ("completed", "failed"):
         raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")

@@ -56,6 +56,7 @@ async def get_live_session(request: Request, tenant: str, session_id: str) -> Li
     session_id = valid_id(session_id, "live_session")
     readmodels = request.app.state.readmodels
     wait_s = request.app.state.settings.fresh_id_wait_s
-    row = await fetch_fresh(lambda: readmodels.live_session(tenant, session_id), session_id, wait_s, "live_session")
+    fetch = lambda: readmodels.live_session(tenant, session_id)  # noqa: E731
+    row = await fetch_fresh(fetch, session_id, wait_s, "live_session", request.app.state.notifier)
     finals = [views.segment_view(r) for r in await readmodels.segments(tenant, row["job_id"])]
     return _view(row, finals)

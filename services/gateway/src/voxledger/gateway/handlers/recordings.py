@@ -20,20 +20,23 @@ from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_language, check_strings, parse_seq
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
-def _options(model: str | None, language: str | None, task: str = "transcribe", **flags: bool) -> TranscriptionOptions:
-    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
-        raise bad_request("invalid_language", "language must be an ISO 639-1 code such as `en`")
+def _options(
+    request: Request, model: str | None, language: str | None, task: str = "transcribe", **flags: bool
+) -> TranscriptionOptions:
+    """Options a client sent, each checked: text, language code, task, and a model this deployment serves."""
+    check_strings({"model": model, "language": language, "task": task}, "")
+    language = check_language(language)
     if task not in ("transcribe", "translate"):
         raise bad_request("invalid_task", "task must be `transcribe` or `translate`")
-    if model is not None and not model.strip():
-        model = None
-    return TranscriptionOptions(model=model, language=language and language.lower(), task=task, **flags)
+    model = request.app.state.models.check(model)
+    return TranscriptionOptions(model=model, language=language, task=task, **flags)
 
 
 def _flag(value: str | None, name: str, default: bool) -> bool:
@@ -46,7 +49,12 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     raise bad_request("invalid_field", f"`{name}` must be true or false")
 
 
-@post("/v1/recordings", status_code=202, summary="Upload a recording (multipart `file`) and queue its transcription")
+@post(
+    "/v1/recordings",
+    status_code=202,
+    summary="Upload a recording (multipart `file`) and queue its transcription",
+    request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
+)
 async def upload_recording(request: Request, tenant: str) -> views.Accepted:
     settings = request.app.state.settings
     declared = request.headers.get("content-length", "")
@@ -58,6 +66,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
         request.stream(),
         settings.max_upload_mb * 2**20,
         settings.upload_memory_mb * 2**20,
+        settings.max_form_fields,
     )
     try:
         if form.filename is None:
@@ -69,6 +78,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
             raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
         fields = form.fields
         options = _options(
+            request,
             fields.get("model"),
             fields.get("language") or None,
             fields.get("task", "transcribe"),
@@ -76,6 +86,8 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
             vad=_flag(fields.get("vad"), "vad", False),
         )
         transcribe = _flag(fields.get("transcribe"), "transcribe", True)
+        if transcribe:
+            await request.app.state.quotas.check_queued_jobs(tenant)
         ids = await reserve(
             request.app.state.bus.js,
             tenant,
@@ -136,9 +148,10 @@ async def get_recording(request: Request, tenant: str, recording_id: str) -> vie
 async def request_transcription(
     request: Request, tenant: str, recording_id: str, data: views.TranscriptionRequest | None = None
 ) -> views.Accepted:
-    row = await fetch_recording(request, tenant, recording_id)
     body = data or views.TranscriptionRequest()
-    options = _options(body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    options = _options(request, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    row = await fetch_recording(request, tenant, recording_id)
+    await request.app.state.quotas.check_queued_jobs(tenant)
     ids = await reserve(
         request.app.state.bus.js,
         tenant,
@@ -209,12 +222,12 @@ _encode = msgspec.json.Encoder().encode
 
 @get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
 async def recording_events(request: Request, tenant: str, recording_id: str) -> ServerSentEvent:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    after = parse_seq(raw, "Last-Event-ID", "invalid_last_event_id")
     row = await fetch_recording(request, tenant, recording_id)
-    last_event_id = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    if not last_event_id.isdigit():
-        raise bad_request("invalid_last_event_id", "Last-Event-ID must be a stream sequence number")
     settings = request.app.state.settings
-    events = request.app.state.bus.follow(row["recording_id"], int(last_event_id), settings.sse_keepalive_s)
+    slot = request.app.state.quotas.sse_streams.acquire(tenant)
+    events = request.app.state.bus.follow(row["recording_id"], after, settings.sse_keepalive_s)
 
     async def stream():
         request.app.state.metrics.sse_clients.inc()
@@ -225,10 +238,14 @@ async def recording_events(request: Request, tenant: str, recording_id: str) -> 
                     continue
                 env = decode_envelope(msg.data)
                 seq = msg.metadata.sequence.stream
-                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), env.data)
+                data = views.public_event_data(env.type, env.data)
+                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
                 yield ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
         finally:
             request.app.state.metrics.sse_clients.dec()
+            slot.release()
             await events.aclose()
 
-    return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    body = stream()
+    slot.bind(body)  # a stream that never starts (the client left first) still frees its slot
+    return ServerSentEvent(body, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
