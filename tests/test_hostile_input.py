@@ -76,15 +76,29 @@ def _rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
+def _read_response(sock: socket.socket) -> str:
+    """One whole HTTP response (head and its Content-Length of body) from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length and (chunk := sock.recv(65536)):
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode(errors="replace")
+
+
 def test_an_unauthenticated_gigabyte_gets_401_at_once_and_the_gateway_stays_small(stack, capsys):
-    """A 1 GiB chunked JSON body without a key: the gateway answers 401 without reading it."""
+    """A 1 GiB chunked JSON body without a key: the gateway answers 401 without reading it.
+
+    The client keeps sending after the answer; the gateway drops the connection instead of buffering."""
     pid = next(p.proc.pid for p in stack.processes if p.name == "gateway")
     host, port = stack.http_url.removeprefix("http://").split(":")
     before = _rss_kib(pid)
-    peak, sent, answered = [before], [0], threading.Event()
+    peak, sent, done = [before], [0], threading.Event()
 
     def sample() -> None:
-        while not answered.wait(0.02):
+        while not done.wait(0.02):
             peak.append(_rss_kib(pid))
 
     sock = socket.create_connection((host, int(port)), timeout=30)
@@ -94,20 +108,22 @@ def test_an_unauthenticated_gigabyte_gets_401_at_once_and_the_gateway_stays_smal
 
     def send() -> None:  # generated as it goes: the gigabyte is never held in memory here either
         try:
-            while sent[0] < 1024 * MiB and not answered.is_set():
+            while sent[0] < 1024 * MiB:  # all of it, also after the 401: the gateway must not buffer it
                 sock.sendall(chunk)
                 sent[0] += MiB
+            sock.sendall(b"0\r\n\r\n")
         except OSError:
             pass  # the gateway closed the connection after its answer
+        finally:
+            done.set()
 
     threading.Thread(target=sample, daemon=True).start()
     sender = threading.Thread(target=send, daemon=True)
     started = time.monotonic()
     sender.start()
-    response = sock.recv(65536).decode(errors="replace")
+    response = _read_response(sock)
     elapsed = time.monotonic() - started
-    answered.set()
-    sender.join(timeout=30)
+    sender.join(timeout=120)
     sock.close()
     peak.append(_rss_kib(pid))
     growth_mib = (max(peak) - before) / 1024
