@@ -1,12 +1,20 @@
 """Response bodies of the public API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from voxledger.contracts import events
+from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway.domain.job_errors import plain_message
+from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
+
+
+def _documented(**schema: Any) -> msgspec.Meta:
+    """OpenAPI constraints that our validators enforce (with the API's codes), not msgspec (with a bare 400)."""
+    examples = schema.pop("examples", None)
+    return msgspec.Meta(extra_json_schema={"extra": schema, **({"examples": examples} if examples else {})})
 
 
 class Links(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -121,8 +129,14 @@ class Transcript(msgspec.Struct, kw_only=True):
     segments: list[events.Segment]
 
 
-class TranscriptionRequest(events.TranscriptionOptions, forbid_unknown_fields=True):
+class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The options of a (re-)transcription; an unknown field is a 400, not silently ignored."""
+
+    model: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=64, examples=["tiny.en"])] = None
+    language: Annotated[str | None, _documented(pattern=LANGUAGE_PATTERN, examples=["en"])] = None
+    task: events.Task = "transcribe"
+    word_timestamps: bool = False
+    vad: bool = False
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:
@@ -190,8 +204,11 @@ class Insights(msgspec.Struct, kw_only=True):
 
 
 class InsightsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kinds: list[str] | None = None
-    job_id: str | None = None
+    kinds: Annotated[
+        list[str] | None,
+        _documented(items={"type": "string", "enum": list(INSIGHT_KINDS)}, max_items=len(INSIGHT_KINDS), examples=[["summary"]]),
+    ] = None
+    job_id: Annotated[str | None, _documented(format="uuid", pattern=UUID_PATTERN)] = None
 
 
 class InsightsAccepted(msgspec.Struct, kw_only=True):

@@ -20,8 +20,17 @@ from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
-from voxledger.gateway.domain.validation import check_language, check_strings, parse_seq
+from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.params import (
+    Cursor,
+    IdempotencyKey,
+    LastEventId,
+    MinSeq,
+    OptionalJobId,
+    RecordingId,
+    UploadOperation,
+)
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
@@ -54,8 +63,9 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     status_code=202,
     summary="Upload a recording (multipart `file`) and queue its transcription",
     request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
+    operation_class=UploadOperation,
 )
-async def upload_recording(request: Request, tenant: str) -> views.Accepted:
+async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> views.Accepted:
     settings = request.app.state.settings
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
@@ -92,7 +102,7 @@ async def upload_recording(request: Request, tenant: str) -> views.Accepted:
             request.app.state.bus.js,
             tenant,
             "recordings",
-            request.headers.get("idempotency-key"),
+            idempotency_key,
             fingerprint(form.sha256.hexdigest(), form.filename, sorted(fields.items())),
             lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
         )
@@ -126,9 +136,10 @@ async def list_recordings(
     request: Request,
     tenant: str,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     status: STATUSES | None = None,
     created_after: datetime | None = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> views.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status, created_after)
@@ -138,7 +149,9 @@ async def list_recordings(
 
 
 @get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
-async def get_recording(request: Request, tenant: str, recording_id: str) -> views.Recording:
+async def get_recording(
+    request: Request, tenant: str, recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
+) -> views.Recording:
     row = await fetch_recording(request, tenant, recording_id)
     jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
     return views.recording_view(row, [views.job_view(j) for j in jobs])
@@ -146,7 +159,11 @@ async def get_recording(request: Request, tenant: str, recording_id: str) -> vie
 
 @post("/v1/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
 async def request_transcription(
-    request: Request, tenant: str, recording_id: str, data: views.TranscriptionRequest | None = None
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    data: views.TranscriptionRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.Accepted:
     body = data or views.TranscriptionRequest()
     options = _options(request, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
@@ -156,7 +173,7 @@ async def request_transcription(
         request.app.state.bus.js,
         tenant,
         f"transcriptions:{row['recording_id']}",
-        request.headers.get("idempotency-key"),
+        idempotency_key,
         fingerprint(msgspec.to_builtins(options)),
         lambda: {"job_id": new_id()},
     )
@@ -175,9 +192,10 @@ async def request_transcription(
 async def get_transcript(
     request: Request,
     tenant: str,
-    recording_id: str,
+    recording_id: RecordingId,
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
-    job_id: str | None = None,
+    job_id: OptionalJobId = None,
+    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
     row = await fetch_recording(request, tenant, recording_id)
     readmodels = request.app.state.readmodels
@@ -221,8 +239,17 @@ _encode = msgspec.json.Encoder().encode
 
 
 @get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
-async def recording_events(request: Request, tenant: str, recording_id: str) -> ServerSentEvent:
-    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+async def recording_events(
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    last_event_id: LastEventId = None,
+    after: Annotated[
+        str | None,
+        Parameter(description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}),
+    ] = None,
+) -> ServerSentEvent:
+    raw = last_event_id or after or "0"
     after = parse_seq(raw, "Last-Event-ID", "invalid_last_event_id")
     row = await fetch_recording(request, tenant, recording_id)
     settings = request.app.state.settings
