@@ -161,3 +161,28 @@ def test_live_messages_refuse_control_characters_and_loose_ids():
     with pytest.raises(proto.ProtocolError) as caught:
         proto.parse('{"type": "stop", "pad": "' + "x" * 5000 + '"}')
     assert caught.value.code == "invalid_message"
+
+
+def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
+    import asyncio
+    import time
+
+    from voxledger.gateway.consistency import ProjectionNotifier
+
+    async def scenario() -> None:
+        notifier = ProjectionNotifier("postgresql://unused", poll_s=3600)  # never started: fed by hand
+        notifier._apply({"read_models": 5, "read_models__shadow": 1}, replace=True)
+        assert notifier.projected_seq == 5, "a replay's shadow checkpoint does not count"
+        waiter = asyncio.create_task(notifier.wait_for_seq(7, time.monotonic() + 5))
+        await asyncio.sleep(0)
+        notifier._on_notify(None, 0, "voxledger_projection", "read_models:6")
+        await asyncio.sleep(0)
+        assert not waiter.done()
+        notifier._on_notify(None, 0, "voxledger_projection", "read_models:²")  # ignored, not a crash
+        notifier._on_notify(None, 0, "voxledger_projection", "read_models:7")
+        assert await asyncio.wait_for(waiter, 1)
+        notifier._on_notify(None, 0, "voxledger_projection", "read_models:3")
+        assert notifier.projected_seq == 7, "a late notification never moves a checkpoint back"
+        assert not await notifier.wait_for_seq(8, time.monotonic() + 0.05), "at the deadline it says so"
+
+    asyncio.run(scenario())

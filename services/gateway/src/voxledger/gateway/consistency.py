@@ -41,7 +41,7 @@ class ProjectionNotifier:
         self._dsn = dsn
         self._poll_s = poll_s
         self._checkpoints: dict[str, int] = {}
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()  # set and replaced on every advance: wakes every waiter at once
         self._task: asyncio.Task | None = None
         self.version = 0  # bumped on every advance: a waiter rechecks what it waits for only then
 
@@ -61,13 +61,15 @@ class ProjectionNotifier:
 
     async def wait_changed(self, seen_version: int, timeout_s: float) -> bool:
         """Until the projected sequence advances past what the caller saw; False at the timeout."""
+        if self.version != seen_version:
+            return True
         if timeout_s <= 0:
+            return False
+        changed = self._changed
+        try:
+            await asyncio.wait_for(changed.wait(), timeout_s)
+        except TimeoutError:
             return self.version != seen_version
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.version != seen_version), timeout_s)
-            except TimeoutError:
-                return False
         return True
 
     async def wait_for_seq(self, wanted: int, deadline: float) -> bool:
@@ -86,7 +88,7 @@ class ProjectionNotifier:
                 await conn.add_listener(CHANNEL, self._on_notify)
                 backoff_s = 0.1
                 while not conn.is_closed():
-                    await self._apply({r["name"]: r["last_seq"] for r in await conn.fetch(CHECKPOINTS)}, replace=True)
+                    self._apply({r["name"]: r["last_seq"] for r in await conn.fetch(CHECKPOINTS)}, replace=True)
                     await asyncio.sleep(self._poll_s)
             except asyncio.CancelledError:
                 raise
@@ -102,9 +104,9 @@ class ProjectionNotifier:
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         name, _, seq = payload.rpartition(":")
         if name and seq.isascii() and seq.isdigit():
-            asyncio.get_running_loop().create_task(self._apply({name: int(seq)}, replace=False))
+            self._apply({name: int(seq)}, replace=False)
 
-    async def _apply(self, checkpoints: dict[str, int], *, replace: bool) -> None:
+    def _apply(self, checkpoints: dict[str, int], *, replace: bool) -> None:
         """A poll is the truth (a rebuild may move a checkpoint back); a notification only moves one forward."""
         before = self.projected_seq
         if replace:
@@ -113,9 +115,9 @@ class ProjectionNotifier:
             for name, seq in checkpoints.items():
                 self._checkpoints[name] = max(seq, self._checkpoints.get(name, 0))
         if self.projected_seq != before or not self.version:
-            async with self._changed:
-                self.version += 1
-                self._changed.notify_all()
+            self.version += 1
+            self._changed.set()
+            self._changed = asyncio.Event()
 
 
 def issue_token(request: Request, command_id: str) -> None:
