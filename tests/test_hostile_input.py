@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from tests.conftest import BROKEN_MODEL
-from tests.helpers import AUDIO, metrics_text, upload, wait_visible
+from tests.helpers import AUDIO, metrics_text, upload, wait_job, wait_visible
 from tests.live_client import ws_url
 from voxledger.gateway.consistency import CHANNEL, ProjectionNotifier
 
@@ -244,7 +244,8 @@ def test_a_waiter_is_woken_by_a_notification_not_by_the_poll(stack):
 
 @pytest.fixture(scope="module")
 def quota_stack(tmp_path_factory):
-    """A small stack with quotas of one or two; its one transcriber is kept busy by a long recording."""
+    """A small stack with quotas of one or two and no postproc (insight runs stay in flight); its one
+    transcriber is kept busy by a long recording in the queue test."""
     from voxledger.stack.supervisor import Stack
 
     data_dir = tmp_path_factory.mktemp("quota-stack")
@@ -252,7 +253,9 @@ def quota_stack(tmp_path_factory):
         "VOXLEDGER_MAX_QUEUED_JOBS_PER_TENANT": "2",
         "VOXLEDGER_MAX_SSE_STREAMS_PER_TENANT": "1",
         "VOXLEDGER_MAX_LIVE_SESSIONS_PER_TENANT": "1",
+        "VOXLEDGER_MAX_INSIGHT_RUNS_PER_TENANT": "1",
         "VOXLEDGER_LIVE_ADMISSION_TIMEOUT_S": "30",
+        "VOXLEDGER_BODY_CHUNK_TIMEOUT_S": "1",
     }
     scale = {"live": 0, "postproc": 0}
     with Stack(data_dir, log_dir=data_dir / "logs", env=env, scale=scale) as running:
@@ -310,3 +313,33 @@ def test_live_sessions_are_limited_per_tenant(quota_stack, quota_client):
 
     refused = asyncio.run(scenario())
     assert refused["type"] == "error" and refused["code"] == "quota_exceeded" and refused["fatal"], refused
+
+
+def test_insight_runs_in_flight_are_limited_per_tenant(quota_client):
+    accepted = upload(quota_client, "short_meeting.ogg").json()
+    assert wait_job(quota_client, accepted["job_id"])["status"] == "completed"
+    path = f"/v1/recordings/{accepted['recording_id']}/insights"
+    first = quota_client.post(path, json={"kinds": ["summary"]})
+    assert first.status_code == 202, first.text
+    deadline = time.monotonic() + 30
+    while quota_client.get(path).json()["status"] != "running":  # no postproc here: the run stays pending
+        assert time.monotonic() < deadline, "the requested run never showed"
+        time.sleep(0.05)
+    _assert_quota(quota_client.post(path, json={"kinds": ["analytics"]}), "insight_runs")
+
+
+def test_a_stalled_request_body_ends_with_408(quota_stack, quota_client):
+    host, port = quota_stack.http_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        head = (
+            f"POST /v1/recordings/{ABSENT}/transcriptions HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: {quota_client.headers['authorization']}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"model": ')  # and then nothing
+        started = time.monotonic()
+        response = _read_response(sock)
+        waited = time.monotonic() - started
+    assert response.startswith("HTTP/1.1 408"), response[:200]
+    assert '"code":"body_timeout"' in response.replace(" ", "")
+    assert waited < 10, f"the stalled body held the request for {waited:.1f} s"
