@@ -99,7 +99,7 @@ class ProjectionNotifier:
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=1)
             await asyncio.sleep(backoff_s)
-            backoff_s = min(backoff_s * 2, 5.0)
+            backoff_s = min(backoff_s * 2, 1.0)  # waiters meanwhile fall back to their deadline
 
     def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
         name, _, seq = payload.rpartition(":")
