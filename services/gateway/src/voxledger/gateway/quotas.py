@@ -7,7 +7,12 @@ process anyway). Queued jobs and insight runs in flight come from small indexed 
 import weakref
 from collections import Counter
 
+import structlog
+
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
+
+log = structlog.get_logger(__name__)
 
 
 def quota_exceeded(quota: str, limit: int, retry_after_s: int) -> ApiError:
@@ -66,11 +71,18 @@ class Quotas:
         self._readmodels = readmodels
 
     async def check_queued_jobs(self, tenant: str) -> None:
-        limit = self._settings.max_queued_jobs_per_tenant
-        if await self._readmodels.active_job_count(tenant) >= limit:
-            raise quota_exceeded("queued_jobs", limit, self._settings.quota_retry_after_s)
+        await self._check("queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant)
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant
-        if await self._readmodels.insight_runs_in_flight(tenant) >= limit:
-            raise quota_exceeded("insight_runs", limit, self._settings.quota_retry_after_s)
+        await self._check("insight_runs", limit, self._readmodels.insight_runs_in_flight, tenant)
+
+    async def _check(self, quota: str, limit: int, count, tenant: str) -> None:
+        try:
+            used = await count(tenant)
+        except DATABASE_UNAVAILABLE_ERRORS as err:
+            # Writes need only the log: during a Postgres outage a command is still accepted, uncounted.
+            log.warning("quota.unchecked_database_unavailable", quota=quota, error=repr(err))
+            return
+        if used >= limit:
+            raise quota_exceeded(quota, limit, self._settings.quota_retry_after_s)
