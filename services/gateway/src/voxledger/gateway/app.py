@@ -99,6 +99,44 @@ async def docs() -> Redirect:
     return Redirect("/schema/swagger")
 
 
+ROUTES = [
+    recordings.upload_recording,
+    recordings.list_recordings,
+    recordings.get_recording,
+    recordings.request_transcription,
+    recordings.get_transcript,
+    recordings.recording_events,
+    insights.get_insights,
+    insights.request_insights,
+    deletion.delete_recording,
+    search.search_transcripts,
+    jobs.list_jobs,
+    jobs.get_job,
+    jobs.cancel_job,
+    jobs.get_queue,
+    live.live_socket,
+    live_sessions.list_live_sessions,
+    live_sessions.get_live_session,
+    models.list_models,
+    health.healthz,
+    health.readyz,
+    health.metrics,
+    docs,
+]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="voxledger",
+        version="0.1.0",
+        description="Self-hosted speech transcription: upload, follow progress, read transcripts.",
+        security=[{"BearerAuth": []}],
+        components=Components(
+            security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
+        ),
+    )
+
+
 def metrics_token(settings: GatewaySettings) -> str:
     """The configured token, or one generated once in the data directory (shared by gateways on one host)."""
     if settings.metrics_token:
@@ -140,30 +178,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await pool.close()
 
     return Litestar(
-        route_handlers=[
-            recordings.upload_recording,
-            recordings.list_recordings,
-            recordings.get_recording,
-            recordings.request_transcription,
-            recordings.get_transcript,
-            recordings.recording_events,
-            insights.get_insights,
-            insights.request_insights,
-            deletion.delete_recording,
-            search.search_transcripts,
-            jobs.list_jobs,
-            jobs.get_job,
-            jobs.cancel_job,
-            jobs.get_queue,
-            live.live_socket,
-            live_sessions.list_live_sessions,
-            live_sessions.get_live_session,
-            models.list_models,
-            health.healthz,
-            health.readyz,
-            health.metrics,
-            docs,
-        ],
+        route_handlers=ROUTES,
         dependencies={"tenant": Provide(authenticate, sync_to_thread=False)},
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
@@ -180,15 +195,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             }
         ),
         request_max_body_size=settings.max_json_body_kb * 1024,  # the upload route streams, with its own cap
-        openapi_config=OpenAPIConfig(
-            title="voxledger",
-            version="0.1.0",
-            description="Self-hosted speech transcription: upload, follow progress, read transcripts.",
-            security=[{"BearerAuth": []}],
-            components=Components(
-                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
-            ),
-        ),
+        openapi_config=openapi_config(),
     )
 
 

@@ -14,7 +14,7 @@ from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
-from voxledger.gateway.adapters.multipart import parse_upload
+from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
 from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
@@ -58,6 +58,42 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     raise bad_request("invalid_field", f"`{name}` must be true or false")
 
 
+async def _read_form(request: Request) -> UploadedForm:
+    settings = request.app.state.settings
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
+        # Refuse before reading: the client learns at once instead of after sending it all.
+        raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
+    return await parse_upload(
+        request.headers.get("content-type", ""),
+        request.stream(),
+        settings.max_upload_mb * 2**20,
+        settings.upload_memory_mb * 2**20,
+        settings.max_form_fields,
+    )
+
+
+def _checked_form(request: Request, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
+    """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
+    if form.filename is None:
+        raise ApiError(422, "file_missing", "the form has no `file` part")
+    if form.size == 0:
+        raise bad_request("file_empty", "the uploaded file is empty")
+    detected = sniff_audio(form.head)
+    if detected is None:
+        raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
+    fields = form.fields
+    options = _options(
+        request,
+        fields.get("model"),
+        fields.get("language") or None,
+        fields.get("task", "transcribe"),
+        word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
+        vad=_flag(fields.get("vad"), "vad", False),
+    )
+    return detected, options, _flag(fields.get("transcribe"), "transcribe", True)
+
+
 @post(
     "/v1/recordings",
     status_code=202,
@@ -66,36 +102,9 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     operation_class=UploadOperation,
 )
 async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> views.Accepted:
-    settings = request.app.state.settings
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
-        # Refuse before reading: the client learns at once instead of after sending it all.
-        raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
-    form = await parse_upload(
-        request.headers.get("content-type", ""),
-        request.stream(),
-        settings.max_upload_mb * 2**20,
-        settings.upload_memory_mb * 2**20,
-        settings.max_form_fields,
-    )
+    form = await _read_form(request)
     try:
-        if form.filename is None:
-            raise ApiError(422, "file_missing", "the form has no `file` part")
-        if form.size == 0:
-            raise bad_request("file_empty", "the uploaded file is empty")
-        detected = sniff_audio(form.head)
-        if detected is None:
-            raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
-        fields = form.fields
-        options = _options(
-            request,
-            fields.get("model"),
-            fields.get("language") or None,
-            fields.get("task", "transcribe"),
-            word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
-            vad=_flag(fields.get("vad"), "vad", False),
-        )
-        transcribe = _flag(fields.get("transcribe"), "transcribe", True)
+        detected, options, transcribe = _checked_form(request, form)
         if transcribe:
             await request.app.state.quotas.check_queued_jobs(tenant)
         ids = await reserve(
@@ -103,7 +112,7 @@ async def upload_recording(request: Request, tenant: str, idempotency_key: Idemp
             tenant,
             "recordings",
             idempotency_key,
-            fingerprint(form.sha256.hexdigest(), form.filename, sorted(fields.items())),
+            fingerprint(form.sha256.hexdigest(), form.filename, sorted(form.fields.items())),
             lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
         )
         recording_id, job_id = ids["recording_id"], ids["job_id"]
