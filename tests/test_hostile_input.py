@@ -343,3 +343,31 @@ def test_a_stalled_request_body_ends_with_408(quota_stack, quota_client):
     assert response.startswith("HTTP/1.1 408"), response[:200]
     assert '"code":"body_timeout"' in response.replace(" ", "")
     assert waited < 10, f"the stalled body held the request for {waited:.1f} s"
+
+
+def test_a_live_socket_must_authenticate_soon_and_its_messages_are_checked(stack, client):
+    async def anonymous() -> tuple[dict, float]:
+        async with websockets.connect(ws_url(stack)) as ws:  # no header, and no auth message
+            started = time.monotonic()
+            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            return message, time.monotonic() - started
+
+    async def nul_language() -> dict:
+        headers = {"Authorization": client.headers["authorization"]}
+        async with websockets.connect(ws_url(stack), additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "language": "e\u0000"}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+    message, waited = asyncio.run(anonymous())
+    assert message["code"] == "unauthorized" and message["fatal"], message
+    assert waited < 10, f"an anonymous socket was held {waited:.1f} s"
+    refused = asyncio.run(nul_language())
+    assert refused["code"] == "invalid_characters" and not refused["fatal"], refused
+
+
+def test_an_oversized_request_head_is_refused_without_reaching_the_app(stack):
+    host, port = stack.http_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET /v1/recordings HTTP/1.1\r\nHost: {host}\r\nX-Pad: {'a' * 64 * 1024}\r\n\r\n".encode())
+        response = _read_response(sock)
+    assert response.startswith("HTTP/1.1 4"), response[:200]
