@@ -371,3 +371,25 @@ def test_an_oversized_request_head_is_refused_without_reaching_the_app(stack):
         sock.sendall(f"GET /v1/recordings HTTP/1.1\r\nHost: {host}\r\nX-Pad: {'a' * 64 * 1024}\r\n\r\n".encode())
         response = _read_response(sock)
     assert response.startswith("HTTP/1.1 4"), response[:200]
+
+
+ODD_VALUES = ["", "²", "-1", "1e9", "9" * 40, "\u202e", "%00", "null", "[]", "2025-01-01T00:00:00", "0000-00-00", "🙂" * 50]
+
+
+def test_odd_query_values_never_cause_a_5xx(client):
+    recording_id = _recording(client)
+    probes = [
+        ("/v1/recordings", ("limit", "cursor", "status", "created_after", "min_seq")),
+        ("/v1/jobs", ("limit", "cursor", "status", "created_after")),
+        ("/v1/live/sessions", ("limit", "cursor")),
+        ("/v1/search", ("q", "limit", "cursor")),
+        (f"/v1/recordings/{recording_id}/transcript", ("format", "job_id", "min_seq")),
+        (f"/v1/recordings/{recording_id}/insights", ("job_id",)),
+    ]
+    for path, names in probes:
+        for name in names:
+            for value in ODD_VALUES:
+                response = client.get(path, params={name: value})
+                assert response.status_code < 500, (path, name, value, response.text)
+                if response.status_code >= 400:
+                    assert response.json()["code"], (path, name, value)
