@@ -63,11 +63,13 @@ def on_api_error(request: Request, exc: ApiError) -> Response:
 
 
 def on_http_exception(request: Request, exc: HTTPException) -> Response:
-    detail = exc.detail
+    detail, field = exc.detail, None
     if isinstance(exc, ValidationException) and exc.extra:
-        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in exc.extra if isinstance(e, dict))
+        errors = [e for e in exc.extra if isinstance(e, dict)]
+        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in errors)
+        field = next((str(e["key"]) for e in errors if e.get("key")), None)  # the first field named
     code = CODES_BY_STATUS.get(exc.status_code, "http_error")
-    return _problem_response(request, exc.status_code, code, detail, exc.headers)
+    return _problem_response(request, exc.status_code, code, detail, exc.headers, field)
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response:
