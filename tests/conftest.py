@@ -6,11 +6,15 @@ import pytest
 from tests.helpers import new_client
 from voxledger.stack.supervisor import Stack
 
+# Served but not loadable: a job naming it must fail permanently in the worker (unknown names never get that far).
+BROKEN_MODEL = "broken-model"
+SERVED_MODELS = f"tiny.en,{BROKEN_MODEL}=/nonexistent/voxledger-model"
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("stack")
-    with Stack(data_dir, log_dir=data_dir / "logs") as running:
+    with Stack(data_dir, log_dir=data_dir / "logs", env={"VOXLEDGER_SERVED_MODELS": SERVED_MODELS}) as running:
         yield running
 
 

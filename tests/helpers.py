@@ -33,6 +33,14 @@ def new_client(stack, tenant: str) -> Iterator[httpx.Client]:
         yield client
 
 
+def metrics_text(stack) -> str:
+    """A Prometheus scrape, with the metrics token the gateway generated in the stack's data directory."""
+    token = (stack.data_dir / "metrics-token").read_text().strip()
+    response = httpx.get(f"{stack.http_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def upload(client: httpx.Client, name: str, *, await_visible: bool = True, **fields: str) -> httpx.Response:
     """Uploads a fixture; after a 202, waits until the recording is readable, as a careful client does."""
     path = AUDIO / name

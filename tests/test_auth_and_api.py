@@ -3,7 +3,7 @@
 import httpx
 from httpx_sse import connect_sse
 
-from tests.helpers import AUDIO, log_events, new_client, upload, wait_job
+from tests.helpers import AUDIO, log_events, metrics_text, new_client, upload, wait_job
 
 
 def test_requests_without_a_valid_key_get_401(stack):
@@ -77,7 +77,8 @@ def test_health_readiness_metrics_and_openapi(stack):
         assert anonymous.get("/healthz").json() == {"status": "ok"}
         ready = anonymous.get("/readyz")
         assert ready.status_code == 200 and ready.json()["schema_version"] >= 1
-        assert "voxledger_sse_clients" in anonymous.get("/metrics").text
+        assert anonymous.get("/metrics").status_code == 401, "metrics need the metrics token"
+        assert "voxledger_sse_clients" in metrics_text(stack)
         schema = anonymous.get("/schema/openapi.json").json()
         for path in ("/v1/recordings", "/v1/recordings/{recording_id}/transcript", "/v1/jobs/{job_id}"):
             assert path in schema["paths"], path

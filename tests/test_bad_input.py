@@ -5,6 +5,7 @@ import json
 
 import httpx
 
+from tests.conftest import BROKEN_MODEL
 from tests.helpers import upload, wait_job
 
 PROBLEM = "application/problem+json"
@@ -47,8 +48,14 @@ def test_truncated_file_fails_with_a_specific_code_and_the_next_job_still_comple
     assert wait_job(client, after.json()["job_id"])["status"] == "completed"
 
 
-def test_unknown_model_fails_the_job_permanently(client):
-    accepted = upload(client, "short_meeting.ogg", model="no-such-model-xyz")
+def test_an_unknown_model_is_refused_at_the_request(client):
+    refused = upload(client, "short_meeting.ogg", model="no-such-model-xyz")
+    assert refused.status_code == 422 and refused.json()["code"] == "unknown_model"
+    assert client.get("/v1/recordings").json()["items"] == [], "nothing was stored"
+
+
+def test_a_served_model_that_cannot_load_fails_the_job_permanently(client):
+    accepted = upload(client, "short_meeting.ogg", model=BROKEN_MODEL)
     failed = wait_job(client, accepted.json()["job_id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "model_unavailable"

@@ -3,7 +3,7 @@
 import re
 import time
 
-from tests.helpers import read_events, upload, wait_job
+from tests.helpers import metrics_text, read_events, upload, wait_job
 
 
 def metric(text: str, name: str, label: str) -> float:
@@ -17,7 +17,7 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
     read_events(client, busy["recording_id"], until="TranscriptionStarted", job_id=busy["job_id"])
     waiting = [upload(client, "short_meeting.ogg").json() for _ in range(2)]
 
-    text = client.get("/metrics").text
+    text = metrics_text(stack)
     assert metric(text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"') >= 2
     assert metric(text, "voxledger_consumer_ack_pending_messages", 'consumer="transcription-jobs"') >= 1
     assert metric(text, "voxledger_jobs", 'status="queued"') >= 2
@@ -27,9 +27,9 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
         client.post(f"/v1/jobs/{job['job_id']}/cancel")
     for job in [busy, *waiting]:
         assert wait_job(client, job["job_id"])["status"] == "cancelled"
-    assert metric(client.get("/metrics").text, "voxledger_jobs", 'status="cancelled"') >= 3
+    assert metric(metrics_text(stack), "voxledger_jobs", 'status="cancelled"') >= 3
     # The worker still takes the cancelled requests off the queue (and skips them): it drains to zero.
     deadline = time.monotonic() + 60
-    while metric(client.get("/metrics").text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"'):
+    while metric(metrics_text(stack), "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"'):
         assert time.monotonic() < deadline, "the job queue never drained"
         time.sleep(0.2)

@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import new_client, upload, wait_job
+from tests.helpers import metrics_text, new_client, upload, wait_job
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
 from voxledger.runtime.jetstream import connect
@@ -155,7 +155,7 @@ def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_o
         while legacy.get("/v1/recordings").status_code == 401:
             assert time.monotonic() < deadline, "the v1 key never became usable"
             time.sleep(0.1)
-        metrics = httpx.get(f"{stack.http_url}/metrics").text
+        metrics = metrics_text(stack)
         skipped = next(line for line in metrics.splitlines() if line.startswith('voxledger_projector_skipped_events{projection="read_models"}'))
         assert float(skipped.split()[-1]) >= 2, "the unknown type and the newer version were counted"
         assert 'voxledger_projector_lag_events{projection="read_models"}' in metrics

@@ -7,13 +7,16 @@ unprefixed names below. Settings are never re-read per access.
 import os
 import sys
 from collections.abc import Mapping
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
 UNPREFIXED = {"nats_url": "NATS_URL", "database_url": "DATABASE_URL"}
 
 S = TypeVar("S", bound="CommonSettings")
+MODEL_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_SERVED_ENTRY = rf"{MODEL_NAME_PATTERN}(=[^,=\x00-\x1f]+)?"
+SERVED_MODELS_PATTERN = rf"^{_SERVED_ENTRY}(,{_SERVED_ENTRY})*$"
 
 
 class SettingsError(Exception):
@@ -27,6 +30,9 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     stream_replicas: int = 1
     data_dir: str = ".voxledger"
+    # The models this deployment serves, comma-separated: `name` or `name=/local/path` (a path is a server
+    # setting, never a client input). The first is the default. Shared by the gateway and the transcribers.
+    served_models: Annotated[str, msgspec.Meta(pattern=SERVED_MODELS_PATTERN)] = "tiny.en"
 
 
 def env_name(field: str) -> str:
@@ -53,3 +59,12 @@ def load_or_exit(cls: type[S]) -> S:
     except SettingsError as err:
         sys.stderr.write(f"{err}\n")
         raise SystemExit(2) from None
+
+
+def served_models(raw: str) -> dict[str, str | None]:
+    """`VOXLEDGER_SERVED_MODELS` as {name: local path or None}, in order (the first is the default)."""
+    served: dict[str, str | None] = {}
+    for entry in raw.split(","):
+        name, _, path = entry.strip().partition("=")
+        served[name] = path or None
+    return served

@@ -1,7 +1,11 @@
 """Wiring: the Litestar app, its connections, error mapping, tracing; `main` serves it with uvicorn."""
 
+import contextlib
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 import uvicorn
@@ -18,17 +22,20 @@ from opentelemetry.trace import SpanKind
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.auth import KeyResolver, authenticate
-from voxledger.gateway.consistency import consistency_headers, wait_for_projection
+from voxledger.gateway.auth import KeyResolver, auth_guard, authenticate
+from voxledger.gateway.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
+from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.problems import ApiError, problem
-from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, recordings, search
+from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
 from voxledger.gateway.outages import dependency_outage
+from voxledger.gateway.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
+from voxledger.gateway.slow_clients import body_timeout_guard
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.jetstream import connect
 from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit
+from voxledger.runtime.settings import load_or_exit, served_models
 from voxledger.runtime.telemetry import context_from_headers, setup_tracing
 
 log = structlog.get_logger(__name__)
@@ -38,27 +45,31 @@ CODES_BY_STATUS = {
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
-    413: "file_too_large",
+    413: "body_too_large",  # a JSON body over its route's limit; uploads answer file_too_large
     429: "too_many_requests",
 }
 
 
-def _problem_response(request: Request, status: int, code: str, detail: str | None, headers=None) -> Response:
+def _problem_response(
+    request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
+) -> Response:
     request.app.state.metrics.problems.labels(code).inc()
-    body = problem(status, code, detail, str(request.url.path))
+    body = problem(status, code, detail, str(request.url.path), field)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def on_api_error(request: Request, exc: ApiError) -> Response:
-    return _problem_response(request, exc.status, exc.code, exc.detail, exc.headers)
+    return _problem_response(request, exc.status, exc.code, exc.detail, exc.headers, exc.field)
 
 
 def on_http_exception(request: Request, exc: HTTPException) -> Response:
-    detail = exc.detail
+    detail, field = exc.detail, None
     if isinstance(exc, ValidationException) and exc.extra:
-        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in exc.extra if isinstance(e, dict))
+        errors = [e for e in exc.extra if isinstance(e, dict)]
+        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in errors)
+        field = next((str(e["key"]) for e in errors if e.get("key")), None)  # the first field named
     code = CODES_BY_STATUS.get(exc.status_code, "http_error")
-    return _problem_response(request, exc.status_code, code, detail, exc.headers)
+    return _problem_response(request, exc.status_code, code, detail, exc.headers, field)
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -90,66 +101,103 @@ async def docs() -> Redirect:
     return Redirect("/schema/swagger")
 
 
+ROUTES = [
+    recordings.upload_recording,
+    recordings.list_recordings,
+    recordings.get_recording,
+    recordings.request_transcription,
+    recordings.get_transcript,
+    recordings.recording_events,
+    insights.get_insights,
+    insights.request_insights,
+    deletion.delete_recording,
+    search.search_transcripts,
+    jobs.list_jobs,
+    jobs.get_job,
+    jobs.cancel_job,
+    jobs.get_queue,
+    live.live_socket,
+    live_sessions.list_live_sessions,
+    live_sessions.get_live_session,
+    models.list_models,
+    health.healthz,
+    health.readyz,
+    health.metrics,
+    docs,
+]
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="voxledger",
+        version="0.1.0",
+        description="Self-hosted speech transcription: upload, follow progress, read transcripts.",
+        security=[{"BearerAuth": []}],
+        components=Components(
+            security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
+        ),
+    )
+
+
+def metrics_token(settings: GatewaySettings) -> str:
+    """The configured token, or one generated once in the data directory (shared by gateways on one host)."""
+    if settings.metrics_token:
+        return settings.metrics_token
+    path = Path(settings.data_dir) / "metrics-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".metrics-token.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(32) + "\n")
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another gateway won the race: use its token
+            os.link(tmp, path)  # atomic: a reader never sees a half-written token
+        tmp.unlink()
+    return path.read_text().strip()
+
+
 def create_app(settings: GatewaySettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, max_size=20)
         nc = await connect(settings.nats_url, "gateway")
         readmodels = ReadModels(pool)
+        notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
+        await notifier.start()
         app.state.update(
             nc=nc,
             bus=Bus(nc.jetstream()),
             readmodels=readmodels,
             key_resolver=KeyResolver(readmodels, settings.auth_cache_s),
+            notifier=notifier,
+            quotas=Quotas(settings, readmodels),
         )
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
         try:
             yield
         finally:
+            await notifier.stop()
             await nc.drain()
             await pool.close()
 
     return Litestar(
-        route_handlers=[
-            recordings.upload_recording,
-            recordings.list_recordings,
-            recordings.get_recording,
-            recordings.request_transcription,
-            recordings.get_transcript,
-            recordings.recording_events,
-            insights.get_insights,
-            insights.request_insights,
-            deletion.delete_recording,
-            search.search_transcripts,
-            jobs.list_jobs,
-            jobs.get_job,
-            jobs.cancel_job,
-            jobs.get_queue,
-            live.live_socket,
-            live_sessions.list_live_sessions,
-            live_sessions.get_live_session,
-            health.healthz,
-            health.readyz,
-            health.metrics,
-            docs,
-        ],
-        dependencies={"tenant": Provide(authenticate)},
+        route_handlers=ROUTES,
+        dependencies={"tenant": Provide(authenticate, sync_to_thread=False)},
         exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
-        middleware=[tracing, consistency_headers],
+        # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
+        middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
         lifespan=[lifespan],
-        state=State({"settings": settings, "metrics": GatewayMetrics()}),
-        request_max_body_size=None,  # uploads are streamed and capped by the multipart parser
-        openapi_config=OpenAPIConfig(
-            title="voxledger",
-            version="0.1.0",
-            description="Self-hosted speech transcription: upload, follow progress, read transcripts.",
-            security=[{"BearerAuth": []}],
-            components=Components(
-                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
-            ),
+        state=State(
+            {
+                "settings": settings,
+                "metrics": GatewayMetrics(),
+                "models": ModelCatalog(served_models(settings.served_models)),
+                "metrics_token": metrics_token(settings),
+            }
         ),
+        request_max_body_size=settings.max_json_body_kb * 1024,  # the upload route streams, with its own cap
+        openapi_config=openapi_config(),
     )
 
 
@@ -164,4 +212,12 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        # Slow or greedy clients: bounded header bytes (h11, so the bound is known), idle keep-alive
+        # connections closed, connections at once capped (then 503), WebSocket messages bounded.
+        # A trickled body is timed out by body_timeout_guard; uvicorn has no header-read timeout.
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_kb * 1024,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
+        limit_concurrency=settings.max_connections,
+        ws_max_size=settings.ws_max_message_kb * 1024,
     )

@@ -5,6 +5,24 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_upload_mb: int = 2048
+    max_json_body_kb: int = 64  # every route but the upload: small JSON bodies (413 body_too_large)
+    max_form_fields: int = 16  # multipart parts besides the file
+    body_chunk_timeout_s: float = 30.0  # a request body that stalls longer ends with 408 body_timeout
+    # uvicorn: header bytes, idle keep-alive, connections at once (beyond it 503), WebSocket message size
+    max_header_kb: int = 16
+    keep_alive_timeout_s: int = 5
+    max_connections: int = 1000
+    ws_max_message_kb: int = 1024
+    # /metrics needs `Authorization: Bearer <token>`; unset: one is generated in <data_dir>/metrics-token
+    metrics_token: str = ""
+    # Per-tenant quotas (429 quota_exceeded with Retry-After); streams and sessions count per gateway process
+    max_sse_streams_per_tenant: int = 100
+    max_live_sessions_per_tenant: int = 20
+    max_queued_jobs_per_tenant: int = 1000
+    max_insight_runs_per_tenant: int = 20
+    quota_retry_after_s: int = 5
+    consistency_poll_s: float = 0.25  # fallback poll of the checkpoints, should a notification be lost
+    live_auth_timeout_s: float = 5.0  # a socket without a Bearer header must send its auth message this soon
     upload_memory_mb: int = 8  # uploads larger than this spill to a temporary file
     sse_keepalive_s: float = 15.0
     auth_cache_s: float = 30.0

@@ -1,11 +1,20 @@
 """Response bodies of the public API."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from voxledger.contracts import events
+from voxledger.contracts.insights import INSIGHT_KINDS
+from voxledger.gateway.domain.job_errors import plain_message
+from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
+
+
+def _documented(**schema: Any) -> msgspec.Meta:
+    """OpenAPI constraints that our validators enforce (with the API's codes), not msgspec (with a bare 400)."""
+    examples = schema.pop("examples", None)
+    return msgspec.Meta(extra_json_schema={"extra": schema, **({"examples": examples} if examples else {})})
 
 
 class Links(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -128,8 +137,14 @@ class Transcript(msgspec.Struct, kw_only=True):
     segments: list[events.Segment]
 
 
-class TranscriptionRequest(events.TranscriptionOptions, forbid_unknown_fields=True):
+class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The options of a (re-)transcription; an unknown field is a 400, not silently ignored."""
+
+    model: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=64, examples=["tiny.en"])] = None
+    language: Annotated[str | None, _documented(pattern=LANGUAGE_PATTERN, examples=["en"])] = None
+    task: events.Task = "transcribe"
+    word_timestamps: bool = False
+    vad: bool = False
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:
@@ -142,8 +157,20 @@ def recording_links(recording_id: str, job_id: str | None = None) -> Links:
     )
 
 
+FAILURE_EVENTS = frozenset({"TranscriptionFailed", "InsightFailed"})
+
+
+def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
+    """An event as a tenant sees it on SSE: a failure's recorded message is replaced by its plain one."""
+    if event_type not in FAILURE_EVENTS:
+        return data
+    body = msgspec.json.decode(data)
+    body["message"] = plain_message(str(body.get("error_code", "")))
+    return msgspec.Raw(msgspec.json.encode(body))
+
+
 def job_view(row, queue_position: int | None = None) -> Job:
-    error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
     extra = {"queue_position": queue_position, "error": error, "links": recording_links(row["recording_id"], row["job_id"])}
     return msgspec.convert({**row, **extra}, Job)
 
@@ -185,8 +212,11 @@ class Insights(msgspec.Struct, kw_only=True):
 
 
 class InsightsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kinds: list[str] | None = None
-    job_id: str | None = None
+    kinds: Annotated[
+        list[str] | None,
+        _documented(items={"type": "string", "enum": list(INSIGHT_KINDS)}, max_items=len(INSIGHT_KINDS), examples=[["summary"]]),
+    ] = None
+    job_id: Annotated[str | None, _documented(format="uuid", pattern=UUID_PATTERN)] = None
 
 
 class InsightsAccepted(msgspec.Struct, kw_only=True):
@@ -198,7 +228,7 @@ class InsightsAccepted(msgspec.Struct, kw_only=True):
 
 
 def insight_view(row) -> Insight:
-    error = JobError(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
     return msgspec.convert({**row, "error": error}, Insight)
 
 

@@ -15,6 +15,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 
 from voxledger.contracts.streams import IDEMPOTENCY_BUCKET
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_text
 
 MAX_KEY_LENGTH = 255
 
@@ -31,7 +32,10 @@ async def reserve(
     if key is None:
         return new_ids()
     if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise ApiError(400, "invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        raise ApiError(
+            400, "invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
+        )
+    check_text(key, "Idempotency-Key", MAX_KEY_LENGTH)
     kv = await js.key_value(IDEMPOTENCY_BUCKET)
     slot = hashlib.sha256(f"{tenant}\0{route}\0{key}".encode()).hexdigest()
     ids = new_ids()

@@ -167,9 +167,27 @@ class ReadModels:
             tenant,
         )
 
-    async def job_counts(self) -> dict[str, int]:
-        rows = await self.pool.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
+    async def job_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        """Jobs by status, each counted from the `jobs_by_status` index (an index-only scan, not the table)."""
+        rows = await self.pool.fetch(
+            """SELECT s.status, (SELECT count(*) FROM jobs j WHERE j.status = s.status) AS n
+               FROM unnest($1::text[]) AS s(status)""",
+            list(statuses),
+        )
         return {row["status"]: row["n"] for row in rows}
+
+    async def active_job_count(self, tenant: str) -> int:
+        """The tenant's queued and running jobs, from the small partial index `jobs_active_by_tenant`."""
+        return await self.pool.fetchval(
+            "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')", tenant
+        )
+
+    async def insight_runs_in_flight(self, tenant: str) -> int:
+        return await self.pool.fetchval(
+            """SELECT count(DISTINCT run_id) FROM insights
+               WHERE tenant_id = $1 AND status IN ('pending', 'running')""",
+            tenant,
+        )
 
     async def live_sessions(self, tenant: str, limit: int, before: str | None) -> list:
         return await self.pool.fetch(

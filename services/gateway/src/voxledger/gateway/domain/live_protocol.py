@@ -9,8 +9,11 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
-from voxledger.contracts.ids import is_valid_id
 from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
+from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_strings, is_canonical_id
+
+MAX_MESSAGE_CHARS = 4096  # control messages are small; audio comes as binary frames
 
 
 class ProtocolError(Exception):
@@ -44,18 +47,24 @@ _decoder = msgspec.json.Decoder(ClientMessage)
 
 
 def parse(text: str) -> ClientMessage:
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError("invalid_message", f"a control message is at most {MAX_MESSAGE_CHARS} characters")
     try:
         message = _decoder.decode(text)
     except msgspec.ValidationError as err:
         raise ProtocolError("invalid_message", f"not a valid client message: {err}") from None
     except msgspec.DecodeError:
         raise ProtocolError("malformed_message", "a text frame must be a JSON object with a `type`") from None
+    try:
+        check_strings(message, "", 512)
+    except ApiError as err:  # a control character or an overlong value, in the field it names
+        raise ProtocolError(err.code, err.detail) from None
     match message:
         case Start(sample_rate=rate) if rate not in SAMPLE_RATES:
             raise ProtocolError("unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}")
-        case Start(language=lang) if lang is not None and not (lang.isalpha() and 2 <= len(lang) <= 3):
+        case Start(language=lang) if lang is not None and not (lang.isascii() and lang.isalpha() and 2 <= len(lang) <= 3):
             raise ProtocolError("invalid_language", "language must be an ISO 639-1 code such as `en`")
-        case Resume(session_id=sid) if not is_valid_id(sid):
+        case Resume(session_id=sid) if not is_canonical_id(sid):
             raise ProtocolError("session_not_found", "no such live session")
     return message
 

@@ -10,15 +10,19 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     code: str
     detail: str | None = None
     instance: str | None = None
+    field: str | None = None  # the request field (body, form, query or header) the problem is about
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None, *, field: str | None = None
+    ):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+        self.field = field
 
 
 TITLES = {
@@ -26,16 +30,18 @@ TITLES = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
 
 
-def problem(status: int, code: str, detail: str | None, instance: str | None) -> Problem:
+def problem(status: int, code: str, detail: str | None, instance: str | None, field: str | None = None) -> Problem:
     return Problem(
         type=f"https://voxledger.dev/problems/{code}",
         title=TITLES.get(status, "Error"),
@@ -43,6 +49,7 @@ def problem(status: int, code: str, detail: str | None, instance: str | None) ->
         code=code,
         detail=detail,
         instance=instance,
+        field=field,
     )
 
 

@@ -3,6 +3,7 @@
 import re
 
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_text
 
 MAX_QUERY_CHARS = 256
 _PREFIX = re.compile(r'(?<![\w"])(\w+)\*')  # a word ending in `*`, outside a quoted phrase
@@ -15,7 +16,7 @@ class SearchQuery:
 
 
 def parse_query(q: str) -> SearchQuery:
-    q = q.strip()
+    q = check_text(q, "q", 4 * MAX_QUERY_CHARS).strip()
     if not q:
         raise ApiError(400, "invalid_query", "q must not be empty")
     if len(q) > MAX_QUERY_CHARS:

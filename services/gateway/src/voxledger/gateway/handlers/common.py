@@ -1,31 +1,35 @@
 """Helpers the route handlers share."""
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from voxledger.contracts.ids import created_at_ms, is_valid_id
+from voxledger.contracts.ids import created_at_ms
+from voxledger.gateway.consistency import ProjectionNotifier, when_advanced
 from voxledger.gateway.domain.problems import ApiError, not_found
+from voxledger.gateway.domain.validation import is_canonical_id
 
 T = TypeVar("T")
 
 
 def valid_id(value: str, what: str) -> str:
-    if not is_valid_id(value):
+    """A canonical UUID, lowercased; anything else (`urn:uuid:...`, braces, bare hex) is simply not found."""
+    if not is_canonical_id(value):
         raise not_found(what)
     return value.lower()
 
 
-async def fetch_fresh(fetch: Callable[[], Awaitable[T | None]], entity_id: str, wait_s: float, what: str) -> T:
-    """Reads a row; an id created moments ago gets a short wait for the projection instead of a false 404."""
+async def fetch_fresh(
+    fetch: Callable[[], Awaitable[T | None]], entity_id: str, wait_s: float, what: str, notifier: ProjectionNotifier
+) -> T:
+    """Reads a row; an id created moments ago gets a short wait for the projection instead of a false 404.
+
+    The row is read again only when the projections advance (the process's notifier), not in a loop.
+    """
     row = await fetch()
     created = created_at_ms(entity_id)
     if row is None and created is not None and time.time() * 1000 - created < (wait_s + 5) * 1000:
-        deadline = time.monotonic() + wait_s
-        while row is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-            row = await fetch()
+        row = await when_advanced(notifier, fetch, time.monotonic() + wait_s)
     if row is None:
         raise not_found(what)
     return row
@@ -38,6 +42,6 @@ def bad_request(code: str, detail: str) -> ApiError:
 async def fetch_recording(request, tenant: str, recording_id: str):
     """The caller's recording, waiting briefly if it was created moments ago; 404 for anyone else's."""
     recording_id = valid_id(recording_id, "recording")
-    readmodels = request.app.state.readmodels
-    wait_s = request.app.state.settings.fresh_id_wait_s
-    return await fetch_fresh(lambda: readmodels.recording(tenant, recording_id), recording_id, wait_s, "recording")
+    state = request.app.state
+    fetch = lambda: state.readmodels.recording(tenant, recording_id)  # noqa: E731
+    return await fetch_fresh(fetch, recording_id, state.settings.fresh_id_wait_s, "recording", state.notifier)

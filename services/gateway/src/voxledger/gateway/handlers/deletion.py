@@ -6,10 +6,11 @@ from voxledger.contracts.commands import DeleteRecording
 from voxledger.gateway import views
 from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.handlers.common import fetch_recording
+from voxledger.gateway.params import RecordingId
 
 
 @delete("/v1/recordings/{recording_id:str}", status_code=202, summary="Delete a recording and everything from it")
-async def delete_recording(request: Request, tenant: str, recording_id: str) -> views.DeleteAccepted:
+async def delete_recording(request: Request, tenant: str, recording_id: RecordingId) -> views.DeleteAccepted:
     row = await fetch_recording(request, tenant, recording_id)
     command = DeleteRecording(recording_id=row["recording_id"])
     token = await request.app.state.bus.send(

@@ -1,11 +1,15 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import hmac
+
 import structlog
 from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
+from voxledger.gateway.auth import bearer_key
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.metrics import JOB_STATUSES
 
 log = structlog.get_logger(__name__)
 
@@ -41,11 +45,20 @@ async def readyz(request: Request) -> dict[str, object]:
     return {"status": "ready", "schema_version": version}
 
 
-@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
+def check_metrics_token(request: Request) -> None:
+    """/metrics is for the operator's scraper only: `Authorization: Bearer <metrics token>`."""
+    sent = bearer_key(request.headers.get("authorization", "")) or ""
+    if not hmac.compare_digest(sent.encode(), request.app.state.metrics_token.encode()):
+        headers = {"WWW-Authenticate": 'Bearer realm="voxledger-metrics"'}
+        raise ApiError(401, "invalid_metrics_token", "send `Authorization: Bearer <metrics token>`", headers)
+
+
+@get("/metrics", summary="Prometheus metrics (needs the metrics token)", media_type=CONTENT_TYPE_LATEST)
 async def metrics(request: Request) -> Response:
+    check_metrics_token(request)
     state = request.app.state
     try:
-        state.metrics.observe_jobs(await state.readmodels.job_counts())
+        state.metrics.observe_jobs(await state.readmodels.job_counts(JOB_STATUSES))
         state.metrics.observe_consumers(await state.bus.consumer_backlog())
         state.metrics.observe_projections(await state.bus.events_head(), await state.readmodels.projections())
     except Exception as err:  # the counters kept in memory are still worth serving

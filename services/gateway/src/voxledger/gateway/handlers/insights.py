@@ -9,7 +9,9 @@ from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 
 
 async def _completed_job(request: Request, tenant: str, recording_id: str, job_id: str | None):
@@ -28,7 +30,13 @@ async def _completed_job(request: Request, tenant: str, recording_id: str, job_i
 
 
 @get("/v1/recordings/{recording_id:str}/insights", summary="Refined text, analytics, action items and summary")
-async def get_insights(request: Request, tenant: str, recording_id: str, job_id: str | None = None) -> views.Insights:
+async def get_insights(
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    job_id: OptionalJobId = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
+) -> views.Insights:
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], job_id)
     rows = await request.app.state.readmodels.insights(tenant, job["job_id"])
@@ -43,19 +51,25 @@ async def get_insights(request: Request, tenant: str, recording_id: str, job_id:
 
 @post("/v1/recordings/{recording_id:str}/insights", status_code=202, summary="Run post-processing again")
 async def request_insights(
-    request: Request, tenant: str, recording_id: str, data: views.InsightsRequest | None = None
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    data: views.InsightsRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.InsightsAccepted:
     body = data or views.InsightsRequest()
+    check_strings(body, "")
     kinds = body.kinds or list(INSIGHT_KINDS)
     if unknown := sorted(set(kinds) - set(INSIGHT_KINDS)):
         raise bad_request("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], body.job_id)
+    await request.app.state.quotas.check_insight_runs(tenant)
     ids = await reserve(
         request.app.state.bus.js,
         tenant,
         f"insights:{recording['recording_id']}",
-        request.headers.get("idempotency-key"),
+        idempotency_key,
         fingerprint(job["job_id"], sorted(kinds)),
         lambda: {"run_id": new_id()},
     )

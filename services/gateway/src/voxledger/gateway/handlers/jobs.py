@@ -12,6 +12,7 @@ from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
+from voxledger.gateway.params import Cursor, JobId, MinSeq
 
 
 @get("/v1/jobs", summary="List the tenant's jobs, newest first")
@@ -19,9 +20,10 @@ async def list_jobs(
     request: Request,
     tenant: str,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
     created_after: datetime | None = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> views.JobPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await request.app.state.readmodels.jobs(tenant, limit + 1, before, status, created_after)
@@ -31,22 +33,24 @@ async def list_jobs(
 
 
 @get("/v1/jobs/{job_id:str}", summary="A transcription job")
-async def get_job(request: Request, tenant: str, job_id: str) -> views.Job:
+async def get_job(request: Request, tenant: str, job_id: JobId, min_seq: MinSeq = None) -> views.Job:  # noqa: ARG001
     job_id = valid_id(job_id, "job")
-    readmodels = request.app.state.readmodels
+    state = request.app.state
+    readmodels = state.readmodels
     row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, request.app.state.settings.fresh_id_wait_s, "job"
+        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
     )
     position = await readmodels.queue_position(job_id) if row["status"] == "queued" else None
     return views.job_view(row, position)
 
 
 @post("/v1/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
-async def cancel_job(request: Request, tenant: str, job_id: str) -> views.CancelAccepted:
+async def cancel_job(request: Request, tenant: str, job_id: JobId) -> views.CancelAccepted:
     job_id = valid_id(job_id, "job")
-    readmodels = request.app.state.readmodels
+    state = request.app.state
+    readmodels = state.readmodels
     row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, request.app.state.settings.fresh_id_wait_s, "job"
+        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
     )
     if row["status"] in ("completed", "failed"):
         raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")

@@ -20,6 +20,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveInterim, LiveSessionSpec
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
+from voxledger.gateway.domain.problems import ApiError
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,7 @@ class LiveConnection:
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
         self._started_seq = 0  # the consistency token of `ready`: reads with ?min_seq= see the session
+        self._slot = None  # this connection's unit of the tenant's live-session quota
 
     async def serve(self) -> None:
         tenant = await self._authenticate()
@@ -68,6 +70,8 @@ class LiveConnection:
         await self._socket.close()
 
     async def release(self) -> None:
+        if self._slot is not None:
+            self._slot.release()
         if self._sender is not None:
             self._sender.cancel()
         for sub in self._subscriptions:
@@ -99,7 +103,7 @@ class LiveConnection:
         """The tenant, from `Authorization: Bearer` or, for browsers, a first `auth` message."""
         scheme, _, key = self._socket.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            got = await self._next(self._settings.live_inactivity_timeout_s)
+            got = await self._next(self._settings.live_auth_timeout_s)  # an anonymous socket is not held long
             key = ""
             if isinstance(got, tuple) and got[0] == "text":
                 with contextlib.suppress(proto.ProtocolError):
@@ -113,6 +117,11 @@ class LiveConnection:
             await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
             return None
         structlog.contextvars.bind_contextvars(tenant=tenant)
+        try:
+            self._slot = self._socket.app.state.quotas.live_sessions.acquire(tenant)
+        except ApiError as err:
+            await self._fail(proto.ProtocolError(err.code, err.detail, fatal=True), TRY_AGAIN_LATER)
+            return None
         return tenant
 
     async def _open(self, tenant: str) -> bool:
@@ -135,8 +144,12 @@ class LiveConnection:
                 await self._fail(err)
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
+        try:  # refused here, never discovered later by a worker that cannot load it
+            model = self._socket.app.state.models.check(start.model)
+        except ApiError as err:
+            raise proto.ProtocolError(err.code, err.detail) from None
         self.session_id = new_id()
-        options = TranscriptionOptions(model=start.model or None, language=start.language and start.language.lower())
+        options = TranscriptionOptions(model=model, language=start.language and start.language.lower())
         spec = LiveSessionSpec(
             tenant_id=tenant,
             job_id=new_id(),

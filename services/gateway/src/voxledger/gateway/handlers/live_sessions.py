@@ -11,6 +11,7 @@ from voxledger.contracts.events import Segment
 from voxledger.gateway import views
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
+from voxledger.gateway.params import Cursor, MinSeq, SessionId
 
 
 class LiveSession(msgspec.Struct, kw_only=True):
@@ -43,7 +44,11 @@ def _view(row, finals: list[Segment] | None = None) -> LiveSession:
 
 @get("/v1/live/sessions", summary="List live sessions, newest first")
 async def list_live_sessions(
-    request: Request, tenant: str, limit: Annotated[int, Parameter(ge=1, le=200)] = 50, cursor: str | None = None
+    request: Request,
+    tenant: str,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> LiveSessionPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await request.app.state.readmodels.live_sessions(tenant, limit + 1, before)
@@ -52,10 +57,13 @@ async def list_live_sessions(
 
 
 @get("/v1/live/sessions/{session_id:str}", summary="A live session, its statistics and its finals so far")
-async def get_live_session(request: Request, tenant: str, session_id: str) -> LiveSession:
+async def get_live_session(
+    request: Request, tenant: str, session_id: SessionId, min_seq: MinSeq = None  # noqa: ARG001
+) -> LiveSession:
     session_id = valid_id(session_id, "live_session")
     readmodels = request.app.state.readmodels
     wait_s = request.app.state.settings.fresh_id_wait_s
-    row = await fetch_fresh(lambda: readmodels.live_session(tenant, session_id), session_id, wait_s, "live_session")
+    fetch = lambda: readmodels.live_session(tenant, session_id)  # noqa: E731
+    row = await fetch_fresh(fetch, session_id, wait_s, "live_session", request.app.state.notifier)
     finals = [views.segment_view(r) for r in await readmodels.segments(tenant, row["job_id"])]
     return _view(row, finals)

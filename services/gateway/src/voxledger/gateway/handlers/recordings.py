@@ -14,26 +14,38 @@ from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.gateway import views
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
-from voxledger.gateway.adapters.multipart import parse_upload
+from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
 from voxledger.gateway.consistency import issue_token
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.params import (
+    Cursor,
+    IdempotencyKey,
+    LastEventId,
+    MinSeq,
+    OptionalJobId,
+    RecordingId,
+    UploadOperation,
+)
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
-def _options(model: str | None, language: str | None, task: str = "transcribe", **flags: bool) -> TranscriptionOptions:
-    if language is not None and not (language.isalpha() and 2 <= len(language) <= 3):
-        raise bad_request("invalid_language", "language must be an ISO 639-1 code such as `en`")
+def _options(
+    request: Request, model: str | None, language: str | None, task: str = "transcribe", **flags: bool
+) -> TranscriptionOptions:
+    """Options a client sent, each checked: text, language code, task, and a model this deployment serves."""
+    check_strings({"model": model, "language": language, "task": task}, "")
+    language = check_language(language)
     if task not in ("transcribe", "translate"):
         raise bad_request("invalid_task", "task must be `transcribe` or `translate`")
-    if model is not None and not model.strip():
-        model = None
-    return TranscriptionOptions(model=model, language=language and language.lower(), task=task, **flags)
+    model = request.app.state.models.check(model)
+    return TranscriptionOptions(model=model, language=language, task=task, **flags)
 
 
 def _flag(value: str | None, name: str, default: bool) -> bool:
@@ -46,42 +58,61 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     raise bad_request("invalid_field", f"`{name}` must be true or false")
 
 
-@post("/v1/recordings", status_code=202, summary="Upload a recording (multipart `file`) and queue its transcription")
-async def upload_recording(request: Request, tenant: str) -> views.Accepted:
+async def _read_form(request: Request) -> UploadedForm:
     settings = request.app.state.settings
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
+    if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
         raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
-    form = await parse_upload(
+    return await parse_upload(
         request.headers.get("content-type", ""),
         request.stream(),
         settings.max_upload_mb * 2**20,
         settings.upload_memory_mb * 2**20,
+        settings.max_form_fields,
     )
+
+
+def _checked_form(request: Request, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
+    """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
+    if form.filename is None:
+        raise ApiError(422, "file_missing", "the form has no `file` part")
+    if form.size == 0:
+        raise bad_request("file_empty", "the uploaded file is empty")
+    detected = sniff_audio(form.head)
+    if detected is None:
+        raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
+    fields = form.fields
+    options = _options(
+        request,
+        fields.get("model"),
+        fields.get("language") or None,
+        fields.get("task", "transcribe"),
+        word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
+        vad=_flag(fields.get("vad"), "vad", False),
+    )
+    return detected, options, _flag(fields.get("transcribe"), "transcribe", True)
+
+
+@post(
+    "/v1/recordings",
+    status_code=202,
+    summary="Upload a recording (multipart `file`) and queue its transcription",
+    request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
+    operation_class=UploadOperation,
+)
+async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> views.Accepted:
+    form = await _read_form(request)
     try:
-        if form.filename is None:
-            raise ApiError(422, "file_missing", "the form has no `file` part")
-        if form.size == 0:
-            raise bad_request("file_empty", "the uploaded file is empty")
-        detected = sniff_audio(form.head)
-        if detected is None:
-            raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
-        fields = form.fields
-        options = _options(
-            fields.get("model"),
-            fields.get("language") or None,
-            fields.get("task", "transcribe"),
-            word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
-            vad=_flag(fields.get("vad"), "vad", False),
-        )
-        transcribe = _flag(fields.get("transcribe"), "transcribe", True)
+        detected, options, transcribe = _checked_form(request, form)
+        if transcribe:
+            await request.app.state.quotas.check_queued_jobs(tenant)
         ids = await reserve(
             request.app.state.bus.js,
             tenant,
             "recordings",
-            request.headers.get("idempotency-key"),
-            fingerprint(form.sha256.hexdigest(), form.filename, sorted(fields.items())),
+            idempotency_key,
+            fingerprint(form.sha256.hexdigest(), form.filename, sorted(form.fields.items())),
             lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
         )
         recording_id, job_id = ids["recording_id"], ids["job_id"]
@@ -114,9 +145,10 @@ async def list_recordings(
     request: Request,
     tenant: str,
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     status: STATUSES | None = None,
     created_after: datetime | None = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> views.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status, created_after)
@@ -126,7 +158,9 @@ async def list_recordings(
 
 
 @get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
-async def get_recording(request: Request, tenant: str, recording_id: str) -> views.Recording:
+async def get_recording(
+    request: Request, tenant: str, recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
+) -> views.Recording:
     row = await fetch_recording(request, tenant, recording_id)
     jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
     return views.recording_view(row, [views.job_view(j) for j in jobs])
@@ -134,16 +168,21 @@ async def get_recording(request: Request, tenant: str, recording_id: str) -> vie
 
 @post("/v1/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
 async def request_transcription(
-    request: Request, tenant: str, recording_id: str, data: views.TranscriptionRequest | None = None
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    data: views.TranscriptionRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> views.Accepted:
-    row = await fetch_recording(request, tenant, recording_id)
     body = data or views.TranscriptionRequest()
-    options = _options(body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    options = _options(request, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    row = await fetch_recording(request, tenant, recording_id)
+    await request.app.state.quotas.check_queued_jobs(tenant)
     ids = await reserve(
         request.app.state.bus.js,
         tenant,
         f"transcriptions:{row['recording_id']}",
-        request.headers.get("idempotency-key"),
+        idempotency_key,
         fingerprint(msgspec.to_builtins(options)),
         lambda: {"job_id": new_id()},
     )
@@ -162,9 +201,10 @@ async def request_transcription(
 async def get_transcript(
     request: Request,
     tenant: str,
-    recording_id: str,
+    recording_id: RecordingId,
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
-    job_id: str | None = None,
+    job_id: OptionalJobId = None,
+    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
     row = await fetch_recording(request, tenant, recording_id)
     readmodels = request.app.state.readmodels
@@ -208,13 +248,22 @@ _encode = msgspec.json.Encoder().encode
 
 
 @get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
-async def recording_events(request: Request, tenant: str, recording_id: str) -> ServerSentEvent:
+async def recording_events(
+    request: Request,
+    tenant: str,
+    recording_id: RecordingId,
+    last_event_id: LastEventId = None,
+    after: Annotated[
+        str | None,
+        Parameter(description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}),
+    ] = None,
+) -> ServerSentEvent:
+    raw = last_event_id or after or "0"
+    after = parse_seq(raw, "Last-Event-ID", "invalid_last_event_id")
     row = await fetch_recording(request, tenant, recording_id)
-    last_event_id = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    if not last_event_id.isdigit():
-        raise bad_request("invalid_last_event_id", "Last-Event-ID must be a stream sequence number")
     settings = request.app.state.settings
-    events = request.app.state.bus.follow(row["recording_id"], int(last_event_id), settings.sse_keepalive_s)
+    slot = request.app.state.quotas.sse_streams.acquire(tenant)
+    events = request.app.state.bus.follow(row["recording_id"], after, settings.sse_keepalive_s)
 
     async def stream():
         request.app.state.metrics.sse_clients.inc()
@@ -225,10 +274,14 @@ async def recording_events(request: Request, tenant: str, recording_id: str) -> 
                     continue
                 env = decode_envelope(msg.data)
                 seq = msg.metadata.sequence.stream
-                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), env.data)
+                data = views.public_event_data(env.type, env.data)
+                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
                 yield ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
         finally:
             request.app.state.metrics.sse_clients.dec()
+            slot.release()
             await events.aclose()
 
-    return ServerSentEvent(stream(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    body = stream()
+    slot.bind(body)  # a stream that never starts (the client left first) still frees its slot
+    return ServerSentEvent(body, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -8,15 +8,16 @@ from litestar.params import Parameter
 from voxledger.gateway import views
 from voxledger.gateway.domain.pagination import decode_offset, encode_offset
 from voxledger.gateway.domain.search import parse_query
+from voxledger.gateway.params import Cursor, SearchText
 
 
 @get("/v1/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first')
 async def search_transcripts(
     request: Request,
     tenant: str,
-    q: str,
+    q: SearchText,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> views.SearchPage:
     query = parse_query(q)
     offset = decode_offset(cursor) if cursor else 0

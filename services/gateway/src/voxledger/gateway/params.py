@@ -1,0 +1,128 @@
+"""Request parameters as the OpenAPI document shows them: as strict as the validation behind them.
+
+Formats, patterns and lengths go in `schema_extra`, so that they are documented but checked by our
+own validators (domain/validation.py), which answer with the API's codes (`recording_not_found` for
+a malformed id, `invalid_cursor`, `invalid_min_seq`, `invalid_characters`) rather than a generic 400.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.params import Parameter
+
+from voxledger.gateway.domain.pagination import CURSOR_PATTERN
+from voxledger.gateway.domain.validation import (
+    LANGUAGE_PATTERN,
+    MAX_FILENAME_CHARS,
+    SEQ_PATTERN,
+    SINGLE_LINE_PATTERN,
+    UUID_PATTERN,
+)
+
+ID_EXAMPLE = "0190a5b2-7c1e-7d3f-8a4b-5c6d7e8f9012"
+_ID_SCHEMA = {"format": "uuid", "pattern": UUID_PATTERN, "min_length": 36, "max_length": 36}
+
+
+def _id(what: str) -> Parameter:
+    return Parameter(
+        description=f"The {what}'s id (a canonical UUID); any other id answers 404",
+        schema_extra=_ID_SCHEMA,
+        examples=[Example(value=ID_EXAMPLE)],
+    )
+
+
+RecordingId = Annotated[str, _id("recording")]
+JobId = Annotated[str, _id("job")]
+SessionId = Annotated[str, _id("live session")]
+OptionalJobId = Annotated[
+    str | None,
+    Parameter(
+        description="A job of this recording (default: the newest completed one)",
+        schema_extra=_ID_SCHEMA,
+        examples=[Example(value=ID_EXAMPLE)],
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        description="The `next_cursor` of the previous page",
+        schema_extra={"pattern": CURSOR_PATTERN, "min_length": 1, "max_length": 64},
+    ),
+]
+MinSeq = Annotated[
+    str | None,
+    Parameter(
+        query="min_seq",
+        description="Read your writes: an event sequence (SSE `id`) or an `X-Consistency-Token`; the read waits "
+        "up to 2 s for the read models to include it, else answers with `X-Read-Model-Stale: true`",
+        schema_extra={"pattern": f"({SEQ_PATTERN})|({UUID_PATTERN})", "max_length": 36},
+        examples=[Example(value="42"), Example(value=ID_EXAMPLE)],
+    ),
+]
+LastEventId = Annotated[
+    str | None,
+    Parameter(
+        header="Last-Event-ID",
+        required=False,
+        description="Resume after this event sequence, with no gap and no repeat",
+        schema_extra={"pattern": SEQ_PATTERN, "max_length": 18},
+        examples=[Example(value="42")],
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        description="A retry with the same key and body gets the same ids; another body with it is a 409",
+        schema_extra={"pattern": SINGLE_LINE_PATTERN, "min_length": 1, "max_length": 255},
+        examples=[Example(value="upload-42")],
+    ),
+]
+SearchText = Annotated[
+    str,
+    Parameter(
+        description='Words, "exact phrases", -excluded, or, and prefix* terms',
+        schema_extra={"pattern": SINGLE_LINE_PATTERN, "min_length": 1, "max_length": 256},
+        examples=[Example(value='"budget review" quart*')],
+    ),
+]
+
+_FLAG = Schema(type="string", enum=["true", "false", "1", "0", "yes", "no"])  # type: ignore[arg-type]
+UPLOAD_FORM = Schema(
+    type="object",  # type: ignore[arg-type]
+    required=["file"],
+    properties={
+        "file": Schema(
+            type="string",  # type: ignore[arg-type]
+            format="binary",  # type: ignore[arg-type]
+            description=f"The audio (WAV, FLAC, Ogg, MP3, M4A, WebM); its filename is shown, cut to {MAX_FILENAME_CHARS}",
+        ),
+        "language": Schema(type="string", pattern=LANGUAGE_PATTERN, examples=["en"]),  # type: ignore[arg-type]
+        "model": Schema(
+            type="string",  # type: ignore[arg-type]
+            pattern=SINGLE_LINE_PATTERN,
+            max_length=64,
+            description="One of GET /v1/models",
+            examples=["tiny.en"],
+        ),
+        "task": Schema(type="string", enum=["transcribe", "translate"]),  # type: ignore[arg-type]
+        "transcribe": _FLAG,
+        "word_timestamps": _FLAG,
+        "vad": _FLAG,
+    },
+    additional_properties=False,
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload reads its multipart body as a stream, so its form is described here by hand."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={"multipart/form-data": OpenAPIMediaType(schema=UPLOAD_FORM)},
+            required=True,
+            description="The recording and its options",
+        )

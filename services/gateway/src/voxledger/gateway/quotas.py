@@ -1,0 +1,88 @@
+"""Per-tenant quotas: a clear 429 with `Retry-After` and a code instead of a slow death by one tenant.
+
+Open SSE streams and live sessions are counted in memory, per gateway process (they live in this
+process anyway). Queued jobs and insight runs in flight come from small indexed read-model queries.
+"""
+
+import weakref
+from collections import Counter
+
+import structlog
+
+from voxledger.gateway.domain.problems import ApiError
+from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
+
+log = structlog.get_logger(__name__)
+
+
+def quota_exceeded(quota: str, limit: int, retry_after_s: int) -> ApiError:
+    return ApiError(
+        429,
+        "quota_exceeded",
+        f"the tenant's {quota.replace('_', ' ')} quota ({limit}) is used up; retry when some finish",
+        {"Retry-After": str(retry_after_s)},
+        field=quota,  # the quota's name
+    )
+
+
+class Slot:
+    """One held unit of an in-memory quota; `release` is idempotent."""
+
+    def __init__(self, counter: "ConcurrencyQuota", tenant: str):
+        self._counter, self._tenant, self._held = counter, tenant, True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._counter.release(self._tenant)
+
+    def bind(self, owner: object) -> "Slot":
+        """Also released when `owner` (e.g. a response stream that never started) is garbage collected."""
+        weakref.finalize(owner, self.release)
+        return self
+
+
+class ConcurrencyQuota:
+    def __init__(self, name: str, limit: int, retry_after_s: int):
+        self.name, self.limit, self.retry_after_s = name, limit, retry_after_s
+        self._held: Counter[str] = Counter()
+
+    def acquire(self, tenant: str) -> Slot:
+        if self._held[tenant] >= self.limit:
+            raise quota_exceeded(self.name, self.limit, self.retry_after_s)
+        self._held[tenant] += 1
+        return Slot(self, tenant)
+
+    def release(self, tenant: str) -> None:
+        self._held[tenant] -= 1
+        if self._held[tenant] <= 0:
+            del self._held[tenant]
+
+    def held(self, tenant: str) -> int:
+        return self._held[tenant]
+
+
+class Quotas:
+    def __init__(self, settings, readmodels):
+        retry = settings.quota_retry_after_s
+        self.sse_streams = ConcurrencyQuota("sse_streams", settings.max_sse_streams_per_tenant, retry)
+        self.live_sessions = ConcurrencyQuota("live_sessions", settings.max_live_sessions_per_tenant, retry)
+        self._settings = settings
+        self._readmodels = readmodels
+
+    async def check_queued_jobs(self, tenant: str) -> None:
+        await self._check("queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant)
+
+    async def check_insight_runs(self, tenant: str) -> None:
+        limit = self._settings.max_insight_runs_per_tenant
+        await self._check("insight_runs", limit, self._readmodels.insight_runs_in_flight, tenant)
+
+    async def _check(self, quota: str, limit: int, count, tenant: str) -> None:
+        try:
+            used = await count(tenant)
+        except DATABASE_UNAVAILABLE_ERRORS as err:
+            # Writes need only the log: during a Postgres outage a command is still accepted, uncounted.
+            log.warning("quota.unchecked_database_unavailable", quota=quota, error=repr(err))
+            return
+        if used >= limit:
+            raise quota_exceeded(quota, limit, self._settings.quota_retry_after_s)
