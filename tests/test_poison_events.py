@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import new_client, upload
+from tests.helpers import metrics_text, new_client, upload
 from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
@@ -178,6 +178,7 @@ def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_
         assert [line["level"] for line in quarantined_log_lines(stack)] == ["error"] * len(quarantined_log_lines(stack))
         metrics = httpx.get(f"http://127.0.0.1:{stack.extra_env['VOXLEDGER_PROJECTOR_METRICS_PORT']}/metrics").text
         assert 'voxledger_projector_quarantined_events_total{projection="read_models"}' in metrics
+        assert 'voxledger_projector_quarantined_events{projection="read_models"} 1.0' in metrics_text(stack)
 
         out = cli(stack, "projections", "quarantine", "--retry")
         assert "still failing" in out and seq in quarantine(stack), "the NUL still cannot be stored: it stays"

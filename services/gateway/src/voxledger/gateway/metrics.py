@@ -23,6 +23,12 @@ class GatewayMetrics:
             "voxledger_projector_skipped_events", "Events skipped as an unknown type or newer version", ["projection"]
         )
 
+        self.projector_quarantined = Gauge(
+            "voxledger_projector_quarantined_events",
+            "Events held in quarantine (`voxledger projections quarantine`)",
+            ["projection"],
+        )
+
     def observe_jobs(self, counts: dict[str, int]) -> None:
         for status in JOB_STATUSES:
             self.jobs.labels(status).set(counts.get(status, 0))
@@ -36,3 +42,4 @@ class GatewayMetrics:
         for row in checkpoints:
             self.projector_lag.labels(row["name"]).set(max(head - row["last_seq"], 0))
             self.projector_skipped.labels(row["name"]).set(row["skipped"])
+            self.projector_quarantined.labels(row["name"]).set(row["quarantined"])

@@ -116,7 +116,11 @@ class ReadModels:
         )
 
     async def projections(self) -> list:
-        return await self.pool.fetch("SELECT name, last_seq, skipped FROM projection_checkpoints ORDER BY name")
+        return await self.pool.fetch(
+            """SELECT c.name, c.last_seq, c.skipped,
+                      (SELECT count(*) FROM projection_quarantine q WHERE q.projection = c.name) AS quarantined
+               FROM projection_checkpoints c ORDER BY c.name"""
+        )
 
     async def search(self, tenant: str, query: str, prefixes: list[str], limit: int, offset: int) -> list:
         """Segments of each recording's newest completed transcript that match, best first, with a snippet."""
