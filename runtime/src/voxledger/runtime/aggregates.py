@@ -42,7 +42,7 @@ class AggregateRepository(Generic[State]):
 
     async def load(self, aggregate_id: str) -> Loaded[State]:
         history, seq = await self._store.load(self._aggregate, aggregate_id)
-        return Loaded(aggregate_id, self._fold([m.body for m in history]), seq)
+        return Loaded(aggregate_id, self._fold([m.body for m in history if isinstance(m.body, Event)]), seq)
 
     async def execute(self, loaded: Loaded[State], decision: Any, cause: Envelope) -> list[Message]:
         """Decide against `loaded`, append, and advance `loaded` past the new events."""

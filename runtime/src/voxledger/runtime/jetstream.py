@@ -113,8 +113,8 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
             await js.update_stream(config)
         except NotFoundError:
             await js.add_stream(config)
-    for spec in streams.CONSUMERS:
-        await js.add_consumer(spec.stream, consumer_config(spec))
+    for consumer in streams.CONSUMERS:
+        await js.add_consumer(consumer.stream, consumer_config(consumer))
     await _ensure_key_value(js, streams.IDEMPOTENCY_BUCKET, streams.IDEMPOTENCY_TTL_S, replicas)
     # No bucket TTL: each lease key carries its own (nats-py turns per-key TTLs on for every bucket).
     await _ensure_key_value(js, streams.LEASES_BUCKET, None, replicas)
@@ -167,7 +167,8 @@ class EventStore:
             info = await sub.consumer_info()
             history: list[Message] = []
             last_seq = 0
-            if info.num_pending + info.delivered.consumer_seq == 0:
+            delivered = info.delivered.consumer_seq if info.delivered else 0
+            if (info.num_pending or 0) + (delivered or 0) == 0:
                 return history, last_seq
             while True:
                 raw = await sub.next_msg(timeout=10)
@@ -224,7 +225,7 @@ class EventStore:
         if (last.headers or {}).get("Nats-Msg-Id") != headers["Nats-Msg-Id"]:
             return None
         log.info("event.append_already_landed", subject=subject, seq=last.seq)
-        return js_api.PubAck(stream=streams.EVENTS.name, seq=last.seq, duplicate=True)
+        return js_api.PubAck(stream=streams.EVENTS.name, seq=last.seq or 0, duplicate=True)
 
 
 async def publish_command(

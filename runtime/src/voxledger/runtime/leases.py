@@ -49,7 +49,7 @@ class Lease:
 
     async def renew(self) -> None:
         """Extends the lease by its TTL; raises LeaseLost if it expired and was taken meanwhile."""
-        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(self.revision)}
+        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(self.revision)}
         try:
             ack = await self._js.publish(
                 _subject(self.key), self.holder.encode(), headers=headers, msg_ttl=self.ttl_s

@@ -27,12 +27,12 @@ class JobTranscript(msgspec.Struct, kw_only=True):
 
 class Run(msgspec.Struct, kw_only=True):
     job_id: str
-    kinds: dict[str, KindStatus]
+    kinds: dict[InsightKind, KindStatus]
     completed: bool = False
 
     @property
     def open_kinds(self) -> list[InsightKind]:
-        return [k for k, status in self.kinds.items() if status in ("pending", "running")]  # type: ignore[misc]
+        return [k for k, status in self.kinds.items() if status in ("pending", "running")]
 
 
 class InsightState(msgspec.Struct, kw_only=True):
@@ -151,8 +151,8 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
             run = _open_run(state, run_id)
             if run.open_kinds:
                 raise Rejected("run_unsettled", f"kinds still open: {run.open_kinds}")
-            ready = [k for k, s in run.kinds.items() if s == "ready"]
-            failed = [k for k, s in run.kinds.items() if s == "failed"]
+            ready: list[InsightKind] = [k for k, s in run.kinds.items() if s == "ready"]
+            failed: list[InsightKind] = [k for k, s in run.kinds.items() if s == "failed"]
             return [ev.InsightsCompleted(job_id=run.job_id, run_id=run_id, ready=ready, failed=failed)]
     raise TypeError(f"unknown intent {type(intent).__name__}")
 
