@@ -10,7 +10,7 @@ from httpx_sse import connect_sse
 
 from voxledger.stack.supervisor import Stack
 
-SAMPLE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "audio" / "short_meeting.ogg"
+SAMPLE = Path(__file__).resolve().parent / "samples" / "meeting.ogg"  # package data: a short synthetic meeting
 
 
 def say(line: str) -> None:
