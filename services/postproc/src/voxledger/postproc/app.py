@@ -1,12 +1,11 @@
 """Wiring: FastStream with durable consumers for completed transcriptions and requested re-runs."""
 
 import asyncio
-import logging
 from dataclasses import dataclass
 
 import structlog
 from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import JStream, NatsMessage, PullSub
 from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
@@ -17,9 +16,7 @@ from voxledger.postproc.handlers import InsightRunner
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.jetstream import EventStore, connect, consumer_config
-from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit
-from voxledger.runtime.telemetry import setup_tracing
+from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 
 log = structlog.get_logger(__name__)
 
@@ -34,14 +31,7 @@ class _Started:
 
 
 def create_app(settings: PostprocSettings) -> FastStream:
-    faststream_log = logging.getLogger("voxledger.postproc.faststream")
-    broker = NatsBroker(
-        settings.nats_url,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
-        logger=faststream_log,
-        log_level=logging.DEBUG,
-    )
+    broker = nats_broker(settings, "postproc")
     started: list[_Started] = []
 
     def subscriber(spec: streams.ConsumerSpec):
@@ -62,7 +52,7 @@ def create_app(settings: PostprocSettings) -> FastStream:
     async def on_insights_requested(msg: NatsMessage) -> None:
         await started[0].runner.on_insights_requested(msg)
 
-    app = FastStream(broker, logger=faststream_log)
+    app = FastStream(broker, logger=faststream_logger("postproc"))
 
     @app.on_startup
     async def start() -> None:
@@ -87,7 +77,5 @@ def create_app(settings: PostprocSettings) -> FastStream:
 
 
 def main() -> None:
-    settings = load_or_exit(PostprocSettings)
-    configure_logging("postproc", settings.log_format, settings.log_level)
-    setup_tracing("postproc")
+    settings = start_service("postproc", PostprocSettings)
     asyncio.run(create_app(settings).run())
