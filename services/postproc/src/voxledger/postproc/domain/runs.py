@@ -5,7 +5,6 @@ settles once (ready or failed); the run completes once, when all have settled.
 Redelivery or replay therefore never duplicates anything.
 """
 
-from typing import Literal
 
 import msgspec
 
@@ -13,10 +12,7 @@ from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
-
-KindStatus = Literal["pending", "running", "ready", "failed"]
-
-
+from voxledger.contracts.statuses import InsightStatus
 
 
 class JobTranscript(msgspec.Struct, kw_only=True):
@@ -27,7 +23,7 @@ class JobTranscript(msgspec.Struct, kw_only=True):
 
 class Run(msgspec.Struct, kw_only=True):
     job_id: str
-    kinds: dict[InsightKind, KindStatus]
+    kinds: dict[InsightKind, InsightStatus]
     completed: bool = False
 
     @property
