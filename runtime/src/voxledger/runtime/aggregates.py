@@ -44,11 +44,11 @@ class AggregateRepository(Generic[State]):
         history, seq = await self._store.load(self._aggregate, aggregate_id)
         return Loaded(aggregate_id, self._fold([m.body for m in history if isinstance(m.body, Event)]), seq)
 
-    async def execute(self, loaded: Loaded[State], decision: Any, cause: Envelope) -> list[Message]:
+    async def execute(self, loaded: Loaded[State], command: Any, cause: Envelope) -> list[Message]:
         """Decide against `loaded`, append, and advance `loaded` past the new events."""
         async with loaded.lock:
             for _ in range(MAX_CONFLICT_RETRIES):
-                produced = self._decide(decision, loaded.state)
+                produced = self._decide(command, loaded.state)
                 messages = [
                     seal(
                         event,

@@ -70,7 +70,7 @@ class CompleteRun(msgspec.Struct, kw_only=True):
     run_id: str
 
 
-Intent = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
+RunCommand = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
 
 
 def evolve(state: InsightState, event: ev.Event) -> InsightState:
@@ -108,8 +108,8 @@ def fold(history: list[ev.Event]) -> InsightState:
     return decisions.fold(evolve, InsightState(), history)
 
 
-def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
-    match intent:
+def decide(command: RunCommand, state: InsightState) -> list[ev.Event]:
+    match command:
         case OpenRun(job_id=job_id):
             job = state.jobs.get(job_id)
             if job is None or not job.completed:
@@ -129,9 +129,9 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
                     job_id=run.job_id,
                     run_id=run_id,
                     kind=kind,
-                    engine=intent.engine,
-                    payload=intent.payload,
-                    processing_s=intent.processing_s,
+                    engine=command.engine,
+                    payload=command.payload,
+                    processing_s=command.processing_s,
                 )
             ]
         case FailInsight(run_id=run_id, kind=kind):
@@ -140,7 +140,7 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
                 return []
             return [
                 ev.InsightFailed(
-                    job_id=run.job_id, run_id=run_id, kind=kind, error_code=intent.error_code, message=intent.message
+                    job_id=run.job_id, run_id=run_id, kind=kind, error_code=command.error_code, message=command.message
                 )
             ]
         case CompleteRun(run_id=run_id):
@@ -150,7 +150,7 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
             ready: list[InsightKind] = [k for k, s in run.kinds.items() if s == "ready"]
             failed: list[InsightKind] = [k for k, s in run.kinds.items() if s == "failed"]
             return [ev.InsightsCompleted(job_id=run.job_id, run_id=run_id, ready=ready, failed=failed)]
-    raise TypeError(f"unknown intent {type(intent).__name__}")
+    raise TypeError(f"unknown command {type(command).__name__}")
 
 
 def _open_run(state: InsightState, run_id: str) -> Run:
