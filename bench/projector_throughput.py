@@ -20,8 +20,8 @@ from tests.histories import append_all
 from voxledger.contracts.envelope import encode
 from voxledger.projector.handlers import run_projection
 from voxledger.projector.settings import ProjectorSettings
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 
 
 async def measure(stack, events: int, single: int, batch_max: int) -> dict:

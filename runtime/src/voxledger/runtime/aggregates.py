@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from voxledger.contracts.envelope import Envelope, Message, seal
 from voxledger.contracts.events import Event
-from voxledger.runtime.jetstream import ConcurrencyConflict, EventStore
+from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
 
 State = TypeVar("State")
 MAX_CONFLICT_RETRIES = 10

@@ -18,7 +18,7 @@ from nats.js.api import Header
 from nats.js.kv import KeyValue
 
 from voxledger.contracts import streams
-from voxledger.runtime.jetstream import WRONG_LAST_SEQUENCE
+from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
 from voxledger.runtime.logging import get_logger
 
 log = get_logger(__name__)

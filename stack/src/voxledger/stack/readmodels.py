@@ -2,12 +2,12 @@
 
 from voxledger.projector.adapters.shadow import digest
 from voxledger.projector.rebuild import ReplayReport, replay
-from voxledger.runtime import jetstream
+from voxledger.runtime import broker
 from voxledger.runtime.db import create_pool
 
 
 async def replay_projection(nats_url: str, database_url: str, projection: str) -> ReplayReport:
-    nc = await jetstream.connect(nats_url, "replay")
+    nc = await broker.connect(nats_url, "replay")
     pool = await create_pool(database_url, max_size=2)
     try:
         return await replay(nc.jetstream(), pool, projection)

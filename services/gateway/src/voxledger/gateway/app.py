@@ -25,8 +25,8 @@ from voxledger.gateway.handlers import deletion, health, insights, jobs, live, l
 from voxledger.gateway.metrics import GatewayMetrics
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import context_from_headers, setup_tracing

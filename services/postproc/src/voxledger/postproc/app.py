@@ -15,8 +15,10 @@ from voxledger.postproc.domain.engines import BUILTIN_ENGINES
 from voxledger.postproc.handlers import InsightRunner
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.jetstream import EventStore, connect, consumer_config
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
+from voxledger.runtime.provisioning import consumer_config
 
 log = structlog.get_logger(__name__)
 
