@@ -15,6 +15,12 @@ demo:
 test *ARGS:
     uv run pytest {{ARGS}}
 
+# The gate CI runs before the tests: lint, format and types, each with zero findings
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy
+
 # Chaos tests only: real processes killed mid-work (also part of `test`)
 chaos:
     uv run pytest tests/chaos -v

@@ -25,8 +25,8 @@ from voxledger.contracts.envelope import encode, seal
 from voxledger.contracts.ids import new_id
 from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 
 
 async def publish_backlog(js, events: int, poison: int) -> int:

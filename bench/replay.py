@@ -18,8 +18,8 @@ from bench.readmodel_stack import bench_stack, events_up_to
 from tests.histories import append_all
 from voxledger.projector.adapters.shadow import digest
 from voxledger.projector.replay import replay
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 
 
 async def measure(stack, events: int, batch_max: int) -> dict:

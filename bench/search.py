@@ -20,8 +20,8 @@ import httpx
 from bench.readmodel_stack import bench_stack, percentile, wait_checkpoint
 from tests.helpers import new_client
 from tests.histories import append_all, histories, zipf_vocabulary
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 
 SHAPE = {"segments": 30, "progress": 3, "outcomes": ("completed",), "deleted": 0.0, "jobs": (1,)}
 

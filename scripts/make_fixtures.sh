@@ -129,7 +129,7 @@ We will review the hiring plan again at the end of the quarter.
 Thank you all for your hard work and have a great rest of the day.
 EOF
 
-TMP="$TMP" OUT="$OUT" BENCH60_SENTENCES="$BENCH60_SENTENCES" \
+TMP="$TMP" OUT="$OUT" SAMPLES="$ROOT/stack/src/voxledger/stack/samples" BENCH60_SENTENCES="$BENCH60_SENTENCES" \
     PYTHONPATH="$ROOT/scripts" uv run --project "$ROOT" python - <<'PY'
 import os
 import random
@@ -181,6 +181,8 @@ text, pcm = join(clips("short"))
 write_wav(OUT / "short_meeting.wav", pcm)
 write_text(OUT / "short_meeting.txt", text)
 write_opus(OUT / "short_meeting.ogg", pcm, 32000)
+# The demo's sample ships inside the stack package: the same meeting.
+(Path(os.environ["SAMPLES"]) / "meeting.ogg").write_bytes((OUT / "short_meeting.ogg").read_bytes())
 
 # truncated.wav: first 40% of the bytes; the header still claims the full size.
 data = (OUT / "short_meeting.wav").read_bytes()

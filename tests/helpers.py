@@ -13,7 +13,8 @@ from httpx_sse import connect_sse
 
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
-from voxledger.runtime.jetstream import EventStore, connect
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.provision import issue_key
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"

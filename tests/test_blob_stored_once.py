@@ -5,7 +5,7 @@ import asyncio
 
 from tests.helpers import AUDIO, wait_job
 from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.jetstream import connect
+from voxledger.runtime.broker import connect
 
 
 def stored_chunks_id(stack, blob_key: str) -> str:

@@ -7,7 +7,7 @@ from nats.js.errors import ObjectNotFoundError
 
 from tests.helpers import log_events, new_client, read_events, upload, wait_job
 from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.jetstream import connect
+from voxledger.runtime.broker import connect
 
 
 def audio_exists(stack, recording_id: str) -> bool:

@@ -9,7 +9,8 @@ from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.events import RecordingUploaded
 from voxledger.contracts.ids import new_id
-from voxledger.runtime.jetstream import ConcurrencyConflict, EventStore, connect
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
 
 
 def uploaded(recording_id: str, filename: str):

@@ -22,7 +22,8 @@ from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.ids import new_id
-from voxledger.runtime.jetstream import EventStore, connect
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.embedded import free_port
 from voxledger.stack.supervisor import Stack
 

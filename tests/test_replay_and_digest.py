@@ -20,7 +20,7 @@ import pytest
 from tests.helpers import metrics_text, new_client, upload, wait_job
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
-from voxledger.runtime.jetstream import connect
+from voxledger.runtime.broker import connect
 from voxledger.stack.supervisor import Stack
 
 TENANT = "replay"

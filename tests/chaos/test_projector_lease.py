@@ -5,7 +5,7 @@ import time
 
 from tests.helpers import new_client, upload
 from voxledger.contracts.streams import LEASES_BUCKET
-from voxledger.runtime.jetstream import connect
+from voxledger.runtime.broker import connect
 from voxledger.stack.supervisor import Stack
 
 LEASE_KEY = "projector.read_models"

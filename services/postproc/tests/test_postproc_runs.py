@@ -30,8 +30,8 @@ def completed_job_history() -> list[ev.Event]:
     ]
 
 
-def apply(state, intent):
-    produced = decide(intent, state)
+def apply(state, command):
+    produced = decide(command, state)
     for event in produced:
         state = evolve(state, event)
     return state, produced

@@ -56,5 +56,5 @@ class DeleteRecording(Command):
 RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
 
 COMMAND_TYPES: dict[str, type[Command]] = {
-    cls.__name__: cls for cls in RecordingCommand.__args__  # type: ignore[attr-defined]
+    cls.__name__: cls for cls in RecordingCommand.__args__
 }

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -13,7 +14,7 @@ Body = Event | Command
 MESSAGE_TYPES: dict[str, type[Body]] = {**EVENT_TYPES, **COMMAND_TYPES}
 
 # (type, from_version) -> pure function turning that version's data into the next version's.
-Upcaster = Callable[[dict], dict]
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {**EVENT_UPCASTERS}
 
 
@@ -95,8 +96,8 @@ def decode(payload: bytes) -> Message:
     return Message(envelope, body)
 
 
-def _upcast(envelope: Envelope) -> dict:
-    data = msgspec.json.decode(envelope.data)
+def _upcast(envelope: Envelope) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.json.decode(envelope.data, type=dict[str, Any])
     for version in range(envelope.schema_version, MESSAGE_TYPES[envelope.type].SCHEMA_VERSION):
         data = UPCASTERS[(envelope.type, version)](data)
     return data

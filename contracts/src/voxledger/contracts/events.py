@@ -4,7 +4,7 @@ Each event is a msgspec Struct; its class name is the envelope's `type`. Unknown
 ignored on decode, so an older consumer never crashes on a newer producer.
 """
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -164,7 +164,7 @@ class ApiKeyIssued(Event):
     label: str
 
 
-def api_key_issued_v1_to_v2(data: dict) -> dict:
+def api_key_issued_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in data.items() if k != "name"}, "label": data.get("name", "")}
 
 
@@ -190,7 +190,7 @@ RecordingEvent = (
 AnyEvent = RecordingEvent | ApiKeyIssued
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in AnyEvent.__args__  # type: ignore[attr-defined]
+    cls.__name__: cls for cls in AnyEvent.__args__
 }
 
 # (type, from_version) -> the pure function that lifts that version's data to the next one.

@@ -66,9 +66,12 @@ class Analytics(msgspec.Struct, kw_only=True, tag_field="kind", tag="analytics")
     speakers: list[SpeakerStats]
 
 
+ActionItemKind = Literal["commitment", "request"]
+
+
 class ActionItem(msgspec.Struct, kw_only=True):
     text: str
-    kind: Literal["commitment", "request"]
+    kind: ActionItemKind
     assignee: str | None
     due: str | None
     start: float

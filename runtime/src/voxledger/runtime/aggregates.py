@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from voxledger.contracts.envelope import Envelope, Message, seal
 from voxledger.contracts.events import Event
-from voxledger.runtime.jetstream import ConcurrencyConflict, EventStore
+from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
 
 State = TypeVar("State")
 MAX_CONFLICT_RETRIES = 10
@@ -42,13 +42,13 @@ class AggregateRepository(Generic[State]):
 
     async def load(self, aggregate_id: str) -> Loaded[State]:
         history, seq = await self._store.load(self._aggregate, aggregate_id)
-        return Loaded(aggregate_id, self._fold([m.body for m in history]), seq)
+        return Loaded(aggregate_id, self._fold([m.body for m in history if isinstance(m.body, Event)]), seq)
 
-    async def execute(self, loaded: Loaded[State], decision: Any, cause: Envelope) -> list[Message]:
+    async def execute(self, loaded: Loaded[State], command: Any, cause: Envelope) -> list[Message]:
         """Decide against `loaded`, append, and advance `loaded` past the new events."""
         async with loaded.lock:
             for _ in range(MAX_CONFLICT_RETRIES):
-                produced = self._decide(decision, loaded.state)
+                produced = self._decide(command, loaded.state)
                 messages = [
                     seal(
                         event,

@@ -59,4 +59,4 @@ async def heartbeat(
 
 def retry_delay_s(attempt: int, base_s: float, jitter: float) -> float:
     """Exponential backoff; `jitter` in [0, 1) is the caller's random draw, so the function stays pure."""
-    return base_s * (2 ** (attempt - 1)) * (0.5 + jitter / 2)
+    return float(base_s * 2.0 ** (attempt - 1) * (0.5 + jitter / 2))

@@ -10,6 +10,7 @@ lease instead of overwriting it.
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import nats.js.errors
 from nats.js import JetStreamContext
@@ -17,7 +18,7 @@ from nats.js.api import Header
 from nats.js.kv import KeyValue
 
 from voxledger.contracts import streams
-from voxledger.runtime.jetstream import WRONG_LAST_SEQUENCE
+from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
 from voxledger.runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -49,7 +50,7 @@ class Lease:
 
     async def renew(self) -> None:
         """Extends the lease by its TTL; raises LeaseLost if it expired and was taken meanwhile."""
-        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(self.revision)}
+        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(self.revision)}
         try:
             ack = await self._js.publish(
                 _subject(self.key), self.holder.encode(), headers=headers, msg_ttl=self.ttl_s
@@ -59,6 +60,19 @@ class Lease:
                 raise LeaseLost(f"lease {self.key} is no longer held by {self.holder}") from err
             raise
         self.revision = ack.seq
+
+    @contextlib.asynccontextmanager
+    async def held(self, every_s: float | None = None) -> AsyncIterator[asyncio.Event]:
+        """Renews the lease in the background while the block runs (by default five times per TTL) and
+        yields an event that is set once the lease is lost: the block stops writing on its behalf then."""
+        lost = asyncio.Event()
+        renewing = asyncio.create_task(self.keep(lost, every_s or self.ttl_s / 5))
+        try:
+            yield lost
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def keep(self, lost: asyncio.Event, every_s: float) -> None:
         """Renews every `every_s` until cancelled. Sets `lost` when another holder has the lease, or when

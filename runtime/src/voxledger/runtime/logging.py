@@ -9,9 +9,10 @@ import sys
 
 import structlog
 from opentelemetry import trace
+from structlog.typing import EventDict, Processor
 
 
-def _add_trace_ids(_, __, event_dict: dict) -> dict:
+def _add_trace_ids(_: object, __: str, event_dict: EventDict) -> EventDict:
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event_dict.setdefault("trace_id", format(ctx.trace_id, "032x"))
@@ -21,7 +22,7 @@ def _add_trace_ids(_, __, event_dict: dict) -> dict:
 
 def configure_logging(service: str, fmt: str = "auto", level: str = "info") -> None:
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    shared: list = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -54,4 +55,5 @@ def configure_logging(service: str, fmt: str = "auto", level: str = "info") -> N
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -32,8 +32,8 @@ from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.gateway.slow_clients import body_timeout_guard
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit, served_models
 from voxledger.runtime.telemetry import context_from_headers, setup_tracing

@@ -1,8 +1,8 @@
 """A request that failed because NATS or Postgres is down answers 503 with a code, not a 500 with a traceback."""
 
 from voxledger.gateway.domain.problems import ApiError
+from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
-from voxledger.runtime.jetstream import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 
 RETRY_AFTER = {"Retry-After": "2"}
 

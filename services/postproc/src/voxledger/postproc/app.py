@@ -1,11 +1,12 @@
 """Wiring: FastStream with durable consumers for completed transcriptions and requested re-runs."""
 
 import asyncio
-import logging
+from dataclasses import dataclass
 
 import structlog
 from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import JStream, NatsMessage, PullSub
+from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
 from voxledger.postproc.adapters.llm import LlmEngine
@@ -14,20 +15,26 @@ from voxledger.postproc.domain.engines import BUILTIN_ENGINES
 from voxledger.postproc.handlers import InsightRunner
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.jetstream import EventStore, connect, consumer_config
-from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit
-from voxledger.runtime.telemetry import setup_tracing
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
+from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
+from voxledger.runtime.provisioning import consumer_config
 
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class _Started:
+    """What start-up connects; the subscribers reach it once the app has started."""
+
+    nc: Client
+    llm: LlmEngine | None
+    runner: InsightRunner
+
+
 def create_app(settings: PostprocSettings) -> FastStream:
-    faststream_log = logging.getLogger("voxledger.postproc.faststream")
-    broker = NatsBroker(
-        settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5, logger=faststream_log, log_level=logging.DEBUG
-    )
-    deps: dict[str, object] = {}
+    broker = nats_broker(settings, "postproc")
+    started: list[_Started] = []
 
     def subscriber(spec: streams.ConsumerSpec):
         return broker.subscriber(
@@ -41,13 +48,13 @@ def create_app(settings: PostprocSettings) -> FastStream:
 
     @subscriber(streams.INSIGHTS_ON_COMPLETION)
     async def on_transcription_completed(msg: NatsMessage) -> None:
-        await deps["runner"].on_transcription_completed(msg)
+        await started[0].runner.on_transcription_completed(msg)
 
     @subscriber(streams.INSIGHTS_ON_REQUEST)
     async def on_insights_requested(msg: NatsMessage) -> None:
-        await deps["runner"].on_insights_requested(msg)
+        await started[0].runner.on_insights_requested(msg)
 
-    app = FastStream(broker, logger=faststream_log)
+    app = FastStream(broker, logger=faststream_logger("postproc"))
 
     @app.on_startup
     async def start() -> None:
@@ -58,21 +65,19 @@ def create_app(settings: PostprocSettings) -> FastStream:
             if settings.llm_url
             else None
         )
-        deps.update(nc=nc, llm=llm, runner=InsightRunner(repo, BUILTIN_ENGINES, llm, settings))
+        started.append(_Started(nc, llm, InsightRunner(repo, BUILTIN_ENGINES, llm, settings)))
         log.info("postproc.ready", llm=llm.name if llm else None)
 
     @app.after_shutdown
     async def stop() -> None:
-        if deps.get("llm") is not None:
-            await deps["llm"].close()
-        if "nc" in deps:
-            await deps["nc"].drain()
+        for running in started:
+            if running.llm is not None:
+                await running.llm.close()
+            await running.nc.drain()
 
     return app
 
 
 def main() -> None:
-    settings = load_or_exit(PostprocSettings)
-    configure_logging("postproc", settings.log_format, settings.log_level)
-    setup_tracing("postproc")
+    settings = start_service("postproc", PostprocSettings)
     asyncio.run(create_app(settings).run())

@@ -14,8 +14,9 @@ import structlog
 from faststream.nats.message import NatsMessage
 from opentelemetry import trace
 
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
-from voxledger.contracts.events import InsightsRequested, TranscriptionCompleted
+from voxledger.contracts.events import InsightsCompleted, InsightsRequested, TranscriptionCompleted
 from voxledger.contracts.insights import InsightKind, InsightPayload
 from voxledger.postproc.adapters.llm import InvalidOutput, LlmEngine, Unavailable
 from voxledger.postproc.domain.runs import (
@@ -25,7 +26,6 @@ from voxledger.postproc.domain.runs import (
     InsightState,
     JobTranscript,
     OpenRun,
-    Rejected,
     StartInsight,
 )
 from voxledger.postproc.settings import PostprocSettings
@@ -43,7 +43,7 @@ class InsightRunner:
     def __init__(
         self,
         repo: AggregateRepository[InsightState],
-        builtin: Mapping[str, BuiltinEngine],
+        builtin: Mapping[InsightKind, BuiltinEngine],
         llm: LlmEngine | None,
         settings: PostprocSettings,
     ):
@@ -103,12 +103,15 @@ class InsightRunner:
                 log.exception("insights.run_interrupted")  # the log is unreachable: redelivery resumes
                 await msg.nack(delay=self._settings.retry_base_s * 4)
                 return
-            log.info("insights.completed", ready=completed[0].body.ready, failed=completed[0].body.failed)
+            summary = completed[0].body
+            assert isinstance(summary, InsightsCompleted)
+            log.info("insights.completed", ready=summary.ready, failed=summary.failed)
             await msg.ack()
 
     async def _kind(self, loaded, run_id: str, kind: InsightKind, job: JobTranscript, cause: Envelope) -> None:
         await self._repo.execute(loaded, StartInsight(run_id=run_id, kind=kind), cause)
         started = time.monotonic()
+        outcome: FailInsight | FinishInsight
         try:
             engine, payload = await self._produce(kind, job)
         except TimeoutError:
@@ -124,10 +127,10 @@ class InsightRunner:
 
     async def _produce(self, kind: InsightKind, job: JobTranscript) -> tuple[str, InsightPayload]:
         """The LLM where configured and able; the built-in engine otherwise, or when the LLM fails."""
-        if self._llm is not None and kind in self._llm.kinds:
+        if (llm := self._llm) is not None and kind in llm.kinds:
             try:
-                payload = await self._attempts(lambda: self._llm.run(kind, job.lines), retry_on=(Unavailable,))
-                return self._llm.name, payload
+                payload = await self._attempts(lambda: llm.run(kind, job.lines), retry_on=(Unavailable,))
+                return llm.name, payload
             except (Unavailable, InvalidOutput, TimeoutError) as err:
                 log.warning("insight.llm_fallback", kind=kind, reason=str(err))
         builtin = self._builtin[kind]

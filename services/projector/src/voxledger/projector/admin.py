@@ -7,7 +7,7 @@ from voxledger.projector.adapters import quarantine, shadow
 from voxledger.projector.adapters.postgres import PROJECTION, Layout
 from voxledger.projector.adapters.quarantine import QuarantinedEvent, RetryReport
 from voxledger.projector.replay import ReplayReport, replay
-from voxledger.runtime import jetstream
+from voxledger.runtime import broker
 from voxledger.runtime.db import create_pool
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
 
 async def replay_projection(nats_url: str, database_url: str, projection: str = PROJECTION) -> ReplayReport:
     """Rebuilds the projection from sequence 1 into shadow tables and swaps them in; readers never wait."""
-    nc = await jetstream.connect(nats_url, "replay")
+    nc = await broker.connect(nats_url, "replay")
     pool = await create_pool(database_url, max_size=2)
     try:
         return await replay(nc.jetstream(), pool, projection)
@@ -53,7 +53,7 @@ async def retry_quarantined(nats_url: str, database_url: str, projection: str = 
     """Applies the quarantined events again (after a fix); those that now apply leave the quarantine."""
     if projection != PROJECTION:
         raise ValueError(f"unknown projection {projection!r}; known: {PROJECTION}")
-    nc = await jetstream.connect(nats_url, "quarantine-retry")
+    nc = await broker.connect(nats_url, "quarantine-retry")
     pool = await create_pool(database_url, max_size=1)
     try:
         return await quarantine.retry(nc.jetstream(), pool, Layout(checkpoint=projection, projection=projection))

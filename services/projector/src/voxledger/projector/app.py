@@ -19,8 +19,8 @@ from voxledger.projector.adapters.postgres import PROJECTION
 from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
+from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.jetstream import connect
 from voxledger.runtime.leases import Lease
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit

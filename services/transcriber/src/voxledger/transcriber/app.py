@@ -15,8 +15,10 @@ from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.jetstream import EventStore, connect, consumer_config
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.provisioning import consumer_config
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model_process import ModelPool

@@ -15,7 +15,7 @@ from nats.js.object_store import ObjectStore
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import seal
-from voxledger.runtime.jetstream import publish_command, with_broker_retry
+from voxledger.runtime.broker import publish_command, with_broker_retry
 from voxledger.runtime.telemetry import current_traceparent
 
 # How long a request waits out a restarting broker before it answers 503 instead of a promise it cannot keep.

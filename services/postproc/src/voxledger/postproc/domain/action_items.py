@@ -22,7 +22,7 @@ due phrase is the first time expression said in the sentence, as said ("by Frida
 
 import re
 
-from voxledger.contracts.insights import ActionItem, ActionItems, TranscriptLine
+from voxledger.contracts.insights import ActionItem, ActionItemKind, ActionItems, TranscriptLine
 
 from .fillers import strip_fillers
 from .text import STOP_WORDS, Sentence, split_sentences, word_set
@@ -237,7 +237,9 @@ def _verb_ok(group: str, verb: str, rest: str) -> bool:
     return exception is not None and exception.match(rest) is not None
 
 
-def _match_clause(clause: str, addressee: str | None, known: frozenset[str]) -> tuple[str, str | None] | None:
+def _match_clause(
+    clause: str, addressee: str | None, known: frozenset[str]
+) -> tuple[ActionItemKind, str | None] | None:
     """(kind, assignee) for a clause that opens like a task, else None; "I" is returned as _SPEAKER."""
     lowered = clause.lower()
     if _NOT_A_TASK_PHRASES.search(lowered):

@@ -5,7 +5,6 @@ settles once (ready or failed); the run completes once, when all have settled.
 Redelivery or replay therefore never duplicates anything.
 """
 
-from typing import Literal
 
 import msgspec
 
@@ -13,10 +12,7 @@ from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
-
-KindStatus = Literal["pending", "running", "ready", "failed"]
-
-
+from voxledger.contracts.statuses import InsightStatus
 
 
 class JobTranscript(msgspec.Struct, kw_only=True):
@@ -27,12 +23,12 @@ class JobTranscript(msgspec.Struct, kw_only=True):
 
 class Run(msgspec.Struct, kw_only=True):
     job_id: str
-    kinds: dict[str, KindStatus]
+    kinds: dict[InsightKind, InsightStatus]
     completed: bool = False
 
     @property
     def open_kinds(self) -> list[InsightKind]:
-        return [k for k, status in self.kinds.items() if status in ("pending", "running")]  # type: ignore[misc]
+        return [k for k, status in self.kinds.items() if status in ("pending", "running")]
 
 
 class InsightState(msgspec.Struct, kw_only=True):
@@ -74,7 +70,7 @@ class CompleteRun(msgspec.Struct, kw_only=True):
     run_id: str
 
 
-Intent = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
+RunCommand = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
 
 
 def evolve(state: InsightState, event: ev.Event) -> InsightState:
@@ -112,8 +108,8 @@ def fold(history: list[ev.Event]) -> InsightState:
     return decisions.fold(evolve, InsightState(), history)
 
 
-def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
-    match intent:
+def decide(command: RunCommand, state: InsightState) -> list[ev.Event]:
+    match command:
         case OpenRun(job_id=job_id):
             job = state.jobs.get(job_id)
             if job is None or not job.completed:
@@ -133,9 +129,9 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
                     job_id=run.job_id,
                     run_id=run_id,
                     kind=kind,
-                    engine=intent.engine,
-                    payload=intent.payload,
-                    processing_s=intent.processing_s,
+                    engine=command.engine,
+                    payload=command.payload,
+                    processing_s=command.processing_s,
                 )
             ]
         case FailInsight(run_id=run_id, kind=kind):
@@ -144,17 +140,17 @@ def decide(intent: Intent, state: InsightState) -> list[ev.Event]:
                 return []
             return [
                 ev.InsightFailed(
-                    job_id=run.job_id, run_id=run_id, kind=kind, error_code=intent.error_code, message=intent.message
+                    job_id=run.job_id, run_id=run_id, kind=kind, error_code=command.error_code, message=command.message
                 )
             ]
         case CompleteRun(run_id=run_id):
             run = _open_run(state, run_id)
             if run.open_kinds:
                 raise Rejected("run_unsettled", f"kinds still open: {run.open_kinds}")
-            ready = [k for k, s in run.kinds.items() if s == "ready"]
-            failed = [k for k, s in run.kinds.items() if s == "failed"]
+            ready: list[InsightKind] = [k for k, s in run.kinds.items() if s == "ready"]
+            failed: list[InsightKind] = [k for k, s in run.kinds.items() if s == "failed"]
             return [ev.InsightsCompleted(job_id=run.job_id, run_id=run_id, ready=ready, failed=failed)]
-    raise TypeError(f"unknown intent {type(intent).__name__}")
+    raise TypeError(f"unknown command {type(command).__name__}")
 
 
 def _open_run(state: InsightState, run_id: str) -> Run:

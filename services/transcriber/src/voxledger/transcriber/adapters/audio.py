@@ -15,7 +15,7 @@ import numpy as np
 from nats.js import JetStreamContext
 
 from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.jetstream import BROKER_PATIENCE_S, with_broker_retry
+from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
 
 SAMPLE_RATE = 16_000
 DOWNLOAD_FLOOR_S = 30.0

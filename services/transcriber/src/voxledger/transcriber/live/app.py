@@ -7,7 +7,8 @@ import structlog
 
 from voxledger.contracts import subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.jetstream import EventStore, connect
+from voxledger.runtime.broker import connect
+from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing

@@ -10,7 +10,7 @@ from voxledger.contracts.envelope import seal
 from voxledger.contracts.events import ApiKeyIssued
 from voxledger.contracts.ids import new_id
 from voxledger.projector.adapters.schema import migrate
-from voxledger.runtime import jetstream
+from voxledger.runtime import broker, eventstore, provisioning
 from voxledger.runtime.db import create_pool
 
 KEY_PREFIX = "vl_"
@@ -22,9 +22,9 @@ def hash_key(api_key: str) -> str:
 
 
 async def provision(nats_url: str, database_url: str, replicas: int = 1) -> int:
-    nc = await jetstream.connect(nats_url, "provision")
+    nc = await broker.connect(nats_url, "provision")
     try:
-        await jetstream.provision(nc.jetstream(), replicas)
+        await provisioning.provision(nc.jetstream(), replicas)
     finally:
         await nc.drain()
     pool = await create_pool(database_url, max_size=1)
@@ -41,9 +41,9 @@ async def issue_key(nats_url: str, tenant: str, name: str) -> str:
     api_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id()
     event = ApiKeyIssued(key_hash=hash_key(api_key), prefix=api_key[:10], label=name)
-    nc = await jetstream.connect(nats_url, "keys")
+    nc = await broker.connect(nats_url, "keys")
     try:
-        store = jetstream.EventStore(nc.jetstream())
+        store = eventstore.EventStore(nc.jetstream())
         await store.append(subjects.API_KEY, key_id, [seal(event, aggregate_id=key_id, tenant_id=tenant)], 0)
     finally:
         await nc.drain()
@@ -52,7 +52,7 @@ async def issue_key(nats_url: str, tenant: str, name: str) -> str:
 
 async def pulling(nats_url: str, spec: streams.ConsumerSpec) -> int:
     """How many pull requests wait on a durable consumer: each started worker keeps one open."""
-    nc = await jetstream.connect(nats_url, "readiness")
+    nc = await broker.connect(nats_url, "readiness")
     try:
         return (await nc.jetstream().consumer_info(spec.stream, spec.durable)).num_waiting
     finally:

@@ -10,7 +10,7 @@ from httpx_sse import connect_sse
 
 from voxledger.stack.supervisor import Stack
 
-SAMPLE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "audio" / "short_meeting.ogg"
+SAMPLE = Path(__file__).resolve().parent / "samples" / "meeting.ogg"  # package data: a short synthetic meeting
 
 
 def say(line: str) -> None:
@@ -105,7 +105,11 @@ def run_demo(data_dir: Path, audio: Path | None) -> int:
         say(f"using the running stack at {info.http_url}")
         return transcribe(info.http_url, (data_dir / "dev-api-key").read_text().strip(), audio)
     say("starting the embedded stack ...")
-    external = {"nats_url": os.environ.get("NATS_URL"), "database_url": os.environ.get("DATABASE_URL")}
-    with Stack(data_dir, log_dir=data_dir / "logs", **external) as stack:
+    with Stack(
+        data_dir,
+        log_dir=data_dir / "logs",
+        nats_url=os.environ.get("NATS_URL"),
+        database_url=os.environ.get("DATABASE_URL"),
+    ) as stack:
         say(f"stack ready at {stack.http_url} (logs in {data_dir / 'logs'})")
         return transcribe(stack.http_url, stack.api_key, audio)

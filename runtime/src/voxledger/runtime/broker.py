@@ -1,0 +1,89 @@
+"""The broker connection: connect, ride out a restart, and publish a command durably.
+
+Publishes carry a `Nats-Msg-Id`, so an operation retried while NATS restarts lands once.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from voxledger.contracts import envelope, subjects
+from voxledger.contracts.envelope import Message
+from voxledger.runtime.logging import get_logger
+
+log = get_logger(__name__)
+
+BROKER_PATIENCE_S = 60.0  # a worker rides out a broker restart instead of failing the attempt
+T = TypeVar("T")
+
+# The broker is restarting or unreachable: the request may not have landed, or its answer was lost.
+BROKER_UNAVAILABLE_ERRORS = (
+    nats.errors.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.StaleConnectionError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.ServiceUnavailableError,
+)
+
+
+class BrokerUnavailable(Exception):
+    """NATS did not answer within the caller's patience; nothing was acknowledged, so nothing is promised."""
+
+
+async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, patience_s: float) -> T:
+    """Runs `operation` again while the broker is unavailable, for up to `patience_s`.
+
+    Only for idempotent operations: a publish carries its Nats-Msg-Id, so a retry of one that
+    did land (its ack was lost) is dropped by JetStream as a duplicate, or, for an append, found
+    on top of the aggregate by the event store.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    delay = 0.1
+    while True:
+        try:
+            return await operation()
+        except BROKER_UNAVAILABLE_ERRORS as err:
+            if loop.time() + delay >= deadline:
+                raise BrokerUnavailable(f"{what}: NATS did not answer within {patience_s:.0f} s") from err
+            log.warning("nats.retrying", what=what, error=type(err).__name__, retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def connect(url: str, name: str) -> Client:
+    async def on_error(err: Exception) -> None:
+        log.warning("nats.error", error=str(err))
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        error_cb=on_error,
+    )
+
+
+def message_headers(message: Message) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": message.envelope.event_id}
+    if message.envelope.traceparent:
+        headers["traceparent"] = message.envelope.traceparent
+    return headers
+
+
+async def publish_command(
+    js: JetStreamContext, target: str, message: Message, dedup_key: str, patience_s: float = BROKER_PATIENCE_S
+) -> int:
+    """One durable publish. The dedup key (client Idempotency-Key or generated) makes retries harmless."""
+    headers = message_headers(message)
+    headers["Nats-Msg-Id"] = dedup_key
+    subject = subjects.command_subject(target, message.envelope.type)
+    payload = envelope.encode(message)
+    ack = await with_broker_retry(lambda: js.publish(subject, payload, headers=headers), f"send {subject}", patience_s)
+    return ack.seq

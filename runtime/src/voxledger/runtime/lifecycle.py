@@ -1,0 +1,59 @@
+"""One way to start and stop a service: settings, logging and tracing, the stop signal, the worker's name.
+
+Every service's `main()` is `start_service(...)` followed by its own `serve`; every
+long-running loop stops on the same `stop` event, set by SIGTERM or SIGINT.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from typing import TypeVar
+
+from faststream.nats import NatsBroker
+
+from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.settings import CommonSettings, load_or_exit
+from voxledger.runtime.telemetry import setup_tracing
+
+S = TypeVar("S", bound=CommonSettings)
+RECONNECT_WAIT_S = 0.5
+
+
+def start_service(service: str, settings_type: type[S]) -> S:
+    """The service's settings (a bad one ends the process with one line), with logging and tracing set up."""
+    settings = load_or_exit(settings_type)
+    configure_logging(service, settings.log_format, settings.log_level)
+    setup_tracing(service)
+    return settings
+
+
+def worker_name(configured: str = "") -> str:
+    """Who holds a lease or runs an attempt. The pid keeps a restarted process apart from its dead
+    predecessor, so a takeover is visible even when the configured name stays the same."""
+    return f"{configured or socket.gethostname()}-{os.getpid()}"
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event that SIGTERM and SIGINT set: the one way a service is asked to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
+    """The FastStream broker of a consuming service: reconnects forever, logs through structlog."""
+    return NatsBroker(
+        settings.nats_url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
+        logger=faststream_logger(service),
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
+    )
+
+
+def faststream_logger(service: str) -> logging.Logger:
+    return logging.getLogger(f"voxledger.{service}.faststream")  # rendered by structlog like every other line
