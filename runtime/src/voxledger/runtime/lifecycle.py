@@ -5,6 +5,7 @@ long-running loop stops on the same `stop` event, set by SIGTERM or SIGINT.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -42,6 +43,12 @@ def stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Waits `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:

@@ -6,7 +6,6 @@ shares a commit.
 """
 
 import asyncio
-import contextlib
 from typing import Any
 
 import asyncpg
@@ -21,6 +20,7 @@ from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint, refresh_statistics
 from voxledger.projector.domain.intake import Item, project_message
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
+from voxledger.runtime.lifecycle import sleep_unless
 
 log = structlog.get_logger(__name__)
 
@@ -74,8 +74,7 @@ async def apply_until_committed(
             # asyncpg has more ways to fail when the server goes away mid-batch; whatever it was, the
             # transaction rolled back and the checkpoint stayed: retry the same batch, loudly.
             log.exception("projector.batch_failed", retry_in_s=delay)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
+        await sleep_unless(stop, delay)
         if stop.is_set():
             return None
         delay = min(delay * 2, RETRY_MAX_S)
