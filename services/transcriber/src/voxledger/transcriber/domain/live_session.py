@@ -18,6 +18,7 @@ class LiveSession(msgspec.Struct, kw_only=True):
     ended: bool = False
     job_id: str = ""
     worker: str = ""
+    claims: int = 0  # how many times a worker took the session: bounded, so a poison session cannot loop
     finals: list[ev.Segment] = msgspec.field(default_factory=list)
 
     @property
@@ -41,6 +42,23 @@ class RecordFinals(msgspec.Struct, kw_only=True):
     segments: list[ev.Segment]
 
 
+class SavedAudio(msgspec.Struct, kw_only=True):
+    """The session's audio as saved in the audio bucket (all empty if it could not be saved)."""
+
+    duration_s: float = 0.0
+    blob_key: str = ""
+    blob_digest: str = ""
+    size_bytes: int = 0
+
+
+class Fail(msgspec.Struct, kw_only=True):
+    """The session cannot go on (its model cannot load, or it failed on every try): it ends as failed."""
+
+    error_code: str
+    message: str
+    audio: SavedAudio
+
+
 class End(msgspec.Struct, kw_only=True):
     reason: ev.LiveEndReason
     duration_s: float
@@ -55,8 +73,10 @@ def evolve(state: LiveSession, event: ev.Event) -> LiveSession:
     match event:
         case ev.LiveSessionStarted(job_id=job_id, worker=worker):
             state.started, state.job_id, state.worker = True, job_id, worker
+            state.claims += 1
         case ev.LiveSessionTakenOver(worker=worker):
             state.worker = worker
+            state.claims += 1
         case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == state.job_id:
             state.finals.extend(segments)
         case ev.LiveSessionEnded():
@@ -68,7 +88,12 @@ def fold(history: list[ev.Event]) -> LiveSession:
     return decisions.fold(evolve, LiveSession(), history)
 
 
-def decide(command: Claim | RecordFinals | End, state: LiveSession) -> list[ev.Event]:
+def claims_exhausted(state: LiveSession, max_claims: int) -> bool:
+    """True once workers took the session `max_claims` times without ending it: the next holder ends it failed."""
+    return state.started and not state.ended and state.claims >= max_claims
+
+
+def decide(command: Claim | RecordFinals | End | Fail, state: LiveSession) -> list[ev.Event]:
     match command:
         case Claim(spec=spec, worker=worker):
             if state.ended:
@@ -117,7 +142,29 @@ def decide(command: Claim | RecordFinals | End, state: LiveSession) -> list[ev.E
                     processing_s=command.processing_s,
                 ),
             ]
+        case Fail():
+            return _fail(command, state)
     raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _fail(command: Fail, state: LiveSession) -> list[ev.Event]:
+    """The job fails first, so a client following the session reads the error before the end."""
+    if state.ended:
+        return []
+    _require_open(state)
+    audio = command.audio
+    return [
+        ev.TranscriptionFailed(job_id=state.job_id, error_code=command.error_code, message=command.message),
+        ev.LiveSessionEnded(
+            job_id=state.job_id,
+            reason="failed",
+            duration_s=audio.duration_s,
+            blob_key=audio.blob_key,
+            blob_digest=audio.blob_digest,
+            size_bytes=audio.size_bytes,
+            stats=statistics(state.finals),
+        ),
+    ]
 
 
 def _require_open(state: LiveSession) -> None:

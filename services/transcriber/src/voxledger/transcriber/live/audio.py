@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js import api as js_api
+from nats.js.errors import NotFoundError
 
 from voxledger.contracts import subjects
 from voxledger.contracts.live import KIND_HEADER, LiveSessionSpec
@@ -47,6 +48,10 @@ async def follow(js: JetStreamContext, session_id: str, on_message) -> object:
 
 async def _frames(js: JetStreamContext, session_id: str) -> AsyncIterator[Msg]:
     """The session's stored frames up to its end marker (or the last one stored)."""
+    try:
+        await js.get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(session_id))
+    except NotFoundError:
+        return  # no audio at all: nothing to wait for
     sub = await js.subscribe(
         subjects.live_audio_subject(session_id),
         ordered_consumer=True,
