@@ -33,6 +33,7 @@ from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.attempt import Attempt, AttemptFailed, HandBack, Signals
+from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.domain.limits import SpeedEstimate
 from voxledger.transcriber.domain.recording import Fail, Recording, Rejected, StartAttempt
 from voxledger.transcriber.settings import TranscriberSettings
@@ -225,11 +226,14 @@ class TranscriptionWorker:
         try:
             message = envelope_decode((await self._js.get_msg(streams.EVENTS.name, seq)).data)
             loaded = await self._repo.load(message.envelope.aggregate_id)
-            reason = f"no worker finished the job in {self._settings.max_attempts + 1} deliveries"
-            await self._repo.execute(
-                loaded, Fail(job_id=message.body.job_id, error_code="worker_lost", message=reason), message.envelope
+            failed = Fail(job_id=message.body.job_id, error_code="worker_lost", message=public_message("worker_lost"))
+            await self._repo.execute(loaded, failed, message.envelope)
+            log.warning(
+                "job.failed_worker_lost",
+                job_id=message.body.job_id,
+                recording_id=loaded.aggregate_id,
+                deliveries=self._settings.max_attempts + 1,
             )
-            log.warning("job.failed_worker_lost", job_id=message.body.job_id, recording_id=loaded.aggregate_id)
         except Rejected:
             pass  # already settled, or another worker recorded it first
         except Exception:
@@ -272,7 +276,7 @@ class TranscriptionWorker:
         except AttemptFailed as err:
             if err.permanent:
                 log.warning("job.failed_permanently", code=err.code, reason=str(err))
-                await attempt.fail(err.code, str(err))
+                await attempt.fail(err.code)
                 await held.reject()
             else:
                 await self._fail_transiently(held, attempt, err.code, err)
@@ -308,7 +312,7 @@ class TranscriptionWorker:
         delay = retry_delay_s(delivery, self._settings.retry_base_s, random.random())
         retry_at = None if final else (datetime.now(UTC) + timedelta(seconds=delay)).isoformat()
         try:
-            await attempt.fail(code, str(err), retry_at)
+            await attempt.fail(code, retry_at)
         except Rejected as refused:
             log.warning("job.failure_refused", reason=refused.message)  # superseded or settled meanwhile
             return

@@ -10,7 +10,7 @@ PUBLIC_MESSAGES: dict[str, str] = {
     "audio_undecodable": "the file could not be decoded as audio",
     "audio_too_long": "the audio is longer than this deployment accepts",
     "no_audio_stream": "the file has no audio stream",
-    "unsupported_audio_format": "the file is not in a supported audio format (wav, flac, ogg, mp3, m4a, webm)",
+    "unsupported_audio_format": "the file is not in a supported audio format",
     "unsupported_audio_codec": "the audio is encoded with a codec that is not supported",
     "unsupported_audio_parameters": "the audio's sample rate or channel count is outside the supported range",
     "model_unavailable": "the requested model cannot be loaded on this deployment",

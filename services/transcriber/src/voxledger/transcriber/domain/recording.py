@@ -18,6 +18,7 @@ from voxledger.contracts.commands import (
     UploadRecording,
 )
 from voxledger.contracts.decisions import Rejected
+from voxledger.transcriber.domain.errors import public_message
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -158,7 +159,7 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
                 # The client already holds a 202 for this job: it must end visibly, not vanish.
                 requested.append(
                     ev.TranscriptionFailed(
-                        job_id=command.job_id, error_code="recording_deleted", message="the recording was deleted"
+                        job_id=command.job_id, error_code="recording_deleted", message=public_message("recording_deleted")
                     )
                 )
             return requested
