@@ -21,7 +21,8 @@ from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
-from voxledger.transcriber.handlers import TranscriptionWorker, handle_recording_command
+from voxledger.transcriber.handlers import handle_recording_command
+from voxledger.transcriber.jobs.runner import TranscriptionWorker
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
