@@ -8,7 +8,8 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import RequestTranscription
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.transcriber.domain import recording
-from voxledger.transcriber.domain.live_session import (
+from voxledger.transcriber.domain.recording import Rejected
+from voxledger.transcriber.live.domain.session import (
     Claim,
     End,
     Fail,
@@ -20,7 +21,6 @@ from voxledger.transcriber.domain.live_session import (
     fold,
     statistics,
 )
-from voxledger.transcriber.domain.recording import Rejected
 
 JOB = "0190f0c0-0000-7000-8000-000000000001"
 SPEC = LiveSessionSpec(tenant_id="t", job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions())

@@ -22,9 +22,9 @@ from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.transcriber.adapters.model import ModelCache
-from voxledger.transcriber.domain.live_session import LiveSession
-from voxledger.transcriber.live.registry import Registration, SessionRegistry
-from voxledger.transcriber.live.session import SessionRunner
+from voxledger.transcriber.live.adapters.registry import Registration, SessionRegistry
+from voxledger.transcriber.live.domain.session import LiveSession
+from voxledger.transcriber.live.handlers import SessionRunner
 from voxledger.transcriber.live.settings import LiveSettings
 
 log = structlog.get_logger(__name__)

@@ -22,7 +22,9 @@ from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
 from voxledger.transcriber.domain.errors import public_message
-from voxledger.transcriber.domain.live_session import (
+from voxledger.transcriber.live.adapters import frames
+from voxledger.transcriber.live.domain.samples import to_samples
+from voxledger.transcriber.live.domain.session import (
     Claim,
     End,
     Fail,
@@ -31,8 +33,7 @@ from voxledger.transcriber.domain.live_session import (
     SavedAudio,
     claims_exhausted,
 )
-from voxledger.transcriber.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
-from voxledger.transcriber.live import audio
+from voxledger.transcriber.live.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
 from voxledger.transcriber.live.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -97,7 +98,7 @@ class SessionRunner:
         config = PolicyConfig(min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s)
         policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
         log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
-        sub = await audio.follow(self._js, self._session_id, self._queue.put)
+        sub = await frames.follow(self._js, self._session_id, self._queue.put)
         try:
             reason = await self._transcribe(loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE))
         finally:
@@ -116,10 +117,10 @@ class SessionRunner:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             for msg in batch:
-                if audio.is_end(msg):
+                if frames.is_end(msg):
                     await self._step(loaded, model, policy, flush=True)
                     return (msg.headers or {}).get(REASON_HEADER, "stopped")
-                samples = audio.to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
+                samples = to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
                 fresh = samples[max(0, skip_samples - seen) :]
                 seen += len(samples)
                 if len(fresh):
@@ -144,7 +145,7 @@ class SessionRunner:
             await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(step.interim))
 
     async def _end(self, loaded: Loaded, reason: str, processing_s: float) -> None:
-        blob_key, digest, size, duration_s = await audio.save_recording(self._js, self._session_id, self._spec)
+        blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
         end = End(
             reason=reason,
             duration_s=duration_s,
@@ -155,18 +156,18 @@ class SessionRunner:
             processing_s=round(processing_s, 3),
         )
         await self._repo.execute(loaded, end, self._cause)
-        await audio.purge(self._js, self._session_id)
+        await frames.purge(self._js, self._session_id)
         log.info("live.session_ended", reason=reason, duration_s=duration_s, finals=loaded.state.next_index)
 
     async def _fail(self, loaded: Loaded, code: str) -> None:
         """Ends the session as failed: the audio so far is kept as the recording, the client reads the code."""
         try:
-            blob_key, digest, size, duration_s = await audio.save_recording(self._js, self._session_id, self._spec)
+            blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
             saved = SavedAudio(duration_s=duration_s, blob_key=blob_key, blob_digest=digest, size_bytes=size)
         except Exception:
             log.exception("live.audio_not_saved")
             saved = SavedAudio()
         await self._repo.execute(loaded, Fail(error_code=code, message=public_message(code), audio=saved), self._cause)
         with contextlib.suppress(Exception):
-            await audio.purge(self._js, self._session_id)
+            await frames.purge(self._js, self._session_id)
         log.warning("live.session_ended_failed", code=code, duration_s=saved.duration_s)
