@@ -39,30 +39,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
     deps: dict[str, object] = {}
 
-    @broker.subscriber(
-        streams.RECORDING_COMMANDS.filter_subject,
-        stream=JStream(streams.COMMANDS.name, declare=False),
-        durable=streams.RECORDING_COMMANDS.durable,
-        config=consumer_config(streams.RECORDING_COMMANDS),
-        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
-        # timeout passes, which would hold a lone command for up to `timeout` seconds.
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
-    async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
-
-    @broker.subscriber(
-        streams.TRANSCRIPTION_JOBS.filter_subject,
-        stream=JStream(streams.EVENTS.name, declare=False),
-        durable=streams.TRANSCRIPTION_JOBS.durable,
-        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
-    async def on_transcription_requested(msg: NatsMessage) -> None:
-        await deps["worker"].handle(msg)
-
+    _subscribe(broker, settings, deps)
     app = FastStream(broker, logger=logging.getLogger("voxledger.transcriber.faststream"))
 
     @app.on_startup
@@ -92,6 +69,34 @@ def create_app(settings: TranscriberSettings) -> FastStream:
             await deps["nc"].drain()
 
     return app
+
+
+def _subscribe(broker: NatsBroker, settings: TranscriberSettings, deps: dict[str, object]) -> None:
+    """The two durable pull subscribers; what they need (`deps`) exists once the app has started."""
+
+    @broker.subscriber(
+        streams.RECORDING_COMMANDS.filter_subject,
+        stream=JStream(streams.COMMANDS.name, declare=False),
+        durable=streams.RECORDING_COMMANDS.durable,
+        config=consumer_config(streams.RECORDING_COMMANDS),
+        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
+        # timeout passes, which would hold a lone command for up to `timeout` seconds.
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_recording_command(msg: NatsMessage) -> None:
+        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
+
+    @broker.subscriber(
+        streams.TRANSCRIPTION_JOBS.filter_subject,
+        stream=JStream(streams.EVENTS.name, declare=False),
+        durable=streams.TRANSCRIPTION_JOBS.durable,
+        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_transcription_requested(msg: NatsMessage) -> None:
+        await deps["worker"].handle(msg)
 
 
 def main() -> None:

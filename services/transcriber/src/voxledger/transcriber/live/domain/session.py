@@ -95,56 +95,70 @@ def claims_exhausted(state: LiveSession, max_claims: int) -> bool:
 
 def decide(command: Claim | RecordFinals | End | Fail, state: LiveSession) -> list[ev.Event]:
     match command:
-        case Claim(spec=spec, worker=worker):
-            if state.ended:
-                raise Rejected("session_ended", "the live session has ended")
-            if not state.started:
-                return [
-                    ev.LiveSessionStarted(
-                        job_id=spec.job_id,
-                        sample_rate=spec.sample_rate,
-                        encoding=spec.encoding,
-                        options=spec.options,
-                        worker=worker,
-                        model=command.model,
-                    )
-                ]
-            if state.worker == worker:
-                return []
-            return [ev.LiveSessionTakenOver(job_id=state.job_id, worker=worker, resumed_from_s=state.finalized_until_s)]
-        case RecordFinals(segments=segments):
-            _require_open(state)
-            if not segments:
-                return []
-            expected = list(range(state.next_index, state.next_index + len(segments)))
-            if [s.index for s in segments] != expected:
-                raise Rejected("final_out_of_order", f"expected finals {expected}, got {[s.index for s in segments]}")
-            return [ev.SegmentsTranscribed(job_id=state.job_id, segments=segments)]
+        case Claim():
+            return _claim(command, state)
+        case RecordFinals():
+            return _record_finals(command, state)
         case End():
-            if state.ended:
-                return []
-            _require_open(state)
-            return [
-                ev.LiveSessionEnded(
-                    job_id=state.job_id,
-                    reason=command.reason,
-                    duration_s=command.duration_s,
-                    blob_key=command.blob_key,
-                    blob_digest=command.blob_digest,
-                    size_bytes=command.size_bytes,
-                    stats=statistics(state.finals),
-                ),
-                ev.TranscriptionCompleted(
-                    job_id=state.job_id,
-                    language=command.language,
-                    duration_s=command.duration_s,
-                    segment_count=len(state.finals),
-                    processing_s=command.processing_s,
-                ),
-            ]
+            return _end(command, state)
         case Fail():
             return _fail(command, state)
     raise TypeError(f"unknown command {type(command).__name__}")
+
+
+def _claim(command: Claim, state: LiveSession) -> list[ev.Event]:
+    if state.ended:
+        raise Rejected("session_ended", "the live session has ended")
+    spec = command.spec
+    if not state.started:
+        return [
+            ev.LiveSessionStarted(
+                job_id=spec.job_id,
+                sample_rate=spec.sample_rate,
+                encoding=spec.encoding,
+                options=spec.options,
+                worker=command.worker,
+                model=command.model,
+            )
+        ]
+    if state.worker == command.worker:
+        return []
+    return [ev.LiveSessionTakenOver(job_id=state.job_id, worker=command.worker, resumed_from_s=state.finalized_until_s)]
+
+
+def _record_finals(command: RecordFinals, state: LiveSession) -> list[ev.Event]:
+    _require_open(state)
+    segments = command.segments
+    if not segments:
+        return []
+    expected = list(range(state.next_index, state.next_index + len(segments)))
+    if [s.index for s in segments] != expected:
+        raise Rejected("final_out_of_order", f"expected finals {expected}, got {[s.index for s in segments]}")
+    return [ev.SegmentsTranscribed(job_id=state.job_id, segments=segments)]
+
+
+def _end(command: End, state: LiveSession) -> list[ev.Event]:
+    if state.ended:
+        return []
+    _require_open(state)
+    return [
+        ev.LiveSessionEnded(
+            job_id=state.job_id,
+            reason=command.reason,
+            duration_s=command.duration_s,
+            blob_key=command.blob_key,
+            blob_digest=command.blob_digest,
+            size_bytes=command.size_bytes,
+            stats=statistics(state.finals),
+        ),
+        ev.TranscriptionCompleted(
+            job_id=state.job_id,
+            language=command.language,
+            duration_s=command.duration_s,
+            segment_count=len(state.finals),
+            processing_s=command.processing_s,
+        ),
+    ]
 
 
 def _fail(command: Fail, state: LiveSession) -> list[ev.Event]:
