@@ -16,4 +16,5 @@ def to_samples(data: bytes, encoding: str, sample_rate: int) -> np.ndarray:
     if sample_rate == SAMPLE_RATE or len(samples) == 0:
         return samples
     n = int(round(len(samples) * SAMPLE_RATE / sample_rate))
-    return np.interp(np.arange(n) * sample_rate / SAMPLE_RATE, np.arange(len(samples)), samples).astype(np.float32)
+    resampled: np.ndarray = np.interp(np.arange(n) * sample_rate / SAMPLE_RATE, np.arange(len(samples)), samples)
+    return resampled.astype(np.float32)
