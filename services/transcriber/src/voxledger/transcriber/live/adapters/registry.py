@@ -11,7 +11,7 @@ import msgspec
 import structlog
 from nats.js import JetStreamContext
 from nats.js.api import Header
-from nats.js.errors import APIError, KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
 
 from voxledger.contracts.live import LiveSessionSpec
@@ -72,7 +72,7 @@ class SessionRegistry:
                 headers=headers,
                 msg_ttl=LIVE_SESSION_TTL_S,
             )
-        except APIError as err:
+        except Exception as err:  # removed meanwhile (wrong last sequence) or a broker hiccup: never fatal
             log.warning("live.registration_not_refreshed", error=str(err))
             return
         registration.revision, registration.refreshed_at = ack.seq, time.monotonic()
