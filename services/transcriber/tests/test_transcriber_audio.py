@@ -140,3 +140,12 @@ def _encoded(tmp_path: Path, name: str, container: str, codec: str, rate: int) -
 def test_the_allowed_containers_and_codecs_decode(tmp_path, name, container, codec, rate):
     samples, duration_s = decode(_encoded(tmp_path, name, container, codec, rate))
     assert 0.9 < duration_s < 1.2 and np.abs(samples).max() > 0.1
+
+
+def test_a_concat_list_naming_another_file_is_refused_instead_of_decoding_that_file(tmp_path):
+    """FFmpeg's own probe would follow it (safe mode allows a relative name) and decode the other file."""
+    (tmp_path / "someone_elses.wav").write_bytes((AUDIO / "short_meeting.wav").read_bytes())
+    listing = _damaged_copy(tmp_path, "upload.audio", b"ffconcat version 1.0\nfile 'someone_elses.wav'\n")
+    with pytest.raises(AudioError) as err:
+        decode(listing)
+    assert err.value.code == "unsupported_audio_format"
