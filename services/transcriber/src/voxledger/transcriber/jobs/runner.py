@@ -233,7 +233,12 @@ class TranscriptionWorker:
                 self._log_transient(held, err.code, err)
             return outcome.Failed(code=err.code, permanent=err.permanent)
         except Rejected as err:
-            log.info("job.stopped", code=err.code, reason=err.message)
+            if err.code == "attempt_superseded":
+                log.warning("job.superseded", reason=err.message)  # the newer attempt owns job and message
+            elif err.code in outcome.SETTLED_ELSEWHERE:
+                log.info("job.stopped", reason=err.message)
+            elif err.code != "cancel_requested":
+                self._log_transient(held, err.code, err)
             return outcome.Refused(code=err.code)
         except Exception as err:
             self._log_transient(held, "internal_error", err)
