@@ -132,6 +132,8 @@ def _encoded(tmp_path: Path, name: str, container: str, codec: str, rate: int) -
     [
         ("a.mp3", "mp3", "mp3", 16000),
         ("a.m4a", "ipod", "aac", 16000),
+        ("a.aac", "adts", "aac", 16000),
+        ("a.mka", "matroska", "pcm_s16le", 16000),
         ("a.flac", "flac", "flac", 16000),
         ("a.webm", "webm", "libopus", 48000),
         ("a.aiff", "aiff", "pcm_s16be", 22050),
