@@ -18,6 +18,7 @@ from voxledger.transcriber.live.domain.session import (
     SavedAudio,
     claims_exhausted,
     decide,
+    end_reason,
     fold,
     statistics,
 )
@@ -115,3 +116,8 @@ def test_claims_are_counted_and_bounded():
     assert not claims_exhausted(LiveSession(), 0), "a session nobody started has nothing to end"
     ended, _ = run(Claim(spec=SPEC, worker="a", model="m"), end())
     assert not claims_exhausted(ended, 1)
+
+
+def test_an_end_marker_s_reason_is_one_the_log_can_hold():
+    assert [end_reason(r) for r in ("stopped", "inactivity", "max_duration")] == ["stopped", "inactivity", "max_duration"]
+    assert end_reason(None) == end_reason("failed") == end_reason("x\u0000y") == "stopped"

@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from voxledger.contracts import subjects
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.events import LiveEndReason
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
@@ -32,6 +33,7 @@ from voxledger.transcriber.live.domain.session import (
     RecordFinals,
     SavedAudio,
     claims_exhausted,
+    end_reason,
 )
 from voxledger.transcriber.live.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
 from voxledger.transcriber.live.settings import LiveSettings
@@ -105,7 +107,7 @@ class SessionRunner:
             await sub.unsubscribe()
         await self._end(loaded, reason, time.monotonic() - started)
 
-    async def _transcribe(self, loaded: Loaded, model, policy: StreamingPolicy, skip_samples: int) -> str:
+    async def _transcribe(self, loaded: Loaded, model, policy: StreamingPolicy, skip_samples: int) -> LiveEndReason:
         """Feeds the policy until the end marker or inactivity; returns the end reason."""
         seen = 0  # samples of the session so far, counting those skipped as already final
         last_audio = time.monotonic()
@@ -119,7 +121,7 @@ class SessionRunner:
             for msg in batch:
                 if frames.is_end(msg):
                     await self._step(loaded, model, policy, flush=True)
-                    return (msg.headers or {}).get(REASON_HEADER, "stopped")
+                    return end_reason((msg.headers or {}).get(REASON_HEADER))
                 samples = to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
                 fresh = samples[max(0, skip_samples - seen) :]
                 seen += len(samples)
@@ -144,7 +146,7 @@ class SessionRunner:
         if step.interim is not None and not flush:
             await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(step.interim))
 
-    async def _end(self, loaded: Loaded, reason: str, processing_s: float) -> None:
+    async def _end(self, loaded: Loaded, reason: LiveEndReason, processing_s: float) -> None:
         blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
         end = End(
             reason=reason,

@@ -88,6 +88,18 @@ def fold(history: list[ev.Event]) -> LiveSession:
     return decisions.fold(evolve, LiveSession(), history)
 
 
+CLIENT_END_REASONS: tuple[ev.LiveEndReason, ...] = ("stopped", "inactivity", "max_duration")
+
+
+def end_reason(marker: str | None) -> ev.LiveEndReason:
+    """The reason an end marker carries. Anything else reads as `stopped`: an unknown value appended to
+    the log would be an event no consumer can decode."""
+    for reason in CLIENT_END_REASONS:
+        if marker == reason:
+            return reason
+    return "stopped"
+
+
 def claims_exhausted(state: LiveSession, max_claims: int) -> bool:
     """True once workers took the session `max_claims` times without ending it: the next holder ends it failed."""
     return state.started and not state.ended and state.claims >= max_claims
