@@ -5,11 +5,21 @@ import asyncio
 import json
 import time
 
+import msgspec
 import pytest
 import websockets
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError
 
 from tests.helpers import AUDIO, log_events, new_client, word_error_rate
 from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
+from voxledger.contracts import envelope, subjects
+from voxledger.contracts.events import TranscriptionOptions
+from voxledger.contracts.ids import new_id
+from voxledger.contracts.live import LiveSessionSpec
+from voxledger.contracts.streams import LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.gateway.adapters.live import LiveBus
+from voxledger.runtime.broker import connect as nats_connect
 from voxledger.stack.supervisor import Stack
 
 REFERENCE = (AUDIO / "short_meeting.txt").read_text()
@@ -203,3 +213,86 @@ def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(l
             return ready["type"]
 
     assert asyncio.run(browser_auth()) == "ready"
+
+
+async def _register_and_await_end(nats_url: str, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
+    """Registers sessions the way the gateway does (bypassing its validation of `start`), optionally with one
+    stored audio frame each, and returns each session's events once it has ended (the end is awaited, not polled)."""
+    nc = await nats_connect(nats_url, "test")
+    try:
+        js, bus = nc.jetstream(), LiveBus(nc)
+        session_ids = [new_id() for _ in specs]
+        for session_id, spec in zip(session_ids, specs, strict=True):
+            if frame is not None:
+                await bus.publish_audio(session_id, 0, frame)
+            await bus.register(session_id, spec)
+            stored = await js.get_last_msg(f"KV_{LIVE_SESSIONS_BUCKET}", f"$KV.{LIVE_SESSIONS_BUCKET}.{session_id}")
+            assert stored.headers["Nats-TTL"] == str(int(LIVE_SESSION_TTL_S)), "a registration nobody holds expires"
+
+        async def ended(session_id: str) -> list:
+            sub = await js.subscribe(
+                subjects.aggregate_filter(subjects.RECORDING, session_id),
+                ordered_consumer=True,
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+            )
+            history = []
+            while not history or history[-1].envelope.type != "LiveSessionEnded":
+                history.append(envelope.decode((await sub.next_msg(timeout=90)).data))
+            await sub.unsubscribe()
+            return history
+
+        histories = await asyncio.gather(*(ended(session_id) for session_id in session_ids))
+        specs_left = await js.key_value(LIVE_SESSIONS_BUCKET)
+        for session_id in session_ids:
+            with pytest.raises(KeyNotFoundError):
+                await specs_left.get(session_id)  # the registration is gone: no worker claims it again
+        return dict(zip(session_ids, histories, strict=True))
+    finally:
+        await nc.close()
+
+
+def _spec(**changes) -> LiveSessionSpec:
+    options = TranscriptionOptions(model="nope", language="en")
+    spec = LiveSessionSpec(tenant_id="live-chaos-bad", job_id=new_id(), sample_rate=16000, encoding="pcm_s16le", options=options)
+    return msgspec.structs.replace(spec, **changes)
+
+
+def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_still_served(live_stack, chaos_client):
+    """Two bad-model sessions used to hold both workers (one session each) forever; now each ends with a code."""
+    started = time.monotonic()
+    histories = asyncio.run(_register_and_await_end(live_stack.nats_url, [_spec(), _spec()]))
+    assert time.monotonic() - started < 30, "a session whose model cannot load ends at once"
+    for history in histories.values():
+        types = [m.envelope.type for m in history]
+        assert types == ["LiveSessionStarted", "TranscriptionFailed", "LiveSessionEnded"], types
+        failed, ended = history[1].body, history[2].body
+        assert failed.error_code == "model_unavailable" and "nope" not in failed.message
+        assert ended.reason == "failed"
+
+    async def bad_then_good() -> tuple[list[dict], LiveRun]:
+        async with connect(live_stack, chaos_client) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": "nope"}))
+            messages = [json.loads(await asyncio.wait_for(ws.recv(), 60)) for _ in range(3)]
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 30)
+            assert closed.value.rcvd.code == 1011, "the gateway closes a session that failed"
+        pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+        return messages, await stream(ws_url(live_stack), key_of(chaos_client), pcm, rate)
+
+    messages, good = asyncio.run(bad_then_good())
+    assert [m["type"] for m in messages] == ["ready", "error", "ended"], messages
+    assert (messages[1]["code"], messages[1]["fatal"], messages[2]["reason"]) == ("model_unavailable", True, "failed")
+    assert good.ended is not None and good.ended["reason"] == "stopped"
+    transcript_checks(live_stack, good.session_id, good.finals)
+
+
+def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_reclaimed_forever(live_stack):
+    """A sample rate of 0 breaks every pass over its audio: retried a bounded number of times, then ended."""
+    histories = asyncio.run(
+        _register_and_await_end(live_stack.nats_url, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200))
+    )
+    (history,) = histories.values()
+    claims = [m for m in history if m.envelope.type in ("LiveSessionStarted", "LiveSessionTakenOver")]
+    assert 1 <= len(claims) <= 2 * 3, "at most live_max_attempts holds on each of the two workers"
+    failed, ended = history[-2].body, history[-1].body
+    assert (failed.error_code, ended.reason) == ("live_session_failed", "failed")

@@ -8,8 +8,20 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import RequestTranscription
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.transcriber.domain import recording
-from voxledger.transcriber.domain.live_session import Claim, End, LiveSession, RecordFinals, decide, fold, statistics
 from voxledger.transcriber.domain.recording import Rejected
+from voxledger.transcriber.live.domain.session import (
+    Claim,
+    End,
+    Fail,
+    LiveSession,
+    RecordFinals,
+    SavedAudio,
+    claims_exhausted,
+    decide,
+    end_reason,
+    fold,
+    statistics,
+)
 
 JOB = "0190f0c0-0000-7000-8000-000000000001"
 SPEC = LiveSessionSpec(tenant_id="t", job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions())
@@ -83,3 +95,29 @@ def test_an_ended_session_is_a_recording_that_can_be_transcribed_again():
     assert recording.decide(RequestTranscription(recording_id="r", job_id="j2"), after) == [
         ev.TranscriptionRequested(job_id="j2", options=ev.TranscriptionOptions())
     ]
+
+
+def test_a_session_that_cannot_be_served_fails_its_job_then_ends_once():
+    state, _ = run(Claim(spec=SPEC, worker="a", model="nope"), RecordFinals(segments=[final(0, 0, 1, "a.")]))
+    saved = SavedAudio(duration_s=1.5, blob_key="recordings/x", blob_digest="sha256:0", size_bytes=48)
+    produced = decide(Fail(error_code="model_unavailable", message="the model cannot be loaded", audio=saved), state)
+    failed, ended = produced
+    assert failed == ev.TranscriptionFailed(job_id=JOB, error_code="model_unavailable", message="the model cannot be loaded")
+    assert (ended.reason, ended.duration_s, ended.blob_key, ended.stats.final_count) == ("failed", 1.5, "recordings/x", 1)
+    after = fold([*run(Claim(spec=SPEC, worker="a", model="nope"))[1], *produced])
+    assert after.ended and decide(Fail(error_code="x", message="y", audio=saved), after) == []
+    assert recording.fold(run(Claim(spec=SPEC, worker="a", model="nope"))[1] + produced).jobs[JOB].status == "failed"
+
+
+def test_claims_are_counted_and_bounded():
+    state, _ = run(Claim(spec=SPEC, worker="a", model="m"), Claim(spec=SPEC, worker="b", model="m"))
+    assert state.claims == 2
+    assert not claims_exhausted(state, 3) and claims_exhausted(state, 2)
+    assert not claims_exhausted(LiveSession(), 0), "a session nobody started has nothing to end"
+    ended, _ = run(Claim(spec=SPEC, worker="a", model="m"), end())
+    assert not claims_exhausted(ended, 1)
+
+
+def test_an_end_marker_s_reason_is_one_the_log_can_hold():
+    assert [end_reason(r) for r in ("stopped", "inactivity", "max_duration")] == ["stopped", "inactivity", "max_duration"]
+    assert end_reason(None) == end_reason("failed") == end_reason("x\u0000y") == "stopped"

@@ -202,7 +202,7 @@ EVENT_UPCASTERS = {
 # Finals are SegmentsTranscribed of the session's job; interims are transient and never in the log.
 
 LiveEncoding = Literal["pcm_s16le", "f32le"]
-LiveEndReason = Literal["stopped", "inactivity", "max_duration"]
+LiveEndReason = Literal["stopped", "inactivity", "max_duration", "failed"]  # failed: with a TranscriptionFailed
 
 
 class LiveSessionStats(msgspec.Struct, kw_only=True):

@@ -59,10 +59,12 @@ AUDIO_BUCKET = "audio"
 # Idempotency-Key reservations: which ids a client's key stands for, kept for a day.
 IDEMPOTENCY_BUCKET = "idempotency"
 IDEMPOTENCY_TTL_S = 24 * 3600
-# Live sessions waiting for or held by a worker (no TTL). A worker holds a session through a lease
+# Live sessions waiting for or held by a worker. A worker holds a session through a lease
 # (in LEASES_BUCKET) renewed well inside LIVE_LEASE_TTL_S; if it stops renewing, another takes over.
 LIVE_SESSIONS_BUCKET = "live_sessions"
 LIVE_LEASE_TTL_S = 4.0
+# Each registration carries this per-key TTL and its holder refreshes it: a session nobody holds expires.
+LIVE_SESSION_TTL_S = 60.0
 
 # Leases: which worker holds a job, a live session or a projection. Keys expire by their own TTL.
 LEASES_BUCKET = "leases"

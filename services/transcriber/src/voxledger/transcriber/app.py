@@ -23,7 +23,8 @@ from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
-from voxledger.transcriber.handlers import TranscriptionWorker, handle_recording_command
+from voxledger.transcriber.handlers import handle_recording_command
+from voxledger.transcriber.jobs.runner import TranscriptionWorker
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
@@ -40,30 +41,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
     deps: dict[str, object] = {}
 
-    @broker.subscriber(
-        streams.RECORDING_COMMANDS.filter_subject,
-        stream=JStream(streams.COMMANDS.name, declare=False),
-        durable=streams.RECORDING_COMMANDS.durable,
-        config=consumer_config(streams.RECORDING_COMMANDS),
-        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
-        # timeout passes, which would hold a lone command for up to `timeout` seconds.
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
-    async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
-
-    @broker.subscriber(
-        streams.TRANSCRIPTION_JOBS.filter_subject,
-        stream=JStream(streams.EVENTS.name, declare=False),
-        durable=streams.TRANSCRIPTION_JOBS.durable,
-        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
-    async def on_transcription_requested(msg: NatsMessage) -> None:
-        await deps["worker"].handle(msg)
-
+    _subscribe(broker, settings, deps)
     app = FastStream(broker, logger=logging.getLogger("voxledger.transcriber.faststream"))
 
     @app.on_startup
@@ -93,6 +71,34 @@ def create_app(settings: TranscriberSettings) -> FastStream:
             await deps["nc"].drain()
 
     return app
+
+
+def _subscribe(broker: NatsBroker, settings: TranscriberSettings, deps: dict[str, object]) -> None:
+    """The two durable pull subscribers; what they need (`deps`) exists once the app has started."""
+
+    @broker.subscriber(
+        streams.RECORDING_COMMANDS.filter_subject,
+        stream=JStream(streams.COMMANDS.name, declare=False),
+        durable=streams.RECORDING_COMMANDS.durable,
+        config=consumer_config(streams.RECORDING_COMMANDS),
+        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
+        # timeout passes, which would hold a lone command for up to `timeout` seconds.
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_recording_command(msg: NatsMessage) -> None:
+        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
+
+    @broker.subscriber(
+        streams.TRANSCRIPTION_JOBS.filter_subject,
+        stream=JStream(streams.EVENTS.name, declare=False),
+        durable=streams.TRANSCRIPTION_JOBS.durable,
+        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_transcription_requested(msg: NatsMessage) -> None:
+        await deps["worker"].handle(msg)
 
 
 def main() -> None:

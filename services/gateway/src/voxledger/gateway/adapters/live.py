@@ -10,7 +10,7 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.live import KIND_HEADER, OFFSET_HEADER, REASON_HEADER, LiveInterim, LiveSessionSpec, frame_id
-from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSIONS_BUCKET
+from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
 from voxledger.runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -23,9 +23,10 @@ class LiveBus:
         self._js = nc.jetstream()
 
     async def register(self, session_id: str, spec: LiveSessionSpec) -> None:
-        """Puts the session where workers with room look for one to claim."""
-        specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)
-        await specs.put(session_id, msgspec.json.encode(spec))
+        """Puts the session where workers with room look for one to claim. The registration expires unless
+        a worker holding the session refreshes it, so a session nobody holds does not wait forever."""
+        subject = f"$KV.{LIVE_SESSIONS_BUCKET}.{session_id}"
+        await self._js.publish(subject, msgspec.json.encode(spec), msg_ttl=LIVE_SESSION_TTL_S)
 
     async def unregister(self, session_id: str) -> None:
         specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)

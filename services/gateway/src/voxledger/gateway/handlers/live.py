@@ -25,7 +25,7 @@ from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
 TIMED_OUT = object()
-POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
+POLICY_VIOLATION, INTERNAL_ERROR, TRY_AGAIN_LATER = 1008, 1011, 1013
 
 
 @websocket("/v1/live")
@@ -243,8 +243,12 @@ class LiveConnection:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))
                             self._last_final = segment.index
+                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if job_id == self._spec.job_id:
+                    await self._send(proto.error(code, message, fatal=True))  # the worker could not serve it
                 case ev.LiveSessionEnded(reason=reason, duration_s=duration_s, stats=stats):
                     ended = {"type": "ended", "session_id": self.session_id, "recording_id": self.session_id}
                     await self._send({**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)})
                     self._ended.set()
+                    if reason == "failed":
+                        await self._socket.close(INTERNAL_ERROR, "session_failed")
                     return

@@ -1,6 +1,7 @@
 """Audio in: fetch the blob from the Object Store and decode it to 16 kHz mono float32.
 
-Decode problems are permanent failures with a specific code; they are never retried.
+Decode problems are permanent failures with a specific code; they are never retried. FFmpeg only
+sees an allow-listed container, with its demuxer forced and local file access only (domain/media.py).
 """
 
 import asyncio
@@ -16,6 +17,8 @@ from nats.js import JetStreamContext
 
 from voxledger.contracts.streams import AUDIO_BUCKET
 from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
+from voxledger.transcriber.domain import media
+from voxledger.transcriber.domain.media import AudioError
 
 SAMPLE_RATE = 16_000
 DOWNLOAD_FLOOR_S = 30.0
@@ -25,11 +28,7 @@ OGG_END_OF_STREAM = 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
-class AudioError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+__all__ = ["SAMPLE_RATE", "AudioError", "decode", "fetch_blob"]
 
 
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
@@ -62,14 +61,7 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
     Audio longer than `max_duration_s` is refused: by its declared length before decoding,
     and by the decoded length while decoding, so memory stays bounded either way.
     """
-    if path.stat().st_size == 0:
-        raise AudioError("audio_empty", "the file is empty")
-    _check_riff_length(path)
-    _check_ogg_pages(path)
-    try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except av.error.FFmpegError as err:
-        raise AudioError("audio_undecodable", f"not a decodable audio file: {err}") from None
+    container = _open(path)
     with container:
         if not container.streams.audio:
             raise AudioError("no_audio_stream", "the file has no audio stream")
@@ -77,6 +69,8 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
         declared_s = container.duration / av.time_base if container.duration else 0.0
         if declared_s > max_duration_s:
             raise _too_long(declared_s, max_duration_s)
+        media.check_codec(stream.codec_context.name)
+        media.check_parameters(stream.codec_context.sample_rate, stream.codec_context.channels)
         max_samples = max_duration_s * SAMPLE_RATE
         decoded = 0
         resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
@@ -104,6 +98,25 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
         raise AudioError("audio_empty", "the file contains no audio samples")
     start = int(offset_s * SAMPLE_RATE)
     return samples[start:].astype(np.float32) / 32768.0, duration_s
+
+
+def _open(path: Path) -> "av.container.InputContainer":
+    """The file as FFmpeg input, after the checks that need no FFmpeg: allow-listed container, sane header."""
+    if path.stat().st_size == 0:
+        raise AudioError("audio_empty", "the file is empty")
+    with path.open("rb") as f:
+        head = f.read(media.HEAD_BYTES)
+    container = media.container_of(head)
+    if container == media.WAV and (declared := media.wav_format(head)) is not None:
+        media.check_parameters(declared[1], declared[0])
+    _check_riff_length(path)
+    _check_ogg_pages(path)
+    # The demuxer is forced (no probing) and only local files may be opened: no playlist, no network.
+    options = {"protocol_whitelist": "file", "format_whitelist": container.demuxer}
+    try:
+        return av.open(str(path), mode="r", format=container.demuxer, options=options, metadata_errors="ignore")
+    except av.error.FFmpegError as err:
+        raise AudioError("audio_undecodable", f"not a decodable {container.name} file: {err}") from None
 
 
 def _too_long(duration_s: float, limit_s: float) -> AudioError:

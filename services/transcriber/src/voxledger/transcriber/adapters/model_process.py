@@ -88,7 +88,7 @@ class ChildDied(Exception):
 
 
 class ModelProcess:
-    """One child process running `voxledger.transcriber.model_host`; settings reach it through the environment."""
+    """One child process running `voxledger.transcriber.adapters.model_host`; settings reach it through the environment."""
 
     def __init__(self) -> None:
         self._proc: asyncio.subprocess.Process | None = None
@@ -106,7 +106,7 @@ class ModelProcess:
     async def start(self, ready_timeout_s: float) -> None:
         self._inbox = asyncio.Queue()
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voxledger.transcriber.model_host",
+            sys.executable, "-m", "voxledger.transcriber.adapters.model_host",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=os.environ.copy(),
         )  # fmt: skip
         self._reader = asyncio.create_task(self._read_frames(self._proc))

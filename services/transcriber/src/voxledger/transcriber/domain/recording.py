@@ -18,11 +18,10 @@ from voxledger.contracts.commands import (
     UploadRecording,
 )
 from voxledger.contracts.decisions import Rejected
+from voxledger.transcriber.domain.errors import public_message
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-
-
 
 
 class Job(msgspec.Struct, kw_only=True):
@@ -151,100 +150,139 @@ def decide(command: Decision, state: Recording) -> list[ev.Event]:
         case UploadRecording():
             return _upload(command, state)
         case RequestTranscription():
-            if not state.exists:
-                raise Rejected("recording_not_found", "no such recording")
-            requested = _request(command.job_id, command.options, state)
-            if requested and state.deleted:
-                # The client already holds a 202 for this job: it must end visibly, not vanish.
-                requested.append(
-                    ev.TranscriptionFailed(
-                        job_id=command.job_id, error_code="recording_deleted", message="the recording was deleted"
-                    )
-                )
-            return requested
+            return _request_transcription(command, state)
         case CancelTranscription():
-            _require_live(state)
-            job = state.jobs.get(command.job_id)
-            if job is None:
-                raise Rejected("job_not_found", f"no job {command.job_id}")
-            if job.status in TERMINAL or job.cancel_requested:
-                return []  # repeating a cancel is harmless
-            requested: list[ev.Event] = [ev.TranscriptionCancelRequested(job_id=job.job_id)]
-            if job.status == "queued":
-                requested.append(ev.TranscriptionCancelled(job_id=job.job_id))  # never started: nothing to stop
-            return requested
+            return _cancel_transcription(command, state)
         case Cancel():
-            job = _attempt_job(state, command.job_id, command.attempt)
-            if not job.cancel_requested:
-                raise Rejected("cancel_not_requested", f"job {job.job_id} was not asked to stop")
-            return [ev.TranscriptionCancelled(job_id=job.job_id)]
+            return _cancelled(command, state)
         case DeleteRecording():
             return _delete(state)
         case RequestInsights():
-            _require_live(state)
-            job = state.jobs.get(command.job_id)
-            if job is None or job.status != "completed":
-                raise Rejected("job_not_completed", "insights need a completed transcription")
-            if command.run_id in state.insight_runs:
-                return []  # a redelivered command
-            return [ev.InsightsRequested(job_id=command.job_id, run_id=command.run_id, kinds=command.kinds)]
+            return _request_insights(command, state)
         case StartAttempt():
-            job = _open_job(state, command.job_id)
-            if job.cancel_requested:
-                return [ev.TranscriptionCancelled(job_id=job.job_id)]
-            return [
-                ev.TranscriptionStarted(
-                    job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model
-                )
-            ]
+            return _start_attempt(command, state)
         case ReportProgress():
-            _running_job(state, command.job_id, command.attempt)
-            return [
-                ev.TranscriptionProgressed(
-                    job_id=command.job_id,
-                    stage=command.stage,
-                    progress=command.progress,
-                    processed_s=command.processed_s,
-                    eta_s=command.eta_s,
-                )
-            ]
+            return _report_progress(command, state)
         case RecordSegments():
-            job = _running_job(state, command.job_id, command.attempt)
-            if not command.segments:
-                return []
-            indexes = [s.index for s in command.segments]
-            expected = list(range(job.next_segment_index, job.next_segment_index + len(indexes)))
-            if indexes != expected:
-                raise Rejected("segment_gap", f"expected segments {expected[0]}..{expected[-1]}, got {indexes}")
-            return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
+            return _record_segments(command, state)
         case Complete():
-            job = _running_job(state, command.job_id, command.attempt)
-            return [
-                ev.TranscriptionCompleted(
-                    job_id=job.job_id,
-                    language=command.language,
-                    duration_s=command.duration_s,
-                    segment_count=job.next_segment_index,
-                    processing_s=command.processing_s,
-                )
-            ]
+            return _complete(command, state)
         case Fail():
-            if command.attempt is None:
-                job = _open_job(state, command.job_id)
-            else:
-                job = _attempt_job(state, command.job_id, command.attempt)
-            if command.retry_at is not None:
-                return [
-                    ev.TranscriptionAttemptFailed(
-                        job_id=job.job_id,
-                        attempt=job.attempt,
-                        error_code=command.error_code,
-                        message=command.message,
-                        retry_at=command.retry_at,
-                    )
-                ]
-            return [ev.TranscriptionFailed(job_id=job.job_id, error_code=command.error_code, message=command.message)]
+            return _fail(command, state)
     raise TypeError(f"unknown command {type(command).__name__}")
+
+
+# --- Client commands ---
+
+
+def _request_transcription(command: RequestTranscription, state: Recording) -> list[ev.Event]:
+    if not state.exists:
+        raise Rejected("recording_not_found", "no such recording")
+    requested = _request(command.job_id, command.options, state)
+    if requested and state.deleted:
+        # The client already holds a 202 for this job: it must end visibly, not vanish.
+        requested.append(
+            ev.TranscriptionFailed(
+                job_id=command.job_id, error_code="recording_deleted", message=public_message("recording_deleted")
+            )
+        )
+    return requested
+
+
+def _cancel_transcription(command: CancelTranscription, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None:
+        raise Rejected("job_not_found", f"no job {command.job_id}")
+    if job.status in TERMINAL or job.cancel_requested:
+        return []  # repeating a cancel is harmless
+    requested: list[ev.Event] = [ev.TranscriptionCancelRequested(job_id=job.job_id)]
+    if job.status == "queued":
+        requested.append(ev.TranscriptionCancelled(job_id=job.job_id))  # never started: nothing to stop
+    return requested
+
+
+def _request_insights(command: RequestInsights, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None or job.status != "completed":
+        raise Rejected("job_not_completed", "insights need a completed transcription")
+    if command.run_id in state.insight_runs:
+        return []  # a redelivered command
+    return [ev.InsightsRequested(job_id=command.job_id, run_id=command.run_id, kinds=command.kinds)]
+
+
+# --- Worker intents ---
+
+
+def _start_attempt(command: StartAttempt, state: Recording) -> list[ev.Event]:
+    job = _open_job(state, command.job_id)
+    if job.cancel_requested:
+        return [ev.TranscriptionCancelled(job_id=job.job_id)]
+    return [ev.TranscriptionStarted(job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model)]
+
+
+def _report_progress(command: ReportProgress, state: Recording) -> list[ev.Event]:
+    _running_job(state, command.job_id, command.attempt)
+    return [
+        ev.TranscriptionProgressed(
+            job_id=command.job_id,
+            stage=command.stage,
+            progress=command.progress,
+            processed_s=command.processed_s,
+            eta_s=command.eta_s,
+        )
+    ]
+
+
+def _record_segments(command: RecordSegments, state: Recording) -> list[ev.Event]:
+    job = _running_job(state, command.job_id, command.attempt)
+    if not command.segments:
+        return []
+    indexes = [s.index for s in command.segments]
+    expected = list(range(job.next_segment_index, job.next_segment_index + len(indexes)))
+    if indexes != expected:
+        raise Rejected("segment_gap", f"expected segments {expected[0]}..{expected[-1]}, got {indexes}")
+    return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
+
+
+def _complete(command: Complete, state: Recording) -> list[ev.Event]:
+    job = _running_job(state, command.job_id, command.attempt)
+    return [
+        ev.TranscriptionCompleted(
+            job_id=job.job_id,
+            language=command.language,
+            duration_s=command.duration_s,
+            segment_count=job.next_segment_index,
+            processing_s=command.processing_s,
+        )
+    ]
+
+
+def _cancelled(command: Cancel, state: Recording) -> list[ev.Event]:
+    job = _attempt_job(state, command.job_id, command.attempt)
+    if not job.cancel_requested:
+        raise Rejected("cancel_not_requested", f"job {job.job_id} was not asked to stop")
+    return [ev.TranscriptionCancelled(job_id=job.job_id)]
+
+
+def _fail(command: Fail, state: Recording) -> list[ev.Event]:
+    """With `retry_at` this attempt failed and the job is retried; without it the job has failed."""
+    if command.attempt is None:
+        job = _open_job(state, command.job_id)
+    else:
+        job = _attempt_job(state, command.job_id, command.attempt)
+    if command.retry_at is not None:
+        return [
+            ev.TranscriptionAttemptFailed(
+                job_id=job.job_id,
+                attempt=job.attempt,
+                error_code=command.error_code,
+                message=command.message,
+                retry_at=command.retry_at,
+            )
+        ]
+    return [ev.TranscriptionFailed(job_id=job.job_id, error_code=command.error_code, message=command.message)]
 
 
 def _upload(command: UploadRecording, state: Recording) -> list[ev.Event]:

@@ -13,7 +13,7 @@ from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model import ModelCache
-from voxledger.transcriber.domain import live_session
+from voxledger.transcriber.live.domain import session as live_session
 from voxledger.transcriber.live.settings import LiveSettings
 from voxledger.transcriber.live.worker import LiveWorker
 

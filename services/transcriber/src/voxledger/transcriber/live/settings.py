@@ -8,3 +8,5 @@ class LiveSettings(ModelSettings, kw_only=True, frozen=True):
     live_beam_size: int = 5
     live_inactivity_timeout_s: float = 30.0  # no audio for this long (client gone or silent): the session ends
     live_scan_interval_s: float = 0.25  # how often a worker looks for new or orphaned sessions
+    live_max_attempts: int = 3  # holds of one session that fail on this worker before it ends as failed
+    live_max_claims: int = 10  # times workers may take one session (takeovers included) before it ends as failed

@@ -3,27 +3,28 @@
 A session waits in the `live_sessions` bucket; a worker with room takes its lease (refused while
 another worker holds it) and renews it well inside the TTL. A worker that dies stops renewing, its
 lease expires, and the next scan of any worker with room takes the session over.
+
+Nothing is retried forever: a session that fails on this worker `live_max_attempts` times, or that
+workers took `live_max_claims` times, ends as failed with a code, and its slot is free again.
 """
 
 import asyncio
 import contextlib
 import os
 import socket
+import time
 
-import msgspec
 import structlog
 from nats.aio.client import Client
-from nats.js.errors import NoKeysError
-from nats.js.kv import KeyValue
 
 from voxledger.contracts.decisions import Rejected
-from voxledger.contracts.live import LiveSessionSpec
-from voxledger.contracts.streams import LIVE_LEASE_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.transcriber.adapters.model import ModelCache
-from voxledger.transcriber.domain.live_session import LiveSession
-from voxledger.transcriber.live.session import SessionRunner
+from voxledger.transcriber.live.adapters.registry import Registration, SessionRegistry
+from voxledger.transcriber.live.domain.session import LiveSession
+from voxledger.transcriber.live.handlers import SessionRunner
 from voxledger.transcriber.live.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -35,12 +36,13 @@ class LiveWorker:
         # The pid keeps a restarted process apart from its dead predecessor: taking over is then visible.
         self.name = f"{settings.worker_name or socket.gethostname()}-{os.getpid()}"
         self.sessions: dict[str, asyncio.Task] = {}
+        self._failures: dict[str, tuple[int, float]] = {}  # session id -> (failed holds here, not before)
 
     async def run(self, stop: asyncio.Event) -> None:
-        specs = await self._js.key_value(LIVE_SESSIONS_BUCKET)
+        registry = await SessionRegistry.open(self._js)
         while not stop.is_set():
             try:
-                await self._scan(specs)
+                await self._scan(registry)
             except Exception:
                 log.exception("live.scan_failed")
             with contextlib.suppress(TimeoutError):
@@ -49,52 +51,71 @@ class LiveWorker:
             task.cancel()  # the leases expire and another worker continues after the last final
         await asyncio.gather(*self.sessions.values(), return_exceptions=True)
 
-    async def _scan(self, specs: KeyValue) -> None:
-        try:
-            keys = await specs.keys()
-        except NoKeysError:
-            return
-        for session_id in keys:
-            if session_id in self.sessions:
+    async def _scan(self, registry: SessionRegistry) -> None:
+        now = time.monotonic()
+        session_ids = await registry.session_ids()
+        # Failures of sessions that ended elsewhere are forgotten.
+        self._failures = {sid: failed for sid, failed in self._failures.items() if sid in session_ids}
+        for session_id in session_ids:
+            if session_id in self.sessions or self._failures.get(session_id, (0, 0.0))[1] > now:
                 continue
             if len(self.sessions) >= self._settings.live_max_sessions:
                 return  # full: the session waits for a worker with room
             lease = await Lease.acquire(self._js, f"live.{session_id}", self.name, LIVE_LEASE_TTL_S)
             if lease is None:
                 continue  # held by a live worker
-            try:
-                entry = await specs.get(session_id)
-            except Exception:
+            registration = await registry.get(session_id)
+            if registration is None:
                 await lease.release()
                 continue  # ended meanwhile
-            spec = msgspec.json.decode(entry.value, type=LiveSessionSpec)
-            self.sessions[session_id] = asyncio.create_task(self._hold(specs, session_id, spec, lease))
+            self.sessions[session_id] = asyncio.create_task(self._hold(registry, registration, lease))
 
-    async def _hold(self, specs: KeyValue, session_id: str, spec: LiveSessionSpec, lease: Lease) -> None:
+    async def _hold(self, registry: SessionRegistry, registration: Registration, lease: Lease) -> None:
+        session_id, spec = registration.session_id, registration.spec
+        failures = self._failures.get(session_id, (0, 0.0))[0]
+        give_up = failures + 1 >= self._settings.live_max_attempts
         runner = SessionRunner(self._nc, self._repo, self._models, self._settings, self.name, session_id, spec)
         with structlog.contextvars.bound_contextvars(recording_id=session_id, job_id=spec.job_id, tenant=spec.tenant_id):
-            work = asyncio.create_task(runner.run())
             try:
-                while not work.done():
-                    await asyncio.wait({work}, timeout=LIVE_LEASE_TTL_S / 4)
-                    if not work.done():
-                        await lease.renew()
-                await work
-                await specs.delete(session_id)
-                await lease.release()
+                await self._keep(runner.run(last_try=give_up), registry, registration, lease)
+                await self._settled(registry, session_id, lease)
             except LeaseLost:
                 log.warning("live.lease_lost")  # it expired and another worker holds the session now
-                work.cancel()
             except asyncio.CancelledError:
-                work.cancel()  # shutting down: hand the session back now, not when the lease expires
                 with contextlib.suppress(Exception):
-                    await lease.release()
+                    await lease.release()  # shutting down: hand the session back now, not when the lease expires
             except Rejected as err:
                 log.warning("live.session_stopped", code=err.code, reason=err.message)
-                if err.code == "session_ended":
-                    await specs.delete(session_id)
+                if err.code in ("session_ended", "session_not_started"):
+                    await self._settled(registry, session_id, lease)
+                else:
+                    await self._failed(session_id, lease, failures)
             except Exception:
-                log.exception("live.session_failed")  # the lease is left to expire: a worker retries it
-                await asyncio.sleep(LIVE_LEASE_TTL_S)
+                log.exception("live.session_failed", failures=failures + 1)
+                await self._failed(session_id, lease, failures)
             finally:
                 self.sessions.pop(session_id, None)
+
+    async def _keep(self, work, registry: SessionRegistry, registration: Registration, lease: Lease) -> None:
+        """Runs the session, renewing its lease and its registration meanwhile."""
+        task = asyncio.create_task(work)
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=LIVE_LEASE_TTL_S / 4)
+                if not task.done():
+                    await lease.renew()
+                    await registry.refresh_if_due(registration)
+            await task
+        finally:
+            task.cancel()
+
+    async def _settled(self, registry: SessionRegistry, session_id: str, lease: Lease) -> None:
+        self._failures.pop(session_id, None)
+        await registry.remove(session_id)
+        await lease.release()
+
+    async def _failed(self, session_id: str, lease: Lease, failures: int) -> None:
+        """Frees the slot and the lease; this worker tries the session again after a pause (any other at once)."""
+        self._failures[session_id] = (failures + 1, time.monotonic() + LIVE_LEASE_TTL_S)
+        with contextlib.suppress(Exception):
+            await lease.release()

@@ -5,6 +5,7 @@ concurrency, so a session taken over by another worker continues after the last 
 """
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -14,14 +15,27 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from voxledger.contracts import subjects
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.events import LiveEndReason
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.transcriber.adapters.model import ModelCache, hypothesize
-from voxledger.transcriber.domain.live_session import Claim, End, LiveSession, RecordFinals
-from voxledger.transcriber.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
-from voxledger.transcriber.live import audio
+from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
+from voxledger.transcriber.domain.errors import public_message
+from voxledger.transcriber.live.adapters import frames
+from voxledger.transcriber.live.domain.samples import to_samples
+from voxledger.transcriber.live.domain.session import (
+    Claim,
+    End,
+    Fail,
+    LiveSession,
+    RecordFinals,
+    SavedAudio,
+    claims_exhausted,
+    end_reason,
+)
+from voxledger.transcriber.live.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
 from voxledger.transcriber.live.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -54,11 +68,31 @@ class SessionRunner:
             traceparent=spec.traceparent,
         )
 
-    async def run(self) -> None:
+    async def run(self, last_try: bool = False) -> None:
+        """Serves the session to its end. A session that cannot be served ends as failed with a code:
+        its model cannot load, workers took it too often, or this was the last try and it failed again."""
         started = time.monotonic()
         loaded = await self._repo.load(self._session_id)
         if loaded.state.ended:
             return
+        if claims_exhausted(loaded.state, self._settings.live_max_claims):
+            log.warning("live.claims_exhausted", claims=loaded.state.claims)
+            await self._fail(loaded, "live_session_failed")
+            return
+        try:
+            await self._serve(loaded, started)
+        except Rejected:
+            raise  # the aggregate refused a write: ended elsewhere, or taken over
+        except ModelUnavailable as err:
+            log.warning("live.model_unavailable", model=self._model_name, reason=str(err))
+            await self._fail(loaded, err.code)
+        except Exception:
+            if not last_try:
+                raise
+            log.exception("live.session_failed_for_good")
+            await self._fail(loaded, "live_session_failed")
+
+    async def _serve(self, loaded: Loaded, started: float) -> None:
         claimed = await self._repo.execute(loaded, Claim(spec=self._spec, worker=self._worker, model=self._model_name), self._cause)
         self._cause = claimed[0].envelope if claimed else self._cause
         model = await asyncio.to_thread(self._models.get, self._model_name)
@@ -66,14 +100,14 @@ class SessionRunner:
         config = PolicyConfig(min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s)
         policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
         log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
-        sub = await audio.follow(self._js, self._session_id, self._queue.put)
+        sub = await frames.follow(self._js, self._session_id, self._queue.put)
         try:
             reason = await self._transcribe(loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE))
         finally:
             await sub.unsubscribe()
         await self._end(loaded, reason, time.monotonic() - started)
 
-    async def _transcribe(self, loaded: Loaded, model, policy: StreamingPolicy, skip_samples: int) -> str:
+    async def _transcribe(self, loaded: Loaded, model, policy: StreamingPolicy, skip_samples: int) -> LiveEndReason:
         """Feeds the policy until the end marker or inactivity; returns the end reason."""
         seen = 0  # samples of the session so far, counting those skipped as already final
         last_audio = time.monotonic()
@@ -85,10 +119,10 @@ class SessionRunner:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             for msg in batch:
-                if audio.is_end(msg):
+                if frames.is_end(msg):
                     await self._step(loaded, model, policy, flush=True)
-                    return (msg.headers or {}).get(REASON_HEADER, "stopped")
-                samples = audio.to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
+                    return end_reason((msg.headers or {}).get(REASON_HEADER))
+                samples = to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
                 fresh = samples[max(0, skip_samples - seen) :]
                 seen += len(samples)
                 if len(fresh):
@@ -112,8 +146,8 @@ class SessionRunner:
         if step.interim is not None and not flush:
             await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(step.interim))
 
-    async def _end(self, loaded: Loaded, reason: str, processing_s: float) -> None:
-        blob_key, digest, size, duration_s = await audio.save_recording(self._js, self._session_id, self._spec)
+    async def _end(self, loaded: Loaded, reason: LiveEndReason, processing_s: float) -> None:
+        blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
         end = End(
             reason=reason,
             duration_s=duration_s,
@@ -124,5 +158,18 @@ class SessionRunner:
             processing_s=round(processing_s, 3),
         )
         await self._repo.execute(loaded, end, self._cause)
-        await audio.purge(self._js, self._session_id)
+        await frames.purge(self._js, self._session_id)
         log.info("live.session_ended", reason=reason, duration_s=duration_s, finals=loaded.state.next_index)
+
+    async def _fail(self, loaded: Loaded, code: str) -> None:
+        """Ends the session as failed: the audio so far is kept as the recording, the client reads the code."""
+        try:
+            blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
+            saved = SavedAudio(duration_s=duration_s, blob_key=blob_key, blob_digest=digest, size_bytes=size)
+        except Exception:
+            log.exception("live.audio_not_saved")
+            saved = SavedAudio()
+        await self._repo.execute(loaded, Fail(error_code=code, message=public_message(code), audio=saved), self._cause)
+        with contextlib.suppress(Exception):
+            await frames.purge(self._js, self._session_id)
+        log.warning("live.session_ended_failed", code=code, duration_s=saved.duration_s)

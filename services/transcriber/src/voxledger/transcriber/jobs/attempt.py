@@ -30,6 +30,7 @@ from voxledger.transcriber.adapters.model_process import (
     Stopped,
     TranscribeJob,
 )
+from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.domain.limits import SpeedEstimate, attempt_limit_s
 from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
 from voxledger.transcriber.domain.recording import (
@@ -205,8 +206,11 @@ class Attempt:
         self._loaded.state, self._loaded.seq = current.state, current.seq
         await self._repo.execute(self._loaded, Cancel(job_id=self._job_id, attempt=self._number), self._cause)
 
-    async def fail(self, code: str, message: str, retry_at: str | None = None) -> None:
-        """A failed attempt; with `retry_at` the job is retried, without it the job has failed."""
+    async def fail(self, code: str, retry_at: str | None = None) -> None:
+        """A failed attempt; with `retry_at` the job is retried, without it the job has failed.
+
+        The tenant reads the code and its fixed sentence; the details are the caller's to log."""
+        message = public_message(code)
         decision = Fail(job_id=self._job_id, attempt=self._number, error_code=code, message=message, retry_at=retry_at)
         await self._repo.execute(self._loaded, decision, self._cause)
 

@@ -1,6 +1,6 @@
 """The model child process: decodes audio and runs faster-whisper for the worker that started it.
 
-It reads jobs from stdin and reports over stdout (see adapters/model_process.py).
+It reads jobs from stdin and reports over stdout (see model_process.py, its parent side).
 Between segments it checks for a Stop, so a cancelled job ends at the next
 segment boundary. Whatever else writes to stdout is sent to stderr instead,
 where the logs go, so nothing can corrupt the frames.

@@ -1,4 +1,4 @@
-"""Live audio in: the session's frames from JetStream, converted to 16 kHz mono float32; and the saved recording."""
+"""The session's audio frames in JetStream (LIVE_AUDIO): followed as they come, saved as the recording, purged."""
 
 import hashlib
 import tempfile
@@ -6,29 +6,16 @@ import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import numpy as np
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js import api as js_api
+from nats.js.errors import NotFoundError
 
 from voxledger.contracts import subjects
 from voxledger.contracts.live import KIND_HEADER, LiveSessionSpec
 from voxledger.contracts.streams import AUDIO_BUCKET, LIVE_AUDIO
-
-SAMPLE_RATE = 16_000
-
-
-def to_samples(data: bytes, encoding: str, sample_rate: int) -> np.ndarray:
-    """One frame as 16 kHz float32; other rates are resampled linearly (frames are long enough for that)."""
-    if encoding == "pcm_s16le":
-        samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    else:
-        samples = np.nan_to_num(np.frombuffer(data, dtype="<f4").astype(np.float32)).clip(-1.0, 1.0)
-    if sample_rate == SAMPLE_RATE or len(samples) == 0:
-        return samples
-    n = int(round(len(samples) * SAMPLE_RATE / sample_rate))
-    return np.interp(np.arange(n) * sample_rate / SAMPLE_RATE, np.arange(len(samples)), samples).astype(np.float32)
+from voxledger.transcriber.live.domain.samples import SAMPLE_RATE, to_samples
 
 
 def is_end(msg: Msg) -> bool:
@@ -47,6 +34,10 @@ async def follow(js: JetStreamContext, session_id: str, on_message) -> object:
 
 async def _frames(js: JetStreamContext, session_id: str) -> AsyncIterator[Msg]:
     """The session's stored frames up to its end marker (or the last one stored)."""
+    try:
+        await js.get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(session_id))
+    except NotFoundError:
+        return  # no audio at all: nothing to wait for
     sub = await js.subscribe(
         subjects.live_audio_subject(session_id),
         ordered_consumer=True,
