@@ -11,6 +11,7 @@ import websockets
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 
+from tests.conftest import BROKEN_MODEL, SERVED_MODELS
 from tests.helpers import AUDIO, log_events, new_client, word_error_rate
 from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
 from voxledger.contracts import envelope, subjects
@@ -29,6 +30,7 @@ ENV = {
     "VOXLEDGER_LIVE_MAX_SESSION_S": str(MAX_SESSION_S),
     "VOXLEDGER_LIVE_BURST_S": "60",  # the over-long session is sent at once
     "VOXLEDGER_LIVE_ADMISSION_TIMEOUT_S": "3",
+    "VOXLEDGER_SERVED_MODELS": SERVED_MODELS,  # the broken one passes the gateway and fails in the worker
 }
 
 
@@ -252,7 +254,7 @@ async def _register_and_await_end(nats_url: str, specs: list[LiveSessionSpec], f
 
 
 def _spec(**changes) -> LiveSessionSpec:
-    options = TranscriptionOptions(model="nope", language="en")
+    options = TranscriptionOptions(model=BROKEN_MODEL, language="en")
     spec = LiveSessionSpec(tenant_id="live-chaos-bad", job_id=new_id(), sample_rate=16000, encoding="pcm_s16le", options=options)
     return msgspec.structs.replace(spec, **changes)
 
@@ -266,12 +268,12 @@ def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_stil
         types = [m.envelope.type for m in history]
         assert types == ["LiveSessionStarted", "TranscriptionFailed", "LiveSessionEnded"], types
         failed, ended = history[1].body, history[2].body
-        assert failed.error_code == "model_unavailable" and "nope" not in failed.message
+        assert failed.error_code == "model_unavailable" and "nonexistent" not in failed.message
         assert ended.reason == "failed"
 
     async def bad_then_good() -> tuple[list[dict], LiveRun]:
         async with connect(live_stack, chaos_client) as ws:
-            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": "nope"}))
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": BROKEN_MODEL}))
             messages = [json.loads(await asyncio.wait_for(ws.recv(), 60)) for _ in range(3)]
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 30)
