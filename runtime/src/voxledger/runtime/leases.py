@@ -62,10 +62,13 @@ class Lease:
         self.revision = ack.seq
 
     @contextlib.asynccontextmanager
-    async def held(self, every_s: float | None = None) -> AsyncIterator[asyncio.Event]:
+    async def held(
+        self, every_s: float | None = None, lost: asyncio.Event | None = None
+    ) -> AsyncIterator[asyncio.Event]:
         """Renews the lease in the background while the block runs (by default five times per TTL) and
-        yields an event that is set once the lease is lost: the block stops writing on its behalf then."""
-        lost = asyncio.Event()
+        yields an event (`lost`, if given) that is set once the lease is lost: the block stops writing
+        on its behalf then."""
+        lost = lost or asyncio.Event()
         renewing = asyncio.create_task(self.keep(lost, every_s or self.ttl_s / 5))
         try:
             yield lost

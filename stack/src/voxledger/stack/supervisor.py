@@ -217,6 +217,11 @@ class Stack:
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)
 
+    def process_of(self, worker: str) -> ServiceProcess:
+        """The process behind a worker name (`runtime.lifecycle.worker_name`: its pid comes last)."""
+        pid = int(worker.rsplit("-", 1)[1])
+        return next(p for p in self.processes if p.proc.pid == pid)
+
     def stop(self) -> None:
         # Gateway first (stop taking work), then workers, then the projector, then the servers.
         for p in sorted(self.processes, key=lambda p: SERVICES.index(p.name), reverse=True):

@@ -6,21 +6,20 @@ Replicas share both durable consumers, so adding processes adds throughput.
 """
 
 import asyncio
-import logging
+from dataclasses import dataclass
 
 import msgspec
 import structlog
 from faststream import AckPolicy, FastStream
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
-from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
-from voxledger.runtime.settings import load_or_exit
-from voxledger.runtime.telemetry import setup_tracing
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
 from voxledger.transcriber.handlers import handle_recording_command
@@ -30,19 +29,22 @@ from voxledger.transcriber.settings import TranscriberSettings
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: TranscriberSettings) -> FastStream:
-    broker = NatsBroker(
-        settings.nats_url,
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        logger=logging.getLogger("voxledger.transcriber.faststream"),  # rendered by structlog like every other line
-        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
-    )
-    pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
-    deps: dict[str, object] = {}
+@dataclass(frozen=True)
+class _Started:
+    """What start-up connects; the subscribers reach it once the app has started."""
 
-    _subscribe(broker, settings, deps)
-    app = FastStream(broker, logger=logging.getLogger("voxledger.transcriber.faststream"))
+    nc: Client
+    repo: AggregateRepository[recording.Recording]
+    worker: TranscriptionWorker
+
+
+def create_app(settings: TranscriberSettings) -> FastStream:
+    broker = nats_broker(settings, "transcriber")
+    pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
+    started: list[_Started] = []
+
+    _subscribe(broker, settings, started)
+    app = FastStream(broker, logger=faststream_logger("transcriber"))
 
     @app.on_startup
     async def start() -> None:
@@ -55,26 +57,26 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
-        deps.update(nc=nc, repo=repo, worker=worker)
+        started.append(_Started(nc, repo, worker))
         await nc.subscribe(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries)
         log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
 
     @app.on_shutdown
     async def drain() -> None:
-        if "worker" in deps:
-            await deps["worker"].drain(settings.shutdown_grace_s)
+        for running in started:
+            await running.worker.drain(settings.shutdown_grace_s)
 
     @app.after_shutdown
     async def stop() -> None:
         await pool.close()
-        if "nc" in deps:
-            await deps["nc"].drain()
+        for running in started:
+            await running.nc.drain()
 
     return app
 
 
-def _subscribe(broker: NatsBroker, settings: TranscriberSettings, deps: dict[str, object]) -> None:
-    """The two durable pull subscribers; what they need (`deps`) exists once the app has started."""
+def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[_Started]) -> None:
+    """The two durable pull subscribers; what they need exists once the app has started."""
 
     @broker.subscriber(
         streams.RECORDING_COMMANDS.filter_subject,
@@ -87,7 +89,7 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, deps: dict[str
         ack_policy=AckPolicy.MANUAL,
     )
     async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, deps["repo"], deps["nc"].jetstream())
+        await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream())
 
     @broker.subscriber(
         streams.TRANSCRIPTION_JOBS.filter_subject,
@@ -98,11 +100,9 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, deps: dict[str
         ack_policy=AckPolicy.MANUAL,
     )
     async def on_transcription_requested(msg: NatsMessage) -> None:
-        await deps["worker"].handle(msg)
+        await started[0].worker.handle(msg)
 
 
 def main() -> None:
-    settings = load_or_exit(TranscriberSettings)
-    configure_logging("transcriber", settings.log_format, settings.log_level)
-    setup_tracing("transcriber")
+    settings = start_service("transcriber", TranscriberSettings)
     asyncio.run(create_app(settings).run())

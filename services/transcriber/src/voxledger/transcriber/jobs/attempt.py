@@ -68,6 +68,10 @@ class Signals:
         self.lease_lost = asyncio.Event()
         self.draining = draining
 
+    async def still_ours(self) -> bool:
+        """Asked before each heartbeat: a job whose lease is lost is never extended again."""
+        return not self.lease_lost.is_set()
+
     def raise_if_set(self) -> None:
         if self.lease_lost.is_set():
             raise LeaseLost("the job's lease expired and was taken over")

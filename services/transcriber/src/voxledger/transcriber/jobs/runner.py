@@ -8,9 +8,7 @@ message is terminated; transient ones are NAKed with backoff, within the consume
 
 import asyncio
 import contextlib
-import os
 import random
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -28,6 +26,7 @@ from voxledger.contracts.events import TranscriptionRequested, TranscriptionStar
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import decode_or_reject, heartbeat
 from voxledger.runtime.leases import Lease, LeaseLost
+from voxledger.runtime.lifecycle import worker_name
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain.errors import public_message
@@ -82,7 +81,7 @@ class TranscriptionWorker:
         self._repo = repo
         self._pool = pool
         self._settings = settings
-        self.worker_name = settings.worker_name or f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_name = worker_name(settings.worker_name)
         self.speed = SpeedEstimate(settings.initial_realtime_factor)
         self.draining = asyncio.Event()  # set on SIGTERM: start nothing new, hand back the running jobs
         self.idle = asyncio.Event()
@@ -139,10 +138,15 @@ class TranscriptionWorker:
             signals = Signals(self.draining)
             held = HeldJob(msg, lease)
             try:
-                async with heartbeat(msg, self._settings.heartbeat_s, self._renewal(lease, signals)):
+                async with (
+                    lease.held(self._settings.heartbeat_s, lost=signals.lease_lost),
+                    heartbeat(msg, self._settings.heartbeat_s, signals.still_ours),
+                ):
                     await self._attempt(held, request, cause, signals)
             finally:
-                if not signals.lease_lost.is_set():
+                if signals.lease_lost.is_set():
+                    log.warning("job.lease_lost")  # another worker holds the job now: nothing more is ours
+                else:
                     await held.release()  # the next holder need not wait for it to expire
 
     async def _wait_for_lease(self, msg: NatsMessage, key: str) -> Lease | None:
@@ -156,22 +160,6 @@ class TranscriptionWorker:
             await msg.in_progress()
             await asyncio.sleep(min(self._settings.heartbeat_s, 0.5))
         return lease
-
-    def _renewal(self, lease: Lease, signals: Signals):
-        """Renews the job's lease before each heartbeat; says no once the lease is lost."""
-
-        async def still_ours() -> bool:
-            try:
-                await lease.renew()
-            except LeaseLost:
-                log.warning("job.lease_lost")
-                signals.lease_lost.set()
-                return False
-            except Exception as err:  # a broker hiccup: the next beat tries again
-                log.warning("job.lease_not_renewed", error=str(err))
-            return True
-
-        return still_ours
 
     async def on_max_deliveries(self, advisory: Msg) -> None:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""

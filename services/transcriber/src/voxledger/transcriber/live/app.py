@@ -1,7 +1,6 @@
 """Wiring for the live worker: NATS, the model, the Recording aggregate's live decider, and the claim loop."""
 
 import asyncio
-import signal
 
 import structlog
 
@@ -9,9 +8,7 @@ from voxledger.contracts import subjects
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
-from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit
-from voxledger.runtime.telemetry import setup_tracing
+from voxledger.runtime.lifecycle import start_service, stop_on_signals
 from voxledger.transcriber.adapters.model import ModelCache
 from voxledger.transcriber.live.domain import session as live_session
 from voxledger.transcriber.live.settings import LiveSettings
@@ -21,10 +18,7 @@ log = structlog.get_logger(__name__)
 
 
 async def serve(settings: LiveSettings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     nc = await connect(settings.nats_url, "live")
     models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
     repo = AggregateRepository(
@@ -40,7 +34,5 @@ async def serve(settings: LiveSettings) -> None:
 
 
 def main() -> None:
-    settings = load_or_exit(LiveSettings)
-    configure_logging("live", settings.log_format, settings.log_level)
-    setup_tracing("live")
+    settings = start_service("live", LiveSettings)
     asyncio.run(serve(settings))

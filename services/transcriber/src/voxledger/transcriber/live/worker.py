@@ -10,8 +10,6 @@ workers took `live_max_claims` times, ends as failed with a code, and its slot i
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
 
 import structlog
@@ -21,6 +19,7 @@ from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.leases import Lease, LeaseLost
+from voxledger.runtime.lifecycle import sleep_unless, worker_name
 from voxledger.transcriber.adapters.model import ModelCache
 from voxledger.transcriber.live.adapters.registry import Registration, SessionRegistry
 from voxledger.transcriber.live.domain.session import LiveSession
@@ -34,7 +33,7 @@ class LiveWorker:
     def __init__(self, nc: Client, repo: AggregateRepository[LiveSession], models: ModelCache, settings: LiveSettings):
         self._nc, self._js, self._repo, self._models, self._settings = nc, nc.jetstream(), repo, models, settings
         # The pid keeps a restarted process apart from its dead predecessor: taking over is then visible.
-        self.name = f"{settings.worker_name or socket.gethostname()}-{os.getpid()}"
+        self.name = worker_name(settings.worker_name)
         self.sessions: dict[str, asyncio.Task] = {}
         self._failures: dict[str, tuple[int, float]] = {}  # session id -> (failed holds here, not before)
 
@@ -45,8 +44,7 @@ class LiveWorker:
                 await self._scan(registry)
             except Exception:
                 log.exception("live.scan_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._settings.live_scan_interval_s)
+            await sleep_unless(stop, self._settings.live_scan_interval_s)
         for task in self.sessions.values():
             task.cancel()  # the leases expire and another worker continues after the last final
         await asyncio.gather(*self.sessions.values(), return_exceptions=True)
@@ -97,15 +95,17 @@ class LiveWorker:
                 self.sessions.pop(session_id, None)
 
     async def _keep(self, work, registry: SessionRegistry, registration: Registration, lease: Lease) -> None:
-        """Runs the session, renewing its lease and its registration meanwhile."""
+        """Runs the session while its lease is renewed and its registration refreshed."""
         task = asyncio.create_task(work)
         try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=LIVE_LEASE_TTL_S / 4)
-                if not task.done():
-                    await lease.renew()
-                    await registry.refresh_if_due(registration)
-            await task
+            async with lease.held(LIVE_LEASE_TTL_S / 4) as lost:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=LIVE_LEASE_TTL_S / 4)
+                    if lost.is_set():
+                        raise LeaseLost(f"lease {lease.key} is no longer held by {lease.holder}")
+                    if not task.done():
+                        await registry.refresh_if_due(registration)
+                await task
         finally:
             task.cancel()
 
