@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -31,9 +31,18 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     data: msgspec.Raw = msgspec.Raw(b"{}")
 
 
+B = TypeVar("B")
+
+
 class Message(msgspec.Struct, frozen=True):
     envelope: Envelope
     body: Body
+
+    def body_as(self, kind: type[B]) -> B:
+        """The body as the type a subscriber's filter promises; anything else is a wiring error."""
+        if not isinstance(self.body, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(self.body).__name__}")
+        return self.body
 
 
 class UnknownMessage(Exception):

@@ -55,7 +55,7 @@ class InsightRunner:
     async def on_transcription_completed(self, msg: NatsMessage) -> None:
         if (message := await decode_or_reject(msg)) is None:
             return
-        completed: TranscriptionCompleted = message.body  # type: ignore[assignment]
+        completed = message.body_as(TranscriptionCompleted)
         loaded = await self._repo.load(message.envelope.aggregate_id)
         try:
             await self._repo.execute(loaded, OpenRun(job_id=completed.job_id), message.envelope)
@@ -68,7 +68,7 @@ class InsightRunner:
     async def on_insights_requested(self, msg: NatsMessage) -> None:
         if (message := await decode_or_reject(msg)) is None:
             return
-        requested: InsightsRequested = message.body  # type: ignore[assignment]
+        requested = message.body_as(InsightsRequested)
         if requested.run_id == requested.job_id:
             await msg.ack()  # the automatic run: its TranscriptionCompleted delivery drives it
             return

@@ -12,11 +12,12 @@ from nats.js.errors import ObjectNotFoundError
 from opentelemetry import trace
 
 from voxledger.contracts import streams
-from voxledger.contracts.commands import DeleteRecording
+from voxledger.contracts.commands import DeleteRecording, RecordingCommand
+from voxledger.contracts.decisions import Rejected
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import decode_or_reject
 from voxledger.runtime.telemetry import context_from_traceparent
-from voxledger.transcriber.domain.recording import Recording, Rejected
+from voxledger.transcriber.domain.recording import Recording
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.transcriber")
@@ -28,6 +29,8 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository, 
     if (message := await decode_or_reject(msg)) is None:
         return
     cmd = message.body
+    if not isinstance(cmd, RecordingCommand):  # the consumer's filter admits recording commands only
+        raise TypeError(f"not a recording command: {message.envelope.type}")
     context = {"recording_id": cmd.recording_id, "tenant": message.envelope.tenant_id}
     with (
         structlog.contextvars.bound_contextvars(**context),

@@ -12,8 +12,9 @@ from pathlib import Path
 import structlog
 from nats.js import JetStreamContext
 
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
-from voxledger.contracts.events import Segment, TranscriptionRequested
+from voxledger.contracts.events import Segment, Stage, TranscriptionRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.leases import LeaseLost
 from voxledger.transcriber.adapters import audio
@@ -39,7 +40,6 @@ from voxledger.transcriber.domain.recording import (
     Fail,
     Recording,
     RecordSegments,
-    Rejected,
     ReportProgress,
 )
 from voxledger.transcriber.settings import TranscriberSettings
@@ -227,7 +227,7 @@ class Attempt:
             decision = RecordSegments(job_id=self._job_id, attempt=self._number, segments=batch)
             await self._repo.execute(self._loaded, decision, self._cause)
 
-    async def _report(self, stage: str, progress: float, processed_s: float, eta_s: float | None = None) -> None:
+    async def _report(self, stage: Stage, progress: float, processed_s: float, eta_s: float | None = None) -> None:
         decision = ReportProgress(
             job_id=self._job_id, attempt=self._number, stage=stage,
             progress=progress, processed_s=processed_s, eta_s=eta_s,

@@ -20,6 +20,7 @@ from nats.aio.msg import Msg
 from opentelemetry import trace
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
 from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
@@ -31,7 +32,7 @@ from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.domain.limits import SpeedEstimate
-from voxledger.transcriber.domain.recording import Fail, Recording, Rejected, StartAttempt
+from voxledger.transcriber.domain.recording import Fail, Recording, StartAttempt
 from voxledger.transcriber.jobs import outcome
 from voxledger.transcriber.jobs.attempt import Attempt, AttemptFailed, HandBack, Signals
 from voxledger.transcriber.settings import TranscriberSettings
@@ -123,7 +124,7 @@ class TranscriptionWorker:
     async def _handle(self, msg: NatsMessage) -> None:
         if (message := await decode_or_reject(msg)) is None:
             return
-        request: TranscriptionRequested = message.body  # type: ignore[assignment]
+        request = message.body_as(TranscriptionRequested)
         cause = message.envelope
         context = {"recording_id": cause.aggregate_id, "job_id": request.job_id, "tenant": cause.tenant_id}
         with (
@@ -165,13 +166,14 @@ class TranscriptionWorker:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""
         seq = msgspec.json.decode(advisory.data)["stream_seq"]
         try:
-            message = envelope_decode((await self._js.get_msg(streams.EVENTS.name, seq)).data)
+            message = envelope_decode((await self._js.get_msg(streams.EVENTS.name, seq)).data or b"")
+            request = message.body_as(TranscriptionRequested)
             loaded = await self._repo.load(message.envelope.aggregate_id)
-            failed = Fail(job_id=message.body.job_id, error_code="worker_lost", message=public_message("worker_lost"))
+            failed = Fail(job_id=request.job_id, error_code="worker_lost", message=public_message("worker_lost"))
             await self._repo.execute(loaded, failed, message.envelope)
             log.warning(
                 "job.failed_worker_lost",
-                job_id=message.body.job_id,
+                job_id=request.job_id,
                 recording_id=loaded.aggregate_id,
                 deliveries=self._settings.max_attempts + 1,
             )

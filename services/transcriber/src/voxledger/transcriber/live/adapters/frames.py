@@ -3,7 +3,7 @@
 import hashlib
 import tempfile
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from nats.aio.msg import Msg
@@ -22,7 +22,9 @@ def is_end(msg: Msg) -> bool:
     return (msg.headers or {}).get(KIND_HEADER) == "end"
 
 
-async def follow(js: JetStreamContext, session_id: str, on_message) -> object:
+async def follow(
+    js: JetStreamContext, session_id: str, on_message: Callable[[Msg], Awaitable[None]]
+) -> JetStreamContext.PushSubscription:
     """Every frame of the session from the first, then new ones as they come, to `on_message`."""
     return await js.subscribe(
         subjects.live_audio_subject(session_id),

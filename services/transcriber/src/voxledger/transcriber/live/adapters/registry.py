@@ -64,7 +64,7 @@ class SessionRegistry:
         so a registration removed meanwhile (the session ended) is never brought back."""
         if time.monotonic() - registration.refreshed_at < REFRESH_EVERY_S:
             return
-        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(registration.revision)}
+        headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(registration.revision)}
         try:
             ack = await self._js.publish(
                 f"$KV.{LIVE_SESSIONS_BUCKET}.{registration.session_id}",
