@@ -23,6 +23,7 @@ from voxledger.gateway.consistency import consistency_headers, wait_for_projecti
 from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
+from voxledger.gateway.openapi_links import complete_document
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import create_pool
@@ -139,6 +140,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
         lifespan=[lifespan],
+        on_startup=[complete_document],  # links and problem responses, before the document is first served
         state=State({"settings": settings, "metrics": GatewayMetrics()}),
         request_max_body_size=None,  # uploads are streamed and capped by the multipart parser
         openapi_config=OpenAPIConfig(

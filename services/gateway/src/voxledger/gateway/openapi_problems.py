@@ -1,0 +1,105 @@
+"""The error side of the OpenAPI document, and the one body Litestar cannot see.
+
+Every error the gateway sends is an RFC 9457 `application/problem+json` with a stable `code` (the exception
+handlers in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape for
+validation errors and nothing for the rest. The upload reads its multipart body as a stream, so Litestar sees
+no body at all. Both are filled in here, where the document does not already say better, so that clients and
+the fuzz suite check responses against what is really sent and can build a valid upload.
+"""
+
+from litestar.openapi.spec import (
+    Components,
+    Encoding,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
+
+METHODS = ("get", "put", "post", "delete", "patch")
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
+# What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
+AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
+_STRING = Schema(type=OpenAPIType.STRING)
+
+PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    title="Problem",
+    description="RFC 9457 problem details; `code` is stable and machine-readable",
+    required=["type", "title", "status", "code"],
+    properties={
+        "type": _STRING,
+        "title": _STRING,
+        "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
+        "code": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]*$"),
+        "detail": _STRING,
+        "instance": _STRING,
+    },
+)
+
+UPLOAD_FORM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["file"],
+    properties={
+        "file": Schema(type=OpenAPIType.STRING, format="binary", description="the audio; its bytes are sniffed"),
+        "language": Schema(type=OpenAPIType.STRING, pattern="^[A-Za-z]{2,3}$", description="ISO 639-1, e.g. `en`"),
+        "model": Schema(type=OpenAPIType.STRING, description="a model this deployment serves"),
+        "task": Schema(type=OpenAPIType.STRING, enum=["transcribe", "translate"], default="transcribe"),
+        "transcribe": Schema(type=OpenAPIType.BOOLEAN, default=True, description="false: store only"),
+        "word_timestamps": Schema(type=OpenAPIType.BOOLEAN, default=False),
+        "vad": Schema(type=OpenAPIType.BOOLEAN, default=False),
+    },
+)
+
+
+def operations(openapi: OpenAPI) -> dict[tuple[str, str], Operation]:
+    found = {}
+    for path, item in (openapi.paths or {}).items():
+        for method in METHODS:
+            if (operation := getattr(item, method, None)) is not None:
+                found[(method, path)] = operation
+    return found
+
+
+def problem_response(description: str = "An RFC 9457 problem with a stable `code`") -> OpenAPIResponse:
+    return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_REF)})
+
+
+def _is_litestar_error_shape(response: OpenAPIResponse | Reference) -> bool:
+    if isinstance(response, Reference):
+        return False
+    for media in (response.content or {}).values():
+        schemas = [media.schema, *(getattr(media.schema, "one_of", None) or ())]
+        if any(isinstance(s, Schema) and {"status_code", "extra"} <= (s.properties or {}).keys() for s in schemas):
+            return True
+    return False
+
+
+def document_problems(openapi: OpenAPI) -> OpenAPI:
+    """Every operation answers problem+json for any status it does not document otherwise."""
+    openapi.components = openapi.components or Components()
+    openapi.components.schemas = {**(openapi.components.schemas or {})}
+    openapi.components.schemas.setdefault("Problem", PROBLEM)
+    for operation in operations(openapi).values():
+        responses = dict(operation.responses or {})
+        for status, response in responses.items():
+            if _is_litestar_error_shape(response):
+                responses[status] = problem_response(getattr(response, "description", "") or "Bad request")
+        responses.setdefault("default", problem_response())
+        operation.responses = responses
+    upload = operations(openapi).get(("post", "/v1/recordings"))
+    if upload is not None and upload.request_body is None:
+        upload.request_body = RequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
+                )
+            },
+        )
+    return openapi
