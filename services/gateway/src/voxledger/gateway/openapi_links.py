@@ -9,7 +9,7 @@ response into the next request instead of guessing them. They are added once to 
 from litestar import Litestar
 from litestar.openapi.spec import Link, OpenAPI, Operation, Reference
 
-from voxledger.gateway.openapi_problems import document_problems, operations
+from voxledger.gateway.openapi_bodies import document_bodies, operations
 
 RECORDING = "/v1/recordings/{recording_id}"
 JOB = "/v1/jobs/{job_id}"
@@ -61,4 +61,4 @@ def add_links(openapi: OpenAPI) -> OpenAPI:
 
 def complete_document(app: Litestar) -> None:
     """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
-    add_links(document_problems(app.openapi_schema))
+    add_links(document_bodies(app.openapi_schema))

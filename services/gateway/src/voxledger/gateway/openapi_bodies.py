@@ -1,16 +1,19 @@
-"""The error side of the OpenAPI document, and the one body Litestar cannot see.
+"""The bodies of the OpenAPI document that handlers build or read by hand, which Litestar cannot see.
 
-Every error the gateway sends is an RFC 9457 `application/problem+json` with a stable `code` (the exception
-handlers in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape for
-validation errors and nothing for the rest. The upload reads its multipart body as a stream, so Litestar sees
-no body at all. Both are filled in here, where the document does not already say better, so that clients and
-the fuzz suite check responses against what is really sent and can build a valid upload.
+- Every error is an RFC 9457 `application/problem+json` with a stable `code` (the exception handlers in app.py
+  make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape and nothing else.
+- The upload reads its multipart body as a stream, so Litestar sees no body at all.
+- The event stream and the transcript renderings return a bare `Response`, which Litestar documents as JSON.
+
+Each is filled in where the document does not already say better, so that clients and the fuzz suite check
+responses against what is really sent, and can build a valid upload.
 """
 
 from litestar.openapi.spec import (
     Components,
     Encoding,
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -26,6 +29,40 @@ PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
 AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 _STRING = Schema(type=OpenAPIType.STRING)
+# One server-sent event of a recording: `id` is the stream sequence, `data` the event as JSON.
+SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["id", "event", "data"],
+    properties={
+        "id": Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$"),
+        "event": _STRING,
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            content_schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["seq", "type", "recording_id", "occurred_at", "data"],
+                properties={
+                    "seq": Schema(type=OpenAPIType.INTEGER, minimum=1),
+                    "type": _STRING,
+                    "recording_id": _STRING,
+                    "occurred_at": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+                    "data": Schema(type=OpenAPIType.OBJECT),
+                },
+            ),
+        ),
+    },
+)
+# Responses a handler renders itself: what they really are.
+RENDERED_MEDIA: dict[tuple[str, str], dict[str, Schema]] = {
+    ("get", "/v1/recordings/{recording_id}/events"): {"text/event-stream": SSE_EVENT},
+    ("get", "/v1/recordings/{recording_id}/transcript"): {
+        "application/json": Schema(),
+        "text/plain": _STRING,
+        "application/x-subrip": _STRING,
+        "text/vtt": _STRING,
+    },
+}
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -80,7 +117,32 @@ def _is_litestar_error_shape(response: OpenAPIResponse | Reference) -> bool:
     return False
 
 
-def document_problems(openapi: OpenAPI) -> OpenAPI:
+def _document_media(openapi: OpenAPI) -> None:
+    for (method, path), operation in operations(openapi).items():
+        media = RENDERED_MEDIA.get((method, path))
+        ok = (operation.responses or {}).get("200")
+        if media is None or not isinstance(ok, OpenAPIResponse) or set(ok.content or {}) != {"application/json"}:
+            continue
+        schema = (ok.content or {})["application/json"].schema
+        if isinstance(schema, Schema) and schema.to_schema():
+            continue  # a real JSON schema: documented by the handler itself
+        ok.content = {name: OpenAPIMediaType(schema=schema) for name, schema in media.items()}
+
+
+def _document_upload(openapi: OpenAPI) -> None:
+    upload = operations(openapi).get(("post", "/v1/recordings"))
+    if upload is not None and upload.request_body is None:
+        upload.request_body = RequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
+                )
+            },
+        )
+
+
+def document_bodies(openapi: OpenAPI) -> OpenAPI:
     """Every operation answers problem+json for any status it does not document otherwise."""
     openapi.components = openapi.components or Components()
     openapi.components.schemas = {**(openapi.components.schemas or {})}
@@ -92,14 +154,6 @@ def document_problems(openapi: OpenAPI) -> OpenAPI:
                 responses[status] = problem_response(getattr(response, "description", "") or "Bad request")
         responses.setdefault("default", problem_response())
         operation.responses = responses
-    upload = operations(openapi).get(("post", "/v1/recordings"))
-    if upload is not None and upload.request_body is None:
-        upload.request_body = RequestBody(
-            required=True,
-            content={
-                "multipart/form-data": OpenAPIMediaType(
-                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
-                )
-            },
-        )
+    _document_upload(openapi)
+    _document_media(openapi)
     return openapi
