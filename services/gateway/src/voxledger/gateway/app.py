@@ -23,7 +23,7 @@ from voxledger.gateway.consistency import consistency_headers, wait_for_projecti
 from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
-from voxledger.gateway.openapi_links import complete_document
+from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import create_pool

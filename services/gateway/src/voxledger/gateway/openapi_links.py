@@ -6,11 +6,9 @@ recording operation, and so on, so that a client generator or a stateful fuzzer 
 response into the next request instead of guessing them. They are added once to the generated document.
 """
 
-from litestar import Litestar
 from litestar.openapi.spec import Link, OpenAPI, Operation, Reference
 
-from voxledger.gateway.openapi_bodies import document_bodies, operations
-
+METHODS = ("get", "put", "post", "delete", "patch")
 RECORDING = "/v1/recordings/{recording_id}"
 JOB = "/v1/jobs/{job_id}"
 
@@ -35,6 +33,15 @@ SOURCES: dict[tuple[str, str, str], dict[str, str]] = {
 }
 
 
+def operations(openapi: OpenAPI) -> dict[tuple[str, str], Operation]:
+    found = {}
+    for path, item in (openapi.paths or {}).items():
+        for method in METHODS:
+            if (operation := getattr(item, method, None)) is not None:
+                found[(method, path)] = operation
+    return found
+
+
 def _path_parameters(operation: Operation) -> set[str]:
     return {p.name for p in operation.parameters or () if getattr(p, "param_in", None) == "path"}
 
@@ -56,9 +63,3 @@ def add_links(openapi: OpenAPI) -> OpenAPI:
             links.setdefault(target.operation_id, Link(operation_id=target.operation_id, parameters=parameters))
         response.links = links or None
     return openapi
-
-
-
-def complete_document(app: Litestar) -> None:
-    """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
-    add_links(document_bodies(app.openapi_schema))

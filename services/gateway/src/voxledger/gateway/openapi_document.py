@@ -1,14 +1,18 @@
-"""The bodies of the OpenAPI document that handlers build or read by hand, which Litestar cannot see.
+"""What the generated OpenAPI document cannot know, completed once at startup.
 
-- Every error is an RFC 9457 `application/problem+json` with a stable `code` (the exception handlers in app.py
-  make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape and nothing else.
-- The upload reads its multipart body as a stream, so Litestar sees no body at all.
-- The event stream and the transcript renderings return a bare `Response`, which Litestar documents as JSON.
+Litestar documents what the handlers' signatures say. That misses:
+- the errors: every one is an RFC 9457 `application/problem+json` with a stable `code` (the exception handlers
+  in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape, or nothing;
+- the upload's multipart body, which the handler reads as a stream;
+- the event stream and the transcript renderings, which return a bare `Response` that Litestar calls JSON;
+- the public operations (health, readiness, metrics), which inherit the global bearer requirement;
+- the links between operations (openapi_links).
 
 Each is filled in where the document does not already say better, so that clients and the fuzz suite check
 responses against what is really sent, and can build a valid upload.
 """
 
+from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
     Encoding,
@@ -17,13 +21,13 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
-    Operation,
     Reference,
     RequestBody,
     Schema,
 )
 
-METHODS = ("get", "put", "post", "delete", "patch")
+from voxledger.gateway.openapi_links import add_links, operations
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
@@ -94,15 +98,6 @@ UPLOAD_FORM = Schema(
 )
 
 
-def operations(openapi: OpenAPI) -> dict[tuple[str, str], Operation]:
-    found = {}
-    for path, item in (openapi.paths or {}).items():
-        for method in METHODS:
-            if (operation := getattr(item, method, None)) is not None:
-                found[(method, path)] = operation
-    return found
-
-
 def problem_response(description: str = "An RFC 9457 problem with a stable `code`") -> OpenAPIResponse:
     return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_REF)})
 
@@ -157,3 +152,23 @@ def document_bodies(openapi: OpenAPI) -> OpenAPI:
     _document_upload(openapi)
     _document_media(openapi)
     return openapi
+
+
+def _mark_public(app: Litestar, openapi: OpenAPI) -> None:
+    """An operation whose handler takes no `tenant` is served without a key: say so, instead of the global bearer."""
+    documented = operations(openapi)
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if "tenant" in handler.parsed_fn_signature.parameters:
+                continue
+            for method in handler.http_methods:
+                if (operation := documented.get((method.lower(), route.path_format))) is not None:
+                    operation.security = []
+
+
+def complete_document(app: Litestar) -> None:
+    """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
+    openapi = app.openapi_schema
+    document_bodies(openapi)
+    _mark_public(app, openapi)
+    add_links(openapi)
