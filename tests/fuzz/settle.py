@@ -6,6 +6,7 @@ log and the read side directly.
 """
 
 import asyncio
+import json
 import time
 
 import asyncpg
@@ -73,3 +74,25 @@ def assert_nothing_quarantined(stack, tenants: list[str]) -> None:
     """Only accepted (valid) requests of these tenants put events on the log, so none may be quarantined."""
     quarantined = asyncio.run(_quarantined(stack.database_url, tenants))
     assert quarantined == [], f"events of a valid request were quarantined: {quarantined}"
+
+
+class ErrorLogWatch:
+    """The error lines the stack's services log from now on: an exception no response shows is still a bug."""
+
+    def __init__(self, stack):
+        self._dir = stack.log_dir
+        self._offsets = {path: path.stat().st_size for path in self._dir.glob("*.log")}
+
+    def errors(self) -> list[str]:
+        found = []
+        for path in sorted(self._dir.glob("*.log")):
+            with path.open("rb") as f:
+                f.seek(self._offsets.get(path, 0))
+                for raw in f:
+                    try:
+                        line = json.loads(raw)
+                    except ValueError:
+                        continue  # not structlog's (a child's stray output)
+                    if isinstance(line, dict) and line.get("level") in ("error", "critical"):
+                        found.append(f"{path.stem}: {line.get('event')} {str(line.get('exception', ''))[-300:]}")
+        return found
