@@ -94,5 +94,6 @@ class ErrorLogWatch:
                     except ValueError:
                         continue  # not structlog's (a child's stray output)
                     if isinstance(line, dict) and line.get("level") in ("error", "critical"):
-                        found.append(f"{path.stem}: {line.get('event')} {str(line.get('exception', ''))[-300:]}")
+                        context = {k: v for k, v in line.items() if k not in ("event", "level", "timestamp", "exception")}
+                        found.append(f"{path.stem}: {line.get('event')} {context} {str(line.get('exception', ''))[-600:]}")
         return found
