@@ -13,6 +13,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "fuzz: generated requests and live messages against the real stack (runs last)")
 
 
+@pytest.hookimpl(trylast=True)  # after any other reordering (unit tests first, say): fuzzing stays last
 def pytest_collection_modifyitems(config, items):
     fuzz = [item for item in items if item.get_closest_marker("fuzz")]
     if fuzz:
