@@ -41,6 +41,7 @@ from tests.helpers import AUDIO
 from voxledger.gateway.app import create_app
 from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.settings import GatewaySettings
+from voxledger.runtime.settings import load_settings
 
 pytestmark = pytest.mark.fuzz
 
@@ -70,9 +71,10 @@ SCENARIOS, SCENARIO_STEPS, STATEFUL_BUDGET_S = 100, 10, 120
 
 
 def _document() -> dict:
-    """The gateway's document, built here at collection (it needs no server) so that pytest has an item per
-    operation; a test below checks that the running gateway serves exactly this one."""
-    app = create_app(GatewaySettings())
+    """The gateway's document, built here at collection (it needs no server), so that schemathesis parametrizes
+    the test as pytest collects it: its loader from a fixture needs a pytest internal that pytest 9.2 dropped.
+    A test below checks that the running gateway serves exactly this document."""
+    app = create_app(load_settings(GatewaySettings))  # the environment the stack's gateway also reads
     complete_document(app)
     return app.openapi_schema.to_schema()
 
