@@ -138,7 +138,7 @@ def _document_upload(openapi: OpenAPI) -> None:
 
 
 def document_bodies(openapi: OpenAPI) -> OpenAPI:
-    """Every operation answers problem+json for any status it does not document otherwise."""
+    """Problem+json for every status an operation does not document otherwise; the upload's body; the renderings."""
     openapi.components = openapi.components or Components()
     openapi.components.schemas = {**(openapi.components.schemas or {})}
     openapi.components.schemas.setdefault("Problem", PROBLEM)
