@@ -189,6 +189,8 @@ def check(received: list[str], close_code: int | None, auth: str, codes: set[str
         assert fatal and fatal[0].code in ("unauthorized", "invalid_api_key") and decoded[0] is fatal[0], received[:2]
         assert not any(isinstance(m, Ready) for m in decoded) and close_code == 1008
         return
+    # Examples run one at a time and each ends its session, so a worker always has room: a refusal is drained capacity.
+    assert "no_live_capacity" not in {e.code for e in errors}, "live capacity drained by earlier sessions"
     assert len(fatal) <= 1 and (not fatal or decoded[-1] is fatal[0]), f"a fatal error ends the socket: {received}"
     if not fatal:
         assert isinstance(decoded[-1], Ended) and close_code == 1000, f"no `ended` after stop: {received[-3:]}"
