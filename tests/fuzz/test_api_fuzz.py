@@ -111,7 +111,7 @@ def test_the_running_gateway_serves_the_document_fuzzed_here(stack, log_watch):
 # values, edge strings), then random valid and invalid requests. Not `positive_data_acceptance` and
 # `negative_data_rejection`: ids and cursors are opaque, so a well-formed one that names nothing is rightly
 # refused, and those checks would judge the document's precision rather than the service.
-@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @schema.parametrize()
 def test_every_operation_answers_generated_requests_as_documented(case, stack, fuzz_client, log_watch):
     response = case.call(base_url=stack.http_url, headers=key_of(fuzz_client), timeout=REQUEST_S)
