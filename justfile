@@ -25,6 +25,10 @@ lint:
 chaos:
     uv run pytest tests/chaos -v
 
+# Fuzz suite only: schemathesis on the OpenAPI document and property tests of WS /v1/live, on a real stack (also the last part of `test`)
+fuzz *ARGS:
+    uv run pytest tests/fuzz {{ARGS}}
+
 # Unit tests only (pure domain code, no servers)
 unit:
     uv run pytest contracts/tests services -q

@@ -28,6 +28,7 @@ from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
 from voxledger.gateway.metrics import GatewayMetrics
+from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.outages import dependency_outage
 from voxledger.gateway.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
@@ -188,6 +189,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
         lifespan=[lifespan],
+        on_startup=[complete_document],  # links and problem responses, before the document is first served
         state=State(
             {
                 "settings": settings,

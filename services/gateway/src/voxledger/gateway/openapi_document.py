@@ -1,0 +1,174 @@
+"""What the generated OpenAPI document cannot know, completed once at startup.
+
+Litestar documents what the handlers' signatures say. That misses:
+- the errors: every one is an RFC 9457 `application/problem+json` with a stable `code` (the exception handlers
+  in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape, or nothing;
+- the upload's multipart body, which the handler reads as a stream;
+- the event stream and the transcript renderings, which return a bare `Response` that Litestar calls JSON;
+- the public operations (health, readiness, metrics), which inherit the global bearer requirement;
+- the links between operations (openapi_links).
+
+Each is filled in where the document does not already say better, so that clients and the fuzz suite check
+responses against what is really sent, and can build a valid upload.
+"""
+
+from litestar import Litestar
+from litestar.openapi.spec import (
+    Components,
+    Encoding,
+    OpenAPI,
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    RequestBody,
+    Schema,
+)
+
+from voxledger.gateway.openapi_links import add_links, operations
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
+# What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
+AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
+_STRING = Schema(type=OpenAPIType.STRING)
+# One server-sent event of a recording: `id` is the stream sequence, `data` the event as JSON.
+SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["id", "event", "data"],
+    properties={
+        "id": Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$"),
+        "event": _STRING,
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            content_schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["seq", "type", "recording_id", "occurred_at", "data"],
+                properties={
+                    "seq": Schema(type=OpenAPIType.INTEGER, minimum=1),
+                    "type": _STRING,
+                    "recording_id": _STRING,
+                    "occurred_at": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+                    "data": Schema(type=OpenAPIType.OBJECT),
+                },
+            ),
+        ),
+    },
+)
+# Responses a handler renders itself: what they really are.
+RENDERED_MEDIA: dict[tuple[str, str], dict[str, Schema]] = {
+    ("get", "/v1/recordings/{recording_id}/events"): {"text/event-stream": SSE_EVENT},
+    ("get", "/v1/recordings/{recording_id}/transcript"): {
+        "application/json": Schema(),
+        "text/plain": _STRING,
+        "application/x-subrip": _STRING,
+        "text/vtt": _STRING,
+    },
+}
+
+PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    title="Problem",
+    description="RFC 9457 problem details; `code` is stable and machine-readable",
+    required=["type", "title", "status", "code"],
+    properties={
+        "type": _STRING,
+        "title": _STRING,
+        "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
+        "code": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]*$"),
+        "detail": _STRING,
+        "instance": _STRING,
+    },
+)
+
+UPLOAD_FORM = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["file"],
+    properties={
+        "file": Schema(type=OpenAPIType.STRING, format="binary", description="the audio; its bytes are sniffed"),
+        "language": Schema(type=OpenAPIType.STRING, pattern="^[A-Za-z]{2,3}$", description="ISO 639-1, e.g. `en`"),
+        "model": Schema(type=OpenAPIType.STRING, description="a model this deployment serves"),
+        "task": Schema(type=OpenAPIType.STRING, enum=["transcribe", "translate"], default="transcribe"),
+        "transcribe": Schema(type=OpenAPIType.BOOLEAN, default=True, description="false: store only"),
+        "word_timestamps": Schema(type=OpenAPIType.BOOLEAN, default=False),
+        "vad": Schema(type=OpenAPIType.BOOLEAN, default=False),
+    },
+)
+
+
+def problem_response(description: str = "An RFC 9457 problem with a stable `code`") -> OpenAPIResponse:
+    return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_REF)})
+
+
+def _is_litestar_error_shape(response: OpenAPIResponse | Reference) -> bool:
+    if isinstance(response, Reference):
+        return False
+    for media in (response.content or {}).values():
+        schemas = [media.schema, *(getattr(media.schema, "one_of", None) or ())]
+        if any(isinstance(s, Schema) and {"status_code", "extra"} <= (s.properties or {}).keys() for s in schemas):
+            return True
+    return False
+
+
+def _document_media(openapi: OpenAPI) -> None:
+    for (method, path), operation in operations(openapi).items():
+        media = RENDERED_MEDIA.get((method, path))
+        ok = (operation.responses or {}).get("200")
+        if media is None or not isinstance(ok, OpenAPIResponse) or set(ok.content or {}) != {"application/json"}:
+            continue
+        schema = (ok.content or {})["application/json"].schema
+        if isinstance(schema, Schema) and schema.to_schema():
+            continue  # a real JSON schema: documented by the handler itself
+        ok.content = {name: OpenAPIMediaType(schema=schema) for name, schema in media.items()}
+
+
+def _document_upload(openapi: OpenAPI) -> None:
+    upload = operations(openapi).get(("post", "/v1/recordings"))
+    if upload is not None and upload.request_body is None:
+        upload.request_body = RequestBody(
+            required=True,
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
+                )
+            },
+        )
+
+
+def document_bodies(openapi: OpenAPI) -> OpenAPI:
+    """Problem+json for every status an operation does not document otherwise; the upload's body; the renderings."""
+    openapi.components = openapi.components or Components()
+    openapi.components.schemas = {**(openapi.components.schemas or {})}
+    openapi.components.schemas.setdefault("Problem", PROBLEM)
+    for operation in operations(openapi).values():
+        responses = dict(operation.responses or {})
+        for status, response in responses.items():
+            if _is_litestar_error_shape(response):
+                responses[status] = problem_response(getattr(response, "description", "") or "Bad request")
+        responses.setdefault("default", problem_response())
+        operation.responses = responses
+    _document_upload(openapi)
+    _document_media(openapi)
+    return openapi
+
+
+def _mark_public(app: Litestar, openapi: OpenAPI) -> None:
+    """An operation whose handler takes no `tenant` is served without a key: say so, instead of the global bearer."""
+    documented = operations(openapi)
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if "tenant" in handler.parsed_fn_signature.parameters:
+                continue
+            for method in handler.http_methods:
+                if (operation := documented.get((method.lower(), route.path_format))) is not None:
+                    operation.security = []
+
+
+def complete_document(app: Litestar) -> None:
+    """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
+    openapi = app.openapi_schema
+    document_bodies(openapi)
+    _mark_public(app, openapi)
+    add_links(openapi)

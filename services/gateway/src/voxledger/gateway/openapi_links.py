@@ -1,0 +1,65 @@
+"""OpenAPI links: where each create or list response's ids lead.
+
+Litestar generates the operations from the route handlers but knows nothing of how they relate. These links
+say that the `recording_id` of an upload's 202 (or of the first item of a list) is the path parameter of every
+recording operation, and so on, so that a client generator or a stateful fuzzer can follow real ids from one
+response into the next request instead of guessing them. They are added once to the generated document.
+"""
+
+from litestar.openapi.spec import Link, OpenAPI, Operation, Reference
+
+METHODS = ("get", "put", "post", "delete", "patch")
+RECORDING = "/v1/recordings/{recording_id}"
+JOB = "/v1/jobs/{job_id}"
+
+# (method, path, status) of a response -> the JSON pointer of each id it carries.
+SOURCES: dict[tuple[str, str, str], dict[str, str]] = {
+    ("post", "/v1/recordings", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
+    ("post", f"{RECORDING}/transcriptions", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
+    ("post", f"{RECORDING}/insights", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
+    ("delete", RECORDING, "202"): {"recording_id": "/recording_id"},
+    ("post", f"{JOB}/cancel", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
+    ("get", RECORDING, "200"): {"job_id": "/latest_job_id"},
+    ("get", JOB, "200"): {"recording_id": "/recording_id"},
+    ("get", "/v1/recordings", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/latest_job_id"},
+    ("get", "/v1/jobs", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/job_id"},
+    ("get", "/v1/queue", "200"): {"job_id": "/items/0/job_id"},
+    ("get", "/v1/search", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/job_id"},
+    ("get", "/v1/live/sessions", "200"): {
+        "session_id": "/items/0/session_id",
+        "recording_id": "/items/0/recording_id",
+        "job_id": "/items/0/job_id",
+    },
+}
+
+
+def operations(openapi: OpenAPI) -> dict[tuple[str, str], Operation]:
+    found = {}
+    for path, item in (openapi.paths or {}).items():
+        for method in METHODS:
+            if (operation := getattr(item, method, None)) is not None:
+                found[(method, path)] = operation
+    return found
+
+
+def _path_parameters(operation: Operation) -> set[str]:
+    return {p.name for p in operation.parameters or () if getattr(p, "param_in", None) == "path"}
+
+
+def add_links(openapi: OpenAPI) -> OpenAPI:
+    """Links every documented source response to each operation whose path parameters it can all fill."""
+    found = operations(openapi)
+    for (method, path, status), pointers in SOURCES.items():
+        source = found.get((method, path))
+        response = (source.responses or {}).get(status) if source else None
+        if response is None or isinstance(response, Reference):
+            continue  # not served (or not documented) by this build: nothing to link from
+        links = dict(response.links or {})
+        for target in found.values():
+            needed = _path_parameters(target)
+            if not needed or not needed <= pointers.keys() or target is source or not target.operation_id:
+                continue
+            parameters = {f"path.{name}": f"$response.body#{pointers[name]}" for name in sorted(needed)}
+            links.setdefault(target.operation_id, Link(operation_id=target.operation_id, parameters=parameters))
+        response.links = links or None
+    return openapi
