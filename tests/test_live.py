@@ -9,6 +9,8 @@ import websockets
 
 from tests.helpers import AUDIO, new_client, upload, wait_job, word_error_rate
 from tests.live_client import read_pcm, stream, ws_url
+from voxledger.contracts.streams import LIVE_SESSIONS_BUCKET
+from voxledger.runtime.broker import connect
 
 REFERENCE = (AUDIO / "short_meeting.txt").read_text()
 
@@ -130,3 +132,21 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
     audio_s = len(pcm) / 2 / rate
     ended = messages[-1]
     assert ended["duration_s"] == pytest.approx(audio_s, abs=0.05), "every frame was kept"
+
+
+def test_scanning_for_sessions_leaves_no_consumers_behind(stack):
+    """Each scan of the live_sessions bucket reads its keys through a consumer; left for the server's default
+    5 minutes, one per 0.25 s scan, they used to reach the consumer limit and break every scan after that."""
+    async def consumer_counts() -> tuple[int, int]:
+        nc = await connect(stack.nats_url, "consumer-count")
+        try:
+            stream = f"KV_{LIVE_SESSIONS_BUCKET}"
+            before = (await nc.jetstream().stream_info(stream)).state.consumer_count
+            await asyncio.sleep(4)  # time is what is measured here: 16 scans per live worker
+            return before, (await nc.jetstream().stream_info(stream)).state.consumer_count
+        finally:
+            await nc.close()
+
+    before, after = asyncio.run(consumer_counts())
+    live_workers = len([p for p in stack.processes if p.name == "live"])
+    assert after <= 12 * live_workers, (before, after)  # about 8 in flight per worker: 2 s threshold / 0.25 s scans

@@ -257,6 +257,8 @@ class TranscriptionWorker:
             await attempt.fail(decided.code or "internal_error", retry_at)
         except Rejected as refused:
             log.warning("job.failure_refused", reason=refused.message)  # superseded or settled meanwhile
+            if refused.code in outcome.SETTLED_ELSEWHERE:
+                await held.ack()  # deleted or finished: nothing is left for this message to do
             return False
         except Exception:
             log.exception("job.failure_not_recorded")  # the broker itself is unreachable: redelivery will retry
