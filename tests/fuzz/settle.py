@@ -12,7 +12,7 @@ import time
 import asyncpg
 import httpx
 
-from voxledger.runtime.jetstream import connect
+from voxledger.runtime.broker import connect
 
 POLL_S = 0.05
 
