@@ -1,10 +1,30 @@
 """Fixtures: a real embedded stack (nats-server, PostgreSQL, the services as OS processes, the real model)
 on free ports in a temporary directory. Nothing is mocked."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import new_client
 from voxledger.stack.supervisor import Stack
+
+TESTS = Path(__file__).parent
+
+
+def _stage(item: pytest.Item) -> int:
+    """0: pure tests (contracts, services); 1: tests on the shared stack; 2: tests that start a stack of their
+    own (other settings, or servers they restart); 3: chaos tests, which kill processes of their own stacks."""
+    path = Path(item.path)
+    if not path.is_relative_to(TESTS):
+        return 0
+    if path.is_relative_to(TESTS / "chaos"):
+        return 3
+    return 1 if "stack" in getattr(item, "fixturenames", ()) else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast feedback first: a broken domain rule fails in seconds, before any server starts."""
+    items.sort(key=_stage)  # stable: file and test order stay as written within a stage
 
 
 @pytest.fixture(scope="session")

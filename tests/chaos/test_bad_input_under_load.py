@@ -6,7 +6,8 @@ import struct
 import httpx
 
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs
-from tests.helpers import AUDIO, log_events, new_client, word_error_rate
+from tests.helpers import AUDIO, log_events, new_client, reference
+from tests.wer import BATCH_WER, assert_wer
 from voxledger.stack.supervisor import Stack
 
 PROBLEM = "application/problem+json"
@@ -48,7 +49,6 @@ def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
 
 def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(tmp_path):
     data = tmp_path / "data"
-    reference = (AUDIO / "short_meeting.txt").read_text()
     with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "bad-input") as client:
         accepted: list[tuple[str, dict, str]] = []
         for name, content, expected in UPLOADS:
@@ -67,7 +67,7 @@ def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(tmp_path):
                 assert job["status"] == "completed", (name, job)
                 assert_clean_job_log(history, ids["job_id"], "TranscriptionCompleted")
                 transcript = client.get(f"/v1/recordings/{ids['recording_id']}/transcript").json()
-                assert word_error_rate(reference, transcript["text"]) <= 0.15, (name, transcript["text"])
+                assert_wer(reference("short_meeting.wav"), transcript["text"], BATCH_WER, name)
             else:
                 assert job["status"] == "failed" and job["error"]["code"] == expected, (name, job)
                 assert job["attempt"] == 1, f"{name}: a permanent failure is not retried"

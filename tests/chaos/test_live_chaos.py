@@ -8,11 +8,12 @@ import time
 import pytest
 import websockets
 
-from tests.helpers import AUDIO, log_events, new_client, word_error_rate
+from tests.helpers import AUDIO, log_events, new_client, reference
 from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
+from tests.wer import STREAMING_WER, assert_wer
 from voxledger.stack.supervisor import Stack
 
-REFERENCE = (AUDIO / "short_meeting.txt").read_text()
+REFERENCE = reference("short_meeting.wav")
 MAX_SESSION_S = 12
 ENV = {
     "VOXLEDGER_LIVE_MAX_SESSIONS": "1",
@@ -57,8 +58,7 @@ def transcript_checks(stack, session_id: str, finals: list[dict]) -> None:
     assert [s.index for s in logged] == list(range(len(logged))), "no final duplicated or missing in the log"
     assert [(f["index"], f["text"]) for f in finals] == [(s.index, s.text) for s in logged]
     assert [s.start for s in logged] == sorted(s.start for s in logged), "the transcript is continuous"
-    text = " ".join(s.text for s in logged)
-    assert word_error_rate(REFERENCE, text) <= 0.15, text
+    assert_wer(REFERENCE, " ".join(s.text for s in logged), STREAMING_WER, "the live transcript")
 
 
 @pytest.mark.parametrize("stop", ["kill", "terminate"])

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.wer import STREAMING_WER, assert_wer
 from voxledger.contracts.events import TranscriptionOptions, Word
 from voxledger.transcriber.adapters.audio import decode
 from voxledger.transcriber.adapters.model import ModelCache, hypothesize
@@ -103,6 +104,5 @@ def test_streaming_the_real_model_over_a_fixture_reads_like_the_batch():
     finals += policy.update(hypothesize(model, policy.buffer, options, 5), flush=True).finals
     assert [f.index for f in finals] == list(range(len(finals)))
     assert [f.start for f in finals] == sorted(f.start for f in finals)
-    text = " ".join(f.text for f in finals).lower()
-    for phrase in ("good morning everyone", "the next quarter", "with the team before friday afternoon"):
-        assert phrase in text, text
+    # The words depend on the processor's int8 code path: bound the WER, never require exact words.
+    assert_wer((FIXTURES / "short_meeting.txt").read_text(), " ".join(f.text for f in finals), STREAMING_WER)
