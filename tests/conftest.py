@@ -1,11 +1,13 @@
 """Fixtures: a real embedded stack (nats-server, PostgreSQL, the services as OS processes, the real model)
 on free ports in a temporary directory. Nothing is mocked."""
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import new_client
+from tests.helpers import new_client, started_stack
 from voxledger.stack.supervisor import Stack
 
 TESTS = Path(__file__).parent
@@ -28,10 +30,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("stack")
-    with Stack(data_dir, log_dir=data_dir / "logs") as running:
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    """The shared stack: default settings, one process per service. Tests keep apart by tenant."""
+    with started_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture
+def own_stack(tmp_path) -> Iterator[Callable[..., Stack]]:
+    """Starts a stack of the test's own: for settings the shared stack lacks, or for processes the test kills.
+
+    `own_stack(scale=..., env=...)` returns it running; its data and logs are under `tmp_path/data`
+    (`stack.log_dir`), and it stops when the test ends, pass or fail."""
+    with contextlib.ExitStack() as running:
+
+        def start(*, scale: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Stack:
+            return running.enter_context(started_stack(tmp_path / "data", scale=scale, env=env))
+
+        yield start
 
 
 @pytest.fixture

@@ -1,28 +1,34 @@
 """Test helpers: an API client per tenant, waiting on events (or polling where no event tells), SSE reading."""
 
 import asyncio
+import contextlib
 import json
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import nats.errors
 from httpx_sse import EventSource, connect_sse
+from nats.js import api as js_api
 
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
-from voxledger.contracts import subjects
+from voxledger.contracts import envelope, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.jetstream import EventStore, connect
 from voxledger.stack.provision import issue_key
+from voxledger.stack.supervisor import Stack
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 TERMINAL = {"completed", "failed", "cancelled"}
 JOB_END_EVENTS = {"TranscriptionCompleted", "TranscriptionFailed", "TranscriptionCancelled"}
-POLL_S = 0.02  # where nothing can be awaited, a short poll: a read-model lookup costs about a millisecond
+# Where nothing can be awaited, a short poll: an API read costs a few milliseconds of the machine's two cores,
+# a read of the log from JetStream (a connection each time) some tens.
+POLL_S = 0.05
+LOG_POLL_S = 0.2
 T = TypeVar("T")
 
 
@@ -35,21 +41,20 @@ def eventually(check: Callable[[], T], what: str, timeout_s: float = 30, interva
     return result
 
 
-async def eventually_async(check: Callable[[], T], what: str, timeout_s: float = 30, interval_s: float = POLL_S) -> T:
-    """`eventually` inside an event loop: the check runs in a thread, so the loop keeps serving its sockets."""
-    deadline = time.monotonic() + timeout_s
-    while not (result := await asyncio.to_thread(check)):
-        assert time.monotonic() < deadline, f"{what}: still not after {timeout_s} s"
-        await asyncio.sleep(interval_s)
-    return result
-
-
 def reference(name: str) -> str:
     """The text a speech fixture was synthesized from."""
     return (AUDIO / name).with_suffix(".txt").read_text()
 
 
-@contextmanager
+@contextlib.contextmanager
+def started_stack(data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The one way the suite starts a stack: servers and services under `data`, each service's log in
+    `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
+    with Stack(data, log_dir=data / "logs", scale=scale, env=env) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
 def new_client(stack, tenant: str) -> Iterator[httpx.Client]:
     """A client with a fresh API key for `tenant`, once the key has been projected and works."""
     api_key = asyncio.run(issue_key(stack.nats_url, tenant, "test"))
@@ -148,6 +153,36 @@ def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator
             yield item
     finally:
         source.response.close()
+
+
+def wait_logged(stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60) -> list[Message]:
+    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself, so it needs
+    neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
+
+    async def wait() -> list[Message]:
+        nc = await connect(stack.nats_url, "test")
+        try:
+            js = nc.jetstream()
+            subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
+            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+            subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
+            deadline = time.monotonic() + timeout_s
+            try:
+                while True:
+                    left_s = deadline - time.monotonic()
+                    assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
+                    with contextlib.suppress(nats.errors.TimeoutError):
+                        logged = envelope.decode((await subscription.next_msg(timeout=left_s)).data)
+                        if job_id in (None, getattr(logged.body, "job_id", None)):
+                            break
+            finally:
+                await subscription.unsubscribe()
+            history, _ = await EventStore(js).load(subjects.RECORDING, recording_id)
+            return history
+        finally:
+            await nc.close()
+
+    return asyncio.run(wait())
 
 
 def log_events(stack, recording_id: str) -> list[Message]:

@@ -4,7 +4,7 @@ import asyncio
 
 from nats.js.errors import ObjectNotFoundError
 
-from tests.helpers import eventually, log_events, new_client, read_events, reference, upload, wait_job
+from tests.helpers import eventually, new_client, read_events, reference, upload, wait_job, wait_logged
 from tests.wer import BATCH_WER, assert_wer, words
 from voxledger.contracts.streams import AUDIO_BUCKET
 from voxledger.runtime.jetstream import connect
@@ -36,16 +36,6 @@ def heard(client, recording_id: str) -> list[list[str]]:
     return [words(s["text"]) for s in segments]
 
 
-def wait_for_event(stack, recording_id: str, event_type: str, timeout_s: float = 30) -> list:
-    """The log once it holds `event_type` (read from JetStream, which the API does not stream after a delete)."""
-
-    def history_with_it() -> list | None:
-        history = log_events(stack, recording_id)
-        return history if any(m.envelope.type == event_type for m in history) else None
-
-    return eventually(history_with_it, f"{event_type} of {recording_id} in the log", timeout_s)
-
-
 def said_in_order(segments: list[list[str]], first: str, second: str) -> bool:
     return any(s[i : i + 2] == [first, second] for s in segments for i in range(len(s)))
 
@@ -66,7 +56,7 @@ def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(
     assert rec not in [r["recording_id"] for r in client.get("/v1/recordings").json()["items"]]
     assert job not in [j["job_id"] for j in client.get("/v1/jobs").json()["items"]]
 
-    history = wait_for_event(stack, rec, "RecordingDeleted")
+    history = wait_logged(stack, rec, "RecordingDeleted", timeout_s=30)
     types = [m.envelope.type for m in history]
     assert "TranscriptionCancelled" in types and "TranscriptionCompleted" not in types
     deleted_at = types.index("RecordingDeleted")

@@ -4,11 +4,10 @@ import json
 
 import pytest
 
-from tests.helpers import AUDIO, log_events, new_client, read_events, upload, wait_job
+from tests.helpers import AUDIO, log_events, new_client, read_events, started_stack, upload, wait_job
 from tests.llm_server import FakeLlm
 from tests.wer import BATCH_WER, word_error_rate
 from voxledger.contracts.insights import INSIGHT_KINDS
-from voxledger.stack.supervisor import Stack
 
 INSIGHTS = AUDIO.parent / "insights"
 ACTION_SAID = "Please share your notes with the team before Friday afternoon."  # short_meeting's request
@@ -107,9 +106,8 @@ def llm():
 
 @pytest.fixture(scope="module")
 def llm_stack(llm, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("llm-stack")
     env = {"VOXLEDGER_LLM_URL": llm.url, "VOXLEDGER_LLM_MODEL": "test-model", "VOXLEDGER_RETRY_BASE_S": "0.05"}
-    with Stack(data_dir, log_dir=data_dir / "logs", env=env) as running:
+    with started_stack(tmp_path_factory.mktemp("llm-stack"), env=env) as running:
         yield running
 
 

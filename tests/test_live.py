@@ -2,12 +2,11 @@
 
 import asyncio
 import json
-import time
 
 import pytest
 import websockets
 
-from tests.helpers import AUDIO, new_client, reference, upload, wait_job
+from tests.helpers import AUDIO, eventually, new_client, reference, upload, wait_job
 from tests.live_client import read_pcm, stream, ws_url
 from tests.wer import BATCH_WER, STREAMING_GAP, STREAMING_WER, assert_wer
 
@@ -32,13 +31,11 @@ def streamed(stack, live_client):
 
 
 def wait_recording_completed(client, recording_id: str, timeout_s: float = 30) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def completed() -> dict | None:
         body = client.get(f"/v1/recordings/{recording_id}").json()
-        if body.get("status") == "completed":
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.1)
+        return body if body.get("status") == "completed" else None
+
+    return eventually(completed, f"recording {recording_id} completed", timeout_s)
 
 
 def test_interims_then_finals_in_order(streamed):

@@ -8,7 +8,6 @@ import httpx
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs
 from tests.helpers import AUDIO, log_events, new_client, reference
 from tests.wer import BATCH_WER, assert_wer
-from voxledger.stack.supervisor import Stack
 
 PROBLEM = "application/problem+json"
 GOOD = (AUDIO / "short_meeting.wav").read_bytes()
@@ -47,9 +46,9 @@ def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("/v1/recordings", files={"file": (name, data)}, data={"language": "en"})
 
 
-def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(tmp_path):
-    data = tmp_path / "data"
-    with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "bad-input") as client:
+def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(own_stack):
+    stack = own_stack()
+    with new_client(stack, "bad-input") as client:
         accepted: list[tuple[str, dict, str]] = []
         for name, content, expected in UPLOADS:
             response = send(client, name, content)

@@ -2,18 +2,14 @@
 
 from tests.helpers import log_events, new_client, read_events, reference, upload, wait_job
 from tests.wer import BATCH_WER, assert_wer
-from voxledger.stack.supervisor import Stack
 
 ACK_WAIT_S = 5
 
 
-def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(tmp_path):
+def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(own_stack):
     env = {"VOXLEDGER_ACK_WAIT_S": str(ACK_WAIT_S), "VOXLEDGER_HEARTBEAT_S": "1"}
-    data = tmp_path / "data"
-    with (
-        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
-        new_client(stack, "chaos") as client,
-    ):
+    stack = own_stack(scale={"transcriber": 2}, env=env)
+    with new_client(stack, "chaos") as client:
         accepted = upload(client, "bench_300s.ogg").json()
         recording_id, job_id = accepted["recording_id"], accepted["job_id"]
         events = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)

@@ -8,10 +8,9 @@ import time
 import pytest
 import websockets
 
-from tests.helpers import AUDIO, log_events, new_client, reference
+from tests.helpers import AUDIO, log_events, new_client, reference, started_stack
 from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
 from tests.wer import STREAMING_WER, assert_wer
-from voxledger.stack.supervisor import Stack
 
 REFERENCE = reference("short_meeting.wav")
 MAX_SESSION_S = 12
@@ -25,8 +24,8 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def live_stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("live-chaos")
-    with Stack(data, log_dir=data / "logs", scale={"live": 2, "transcriber": 0, "postproc": 0}, env=ENV) as stack:
+    scale = {"live": 2, "transcriber": 0, "postproc": 0}
+    with started_stack(tmp_path_factory.mktemp("live-chaos"), scale=scale, env=ENV) as stack:
         yield stack
 
 
@@ -150,8 +149,9 @@ def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stac
         return codes
 
     async def both() -> tuple[list[str], LiveRun]:
-        good = asyncio.create_task(stream(ws_url(live_stack), key_of(chaos_client), pcm, rate))
-        await asyncio.sleep(1)
+        started = asyncio.Event()
+        good = asyncio.create_task(stream(ws_url(live_stack), key_of(chaos_client), pcm, rate, started=started))
+        await asyncio.wait_for(started.wait(), 60)  # the good session runs on a worker before the bad input comes
         return await bad_client(), await good
 
     codes, good = asyncio.run(both())

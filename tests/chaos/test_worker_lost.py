@@ -1,16 +1,12 @@
 """Chaos: every worker that takes a job dies. The job ends as failed with a reason; it never hangs."""
 
 from tests.helpers import JOB_END_EVENTS, log_events, new_client, read_events, upload, wait_job
-from voxledger.stack.supervisor import Stack
 
 
-def test_a_job_whose_every_delivery_dies_fails_instead_of_hanging(tmp_path):
+def test_a_job_whose_every_delivery_dies_fails_instead_of_hanging(own_stack):
     env = {"VOXLEDGER_ACK_WAIT_S": "3", "VOXLEDGER_HEARTBEAT_S": "1", "VOXLEDGER_MAX_ATTEMPTS": "1"}
-    data = tmp_path / "data"
-    with (
-        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
-        new_client(stack, "lost") as client,
-    ):
+    stack = own_stack(scale={"transcriber": 2}, env=env)
+    with new_client(stack, "lost") as client:
         accepted = upload(client, "bench_300s.ogg").json()
         recording_id, job_id = accepted["recording_id"], accepted["job_id"]
         events: list[dict] = []
