@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -152,6 +153,10 @@ def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator
                 raise item
             yield item
     finally:
+        # Shut the socket down, not just close it: that wakes the pump's blocked read at once, and the
+        # gateway sees the client go instead of holding the stream open until its next keep-alive.
+        with contextlib.suppress(Exception):
+            source.response.extensions["network_stream"].get_extra_info("socket").shutdown(socket.SHUT_RDWR)
         source.response.close()
 
 
