@@ -26,10 +26,8 @@ from voxledger.stack.supervisor import Stack
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 TERMINAL = {"completed", "failed", "cancelled"}
 JOB_END_EVENTS = {"TranscriptionCompleted", "TranscriptionFailed", "TranscriptionCancelled"}
-# Where nothing can be awaited, a short poll: an API read costs a few milliseconds of the machine's two cores,
-# a read of the log from JetStream (a connection each time) some tens.
+# Where nothing can be awaited, a short poll: each API read costs a few milliseconds of a small machine's cores.
 POLL_S = 0.05
-LOG_POLL_S = 0.2
 T = TypeVar("T")
 
 
