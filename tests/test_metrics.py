@@ -2,7 +2,7 @@
 
 import re
 
-from tests.helpers import eventually, read_events, upload, wait_job
+from tests.helpers import eventually, read_events, upload, wait_job, wait_visible
 
 
 def metric(text: str, name: str, label: str) -> float:
@@ -15,6 +15,8 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
     busy = upload(client, "bench_300s.ogg").json()  # occupies the only transcriber
     read_events(client, busy["recording_id"], until="TranscriptionStarted", job_id=busy["job_id"])
     waiting = [upload(client, "short_meeting.ogg").json() for _ in range(2)]
+    for job in waiting:  # the job row is projected from the event after the recording's: wait for it too
+        wait_visible(client, f"/v1/jobs/{job['job_id']}")
 
     text = client.get("/metrics").text
     assert metric(text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"') >= 2
