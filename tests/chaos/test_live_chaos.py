@@ -19,6 +19,9 @@ ENV = {
     "VOXLEDGER_LIVE_MAX_SESSION_S": str(MAX_SESSION_S),
     "VOXLEDGER_LIVE_BURST_S": "60",  # the over-long session is sent at once
     "VOXLEDGER_LIVE_ADMISSION_TIMEOUT_S": "3",
+    # A socket without a key waits this long for an auth message before `unauthorized` (30 s by default);
+    # no session here is silent for anywhere near as long.
+    "VOXLEDGER_LIVE_INACTIVITY_TIMEOUT_S": "10",
 }
 
 
