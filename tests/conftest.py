@@ -1,21 +1,53 @@
 """Fixtures: a real embedded stack (nats-server, PostgreSQL, the services as OS processes, the real model)
 on free ports in a temporary directory. Nothing is mocked."""
 
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
 
-from tests.helpers import new_client
+from tests.helpers import new_client, started_stack
 from voxledger.stack.supervisor import Stack
 
-# Served but not loadable: a job naming it must fail permanently in the worker (unknown names never get that far).
-BROKEN_MODEL = "broken-model"
-SERVED_MODELS = f"tiny.en,{BROKEN_MODEL}=/nonexistent/voxledger-model"
+TESTS = Path(__file__).parent
+
+
+def _stage(item: pytest.Item) -> int:
+    """0: pure tests (contracts, services); 1: tests on the shared stack; 2: tests that start a stack of their
+    own (other settings, or servers they restart); 3: chaos tests, which kill processes of their own stacks."""
+    path = Path(item.path)
+    if not path.is_relative_to(TESTS):
+        return 0
+    if path.is_relative_to(TESTS / "chaos"):
+        return 3
+    return 1 if "stack" in getattr(item, "fixturenames", ()) else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fast feedback first: a broken domain rule fails in seconds, before any server starts."""
+    items.sort(key=_stage)  # stable: file and test order stay as written within a stage
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("stack")
-    with Stack(data_dir, log_dir=data_dir / "logs", env={"VOXLEDGER_SERVED_MODELS": SERVED_MODELS}) as running:
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    """The shared stack: default settings, one process per service. Tests keep apart by tenant."""
+    with started_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
+
+
+@pytest.fixture
+def own_stack(tmp_path) -> Iterator[Callable[..., Stack]]:
+    """Starts a stack of the test's own: for settings the shared stack lacks, or for processes the test kills.
+
+    `own_stack(scale=..., env=...)` returns it running; its data and logs are under `tmp_path/data`
+    (`stack.log_dir`), and it stops when the test ends, pass or fail."""
+    with contextlib.ExitStack() as running:
+
+        def start(*, scale: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Stack:
+            return running.enter_context(started_stack(tmp_path / "data", scale=scale, env=env))
+
+        yield start
 
 
 @pytest.fixture

@@ -1,36 +1,72 @@
-"""Test helpers: an API client per tenant, job waiting, SSE reading, word error rate."""
+"""Test helpers: an API client per tenant, waiting on events (or polling where no event tells), SSE reading."""
 
 import asyncio
+import contextlib
 import json
-import re
+import queue
+import socket
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
-from httpx_sse import connect_sse
+import nats.errors
+from httpx_sse import EventSource, connect_sse
+from nats.js import api as js_api
 
-from voxledger.contracts import subjects
+from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
+from voxledger.contracts import envelope, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.provision import issue_key
+from voxledger.stack.supervisor import Stack
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 TERMINAL = {"completed", "failed", "cancelled"}
 JOB_END_EVENTS = {"TranscriptionCompleted", "TranscriptionFailed", "TranscriptionCancelled"}
+# Where nothing can be awaited, a short poll: each API read costs a few milliseconds of a small machine's cores.
+POLL_S = 0.05
+T = TypeVar("T")
 
 
-@contextmanager
+def eventually(check: Callable[[], T], what: str, timeout_s: float = 30, interval_s: float = POLL_S) -> T:
+    """`check()`'s first truthy result, polled for state no event announces (a row, a file, a lease holder)."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"{what}: still not after {timeout_s} s"
+        time.sleep(interval_s)
+    return result
+
+
+def reference(name: str) -> str:
+    """The text a speech fixture was synthesized from."""
+    return (AUDIO / name).with_suffix(".txt").read_text()
+
+# Every stack also serves a model that cannot load: a job or live session naming it gets past the gateway's
+# allow-list and must fail in the worker with its own code (unknown names never get that far).
+BROKEN_MODEL = "broken-model"
+SERVED_MODELS = f"tiny.en,{BROKEN_MODEL}=/nonexistent/voxledger-model"
+
+
+
+@contextlib.contextmanager
+def started_stack(data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The one way the suite starts a stack: servers and services under `data`, each service's log in
+    `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
+    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **(env or {})}
+    with Stack(data, log_dir=data / "logs", scale=scale, env=env) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
 def new_client(stack, tenant: str) -> Iterator[httpx.Client]:
     """A client with a fresh API key for `tenant`, once the key has been projected and works."""
     api_key = asyncio.run(issue_key(stack.nats_url, tenant, "test"))
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
-        deadline = time.monotonic() + 10
-        while client.get("/v1/recordings").status_code == 401:
-            assert time.monotonic() < deadline, "the new API key never became usable"
-            time.sleep(0.05)
+        eventually(lambda: client.get("/v1/recordings").status_code != 401, "the new API key usable", 10)
         yield client
 
 
@@ -54,56 +90,118 @@ def upload(client: httpx.Client, name: str, *, await_visible: bool = True, **fie
 
 def wait_visible(client: httpx.Client, path: str, timeout_s: float = 30) -> None:
     """The read side lags the log a little (more on a loaded machine): poll until the row is there."""
-    deadline = time.monotonic() + timeout_s
-    while (status := client.get(path).status_code) == 404 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert status == 200, f"{path} still {status} after {timeout_s} s"
+    status = eventually(lambda: (s := client.get(path).status_code) != 404 and s, f"{path} readable", timeout_s)
+    assert status == 200, f"{path} answers {status}"
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout_s: float = 120) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        job = client.get(f"/v1/jobs/{job_id}")
-        assert job.status_code == 200, job.text
-        body = job.json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, f"job still {body['status']} after {timeout_s} s"
-        time.sleep(0.1)
+    """The job once it has ended: awaits its end event on the recording's event stream, then reads the job
+    with that event's sequence as the consistency token, so the answer already reflects the end."""
+    started = time.monotonic()
+    job = client.get(f"/v1/jobs/{job_id}")
+    assert job.status_code == 200, job.text
+    body = job.json()
+    if body["status"] in TERMINAL:
+        return body
+    left_s = timeout_s - (time.monotonic() - started)
+    ended = read_events(client, body["recording_id"], until=JOB_END_EVENTS, job_id=job_id, timeout_s=left_s)
+    params = {"min_seq": ended[-1]["id"]}
+    # A projector lagging past the gateway's read-your-writes wait answers stale: then poll for the end.
+    return eventually(lambda: _ended(client.get(f"/v1/jobs/{job_id}", params=params)), f"job {job_id} projected ended")
 
 
-def read_events(client: httpx.Client, recording_id: str, *, until: str | set[str], job_id: str | None = None,
-                last_event_id: str | None = None) -> list[dict]:  # fmt: skip
-    """SSE events of a recording, up to and including the first `until` event of `job_id`."""
+def _ended(response: httpx.Response) -> dict | None:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body if body["status"] in TERMINAL else None
+
+
+def read_events(
+    client: httpx.Client,
+    recording_id: str,
+    *,
+    until: str | set[str],
+    job_id: str | None = None,
+    last_event_id: str | None = None,
+    timeout_s: float = 120,
+) -> list[dict]:
+    """SSE events of a recording, up to and including the first `until` event of `job_id`, within `timeout_s`."""
     stop_at = {until} if isinstance(until, str) else until
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     events: list[dict] = []
-    with connect_sse(client, "GET", f"/v1/recordings/{recording_id}/events", headers=headers,
-                     timeout=httpx.Timeout(30, read=120)) as source:  # fmt: skip
+    path, no_read_timeout = f"/v1/recordings/{recording_id}/events", httpx.Timeout(30, read=None)
+    with connect_sse(client, "GET", path, headers=headers, timeout=no_read_timeout) as source:
         assert source.response.status_code == 200, source.response.read()
-        for sse in source.iter_sse():
-            if not sse.data:
-                continue  # keep-alive
-            event = {"id": sse.id, "event": sse.event, **json.loads(sse.data)}
+        for event in _events_within(source, timeout_s, f"{stop_at} of {recording_id}"):
             events.append(event)
-            if sse.event in stop_at and job_id in (None, event["data"].get("job_id")):
+            if event["event"] in stop_at and job_id in (None, event["data"].get("job_id")):
                 return events
-    raise AssertionError(f"the event stream ended before {stop_at}")
+    raise AssertionError(f"the event stream ended before {stop_at}: {[e['event'] for e in events]}")
 
 
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator[dict]:
+    """The stream's events as they arrive, failing once `timeout_s` has passed. Read in a thread: keep-alives
+    would otherwise keep a blocking read alive past any deadline."""
+    arrived: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        try:
+            for sse in source.iter_sse():
+                if sse.data:  # not a keep-alive
+                    arrived.put({"id": sse.id, "event": sse.event, **json.loads(sse.data)})
+        except Exception as err:  # the stream broke, or was closed below at the deadline
+            arrived.put(err)
+        arrived.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                item = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {what} within {timeout_s:.0f} s") from None
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        # Shut the socket down, not just close it: that wakes the pump's blocked read at once, and the
+        # gateway sees the client go instead of holding the stream open until its next keep-alive.
+        with contextlib.suppress(Exception):
+            source.response.extensions["network_stream"].get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+        source.response.close()
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / max(len(ref), 1)
+def wait_logged(stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60) -> list[Message]:
+    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself, so it needs
+    neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
+
+    async def wait() -> list[Message]:
+        nc = await connect(stack.nats_url, "test")
+        try:
+            js = nc.jetstream()
+            subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
+            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+            subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
+            deadline = time.monotonic() + timeout_s
+            try:
+                while True:
+                    left_s = deadline - time.monotonic()
+                    assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
+                    with contextlib.suppress(nats.errors.TimeoutError):
+                        logged = envelope.decode((await subscription.next_msg(timeout=left_s)).data)
+                        if job_id in (None, getattr(logged.body, "job_id", None)):
+                            break
+            finally:
+                await subscription.unsubscribe()
+            history, _ = await EventStore(js).load(subjects.RECORDING, recording_id)
+            return history
+        finally:
+            await nc.close()
+
+    return asyncio.run(wait())
 
 
 def log_events(stack, recording_id: str) -> list[Message]:

@@ -57,8 +57,17 @@ async def send_paced(ws, pcm: bytes, rate: int, *, start_byte: int = 0, stop_byt
         await asyncio.sleep(max(0.0, t0 + (i + 1) * FRAME_S / speed - time.monotonic()))
 
 
-async def stream(url: str, api_key: str, pcm: bytes, rate: int, speed: float = 1.0, run: LiveRun | None = None) -> LiveRun:
-    """A whole session: start, audio at `speed` x real time, stop, and every message up to `ended`."""
+async def stream(
+    url: str,
+    api_key: str,
+    pcm: bytes,
+    rate: int,
+    speed: float = 1.0,
+    run: LiveRun | None = None,
+    started: asyncio.Event | None = None,
+) -> LiveRun:
+    """A whole session: start, audio at `speed` x real time, stop, and every message up to `ended`.
+    `started` is set once a worker holds the session (its `ready`)."""
     run = run or LiveRun()
     async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {api_key}"}, max_size=None) as ws:
         await ws.send(json.dumps({"type": "start", "sample_rate": rate, "encoding": "pcm_s16le", "language": "en"}))
@@ -66,6 +75,8 @@ async def stream(url: str, api_key: str, pcm: bytes, rate: int, speed: float = 1
         assert ready["type"] == "ready", ready
         run.session_id = ready["session_id"]
         run.started_at = time.monotonic()
+        if started is not None:
+            started.set()
         receiving = asyncio.create_task(receive_until_ended(ws, run))
         await send_paced(ws, pcm, rate, speed=speed)
         await ws.send(json.dumps({"type": "stop"}))

@@ -5,8 +5,7 @@ import json
 
 import httpx
 
-from tests.conftest import BROKEN_MODEL
-from tests.helpers import upload, wait_job
+from tests.helpers import BROKEN_MODEL, upload, wait_job
 
 PROBLEM = "application/problem+json"
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import BROKEN_MODEL
-from tests.helpers import AUDIO, metrics_text, upload, wait_job, wait_visible
+from tests.helpers import AUDIO, BROKEN_MODEL, metrics_text, upload, wait_job, wait_visible
 from tests.live_client import ws_url
 from voxledger.gateway.consistency import CHANNEL, ProjectionNotifier
 

@@ -12,24 +12,21 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
 import pytest
 
-from tests.helpers import metrics_text, new_client, upload, wait_job
+from tests.helpers import eventually, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
 from voxledger.runtime.broker import connect
-from voxledger.stack.supervisor import Stack
 
 TENANT = "replay"
 
 
 @pytest.fixture(scope="module")
 def replay_stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("replay-stack")
-    with Stack(data_dir, log_dir=data_dir / "logs", scale={"transcriber": 0}) as stack:
+    with started_stack(tmp_path_factory.mktemp("replay-stack"), scale={"transcriber": 0}) as stack:
         yield stack
 
 
@@ -62,18 +59,15 @@ async def head(js) -> int:
 
 def caught_up(client: httpx.Client, stack) -> None:
     """Waits until the read models include every event appended so far."""
-    seq = run(stack, head)
-    deadline = time.monotonic() + 120
-    while client.get("/v1/recordings", params={"min_seq": seq, "limit": 1}).headers.get("X-Read-Model-Stale"):
-        assert time.monotonic() < deadline, "the projector did not catch up"
+    params = {"min_seq": run(stack, head), "limit": 1}  # each read waits up to 2 s for the projector by itself
+    eventually(lambda: not client.get("/v1/recordings", params=params).headers.get("X-Read-Model-Stale"), "caught up", 120)
 
 
 def through_the_api(stack, client) -> dict:
     """Real uploads and transcriptions: completed, re-transcribed, cancelled, deleted, never transcribed."""
     kept = upload(client, "short_meeting.ogg", language="en").json()
-    deadline = time.monotonic() + 120  # the transcriber (which also handles commands) may still be starting
-    while client.get(f"/v1/recordings/{kept['recording_id']}").status_code == 404:
-        assert time.monotonic() < deadline, "the first upload never showed up"
+    # The transcriber (which also handles commands) may still be starting.
+    wait_visible(client, f"/v1/recordings/{kept['recording_id']}", timeout_s=120)
     again = client.post(f"/v1/recordings/{kept['recording_id']}/transcriptions", json={"language": "en"}).json()
     doomed = upload(client, "short_meeting.ogg").json()
     cancelled = upload(client, "bench_60s.ogg").json()
@@ -151,10 +145,7 @@ def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_o
 
     run(stack, write)
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as legacy:
-        deadline = time.monotonic() + 30
-        while legacy.get("/v1/recordings").status_code == 401:
-            assert time.monotonic() < deadline, "the v1 key never became usable"
-            time.sleep(0.1)
+        eventually(lambda: legacy.get("/v1/recordings").status_code != 401, "the v1 key usable", 30)
         metrics = metrics_text(stack)
         skipped = next(line for line in metrics.splitlines() if line.startswith('voxledger_projector_skipped_events{projection="read_models"}'))
         assert float(skipped.split()[-1]) >= 2, "the unknown type and the newer version were counted"

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.helpers import JOB_END_EVENTS, new_client, read_events, upload, wait_job
-from voxledger.stack.supervisor import Stack
+from tests.helpers import JOB_END_EVENTS, new_client, read_events, started_stack, upload, wait_job
 
 
 def test_sse_reconnect_with_last_event_id_sees_every_event_exactly_once(client):
@@ -29,14 +28,14 @@ def own_stack_dir(tmp_path):
 
 
 def test_restarted_stack_still_serves_earlier_recordings_and_transcripts(own_stack_dir):
-    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as first, new_client(first, "restart") as client:
+    with started_stack(own_stack_dir) as first, new_client(first, "restart") as client:
         accepted = upload(client, "short_meeting.ogg").json()
         assert wait_job(client, accepted["job_id"])["status"] == "completed"
         before = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript").json()
         api_key = client.headers["authorization"]
     assert (own_stack_dir / "dev-api-key").exists()
 
-    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs") as second, new_client(second, "restart") as client:
+    with started_stack(own_stack_dir) as second, new_client(second, "restart") as client:
         client.headers["authorization"] = api_key  # the old key still works
         after = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript")
         assert after.status_code == 200
@@ -47,12 +46,12 @@ def test_restarted_stack_still_serves_earlier_recordings_and_transcripts(own_sta
         assert wait_job(client, again["job_id"])["status"] == "completed"
 
 
-def test_two_transcribers_share_the_queue(own_stack_dir):
-    with Stack(own_stack_dir, log_dir=own_stack_dir / "logs", scale={"transcriber": 2}) as stack:
-        assert len([p for p in stack.processes if p.name == "transcriber"]) == 2
-        with new_client(stack, "scaled") as client:
-            jobs = [upload(client, "bench_60s.ogg").json() for _ in range(2)]
-            finished = [wait_job(client, j["job_id"]) for j in jobs]
+def test_two_transcribers_share_the_queue(own_stack):
+    stack = own_stack(scale={"transcriber": 2})
+    assert len([p for p in stack.processes if p.name == "transcriber"]) == 2
+    with new_client(stack, "scaled") as client:
+        jobs = [upload(client, "bench_60s.ogg").json() for _ in range(2)]
+        finished = [wait_job(client, j["job_id"]) for j in jobs]
     assert all(j["status"] == "completed" for j in finished)
     # A worker takes one job at a time, so while one is busy the other takes the second job.
     assert {j["worker"] for j in finished} == {"transcriber-0", "transcriber-1"}

@@ -2,7 +2,8 @@
 
 import re
 
-from tests.helpers import AUDIO, read_events, upload, wait_job, word_error_rate
+from tests.helpers import AUDIO, read_events, reference, upload, wait_job
+from tests.wer import BATCH_WER, assert_wer
 
 SRT_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)$")
 VTT_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)$")
@@ -48,13 +49,13 @@ def test_upload_streams_ordered_events_and_an_accurate_transcript(client):
     assert job["status"] == "completed" and job["progress"] == 1.0 and job["error"] is None
     assert job["segment_count"] >= 1 and job["duration_s"] > 8
 
-    reference = (AUDIO / "short_meeting.txt").read_text()
+    said = reference("short_meeting.wav")
     transcript = client.get(f"/v1/recordings/{recording_id}/transcript").json()
     assert transcript["job_id"] == job_id
-    assert word_error_rate(reference, transcript["text"]) <= 0.15, transcript["text"]
+    assert_wer(said, transcript["text"], BATCH_WER)
     txt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "txt"})
     assert txt.headers["content-type"].startswith("text/plain")
-    assert word_error_rate(reference, txt.text) <= 0.15
+    assert_wer(said, txt.text, BATCH_WER, "the text rendering")
 
     srt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "srt"}).text
     srt_times = _cue_times(srt, SRT_TIME)
@@ -74,7 +75,7 @@ def test_ogg_upload_is_transcribed(client):
     job = wait_job(client, accepted.json()["job_id"])
     assert job["status"] == "completed", job
     text = client.get(f"/v1/recordings/{accepted.json()['recording_id']}/transcript", params={"format": "txt"}).text
-    assert word_error_rate((AUDIO / "short_meeting.txt").read_text(), text) <= 0.15
+    assert_wer(reference("short_meeting.ogg"), text, BATCH_WER)
 
 
 def test_retranscribing_twice_gives_each_request_its_own_completed_job(client):

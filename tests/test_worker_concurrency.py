@@ -1,15 +1,11 @@
 """One worker with `concurrency` 2 runs two jobs at the same time, each in its own model process."""
 
 from tests.helpers import new_client, read_events, upload, wait_job
-from voxledger.stack.supervisor import Stack
 
 
-def test_a_worker_with_two_slots_runs_two_jobs_at_once(tmp_path):
-    data = tmp_path / "data"
-    with (
-        Stack(data, log_dir=data / "logs", env={"VOXLEDGER_CONCURRENCY": "2"}) as stack,
-        new_client(stack, "concurrency") as client,
-    ):
+def test_a_worker_with_two_slots_runs_two_jobs_at_once(own_stack):
+    stack = own_stack(env={"VOXLEDGER_CONCURRENCY": "2"})
+    with new_client(stack, "concurrency") as client:
         jobs = [upload(client, "bench_60s.ogg").json() for _ in range(2)]
         for job in jobs:
             assert wait_job(client, job["job_id"], timeout_s=240)["status"] == "completed"

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from tests.helpers import JOB_END_EVENTS, log_events, wait_job
+from tests.helpers import JOB_END_EVENTS, eventually, log_events, wait_job, wait_logged
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.db import create_pool
 
@@ -13,10 +13,7 @@ from voxledger.runtime.db import create_pool
 def wait_visible(client: httpx.Client, job_id: str, timeout_s: float = 60) -> None:
     """Until the accepted job shows in the read model: a worker still loading its model right after the
     stack started handles the upload command only once it is ready."""
-    deadline = time.monotonic() + timeout_s
-    while client.get(f"/v1/jobs/{job_id}").status_code == 404:
-        assert time.monotonic() < deadline, f"job {job_id} never became visible"
-        time.sleep(0.1)
+    eventually(lambda: client.get(f"/v1/jobs/{job_id}").status_code != 404, f"job {job_id} visible", timeout_s)
 
 
 def wait_jobs(client: httpx.Client, job_ids: list[str], timeout_s: float = 240) -> list[dict]:
@@ -78,11 +75,8 @@ def assert_insights_once(stack, accepted: list[dict], timeout_s: float = 120) ->
     """Post-processing kept up as well: every job's four insights settle, exactly once each."""
     deadline = time.monotonic() + timeout_s
     for a in accepted:
-        while True:
-            types = [m.envelope.type for m in job_events(log_events(stack, a["recording_id"]), a["job_id"])]
-            if "InsightsCompleted" in types:
-                break
-            assert time.monotonic() < deadline, f"job {a['job_id']} got no InsightsCompleted"
-            time.sleep(0.5)
+        left_s = deadline - time.monotonic()
+        history = wait_logged(stack, a["recording_id"], "InsightsCompleted", job_id=a["job_id"], timeout_s=left_s)
+        types = [m.envelope.type for m in job_events(history, a["job_id"])]
         counts = {t: types.count(t) for t in ("InsightStarted", "InsightReady", "InsightsCompleted")}
         assert counts == {"InsightStarted": 4, "InsightReady": 4, "InsightsCompleted": 1}, (a["job_id"], counts)

@@ -6,8 +6,8 @@ import struct
 import httpx
 
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs
-from tests.helpers import AUDIO, log_events, new_client, word_error_rate
-from voxledger.stack.supervisor import Stack
+from tests.helpers import AUDIO, log_events, new_client, reference
+from tests.wer import BATCH_WER, assert_wer
 
 PROBLEM = "application/problem+json"
 GOOD = (AUDIO / "short_meeting.wav").read_bytes()
@@ -46,10 +46,8 @@ def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("/v1/recordings", files={"file": (name, data)}, data={"language": "en"})
 
 
-def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(tmp_path):
-    data = tmp_path / "data"
-    reference = (AUDIO / "short_meeting.txt").read_text()
-    with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "bad-input") as client:
+def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(stack):
+    with new_client(stack, "bad-input") as client:  # the shared stack: nothing is killed, the tenant is its own
         accepted: list[tuple[str, dict, str]] = []
         for name, content, expected in UPLOADS:
             response = send(client, name, content)
@@ -67,7 +65,7 @@ def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(tmp_path):
                 assert job["status"] == "completed", (name, job)
                 assert_clean_job_log(history, ids["job_id"], "TranscriptionCompleted")
                 transcript = client.get(f"/v1/recordings/{ids['recording_id']}/transcript").json()
-                assert word_error_rate(reference, transcript["text"]) <= 0.15, (name, transcript["text"])
+                assert_wer(reference("short_meeting.wav"), transcript["text"], BATCH_WER, name)
             else:
                 assert job["status"] == "failed" and job["error"]["code"] == expected, (name, job)
                 assert job["attempt"] == 1, f"{name}: a permanent failure is not retried"

@@ -3,12 +3,11 @@ Both end cancelled, the queued one never starts, neither completes later, and ev
 
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs, wait_visible
 from tests.helpers import log_events, new_client, read_events, upload
-from voxledger.stack.supervisor import Stack
 
 
-def test_cancelling_a_queued_and_a_running_job_under_load(tmp_path):
-    data = tmp_path / "data"
-    with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "cancel-load") as client:
+def test_cancelling_a_queued_and_a_running_job_under_load(stack):
+    # The shared stack will do: its one transcriber is this test's alone while it runs, and tenants keep data apart.
+    with new_client(stack, "cancel-load") as client:
         running = upload(client, "bench_300s.ogg").json()
         wait_visible(client, running["job_id"])
         read_events(client, running["recording_id"], until="SegmentsTranscribed", job_id=running["job_id"])

@@ -1,21 +1,17 @@
 """SIGTERM a worker mid-job: it hands the job back at once and another worker resumes it, well before AckWait."""
 
 from tests.helpers import log_events, new_client, read_events, upload, wait_job
-from voxledger.stack.supervisor import Stack
 
 
-def test_a_terminated_worker_hands_its_job_back_for_an_immediate_resume(tmp_path):
-    data = tmp_path / "data"
+def test_a_terminated_worker_hands_its_job_back_for_an_immediate_resume(own_stack):
     env = {"VOXLEDGER_ACK_WAIT_S": "60"}  # far longer than the hand-back may take
-    with (
-        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
-        new_client(stack, "sigterm") as client,
-    ):
+    stack = own_stack(scale={"transcriber": 2}, env=env)
+    with new_client(stack, "sigterm") as client:
         accepted = upload(client, "bench_300s.ogg").json()
         recording_id, job_id = accepted["recording_id"], accepted["job_id"]
         events = read_events(client, recording_id, until="SegmentsTranscribed", job_id=job_id)
         worker = next(e for e in events if e["event"] == "TranscriptionStarted")["data"]["worker"]
-        process = stack.service("transcriber", int(worker.rsplit("-", 1)[1])).proc
+        process = stack.process_of(worker).proc
         process.terminate()
         assert process.wait(timeout=20) == 0, "the worker shut down cleanly"
 

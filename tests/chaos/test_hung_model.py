@@ -6,22 +6,21 @@ import signal
 from pathlib import Path
 
 from tests.helpers import log_events, new_client, read_events, upload, wait_job
-from voxledger.stack.supervisor import Stack
 
 
 def children_of(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_a_hung_model_call_ends_the_attempt_as_a_timeout_and_the_job_is_retried(tmp_path):
+def test_a_hung_model_call_ends_the_attempt_as_a_timeout_and_the_job_is_retried(own_stack):
     env = {  # a limit short enough for a test: 3 s + 2 x the audio left x 0.25
         "VOXLEDGER_ATTEMPT_TIMEOUT_FLOOR_S": "3",
         "VOXLEDGER_ATTEMPT_TIMEOUT_FACTOR": "2",
         "VOXLEDGER_INITIAL_REALTIME_FACTOR": "0.25",
         "VOXLEDGER_RETRY_BASE_S": "0.5",
     }
-    data = tmp_path / "data"
-    with Stack(data, log_dir=data / "logs", env=env) as stack, new_client(stack, "hung") as client:
+    stack = own_stack(env=env)
+    with new_client(stack, "hung") as client:
         worker = stack.service("transcriber").proc
         (model_process,) = children_of(worker.pid)
         accepted = upload(client, "bench_60s.ogg").json()

@@ -1,20 +1,17 @@
 """Chaos: kill -9 the gateway right after a 202, and the projector in the middle of a run of jobs."""
 
 import asyncio
-import time
 
 import httpx
 import pytest
 
-from tests.helpers import new_client, upload, wait_job
+from tests.helpers import eventually, new_client, started_stack, upload, wait_job
 from voxledger.runtime.db import create_pool
-from voxledger.stack.supervisor import Stack
 
 
 @pytest.fixture(scope="module")
 def chaos_stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("chaos")
-    with Stack(data, log_dir=data / "logs", env={"VOXLEDGER_MAX_AUDIO_DURATION_S": "120"}) as stack:
+    with started_stack(tmp_path_factory.mktemp("chaos"), env={"VOXLEDGER_MAX_AUDIO_DURATION_S": "120"}) as stack:
         yield stack
 
 
@@ -43,10 +40,8 @@ def test_the_read_model_converges_after_the_projector_is_killed_mid_run(chaos_st
         accepted += [upload(client, "short_meeting.ogg", await_visible=False).json() for _ in range(10)]
         chaos_stack.restart("projector")
         # The projector applies in log order: once the newest job is visible, every earlier one is too.
-        deadline = time.monotonic() + 60
-        while client.get(f"/v1/jobs/{accepted[-1]['job_id']}").status_code == 404:
-            assert time.monotonic() < deadline, "the restarted projector never caught up"
-            time.sleep(0.1)
+        newest = f"/v1/jobs/{accepted[-1]['job_id']}"
+        eventually(lambda: client.get(newest).status_code != 404, "the restarted projector caught up", 60)
         jobs = [wait_job(client, a["job_id"], timeout_s=300) for a in accepted]
     assert all(j["status"] == "completed" for j in jobs)
 

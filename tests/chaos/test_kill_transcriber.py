@@ -1,18 +1,15 @@
 """Chaos: kill -9 a transcriber halfway through a job. Another worker resumes it; nothing is lost or doubled."""
 
-from tests.helpers import AUDIO, log_events, new_client, read_events, upload, wait_job, word_error_rate
-from voxledger.stack.supervisor import Stack
+from tests.helpers import log_events, new_client, read_events, reference, upload, wait_job
+from tests.wer import BATCH_WER, assert_wer
 
 ACK_WAIT_S = 5
 
 
-def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(tmp_path):
+def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(own_stack):
     env = {"VOXLEDGER_ACK_WAIT_S": str(ACK_WAIT_S), "VOXLEDGER_HEARTBEAT_S": "1"}
-    data = tmp_path / "data"
-    with (
-        Stack(data, log_dir=data / "logs", scale={"transcriber": 2}, env=env) as stack,
-        new_client(stack, "chaos") as client,
-    ):
+    stack = own_stack(scale={"transcriber": 2}, env=env)
+    with new_client(stack, "chaos") as client:
         accepted = upload(client, "bench_300s.ogg").json()
         recording_id, job_id = accepted["recording_id"], accepted["job_id"]
         events = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)
@@ -22,7 +19,7 @@ def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(tmp_
                                   last_event_id=events[-1]["id"])  # fmt: skip
             if events[-1]["data"]["progress"] >= 0.3:
                 break
-        stack.service("transcriber", int(victim_name.rsplit("-", 1)[1])).proc.kill()  # SIGKILL: no goodbye
+        stack.process_of(victim_name).proc.kill()  # SIGKILL: no goodbye
 
         job = wait_job(client, job_id, timeout_s=240)
         assert job["status"] == "completed", job
@@ -39,6 +36,5 @@ def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(tmp_
     assert resumed and resumed[0].index > 0, "the second attempt resumed instead of starting from zero"
     assert job["segment_count"] == len(segments)
 
-    reference = (AUDIO / "bench_300s.txt").read_text()
-    text = " ".join(s.text for s in segments)
-    assert word_error_rate(reference, text) <= 0.15, "apart from the resume boundary, the text matches the audio"
+    # Apart from the resume boundary, the text matches the audio.
+    assert_wer(reference("bench_300s.ogg"), " ".join(s.text for s in segments), BATCH_WER, "the resumed transcript")

@@ -10,7 +10,6 @@ from httpx_sse import connect_sse
 
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs, wait_visible
 from tests.helpers import new_client, read_events, upload
-from voxledger.stack.supervisor import Stack
 
 PROBLEM = "application/problem+json"
 
@@ -31,9 +30,9 @@ def follow_until_completed(client: httpx.Client, recording_id: str, connected: t
     raise AssertionError("the event stream ended before TranscriptionCompleted")
 
 
-def test_jobs_ride_out_a_nats_restart_exactly_once(tmp_path):
-    data = tmp_path / "data"
-    with Stack(data, log_dir=data / "logs") as stack, new_client(stack, "nats-restart") as client:
+def test_jobs_ride_out_a_nats_restart_exactly_once(own_stack):
+    stack = own_stack()
+    with new_client(stack, "nats-restart") as client:
         accepted = [upload(client, "short_meeting.wav").json() for _ in range(4)]
         wait_visible(client, accepted[0]["job_id"])
         read_events(client, accepted[0]["recording_id"], until="TranscriptionStarted", job_id=accepted[0]["job_id"])

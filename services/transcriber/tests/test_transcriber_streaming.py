@@ -4,10 +4,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.wer import STREAMING_WER, assert_wer
 from voxledger.contracts.events import TranscriptionOptions, Word
 from voxledger.transcriber.adapters.audio import decode
 from voxledger.transcriber.adapters.model import ModelCache, hypothesize
-from voxledger.transcriber.domain.streaming import SAMPLE_RATE, PolicyConfig, StreamingPolicy
+from voxledger.transcriber.live.domain.streaming import SAMPLE_RATE, PolicyConfig, StreamingPolicy
 
 FIXTURES = Path(__file__).parents[3] / "tests" / "fixtures" / "audio"
 SENTENCES = PolicyConfig(max_pending_s=100.0)  # finals at sentence ends only
@@ -103,6 +104,5 @@ def test_streaming_the_real_model_over_a_fixture_reads_like_the_batch():
     finals += policy.update(hypothesize(model, policy.buffer, options, 5), flush=True).finals
     assert [f.index for f in finals] == list(range(len(finals)))
     assert [f.start for f in finals] == sorted(f.start for f in finals)
-    text = " ".join(f.text for f in finals).lower()
-    for phrase in ("good morning everyone", "the next quarter", "with the team before friday afternoon"):
-        assert phrase in text, text
+    # The words depend on the processor's int8 code path: bound the WER, never require exact words.
+    assert_wer((FIXTURES / "short_meeting.txt").read_text(), " ".join(f.text for f in finals), STREAMING_WER)

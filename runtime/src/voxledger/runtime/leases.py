@@ -42,11 +42,17 @@ class Lease:
     async def acquire(cls, js: JetStreamContext, key: str, holder: str, ttl_s: float) -> "Lease | None":
         """The lease, or None while another holder's lease is still live."""
         kv = await _bucket(js)
-        try:
-            revision = await kv.create(key, holder.encode(), msg_ttl=ttl_s)
-        except nats.js.errors.KeyWrongLastSequenceError:
-            return None
-        return cls(js, key, holder, ttl_s, revision)
+        for _ in range(3):
+            try:
+                revision = await kv.create(key, holder.encode(), msg_ttl=ttl_s)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                return None
+            except nats.js.errors.KeyNotFoundError:
+                # create() found the key, then it expired before create() could read it back:
+                # the lease is free this very moment, so try again rather than fail the caller.
+                continue
+            return cls(js, key, holder, ttl_s, revision)
+        return None  # it keeps changing hands: not ours now; callers poll again anyway
 
     async def renew(self) -> None:
         """Extends the lease by its TTL; raises LeaseLost if it expired and was taken meanwhile."""
