@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from voxledger.gateway.adapters.multipart import parse_upload
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 
 BOUNDARY = "b0undary"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

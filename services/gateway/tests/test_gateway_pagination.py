@@ -6,7 +6,7 @@ import pytest
 
 from voxledger.contracts.ids import new_id
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 
 
 def test_cursor_round_trip():

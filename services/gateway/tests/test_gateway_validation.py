@@ -8,7 +8,7 @@ from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.job_errors import plain_message
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, decode_offset, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import (
     check_language,
     check_strings,
@@ -17,7 +17,7 @@ from voxledger.gateway.domain.validation import (
     is_canonical_id,
     parse_seq,
 )
-from voxledger.gateway.quotas import ConcurrencyQuota
+from voxledger.gateway.http.quotas import ConcurrencyQuota
 from voxledger.runtime.settings import CommonSettings, SettingsError, load_settings, served_models
 
 ID = "01900000-0000-7000-8000-000000000000"
@@ -167,7 +167,7 @@ def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
     import asyncio
     import time
 
-    from voxledger.gateway.consistency import ProjectionNotifier
+    from voxledger.gateway.http.consistency import ProjectionNotifier
 
     async def scenario() -> None:
         notifier = ProjectionNotifier("postgresql://unused", poll_s=3600)  # never started: fed by hand

@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 
 from voxledger.contracts.streams import IDEMPOTENCY_BUCKET
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
 
 MAX_KEY_LENGTH = 255

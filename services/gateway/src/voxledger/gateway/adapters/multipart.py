@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text, display_filename
 
 MAX_FIELD_BYTES = 4096

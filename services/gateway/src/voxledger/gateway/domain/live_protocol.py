@@ -10,7 +10,7 @@ import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
 from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_strings, is_canonical_id
 
 MAX_MESSAGE_CHARS = 4096  # control messages are small; audio comes as binary frames

@@ -2,7 +2,7 @@
 
 import msgspec
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
 
 MAX_MODEL_CHARS = 64

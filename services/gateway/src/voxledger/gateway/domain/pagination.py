@@ -3,7 +3,7 @@
 import base64
 import binascii
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import MAX_SEQ_DIGITS, is_canonical_id
 
 MAX_CURSOR_CHARS = 64  # our cursors are 48 characters (an id) or a few (an offset)

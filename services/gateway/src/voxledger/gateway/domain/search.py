@@ -2,7 +2,7 @@
 
 import re
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
 
 MAX_QUERY_CHARS = 256

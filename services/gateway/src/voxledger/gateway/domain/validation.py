@@ -10,7 +10,7 @@ import unicodedata
 
 import msgspec
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 
 MAX_TEXT_CHARS = 1024  # any client string we have no tighter bound for
 MAX_FILENAME_CHARS = 255

@@ -7,9 +7,9 @@ from litestar import Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
-from voxledger.gateway.auth import bearer_key
-from voxledger.gateway.domain.problems import ApiError
-from voxledger.gateway.metrics import JOB_STATUSES
+from voxledger.gateway.http.auth import bearer_key
+from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.http.metrics import JOB_STATUSES
 
 log = structlog.get_logger(__name__)
 

@@ -5,13 +5,13 @@ from litestar import Request, get, post
 from voxledger.contracts.commands import RequestInsights
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS
-from voxledger.gateway import views
+from voxledger.gateway import schemas
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
-from voxledger.gateway.consistency import issue_token
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
-from voxledger.gateway.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
+from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 
 
 async def _completed_job(request: Request, tenant: str, recording_id: str, job_id: str | None):
@@ -36,16 +36,16 @@ async def get_insights(
     recording_id: RecordingId,
     job_id: OptionalJobId = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
-) -> views.Insights:
+) -> schemas.Insights:
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], job_id)
     rows = await request.app.state.readmodels.insights(tenant, job["job_id"])
-    return views.Insights(
+    return schemas.Insights(
         recording_id=recording["recording_id"],
         job_id=job["job_id"],
         run_id=rows[0]["run_id"] if rows else None,
-        status=views.insights_status([r["status"] for r in rows]),
-        insights={r["kind"]: views.insight_view(r) for r in rows},
+        status=schemas.insights_status([r["status"] for r in rows]),
+        insights={r["kind"]: schemas.insight_view(r) for r in rows},
     )
 
 
@@ -54,10 +54,10 @@ async def request_insights(
     request: Request,
     tenant: str,
     recording_id: RecordingId,
-    data: views.InsightsRequest | None = None,
+    data: schemas.InsightsRequest | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> views.InsightsAccepted:
-    body = data or views.InsightsRequest()
+) -> schemas.InsightsAccepted:
+    body = data or schemas.InsightsRequest()
     check_strings(body, "")
     kinds = body.kinds or list(INSIGHT_KINDS)
     if unknown := sorted(set(kinds) - set(INSIGHT_KINDS)):
@@ -76,7 +76,7 @@ async def request_insights(
     run_id = ids["run_id"]
     command = RequestInsights(recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds)
     issue_token(request, await request.app.state.bus.send(command, aggregate_id=recording["recording_id"], tenant=tenant, dedup_key=run_id))
-    links = views.recording_links(recording["recording_id"], job["job_id"])
-    return views.InsightsAccepted(
+    links = schemas.recording_links(recording["recording_id"], job["job_id"])
+    return schemas.InsightsAccepted(
         recording_id=recording["recording_id"], job_id=job["job_id"], run_id=run_id, kinds=kinds, links=links
     )

@@ -20,7 +20,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveInterim, LiveSessionSpec
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)

@@ -8,10 +8,10 @@ from litestar import Request, get
 from litestar.params import Parameter
 
 from voxledger.contracts.events import Segment
-from voxledger.gateway import views
+from voxledger.gateway import schemas
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
-from voxledger.gateway.params import Cursor, MinSeq, SessionId
+from voxledger.gateway.http.params import Cursor, MinSeq, SessionId
 
 
 class LiveSession(msgspec.Struct, kw_only=True):
@@ -65,5 +65,5 @@ async def get_live_session(
     wait_s = request.app.state.settings.fresh_id_wait_s
     fetch = lambda: readmodels.live_session(tenant, session_id)  # noqa: E731
     row = await fetch_fresh(fetch, session_id, wait_s, "live_session", request.app.state.notifier)
-    finals = [views.segment_view(r) for r in await readmodels.segments(tenant, row["job_id"])]
+    finals = [schemas.segment_view(r) for r in await readmodels.segments(tenant, row["job_id"])]
     return _view(row, finals)

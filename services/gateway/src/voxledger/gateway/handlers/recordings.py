@@ -12,17 +12,17 @@ from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import decode_envelope
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
-from voxledger.gateway import views
+from voxledger.gateway import schemas
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
-from voxledger.gateway.consistency import issue_token
+from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
-from voxledger.gateway.params import (
+from voxledger.gateway.http.params import (
     Cursor,
     IdempotencyKey,
     LastEventId,
@@ -101,7 +101,7 @@ def _checked_form(request: Request, form: UploadedForm) -> tuple[str, Transcript
     request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
     operation_class=UploadOperation,
 )
-async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> views.Accepted:
+async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> schemas.Accepted:
     form = await _read_form(request)
     try:
         detected, options, transcribe = _checked_form(request, form)
@@ -132,11 +132,11 @@ async def upload_recording(request: Request, tenant: str, idempotency_key: Idemp
     )
     issue_token(request, await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id))
     request.app.state.metrics.uploads.inc()
-    return views.Accepted(
+    return schemas.Accepted(
         recording_id=recording_id,
         job_id=job_id,
         status="queued" if job_id else "uploaded",
-        links=views.recording_links(recording_id, job_id),
+        links=schemas.recording_links(recording_id, job_id),
     )
 
 
@@ -149,21 +149,21 @@ async def list_recordings(
     status: STATUSES | None = None,
     created_after: datetime | None = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
-) -> views.RecordingPage:
+) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status, created_after)
-    items = [views.recording_view(r) for r in rows[:limit]]
+    items = [schemas.recording_view(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]["recording_id"]) if len(rows) > limit else None
-    return views.RecordingPage(items=items, next_cursor=next_cursor)
+    return schemas.RecordingPage(items=items, next_cursor=next_cursor)
 
 
 @get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
 async def get_recording(
     request: Request, tenant: str, recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
-) -> views.Recording:
+) -> schemas.Recording:
     row = await fetch_recording(request, tenant, recording_id)
     jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
-    return views.recording_view(row, [views.job_view(j) for j in jobs])
+    return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
 @post("/v1/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
@@ -171,10 +171,10 @@ async def request_transcription(
     request: Request,
     tenant: str,
     recording_id: RecordingId,
-    data: views.TranscriptionRequest | None = None,
+    data: schemas.TranscriptionRequest | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> views.Accepted:
-    body = data or views.TranscriptionRequest()
+) -> schemas.Accepted:
+    body = data or schemas.TranscriptionRequest()
     options = _options(request, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
     row = await fetch_recording(request, tenant, recording_id)
     await request.app.state.quotas.check_queued_jobs(tenant)
@@ -189,11 +189,11 @@ async def request_transcription(
     job_id = ids["job_id"]
     command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
     issue_token(request, await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id))
-    return views.Accepted(
+    return schemas.Accepted(
         recording_id=row["recording_id"],
         job_id=job_id,
         status="queued",
-        links=views.recording_links(row["recording_id"], job_id),
+        links=schemas.recording_links(row["recording_id"], job_id),
     )
 
 
@@ -219,10 +219,10 @@ async def get_transcript(
                 409, "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
             )
     rows = await readmodels.segments(tenant, job["job_id"])
-    segments = [views.segment_view(r) for r in rows]
+    segments = [schemas.segment_view(r) for r in rows]
     headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
     if format == "json":
-        body = views.Transcript(
+        body = schemas.Transcript(
             recording_id=row["recording_id"],
             job_id=job["job_id"],
             status=job["status"],
@@ -274,7 +274,7 @@ async def recording_events(
                     continue
                 env = decode_envelope(msg.data)
                 seq = msg.metadata.sequence.stream
-                data = views.public_event_data(env.type, env.data)
+                data = schemas.public_event_data(env.type, env.data)
                 payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
                 yield ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
         finally:

@@ -13,7 +13,7 @@ from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="voxledger"'}
 MAX_KEY_CHARS = 256  # keys we issue are far shorter: a longer one is refused without a lookup

@@ -9,7 +9,7 @@ from collections import Counter
 
 import structlog
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)

@@ -2,6 +2,12 @@
 
 import msgspec
 
+from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
+from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
+
+from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
+from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
+
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
@@ -55,3 +61,16 @@ def problem(status: int, code: str, detail: str | None, instance: str | None, fi
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what}_not_found", f"no such {what.replace('_', ' ')}")
+
+
+RETRY_AFTER = {"Retry-After": "2"}
+
+
+def dependency_outage(exc: Exception) -> ApiError | None:
+    """The 503 for an error that means a server is unreachable, or None for a real bug."""
+    # Broker first: nats' TimeoutError is also an OSError, and Postgres' connection errors are too.
+    if isinstance(exc, (BrokerUnavailable, *BROKER_UNAVAILABLE_ERRORS)):
+        return ApiError(503, "nats_unavailable", "the message broker (NATS) is unavailable; retry shortly", RETRY_AFTER)
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        return ApiError(503, "database_unavailable", "the database is unavailable; retry shortly", RETRY_AFTER)
+    return None

@@ -10,7 +10,7 @@ import asyncio
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
 
 
 def body_timeout_guard(app: ASGIApp) -> ASGIApp:
