@@ -8,7 +8,6 @@ from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.job_errors import plain_message
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, decode_offset, encode_cursor
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import (
     check_language,
     check_strings,
@@ -17,6 +16,7 @@ from voxledger.gateway.domain.validation import (
     is_canonical_id,
     parse_seq,
 )
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.quotas import ConcurrencyQuota
 from voxledger.runtime.settings import CommonSettings, SettingsError, load_settings, served_models
 

@@ -22,16 +22,15 @@ from opentelemetry.trace import SpanKind
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
-from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.http.errors import ApiError, problem
 from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
+from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
+from voxledger.gateway.http.body_timeout import body_timeout_guard
+from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
+from voxledger.gateway.http.errors import ApiError, dependency_outage, problem
 from voxledger.gateway.http.metrics import GatewayMetrics
-from voxledger.gateway.http.errors import dependency_outage
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
-from voxledger.gateway.http.body_timeout import body_timeout_guard
 from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.logging import configure_logging

@@ -14,8 +14,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 
 from voxledger.contracts.streams import IDEMPOTENCY_BUCKET
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
+from voxledger.gateway.http.errors import ApiError
 
 MAX_KEY_LENGTH = 255
 

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text, display_filename
+from voxledger.gateway.http.errors import ApiError
 
 MAX_FIELD_BYTES = 4096
 MAX_HEADER_BYTES = 2048  # one part header (name or value)

@@ -10,8 +10,8 @@ import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
 from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_strings, is_canonical_id
+from voxledger.gateway.http.errors import ApiError
 
 MAX_MESSAGE_CHARS = 4096  # control messages are small; audio comes as binary frames
 

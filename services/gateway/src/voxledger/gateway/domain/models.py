@@ -2,8 +2,8 @@
 
 import msgspec
 
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
+from voxledger.gateway.http.errors import ApiError
 
 MAX_MODEL_CHARS = 64
 

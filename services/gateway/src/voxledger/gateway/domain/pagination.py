@@ -3,8 +3,8 @@
 import base64
 import binascii
 
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import MAX_SEQ_DIGITS, is_canonical_id
+from voxledger.gateway.http.errors import ApiError
 
 MAX_CURSOR_CHARS = 64  # our cursors are 48 characters (an id) or a few (an offset)
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

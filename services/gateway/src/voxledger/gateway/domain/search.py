@@ -2,8 +2,8 @@
 
 import re
 
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_text
+from voxledger.gateway.http.errors import ApiError
 
 MAX_QUERY_CHARS = 256
 _PREFIX = re.compile(r'(?<![\w"])(\w+)\*')  # a word ending in `*`, outside a quoted phrase

@@ -5,9 +5,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from voxledger.contracts.ids import created_at_ms
+from voxledger.gateway.domain.validation import is_canonical_id
 from voxledger.gateway.http.consistency import ProjectionNotifier, when_advanced
 from voxledger.gateway.http.errors import ApiError, not_found
-from voxledger.gateway.domain.validation import is_canonical_id
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from litestar import Request, delete
 
 from voxledger.contracts.commands import DeleteRecording
 from voxledger.gateway import schemas
-from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.handlers.common import fetch_recording
+from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import RecordingId
 
 

@@ -7,10 +7,10 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
-from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 
 

@@ -8,10 +8,10 @@ from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
 from voxledger.gateway import schemas
-from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import Cursor, JobId, MinSeq
 
 

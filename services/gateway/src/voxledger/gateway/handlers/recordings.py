@@ -15,13 +15,13 @@ from voxledger.contracts.ids import new_id
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
-from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
 from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import (
     Cursor,
     IdempotencyKey,

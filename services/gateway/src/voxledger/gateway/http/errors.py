@@ -5,9 +5,6 @@ import msgspec
 from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
-from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
-from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
-
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
