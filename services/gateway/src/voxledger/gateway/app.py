@@ -9,10 +9,9 @@ from pathlib import Path
 
 import structlog
 import uvicorn
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
@@ -27,7 +26,7 @@ from voxledger.gateway.handlers import deletion, health, insights, jobs, live, l
 from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
 from voxledger.gateway.http.body_timeout import body_timeout_guard
 from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
-from voxledger.gateway.http.errors import ApiError, dependency_outage, problem
+from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
 from voxledger.gateway.http.metrics import GatewayMetrics
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
@@ -38,47 +37,6 @@ from voxledger.runtime.settings import load_or_exit, served_models
 from voxledger.runtime.telemetry import context_from_headers, setup_tracing
 
 log = structlog.get_logger(__name__)
-PROBLEM_JSON = "application/problem+json"
-CODES_BY_STATUS = {
-    400: "invalid_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",  # a JSON body over its route's limit; uploads answer file_too_large
-    429: "too_many_requests",
-}
-
-
-def _problem_response(
-    request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
-) -> Response:
-    request.app.state.metrics.problems.labels(code).inc()
-    body = problem(status, code, detail, str(request.url.path), field)
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def on_api_error(request: Request, exc: ApiError) -> Response:
-    return _problem_response(request, exc.status, exc.code, exc.detail, exc.headers, exc.field)
-
-
-def on_http_exception(request: Request, exc: HTTPException) -> Response:
-    detail, field = exc.detail, None
-    if isinstance(exc, ValidationException) and exc.extra:
-        errors = [e for e in exc.extra if isinstance(e, dict)]
-        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in errors)
-        field = next((str(e["key"]) for e in errors if e.get("key")), None)  # the first field named
-    code = CODES_BY_STATUS.get(exc.status_code, "http_error")
-    return _problem_response(request, exc.status_code, code, detail, exc.headers, field)
-
-
-def on_unexpected(request: Request, exc: Exception) -> Response:
-    if (outage := dependency_outage(exc)) is not None:
-        log.warning("http.dependency_unavailable", path=str(request.url.path), code=outage.code, error=repr(exc))
-        return on_api_error(request, outage)
-    log.exception("http.unhandled_error", path=str(request.url.path))
-    return _problem_response(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
-
-
 def tracing(app: ASGIApp) -> ASGIApp:
     """One server span per request, continuing the caller's `traceparent` if it sent one."""
     tracer = trace.get_tracer("voxledger.gateway")
@@ -181,7 +139,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
     return Litestar(
         route_handlers=ROUTES,
         dependencies={"tenant": Provide(authenticate, sync_to_thread=False)},
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
+        exception_handlers=EXCEPTION_HANDLERS,
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
         middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from voxledger.gateway.domain.errors import Malformed, TooLarge, UnsupportedMedia
 from voxledger.gateway.domain.validation import check_text, display_filename
-from voxledger.gateway.http.errors import ApiError
 
 MAX_FIELD_BYTES = 4096
 MAX_HEADER_BYTES = 2048  # one part header (name or value)
@@ -52,7 +52,7 @@ class _FormReader:
     def part_begin(self) -> None:
         self.parts += 1
         if self.parts > self.max_fields + 1:
-            raise ApiError(413, "too_many_fields", f"the form has more than {self.max_fields} fields besides `file`")
+            raise TooLarge("too_many_fields", f"the form has more than {self.max_fields} fields besides `file`")
         self.part = {"headers": {}, "value": bytearray()}
 
     def header_field(self, data: bytes, start: int, end: int) -> None:
@@ -65,7 +65,7 @@ class _FormReader:
     def _bounded(buffer: bytearray, chunk: bytes) -> None:
         buffer.extend(chunk)
         if len(buffer) > MAX_HEADER_BYTES:
-            raise ApiError(413, "field_too_large", "a form part's header is too large")
+            raise TooLarge("field_too_large", "a form part's header is too large")
 
     def header_end(self) -> None:
         self.part["headers"][bytes(self._name_buf).lower()] = bytes(self._value_buf)
@@ -87,7 +87,7 @@ class _FormReader:
         if name == "file":
             form.size += len(chunk)
             if form.size > self.max_bytes:
-                raise ApiError(413, "file_too_large", f"the file exceeds the {self.max_bytes // 2**20} MiB limit")
+                raise TooLarge("file_too_large", f"the file exceeds the {self.max_bytes // 2**20} MiB limit")
             if len(form.head) < 64:
                 form.head += chunk[: 64 - len(form.head)]
             form.sha256.update(chunk)
@@ -95,7 +95,7 @@ class _FormReader:
         else:
             self.part["value"].extend(chunk)
             if len(self.part["value"]) > MAX_FIELD_BYTES:
-                raise ApiError(413, "field_too_large", f"form field {name!r} is too large", field=name)
+                raise TooLarge("field_too_large", f"form field {name!r} is too large", field=name)
 
     def part_end(self) -> None:
         name = self.part.get("name")
@@ -108,7 +108,7 @@ async def parse_upload(
 ) -> UploadedForm:
     media_type, params = parse_options_header(content_type)
     if media_type != b"multipart/form-data" or b"boundary" not in params:
-        raise ApiError(415, "multipart_required", "send the audio as multipart/form-data with a `file` part")
+        raise UnsupportedMedia("multipart_required", "send the audio as multipart/form-data with a `file` part")
     form = UploadedForm(memory_bytes)
     parser = MultipartParser(params[b"boundary"], callbacks=_FormReader(form, max_bytes, max_fields).callbacks())
     received, max_body = 0, max_bytes + FORM_OVERHEAD_BYTES
@@ -116,12 +116,12 @@ async def parse_upload(
         async for chunk in body:
             received += len(chunk)
             if received > max_body:  # e.g. a huge preamble: counted as it streams, whatever Content-Length said
-                raise ApiError(413, "file_too_large", f"the upload exceeds the {max_bytes // 2**20} MiB limit")
+                raise TooLarge("file_too_large", f"the upload exceeds the {max_bytes // 2**20} MiB limit")
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as err:
         form.close()
-        raise ApiError(400, "malformed_multipart", f"the multipart body is malformed: {err}") from None
+        raise Malformed("malformed_multipart", f"the multipart body is malformed: {err}") from None
     except BaseException:
         form.close()
         raise

@@ -10,8 +10,8 @@ import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
 from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
+from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.validation import check_strings, is_canonical_id
-from voxledger.gateway.http.errors import ApiError
 
 MAX_MESSAGE_CHARS = 4096  # control messages are small; audio comes as binary frames
 
@@ -57,8 +57,8 @@ def parse(text: str) -> ClientMessage:
         raise ProtocolError("malformed_message", "a text frame must be a JSON object with a `type`") from None
     try:
         check_strings(message, "", 512)
-    except ApiError as err:  # a control character or an overlong value, in the field it names
-        raise ProtocolError(err.code, err.detail) from None
+    except DomainError as err:  # a control character or an overlong value, in the field it names
+        raise ProtocolError(err.code, err.message) from None
     match message:
         case Start(sample_rate=rate) if rate not in SAMPLE_RATES:
             raise ProtocolError("unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}")

@@ -5,9 +5,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from voxledger.contracts.ids import created_at_ms
+from voxledger.gateway.domain.errors import not_found
 from voxledger.gateway.domain.validation import is_canonical_id
 from voxledger.gateway.http.consistency import ProjectionNotifier, when_advanced
-from voxledger.gateway.http.errors import ApiError, not_found
 
 T = TypeVar("T")
 
@@ -33,10 +33,6 @@ async def fetch_fresh(
     if row is None:
         raise not_found(what)
     return row
-
-
-def bad_request(code: str, detail: str) -> ApiError:
-    return ApiError(400, code, detail)
 
 
 async def fetch_recording(request, tenant: str, recording_id: str):

@@ -7,10 +7,10 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
+from voxledger.gateway.domain.errors import Conflict, Malformed, not_found
 from voxledger.gateway.domain.validation import check_strings
-from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.handlers.common import fetch_recording, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 
 
@@ -19,13 +19,13 @@ async def _completed_job(request: Request, tenant: str, recording_id: str, job_i
     if job_id is None:
         job = await readmodels.latest_completed_job(tenant, recording_id)
         if job is None:
-            raise ApiError(409, "transcript_not_ready", "no transcription of this recording has completed")
+            raise Conflict("transcript_not_ready", "no transcription of this recording has completed")
         return job
     job = await readmodels.job(tenant, valid_id(job_id, "job"))
     if job is None or job["recording_id"] != recording_id:
-        raise ApiError(404, "job_not_found", "no such job for this recording")
+        raise not_found("job", "no such job for this recording")
     if job["status"] != "completed":
-        raise ApiError(409, "job_not_completed", f"insights need a completed job; this one is {job['status']}")
+        raise Conflict("job_not_completed", f"insights need a completed job; this one is {job['status']}")
     return job
 
 
@@ -61,7 +61,7 @@ async def request_insights(
     check_strings(body, "")
     kinds = body.kinds or list(INSIGHT_KINDS)
     if unknown := sorted(set(kinds) - set(INSIGHT_KINDS)):
-        raise bad_request("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
+        raise Malformed("invalid_kind", f"unknown insight kinds {unknown}; known: {list(INSIGHT_KINDS)}")
     recording = await fetch_recording(request, tenant, recording_id)
     job = await _completed_job(request, tenant, recording["recording_id"], body.job_id)
     await request.app.state.quotas.check_insight_runs(tenant)

@@ -8,10 +8,10 @@ from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
 from voxledger.gateway import schemas
+from voxledger.gateway.domain.errors import Conflict
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import fetch_fresh, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import Cursor, JobId, MinSeq
 
 
@@ -53,7 +53,7 @@ async def cancel_job(request: Request, tenant: str, job_id: JobId) -> schemas.Ca
         lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
     )
     if row["status"] in ("completed", "failed"):
-        raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")
+        raise Conflict("job_finished", f"the job already {row['status']}; there is nothing to cancel")
     if row["status"] != "cancelled":
         command = CancelTranscription(recording_id=row["recording_id"], job_id=job_id)
         token = await request.app.state.bus.send(

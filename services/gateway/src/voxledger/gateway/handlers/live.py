@@ -20,7 +20,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveInterim, LiveSessionSpec
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
-from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.domain.errors import DomainError
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
@@ -119,8 +119,8 @@ class LiveConnection:
         structlog.contextvars.bind_contextvars(tenant=tenant)
         try:
             self._slot = self._socket.app.state.quotas.live_sessions.acquire(tenant)
-        except ApiError as err:
-            await self._fail(proto.ProtocolError(err.code, err.detail, fatal=True), TRY_AGAIN_LATER)
+        except DomainError as err:
+            await self._fail(proto.ProtocolError(err.code, err.message, fatal=True), TRY_AGAIN_LATER)
             return None
         return tenant
 
@@ -146,8 +146,8 @@ class LiveConnection:
     async def _start(self, tenant: str, start: proto.Start) -> bool:
         try:  # refused here, never discovered later by a worker that cannot load it
             model = self._socket.app.state.models.check(start.model)
-        except ApiError as err:
-            raise proto.ProtocolError(err.code, err.detail) from None
+        except DomainError as err:
+            raise proto.ProtocolError(err.code, err.message) from None
         self.session_id = new_id()
         options = TranscriptionOptions(model=model, language=start.language and start.language.lower())
         spec = LiveSessionSpec(

@@ -17,11 +17,11 @@ from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
+from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacceptable, UnsupportedMedia, not_found
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
-from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
+from voxledger.gateway.handlers.common import fetch_recording, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.params import (
     Cursor,
     IdempotencyKey,
@@ -43,7 +43,7 @@ def _options(
     check_strings({"model": model, "language": language, "task": task}, "")
     language = check_language(language)
     if task not in ("transcribe", "translate"):
-        raise bad_request("invalid_task", "task must be `transcribe` or `translate`")
+        raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
     model = request.app.state.models.check(model)
     return TranscriptionOptions(model=model, language=language, task=task, **flags)
 
@@ -55,7 +55,7 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
         return True
     if value.lower() in ("false", "0", "no"):
         return False
-    raise bad_request("invalid_field", f"`{name}` must be true or false")
+    raise Malformed("invalid_field", f"`{name}` must be true or false")
 
 
 async def _read_form(request: Request) -> UploadedForm:
@@ -63,7 +63,7 @@ async def _read_form(request: Request) -> UploadedForm:
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
-        raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
+        raise TooLarge("file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
     return await parse_upload(
         request.headers.get("content-type", ""),
         request.stream(),
@@ -76,12 +76,12 @@ async def _read_form(request: Request) -> UploadedForm:
 def _checked_form(request: Request, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
     """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
     if form.filename is None:
-        raise ApiError(422, "file_missing", "the form has no `file` part")
+        raise Unacceptable("file_missing", "the form has no `file` part")
     if form.size == 0:
-        raise bad_request("file_empty", "the uploaded file is empty")
+        raise Malformed("file_empty", "the uploaded file is empty")
     detected = sniff_audio(form.head)
     if detected is None:
-        raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
+        raise UnsupportedMedia("unsupported_media_type", "the file is not a recognised audio format")
     fields = form.fields
     options = _options(
         request,
@@ -211,12 +211,12 @@ async def get_transcript(
     if job_id is not None:
         job = await readmodels.job(tenant, valid_id(job_id, "job"))
         if job is None or job["recording_id"] != row["recording_id"]:
-            raise ApiError(404, "job_not_found", "no such job for this recording")
+            raise not_found("job", "no such job for this recording")
     else:
         job = await readmodels.latest_completed_job(tenant, row["recording_id"])
         if job is None:
-            raise ApiError(
-                409, "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
+            raise Conflict(
+                "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
             )
     rows = await readmodels.segments(tenant, job["job_id"])
     segments = [schemas.segment_view(r) for r in rows]
