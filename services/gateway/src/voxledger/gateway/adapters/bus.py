@@ -2,7 +2,7 @@
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import IO
 
 from nats.aio.msg import Msg
@@ -70,7 +70,7 @@ class Bus:
             backlog[spec.durable] = (info.num_pending or 0, info.num_ack_pending or 0)
         return backlog
 
-    async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncIterator[Msg | None]:
+    async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncGenerator[Msg | None, None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""
         policy = (
             js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1)

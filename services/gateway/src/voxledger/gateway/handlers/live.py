@@ -13,6 +13,7 @@ import msgspec
 import structlog
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from nats.aio.client import Client as Nats
 
 from voxledger.contracts import events as ev
 from voxledger.contracts.events import TranscriptionOptions
@@ -21,6 +22,10 @@ from voxledger.contracts.live import LiveInterim, LiveSessionSpec
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
+from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.http.auth import KeyResolver
+from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
@@ -28,10 +33,12 @@ TIMED_OUT = object()
 POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
 
 
-@websocket("/v1/live")
-async def live_socket(socket: WebSocket) -> None:
+@websocket("/live")
+async def live_socket(
+    socket: WebSocket, settings: GatewaySettings, nc: Nats, key_resolver: KeyResolver, quotas: Quotas, catalog: ModelCatalog
+) -> None:
     await socket.accept()
-    connection = LiveConnection(socket)
+    connection = LiveConnection(socket, settings, LiveBus(nc), key_resolver, quotas, catalog)
     try:
         await connection.serve()
     except WebSocketDisconnect:
@@ -41,10 +48,19 @@ async def live_socket(socket: WebSocket) -> None:
 
 
 class LiveConnection:
-    def __init__(self, socket: WebSocket):
+    def __init__(
+        self,
+        socket: WebSocket,
+        settings: GatewaySettings,
+        bus: LiveBus,
+        key_resolver: KeyResolver,
+        quotas: Quotas,
+        catalog: ModelCatalog,
+    ):
         self._socket = socket
-        self._settings = socket.app.state.settings
-        self._bus = LiveBus(socket.app.state.nc)
+        self._settings = settings
+        self._bus = bus
+        self._key_resolver, self._quotas, self._catalog = key_resolver, quotas, catalog
         self._out: asyncio.Queue = asyncio.Queue()
         self._send_lock = asyncio.Lock()
         self._subscriptions: list = []
@@ -112,13 +128,13 @@ class LiveConnection:
             if not key:
                 await self._fail(proto.ProtocolError("unauthorized", "send `Authorization: Bearer <api key>` or an auth message first", fatal=True))
                 return None
-        tenant = await self._socket.app.state.key_resolver.tenant(key.strip())
+        tenant = await self._key_resolver.tenant(key.strip())
         if tenant is None:
             await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
             return None
         structlog.contextvars.bind_contextvars(tenant=tenant)
         try:
-            self._slot = self._socket.app.state.quotas.live_sessions.acquire(tenant)
+            self._slot = self._quotas.live_sessions.acquire(tenant)
         except DomainError as err:
             await self._fail(proto.ProtocolError(err.code, err.message, fatal=True), TRY_AGAIN_LATER)
             return None
@@ -145,7 +161,7 @@ class LiveConnection:
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
         try:  # refused here, never discovered later by a worker that cannot load it
-            model = self._socket.app.state.models.check(start.model)
+            model = self._catalog.check(start.model)
         except DomainError as err:
             raise proto.ProtocolError(err.code, err.message) from None
         self.session_id = new_id()

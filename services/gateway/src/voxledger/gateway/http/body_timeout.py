@@ -11,6 +11,7 @@ import asyncio
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.http.state import app_state
 
 
 def body_timeout_guard(app: ASGIApp) -> ASGIApp:
@@ -18,7 +19,7 @@ def body_timeout_guard(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        timeout_s = scope["app"].state.settings.body_chunk_timeout_s
+        timeout_s = app_state(scope).settings.body_chunk_timeout_s
         body_done = False
 
         async def timed_receive() -> Message:

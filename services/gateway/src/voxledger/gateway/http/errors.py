@@ -20,6 +20,7 @@ from voxledger.gateway.domain.errors import (
     Unacceptable,
     UnsupportedMedia,
 )
+from voxledger.gateway.http.state import app_state
 from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
@@ -125,7 +126,7 @@ def from_domain(err: DomainError) -> ApiError:
 def _problem_response(
     request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
 ) -> Response:
-    request.app.state.metrics.problems.labels(code).inc()
+    app_state(request.scope).metrics.problems.labels(code).inc()
     body = problem(status, code, detail, str(request.url.path), field)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -1,0 +1,22 @@
+"""One server span per request, continuing the caller's `traceparent` if it sent one."""
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from voxledger.runtime.telemetry import context_from_headers
+
+
+def tracing(app: ASGIApp) -> ASGIApp:
+    tracer = trace.get_tracer("voxledger.gateway")
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        name = f"{scope['method']} {scope['path']}"
+        with tracer.start_as_current_span(name, context=context_from_headers(headers), kind=SpanKind.SERVER):
+            await app(scope, receive, send)
+
+    return middleware
