@@ -3,7 +3,8 @@
 import base64
 import uuid
 from collections.abc import AsyncGenerator
-from typing import IO
+from io import BufferedIOBase
+from typing import IO, cast
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
@@ -46,7 +47,7 @@ class Bus:
             if await _stored_sha256(store, key) == sha256:
                 return
             data.seek(0)  # a retry after a broker hiccup stores the whole object again
-            await store.put(key, data)
+            await store.put(key, cast(BufferedIOBase, data))  # a file object: put() reads it in chunks
 
         await with_broker_retry(put, f"store {key}", PATIENCE_S)
 

@@ -43,7 +43,7 @@ async def reserve(
         return ids
     except KeyWrongLastSequenceError:
         entry = await kv.get(slot)
-    earlier = msgspec.json.decode(entry.value, type=Reservation)
+    earlier = msgspec.json.decode(entry.value or b"", type=Reservation)  # created with a value, never empty
     if earlier.fingerprint != fingerprint:
         raise Conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request body")
     return earlier.ids

@@ -9,9 +9,13 @@ name; field values are checked for control characters.
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 from voxledger.gateway.domain.errors import Malformed, TooLarge, UnsupportedMedia
 from voxledger.gateway.domain.validation import check_text, display_filename
@@ -45,9 +49,16 @@ class _FormReader:
         self._name_buf = bytearray()
         self._value_buf = bytearray()
 
-    def callbacks(self) -> dict:
-        names = ("part_begin", "header_field", "header_value", "header_end", "headers_finished", "part_data", "part_end")
-        return {f"on_{name}": getattr(self, name) for name in names}
+    def callbacks(self) -> "MultipartCallbacks":
+        return {
+            "on_part_begin": self.part_begin,
+            "on_header_field": self.header_field,
+            "on_header_value": self.header_value,
+            "on_header_end": self.header_end,
+            "on_headers_finished": self.headers_finished,
+            "on_part_data": self.part_data,
+            "on_part_end": self.part_end,
+        }
 
     def part_begin(self) -> None:
         self.parts += 1

@@ -43,7 +43,7 @@ class Stop(msgspec.Struct, tag="stop"):
 
 
 ClientMessage = Auth | Start | Resume | Stop
-_decoder = msgspec.json.Decoder(ClientMessage)
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 
 
 def parse(text: str) -> ClientMessage:
@@ -92,11 +92,11 @@ class Pacer:
         return max(0.0, self.audio_s - (now - self._started_at) - self._allowance_s)
 
 
-def error(code: str, message: str, fatal: bool = False) -> dict:
+def error(code: str, message: str, fatal: bool = False) -> dict[str, object]:
     return {"type": "error", "code": code, "message": message, "fatal": fatal}
 
 
-def final(segment: Segment) -> dict:
+def final(segment: Segment) -> dict[str, object]:
     return {
         "type": "final",
         "index": segment.index,

@@ -24,7 +24,7 @@ from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.http.auth import KeyResolver
-from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.http.quotas import Quotas, Slot
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
@@ -71,7 +71,7 @@ class LiveConnection:
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
         self._started_seq = 0  # the consistency token of `ready`: reads with ?min_seq= see the session
-        self._slot = None  # this connection's unit of the tenant's live-session quota
+        self._slot: Slot | None = None  # this connection's unit of the tenant's live-session quota
 
     async def serve(self) -> None:
         tenant = await self._authenticate()
@@ -80,10 +80,17 @@ class LiveConnection:
         reason = await self._relay_audio()
         if reason is None:
             return  # the client went away: the session stays open to be resumed
-        await self._bus.publish_end(self.session_id, self._offset, reason)
+        await self._bus.publish_end(self._session[0], self._offset, reason)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
         await self._socket.close()
+
+    @property
+    def _session(self) -> tuple[str, LiveSessionSpec]:
+        """The id and spec of the session this socket serves, once `start` or `resume` has opened one."""
+        if self.session_id is None or self._spec is None:
+            raise RuntimeError("no live session is open on this socket")
+        return self.session_id, self._spec
 
     async def release(self) -> None:
         if self._slot is not None:
@@ -216,7 +223,7 @@ class LiveConnection:
 
     async def _relay_audio(self) -> str | None:
         """Audio frames to JetStream until stop, inactivity or the length limit; None if the client left."""
-        spec, settings = self._spec, self._settings
+        (session_id, spec), settings = self._session, self._settings
         pacer = proto.Pacer(time.monotonic(), settings.live_burst_s)
         warned = False
         while True:
@@ -239,7 +246,7 @@ class LiveConnection:
             if proto.seconds(self._offset, spec.encoding, spec.sample_rate) + frame_s > settings.live_max_session_s:
                 await self._send(proto.error("session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True))
                 return "max_duration"
-            await self._bus.publish_audio(self.session_id, self._offset, data)
+            await self._bus.publish_audio(session_id, self._offset, data)
             self._offset += len(data)
             if (wait_s := pacer.add(frame_s, time.monotonic())) > 0:
                 if not warned:
@@ -254,7 +261,7 @@ class LiveConnection:
             match item[1] if isinstance(item, tuple) else item:
                 case LiveInterim(index=index) if index > self._last_final:
                     await self._send({"type": "interim", **msgspec.to_builtins(item)})
-                case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._spec.job_id:
+                case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._session[1].job_id:
                     for segment in segments:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))

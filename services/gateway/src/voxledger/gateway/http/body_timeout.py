@@ -8,7 +8,7 @@ is complete, `receive` is passed through untouched (a streaming response waits o
 
 import asyncio
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
@@ -22,7 +22,7 @@ def body_timeout_guard(app: ASGIApp) -> ASGIApp:
         timeout_s = app_state(scope).settings.body_chunk_timeout_s
         body_done = False
 
-        async def timed_receive() -> Message:
+        async def timed_receive() -> ReceiveMessage:
             nonlocal body_done
             if body_done:
                 return await receive()

@@ -9,6 +9,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from voxledger.gateway.domain.errors import (
     Conflict,
@@ -157,7 +158,7 @@ def on_unexpected(request: Request, exc: Exception) -> Response:
     return _problem_response(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: on_domain_error,
     ApiError: on_api_error,
     HTTPException: on_http_exception,

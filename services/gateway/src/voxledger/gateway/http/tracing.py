@@ -1,6 +1,8 @@
 """One server span per request, continuing the caller's `traceparent` if it sent one."""
 
-from litestar.types import ASGIApp, Receive, Scope, Send
+from typing import cast
+
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
@@ -14,8 +16,9 @@ def tracing(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        name = f"{scope['method']} {scope['path']}"
+        http_scope = cast(HTTPScope, scope)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in http_scope["headers"]}
+        name = f"{http_scope['method']} {http_scope['path']}"
         with tracer.start_as_current_span(name, context=context_from_headers(headers), kind=SpanKind.SERVER):
             await app(scope, receive, send)
 
