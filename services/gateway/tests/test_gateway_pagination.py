@@ -47,3 +47,13 @@ def test_non_ascii_cursor_is_a_400_invalid_cursor():
     with pytest.raises(DomainError) as info:
         decode_cursor("é")
     assert info.value.code == "invalid_cursor"
+
+
+def test_a_page_is_built_from_limit_plus_one_rows():
+    from voxledger.gateway.schemas import JobPage, Page
+
+    rows = [{"id": str(i)} for i in range(4)]
+    page = JobPage.of(rows, 3, lambda r: r["id"], lambda r: f"after-{r['id']}")
+    assert isinstance(page, Page) and (page.items, page.next_cursor) == (["0", "1", "2"], "after-2")
+    last = JobPage.of(rows[:3], 3, lambda r: r["id"], lambda r: f"after-{r['id']}")
+    assert (last.items, last.next_cursor) == (["0", "1", "2"], None)  # no extra row: the last page

@@ -20,7 +20,7 @@ def _documented(**schema: Any) -> msgspec.Meta:
 
 
 T = TypeVar("T")
-Row = Any  # an asyncpg.Record, read by column name
+Row = Any  # a read-model row (an asyncpg.Record), read by column name
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -2,16 +2,16 @@
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from voxledger.contracts.ids import created_at_ms
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.errors import not_found
 from voxledger.gateway.domain.validation import is_canonical_id
 from voxledger.gateway.http.consistency import ProjectionNotifier, when_advanced
+from voxledger.gateway.schemas import Row
 
 T = TypeVar("T")
-Row = Any  # an asyncpg.Record
 
 
 def valid_id(value: str, what: str) -> str:

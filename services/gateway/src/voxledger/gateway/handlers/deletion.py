@@ -1,6 +1,7 @@
 """DELETE /v1/recordings/{id}: the recording, its audio, jobs, transcripts and insights."""
 
 from litestar import Request, delete
+from litestar.di import NamedDependency
 
 from voxledger.contracts.commands import DeleteRecording
 from voxledger.gateway import schemas
@@ -12,7 +13,7 @@ from voxledger.gateway.http.params import RecordingId
 
 @delete("/recordings/{recording_id:str}", status_code=202, summary="Delete a recording and everything from it")
 async def delete_recording(
-    request: Request, tenant: str, fresh: FreshReads, bus: Bus, recording_id: RecordingId
+    request: Request, tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], recording_id: RecordingId
 ) -> schemas.DeleteAccepted:
     row = await fresh.recording(tenant, recording_id)
     command = DeleteRecording(recording_id=row["recording_id"])

@@ -4,6 +4,7 @@ import hmac
 
 import structlog
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from nats.aio.client import Client as Nats
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -24,7 +25,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", summary="Readiness: NATS and Postgres reachable, schema current, projections current and whole")
-async def readyz(nc: Nats, readmodels: ReadModels, bus: Bus, settings: GatewaySettings) -> dict[str, object]:
+async def readyz(nc: NamedDependency[Nats], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus], settings: NamedDependency[GatewaySettings]) -> dict[str, object]:
     if not nc.is_connected:
         raise ApiError(503, "nats_unavailable", "not connected to NATS")
     try:
@@ -58,7 +59,7 @@ def check_metrics_token(request: Request, metrics_token: str) -> None:
 
 @get("/metrics", summary="Prometheus metrics (needs the metrics token)", media_type=CONTENT_TYPE_LATEST)
 async def metrics(
-    request: Request, metrics_token: str, metrics: GatewayMetrics, readmodels: ReadModels, bus: Bus
+    request: Request, metrics_token: NamedDependency[str], metrics: NamedDependency[GatewayMetrics], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus]
 ) -> Response:
     check_metrics_token(request, metrics_token)
     try:

@@ -3,6 +3,7 @@
 from typing import cast
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 
 from voxledger.contracts.commands import RequestInsights
 from voxledger.contracts.ids import new_id
@@ -13,10 +14,11 @@ from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.errors import Conflict, Malformed, not_found
 from voxledger.gateway.domain.validation import check_strings
-from voxledger.gateway.handlers.common import FreshReads, Row, valid_id
+from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.schemas import Row
 
 
 async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str, job_id: str | None) -> Row:
@@ -35,8 +37,8 @@ async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str,
 
 @get("/recordings/{recording_id:str}/insights", summary="Refined text, analytics, action items and summary")
 async def get_insights(
-    tenant: str,
-    fresh: FreshReads,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
     job_id: OptionalJobId = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
@@ -63,10 +65,10 @@ def _kinds(body: schemas.InsightsRequest) -> list[InsightKind]:
 @post("/recordings/{recording_id:str}/insights", status_code=202, summary="Run post-processing again")
 async def request_insights(
     request: Request,
-    tenant: str,
-    fresh: FreshReads,
-    quotas: Quotas,
-    bus: Bus,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
     recording_id: RecordingId,
     data: schemas.InsightsRequest | None = None,
     idempotency_key: IdempotencyKey = None,

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
@@ -19,8 +20,8 @@ from voxledger.gateway.http.params import Cursor, JobId, MinSeq
 
 @get("/jobs", summary="List the tenant's jobs, newest first")
 async def list_jobs(
-    tenant: str,
-    readmodels: ReadModels,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
@@ -33,14 +34,14 @@ async def list_jobs(
 
 
 @get("/jobs/{job_id:str}", summary="A transcription job")
-async def get_job(tenant: str, fresh: FreshReads, job_id: JobId, min_seq: MinSeq = None) -> schemas.Job:  # noqa: ARG001
+async def get_job(tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None) -> schemas.Job:  # noqa: ARG001
     row = await fresh.job(tenant, job_id)
     position = await fresh.readmodels.queue_position(row["job_id"]) if row["status"] == "queued" else None
     return schemas.job_view(row, position)
 
 
 @post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
-async def cancel_job(request: Request, tenant: str, fresh: FreshReads, bus: Bus, job_id: JobId) -> schemas.CancelAccepted:
+async def cancel_job(request: Request, tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], job_id: JobId) -> schemas.CancelAccepted:
     row = await fresh.job(tenant, job_id)
     job_id = row["job_id"]
     if row["status"] in ("completed", "failed"):
@@ -54,6 +55,6 @@ async def cancel_job(request: Request, tenant: str, fresh: FreshReads, bus: Bus,
 
 
 @get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
-async def get_queue(tenant: str, readmodels: ReadModels) -> schemas.Queue:
+async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
     rows = await readmodels.active_jobs(tenant)
     return schemas.Queue(items=[schemas.job_view(r, r["queue_position"]) for r in rows])

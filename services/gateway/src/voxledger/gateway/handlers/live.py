@@ -12,6 +12,7 @@ import time
 import msgspec
 import structlog
 from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from nats.aio.client import Client as Nats
 
@@ -35,7 +36,7 @@ POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
 
 @websocket("/live")
 async def live_socket(
-    socket: WebSocket, settings: GatewaySettings, nc: Nats, key_resolver: KeyResolver, quotas: Quotas, catalog: ModelCatalog
+    socket: WebSocket, settings: NamedDependency[GatewaySettings], nc: NamedDependency[Nats], key_resolver: NamedDependency[KeyResolver], quotas: NamedDependency[Quotas], catalog: NamedDependency[ModelCatalog]
 ) -> None:
     await socket.accept()
     connection = LiveConnection(socket, settings, LiveBus(nc), key_resolver, quotas, catalog)

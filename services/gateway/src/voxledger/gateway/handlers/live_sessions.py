@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from voxledger.gateway import schemas
@@ -14,8 +15,8 @@ from voxledger.gateway.http.params import Cursor, MinSeq, SessionId
 
 @get("/live/sessions", summary="List live sessions, newest first")
 async def list_live_sessions(
-    tenant: str,
-    readmodels: ReadModels,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
@@ -27,7 +28,7 @@ async def list_live_sessions(
 
 @get("/live/sessions/{session_id:str}", summary="A live session, its statistics and its finals so far")
 async def get_live_session(
-    tenant: str, fresh: FreshReads, session_id: SessionId, min_seq: MinSeq = None  # noqa: ARG001
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], session_id: SessionId, min_seq: MinSeq = None  # noqa: ARG001
 ) -> schemas.LiveSession:
     row = await fresh.live_session(tenant, session_id)
     finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row["job_id"])]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.aio.msg import Msg
@@ -25,7 +26,7 @@ from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacc
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
-from voxledger.gateway.handlers.common import FreshReads, Row, valid_id
+from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.metrics import GatewayMetrics
 from voxledger.gateway.http.params import (
@@ -38,6 +39,7 @@ from voxledger.gateway.http.params import (
     UploadOperation,
 )
 from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
@@ -110,12 +112,12 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
 )
 async def upload_recording(
     request: Request,
-    tenant: str,
-    settings: GatewaySettings,
-    catalog: ModelCatalog,
-    quotas: Quotas,
-    bus: Bus,
-    metrics: GatewayMetrics,
+    tenant: NamedDependency[str],
+    settings: NamedDependency[GatewaySettings],
+    catalog: NamedDependency[ModelCatalog],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
+    metrics: NamedDependency[GatewayMetrics],
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
     form = await _read_form(request, settings)
@@ -158,8 +160,8 @@ async def upload_recording(
 
 @get("/recordings", summary="List recordings, newest first")
 async def list_recordings(
-    tenant: str,
-    readmodels: ReadModels,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     status: STATUSES | None = None,
@@ -173,7 +175,7 @@ async def list_recordings(
 
 @get("/recordings/{recording_id:str}", summary="A recording and its jobs")
 async def get_recording(
-    tenant: str, fresh: FreshReads, recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
     jobs = await fresh.readmodels.jobs_of(tenant, row["recording_id"])
@@ -183,11 +185,11 @@ async def get_recording(
 @post("/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
 async def request_transcription(
     request: Request,
-    tenant: str,
-    catalog: ModelCatalog,
-    fresh: FreshReads,
-    quotas: Quotas,
-    bus: Bus,
+    tenant: NamedDependency[str],
+    catalog: NamedDependency[ModelCatalog],
+    fresh: NamedDependency[FreshReads],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
     recording_id: RecordingId,
     data: schemas.TranscriptionRequest | None = None,
     idempotency_key: IdempotencyKey = None,
@@ -231,8 +233,8 @@ async def _transcript_job(readmodels: ReadModels, tenant: str, recording: Row, j
 
 @get("/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt or vtt")
 async def get_transcript(
-    tenant: str,
-    fresh: FreshReads,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
     job_id: OptionalJobId = None,
@@ -273,12 +275,12 @@ def _sse_message(msg: Msg | None) -> ServerSentEventMessage:
 
 @get("/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
 async def recording_events(
-    tenant: str,
-    fresh: FreshReads,
-    settings: GatewaySettings,
-    quotas: Quotas,
-    bus: Bus,
-    metrics: GatewayMetrics,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    settings: NamedDependency[GatewaySettings],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
+    metrics: NamedDependency[GatewayMetrics],
     recording_id: RecordingId,
     last_event_id: LastEventId = None,
     after: Annotated[

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from voxledger.gateway import schemas
@@ -14,8 +15,8 @@ from voxledger.gateway.http.params import Cursor, SearchText
 
 @get("/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first')
 async def search_transcripts(
-    tenant: str,
-    readmodels: ReadModels,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     q: SearchText,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     cursor: Cursor = None,
