@@ -198,3 +198,4 @@ def test_every_kind_of_domain_error_maps_to_one_status():
     assert statuses == [400, 422, 404, 409, 413, 415]
     assert set(errors.DomainError.__subclasses__()) == {*kinds, errors.QuotaExceeded}  # a new kind needs a status
     assert from_domain(errors.not_found("live_session")).detail == "no such live session"
+    assert from_domain(errors.DomainError("odd", "no kind")).status == 400

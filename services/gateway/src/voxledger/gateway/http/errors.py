@@ -105,6 +105,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     UnsupportedMedia: 415,
     Unacceptable: 422,
     QuotaExceeded: 429,
+    DomainError: 400,  # a refusal of no more specific kind
 }
 # Litestar's own errors (routing, its validation, its body limit) by status.
 CODES_BY_STATUS = {
