@@ -36,7 +36,12 @@ POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
 
 @websocket("/live")
 async def live_socket(
-    socket: WebSocket, settings: NamedDependency[GatewaySettings], nc: NamedDependency[Nats], key_resolver: NamedDependency[KeyResolver], quotas: NamedDependency[Quotas], catalog: NamedDependency[ModelCatalog]
+    socket: WebSocket,
+    settings: NamedDependency[GatewaySettings],
+    nc: NamedDependency[Nats],
+    key_resolver: NamedDependency[KeyResolver],
+    quotas: NamedDependency[Quotas],
+    catalog: NamedDependency[ModelCatalog],
 ) -> None:
     await socket.accept()
     connection = LiveConnection(socket, settings, LiveBus(nc), key_resolver, quotas, catalog)

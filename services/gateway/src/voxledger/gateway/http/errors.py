@@ -25,6 +25,9 @@ from voxledger.gateway.http.state import app_state
 from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
+log = structlog.get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: str
@@ -34,10 +37,6 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     field: str | None = None  # the request field (body, form, query or header) the problem is about
-
-
-log = structlog.get_logger(__name__)
-PROBLEM_JSON = "application/problem+json"
 
 
 class ApiError(Exception):
