@@ -14,7 +14,7 @@ import websockets
 
 from tests.helpers import AUDIO, BROKEN_MODEL, metrics_text, upload, wait_job, wait_visible
 from tests.live_client import ws_url
-from voxledger.gateway.consistency import CHANNEL, ProjectionNotifier
+from voxledger.gateway.http.consistency import CHANNEL, ProjectionNotifier
 
 MiB = 2**20
 ABSENT = "01900000-0000-7000-8000-000000000000"

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from voxledger.gateway.adapters.multipart import parse_upload
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import DomainError
+from voxledger.gateway.http.errors import ApiError, from_domain
 
 BOUNDARY = "b0undary"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -30,9 +31,10 @@ def parse(body: bytes, max_bytes: int = 2**20, max_fields: int = 4):
 
 
 def refused(body: bytes, **limits) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+    """The problem the refusal answers with: its status comes from the one table in http/errors.py."""
+    with pytest.raises(DomainError) as caught:
         parse(body, **limits)
-    return caught.value
+    return from_domain(caught.value)
 
 
 def test_a_form_is_parsed_with_a_safe_filename():
@@ -66,6 +68,6 @@ def test_a_malformed_body_is_a_400_not_a_500():
 
 
 def test_only_multipart_is_accepted():
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         asyncio.run(parse_upload("application/json", chunks(b"{}"), 1024, 1024))
     assert caught.value.code == "multipart_required"

@@ -5,8 +5,9 @@ import base64
 import pytest
 
 from voxledger.contracts.ids import new_id
+from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import from_domain
 
 
 def test_cursor_round_trip():
@@ -36,13 +37,23 @@ def test_cursor_is_url_safe_and_opaque():
     ],
 )
 def test_garbage_cursor_is_a_400_invalid_cursor(cursor):
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(DomainError) as info:
         decode_cursor(cursor)
-    assert info.value.status == 400
+    assert from_domain(info.value).status == 400
     assert info.value.code == "invalid_cursor"
 
 
 def test_non_ascii_cursor_is_a_400_invalid_cursor():
-    with pytest.raises(ApiError) as info:
+    with pytest.raises(DomainError) as info:
         decode_cursor("é")
     assert info.value.code == "invalid_cursor"
+
+
+def test_a_page_is_built_from_limit_plus_one_rows():
+    from voxledger.gateway.schemas import JobPage, Page
+
+    rows = [{"id": str(i)} for i in range(4)]
+    page = JobPage.of(rows, 3, lambda r: r["id"], lambda r: f"after-{r['id']}")
+    assert isinstance(page, Page) and (page.items, page.next_cursor) == (["0", "1", "2"], "after-2")
+    last = JobPage.of(rows[:3], 3, lambda r: r["id"], lambda r: f"after-{r['id']}")
+    assert (last.items, last.next_cursor) == (["0", "1", "2"], None)  # no extra row: the last page

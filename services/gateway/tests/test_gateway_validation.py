@@ -5,10 +5,10 @@ import gc
 import pytest
 
 from voxledger.gateway.domain import live_protocol as proto
+from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.job_errors import plain_message
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, decode_offset, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.domain.validation import (
     check_language,
     check_strings,
@@ -17,16 +17,18 @@ from voxledger.gateway.domain.validation import (
     is_canonical_id,
     parse_seq,
 )
-from voxledger.gateway.quotas import ConcurrencyQuota
+from voxledger.gateway.http.errors import ApiError, from_domain
+from voxledger.gateway.http.quotas import ConcurrencyQuota
 from voxledger.runtime.settings import CommonSettings, SettingsError, load_settings, served_models
 
 ID = "01900000-0000-7000-8000-000000000000"
 
 
 def refused(call, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+    """The problem the refusal answers with: its status comes from the one table in http/errors.py."""
+    with pytest.raises(DomainError) as caught:
         call(*args, **kwargs)
-    return caught.value
+    return from_domain(caught.value)
 
 
 @pytest.mark.parametrize("bad", ["x\x00y", "a\x1bb", "tab\there", "line\nbreak", "del\x7f"])
@@ -167,7 +169,7 @@ def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
     import asyncio
     import time
 
-    from voxledger.gateway.consistency import ProjectionNotifier
+    from voxledger.gateway.http.consistency import ProjectionNotifier
 
     async def scenario() -> None:
         notifier = ProjectionNotifier("postgresql://unused", poll_s=3600)  # never started: fed by hand
@@ -186,3 +188,14 @@ def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
         assert not await notifier.wait_for_seq(8, time.monotonic() + 0.05), "at the deadline it says so"
 
     asyncio.run(scenario())
+
+
+def test_every_kind_of_domain_error_maps_to_one_status():
+    from voxledger.gateway.domain import errors
+
+    kinds = [errors.Malformed, errors.Unacceptable, errors.NotFound, errors.Conflict, errors.TooLarge, errors.UnsupportedMedia]
+    statuses = [from_domain(kind("some_code", "a message", "f")).status for kind in kinds]
+    assert statuses == [400, 422, 404, 409, 413, 415]
+    assert set(errors.DomainError.__subclasses__()) == {*kinds, errors.QuotaExceeded}  # a new kind needs a status
+    assert from_domain(errors.not_found("live_session")).detail == "no such live session"
+    assert from_domain(errors.DomainError("odd", "no kind")).status == 400

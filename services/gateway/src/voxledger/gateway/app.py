@@ -1,108 +1,42 @@
-"""Wiring: the Litestar app, its connections, error mapping, tracing; `main` serves it with uvicorn."""
+"""Wiring: the Litestar app, its /v1 router, its connections and what handlers get injected; `main` serves it."""
 
-import contextlib
-import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
+from typing import Any
 
 import structlog
 import uvicorn
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
-from litestar.types import ASGIApp, Receive, Scope, Send
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.auth import KeyResolver, auth_guard, authenticate
-from voxledger.gateway.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.domain.problems import ApiError, problem
 from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
-from voxledger.gateway.metrics import GatewayMetrics
+from voxledger.gateway.handlers.common import FreshReads
+from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
+from voxledger.gateway.http.body_timeout import body_timeout_guard
+from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
+from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
+from voxledger.gateway.http.metrics import GatewayMetrics, metrics_token
+from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.http.tracing import tracing
 from voxledger.gateway.openapi_document import complete_document
-from voxledger.gateway.outages import dependency_outage
-from voxledger.gateway.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
-from voxledger.gateway.slow_clients import body_timeout_guard
 from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import load_or_exit, served_models
-from voxledger.runtime.telemetry import context_from_headers, setup_tracing
+from voxledger.runtime.telemetry import setup_tracing
 
 log = structlog.get_logger(__name__)
-PROBLEM_JSON = "application/problem+json"
-CODES_BY_STATUS = {
-    400: "invalid_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",  # a JSON body over its route's limit; uploads answer file_too_large
-    429: "too_many_requests",
-}
 
-
-def _problem_response(
-    request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
-) -> Response:
-    request.app.state.metrics.problems.labels(code).inc()
-    body = problem(status, code, detail, str(request.url.path), field)
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def on_api_error(request: Request, exc: ApiError) -> Response:
-    return _problem_response(request, exc.status, exc.code, exc.detail, exc.headers, exc.field)
-
-
-def on_http_exception(request: Request, exc: HTTPException) -> Response:
-    detail, field = exc.detail, None
-    if isinstance(exc, ValidationException) and exc.extra:
-        errors = [e for e in exc.extra if isinstance(e, dict)]
-        detail = "; ".join(f"{e.get('key', '')}: {e.get('message', '')}" for e in errors)
-        field = next((str(e["key"]) for e in errors if e.get("key")), None)  # the first field named
-    code = CODES_BY_STATUS.get(exc.status_code, "http_error")
-    return _problem_response(request, exc.status_code, code, detail, exc.headers, field)
-
-
-def on_unexpected(request: Request, exc: Exception) -> Response:
-    if (outage := dependency_outage(exc)) is not None:
-        log.warning("http.dependency_unavailable", path=str(request.url.path), code=outage.code, error=repr(exc))
-        return on_api_error(request, outage)
-    log.exception("http.unhandled_error", path=str(request.url.path))
-    return _problem_response(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
-
-
-def tracing(app: ASGIApp) -> ASGIApp:
-    """One server span per request, continuing the caller's `traceparent` if it sent one."""
-    tracer = trace.get_tracer("voxledger.gateway")
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        name = f"{scope['method']} {scope['path']}"
-        with tracer.start_as_current_span(name, context=context_from_headers(headers), kind=SpanKind.SERVER):
-            await app(scope, receive, send)
-
-    return middleware
-
-
-@get("/docs", include_in_schema=False)
-async def docs() -> Redirect:
-    return Redirect("/schema/swagger")
-
-
-ROUTES = [
+# The public API; every route under /v1 needs an API key (auth_guard), checked before anything else.
+V1_ROUTES = [
     recordings.upload_recording,
     recordings.list_recordings,
     recordings.get_recording,
@@ -121,14 +55,43 @@ ROUTES = [
     live_sessions.list_live_sessions,
     live_sessions.get_live_session,
     models.list_models,
-    health.healthz,
-    health.readyz,
-    health.metrics,
-    docs,
 ]
+
+# What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
+# in the app's state; the DI reads it from there for each request that asks.
+SERVICES = (
+    "settings",
+    "metrics",
+    "metrics_token",
+    "catalog",
+    "nc",
+    "bus",
+    "readmodels",
+    "key_resolver",
+    "notifier",
+    "quotas",
+    "fresh",
+)
+
+
+def _from_state(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def dependencies() -> dict[str, Provide]:
+    return {"tenant": Provide(authenticate, sync_to_thread=False), **{name: _from_state(name) for name in SERVICES}}
+
+
+@get("/docs", include_in_schema=False)
+async def docs() -> Redirect:
+    return Redirect("/schema/swagger")
 
 
 def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document's configuration, all in one place."""
     return OpenAPIConfig(
         title="voxledger",
         version="0.1.0",
@@ -140,23 +103,9 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def metrics_token(settings: GatewaySettings) -> str:
-    """The configured token, or one generated once in the data directory (shared by gateways on one host)."""
-    if settings.metrics_token:
-        return settings.metrics_token
-    path = Path(settings.data_dir) / "metrics-token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".metrics-token.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(32) + "\n")
-        tmp.chmod(0o600)
-        with contextlib.suppress(FileExistsError):  # another gateway won the race: use its token
-            os.link(tmp, path)  # atomic: a reader never sees a half-written token
-        tmp.unlink()
-    return path.read_text().strip()
+def _lifespan(settings: GatewaySettings):
+    """Connects to Postgres and NATS, starts the projection notifier, and puts what needs them in the state."""
 
-
-def create_app(settings: GatewaySettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, max_size=20)
@@ -171,6 +120,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             key_resolver=KeyResolver(readmodels, settings.auth_cache_s),
             notifier=notifier,
             quotas=Quotas(settings, readmodels),
+            fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
         )
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
         try:
@@ -180,24 +130,27 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await nc.drain()
             await pool.close()
 
+    return lifespan
+
+
+def create_app(settings: GatewaySettings) -> Litestar:
+    state = {
+        "settings": settings,
+        "metrics": GatewayMetrics(),
+        "catalog": ModelCatalog(served_models(settings.served_models)),
+        "metrics_token": metrics_token(settings),
+    }
     return Litestar(
-        route_handlers=ROUTES,
-        dependencies={"tenant": Provide(authenticate, sync_to_thread=False)},
-        exception_handlers={ApiError: on_api_error, HTTPException: on_http_exception, Exception: on_unexpected},
+        route_handlers=[Router("/v1", route_handlers=V1_ROUTES), health.healthz, health.readyz, health.metrics, docs],
+        dependencies=dependencies(),
+        exception_handlers=EXCEPTION_HANDLERS,
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
         middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,
         logging_config=None,  # structlog is configured by main()
-        lifespan=[lifespan],
+        lifespan=[_lifespan(settings)],
         on_startup=[complete_document],  # links and problem responses, before the document is first served
-        state=State(
-            {
-                "settings": settings,
-                "metrics": GatewayMetrics(),
-                "models": ModelCatalog(served_models(settings.served_models)),
-                "metrics_token": metrics_token(settings),
-            }
-        ),
+        state=State(state),
         request_max_body_size=settings.max_json_body_kb * 1024,  # the upload route streams, with its own cap
         openapi_config=openapi_config(),
     )

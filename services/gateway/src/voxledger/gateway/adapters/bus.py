@@ -2,8 +2,9 @@
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
-from typing import IO
+from collections.abc import AsyncGenerator
+from io import BufferedIOBase
+from typing import IO, cast
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
@@ -46,7 +47,7 @@ class Bus:
             if await _stored_sha256(store, key) == sha256:
                 return
             data.seek(0)  # a retry after a broker hiccup stores the whole object again
-            await store.put(key, data)
+            await store.put(key, cast(BufferedIOBase, data))  # a file object: put() reads it in chunks
 
         await with_broker_retry(put, f"store {key}", PATIENCE_S)
 
@@ -70,7 +71,7 @@ class Bus:
             backlog[spec.durable] = (info.num_pending or 0, info.num_ack_pending or 0)
         return backlog
 
-    async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncIterator[Msg | None]:
+    async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncGenerator[Msg | None, None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""
         policy = (
             js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1)

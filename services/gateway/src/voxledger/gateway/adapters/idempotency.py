@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 
 from voxledger.contracts.streams import IDEMPOTENCY_BUCKET
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import Conflict, Malformed
 from voxledger.gateway.domain.validation import check_text
 
 MAX_KEY_LENGTH = 255
@@ -32,9 +32,8 @@ async def reserve(
     if key is None:
         return new_ids()
     if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise ApiError(
-            400, "invalid_idempotency_key", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
-        )
+        detail = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters"
+        raise Malformed("invalid_idempotency_key", detail, field="Idempotency-Key")
     check_text(key, "Idempotency-Key", MAX_KEY_LENGTH)
     kv = await js.key_value(IDEMPOTENCY_BUCKET)
     slot = hashlib.sha256(f"{tenant}\0{route}\0{key}".encode()).hexdigest()
@@ -44,9 +43,9 @@ async def reserve(
         return ids
     except KeyWrongLastSequenceError:
         entry = await kv.get(slot)
-    earlier = msgspec.json.decode(entry.value, type=Reservation)
+    earlier = msgspec.json.decode(entry.value or b"", type=Reservation)  # created with a value, never empty
     if earlier.fingerprint != fingerprint:
-        raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with a different request body")
+        raise Conflict("idempotency_key_reused", "this Idempotency-Key was used with a different request body")
     return earlier.ids
 
 

@@ -9,11 +9,15 @@ name; field values are checked for control characters.
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from voxledger.gateway.domain.problems import ApiError
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+
+from voxledger.gateway.domain.errors import Malformed, TooLarge, UnsupportedMedia
 from voxledger.gateway.domain.validation import check_text, display_filename
 
 MAX_FIELD_BYTES = 4096
@@ -45,14 +49,21 @@ class _FormReader:
         self._name_buf = bytearray()
         self._value_buf = bytearray()
 
-    def callbacks(self) -> dict:
-        names = ("part_begin", "header_field", "header_value", "header_end", "headers_finished", "part_data", "part_end")
-        return {f"on_{name}": getattr(self, name) for name in names}
+    def callbacks(self) -> "MultipartCallbacks":
+        return {
+            "on_part_begin": self.part_begin,
+            "on_header_field": self.header_field,
+            "on_header_value": self.header_value,
+            "on_header_end": self.header_end,
+            "on_headers_finished": self.headers_finished,
+            "on_part_data": self.part_data,
+            "on_part_end": self.part_end,
+        }
 
     def part_begin(self) -> None:
         self.parts += 1
         if self.parts > self.max_fields + 1:
-            raise ApiError(413, "too_many_fields", f"the form has more than {self.max_fields} fields besides `file`")
+            raise TooLarge("too_many_fields", f"the form has more than {self.max_fields} fields besides `file`")
         self.part = {"headers": {}, "value": bytearray()}
 
     def header_field(self, data: bytes, start: int, end: int) -> None:
@@ -65,7 +76,7 @@ class _FormReader:
     def _bounded(buffer: bytearray, chunk: bytes) -> None:
         buffer.extend(chunk)
         if len(buffer) > MAX_HEADER_BYTES:
-            raise ApiError(413, "field_too_large", "a form part's header is too large")
+            raise TooLarge("field_too_large", "a form part's header is too large")
 
     def header_end(self) -> None:
         self.part["headers"][bytes(self._name_buf).lower()] = bytes(self._value_buf)
@@ -87,7 +98,7 @@ class _FormReader:
         if name == "file":
             form.size += len(chunk)
             if form.size > self.max_bytes:
-                raise ApiError(413, "file_too_large", f"the file exceeds the {self.max_bytes // 2**20} MiB limit")
+                raise TooLarge("file_too_large", f"the file exceeds the {self.max_bytes // 2**20} MiB limit")
             if len(form.head) < 64:
                 form.head += chunk[: 64 - len(form.head)]
             form.sha256.update(chunk)
@@ -95,7 +106,7 @@ class _FormReader:
         else:
             self.part["value"].extend(chunk)
             if len(self.part["value"]) > MAX_FIELD_BYTES:
-                raise ApiError(413, "field_too_large", f"form field {name!r} is too large", field=name)
+                raise TooLarge("field_too_large", f"form field {name!r} is too large", field=name)
 
     def part_end(self) -> None:
         name = self.part.get("name")
@@ -108,7 +119,7 @@ async def parse_upload(
 ) -> UploadedForm:
     media_type, params = parse_options_header(content_type)
     if media_type != b"multipart/form-data" or b"boundary" not in params:
-        raise ApiError(415, "multipart_required", "send the audio as multipart/form-data with a `file` part")
+        raise UnsupportedMedia("multipart_required", "send the audio as multipart/form-data with a `file` part")
     form = UploadedForm(memory_bytes)
     parser = MultipartParser(params[b"boundary"], callbacks=_FormReader(form, max_bytes, max_fields).callbacks())
     received, max_body = 0, max_bytes + FORM_OVERHEAD_BYTES
@@ -116,12 +127,12 @@ async def parse_upload(
         async for chunk in body:
             received += len(chunk)
             if received > max_body:  # e.g. a huge preamble: counted as it streams, whatever Content-Length said
-                raise ApiError(413, "file_too_large", f"the upload exceeds the {max_bytes // 2**20} MiB limit")
+                raise TooLarge("file_too_large", f"the upload exceeds the {max_bytes // 2**20} MiB limit")
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as err:
         form.close()
-        raise ApiError(400, "malformed_multipart", f"the multipart body is malformed: {err}") from None
+        raise Malformed("malformed_multipart", f"the multipart body is malformed: {err}") from None
     except BaseException:
         form.close()
         raise

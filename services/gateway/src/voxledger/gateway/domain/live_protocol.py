@@ -10,7 +10,7 @@ import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
 from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.validation import check_strings, is_canonical_id
 
 MAX_MESSAGE_CHARS = 4096  # control messages are small; audio comes as binary frames
@@ -43,7 +43,7 @@ class Stop(msgspec.Struct, tag="stop"):
 
 
 ClientMessage = Auth | Start | Resume | Stop
-_decoder = msgspec.json.Decoder(ClientMessage)
+_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 
 
 def parse(text: str) -> ClientMessage:
@@ -57,8 +57,8 @@ def parse(text: str) -> ClientMessage:
         raise ProtocolError("malformed_message", "a text frame must be a JSON object with a `type`") from None
     try:
         check_strings(message, "", 512)
-    except ApiError as err:  # a control character or an overlong value, in the field it names
-        raise ProtocolError(err.code, err.detail) from None
+    except DomainError as err:  # a control character or an overlong value, in the field it names
+        raise ProtocolError(err.code, err.message) from None
     match message:
         case Start(sample_rate=rate) if rate not in SAMPLE_RATES:
             raise ProtocolError("unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}")
@@ -92,11 +92,11 @@ class Pacer:
         return max(0.0, self.audio_s - (now - self._started_at) - self._allowance_s)
 
 
-def error(code: str, message: str, fatal: bool = False) -> dict:
+def error(code: str, message: str, fatal: bool = False) -> dict[str, object]:
     return {"type": "error", "code": code, "message": message, "fatal": fatal}
 
 
-def final(segment: Segment) -> dict:
+def final(segment: Segment) -> dict[str, object]:
     return {
         "type": "final",
         "index": segment.index,

@@ -2,7 +2,7 @@
 
 import msgspec
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import Unacceptable
 from voxledger.gateway.domain.validation import check_text
 
 MAX_MODEL_CHARS = 64
@@ -36,11 +36,11 @@ class ModelCatalog:
         ]
 
     def check(self, model: str | None, field: str = "model") -> str | None:
-        """The model to use (None: the default), or a 422 `unknown_model` naming what is served."""
+        """The model to use (None: the default), or `unknown_model` naming what is served."""
         if model is None or not model.strip():
             return None
         check_text(model, field, MAX_MODEL_CHARS)
         if model not in self._served:
             served = ", ".join(self._served)
-            raise ApiError(422, "unknown_model", f"model {model!r} is not served here; served: {served}", field=field)
+            raise Unacceptable("unknown_model", f"model {model!r} is not served here; served: {served}", field)
         return model

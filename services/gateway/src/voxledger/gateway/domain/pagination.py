@@ -3,7 +3,7 @@
 import base64
 import binascii
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import Malformed
 from voxledger.gateway.domain.validation import MAX_SEQ_DIGITS, is_canonical_id
 
 MAX_CURSOR_CHARS = 64  # our cursors are 48 characters (an id) or a few (an offset)
@@ -14,8 +14,8 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
 
 
-def _invalid() -> ApiError:
-    return ApiError(400, "invalid_cursor", "the cursor is not one this API returned", field="cursor")
+def _invalid() -> Malformed:
+    return Malformed("invalid_cursor", "the cursor is not one this API returned", field="cursor")
 
 
 def decode_cursor(cursor: str) -> str:

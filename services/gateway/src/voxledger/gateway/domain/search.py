@@ -2,7 +2,7 @@
 
 import re
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import Malformed
 from voxledger.gateway.domain.validation import check_text
 
 MAX_QUERY_CHARS = 256
@@ -18,9 +18,9 @@ class SearchQuery:
 def parse_query(q: str) -> SearchQuery:
     q = check_text(q, "q", 4 * MAX_QUERY_CHARS).strip()
     if not q:
-        raise ApiError(400, "invalid_query", "q must not be empty")
+        raise Malformed("invalid_query", "q must not be empty")
     if len(q) > MAX_QUERY_CHARS:
-        raise ApiError(400, "invalid_query", f"q must be at most {MAX_QUERY_CHARS} characters")
+        raise Malformed("invalid_query", f"q must be at most {MAX_QUERY_CHARS} characters")
     outside, prefixes = [], []
     for i, part in enumerate(q.split('"')):
         if i % 2:  # inside quotes: a phrase, kept whole
@@ -30,5 +30,5 @@ def parse_query(q: str) -> SearchQuery:
         outside.append(_PREFIX.sub(" ", part))
     text = " ".join(" ".join(outside).split())
     if not text.strip('" ') and not prefixes:
-        raise ApiError(400, "invalid_query", "q has no words to search for")
+        raise Malformed("invalid_query", "q has no words to search for")
     return SearchQuery(text, prefixes)

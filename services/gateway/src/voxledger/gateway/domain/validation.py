@@ -2,7 +2,7 @@
 
 Text may not hold C0 control characters (tab and newline only where a field is multi-line) or DEL,
 and has a bounded length. Numbers in query strings and headers are ASCII digits only, ids are
-canonical UUIDs. A malformed value is a 4xx with a code naming the field, never a 500.
+canonical UUIDs. A refused value is a domain error with a code naming the field (a 4xx, never a 500).
 """
 
 import re
@@ -10,7 +10,7 @@ import unicodedata
 
 import msgspec
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import Malformed, Unacceptable
 
 MAX_TEXT_CHARS = 1024  # any client string we have no tighter bound for
 MAX_FILENAME_CHARS = 255
@@ -30,19 +30,14 @@ _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
-def field_error(status: int, code: str, field: str, detail: str) -> ApiError:
-    """A client value refused, naming the field (in the problem body) so the client can fix it."""
-    return ApiError(status, code, detail, field=field)
-
-
 def check_text(value: str, field: str, max_chars: int = MAX_TEXT_CHARS, *, multiline: bool = False) -> str:
     """The value, if it has no control characters and is at most `max_chars` long; else 422."""
     pattern = _CONTROL_MULTILINE if multiline else _CONTROL
     if pattern.search(value):
         allowed = " (tab and newline are allowed)" if multiline else ""
-        raise field_error(422, "invalid_characters", field, f"`{field}` holds control characters{allowed}")
+        raise Unacceptable("invalid_characters", f"`{field}` holds control characters{allowed}", field)
     if len(value) > max_chars:
-        raise field_error(422, "value_too_long", field, f"`{field}` is longer than {max_chars} characters")
+        raise Unacceptable("value_too_long", f"`{field}` is longer than {max_chars} characters", field)
     return value
 
 
@@ -65,7 +60,7 @@ def check_strings(value: object, field: str, max_chars: int = MAX_TEXT_CHARS) ->
 def parse_seq(raw: str, field: str, code: str) -> int:
     """A stream sequence or count from a query string or header: 1-18 ASCII digits (`"²".isdigit()` is True)."""
     if not _SEQ.match(raw):
-        raise field_error(400, code, field, f"`{field}` must be a number of 1 to {MAX_SEQ_DIGITS} ASCII digits")
+        raise Malformed(code, f"`{field}` must be a number of 1 to {MAX_SEQ_DIGITS} ASCII digits", field)
     return int(raw)
 
 
@@ -78,7 +73,7 @@ def check_language(value: str | None, field: str = "language") -> str | None:
     if value is None:
         return None
     if not _LANGUAGE.match(value):
-        raise field_error(400, "invalid_language", field, "language must be an ISO 639-1 code such as `en`")
+        raise Malformed("invalid_language", "language must be an ISO 639-1 code such as `en`", field)
     return value.lower()
 
 

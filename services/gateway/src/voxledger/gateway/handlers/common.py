@@ -1,13 +1,15 @@
-"""Helpers the route handlers share."""
+"""Helpers the route handlers share: reads by id that survive the projection's lag."""
 
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from voxledger.contracts.ids import created_at_ms
-from voxledger.gateway.consistency import ProjectionNotifier, when_advanced
-from voxledger.gateway.domain.problems import ApiError, not_found
+from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.errors import not_found
 from voxledger.gateway.domain.validation import is_canonical_id
+from voxledger.gateway.http.consistency import ProjectionNotifier, when_advanced
+from voxledger.gateway.schemas import Row
 
 T = TypeVar("T")
 
@@ -19,29 +21,34 @@ def valid_id(value: str, what: str) -> str:
     return value.lower()
 
 
-async def fetch_fresh(
-    fetch: Callable[[], Awaitable[T | None]], entity_id: str, wait_s: float, what: str, notifier: ProjectionNotifier
-) -> T:
-    """Reads a row; an id created moments ago gets a short wait for the projection instead of a false 404.
+class FreshReads:
+    """Reads by id; an id created moments ago gets a short wait for the projection instead of a false 404.
 
     The row is read again only when the projections advance (the process's notifier), not in a loop.
     """
-    row = await fetch()
-    created = created_at_ms(entity_id)
-    if row is None and created is not None and time.time() * 1000 - created < (wait_s + 5) * 1000:
-        row = await when_advanced(notifier, fetch, time.monotonic() + wait_s)
-    if row is None:
-        raise not_found(what)
-    return row
 
+    def __init__(self, readmodels: ReadModels, notifier: ProjectionNotifier, wait_s: float):
+        self.readmodels, self._notifier, self._wait_s = readmodels, notifier, wait_s
 
-def bad_request(code: str, detail: str) -> ApiError:
-    return ApiError(400, code, detail)
+    async def fetch(self, fetch: Callable[[], Awaitable[T | None]], entity_id: str, what: str) -> T:
+        row = await fetch()
+        created = created_at_ms(entity_id)
+        if row is None and created is not None and time.time() * 1000 - created < (self._wait_s + 5) * 1000:
+            row = await when_advanced(self._notifier, fetch, time.monotonic() + self._wait_s)
+        if row is None:
+            raise not_found(what)
+        return row
 
+    async def recording(self, tenant: str, recording_id: str) -> Row:
+        """The caller's recording; 404 for anyone else's."""
+        recording_id = valid_id(recording_id, "recording")
+        return await self.fetch(lambda: self.readmodels.recording(tenant, recording_id), recording_id, "recording")
 
-async def fetch_recording(request, tenant: str, recording_id: str):
-    """The caller's recording, waiting briefly if it was created moments ago; 404 for anyone else's."""
-    recording_id = valid_id(recording_id, "recording")
-    state = request.app.state
-    fetch = lambda: state.readmodels.recording(tenant, recording_id)  # noqa: E731
-    return await fetch_fresh(fetch, recording_id, state.settings.fresh_id_wait_s, "recording", state.notifier)
+    async def job(self, tenant: str, job_id: str) -> Row:
+        job_id = valid_id(job_id, "job")
+        return await self.fetch(lambda: self.readmodels.job(tenant, job_id), job_id, "job")
+
+    async def live_session(self, tenant: str, session_id: str) -> Row:
+        session_id = valid_id(session_id, "live_session")
+        return await self.fetch(lambda: self.readmodels.live_session(tenant, session_id), session_id, "live_session")
+

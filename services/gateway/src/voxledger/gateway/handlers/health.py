@@ -4,12 +4,17 @@ import hmac
 
 import structlog
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from nats.aio.client import Client as Nats
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
-from voxledger.gateway.auth import bearer_key
-from voxledger.gateway.domain.problems import ApiError
-from voxledger.gateway.metrics import JOB_STATUSES
+from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.http.auth import bearer_key
+from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.http.metrics import JOB_STATUSES, GatewayMetrics
+from voxledger.gateway.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
 
@@ -20,21 +25,20 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", summary="Readiness: NATS and Postgres reachable, schema current, projections current and whole")
-async def readyz(request: Request) -> dict[str, object]:
-    state = request.app.state
-    if not state.nc.is_connected:
+async def readyz(nc: NamedDependency[Nats], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus], settings: NamedDependency[GatewaySettings]) -> dict[str, object]:
+    if not nc.is_connected:
         raise ApiError(503, "nats_unavailable", "not connected to NATS")
     try:
-        version = await state.readmodels.schema_version()
+        version = await readmodels.schema_version()
     except Exception as err:
         raise ApiError(503, "database_unavailable", f"Postgres is not reachable: {type(err).__name__}") from None
     if version < READ_MODEL_SCHEMA_VERSION:
         raise ApiError(503, "schema_outdated", f"schema version {version}, need {READ_MODEL_SCHEMA_VERSION}")
     try:
-        head, projections = await state.bus.events_head(), await state.readmodels.projection_health()
+        head, projections = await bus.events_head(), await readmodels.projection_health()
     except Exception as err:
         raise ApiError(503, "projection_unknown", f"projection state unavailable: {type(err).__name__}") from None
-    max_lag = state.settings.ready_max_lag_events
+    max_lag = settings.ready_max_lag_events
     for p in projections:
         if p["quarantined"]:
             detail = f"projection {p['name']} holds {p['quarantined']} quarantined event(s): voxledger projections quarantine"
@@ -45,22 +49,24 @@ async def readyz(request: Request) -> dict[str, object]:
     return {"status": "ready", "schema_version": version}
 
 
-def check_metrics_token(request: Request) -> None:
+def check_metrics_token(request: Request, metrics_token: str) -> None:
     """/metrics is for the operator's scraper only: `Authorization: Bearer <metrics token>`."""
     sent = bearer_key(request.headers.get("authorization", "")) or ""
-    if not hmac.compare_digest(sent.encode(), request.app.state.metrics_token.encode()):
+    if not hmac.compare_digest(sent.encode(), metrics_token.encode()):
         headers = {"WWW-Authenticate": 'Bearer realm="voxledger-metrics"'}
         raise ApiError(401, "invalid_metrics_token", "send `Authorization: Bearer <metrics token>`", headers)
 
 
 @get("/metrics", summary="Prometheus metrics (needs the metrics token)", media_type=CONTENT_TYPE_LATEST)
-async def metrics(request: Request) -> Response:
-    check_metrics_token(request)
-    state = request.app.state
+async def metrics(
+    request: Request, metrics_token: NamedDependency[str], metrics: NamedDependency[GatewayMetrics], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus]
+) -> Response:
+    check_metrics_token(request, metrics_token)
     try:
-        state.metrics.observe_jobs(await state.readmodels.job_counts(JOB_STATUSES))
-        state.metrics.observe_consumers(await state.bus.consumer_backlog())
-        state.metrics.observe_projections(await state.bus.events_head(), await state.readmodels.projections())
+        metrics.observe_jobs(await readmodels.job_counts(JOB_STATUSES))
+        metrics.observe_consumers(await bus.consumer_backlog())
+        metrics.observe_projections(await bus.events_head(), await readmodels.projections())
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+

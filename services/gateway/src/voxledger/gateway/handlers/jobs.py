@@ -4,67 +4,57 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
-from voxledger.gateway import views
-from voxledger.gateway.consistency import issue_token
+from voxledger.gateway import schemas
+from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.errors import Conflict
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
-from voxledger.gateway.handlers.common import fetch_fresh, valid_id
-from voxledger.gateway.params import Cursor, JobId, MinSeq
+from voxledger.gateway.handlers.common import FreshReads
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.params import Cursor, JobId, MinSeq
 
 
-@get("/v1/jobs", summary="List the tenant's jobs, newest first")
+@get("/jobs", summary="List the tenant's jobs, newest first")
 async def list_jobs(
-    request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
     created_after: datetime | None = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
-) -> views.JobPage:
+) -> schemas.JobPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await request.app.state.readmodels.jobs(tenant, limit + 1, before, status, created_after)
-    items = [views.job_view(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1]["job_id"]) if len(rows) > limit else None
-    return views.JobPage(items=items, next_cursor=next_cursor)
+    rows = await readmodels.jobs(tenant, limit + 1, before, status, created_after)
+    return schemas.JobPage.of(rows, limit, schemas.job_view, lambda r: encode_cursor(r["job_id"]))
 
 
-@get("/v1/jobs/{job_id:str}", summary="A transcription job")
-async def get_job(request: Request, tenant: str, job_id: JobId, min_seq: MinSeq = None) -> views.Job:  # noqa: ARG001
-    job_id = valid_id(job_id, "job")
-    state = request.app.state
-    readmodels = state.readmodels
-    row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
-    )
-    position = await readmodels.queue_position(job_id) if row["status"] == "queued" else None
-    return views.job_view(row, position)
+@get("/jobs/{job_id:str}", summary="A transcription job")
+async def get_job(tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None) -> schemas.Job:  # noqa: ARG001
+    row = await fresh.job(tenant, job_id)
+    position = await fresh.readmodels.queue_position(row["job_id"]) if row["status"] == "queued" else None
+    return schemas.job_view(row, position)
 
 
-@post("/v1/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
-async def cancel_job(request: Request, tenant: str, job_id: JobId) -> views.CancelAccepted:
-    job_id = valid_id(job_id, "job")
-    state = request.app.state
-    readmodels = state.readmodels
-    row = await fetch_fresh(
-        lambda: readmodels.job(tenant, job_id), job_id, state.settings.fresh_id_wait_s, "job", state.notifier
-    )
+@post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
+async def cancel_job(request: Request, tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], job_id: JobId) -> schemas.CancelAccepted:
+    row = await fresh.job(tenant, job_id)
+    job_id = row["job_id"]
     if row["status"] in ("completed", "failed"):
-        raise ApiError(409, "job_finished", f"the job already {row['status']}; there is nothing to cancel")
+        raise Conflict("job_finished", f"the job already {row['status']}; there is nothing to cancel")
     if row["status"] != "cancelled":
         command = CancelTranscription(recording_id=row["recording_id"], job_id=job_id)
-        token = await request.app.state.bus.send(
-            command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"cancel:{job_id}"
-        )
+        token = await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"cancel:{job_id}")
         issue_token(request, token)
     status = "cancelled" if row["status"] == "cancelled" else "cancelling"
-    return views.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)
+    return schemas.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)
 
 
-@get("/v1/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
-async def get_queue(request: Request, tenant: str) -> views.Queue:
-    rows = await request.app.state.readmodels.active_jobs(tenant)
-    return views.Queue(items=[views.job_view(r, r["queue_position"]) for r in rows])
+@get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
+async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
+    rows = await readmodels.active_jobs(tenant)
+    return schemas.Queue(items=[schemas.job_view(r, r["queue_position"]) for r in rows])

@@ -12,7 +12,9 @@ import time
 import msgspec
 import structlog
 from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
+from nats.aio.client import Client as Nats
 
 from voxledger.contracts import events as ev
 from voxledger.contracts.events import TranscriptionOptions
@@ -20,7 +22,11 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveInterim, LiveSessionSpec
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import DomainError
+from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.http.auth import KeyResolver
+from voxledger.gateway.http.quotas import Quotas, Slot
+from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
@@ -28,10 +34,17 @@ TIMED_OUT = object()
 POLICY_VIOLATION, INTERNAL_ERROR, TRY_AGAIN_LATER = 1008, 1011, 1013
 
 
-@websocket("/v1/live")
-async def live_socket(socket: WebSocket) -> None:
+@websocket("/live")
+async def live_socket(
+    socket: WebSocket,
+    settings: NamedDependency[GatewaySettings],
+    nc: NamedDependency[Nats],
+    key_resolver: NamedDependency[KeyResolver],
+    quotas: NamedDependency[Quotas],
+    catalog: NamedDependency[ModelCatalog],
+) -> None:
     await socket.accept()
-    connection = LiveConnection(socket)
+    connection = LiveConnection(socket, settings, LiveBus(nc), key_resolver, quotas, catalog)
     try:
         await connection.serve()
     except WebSocketDisconnect:
@@ -41,10 +54,19 @@ async def live_socket(socket: WebSocket) -> None:
 
 
 class LiveConnection:
-    def __init__(self, socket: WebSocket):
+    def __init__(
+        self,
+        socket: WebSocket,
+        settings: GatewaySettings,
+        bus: LiveBus,
+        key_resolver: KeyResolver,
+        quotas: Quotas,
+        catalog: ModelCatalog,
+    ):
         self._socket = socket
-        self._settings = socket.app.state.settings
-        self._bus = LiveBus(socket.app.state.nc)
+        self._settings = settings
+        self._bus = bus
+        self._key_resolver, self._quotas, self._catalog = key_resolver, quotas, catalog
         self._out: asyncio.Queue = asyncio.Queue()
         self._send_lock = asyncio.Lock()
         self._subscriptions: list = []
@@ -55,7 +77,7 @@ class LiveConnection:
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
         self._started_seq = 0  # the consistency token of `ready`: reads with ?min_seq= see the session
-        self._slot = None  # this connection's unit of the tenant's live-session quota
+        self._slot: Slot | None = None  # this connection's unit of the tenant's live-session quota
 
     async def serve(self) -> None:
         tenant = await self._authenticate()
@@ -64,10 +86,17 @@ class LiveConnection:
         reason = await self._relay_audio()
         if reason is None:
             return  # the client went away: the session stays open to be resumed
-        await self._bus.publish_end(self.session_id, self._offset, reason)
+        await self._bus.publish_end(self._session[0], self._offset, reason)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
         await self._socket.close()
+
+    @property
+    def _session(self) -> tuple[str, LiveSessionSpec]:
+        """The id and spec of the session this socket serves, once `start` or `resume` has opened one."""
+        if self.session_id is None or self._spec is None:
+            raise RuntimeError("no live session is open on this socket")
+        return self.session_id, self._spec
 
     async def release(self) -> None:
         if self._slot is not None:
@@ -112,15 +141,15 @@ class LiveConnection:
             if not key:
                 await self._fail(proto.ProtocolError("unauthorized", "send `Authorization: Bearer <api key>` or an auth message first", fatal=True))
                 return None
-        tenant = await self._socket.app.state.key_resolver.tenant(key.strip())
+        tenant = await self._key_resolver.tenant(key.strip())
         if tenant is None:
             await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
             return None
         structlog.contextvars.bind_contextvars(tenant=tenant)
         try:
-            self._slot = self._socket.app.state.quotas.live_sessions.acquire(tenant)
-        except ApiError as err:
-            await self._fail(proto.ProtocolError(err.code, err.detail, fatal=True), TRY_AGAIN_LATER)
+            self._slot = self._quotas.live_sessions.acquire(tenant)
+        except DomainError as err:
+            await self._fail(proto.ProtocolError(err.code, err.message, fatal=True), TRY_AGAIN_LATER)
             return None
         return tenant
 
@@ -145,9 +174,9 @@ class LiveConnection:
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
         try:  # refused here, never discovered later by a worker that cannot load it
-            model = self._socket.app.state.models.check(start.model)
-        except ApiError as err:
-            raise proto.ProtocolError(err.code, err.detail) from None
+            model = self._catalog.check(start.model)
+        except DomainError as err:
+            raise proto.ProtocolError(err.code, err.message) from None
         self.session_id = new_id()
         options = TranscriptionOptions(model=model, language=start.language and start.language.lower())
         spec = LiveSessionSpec(
@@ -200,7 +229,7 @@ class LiveConnection:
 
     async def _relay_audio(self) -> str | None:
         """Audio frames to JetStream until stop, inactivity or the length limit; None if the client left."""
-        spec, settings = self._spec, self._settings
+        (session_id, spec), settings = self._session, self._settings
         pacer = proto.Pacer(time.monotonic(), settings.live_burst_s)
         warned = False
         while True:
@@ -223,7 +252,7 @@ class LiveConnection:
             if proto.seconds(self._offset, spec.encoding, spec.sample_rate) + frame_s > settings.live_max_session_s:
                 await self._send(proto.error("session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True))
                 return "max_duration"
-            await self._bus.publish_audio(self.session_id, self._offset, data)
+            await self._bus.publish_audio(session_id, self._offset, data)
             self._offset += len(data)
             if (wait_s := pacer.add(frame_s, time.monotonic())) > 0:
                 if not warned:
@@ -238,7 +267,7 @@ class LiveConnection:
             match item[1] if isinstance(item, tuple) else item:
                 case LiveInterim(index=index) if index > self._last_final:
                     await self._send({"type": "interim", **msgspec.to_builtins(item)})
-                case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._spec.job_id:
+                case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._session[1].job_id:
                     for segment in segments:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))

@@ -1,28 +1,35 @@
 """/v1/recordings: upload, list, read, re-transcribe, transcript, event stream."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from nats.aio.msg import Msg
 
 from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import decode_envelope
-from voxledger.contracts.events import TranscriptionOptions
+from voxledger.contracts.events import Task, TranscriptionOptions
 from voxledger.contracts.ids import new_id
-from voxledger.gateway import views
+from voxledger.gateway import schemas
+from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
-from voxledger.gateway.consistency import issue_token
+from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
+from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacceptable, UnsupportedMedia, not_found
+from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.problems import ApiError
 from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
-from voxledger.gateway.handlers.common import bad_request, fetch_recording, valid_id
-from voxledger.gateway.params import (
+from voxledger.gateway.handlers.common import FreshReads, valid_id
+from voxledger.gateway.http.consistency import issue_token
+from voxledger.gateway.http.metrics import GatewayMetrics
+from voxledger.gateway.http.params import (
     Cursor,
     IdempotencyKey,
     LastEventId,
@@ -31,21 +38,24 @@ from voxledger.gateway.params import (
     RecordingId,
     UploadOperation,
 )
+from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.schemas import Row
+from voxledger.gateway.settings import GatewaySettings
 
 STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
 def _options(
-    request: Request, model: str | None, language: str | None, task: str = "transcribe", **flags: bool
+    catalog: ModelCatalog, model: str | None, language: str | None, task: str = "transcribe", **flags: bool
 ) -> TranscriptionOptions:
     """Options a client sent, each checked: text, language code, task, and a model this deployment serves."""
     check_strings({"model": model, "language": language, "task": task}, "")
     language = check_language(language)
     if task not in ("transcribe", "translate"):
-        raise bad_request("invalid_task", "task must be `transcribe` or `translate`")
-    model = request.app.state.models.check(model)
-    return TranscriptionOptions(model=model, language=language, task=task, **flags)
+        raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
+    model = catalog.check(model)
+    return TranscriptionOptions(model=model, language=language, task=cast(Task, task), **flags)
 
 
 def _flag(value: str | None, name: str, default: bool) -> bool:
@@ -55,15 +65,14 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
         return True
     if value.lower() in ("false", "0", "no"):
         return False
-    raise bad_request("invalid_field", f"`{name}` must be true or false")
+    raise Malformed("invalid_field", f"`{name}` must be true or false")
 
 
-async def _read_form(request: Request) -> UploadedForm:
-    settings = request.app.state.settings
+async def _read_form(request: Request, settings: GatewaySettings) -> UploadedForm:
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
-        raise ApiError(413, "file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
+        raise TooLarge("file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
     return await parse_upload(
         request.headers.get("content-type", ""),
         request.stream(),
@@ -73,18 +82,18 @@ async def _read_form(request: Request) -> UploadedForm:
     )
 
 
-def _checked_form(request: Request, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
+def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
     """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
     if form.filename is None:
-        raise ApiError(422, "file_missing", "the form has no `file` part")
+        raise Unacceptable("file_missing", "the form has no `file` part")
     if form.size == 0:
-        raise bad_request("file_empty", "the uploaded file is empty")
+        raise Malformed("file_empty", "the uploaded file is empty")
     detected = sniff_audio(form.head)
     if detected is None:
-        raise ApiError(415, "unsupported_media_type", "the file is not a recognised audio format")
+        raise UnsupportedMedia("unsupported_media_type", "the file is not a recognised audio format")
     fields = form.fields
     options = _options(
-        request,
+        catalog,
         fields.get("model"),
         fields.get("language") or None,
         fields.get("task", "transcribe"),
@@ -95,34 +104,43 @@ def _checked_form(request: Request, form: UploadedForm) -> tuple[str, Transcript
 
 
 @post(
-    "/v1/recordings",
+    "/recordings",
     status_code=202,
     summary="Upload a recording (multipart `file`) and queue its transcription",
     request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
     operation_class=UploadOperation,
 )
-async def upload_recording(request: Request, tenant: str, idempotency_key: IdempotencyKey = None) -> views.Accepted:
-    form = await _read_form(request)
+async def upload_recording(
+    request: Request,
+    tenant: NamedDependency[str],
+    settings: NamedDependency[GatewaySettings],
+    catalog: NamedDependency[ModelCatalog],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
+    metrics: NamedDependency[GatewayMetrics],
+    idempotency_key: IdempotencyKey = None,
+) -> schemas.Accepted:
+    form = await _read_form(request, settings)
     try:
-        detected, options, transcribe = _checked_form(request, form)
+        detected, options, transcribe = _checked_form(catalog, form)
         if transcribe:
-            await request.app.state.quotas.check_queued_jobs(tenant)
+            await quotas.check_queued_jobs(tenant)
         ids = await reserve(
-            request.app.state.bus.js,
+            bus.js,
             tenant,
             "recordings",
             idempotency_key,
             fingerprint(form.sha256.hexdigest(), form.filename, sorted(form.fields.items())),
             lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
         )
-        recording_id, job_id = ids["recording_id"], ids["job_id"]
+        recording_id, job_id = str(ids["recording_id"]), ids["job_id"]
         blob_key = f"recordings/{recording_id}"
-        await request.app.state.bus.store_audio(blob_key, form.file, form.sha256.digest())
+        await bus.store_audio(blob_key, form.file, form.sha256.digest())
     finally:
         form.close()
     command = UploadRecording(
         recording_id=recording_id,
-        filename=form.filename,
+        filename=str(form.filename),  # _checked_form refused a form without a file
         content_type=detected,
         size_bytes=form.size,
         blob_key=blob_key,
@@ -130,99 +148,104 @@ async def upload_recording(request: Request, tenant: str, idempotency_key: Idemp
         job_id=job_id,
         options=options,
     )
-    issue_token(request, await request.app.state.bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id))
-    request.app.state.metrics.uploads.inc()
-    return views.Accepted(
+    issue_token(request, await bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id))
+    metrics.uploads.inc()
+    return schemas.Accepted(
         recording_id=recording_id,
         job_id=job_id,
         status="queued" if job_id else "uploaded",
-        links=views.recording_links(recording_id, job_id),
+        links=schemas.recording_links(recording_id, job_id),
     )
 
 
-@get("/v1/recordings", summary="List recordings, newest first")
+@get("/recordings", summary="List recordings, newest first")
 async def list_recordings(
-    request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
     status: STATUSES | None = None,
     created_after: datetime | None = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
-) -> views.RecordingPage:
+) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await request.app.state.readmodels.recordings(tenant, limit + 1, before, status, created_after)
-    items = [views.recording_view(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1]["recording_id"]) if len(rows) > limit else None
-    return views.RecordingPage(items=items, next_cursor=next_cursor)
+    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after)
+    return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r["recording_id"]))
 
 
-@get("/v1/recordings/{recording_id:str}", summary="A recording and its jobs")
+@get("/recordings/{recording_id:str}", summary="A recording and its jobs")
 async def get_recording(
-    request: Request, tenant: str, recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
-) -> views.Recording:
-    row = await fetch_recording(request, tenant, recording_id)
-    jobs = await request.app.state.readmodels.jobs_of(tenant, row["recording_id"])
-    return views.recording_view(row, [views.job_view(j) for j in jobs])
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
+) -> schemas.Recording:
+    row = await fresh.recording(tenant, recording_id)
+    jobs = await fresh.readmodels.jobs_of(tenant, row["recording_id"])
+    return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
-@post("/v1/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
+@post("/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
 async def request_transcription(
     request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    catalog: NamedDependency[ModelCatalog],
+    fresh: NamedDependency[FreshReads],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
     recording_id: RecordingId,
-    data: views.TranscriptionRequest | None = None,
+    data: schemas.TranscriptionRequest | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> views.Accepted:
-    body = data or views.TranscriptionRequest()
-    options = _options(request, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
-    row = await fetch_recording(request, tenant, recording_id)
-    await request.app.state.quotas.check_queued_jobs(tenant)
+) -> schemas.Accepted:
+    body = data or schemas.TranscriptionRequest()
+    options = _options(catalog, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    row = await fresh.recording(tenant, recording_id)
+    await quotas.check_queued_jobs(tenant)
     ids = await reserve(
-        request.app.state.bus.js,
+        bus.js,
         tenant,
         f"transcriptions:{row['recording_id']}",
         idempotency_key,
         fingerprint(msgspec.to_builtins(options)),
         lambda: {"job_id": new_id()},
     )
-    job_id = ids["job_id"]
+    job_id = str(ids["job_id"])
     command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
-    issue_token(request, await request.app.state.bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id))
-    return views.Accepted(
+    issue_token(request, await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id))
+    return schemas.Accepted(
         recording_id=row["recording_id"],
         job_id=job_id,
         status="queued",
-        links=views.recording_links(row["recording_id"], job_id),
+        links=schemas.recording_links(row["recording_id"], job_id),
     )
 
 
-@get("/v1/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt or vtt")
+async def _transcript_job(readmodels: ReadModels, tenant: str, recording: Row, job_id: str | None) -> Row:
+    """The job whose transcript to show: the one asked for, or the newest completed one."""
+    if job_id is not None:
+        job = await readmodels.job(tenant, valid_id(job_id, "job"))
+        if job is None or job["recording_id"] != recording["recording_id"]:
+            raise not_found("job", "no such job for this recording")
+        return job
+    job = await readmodels.latest_completed_job(tenant, recording["recording_id"])
+    if job is None:
+        detail = f"no transcription of this recording has completed (status: {recording['status']})"
+        raise Conflict("transcript_not_ready", detail)
+    return job
+
+
+@get("/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt or vtt")
 async def get_transcript(
-    request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
     job_id: OptionalJobId = None,
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
-    row = await fetch_recording(request, tenant, recording_id)
-    readmodels = request.app.state.readmodels
-    if job_id is not None:
-        job = await readmodels.job(tenant, valid_id(job_id, "job"))
-        if job is None or job["recording_id"] != row["recording_id"]:
-            raise ApiError(404, "job_not_found", "no such job for this recording")
-    else:
-        job = await readmodels.latest_completed_job(tenant, row["recording_id"])
-        if job is None:
-            raise ApiError(
-                409, "transcript_not_ready", f"no transcription of this recording has completed (status: {row['status']})"
-            )
-    rows = await readmodels.segments(tenant, job["job_id"])
-    segments = [views.segment_view(r) for r in rows]
+    row = await fresh.recording(tenant, recording_id)
+    job = await _transcript_job(fresh.readmodels, tenant, row, job_id)
+    segments = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, job["job_id"])]
     headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
     if format == "json":
-        body = views.Transcript(
+        body = schemas.Transcript(
             recording_id=row["recording_id"],
             job_id=job["job_id"],
             status=job["status"],
@@ -236,21 +259,28 @@ async def get_transcript(
     return Response(render(segments), media_type=FORMAT_MEDIA[format], headers=headers)
 
 
-class _SseEvent(msgspec.Struct):
-    seq: int
-    type: str
-    recording_id: str
-    occurred_at: str
-    data: msgspec.Raw
-
-
 _encode = msgspec.json.Encoder().encode
 
 
-@get("/v1/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
+def _sse_message(msg: Msg | None) -> ServerSentEventMessage:
+    """One of the recording's events as an SSE message, its stream sequence as id; None (idle) is a keep-alive."""
+    if msg is None:
+        return ServerSentEventMessage(comment="keep-alive")
+    env = decode_envelope(msg.data)
+    seq = msg.metadata.sequence.stream
+    data = schemas.public_event_data(env.type, env.data)
+    payload = schemas.SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
+    return ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
+
+
+@get("/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
 async def recording_events(
-    request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    settings: NamedDependency[GatewaySettings],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
+    metrics: NamedDependency[GatewayMetrics],
     recording_id: RecordingId,
     last_event_id: LastEventId = None,
     after: Annotated[
@@ -258,27 +288,18 @@ async def recording_events(
         Parameter(description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}),
     ] = None,
 ) -> ServerSentEvent:
-    raw = last_event_id or after or "0"
-    after = parse_seq(raw, "Last-Event-ID", "invalid_last_event_id")
-    row = await fetch_recording(request, tenant, recording_id)
-    settings = request.app.state.settings
-    slot = request.app.state.quotas.sse_streams.acquire(tenant)
-    events = request.app.state.bus.follow(row["recording_id"], after, settings.sse_keepalive_s)
+    after_seq = parse_seq(last_event_id or after or "0", "Last-Event-ID", "invalid_last_event_id")
+    row = await fresh.recording(tenant, recording_id)
+    slot = quotas.sse_streams.acquire(tenant)
+    events = bus.follow(row["recording_id"], after_seq, settings.sse_keepalive_s)
 
-    async def stream():
-        request.app.state.metrics.sse_clients.inc()
+    async def stream() -> AsyncIterator[ServerSentEventMessage]:
+        metrics.sse_clients.inc()
         try:
             async for msg in events:
-                if msg is None:
-                    yield ServerSentEventMessage(comment="keep-alive")
-                    continue
-                env = decode_envelope(msg.data)
-                seq = msg.metadata.sequence.stream
-                data = views.public_event_data(env.type, env.data)
-                payload = _SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
-                yield ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
+                yield _sse_message(msg)
         finally:
-            request.app.state.metrics.sse_clients.dec()
+            metrics.sse_clients.dec()
             slot.release()
             await events.aclose()
 

@@ -2,25 +2,27 @@
 
 from typing import Annotated
 
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
-from voxledger.gateway import views
+from voxledger.gateway import schemas
+from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.pagination import decode_offset, encode_offset
 from voxledger.gateway.domain.search import parse_query
-from voxledger.gateway.params import Cursor, SearchText
+from voxledger.gateway.http.params import Cursor, SearchText
 
 
-@get("/v1/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first')
+@get("/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first')
 async def search_transcripts(
-    request: Request,
-    tenant: str,
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
     q: SearchText,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
     cursor: Cursor = None,
-) -> views.SearchPage:
+) -> schemas.SearchPage:
     query = parse_query(q)
     offset = decode_offset(cursor) if cursor else 0
-    rows = await request.app.state.readmodels.search(tenant, query.text, query.prefixes, limit + 1, offset)
-    items = [views.search_hit_view(r) for r in rows[:limit]]
-    return views.SearchPage(items=items, next_cursor=encode_offset(offset + limit) if len(rows) > limit else None)
+    rows = await readmodels.search(tenant, query.text, query.prefixes, limit + 1, offset)
+    # Ranked, so the cursor is a position in the ranking rather than the last row's id.
+    return schemas.SearchPage.of(rows, limit, schemas.search_hit_view, lambda _: encode_offset(offset + limit))

@@ -1,4 +1,13 @@
+"""The gateway's Prometheus metrics, and the token that /metrics asks for."""
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
 from prometheus_client import Counter, Gauge
+
+from voxledger.gateway.settings import GatewaySettings
 
 JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 
@@ -43,3 +52,19 @@ class GatewayMetrics:
             self.projector_lag.labels(row["name"]).set(max(head - row["last_seq"], 0))
             self.projector_skipped.labels(row["name"]).set(row["skipped"])
             self.projector_quarantined.labels(row["name"]).set(row["quarantined"])
+
+
+def metrics_token(settings: GatewaySettings) -> str:
+    """The configured token, or one generated once in the data directory (shared by gateways on one host)."""
+    if settings.metrics_token:
+        return settings.metrics_token
+    path = Path(settings.data_dir) / "metrics-token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".metrics-token.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(32) + "\n")
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another gateway won the race: use its token
+            os.link(tmp, path)  # atomic: a reader never sees a half-written token
+        tmp.unlink()
+    return path.read_text().strip()

@@ -9,20 +9,10 @@ from collections import Counter
 
 import structlog
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.domain.errors import QuotaExceeded
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
-
-
-def quota_exceeded(quota: str, limit: int, retry_after_s: int) -> ApiError:
-    return ApiError(
-        429,
-        "quota_exceeded",
-        f"the tenant's {quota.replace('_', ' ')} quota ({limit}) is used up; retry when some finish",
-        {"Retry-After": str(retry_after_s)},
-        field=quota,  # the quota's name
-    )
 
 
 class Slot:
@@ -49,7 +39,7 @@ class ConcurrencyQuota:
 
     def acquire(self, tenant: str) -> Slot:
         if self._held[tenant] >= self.limit:
-            raise quota_exceeded(self.name, self.limit, self.retry_after_s)
+            raise QuotaExceeded(self.name, self.limit, self.retry_after_s)
         self._held[tenant] += 1
         return Slot(self, tenant)
 
@@ -85,4 +75,4 @@ class Quotas:
             log.warning("quota.unchecked_database_unavailable", quota=quota, error=repr(err))
             return
         if used >= limit:
-            raise quota_exceeded(quota, limit, self._settings.quota_retry_after_s)
+            raise QuotaExceeded(quota, limit, self._settings.quota_retry_after_s)

@@ -1,13 +1,15 @@
-"""Response bodies of the public API."""
+"""Request and response bodies of the public API (msgspec structs), and the views that fill them from rows."""
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import msgspec
 
 from voxledger.contracts import events
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway.domain.job_errors import plain_message
+from voxledger.gateway.domain.models import ServedModel
 from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
 
 
@@ -15,6 +17,27 @@ def _documented(**schema: Any) -> msgspec.Meta:
     """OpenAPI constraints that our validators enforce (with the API's codes), not msgspec (with a bare 400)."""
     examples = schema.pop("examples", None)
     return msgspec.Meta(extra_json_schema={"extra": schema, **({"examples": examples} if examples else {})})
+
+
+T = TypeVar("T")
+Row = Any  # a read-model row (an asyncpg.Record), read by column name
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a cursor-paginated list; `next_cursor` is null on the last page.
+
+    Each list has its own subclass, which restates `items` with its item type: the OpenAPI document
+    then names the page and its items (Litestar does not resolve a generic base's type variable).
+    """
+
+    items: list[T]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, rows: Sequence[Row], limit: int, view: Callable[[Row], T], cursor_of: Callable[[Row], str]) -> Self:
+        """The page from `limit + 1` rows: the extra row is not shown, it only says that a next page exists."""
+        next_cursor = cursor_of(rows[limit - 1]) if len(rows) > limit else None
+        return cls([view(row) for row in rows[:limit]], next_cursor)
 
 
 class Links(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -54,14 +77,8 @@ class SearchHit(msgspec.Struct, kw_only=True):
     links: Links
 
 
-class SearchPage(msgspec.Struct):
+class SearchPage(Page[SearchHit]):
     items: list[SearchHit]
-    next_cursor: str | None
-
-
-class JobPage(msgspec.Struct):
-    items: list["Job"]
-    next_cursor: str | None
 
 
 class JobError(msgspec.Struct):
@@ -95,6 +112,10 @@ class Job(msgspec.Struct, kw_only=True):
     links: Links
 
 
+class JobPage(Page[Job]):
+    items: list[Job]
+
+
 class Queue(msgspec.Struct):
     items: list[Job]
 
@@ -122,9 +143,8 @@ class Recording(msgspec.Struct, kw_only=True):
     read_model_error: ReadModelError | None = None  # null when the read model holds every event
 
 
-class RecordingPage(msgspec.Struct):
+class RecordingPage(Page[Recording]):
     items: list[Recording]
-    next_cursor: str | None
 
 
 class Transcript(msgspec.Struct, kw_only=True):
@@ -255,3 +275,45 @@ def search_hit_view(row) -> SearchHit:
         rank=round(row["rank"], 6),
         links=recording_links(row["recording_id"], row["job_id"]),
     )
+
+
+class LiveSession(msgspec.Struct, kw_only=True):
+    session_id: str
+    recording_id: str
+    job_id: str
+    status: str  # live | ended
+    sample_rate: int
+    encoding: str
+    model: str
+    language: str | None
+    worker: str | None
+    end_reason: str | None
+    duration_s: float | None
+    stats: dict[str, Any] | None
+    started_at: datetime
+    ended_at: datetime | None
+    updated_at: datetime
+    finals: list[events.Segment] | None = None
+
+
+class LiveSessionPage(Page[LiveSession]):
+    items: list[LiveSession]
+
+
+def live_session_view(row, finals: list[events.Segment] | None = None) -> LiveSession:
+    return msgspec.convert({**row, "recording_id": row["session_id"], "finals": finals}, LiveSession)
+
+
+class ModelList(msgspec.Struct):
+    items: list[ServedModel]
+    default: str
+
+
+class SseEvent(msgspec.Struct):
+    """The `data` of a server-sent event: the event as a tenant sees it."""
+
+    seq: int
+    type: str
+    recording_id: str
+    occurred_at: str
+    data: msgspec.Raw

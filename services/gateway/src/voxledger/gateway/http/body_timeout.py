@@ -8,9 +8,10 @@ is complete, `receive` is passed through untouched (a streaming response waits o
 
 import asyncio
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.http.state import app_state
 
 
 def body_timeout_guard(app: ASGIApp) -> ASGIApp:
@@ -18,10 +19,10 @@ def body_timeout_guard(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        timeout_s = scope["app"].state.settings.body_chunk_timeout_s
+        timeout_s = app_state(scope).settings.body_chunk_timeout_s
         body_done = False
 
-        async def timed_receive() -> Message:
+        async def timed_receive() -> ReceiveMessage:
             nonlocal body_done
             if body_done:
                 return await receive()

@@ -13,7 +13,8 @@ from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain.problems import ApiError
+from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.http.state import app_state
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="voxledger"'}
 MAX_KEY_CHARS = 256  # keys we issue are far shorter: a longer one is refused without a lookup
@@ -65,7 +66,7 @@ def auth_guard(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PROTECTED_PREFIX):
             request: Request = Request(scope)
-            tenant = await tenant_of(scope["app"].state.key_resolver, request.headers.get("authorization", ""))
+            tenant = await tenant_of(app_state(scope).key_resolver, request.headers.get("authorization", ""))
             scope.setdefault("state", {})["tenant"] = tenant
             structlog.contextvars.bind_contextvars(tenant=tenant)  # per request: each runs in its own task
         await app(scope, receive, send)

@@ -19,9 +19,11 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import structlog
 from litestar import Request
+from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxledger.gateway.domain.validation import is_canonical_id, parse_seq
+from voxledger.gateway.http.state import app_state
 
 log = structlog.get_logger(__name__)
 STALE_HEADER = "X-Read-Model-Stale"
@@ -130,10 +132,10 @@ async def wait_for_projection(request: Request) -> None:
     raw = request.query_params.get("min_seq")
     if raw is None or request.method != "GET":
         return
-    state = request.app.state
+    state = app_state(request.scope)
     deadline = time.monotonic() + state.settings.consistency_wait_s
     if is_canonical_id(raw):
-        wanted = await _token_seq(request, raw.lower(), deadline)
+        wanted = await _token_seq(state, raw.lower(), deadline)
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
     if wanted is None or not await state.notifier.wait_for_seq(wanted, deadline):
@@ -150,9 +152,8 @@ async def when_advanced(notifier: ProjectionNotifier, check: Callable[[], Awaita
             return None
 
 
-async def _token_seq(request: Request, command_id: str, deadline: float) -> int | None:
+async def _token_seq(state: State, command_id: str, deadline: float) -> int | None:
     """The stream head once the command's first effect is projected: by then its other events are appended."""
-    state = request.app.state
     effect = await when_advanced(state.notifier, lambda: state.readmodels.command_effect(command_id), deadline)
     return None if effect is None else await state.bus.events_head()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar.params import Parameter
+from litestar.params import Parameter, ParameterKwarg
 
 from voxledger.gateway.domain.pagination import CURSOR_PATTERN
 from voxledger.gateway.domain.validation import (
@@ -24,7 +24,7 @@ ID_EXAMPLE = "0190a5b2-7c1e-7d3f-8a4b-5c6d7e8f9012"
 _ID_SCHEMA = {"format": "uuid", "pattern": UUID_PATTERN, "min_length": 36, "max_length": 36}
 
 
-def _id(what: str) -> Parameter:
+def _id(what: str) -> ParameterKwarg:
     return Parameter(
         description=f"The {what}'s id (a canonical UUID); any other id answers 404",
         schema_extra=_ID_SCHEMA,
