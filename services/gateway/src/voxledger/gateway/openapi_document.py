@@ -3,7 +3,6 @@
 Litestar documents what the handlers' signatures say. That misses:
 - the errors: every one is an RFC 9457 `application/problem+json` with a stable `code` (the exception handlers
   in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape, or nothing;
-- the upload's multipart body, which the handler reads as a stream;
 - the event stream and the transcript renderings, which return a bare `Response` that Litestar calls JSON;
 - the public operations (health, readiness, metrics), which inherit the global bearer requirement;
 - the links between operations (openapi_links).
@@ -15,14 +14,12 @@ responses against what is really sent, and can build a valid upload.
 from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
-    Encoding,
     OpenAPI,
     OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Reference,
-    RequestBody,
     Schema,
 )
 
@@ -30,8 +27,6 @@ from voxledger.gateway.openapi_links import add_links, operations
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
-# What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
-AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 _STRING = Schema(type=OpenAPIType.STRING)
 # One server-sent event of a recording: `id` is the stream sequence, `data` the event as JSON.
 SSE_EVENT = Schema(
@@ -83,21 +78,6 @@ PROBLEM = Schema(
     },
 )
 
-UPLOAD_FORM = Schema(
-    type=OpenAPIType.OBJECT,
-    required=["file"],
-    properties={
-        "file": Schema(type=OpenAPIType.STRING, format="binary", description="the audio; its bytes are sniffed"),
-        "language": Schema(type=OpenAPIType.STRING, pattern="^[A-Za-z]{2,3}$", description="ISO 639-1, e.g. `en`"),
-        "model": Schema(type=OpenAPIType.STRING, description="a model this deployment serves"),
-        "task": Schema(type=OpenAPIType.STRING, enum=["transcribe", "translate"], default="transcribe"),
-        "transcribe": Schema(type=OpenAPIType.BOOLEAN, default=True, description="false: store only"),
-        "word_timestamps": Schema(type=OpenAPIType.BOOLEAN, default=False),
-        "vad": Schema(type=OpenAPIType.BOOLEAN, default=False),
-    },
-)
-
-
 def problem_response(description: str = "An RFC 9457 problem with a stable `code`") -> OpenAPIResponse:
     return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_REF)})
 
@@ -124,19 +104,6 @@ def _document_media(openapi: OpenAPI) -> None:
         ok.content = {name: OpenAPIMediaType(schema=schema) for name, schema in media.items()}
 
 
-def _document_upload(openapi: OpenAPI) -> None:
-    upload = operations(openapi).get(("post", "/v1/recordings"))
-    if upload is not None and upload.request_body is None:
-        upload.request_body = RequestBody(
-            required=True,
-            content={
-                "multipart/form-data": OpenAPIMediaType(
-                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
-                )
-            },
-        )
-
-
 def document_bodies(openapi: OpenAPI) -> OpenAPI:
     """Problem+json for every status an operation does not document otherwise; the upload's body; the renderings."""
     openapi.components = openapi.components or Components()
@@ -149,7 +116,6 @@ def document_bodies(openapi: OpenAPI) -> OpenAPI:
                 responses[status] = problem_response(getattr(response, "description", "") or "Bad request")
         responses.setdefault("default", problem_response())
         operation.responses = responses
-    _document_upload(openapi)
     _document_media(openapi)
     return openapi
 

@@ -6,7 +6,7 @@ recording operation, and so on, so that a client generator or a stateful fuzzer 
 response into the next request instead of guessing them. They are added once to the generated document.
 """
 
-from litestar.openapi.spec import Link, OpenAPI, Operation, Reference
+from litestar.openapi.spec import Link, OpenAPI, Operation, Parameter, Reference
 
 METHODS = ("get", "put", "post", "delete", "patch")
 RECORDING = "/v1/recordings/{recording_id}"
@@ -43,7 +43,7 @@ def operations(openapi: OpenAPI) -> dict[tuple[str, str], Operation]:
 
 
 def _path_parameters(operation: Operation) -> set[str]:
-    return {p.name for p in operation.parameters or () if getattr(p, "param_in", None) == "path"}
+    return {p.name for p in operation.parameters or () if isinstance(p, Parameter) and p.param_in == "path"}
 
 
 def add_links(openapi: OpenAPI) -> OpenAPI:

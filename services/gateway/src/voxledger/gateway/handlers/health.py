@@ -8,12 +8,13 @@ from litestar.di import NamedDependency
 from nats.aio.client import Client as Nats
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from voxledger.contracts.statuses import JOB_STATUSES
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.http.auth import bearer_key
 from voxledger.gateway.http.errors import ApiError
-from voxledger.gateway.http.metrics import JOB_STATUSES, GatewayMetrics
+from voxledger.gateway.http.metrics import GatewayMetrics
 from voxledger.gateway.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
@@ -68,5 +69,5 @@ async def metrics(
         metrics.observe_projections(await bus.events_head(), await readmodels.projections())
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

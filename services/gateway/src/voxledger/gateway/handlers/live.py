@@ -272,7 +272,7 @@ class LiveConnection:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))
                             self._last_final = segment.index
-                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if job_id == self._spec.job_id:
+                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if job_id == self._session[1].job_id:
                     await self._send(proto.error(code, message, fatal=True))  # the worker could not serve it
                 case ev.LiveSessionEnded(reason=reason, duration_s=duration_s, stats=stats):
                     ended = {"type": "ended", "session_id": self.session_id, "recording_id": self.session_id}

@@ -5,37 +5,49 @@ import os
 import secrets
 from pathlib import Path
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, PlatformCollector, ProcessCollector
 
+from voxledger.contracts.statuses import JOB_STATUSES
 from voxledger.gateway.settings import GatewaySettings
-
-JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 
 
 class GatewayMetrics:
     def __init__(self) -> None:
-        self.sse_clients = Gauge("voxledger_sse_clients", "Open server-sent-event streams")
-        self.uploads = Counter("voxledger_uploads_total", "Recordings accepted for upload")
-        self.problems = Counter("voxledger_http_problems_total", "Error responses by code", ["code"])
+        # A registry of its own: an app made twice in one process (tests, tools) never meets its own series.
+        self.registry = r = CollectorRegistry()
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        self.sse_clients = Gauge("voxledger_sse_clients", "Open server-sent-event streams", registry=r)
+        self.uploads = Counter("voxledger_uploads_total", "Recordings accepted for upload", registry=r)
+        self.problems = Counter("voxledger_http_problems_total", "Error responses by code", ["code"], registry=r)
         # Read at scrape time: from the read models and from JetStream's consumer state.
-        self.jobs = Gauge("voxledger_jobs", "Jobs by status, all tenants", ["status"])
+        self.jobs = Gauge("voxledger_jobs", "Jobs by status, all tenants", ["status"], registry=r)
         self.consumer_pending = Gauge(
             "voxledger_consumer_pending_messages",
             "Messages not yet delivered per durable consumer; for transcription-jobs, the queue depth",
             ["consumer"],
+            registry=r,
         )
         self.consumer_in_flight = Gauge(
-            "voxledger_consumer_ack_pending_messages", "Messages delivered but not yet acknowledged", ["consumer"]
+            "voxledger_consumer_ack_pending_messages",
+            "Messages delivered but not yet acknowledged",
+            ["consumer"],
+            registry=r,
         )
-        self.projector_lag = Gauge("voxledger_projector_lag_events", "Events behind the stream head", ["projection"])
+        self.projector_lag = Gauge(
+            "voxledger_projector_lag_events", "Events behind the stream head", ["projection"], registry=r
+        )
         self.projector_skipped = Gauge(
-            "voxledger_projector_skipped_events", "Events skipped as an unknown type or newer version", ["projection"]
+            "voxledger_projector_skipped_events",
+            "Events skipped as an unknown type or newer version",
+            ["projection"],
+            registry=r,
         )
-
         self.projector_quarantined = Gauge(
             "voxledger_projector_quarantined_events",
             "Events held in quarantine (`voxledger projections quarantine`)",
             ["projection"],
+            registry=r,
         )
 
     def observe_jobs(self, counts: dict[str, int]) -> None:

@@ -8,7 +8,7 @@ a malformed id, `invalid_cursor`, `invalid_min_seq`, `invalid_characters`) rathe
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import Encoding, Example, OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import Parameter, ParameterKwarg
 
 from voxledger.gateway.domain.pagination import CURSOR_PATTERN
@@ -90,6 +90,8 @@ SearchText = Annotated[
 ]
 
 _FLAG = Schema(type="string", enum=["true", "false", "1", "0", "yes", "no"])  # type: ignore[arg-type]
+# What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
+AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 UPLOAD_FORM = Schema(
     type="object",  # type: ignore[arg-type]
     required=["file"],
@@ -122,7 +124,11 @@ class UploadOperation(Operation):
 
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
-            content={"multipart/form-data": OpenAPIMediaType(schema=UPLOAD_FORM)},
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=UPLOAD_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
+                )
+            },
             required=True,
             description="The recording and its options",
         )
