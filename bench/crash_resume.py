@@ -32,11 +32,15 @@ def crashed_run(stack, client, kill_at: float) -> tuple[float, float, float]:
     victim = events[-1]["data"]["worker"]
     started = time.monotonic()
     while events[-1]["event"] != "TranscriptionProgressed" or events[-1]["data"]["progress"] < kill_at:
-        events += read_events(client, recording_id, until="TranscriptionProgressed", job_id=job_id, last_event_id=events[-1]["id"])
+        events += read_events(
+            client, recording_id, until="TranscriptionProgressed", job_id=job_id, last_event_id=events[-1]["id"]
+        )
     stack.service("transcriber", int(victim.rsplit("-", 1)[1])).proc.kill()
     killed_wall, before_kill = datetime.now(UTC), time.monotonic() - started
     job = wait_job(client, job_id, timeout_s=600)
-    second = next(m for m in log_events(stack, recording_id) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2)
+    second = next(
+        m for m in log_events(stack, recording_id) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2
+    )
     recovery = (second.envelope.occurred_at - killed_wall).total_seconds()
     return before_kill, job["processing_s"], recovery
 
@@ -57,7 +61,9 @@ def main() -> int:
             before_kill, resumed, recovery = crashed_run(stack, client, args.kill_at)
     extra = (before_kill + resumed) / clean - 1
     out = sys.stdout
-    out.write(f"\ncrash and resume, {FILE}, worker killed at {args.kill_at:.0%} progress, AckWait {args.ack_wait:.0f} s\n\n")
+    out.write(
+        f"\ncrash and resume, {FILE}, worker killed at {args.kill_at:.0%} progress, AckWait {args.ack_wait:.0f} s\n\n"
+    )
     out.write(f"{'clean run s':>12}{'before kill s':>15}{'resumed s':>11}{'extra compute':>15}{'recovery s':>12}\n")
     out.write(f"{clean:>12.2f}{before_kill:>15.2f}{resumed:>11.2f}{extra:>14.1%}{recovery:>12.2f}\n")
     out.write(f"\n(targets: extra compute <= 15%, recovery <= AckWait + 5 s = {args.ack_wait + 5:.0f} s)\n")

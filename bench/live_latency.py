@@ -39,8 +39,13 @@ def pcm_of(path: Path, seconds: float | None = None) -> bytes:
 
 def latencies(stack, run: LiveRun) -> tuple[list[float], list[float]]:
     """(to first interim, to final) per word of the finals, in seconds after the word was spoken."""
-    words = [w for m in log_events(stack, run.session_id) if m.envelope.type == "SegmentsTranscribed"
-             for s in m.body.segments for w in (s.words or [])]  # fmt: skip
+    words = [
+        w
+        for m in log_events(stack, run.session_id)
+        if m.envelope.type == "SegmentsTranscribed"
+        for s in m.body.segments
+        for w in (s.words or [])
+    ]
     first_seen: list[float] = []
     final_at: list[float] = []
     finals_words = 0
@@ -104,7 +109,9 @@ def main() -> int:
                 t0 = time.monotonic()
                 runs = asyncio.run(concurrent(stack, api_key, pcm_of(path, args.capacity_seconds), n))
                 finals = [x for run, _ in runs for x in latencies(stack, run)[1]]
-                capacity.append((n, pct(finals, 50), pct(finals, 95), max(lag for _, lag in runs), time.monotonic() - t0))
+                capacity.append(
+                    (n, pct(finals, 50), pct(finals, 95), max(lag for _, lag in runs), time.monotonic() - t0)
+                )
     offline = batch_wer(path, reference)
     out.write(f"\nlive latency, {FILE} streamed at real-time pace, one session, {len(to_final)} words\n\n")
     out.write(f"{'':>10}{'p50 s':>8}{'p95 s':>8}{'target p50':>12}\n")
@@ -115,8 +122,10 @@ def main() -> int:
     for n, p50, p95, lag, _ in capacity:
         sustained = "yes" if p95 <= 10 and lag <= 10 else "no"
         out.write(f"{n:>9}{p50:>13.2f}{p95:>13.2f}{lag:>11.2f}{sustained:>11}\n")
-    out.write(f"\naccuracy, {FILE}: streaming WER {live_wer:.1%}, batch WER {offline:.1%} "
-              f"(ratio {live_wer / offline if offline else float('nan'):.2f}; target <= 1.25)\n")  # fmt: skip
+    out.write(
+        f"\naccuracy, {FILE}: streaming WER {live_wer:.1%}, batch WER {offline:.1%} "
+        f"(ratio {live_wer / offline if offline else float('nan'):.2f}; target <= 1.25)\n"
+    )
     out.write(f"(median of {statistics.median([len(r.finals) for r in [full]])} finals per session)\n")
     return 0
 

@@ -96,7 +96,9 @@ def main() -> int:
 
     settings = TranscriberSettings()
     target, _ = resolve_model(settings.model)
-    model = WhisperModel(target, device=settings.device, compute_type=settings.compute_type, cpu_threads=settings.cpu_threads)
+    model = WhisperModel(
+        target, device=settings.device, compute_type=settings.compute_type, cpu_threads=settings.cpu_threads
+    )
     rows = []
     with (
         tempfile.TemporaryDirectory(prefix="voxledger-bench-") as tmp,
@@ -123,12 +125,16 @@ def main() -> int:
         queued, progress = latencies(client, AUDIO / "short_meeting.ogg", args.latency_runs)
 
     out = sys.stdout
-    out.write(f"\nvoxledger pipeline vs raw faster-whisper ({settings.model}, {settings.device}/{settings.compute_type}, "
-              f"median of {args.repeats})\n\n")  # fmt: skip
+    out.write(
+        f"\nvoxledger pipeline vs raw faster-whisper ({settings.model}, {settings.device}/{settings.compute_type}, "
+        f"median of {args.repeats})\n\n"
+    )
     out.write(f"{'file':<18}{'raw s':>10}{'pipeline s':>12}{'ratio':>8}{'outside worker ms':>20}\n")
     for name, raw, pipe, ratio, outside in rows:
         out.write(f"{name:<18}{raw:>10.2f}{pipe:>12.2f}{ratio:>8.3f}{outside * 1000:>20.0f}\n")
-    out.write("(outside worker: end to end minus the worker's own processing_s: upload, queueing, projection, notification)\n")
+    out.write(
+        "(outside worker: end to end minus the worker's own processing_s: upload, queueing, projection, notification)\n"
+    )
     out.write(f"\n202 -> job visible as queued:    {ms(queued)}\n")
     out.write(f"202 -> first progress event:     {ms(progress)}\n")
     return 0

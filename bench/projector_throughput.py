@@ -37,8 +37,12 @@ async def publish_backlog(js, events: int, poison: int) -> int:
         published += await append_all(js, backlog[i : i + step], in_flight=1024)
         if poison and i // step < poison:
             rid = new_id()
-            bad = ev.RecordingUploaded(filename="x\x00.ogg", content_type="audio/ogg", size_bytes=1, blob_digest="d", blob_key="k")
-            await js.publish(f"vl.evt.rec.{rid}.RecordingUploaded", encode(seal(bad, aggregate_id=rid, tenant_id="bench")))
+            bad = ev.RecordingUploaded(
+                filename="x\x00.ogg", content_type="audio/ogg", size_bytes=1, blob_digest="d", blob_key="k"
+            )
+            await js.publish(
+                f"vl.evt.rec.{rid}.RecordingUploaded", encode(seal(bad, aggregate_id=rid, tenant_id="bench"))
+            )
             published += 1
     return published
 
@@ -75,18 +79,26 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--single", type=int, default=300, help="events published one at a time for the latency row")
     parser.add_argument("--batch-max", type=int, default=ProjectorSettings().batch_max)
-    parser.add_argument("--poison", type=int, default=0, help="events Postgres cannot store, spread through the backlog")
+    parser.add_argument(
+        "--poison", type=int, default=0, help="events Postgres cannot store, spread through the backlog"
+    )
     args = parser.parse_args()
     with bench_stack() as stack:
         result = asyncio.run(measure(stack, args.events, args.single, args.batch_max, args.poison))
     rate = result["events"] / result["seconds"]
     lat = result["latencies"]
     out = sys.stdout
-    out.write(f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {args.batch_max}, "
-              f"{args.poison} poison\n\n")  # fmt: skip
+    out.write(
+        f"\nprojector throughput, {result['events']} events of whole recording histories, batch_max {args.batch_max}, "
+        f"{args.poison} poison\n\n"
+    )
     out.write(f"{'events':>10}{'seconds':>10}{'events/s':>12}{'light-load visible p50 ms':>28}{'p99 ms':>9}\n")
-    out.write(f"{result['events']:>10}{result['seconds']:>10.2f}{rate:>12.0f}{percentile(lat, 50):>28.2f}{percentile(lat, 99):>9.2f}\n")
-    out.write("\n(target: >= 20,000 events/s including the checkpoint; light load: an event is visible within a few ms)\n")
+    out.write(
+        f"{result['events']:>10}{result['seconds']:>10.2f}{rate:>12.0f}{percentile(lat, 50):>28.2f}{percentile(lat, 99):>9.2f}\n"
+    )
+    out.write(
+        "\n(target: >= 20,000 events/s including the checkpoint; light load: an event is visible within a few ms)\n"
+    )
     out.write(f"(1-minute load average {os.getloadavg()[0]:.1f} on 2 cores)\n")
     return 0
 

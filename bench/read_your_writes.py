@@ -35,13 +35,17 @@ def main() -> int:
             read, waited = timed_get(client, {"min_seq": token, "limit": 1})
             _, plain = timed_get(client, {"limit": 1})
             stale += "X-Read-Model-Stale" in read.headers
-            assert read.json()["items"][0]["recording_id"] == accepted.json()["recording_id"], "the token read missed it"
+            assert read.json()["items"][0]["recording_id"] == accepted.json()["recording_id"], (
+                "the token read missed it"
+            )
             if i >= 10:  # the first rounds warm up connections and caches
                 with_token.append(waited)
                 without.append(plain)
     added = [w - p for w, p in zip(with_token, without, strict=True)]
     out = sys.stdout
-    out.write(f"\nread-your-writes, {args.rounds} rounds: POST /v1/recordings, then GET /v1/recordings with and without the token\n\n")
+    out.write(
+        f"\nread-your-writes, {args.rounds} rounds: POST /v1/recordings, then GET /v1/recordings with and without the token\n\n"
+    )
     out.write(f"{'':<22}{'p50 ms':>9}{'p99 ms':>9}\n")
     for name, values in (("GET with token", with_token), ("GET without token", without), ("added by the token", added)):
         out.write(f"{name:<22}{percentile(values, 50):>9.1f}{percentile(values, 99):>9.1f}\n")

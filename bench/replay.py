@@ -48,13 +48,19 @@ def main() -> int:
     report = result["replay"]
     rows = result["rows"]
     out = sys.stdout
-    out.write(f"\nfull replay into shadow tables and swap, {result['events']} events (published in {result['publish_s']:.0f} s)\n\n")
-    out.write(f"{'events':>10}{'replay s':>10}{'events/s':>10}{'recordings':>12}{'jobs':>9}{'segments':>10}{'load avg':>10}\n")
+    out.write(
+        f"\nfull replay into shadow tables and swap, {result['events']} events (published in {result['publish_s']:.0f} s)\n\n"
+    )
+    out.write(
+        f"{'events':>10}{'replay s':>10}{'events/s':>10}{'recordings':>12}{'jobs':>9}{'segments':>10}{'load avg':>10}\n"
+    )
     out.write(
         f"{report.events:>10}{report.seconds:>10.1f}{report.events / report.seconds:>10.0f}{rows['recordings'][0]:>12}"
         f"{rows['jobs'][0]:>9}{rows['segments'][0]:>10}{os.getloadavg()[0]:>10.1f}\n"
     )
-    out.write("\n(target: 1,000,000 events in <= 60 s; load avg: the machine's 1-minute load while it ran, on 2 cores)\n")
+    out.write(
+        "\n(target: 1,000,000 events in <= 60 s; load avg: the machine's 1-minute load while it ran, on 2 cores)\n"
+    )
     return 0
 
 

@@ -79,7 +79,9 @@ def main() -> int:
             measure(client, queries(vocabulary[0], 30))  # warm the caches and the connection
             timings = measure(client, queries(vocabulary[0], args.queries))
     out = sys.stdout
-    out.write(f"\nsearch over {args.transcripts} transcripts ({events} events, 30 segments each), GET /v1/search?limit=20\n\n")
+    out.write(
+        f"\nsearch over {args.transcripts} transcripts ({events} events, 30 segments each), GET /v1/search?limit=20\n\n"
+    )
     out.write(f"{'query':<10}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'avg hits':>10}\n")
     every = [t for rows in timings.values() for t in rows]
     for kind, rows in [*timings.items(), ("all", every)]:

@@ -1,9 +1,9 @@
 """Given / when / then for every Decider: the one harness the deciders' unit tests share.
 
-    scenario = Scenario(decide, evolve, Recording())
-    scenario.given(ev.RecordingUploaded(...))         # what the log already holds
-    produced = scenario.when(StartAttempt(...))       # decided, then applied, as the repository appends it
-    assert scenario.rejects(Cancel(...)) == "job_finished"
+scenario = Scenario(decide, evolve, Recording())
+scenario.given(ev.RecordingUploaded(...))         # what the log already holds
+produced = scenario.when(StartAttempt(...))       # decided, then applied, as the repository appends it
+assert scenario.rejects(Cancel(...)) == "job_finished"
 """
 
 from collections.abc import Callable

@@ -45,15 +45,17 @@ def reference(name: str) -> str:
     """The text a speech fixture was synthesized from."""
     return (AUDIO / name).with_suffix(".txt").read_text()
 
+
 # Every stack also serves a model that cannot load: a job or live session naming it gets past the gateway's
 # allow-list and must fail in the worker with its own code (unknown names never get that far).
 BROKEN_MODEL = "broken-model"
 SERVED_MODELS = f"tiny.en,{BROKEN_MODEL}=/nonexistent/voxledger-model"
 
 
-
 @contextlib.contextmanager
-def started_stack(data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None) -> Iterator[Stack]:
+def started_stack(
+    data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
     `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
     env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **(env or {})}
@@ -174,7 +176,9 @@ def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator
         source.response.close()
 
 
-def wait_logged(stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60) -> list[Message]:
+def wait_logged(
+    stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60
+) -> list[Message]:
     """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself, so it needs
     neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
 

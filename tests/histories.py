@@ -18,7 +18,44 @@ from voxledger.contracts import insights as ins
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.ids import new_id
 
-WORDS = ["budget", "quarter", "customer", "contract", "design", "support", "report", "travel", "hiring", "training", "office", "product", "team", "sales", "marketing", "release", "testing", "security", "invoice", "partner", "supplier", "warehouse", "delivery", "meeting", "schedule", "roadmap", "pricing", "feedback", "onboarding", "dashboard", "migration", "backlog", "review", "agreement", "revenue", "forecast"]
+WORDS = [
+    "budget",
+    "quarter",
+    "customer",
+    "contract",
+    "design",
+    "support",
+    "report",
+    "travel",
+    "hiring",
+    "training",
+    "office",
+    "product",
+    "team",
+    "sales",
+    "marketing",
+    "release",
+    "testing",
+    "security",
+    "invoice",
+    "partner",
+    "supplier",
+    "warehouse",
+    "delivery",
+    "meeting",
+    "schedule",
+    "roadmap",
+    "pricing",
+    "feedback",
+    "onboarding",
+    "dashboard",
+    "migration",
+    "backlog",
+    "review",
+    "agreement",
+    "revenue",
+    "forecast",
+]
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -63,7 +100,11 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
     h.add(ev.TranscriptionStarted(job_id=job_id, attempt=attempt, worker="w-1", model="tiny.en"))
     if outcome in ("retried", "failed"):
         retry_at = (h.at + timedelta(seconds=2)).isoformat()
-        h.add(ev.TranscriptionAttemptFailed(job_id=job_id, attempt=1, error_code="internal_error", message="oom", retry_at=retry_at))
+        h.add(
+            ev.TranscriptionAttemptFailed(
+                job_id=job_id, attempt=1, error_code="internal_error", message="oom", retry_at=retry_at
+            )
+        )
         if outcome == "failed":
             h.add(ev.TranscriptionFailed(job_id=job_id, error_code="internal_error", message="gave up"))
             return
@@ -71,13 +112,33 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
         h.add(ev.TranscriptionStarted(job_id=job_id, attempt=attempt, worker="w-2", model="tiny.en"))
     index, clock = 0, 0.0
     for step in range(progress):
-        h.add(ev.TranscriptionProgressed(job_id=job_id, stage="transcribing", progress=round(step / progress, 3), processed_s=clock, eta_s=float(progress - step)))
+        h.add(
+            ev.TranscriptionProgressed(
+                job_id=job_id,
+                stage="transcribing",
+                progress=round(step / progress, 3),
+                processed_s=clock,
+                eta_s=float(progress - step),
+            )
+        )
         batch = []
         for _ in range(segments // progress):
             length = round(rng.uniform(1.5, 6.0), 2)
             said = text()
-            words = [ev.Word(round(clock, 2), round(clock + length, 2), " " + said.split()[0], 0.9)] if index % 2 else None
-            batch.append(ev.Segment(index=index, start=round(clock, 2), end=round(clock + length, 2), text=" " + said, avg_logprob=-0.3, no_speech_prob=0.01, words=words))
+            words = (
+                [ev.Word(round(clock, 2), round(clock + length, 2), " " + said.split()[0], 0.9)] if index % 2 else None
+            )
+            batch.append(
+                ev.Segment(
+                    index=index,
+                    start=round(clock, 2),
+                    end=round(clock + length, 2),
+                    text=" " + said,
+                    avg_logprob=-0.3,
+                    no_speech_prob=0.01,
+                    words=words,
+                )
+            )
             index, clock = index + 1, clock + length
         if batch:
             h.add(ev.SegmentsTranscribed(job_id=job_id, segments=batch))
@@ -85,7 +146,15 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
             h.add(ev.TranscriptionCancelRequested(job_id=job_id))
             h.add(ev.TranscriptionCancelled(job_id=job_id))
             return
-    h.add(ev.TranscriptionCompleted(job_id=job_id, language="en", duration_s=round(clock, 3), segment_count=index, processing_s=round(clock / 10, 3)))
+    h.add(
+        ev.TranscriptionCompleted(
+            job_id=job_id,
+            language="en",
+            duration_s=round(clock, 3),
+            segment_count=index,
+            processing_s=round(clock / 10, 3),
+        )
+    )
     _insights(h, job_id)
 
 
@@ -93,24 +162,59 @@ def _insights(h: History, job_id: str) -> None:
     run_id = new_id()
     for kind in ins.INSIGHT_KINDS:
         h.add(ev.InsightStarted(job_id=job_id, run_id=run_id, kind=kind))
-    summary = ins.Summary(text="A short meeting.", points=[ins.KeyPoint(text="Budget", start=0.0, end=2.0, score=0.9)], keywords=["budget"])
-    h.add(ev.InsightReady(job_id=job_id, run_id=run_id, kind="summary", engine="builtin", payload=summary, processing_s=0.01))
-    items = ins.ActionItems(items=[ins.ActionItem(text="Send the notes", kind="request", assignee=None, due=None, start=1.0, end=2.0)])
-    h.add(ev.InsightReady(job_id=job_id, run_id=run_id, kind="action_items", engine="builtin", payload=items, processing_s=0.01))
+    summary = ins.Summary(
+        text="A short meeting.",
+        points=[ins.KeyPoint(text="Budget", start=0.0, end=2.0, score=0.9)],
+        keywords=["budget"],
+    )
+    h.add(
+        ev.InsightReady(
+            job_id=job_id, run_id=run_id, kind="summary", engine="builtin", payload=summary, processing_s=0.01
+        )
+    )
+    items = ins.ActionItems(
+        items=[ins.ActionItem(text="Send the notes", kind="request", assignee=None, due=None, start=1.0, end=2.0)]
+    )
+    h.add(
+        ev.InsightReady(
+            job_id=job_id, run_id=run_id, kind="action_items", engine="builtin", payload=items, processing_s=0.01
+        )
+    )
     for kind in ("refinement", "analytics"):
         h.add(ev.InsightFailed(job_id=job_id, run_id=run_id, kind=kind, error_code="engine_timeout", message="slow"))
-    h.add(ev.InsightsCompleted(job_id=job_id, run_id=run_id, ready=["summary", "action_items"], failed=["refinement", "analytics"]))
+    h.add(
+        ev.InsightsCompleted(
+            job_id=job_id, run_id=run_id, ready=["summary", "action_items"], failed=["refinement", "analytics"]
+        )
+    )
 
 
 OUTCOMES = ("completed", "completed", "completed", "retried", "failed", "cancelled_queued", "cancelled_running")
 
 
-def recording_history(rng: random.Random, tenant: str, at: datetime, *, segments: int = 12, progress: int = 4,
-                      outcomes: tuple[str, ...] = OUTCOMES, vocabulary=None, deleted: float = 0.1,
-                      jobs: tuple[int, ...] = (1, 1, 1, 2, 3)) -> History:  # fmt: skip
+def recording_history(
+    rng: random.Random,
+    tenant: str,
+    at: datetime,
+    *,
+    segments: int = 12,
+    progress: int = 4,
+    outcomes: tuple[str, ...] = OUTCOMES,
+    vocabulary=None,
+    deleted: float = 0.1,
+    jobs: tuple[int, ...] = (1, 1, 1, 2, 3),
+) -> History:
     """One recording: one to three jobs with a mix of outcomes; one in ten is deleted at the end."""
     h = History(tenant, new_id(), at)
-    h.add(ev.RecordingUploaded(filename=f"call-{rng.randint(1, 10**6)}.ogg", content_type="audio/ogg", size_bytes=rng.randint(10**4, 10**7), blob_key=f"recordings/{h.recording_id}", blob_digest="sha256:00"))
+    h.add(
+        ev.RecordingUploaded(
+            filename=f"call-{rng.randint(1, 10**6)}.ogg",
+            content_type="audio/ogg",
+            size_bytes=rng.randint(10**4, 10**7),
+            blob_key=f"recordings/{h.recording_id}",
+            blob_digest="sha256:00",
+        )
+    )
     words, weights = vocabulary or (None, None)
     for _ in range(rng.choice(jobs)):
         _job(h, rng, rng.choice(outcomes), segments, progress, lambda: sentence(rng, words, weights))

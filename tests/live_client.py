@@ -48,7 +48,9 @@ async def receive_until_ended(ws, run: LiveRun) -> None:
             return
 
 
-async def send_paced(ws, pcm: bytes, rate: int, *, start_byte: int = 0, stop_byte: int | None = None, speed: float = 1.0) -> None:
+async def send_paced(
+    ws, pcm: bytes, rate: int, *, start_byte: int = 0, stop_byte: int | None = None, speed: float = 1.0
+) -> None:
     step = int(rate * FRAME_S) * 2
     t0 = time.monotonic()
     end = len(pcm) if stop_byte is None else stop_byte

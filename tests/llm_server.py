@@ -18,8 +18,14 @@ ANSWERS = {
     },
     "action items": {
         "items": [
-            {"text": "Share your notes with the team", "kind": "request", "assignee": "team",
-             "due": "before Friday afternoon", "start": 4.0, "end": 8.8}
+            {
+                "text": "Share your notes with the team",
+                "kind": "request",
+                "assignee": "team",
+                "due": "before Friday afternoon",
+                "start": 4.0,
+                "end": 8.8,
+            }
         ]
     },
     "Rewrite": {
@@ -28,7 +34,7 @@ ANSWERS = {
         "fillers_removed": 0,
         "repeats_removed": 0,
     },
-}  # fmt: skip
+}
 
 
 class FakeLlm:

@@ -42,7 +42,11 @@ class OtlpReceiver:
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         self.spans.append(
-                            {"service": attributes.get("service.name"), "name": span.name, "trace_id": span.trace_id.hex()}
+                            {
+                                "service": attributes.get("service.name"),
+                                "name": span.name,
+                                "trace_id": span.trace_id.hex(),
+                            }
                         )
 
     def services_in_trace(self, trace_id: str) -> set[str]:

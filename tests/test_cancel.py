@@ -13,7 +13,9 @@ def test_a_running_job_stops_and_ends_cancelled(stack, client):
     asked_at = time.monotonic()
     cancel = client.post(f"/v1/jobs/{job_id}/cancel")
     assert cancel.status_code == 202 and cancel.json()["status"] == "cancelling"
-    events = read_events(client, recording_id, until={"TranscriptionCancelled", "TranscriptionCompleted"}, job_id=job_id)
+    events = read_events(
+        client, recording_id, until={"TranscriptionCancelled", "TranscriptionCompleted"}, job_id=job_id
+    )
     stopped_after = time.monotonic() - asked_at
     assert events[-1]["event"] == "TranscriptionCancelled", f"ended with {events[-1]['event']}"
     assert stopped_after < 10, f"took {stopped_after:.1f} s to stop"

@@ -13,18 +13,27 @@ def test_keys_create_prints_a_key_that_works_for_its_tenant_only(stack, client):
     env = {**os.environ, "NATS_URL": stack.nats_url}
     created = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", "keys", "create", "--tenant", "cli-tenant"],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     api_key = created.stdout.strip()
     assert api_key.startswith("vl_") and len(api_key) > 40
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}) as cli_client:
-        listing = eventually(lambda: (r := cli_client.get("/v1/recordings")).status_code != 401 and r, "the key usable", 10)
+        listing = eventually(
+            lambda: (r := cli_client.get("/v1/recordings")).status_code != 401 and r, "the key usable", 10
+        )
         assert listing.json() == {"items": [], "next_cursor": None}
 
     refused = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", "keys", "create", "--tenant", "bad tenant!"],
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2 and "tenant" in refused.stderr
 
 
@@ -55,6 +64,9 @@ def test_provision_is_idempotent_and_reads_its_settings_from_the_environment(sta
     assert done.returncode == 0 and "schema version" in done.stdout, done.stderr
     bad = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", "provision"],
-        env={**env, "VOXLEDGER_STREAM_REPLICAS": "three"}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        env={**env, "VOXLEDGER_STREAM_REPLICAS": "three"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "VOXLEDGER_STREAM_REPLICAS" in bad.stderr

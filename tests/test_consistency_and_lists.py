@@ -24,8 +24,12 @@ def test_a_read_with_the_token_of_a_202_always_shows_that_write(client):
     jobs = client.get("/v1/jobs", params={"min_seq": requested.headers[TOKEN]}).json()["items"]
     assert job_id in [j["job_id"] for j in jobs], "the list, which never waits by itself, has the new job"
     assert wait_job(client, job_id)["status"] == "completed"
-    again = client.post(f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"})
-    retried = client.post(f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"})
+    again = client.post(
+        f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"}
+    )
+    retried = client.post(
+        f"/v1/recordings/{rec}/transcriptions", json={"language": "en"}, headers={"Idempotency-Key": "k1"}
+    )
     assert retried.headers[TOKEN] == again.headers[TOKEN], "a retried request's token is the first one's"
 
     unknown = client.get("/v1/recordings", params={"min_seq": "0190f0c0-0000-7000-8000-0000000000ff"})
@@ -39,7 +43,9 @@ def test_lists_filter_by_status_and_creation_time_and_page_stably(client):
     time.sleep(0.05)
     later = [upload(client, "short_meeting.ogg", transcribe="false") for _ in range(4)]
     token = later[-1].headers[TOKEN]
-    after = client.get("/v1/recordings", params={"created_after": created.isoformat(), "min_seq": token}).json()["items"]
+    after = client.get("/v1/recordings", params={"created_after": created.isoformat(), "min_seq": token}).json()[
+        "items"
+    ]
     assert [r["recording_id"] for r in after] == [r.json()["recording_id"] for r in reversed(later)]
     future = datetime.now(UTC).replace(year=2100).isoformat()
     assert client.get("/v1/recordings", params={"created_after": future}).json()["items"] == []
@@ -49,7 +55,10 @@ def test_lists_filter_by_status_and_creation_time_and_page_stably(client):
     done = client.get("/v1/jobs", params={"status": "completed"}).json()["items"]
     assert [j["job_id"] for j in done] == [transcribed["job_id"]]
     assert client.get("/v1/jobs", params={"status": "failed"}).json()["items"] == []
-    assert client.get("/v1/recordings", params={"status": "completed"}).json()["items"][0]["recording_id"] == transcribed["recording_id"]
+    assert (
+        client.get("/v1/recordings", params={"status": "completed"}).json()["items"][0]["recording_id"]
+        == transcribed["recording_id"]
+    )
 
     # Jobs page newest first; jobs created between pages neither shift nor repeat what follows.
     for _ in range(3):

@@ -30,7 +30,13 @@ def _multipart(filename: bytes, fields: dict[str, bytes] | None = None) -> tuple
     """A form built by hand, so that bytes an HTTP client would escape (NUL, bidi) reach the gateway as sent."""
     boundary = "voxledgerhostile"
     parts = [
-        b"--" + boundary.encode() + b'\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n' + value + b"\r\n"
+        b"--"
+        + boundary.encode()
+        + b'\r\nContent-Disposition: form-data; name="'
+        + name.encode()
+        + b'"\r\n\r\n'
+        + value
+        + b"\r\n"
         for name, value in (fields or {}).items()
     ]
     audio = (AUDIO / "short_meeting.ogg").read_bytes()
@@ -81,7 +87,9 @@ def _read_response(sock: socket.socket) -> str:
     while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
+    length = next(
+        (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+    )
     while len(body) < length and (chunk := sock.recv(65536)):
         body += chunk
     return (head + b"\r\n\r\n" + body).decode(errors="replace")
@@ -127,8 +135,10 @@ def test_an_unauthenticated_gigabyte_gets_401_at_once_and_the_gateway_stays_smal
     peak.append(_rss_kib(pid))
     growth_mib = (max(peak) - before) / 1024
     with capsys.disabled():
-        print(f"\nunauthenticated chunked body: 401 after {elapsed * 1000:.0f} ms, {sent[0] // MiB} MiB sent, "
-              f"gateway RSS {before / 1024:.1f} -> peak {max(peak) / 1024:.1f} MiB (+{growth_mib:.1f})")  # fmt: skip
+        print(
+            f"\nunauthenticated chunked body: 401 after {elapsed * 1000:.0f} ms, {sent[0] // MiB} MiB sent, "
+            f"gateway RSS {before / 1024:.1f} -> peak {max(peak) / 1024:.1f} MiB (+{growth_mib:.1f})"
+        )
     assert response.startswith("HTTP/1.1 401"), response[:200]
     assert '"code":"unauthorized"' in response.replace(" ", "")
     assert growth_mib < 20, f"the gateway grew by {growth_mib:.1f} MiB"
@@ -143,8 +153,10 @@ def test_min_seq_without_a_key_answers_401_without_waiting(stack, capsys):
             timings.append(time.perf_counter() - started)
             assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     with capsys.disabled():
-        print(f"\nmin_seq without a key: 401 in {min(timings) * 1000:.1f} ms best, "
-              f"{statistics.median(timings) * 1000:.1f} ms median, {max(timings) * 1000:.1f} ms worst")  # fmt: skip
+        print(
+            f"\nmin_seq without a key: 401 in {min(timings) * 1000:.1f} ms best, "
+            f"{statistics.median(timings) * 1000:.1f} ms median, {max(timings) * 1000:.1f} ms worst"
+        )
     assert min(timings) < 0.05, "a 401 is answered before any consistency wait"
     assert max(timings) < 1.0, "not one request waited for the projections (that wait is 2 s)"
 
@@ -372,7 +384,20 @@ def test_an_oversized_request_head_is_refused_without_reaching_the_app(stack):
     assert response.startswith("HTTP/1.1 4"), response[:200]
 
 
-ODD_VALUES = ["", "²", "-1", "1e9", "9" * 40, "\u202e", "%00", "null", "[]", "2025-01-01T00:00:00", "0000-00-00", "🙂" * 50]
+ODD_VALUES = [
+    "",
+    "²",
+    "-1",
+    "1e9",
+    "9" * 40,
+    "\u202e",
+    "%00",
+    "null",
+    "[]",
+    "2025-01-01T00:00:00",
+    "0000-00-00",
+    "🙂" * 50,
+]
 
 
 def test_odd_query_values_never_cause_a_5xx(client):

@@ -24,7 +24,9 @@ def insights_after(client, recording_id: str, job_id: str, run_id: str | None = 
     """Waits for the run's InsightsCompleted on the event stream, then reads the insights consistently."""
     events = read_events(client, recording_id, until="InsightsCompleted", job_id=job_id)
     while run_id is not None and events[-1]["data"]["run_id"] != run_id:
-        events += read_events(client, recording_id, until="InsightsCompleted", job_id=job_id, last_event_id=events[-1]["id"])
+        events += read_events(
+            client, recording_id, until="InsightsCompleted", job_id=job_id, last_event_id=events[-1]["id"]
+        )
     params = {"job_id": job_id, "min_seq": events[-1]["id"]}
     response = client.get(f"/v1/recordings/{recording_id}/insights", params=params)
     assert response.status_code == 200, response.text
@@ -50,8 +52,13 @@ def test_a_completed_job_gets_all_four_insights_exactly_once(stack, client):
 
     kinds_in_log = [m for m in log_events(stack, accepted["recording_id"]) if m.envelope.type in INSIGHT_EVENTS]
     counts = {t: sum(m.envelope.type == t for m in kinds_in_log) for t in INSIGHT_EVENTS}
-    assert counts == {"InsightsRequested": 1, "InsightStarted": 4, "InsightReady": 4, "InsightFailed": 0,
-                      "InsightsCompleted": 1}  # fmt: skip
+    assert counts == {
+        "InsightsRequested": 1,
+        "InsightStarted": 4,
+        "InsightReady": 4,
+        "InsightFailed": 0,
+        "InsightsCompleted": 1,
+    }
     completed = [e for e in events if e["event"] == "InsightsCompleted"][-1]["data"]
     assert sorted(completed["ready"]) == sorted(INSIGHT_KINDS) and completed["failed"] == []
 

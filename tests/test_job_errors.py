@@ -46,4 +46,3 @@ def test_a_truncated_file_reads_as_a_fixed_sentence_without_its_details(client):
     message = failed["error"]["message"]
     assert message == public_message("audio_truncated") and _is_plain(message)
     assert not any(ch.isdigit() for ch in message), "byte counts stay in the logs"
-

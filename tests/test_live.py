@@ -94,7 +94,9 @@ def test_ended_session_can_be_retranscribed(streamed, live_client):
     assert again.status_code == 202, again.text
     job = wait_job(live_client, again.json()["job_id"])
     assert job["status"] == "completed"
-    text = live_client.get(f"/v1/recordings/{streamed.session_id}/transcript", params={"job_id": job["job_id"]}).json()["text"]
+    text = live_client.get(f"/v1/recordings/{streamed.session_id}/transcript", params={"job_id": job["job_id"]}).json()[
+        "text"
+    ]
     assert_wer(REFERENCE, text, STREAMING_WER, "the saved live audio, transcribed again")
 
 
@@ -136,6 +138,7 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
 def test_scanning_for_sessions_leaves_no_consumers_behind(stack):
     """Each scan of the live_sessions bucket reads its keys through a consumer; left for the server's default
     5 minutes, one per 0.25 s scan, they used to reach the consumer limit and break every scan after that."""
+
     async def consumer_counts() -> tuple[int, int]:
         nc = await connect(stack.nats_url, "consumer-count")
         try:

@@ -6,7 +6,7 @@ from tests.helpers import eventually, metrics_text, read_events, upload, wait_jo
 
 
 def metric(text: str, name: str, label: str) -> float:
-    found = re.search(rf'^{name}\{{{label}\}} (\S+)$', text, re.MULTILINE)
+    found = re.search(rf"^{name}\{{{label}\}} (\S+)$", text, re.MULTILINE)
     assert found, f"{name}{{{label}}} missing"
     return float(found.group(1))
 
@@ -29,6 +29,7 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
     for job in [busy, *waiting]:
         assert wait_job(client, job["job_id"])["status"] == "cancelled"
     assert metric(metrics_text(stack), "voxledger_jobs", 'status="cancelled"') >= 3
+
     # The worker still takes the cancelled requests off the queue (and skips them): it drains to zero.
     def drained() -> bool:
         return not metric(metrics_text(stack), "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"')

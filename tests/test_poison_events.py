@@ -40,7 +40,9 @@ def poison_stack(tmp_path_factory):
 
 def cli(stack, *args: str) -> str:
     env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
-    done = subprocess.run([sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -116,10 +118,14 @@ def test_readyz_says_when_a_projection_lags_behind_the_log(poison_stack):
     projector = stack.service("projector", 0).proc
     projector.send_signal(signal.SIGSTOP)
     try:
+
         async def publish(js):
             for _ in range(MAX_LAG + 5):  # skipped as unknown, but every event counts towards the lag
-                await js.publish("vl.evt.rec.lag.Unknown", b'{"event_id":"x","type":"Unknown","schema_version":1,'
-                                 b'"aggregate_id":"lag","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}')  # fmt: skip
+                await js.publish(
+                    "vl.evt.rec.lag.Unknown",
+                    b'{"event_id":"x","type":"Unknown","schema_version":1,'
+                    b'"aggregate_id":"lag","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}',
+                )
 
         on_nats(stack, publish)
         lagging = readyz(stack)
@@ -141,7 +147,9 @@ def test_every_commit_notifies_the_projection_channel(poison_stack):
         heard: asyncio.Queue[str] = asyncio.Queue()
         await conn.add_listener("voxledger_projection", lambda *args: heard.put_nowait(args[3]))
         unknown = b'{"event_id":"n","type":"Unknown","schema_version":1,"aggregate_id":"n","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}'
-        seq = (await asyncio.to_thread(lambda: on_nats(stack, lambda js: js.publish("vl.evt.rec.n.Unknown", unknown)))).seq
+        seq = (
+            await asyncio.to_thread(lambda: on_nats(stack, lambda js: js.publish("vl.evt.rec.n.Unknown", unknown)))
+        ).seq
         while True:
             name, _, at = (await asyncio.wait_for(heard.get(), 10)).partition(":")
             if name == "read_models" and int(at) >= seq:
@@ -159,7 +167,9 @@ def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_
         command_id = new_id()  # as if a RequestTranscription command had led to it
         seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options), command_id)
 
-        took = visible_within(bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0)
+        took = visible_within(
+            bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0
+        )
         held = wait_quarantined(stack, seq)
         assert held[seq][1:4] == ["TranscriptionRequested", rid, "poisoned"], held[seq]
         assert "Unicode" in " ".join(held[seq][5:]) or "0x00" in " ".join(held[seq][5:]), held[seq]
@@ -170,7 +180,9 @@ def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_
         assert degraded["read_model_error"] == {"code": "event_quarantined", "seq": seq}
         assert degraded["status"] == "uploaded" and degraded["jobs"] == [], "status stays what was projected"
         listed = victim.get("/v1/recordings").json()["items"]
-        assert [r["read_model_error"] for r in listed if r["recording_id"] == rid] == [{"code": "event_quarantined", "seq": seq}]
+        assert [r["read_model_error"] for r in listed if r["recording_id"] == rid] == [
+            {"code": "event_quarantined", "seq": seq}
+        ]
         assert bystander.get("/v1/recordings").json()["items"][0]["read_model_error"] is None
 
         ready = readyz(stack)
@@ -204,9 +216,17 @@ def test_a_quarantined_event_applies_after_a_fix_with_retry(poison_stack):
     with new_client(stack, "fixable") as client:
         rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
         job_id = new_id()
-        seq = append(stack, rid, "fixable", ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(model="fixable")))
+        seq = append(
+            stack,
+            rid,
+            "fixable",
+            ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(model="fixable")),
+        )
         assert "CheckViolation" in " ".join(wait_quarantined(stack, seq)[seq])
-        assert client.get(f"/v1/recordings/{rid}").json()["read_model_error"] == {"code": "event_quarantined", "seq": seq}
+        assert client.get(f"/v1/recordings/{rid}").json()["read_model_error"] == {
+            "code": "event_quarantined",
+            "seq": seq,
+        }
 
         on_postgres(stack, lambda conn: conn.execute("ALTER TABLE jobs DROP CONSTRAINT refuses_fixable"))  # the fix
         out = cli(stack, "projections", "quarantine", "--retry")
@@ -223,7 +243,12 @@ def test_deleting_a_recording_settles_its_quarantined_events(poison_stack):
     stack = poison_stack
     with new_client(stack, "deleted") as client:
         rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
-        seq = append(stack, rid, "deleted", ev.TranscriptionRequested(job_id=new_id(), options=ev.TranscriptionOptions(model="\x00")))
+        seq = append(
+            stack,
+            rid,
+            "deleted",
+            ev.TranscriptionRequested(job_id=new_id(), options=ev.TranscriptionOptions(model="\x00")),
+        )
         wait_quarantined(stack, seq)
         assert client.delete(f"/v1/recordings/{rid}").status_code == 202
         deadline = time.monotonic() + 30

@@ -32,7 +32,9 @@ def replay_stack(tmp_path_factory):
 
 def cli(stack, *args: str) -> str:
     env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
-    done = subprocess.run([sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -60,7 +62,9 @@ async def head(js) -> int:
 def caught_up(client: httpx.Client, stack) -> None:
     """Waits until the read models include every event appended so far."""
     params = {"min_seq": run(stack, head), "limit": 1}  # each read waits up to 2 s for the projector by itself
-    eventually(lambda: not client.get("/v1/recordings", params=params).headers.get("X-Read-Model-Stale"), "caught up", 120)
+    eventually(
+        lambda: not client.get("/v1/recordings", params=params).headers.get("X-Read-Model-Stale"), "caught up", 120
+    )
 
 
 def through_the_api(stack, client) -> dict:
@@ -92,7 +96,9 @@ def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout
 
         failures, reads = [], [0]
         done = threading.Event()
-        probe = threading.Thread(target=read_during_replay, args=(stack, client, made["kept"]["recording_id"], done, failures, reads))
+        probe = threading.Thread(
+            target=read_during_replay, args=(stack, client, made["kept"]["recording_id"], done, failures, reads)
+        )
         probe.start()
         try:
             out = cli(stack, "replay")
@@ -104,7 +110,9 @@ def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout
         assert reads[0] > 20, f"only {reads[0]} reads overlapped the replay"
 
         assert digests(stack) == live, "the replayed read models differ from the live ones"
-        assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, "deleted stays deleted"
+        assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, (
+            "deleted stays deleted"
+        )
         assert client.get(f"/v1/recordings/{made['untranscribed']['recording_id']}").status_code == 200
         after = upload(client, "short_meeting.ogg").json()  # the live projector carries on with the new tables
         assert wait_job(client, after["job_id"])["status"] == "completed"
@@ -132,22 +140,34 @@ def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_o
     api_key = "vl_" + new_id().replace("-", "")
     key_id = new_id()
     v1 = {
-        "event_id": new_id(), "type": "ApiKeyIssued", "schema_version": 1, "aggregate_id": key_id,
-        "tenant_id": "legacy", "occurred_at": "2024-06-01T00:00:00Z",
+        "event_id": new_id(),
+        "type": "ApiKeyIssued",
+        "schema_version": 1,
+        "aggregate_id": key_id,
+        "tenant_id": "legacy",
+        "occurred_at": "2024-06-01T00:00:00Z",
         "data": {"key_hash": hashlib.sha256(api_key.encode()).hexdigest(), "prefix": api_key[:10], "name": "from v1"},
-    }  # fmt: skip
+    }
     unknown = {**v1, "event_id": new_id(), "type": "RecordingArchived", "data": {}}
     newer = {**v1, "event_id": new_id(), "schema_version": 9, "aggregate_id": new_id()}
 
     async def write(js):
-        for doc, subject in ((unknown, "vl.evt.rec.x.RecordingArchived"), (newer, f"vl.evt.key.{newer['aggregate_id']}.ApiKeyIssued"), (v1, f"vl.evt.key.{key_id}.ApiKeyIssued")):
+        for doc, subject in (
+            (unknown, "vl.evt.rec.x.RecordingArchived"),
+            (newer, f"vl.evt.key.{newer['aggregate_id']}.ApiKeyIssued"),
+            (v1, f"vl.evt.key.{key_id}.ApiKeyIssued"),
+        ):
             await js.publish(subject, json.dumps(doc).encode(), headers={"Nats-Msg-Id": doc["event_id"]})
 
     run(stack, write)
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as legacy:
         eventually(lambda: legacy.get("/v1/recordings").status_code != 401, "the v1 key usable", 30)
         metrics = metrics_text(stack)
-        skipped = next(line for line in metrics.splitlines() if line.startswith('voxledger_projector_skipped_events{projection="read_models"}'))
+        skipped = next(
+            line
+            for line in metrics.splitlines()
+            if line.startswith('voxledger_projector_skipped_events{projection="read_models"}')
+        )
         assert float(skipped.split()[-1]) >= 2, "the unknown type and the newer version were counted"
         assert 'voxledger_projector_lag_events{projection="read_models"}' in metrics
 

@@ -123,14 +123,17 @@ def test_an_idempotency_key_makes_a_retried_request_return_the_same_job(client):
     assert first.status_code == retried.status_code == 202
     assert retried.json()["recording_id"] == first.json()["recording_id"]
     assert retried.json()["job_id"] == first.json()["job_id"]
-    other_body = client.post("/v1/recordings", files={"file": ("x.wav", (AUDIO / "short_meeting.wav").read_bytes())},
-                             headers=key)  # fmt: skip
+    other_body = client.post(
+        "/v1/recordings", files={"file": ("x.wav", (AUDIO / "short_meeting.wav").read_bytes())}, headers=key
+    )
     assert other_body.status_code == 409 and other_body.json()["code"] == "idempotency_key_reused"
 
     recording_id = first.json()["recording_id"]
     assert wait_job(client, first.json()["job_id"])["status"] == "completed"
-    again = [client.post(f"/v1/recordings/{recording_id}/transcriptions", headers={"Idempotency-Key": "again"})
-             for _ in range(2)]  # fmt: skip
+    again = [
+        client.post(f"/v1/recordings/{recording_id}/transcriptions", headers={"Idempotency-Key": "again"})
+        for _ in range(2)
+    ]
     assert again[0].json()["job_id"] == again[1].json()["job_id"]
     assert wait_job(client, again[0].json()["job_id"])["status"] == "completed"
     jobs = client.get(f"/v1/recordings/{recording_id}").json()["jobs"]

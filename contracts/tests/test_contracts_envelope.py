@@ -29,12 +29,19 @@ SEG = ev.Segment(
 # One representative, fully populated instance of every message type on the bus.
 SAMPLES: list[ev.Event | cmd.Command] = [
     ev.RecordingUploaded(
-        filename="talk.wav", content_type="audio/wav", size_bytes=12345, blob_key="recordings/x", blob_digest="sha256:ab"
+        filename="talk.wav",
+        content_type="audio/wav",
+        size_bytes=12345,
+        blob_key="recordings/x",
+        blob_digest="sha256:ab",
     ),
     ev.TranscriptionRequested(job_id=JOB, options=OPTS),
     ev.TranscriptionStarted(job_id=JOB, attempt=2, worker="w-1", model="tiny"),
     ev.TranscriptionProgressed(job_id=JOB, stage="transcribing", progress=0.5, processed_s=30.0, eta_s=12.5),
-    ev.SegmentsTranscribed(job_id=JOB, segments=[SEG, ev.Segment(index=4, start=2.5, end=3.0, text="x", avg_logprob=-1.0, no_speech_prob=0.5)]),
+    ev.SegmentsTranscribed(
+        job_id=JOB,
+        segments=[SEG, ev.Segment(index=4, start=2.5, end=3.0, text="x", avg_logprob=-1.0, no_speech_prob=0.5)],
+    ),
     ev.TranscriptionCompleted(job_id=JOB, language="de", duration_s=61.2, segment_count=5, processing_s=4.2),
     ev.TranscriptionAttemptFailed(
         job_id=JOB, attempt=1, error_code="internal_error", message="boom", retry_at="2030-01-01T00:00:05+00:00"
@@ -70,13 +77,19 @@ SAMPLES: list[ev.Event | cmd.Command] = [
         kind="action_items",
         engine="builtin",
         payload=ins.ActionItems(
-            items=[ins.ActionItem(text="Send the notes", kind="request", assignee="Anna", due="by Friday", start=1.0, end=2.5)]
+            items=[
+                ins.ActionItem(
+                    text="Send the notes", kind="request", assignee="Anna", due="by Friday", start=1.0, end=2.5
+                )
+            ]
         ),
         processing_s=0.01,
     ),
     ev.InsightFailed(job_id=JOB, run_id="run-1", kind="summary", error_code="engine_timeout", message="took too long"),
     ev.InsightsCompleted(job_id=JOB, run_id="run-1", ready=["action_items"], failed=["summary"]),
-    ev.LiveSessionStarted(job_id=JOB, sample_rate=48000, encoding="f32le", options=OPTS, worker="live-0-1", model="tiny"),
+    ev.LiveSessionStarted(
+        job_id=JOB, sample_rate=48000, encoding="f32le", options=OPTS, worker="live-0-1", model="tiny"
+    ),
     ev.LiveSessionTakenOver(job_id=JOB, worker="live-1-2", resumed_from_s=4.25),
     ev.LiveSessionEnded(
         job_id=JOB,

@@ -18,8 +18,12 @@ def test_cancelling_a_queued_and_a_running_job_under_load(stack):
 
         assert client.post(f"/v1/jobs/{victim['job_id']}/cancel").status_code == 202
         assert client.post(f"/v1/jobs/{running['job_id']}/cancel").status_code == 202
-        ended = read_events(client, running["recording_id"], until={"TranscriptionCancelled", "TranscriptionCompleted"},
-                            job_id=running["job_id"])  # fmt: skip
+        ended = read_events(
+            client,
+            running["recording_id"],
+            until={"TranscriptionCancelled", "TranscriptionCompleted"},
+            job_id=running["job_id"],
+        )
         assert ended[-1]["event"] == "TranscriptionCancelled", "the running job stopped instead of finishing"
 
         others = [q for q in queued if q is not victim]

@@ -50,7 +50,8 @@ def test_the_read_model_converges_after_the_projector_is_killed_mid_run(chaos_st
         try:
             ids = [a["job_id"] for a in accepted]
             recordings = await pool.fetchval(
-                "SELECT count(*) FROM recordings WHERE recording_id = ANY($1::uuid[])", [a["recording_id"] for a in accepted]
+                "SELECT count(*) FROM recordings WHERE recording_id = ANY($1::uuid[])",
+                [a["recording_id"] for a in accepted],
             )
             job_rows = await pool.fetchval("SELECT count(*) FROM jobs WHERE job_id = ANY($1::uuid[])", ids)
             per_job = await pool.fetch(

@@ -15,8 +15,9 @@ def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(own_
         events = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)
         victim_name = events[-1]["data"]["worker"]
         while True:  # let it get well into the file before pulling the plug
-            events += read_events(client, recording_id, until="TranscriptionProgressed", job_id=job_id,
-                                  last_event_id=events[-1]["id"])  # fmt: skip
+            events += read_events(
+                client, recording_id, until="TranscriptionProgressed", job_id=job_id, last_event_id=events[-1]["id"]
+            )
             if events[-1]["data"]["progress"] >= 0.3:
                 break
         stack.process_of(victim_name).proc.kill()  # SIGKILL: no goodbye
@@ -31,8 +32,12 @@ def test_a_killed_worker_s_job_resumes_on_another_worker_without_duplicates(own_
     segments = [s for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
     assert [s.index for s in segments] == list(range(len(segments))), "no duplicated or missing segment"
     assert [s.start for s in segments] == sorted(s.start for s in segments), "the transcript never goes back in time"
-    first_of_attempt_2 = next(i for i, m in enumerate(history) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2)
-    resumed = [s for m in history[first_of_attempt_2:] if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
+    first_of_attempt_2 = next(
+        i for i, m in enumerate(history) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2
+    )
+    resumed = [
+        s for m in history[first_of_attempt_2:] if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments
+    ]
     assert resumed and resumed[0].index > 0, "the second attempt resumed instead of starting from zero"
     assert job["segment_count"] == len(segments)
 

@@ -253,7 +253,9 @@ async def _register_and_await_end(nats_url: str, specs: list[LiveSessionSpec], f
 
 def _spec(**changes) -> LiveSessionSpec:
     options = TranscriptionOptions(model=BROKEN_MODEL, language="en")
-    spec = LiveSessionSpec(tenant_id="live-chaos-bad", job_id=new_id(), sample_rate=16000, encoding="pcm_s16le", options=options)
+    spec = LiveSessionSpec(
+        tenant_id="live-chaos-bad", job_id=new_id(), sample_rate=16000, encoding="pcm_s16le", options=options
+    )
     return msgspec.structs.replace(spec, **changes)
 
 
@@ -289,7 +291,9 @@ def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_stil
 def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_reclaimed_forever(live_stack):
     """A sample rate of 0 breaks every pass over its audio: retried a bounded number of times, then ended."""
     histories = asyncio.run(
-        _register_and_await_end(live_stack.nats_url, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200))
+        _register_and_await_end(
+            live_stack.nats_url, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200)
+        )
     )
     (history,) = histories.values()
     claims = [m for m in history if m.envelope.type in ("LiveSessionStarted", "LiveSessionTakenOver")]

@@ -27,7 +27,10 @@ def lease_holder_pid(stack) -> int | None:
 def visible_at_once(client) -> bool:
     accepted = upload(client, "short_meeting.ogg", transcribe="false")
     listed = client.get("/v1/recordings", params={"min_seq": accepted.headers["X-Consistency-Token"], "limit": 1})
-    return "X-Read-Model-Stale" not in listed.headers and listed.json()["items"][0]["recording_id"] == accepted.json()["recording_id"]
+    return (
+        "X-Read-Model-Stale" not in listed.headers
+        and listed.json()["items"][0]["recording_id"] == accepted.json()["recording_id"]
+    )
 
 
 def test_the_standby_projector_takes_over_within_10_s_when_the_active_one_dies(own_stack):
@@ -43,7 +46,9 @@ def test_the_standby_projector_takes_over_within_10_s_when_the_active_one_dies(o
         projectors[active].proc.kill()
         killed_at = time.monotonic()
         # The lease key has no event on the log: poll it (each read is a NATS connection, so not too often).
-        holder = eventually(lambda: (pid := lease_holder_pid(stack)) not in (None, active) and pid, "a new holder", 10, 0.1)
+        holder = eventually(
+            lambda: (pid := lease_holder_pid(stack)) not in (None, active) and pid, "a new holder", 10, 0.1
+        )
         took_over_s = time.monotonic() - killed_at
         assert holder in projectors and holder != active
         assert visible_at_once(client), f"the new active projector (after {took_over_s:.1f} s) applies new events"

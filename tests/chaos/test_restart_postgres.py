@@ -29,7 +29,9 @@ def test_reads_fail_cleanly_during_a_postgres_outage_and_the_projection_catches_
             assert during.status_code == 202, during.text
             accepted.append(during.json())
             # Jobs keep running meanwhile: the projector has events to catch up on.
-            wait_logged(stack, accepted[1]["recording_id"], "TranscriptionCompleted", timeout_s=120)  # needs no database
+            wait_logged(
+                stack, accepted[1]["recording_id"], "TranscriptionCompleted", timeout_s=120
+            )  # needs no database
 
         eventually(lambda: httpx.get(f"{stack.http_url}/readyz", timeout=10).status_code == 200, "ready again", 60)
         jobs = wait_jobs(client, [a["job_id"] for a in accepted])

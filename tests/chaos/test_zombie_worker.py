@@ -27,11 +27,13 @@ def test_a_paused_worker_that_wakes_up_after_a_takeover_cannot_write(own_stack):
 
         os.kill(zombie.pid, signal.SIGSTOP)
         try:
-            takeover = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id,
-                                   last_event_id=events[-1]["id"])  # fmt: skip
+            takeover = read_events(
+                client, recording_id, until="TranscriptionStarted", job_id=job_id, last_event_id=events[-1]["id"]
+            )
             # let the new holder write a little before the zombie wakes up
-            read_events(client, recording_id, until="SegmentsTranscribed", job_id=job_id,
-                        last_event_id=takeover[-1]["id"])  # fmt: skip
+            read_events(
+                client, recording_id, until="SegmentsTranscribed", job_id=job_id, last_event_id=takeover[-1]["id"]
+            )
         finally:
             os.kill(zombie.pid, signal.SIGCONT)
 

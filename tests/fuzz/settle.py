@@ -21,7 +21,9 @@ def wait_queue_drained(client: httpx.Client, timeout_s: float = 150) -> None:
     """Every job the fuzz tenant queued ends (completed, failed or cancelled): none hangs."""
     deadline = time.monotonic() + timeout_s
     while items := client.get("/v1/queue").json()["items"]:
-        assert time.monotonic() < deadline, f"jobs still open after {timeout_s} s: {[(j['job_id'], j['status']) for j in items]}"
+        assert time.monotonic() < deadline, (
+            f"jobs still open after {timeout_s} s: {[(j['job_id'], j['status']) for j in items]}"
+        )
         time.sleep(0.2)
 
 
@@ -39,7 +41,9 @@ async def _caught_up(stack, timeout_s: float) -> tuple[int, dict[str, int]]:
     try:
         deadline = time.monotonic() + timeout_s
         while True:
-            rows = await conn.fetch(r"SELECT name, last_seq FROM projection_checkpoints WHERE name NOT LIKE '%\_\_shadow'")
+            rows = await conn.fetch(
+                r"SELECT name, last_seq FROM projection_checkpoints WHERE name NOT LIKE '%\_\_shadow'"
+            )
             checkpoints = {row["name"]: row["last_seq"] for row in rows}
             if checkpoints and min(checkpoints.values()) >= head:
                 return head, checkpoints
@@ -94,6 +98,10 @@ class ErrorLogWatch:
                     except ValueError:
                         continue  # not structlog's (a child's stray output)
                     if isinstance(line, dict) and line.get("level") in ("error", "critical"):
-                        context = {k: v for k, v in line.items() if k not in ("event", "level", "timestamp", "exception")}
-                        found.append(f"{path.stem}: {line.get('event')} {context} {str(line.get('exception', ''))[-600:]}")
+                        context = {
+                            k: v for k, v in line.items() if k not in ("event", "level", "timestamp", "exception")
+                        }
+                        found.append(
+                            f"{path.stem}: {line.get('event')} {context} {str(line.get('exception', ''))[-600:]}"
+                        )
         return found

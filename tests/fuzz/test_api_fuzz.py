@@ -130,14 +130,19 @@ def test_without_a_valid_key_every_private_operation_is_refused_at_once(api_sche
     public = api_schema.find_operation_by_label(label).definition.raw.get("security") == []
 
     @settings(max_examples=3, deadline=None, derandomize=True, database=None)
-    @given(case=cases(api_schema, label), headers=st.sampled_from([{}, {"Authorization": "Bearer vl_not-a-key"}, {"Authorization": "Basic eDp5"}]))
+    @given(
+        case=cases(api_schema, label),
+        headers=st.sampled_from([{}, {"Authorization": "Bearer vl_not-a-key"}, {"Authorization": "Basic eDp5"}]),
+    )
     def refused(case, headers):
         response = case.call(headers=headers, timeout=REQUEST_S)
         case.validate_response(response, checks=CHECKS)
         if not public:
             assert response.status_code == 401, (headers, response.status_code, response.text[:200])
             assert response.json()["code"] in ("unauthorized", "invalid_api_key"), response.text[:200]
-            assert response.elapsed < REFUSAL_S, f"{case.method} {case.formatted_path}: 401 after {response.elapsed:.2f} s"
+            assert response.elapsed < REFUSAL_S, (
+                f"{case.method} {case.formatted_path}: 401 after {response.elapsed:.2f} s"
+            )
 
     refused()
 
@@ -156,9 +161,13 @@ def test_chains_of_linked_requests_answer_as_documented(api_schema, fuzz_client,
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             try:
-                case.validate_response(response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder)
+                case.validate_response(
+                    response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs or None, recorder=self.recorder
+                )
             except FailureGroup as failure:
-                found.append(f"{case.method} {case.formatted_path} query={case.query} body={case.body!r:.300}: {failure}")
+                found.append(
+                    f"{case.method} {case.formatted_path} query={case.query} body={case.body!r:.300}: {failure}"
+                )
                 raise
 
     deadline = time.monotonic() + STATEFUL_BUDGET_S

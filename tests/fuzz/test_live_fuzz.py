@@ -111,10 +111,16 @@ messages = st.one_of(
     st.just({"type": "stop"}),
     st.fixed_dictionaries({"type": st.just("auth"), "api_key": odd_text}),
     st.fixed_dictionaries(
-        {"type": st.just("resume"), "session_id": st.builds(new_id) | odd_text, "after_index": st.integers() | json_values}
+        {
+            "type": st.just("resume"),
+            "session_id": st.builds(new_id) | odd_text,
+            "after_index": st.integers() | json_values,
+        }
     ),
     st.dictionaries(st.text(max_size=8), json_values, max_size=4).flatmap(
-        lambda d: st.sampled_from(["start", "stop", "auth", "resume", "ready", "", "START"]).map(lambda t: {**d, "type": t})
+        lambda d: st.sampled_from(["start", "stop", "auth", "resume", "ready", "", "START"]).map(
+            lambda t: {**d, "type": t}
+        )
     ),
     json_values,
 )

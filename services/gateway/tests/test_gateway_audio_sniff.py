@@ -27,7 +27,22 @@ def riff(form: bytes) -> bytes:
         (b"caff\x00\x01\x00\x00desc", "audio/x-caf"),
         (b"0&\xb2u\x8ef\xcf\x11\xa6\xd9\x00\xaa\x00b\xcel", "audio/x-ms-wma"),
     ],
-    ids=["wav", "ogg", "flac", "mp3-id3", "mp3-sync", "mp2-sync", "adts", "m4a", "mp4", "webm", "amr", "aiff", "caf", "wma"],
+    ids=[
+        "wav",
+        "ogg",
+        "flac",
+        "mp3-id3",
+        "mp3-sync",
+        "mp2-sync",
+        "adts",
+        "m4a",
+        "mp4",
+        "webm",
+        "amr",
+        "aiff",
+        "caf",
+        "wma",
+    ],
 )
 def test_known_audio_containers_are_recognised(head, expected):
     assert sniff_audio(head) == expected

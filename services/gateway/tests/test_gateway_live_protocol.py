@@ -50,6 +50,20 @@ def test_the_pacer_pauses_only_audio_ahead_of_real_time_beyond_the_allowance():
 
 
 def test_a_final_carries_its_confidence():
-    segment = Segment(index=2, start=1.0, end=2.0, text="hi there", avg_logprob=-0.2, no_speech_prob=0.0,
-                      words=[Word(1.0, 1.5, " hi", 0.8), Word(1.5, 2.0, " there", 0.6)])  # fmt: skip
-    assert proto.final(segment) == {"type": "final", "index": 2, "start": 1.0, "end": 2.0, "text": "hi there", "confidence": 0.7}
+    segment = Segment(
+        index=2,
+        start=1.0,
+        end=2.0,
+        text="hi there",
+        avg_logprob=-0.2,
+        no_speech_prob=0.0,
+        words=[Word(1.0, 1.5, " hi", 0.8), Word(1.5, 2.0, " there", 0.6)],
+    )
+    assert proto.final(segment) == {
+        "type": "final",
+        "index": 2,
+        "start": 1.0,
+        "end": 2.0,
+        "text": "hi there",
+        "confidence": 0.7,
+    }

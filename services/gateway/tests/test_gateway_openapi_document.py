@@ -38,7 +38,9 @@ def test_an_upload_links_to_every_operation_on_its_recording_and_job(document):
 def test_a_list_links_its_first_item_to_the_item_operations(document):
     ids = operation_ids(document)
     links = document["paths"]["/v1/jobs"]["get"]["responses"]["200"]["links"]
-    assert links[ids[("post", "/v1/jobs/{job_id}/cancel")]]["parameters"] == {"path.job_id": "$response.body#/items/0/job_id"}
+    assert links[ids[("post", "/v1/jobs/{job_id}/cancel")]]["parameters"] == {
+        "path.job_id": "$response.body#/items/0/job_id"
+    }
     sessions = document["paths"]["/v1/live/sessions"]["get"]["responses"]["200"]["links"]
     assert sessions[ids[("get", "/v1/live/sessions/{session_id}")]]["parameters"] == {
         "path.session_id": "$response.body#/items/0/session_id"

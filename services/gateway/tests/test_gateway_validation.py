@@ -193,7 +193,14 @@ def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
 def test_every_kind_of_domain_error_maps_to_one_status():
     from voxledger.gateway.domain import errors
 
-    kinds = [errors.Malformed, errors.Unacceptable, errors.NotFound, errors.Conflict, errors.TooLarge, errors.UnsupportedMedia]
+    kinds = [
+        errors.Malformed,
+        errors.Unacceptable,
+        errors.NotFound,
+        errors.Conflict,
+        errors.TooLarge,
+        errors.UnsupportedMedia,
+    ]
     statuses = [from_domain(kind("some_code", "a message", "f")).status for kind in kinds]
     assert statuses == [400, 422, 404, 409, 413, 415]
     assert set(errors.DomainError.__subclasses__()) == {*kinds, errors.QuotaExceeded}  # a new kind needs a status

@@ -36,7 +36,9 @@ def runs(history: list[ev.Event]) -> Scenario[InsightState]:
 def test_the_automatic_run_is_opened_once_with_every_kind_and_the_transcript():
     insights = runs(completed_job_history())
     assert [line.text for line in insights.state.jobs[JOB].lines] == ["Hello there."]
-    assert insights.when(OpenRun(job_id=JOB)) == [ev.InsightsRequested(job_id=JOB, run_id=JOB, kinds=list(INSIGHT_KINDS))]
+    assert insights.when(OpenRun(job_id=JOB)) == [
+        ev.InsightsRequested(job_id=JOB, run_id=JOB, kinds=list(INSIGHT_KINDS))
+    ]
     assert insights.when(OpenRun(job_id=JOB)) == [], "a redelivered completion opens nothing new"
 
 

@@ -18,7 +18,9 @@ def test_updates_fold_onto_the_loaded_row_in_order():
     ]
     assert rows_to_load(ops) == {"jobs": {("j1",)}}
     outcome = fold_ops(ops, loaded)
-    assert outcome.upserts["jobs"] == {("j1",): {"job_id": "j1", "recording_id": REC, "status": "running", "progress": 0.9}}
+    assert outcome.upserts["jobs"] == {
+        ("j1",): {"job_id": "j1", "recording_id": REC, "status": "running", "progress": 0.9}
+    }
 
 
 def test_an_update_with_a_condition_applies_only_when_the_row_matches():
@@ -63,7 +65,11 @@ def test_a_purge_drops_the_recordings_rows_and_later_writes_for_it():
 
 
 def test_a_deletion_drops_the_recordings_quarantined_events_too():
-    quarantined = Upsert("projection_quarantine", {"projection": "read_models", "seq": 5}, {"aggregate_id": REC, "error": "e"})
-    other = Upsert("projection_quarantine", {"projection": "read_models", "seq": 6}, {"aggregate_id": OTHER, "error": "e"})
+    quarantined = Upsert(
+        "projection_quarantine", {"projection": "read_models", "seq": 5}, {"aggregate_id": REC, "error": "e"}
+    )
+    other = Upsert(
+        "projection_quarantine", {"projection": "read_models", "seq": 6}, {"aggregate_id": OTHER, "error": "e"}
+    )
     outcome = fold_ops([quarantined, other, Purge(REC, "acme", T0)], {"projection_quarantine": {}})
     assert list(outcome.upserts["projection_quarantine"]) == [("read_models", 6)]

@@ -23,7 +23,12 @@ def by_table(ops) -> dict[str, object]:
 
 def test_a_started_session_is_a_live_recording_with_a_running_job():
     started = ev.LiveSessionStarted(
-        job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions(language="en"), worker="live-0-1", model="tiny.en"
+        job_id=JOB,
+        sample_rate=16000,
+        encoding="pcm_s16le",
+        options=ev.TranscriptionOptions(language="en"),
+        worker="live-0-1",
+        model="tiny.en",
     )
     ops = by_table(projected(started))
     recording, job, session = ops["recordings"], ops["jobs"], ops["live_sessions"]
@@ -44,11 +49,22 @@ def test_a_takeover_names_the_new_worker():
 
 def test_an_ended_session_keeps_its_statistics_and_its_saved_audio():
     ended = ev.LiveSessionEnded(
-        job_id=JOB, reason="stopped", duration_s=9.0, blob_key="recordings/x", blob_digest="sha256:ab", size_bytes=288044, stats=STATS
+        job_id=JOB,
+        reason="stopped",
+        duration_s=9.0,
+        blob_key="recordings/x",
+        blob_digest="sha256:ab",
+        size_bytes=288044,
+        stats=STATS,
     )
     ops = by_table(projected(ended))
     session, recording = ops["live_sessions"], ops["recordings"]
     assert isinstance(session, Update) and session.values["status"] == "ended"
-    assert session.values["stats"] == {"final_count": 2, "mean_confidence": 0.8, "speech_s": 6.5, "words_per_minute": 140.0}
+    assert session.values["stats"] == {
+        "final_count": 2,
+        "mean_confidence": 0.8,
+        "speech_s": 6.5,
+        "words_per_minute": 140.0,
+    }
     assert session.values["end_reason"] == "stopped" and session.values["duration_s"] == 9.0
     assert recording.values["size_bytes"] == 288044 and recording.values["blob_digest"] == "sha256:ab"

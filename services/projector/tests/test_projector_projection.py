@@ -123,7 +123,9 @@ def test_segments_become_rows_with_tenant_recording_and_index():
     body = ev.SegmentsTranscribed(
         job_id=JOB,
         segments=[
-            ev.Segment(index=5, start=0.0, end=0.9, text=" hi there", avg_logprob=-0.2, no_speech_prob=0.01, words=words),
+            ev.Segment(
+                index=5, start=0.0, end=0.9, text=" hi there", avg_logprob=-0.2, no_speech_prob=0.01, words=words
+            ),
             ev.Segment(index=6, start=0.9, end=2.0, text=" again", avg_logprob=-0.5, no_speech_prob=0.1),
         ],
     )
@@ -183,7 +185,12 @@ def test_failed_and_cancelled_are_final():
     at = T0 + timedelta(seconds=9)
     failed = project(msg(ev.TranscriptionFailed(job_id=JOB, error_code="audio_invalid", message="bad"), at=at), seq=14)
     v = job_update(failed).values
-    assert (v["status"], v["error_code"], v["error_message"], v["finished_at"]) == ("failed", "audio_invalid", "bad", at)
+    assert (v["status"], v["error_code"], v["error_message"], v["finished_at"]) == (
+        "failed",
+        "audio_invalid",
+        "bad",
+        at,
+    )
     assert recording_update(failed).values["status"] == "failed"
 
     cancelled = project(msg(ev.TranscriptionCancelled(job_id=JOB), at=at), seq=15)
@@ -259,8 +266,13 @@ def test_recording_deleted_purges_the_recording():
 
 def test_an_event_a_command_decided_records_the_commands_effect():
     command_id = "0190f0c0-0000-7000-8000-0000000000cc"
-    sealed = seal(ev.TranscriptionCancelRequested(job_id=JOB), aggregate_id=REC, tenant_id=TENANT, occurred_at=T0,
-                  causation_id=command_id)  # fmt: skip
+    sealed = seal(
+        ev.TranscriptionCancelRequested(job_id=JOB),
+        aggregate_id=REC,
+        tenant_id=TENANT,
+        occurred_at=T0,
+        causation_id=command_id,
+    )
     (op,) = project(decode(encode(sealed)), seq=42)
     assert op == Upsert("command_effects", {"command_id": command_id}, {"seq": 42, "recorded_at": T0})
 
@@ -280,4 +292,7 @@ def test_every_event_type_has_a_projector_but_those_that_change_no_row():
     from voxledger.projector.domain.projection import PROJECTORS
 
     # a cancel request changes nothing until the worker cancels; InsightsCompleted is implied by the kinds' rows
-    assert {n for n, t in EVENT_TYPES.items() if t not in PROJECTORS} == {"InsightsCompleted", "TranscriptionCancelRequested"}
+    assert {n for n, t in EVENT_TYPES.items() if t not in PROJECTORS} == {
+        "InsightsCompleted",
+        "TranscriptionCancelRequested",
+    }

@@ -86,11 +86,21 @@ def test_a_transient_failure_while_splitting_is_raised_with_the_prefix_committed
 
 
 def test_a_quarantined_event_becomes_its_row_and_a_mark_on_its_recording():
-    item = Item(42, [Upsert("jobs", {"job_id": "j"}, {})], event_type="TranscriptionRequested", aggregate="rec",
-                aggregate_id=REC, tenant_id="acme")  # fmt: skip
+    item = Item(
+        42,
+        [Upsert("jobs", {"job_id": "j"}, {})],
+        event_type="TranscriptionRequested",
+        aggregate="rec",
+        aggregate_id=REC,
+        tenant_id="acme",
+    )
     q = quarantined(item, "read_models", "DataError: unsupported Unicode escape sequence", T0)
     row, mark = q.ops
-    assert isinstance(row, Upsert) and row.table == QUARANTINE_TABLE and row.key == {"projection": "read_models", "seq": 42}
+    assert (
+        isinstance(row, Upsert)
+        and row.table == QUARANTINE_TABLE
+        and row.key == {"projection": "read_models", "seq": 42}
+    )
     assert row.values["event_type"] == "TranscriptionRequested" and row.values["tenant_id"] == "acme"
     assert isinstance(mark, Update) and mark.key == {"recording_id": REC}
     assert mark.values == {"read_model_error": {"code": "event_quarantined", "seq": 42}}
@@ -101,7 +111,11 @@ def test_a_quarantined_event_becomes_its_row_and_a_mark_on_its_recording():
 def test_a_quarantined_command_effect_still_answers_its_token():
     effect = Upsert("command_effects", {"command_id": REC}, {"seq": 42, "recorded_at": T0})
     item = Item(42, [Upsert("jobs", {"job_id": "j"}, {}), effect], aggregate="rec", aggregate_id=REC)
-    assert [op.table for op in quarantined(item, "read_models", "e", T0).ops] == [QUARANTINE_TABLE, "recordings", "command_effects"]
+    assert [op.table for op in quarantined(item, "read_models", "e", T0).ops] == [
+        QUARANTINE_TABLE,
+        "recordings",
+        "command_effects",
+    ]
     assert [op.table for op in quarantined(item, "read_models", "e", T0, mark=False).ops] == [QUARANTINE_TABLE]
 
 

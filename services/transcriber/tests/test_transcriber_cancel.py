@@ -11,7 +11,13 @@ CANCEL = CancelTranscription(recording_id=REC, job_id=JOB)
 
 def queued() -> Scenario:
     upload = UploadRecording(
-        recording_id=REC, filename="a.ogg", content_type="audio/ogg", size_bytes=1, blob_key="k", blob_digest="d", job_id=JOB
+        recording_id=REC,
+        filename="a.ogg",
+        content_type="audio/ogg",
+        size_bytes=1,
+        blob_key="k",
+        blob_digest="d",
+        job_id=JOB,
     )
     recording = Scenario(decide, evolve, fold([]))
     recording.when(upload)

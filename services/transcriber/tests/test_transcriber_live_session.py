@@ -22,7 +22,9 @@ from voxledger.transcriber.live.domain.session import (
 )
 
 JOB = "0190f0c0-0000-7000-8000-000000000001"
-SPEC = LiveSessionSpec(tenant_id="t", job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions())
+SPEC = LiveSessionSpec(
+    tenant_id="t", job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=ev.TranscriptionOptions()
+)
 
 
 def final(index: int, start: float, end: float, text: str, probs: tuple[float, ...] = (0.9,)) -> ev.Segment:
@@ -32,7 +34,15 @@ def final(index: int, start: float, end: float, text: str, probs: tuple[float, .
 
 
 def end(reason: ev.LiveEndReason = "stopped") -> End:
-    return End(reason=reason, duration_s=9.0, blob_key="recordings/x", blob_digest="sha256:0", size_bytes=10, language="en", processing_s=9.5)
+    return End(
+        reason=reason,
+        duration_s=9.0,
+        blob_key="recordings/x",
+        blob_digest="sha256:0",
+        size_bytes=10,
+        language="en",
+        processing_s=9.5,
+    )
 
 
 def session(*commands) -> Scenario[LiveSession]:
@@ -44,7 +54,11 @@ def session(*commands) -> Scenario[LiveSession]:
 
 def test_the_first_claim_starts_the_session_and_a_second_worker_takes_it_over():
     live = session(Claim(spec=SPEC, worker="a", model="tiny.en"))
-    assert live.history == [ev.LiveSessionStarted(job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=SPEC.options, worker="a", model="tiny.en")]
+    assert live.history == [
+        ev.LiveSessionStarted(
+            job_id=JOB, sample_rate=16000, encoding="pcm_s16le", options=SPEC.options, worker="a", model="tiny.en"
+        )
+    ]
     assert live.when(Claim(spec=SPEC, worker="a", model="tiny.en")) == []
     live = session(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=[final(0, 0.0, 2.5, "Hello.")]))
     taken = live.when(Claim(spec=SPEC, worker="b", model="m"))
@@ -64,7 +78,9 @@ def test_ending_appends_the_statistics_and_completes_the_job_once():
     live = session(Claim(spec=SPEC, worker="a", model="m"), RecordFinals(segments=finals), end())
     ended, completed = live.history[-2:]
     assert ended.stats == ev.LiveSessionStats(final_count=2, mean_confidence=0.65, speech_s=4.0, words_per_minute=60.0)
-    assert completed == ev.TranscriptionCompleted(job_id=JOB, language="en", duration_s=9.0, segment_count=2, processing_s=9.5)
+    assert completed == ev.TranscriptionCompleted(
+        job_id=JOB, language="en", duration_s=9.0, segment_count=2, processing_s=9.5
+    )
     assert live.state.ended and live.when(end()) == []
     assert live.rejects(Claim(spec=SPEC, worker="b", model="m")) == "session_ended"
 
@@ -91,8 +107,15 @@ def test_a_session_that_cannot_be_served_fails_its_job_then_ends_once():
     live = session(Claim(spec=SPEC, worker="a", model="nope"), RecordFinals(segments=[final(0, 0, 1, "a.")]))
     saved = SavedAudio(duration_s=1.5, blob_key="recordings/x", blob_digest="sha256:0", size_bytes=48)
     failed, ended = live.when(Fail(error_code="model_unavailable", message="the model cannot be loaded", audio=saved))
-    assert failed == ev.TranscriptionFailed(job_id=JOB, error_code="model_unavailable", message="the model cannot be loaded")
-    assert (ended.reason, ended.duration_s, ended.blob_key, ended.stats.final_count) == ("failed", 1.5, "recordings/x", 1)
+    assert failed == ev.TranscriptionFailed(
+        job_id=JOB, error_code="model_unavailable", message="the model cannot be loaded"
+    )
+    assert (ended.reason, ended.duration_s, ended.blob_key, ended.stats.final_count) == (
+        "failed",
+        1.5,
+        "recordings/x",
+        1,
+    )
     assert live.state.ended and live.when(Fail(error_code="x", message="y", audio=saved)) == []
     assert recording.fold(live.history).jobs[JOB].status == "failed"
 
@@ -106,5 +129,9 @@ def test_claims_are_counted_and_bounded():
 
 
 def test_an_end_marker_s_reason_is_one_the_log_can_hold():
-    assert [end_reason(r) for r in ("stopped", "inactivity", "max_duration")] == ["stopped", "inactivity", "max_duration"]
+    assert [end_reason(r) for r in ("stopped", "inactivity", "max_duration")] == [
+        "stopped",
+        "inactivity",
+        "max_duration",
+    ]
     assert end_reason(None) == end_reason("failed") == end_reason("x\u0000y") == "stopped"

@@ -51,7 +51,12 @@ def test_a_transient_failure_is_retried_with_growing_jittered_backoff(delivery, 
 
 def test_the_last_delivery_of_a_transient_failure_fails_the_job():
     decided = outcome_of(Failed(code="attempt_timeout", permanent=False), delivery=3)
-    assert (decided.settle, decided.record, decided.code, decided.retry_at) == ("term", "failed", "attempt_timeout", None)
+    assert (decided.settle, decided.record, decided.code, decided.retry_at) == (
+        "term",
+        "failed",
+        "attempt_timeout",
+        None,
+    )
     assert decided.delay_s == pytest.approx(4.0), "still used to give the message back if the record cannot be appended"
 
 

@@ -124,7 +124,9 @@ def test_retranscription_creates_a_second_job_and_leaves_the_first_alone():
     agg.when(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(1)]))
     agg.when(Complete(job_id=JOB1, attempt=1, language="en", duration_s=2.0, processing_s=0.5))
 
-    produced = agg.when(RequestTranscription(recording_id=REC, job_id=JOB2, options=ev.TranscriptionOptions(model="base")))
+    produced = agg.when(
+        RequestTranscription(recording_id=REC, job_id=JOB2, options=ev.TranscriptionOptions(model="base"))
+    )
 
     assert [type(e) for e in produced] == [ev.TranscriptionRequested]
     first, second = agg.state.jobs[JOB1], agg.state.jobs[JOB2]
@@ -187,7 +189,9 @@ def test_cancel_requested_job_is_cancelled_instead_of_started():
 
 def test_report_progress_on_running_job():
     agg = running()
-    (event,) = agg.when(ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0))
+    (event,) = agg.when(
+        ReportProgress(job_id=JOB1, attempt=1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0)
+    )
     assert event == ev.TranscriptionProgressed(
         job_id=JOB1, stage="transcribing", progress=0.25, processed_s=5.0, eta_s=15.0
     )

@@ -55,6 +55,4 @@ class DeleteRecording(Command):
 
 RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
 
-COMMAND_TYPES: dict[str, type[Command]] = {
-    cls.__name__: cls for cls in RecordingCommand.__args__
-}
+COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}

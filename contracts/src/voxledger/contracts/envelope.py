@@ -97,7 +97,9 @@ def decode(payload: bytes) -> Message:
             f"{envelope.type} v{envelope.schema_version} is newer than the known v{body_type.SCHEMA_VERSION}"
         )
     if any((envelope.type, v) not in UPCASTERS for v in range(envelope.schema_version, body_type.SCHEMA_VERSION)):
-        raise UnknownMessage(f"{envelope.type} v{envelope.schema_version} has no upcaster to v{body_type.SCHEMA_VERSION}")
+        raise UnknownMessage(
+            f"{envelope.type} v{envelope.schema_version} has no upcaster to v{body_type.SCHEMA_VERSION}"
+        )
     if envelope.schema_version == body_type.SCHEMA_VERSION:
         body = msgspec.json.decode(envelope.data, type=body_type)
     else:

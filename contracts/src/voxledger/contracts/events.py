@@ -189,9 +189,7 @@ RecordingEvent = (
 
 AnyEvent = RecordingEvent | ApiKeyIssued
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in AnyEvent.__args__
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in AnyEvent.__args__}
 
 # (type, from_version) -> the pure function that lifts that version's data to the next one.
 EVENT_UPCASTERS = {

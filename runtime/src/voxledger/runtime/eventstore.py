@@ -21,6 +21,7 @@ log = get_logger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071
 
+
 class ConcurrencyConflict(Exception):
     """Someone appended to the aggregate since it was loaded: reload, decide again."""
 

@@ -58,9 +58,7 @@ class Lease:
         """Extends the lease by its TTL; raises LeaseLost if it expired and was taken meanwhile."""
         headers = {Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(self.revision)}
         try:
-            ack = await self._js.publish(
-                _subject(self.key), self.holder.encode(), headers=headers, msg_ttl=self.ttl_s
-            )
+            ack = await self._js.publish(_subject(self.key), self.holder.encode(), headers=headers, msg_ttl=self.ttl_s)
         except nats.js.errors.APIError as err:
             if err.err_code in (WRONG_LAST_SEQUENCE, WRONG_LAST_SEQUENCE_CONSTANT):
                 raise LeaseLost(f"lease {self.key} is no longer held by {self.holder}") from err

@@ -60,7 +60,9 @@ def show_insights(insights: dict) -> None:
     if actions.get("payload") is not None:
         say("\naction items:")
         for item in actions["payload"]["items"] or [{"text": "(none)", "start": 0.0}]:
-            who = f" ({item['assignee']}{', ' + item['due'] if item.get('due') else ''})" if item.get("assignee") else ""
+            who = (
+                f" ({item['assignee']}{', ' + item['due'] if item.get('due') else ''})" if item.get("assignee") else ""
+            )
             say(f"  [{item['start']:6.2f}] {item['text']}{who}")
     failed = [kind for kind, insight in by_kind.items() if insight["status"] == "failed"]
     if failed:

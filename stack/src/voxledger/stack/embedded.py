@@ -98,11 +98,15 @@ class NatsServer(ServerProcess):
         args = [
             nats_server_binary(),
             "--jetstream",
-            "--store_dir", str(self.data_dir / "jetstream"),
-            "--addr", "127.0.0.1",
-            "--port", str(self.port),
-            "--server_name", "voxledger-embedded",
-        ]  # fmt: skip
+            "--store_dir",
+            str(self.data_dir / "jetstream"),
+            "--addr",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--server_name",
+            "voxledger-embedded",
+        ]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_port(self.port, self.proc, "nats-server", self.log)
@@ -136,10 +140,20 @@ class PostgresServer(ServerProcess):
             self.pgdata.mkdir(exist_ok=True)
             self._chown(self.pgdata, user)
             subprocess.run(
-                [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-instructions"],
-                check=True, capture_output=True, user=user,
-            )  # fmt: skip
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-instructions",
+                ],
+                check=True,
+                capture_output=True,
+                user=user,
+            )
         stale_pid = self.pgdata / "postmaster.pid"
         if stale_pid.exists() and not _pid_alive(_first_int(stale_pid)):
             stale_pid.unlink()  # left by a killed server; postgres would refuse to start
@@ -149,13 +163,19 @@ class PostgresServer(ServerProcess):
         self._chown(self.data_dir, user, only_top=True)
         args = [
             str(POSTGRES_BIN_PATH / "postgres"),
-            "-D", str(self.pgdata),
-            "-h", "127.0.0.1",
-            "-p", str(self.port),
-            "-k", str(socket_dir),
-            "-c", "fsync=on",
-            "-c", "max_connections=200",
-        ]  # fmt: skip
+            "-D",
+            str(self.pgdata),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            str(socket_dir),
+            "-c",
+            "fsync=on",
+            "-c",
+            "max_connections=200",
+        ]
         with self.log.open("ab") as log:
             self._chown(self.log, user)
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, user=user, start_new_session=True)
@@ -167,8 +187,9 @@ class PostgresServer(ServerProcess):
         psql = [str(bin_path / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
         deadline = time.monotonic() + 30
         while True:
-            probe = subprocess.run([*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
-                                   capture_output=True, text=True)  # fmt: skip
+            probe = subprocess.run(
+                [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], capture_output=True, text=True
+            )
             if probe.returncode == 0:
                 break
             if time.monotonic() > deadline:

@@ -126,7 +126,10 @@ class Stack:
         else:
             out = None
         proc = subprocess.Popen(
-            [sys.executable, "-m", MODULES.get(name, f"voxledger.{name}")], env=env, stdout=out, stderr=subprocess.STDOUT if out else None
+            [sys.executable, "-m", MODULES.get(name, f"voxledger.{name}")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
         )
         if out is not None:
             out.close()

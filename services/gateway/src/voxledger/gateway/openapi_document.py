@@ -78,6 +78,7 @@ PROBLEM = Schema(
     },
 )
 
+
 def problem_response(description: str = "An RFC 9457 problem with a stable `code`") -> OpenAPIResponse:
     return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_REF)})
 

@@ -191,7 +191,11 @@ def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
 
 def job_view(row, queue_position: int | None = None) -> Job:
     error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
-    extra = {"queue_position": queue_position, "error": error, "links": recording_links(row["recording_id"], row["job_id"])}
+    extra = {
+        "queue_position": queue_position,
+        "error": error,
+        "links": recording_links(row["recording_id"], row["job_id"]),
+    }
     return msgspec.convert({**row, **extra}, Job)
 
 
@@ -234,7 +238,9 @@ class Insights(msgspec.Struct, kw_only=True):
 class InsightsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     kinds: Annotated[
         list[str] | None,
-        _documented(items={"type": "string", "enum": list(INSIGHT_KINDS)}, max_items=len(INSIGHT_KINDS), examples=[["summary"]]),
+        _documented(
+            items={"type": "string", "enum": list(INSIGHT_KINDS)}, max_items=len(INSIGHT_KINDS), examples=[["summary"]]
+        ),
     ] = None
     job_id: Annotated[str | None, _documented(format="uuid", pattern=UUID_PATTERN)] = None
 

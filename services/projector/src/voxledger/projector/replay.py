@@ -54,6 +54,7 @@ class EventFeed:
 
     async def start(self, from_seq: int) -> None:
         self._expected = from_seq
+
         async def on_message(msg: Msg) -> None:
             await self._queue.put(msg)
 
@@ -77,7 +78,9 @@ class EventFeed:
         self._held = [m for m in batch if m.metadata.sequence.stream > until_seq]
         taken = [m for m in batch if m.metadata.sequence.stream <= until_seq]
         if taken and not contiguous(taken, self._expected):
-            raise RuntimeError("events went missing on the way (slow consumer); nothing was swapped, run the replay again")
+            raise RuntimeError(
+                "events went missing on the way (slow consumer); nothing was swapped, run the replay again"
+            )
         self._expected += len(taken)
         return taken
 

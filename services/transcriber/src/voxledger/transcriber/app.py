@@ -53,12 +53,16 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
         jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
-        repo = AggregateRepository(EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve)
+        repo = AggregateRepository(
+            EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
+        )
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
         started.append(_Started(nc, repo, worker))
-        await nc.subscribe(f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries)
+        await nc.subscribe(
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries
+        )
         log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
 
     @app.on_shutdown

@@ -80,4 +80,3 @@ class LiveBus:
             config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
         )
         return [interims, events]
-

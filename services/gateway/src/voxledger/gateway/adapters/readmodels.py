@@ -75,9 +75,7 @@ class ReadModels:
 
     async def queue_position(self, job_id: str) -> int:
         """1 for the next job a free worker takes; the queue is shared by all tenants, oldest first."""
-        return await self.pool.fetchval(
-            "SELECT count(*) + 1 FROM jobs WHERE status = 'queued' AND job_id < $1", job_id
-        )
+        return await self.pool.fetchval("SELECT count(*) + 1 FROM jobs WHERE status = 'queued' AND job_id < $1", job_id)
 
     async def latest_completed_job(self, tenant: str, recording_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(

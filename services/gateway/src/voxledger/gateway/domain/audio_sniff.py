@@ -5,16 +5,13 @@ The transcriber still decodes for real; this only turns away what is plainly not
 
 SIGNATURES: list[tuple[int, bytes, str]] = [
     (0, b"RIFF", "audio/wav"),  # only with WAVE at offset 8
-
     (0, b"OggS", "audio/ogg"),
     (0, b"fLaC", "audio/flac"),
     (0, b"ID3", "audio/mpeg"),
     (4, b"ftyp", "audio/mp4"),  # only with an audio or audio-capable brand
-
     (0, b"\x1a\x45\xdf\xa3", "audio/webm"),
     (0, b"#!AMR", "audio/amr"),
     (0, b"FORM", "audio/aiff"),  # only with AIFF or AIFC at offset 8
-
     (0, b"caff", "audio/x-caf"),
     (0, b"0&\xb2u\x8ef\xcf\x11", "audio/x-ms-wma"),
 ]

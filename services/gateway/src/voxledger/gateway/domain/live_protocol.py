@@ -61,8 +61,12 @@ def parse(text: str) -> ClientMessage:
         raise ProtocolError(err.code, err.message) from None
     match message:
         case Start(sample_rate=rate) if rate not in SAMPLE_RATES:
-            raise ProtocolError("unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}")
-        case Start(language=lang) if lang is not None and not (lang.isascii() and lang.isalpha() and 2 <= len(lang) <= 3):
+            raise ProtocolError(
+                "unsupported_sample_rate", f"sample_rate must be one of {', '.join(map(str, SAMPLE_RATES))}"
+            )
+        case Start(language=lang) if lang is not None and not (
+            lang.isascii() and lang.isalpha() and 2 <= len(lang) <= 3
+        ):
             raise ProtocolError("invalid_language", "language must be an ISO 639-1 code such as `en`")
         case Resume(session_id=sid) if not is_canonical_id(sid):
             raise ProtocolError("session_not_found", "no such live session")

@@ -51,4 +51,3 @@ class FreshReads:
     async def live_session(self, tenant: str, session_id: str) -> Row:
         session_id = valid_id(session_id, "live_session")
         return await self.fetch(lambda: self.readmodels.live_session(tenant, session_id), session_id, "live_session")
-

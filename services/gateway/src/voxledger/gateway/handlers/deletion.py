@@ -13,7 +13,11 @@ from voxledger.gateway.http.params import RecordingId
 
 @delete("/recordings/{recording_id:str}", status_code=202, summary="Delete a recording and everything from it")
 async def delete_recording(
-    request: Request, tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], recording_id: RecordingId
+    request: Request,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    bus: NamedDependency[Bus],
+    recording_id: RecordingId,
 ) -> schemas.DeleteAccepted:
     row = await fresh.recording(tenant, recording_id)
     command = DeleteRecording(recording_id=row["recording_id"])

@@ -26,7 +26,12 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", summary="Readiness: NATS and Postgres reachable, schema current, projections current and whole")
-async def readyz(nc: NamedDependency[Nats], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus], settings: NamedDependency[GatewaySettings]) -> dict[str, object]:
+async def readyz(
+    nc: NamedDependency[Nats],
+    readmodels: NamedDependency[ReadModels],
+    bus: NamedDependency[Bus],
+    settings: NamedDependency[GatewaySettings],
+) -> dict[str, object]:
     if not nc.is_connected:
         raise ApiError(503, "nats_unavailable", "not connected to NATS")
     try:
@@ -60,7 +65,11 @@ def check_metrics_token(request: Request, metrics_token: str) -> None:
 
 @get("/metrics", summary="Prometheus metrics (needs the metrics token)", media_type=CONTENT_TYPE_LATEST)
 async def metrics(
-    request: Request, metrics_token: NamedDependency[str], metrics: NamedDependency[GatewayMetrics], readmodels: NamedDependency[ReadModels], bus: NamedDependency[Bus]
+    request: Request,
+    metrics_token: NamedDependency[str],
+    metrics: NamedDependency[GatewayMetrics],
+    readmodels: NamedDependency[ReadModels],
+    bus: NamedDependency[Bus],
 ) -> Response:
     check_metrics_token(request, metrics_token)
     try:
@@ -70,4 +79,3 @@ async def metrics(
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-

@@ -92,5 +92,7 @@ async def request_insights(
     command = RequestInsights(recording_id=recording_id, job_id=job["job_id"], run_id=run_id, kinds=kinds)
     issue_token(request, await bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=run_id))
     links = schemas.recording_links(recording_id, job["job_id"])
-    accepted = schemas.InsightsAccepted(recording_id=recording_id, job_id=job["job_id"], run_id=run_id, kinds=[*kinds], links=links)
+    accepted = schemas.InsightsAccepted(
+        recording_id=recording_id, job_id=job["job_id"], run_id=run_id, kinds=[*kinds], links=links
+    )
     return accepted

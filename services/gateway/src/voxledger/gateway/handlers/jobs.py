@@ -34,14 +34,22 @@ async def list_jobs(
 
 
 @get("/jobs/{job_id:str}", summary="A transcription job")
-async def get_job(tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None) -> schemas.Job:  # noqa: ARG001
+async def get_job(
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None
+) -> schemas.Job:  # noqa: ARG001
     row = await fresh.job(tenant, job_id)
     position = await fresh.readmodels.queue_position(row["job_id"]) if row["status"] == "queued" else None
     return schemas.job_view(row, position)
 
 
 @post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
-async def cancel_job(request: Request, tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], job_id: JobId) -> schemas.CancelAccepted:
+async def cancel_job(
+    request: Request,
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    bus: NamedDependency[Bus],
+    job_id: JobId,
+) -> schemas.CancelAccepted:
     row = await fresh.job(tenant, job_id)
     job_id = row["job_id"]
     if row["status"] in ("completed", "failed"):

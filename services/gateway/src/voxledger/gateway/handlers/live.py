@@ -139,7 +139,11 @@ class LiveConnection:
                     message = proto.parse(got[1])
                     key = message.api_key if isinstance(message, proto.Auth) else ""
             if not key:
-                await self._fail(proto.ProtocolError("unauthorized", "send `Authorization: Bearer <api key>` or an auth message first", fatal=True))
+                await self._fail(
+                    proto.ProtocolError(
+                        "unauthorized", "send `Authorization: Bearer <api key>` or an auth message first", fatal=True
+                    )
+                )
                 return None
         tenant = await self._key_resolver.tenant(key.strip())
         if tenant is None:
@@ -168,7 +172,9 @@ class LiveConnection:
                     return await self._start(tenant, message)
                 if isinstance(message, proto.Resume):
                     return await self._resume(tenant, message)
-                raise proto.ProtocolError("start_required", f"`{type(message).__name__.lower()}` needs a session: send `start` first")
+                raise proto.ProtocolError(
+                    "start_required", f"`{type(message).__name__.lower()}` needs a session: send `start` first"
+                )
             except proto.ProtocolError as err:
                 await self._fail(err)
 
@@ -223,7 +229,9 @@ class LiveConnection:
         self._subscriptions = await self._bus.follow(self.session_id, self._out)
         received_s = proto.seconds(self._offset, spec.encoding, spec.sample_rate)
         log.info("live.session_resumed", session_id=self.session_id, received_s=received_s)
-        await self._send({"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": received_s})
+        await self._send(
+            {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": received_s}
+        )
         self._sender = asyncio.create_task(self._forward())
         return True
 
@@ -243,20 +251,30 @@ class LiveConnection:
                 if kind == "text":
                     if isinstance(proto.parse(data), proto.Stop):
                         return "stopped"
-                    raise proto.ProtocolError("unexpected_message", "during a session only audio and `stop` are expected")
+                    raise proto.ProtocolError(
+                        "unexpected_message", "during a session only audio and `stop` are expected"
+                    )
                 proto.check_frame(data, spec.encoding)
             except proto.ProtocolError as err:
                 await self._fail(err)  # the frame or message is refused, the session goes on
                 continue
             frame_s = proto.seconds(len(data), spec.encoding, spec.sample_rate)
             if proto.seconds(self._offset, spec.encoding, spec.sample_rate) + frame_s > settings.live_max_session_s:
-                await self._send(proto.error("session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True))
+                await self._send(
+                    proto.error(
+                        "session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True
+                    )
+                )
                 return "max_duration"
             await self._bus.publish_audio(session_id, self._offset, data)
             self._offset += len(data)
             if (wait_s := pacer.add(frame_s, time.monotonic())) > 0:
                 if not warned:
-                    await self._send(proto.error("sending_too_fast", "audio arrives faster than real time: reading is paused to keep pace"))
+                    await self._send(
+                        proto.error(
+                            "sending_too_fast", "audio arrives faster than real time: reading is paused to keep pace"
+                        )
+                    )
                     warned = True
                 await asyncio.sleep(wait_s)  # not reading pushes back on the client through TCP; nothing is dropped
 
@@ -272,11 +290,15 @@ class LiveConnection:
                         if segment.index > self._last_final:
                             await self._send(proto.final(segment))
                             self._last_final = segment.index
-                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if job_id == self._session[1].job_id:
+                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if (
+                    job_id == self._session[1].job_id
+                ):
                     await self._send(proto.error(code, message, fatal=True))  # the worker could not serve it
                 case ev.LiveSessionEnded(reason=reason, duration_s=duration_s, stats=stats):
                     ended = {"type": "ended", "session_id": self.session_id, "recording_id": self.session_id}
-                    await self._send({**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)})
+                    await self._send(
+                        {**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)}
+                    )
                     self._ended.set()
                     if reason == "failed":
                         await self._socket.close(INTERNAL_ERROR, "session_failed")

@@ -28,7 +28,10 @@ async def list_live_sessions(
 
 @get("/live/sessions/{session_id:str}", summary="A live session, its statistics and its finals so far")
 async def get_live_session(
-    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], session_id: SessionId, min_seq: MinSeq = None  # noqa: ARG001
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    session_id: SessionId,
+    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> schemas.LiveSession:
     row = await fresh.live_session(tenant, session_id)
     finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row["job_id"])]

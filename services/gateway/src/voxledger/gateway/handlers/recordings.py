@@ -175,7 +175,10 @@ async def list_recordings(
 
 @get("/recordings/{recording_id:str}", summary="A recording and its jobs")
 async def get_recording(
-    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId, min_seq: MinSeq = None  # noqa: ARG001
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    recording_id: RecordingId,
+    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
     jobs = await fresh.readmodels.jobs_of(tenant, row["recording_id"])
@@ -195,7 +198,9 @@ async def request_transcription(
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
     body = data or schemas.TranscriptionRequest()
-    options = _options(catalog, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad)
+    options = _options(
+        catalog, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad
+    )
     row = await fresh.recording(tenant, recording_id)
     await quotas.check_queued_jobs(tenant)
     ids = await reserve(
@@ -285,7 +290,9 @@ async def recording_events(
     last_event_id: LastEventId = None,
     after: Annotated[
         str | None,
-        Parameter(description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}),
+        Parameter(
+            description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}
+        ),
     ] = None,
 ) -> ServerSentEvent:
     after_seq = parse_seq(last_event_id or after or "0", "Last-Event-ID", "invalid_last_event_id")

@@ -29,7 +29,9 @@ def body_timeout_guard(app: ASGIApp) -> ASGIApp:
             try:
                 message = await asyncio.wait_for(receive(), timeout_s)
             except TimeoutError:
-                raise ApiError(408, "body_timeout", f"the request body stalled for more than {timeout_s:.0f} s") from None
+                raise ApiError(
+                    408, "body_timeout", f"the request body stalled for more than {timeout_s:.0f} s"
+                ) from None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
             return message

@@ -81,7 +81,6 @@ def problem(status: int, code: str, detail: str | None, instance: str | None, fi
     )
 
 
-
 RETRY_AFTER = {"Retry-After": "2"}
 
 

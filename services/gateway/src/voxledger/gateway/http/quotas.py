@@ -61,7 +61,9 @@ class Quotas:
         self._readmodels = readmodels
 
     async def check_queued_jobs(self, tenant: str) -> None:
-        await self._check("queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant)
+        await self._check(
+            "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant
+        )
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant

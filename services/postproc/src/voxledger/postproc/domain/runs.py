@@ -5,7 +5,6 @@ settles once (ready or failed); the run completes once, when all have settled.
 Redelivery or replay therefore never duplicates anything.
 """
 
-
 import msgspec
 
 from voxledger.contracts import decisions
@@ -119,7 +118,9 @@ def decide(command: RunCommand, state: InsightState) -> list[ev.Event]:
             return [ev.InsightsRequested(job_id=job_id, run_id=job_id, kinds=list(INSIGHT_KINDS))]
         case StartInsight(run_id=run_id, kind=kind):
             run = _open_run(state, run_id)
-            return [ev.InsightStarted(job_id=run.job_id, run_id=run_id, kind=kind)] if run.kinds[kind] == "pending" else []
+            return (
+                [ev.InsightStarted(job_id=run.job_id, run_id=run_id, kind=kind)] if run.kinds[kind] == "pending" else []
+            )
         case FinishInsight(run_id=run_id, kind=kind):
             run = _open_run(state, run_id)
             if run.kinds[kind] in ("ready", "failed"):

@@ -27,9 +27,16 @@ log = structlog.get_logger(__name__)
 PROJECTION = "read_models"
 # The tables of the read_models projection, in the order a rebuild creates them.
 TABLES = (
-    "api_keys", "recordings", "jobs", "segments", "insights", "command_effects", "deleted_recordings", "live_sessions",
+    "api_keys",
+    "recordings",
+    "jobs",
+    "segments",
+    "insights",
+    "command_effects",
+    "deleted_recordings",
+    "live_sessions",
     QUARANTINE_TABLE,
-)  # fmt: skip
+)
 SHADOW_SUFFIX = "__shadow"
 # The gateway listens here for read-your-writes waits: '<projection>:<checkpoint>' on every commit that advances it.
 NOTIFY_CHANNEL = "voxledger_projection"
@@ -45,9 +52,10 @@ POISON_ERRORS = (
     KeyError,
 )
 QUARANTINED = Counter(
-    "voxledger_projector_quarantined_events", "Events set aside as poison (undecodable or refused by the database)",
+    "voxledger_projector_quarantined_events",
+    "Events set aside as poison (undecodable or refused by the database)",
     ["projection"],
-)  # fmt: skip
+)
 
 
 class Column(msgspec.Struct, frozen=True):

@@ -19,8 +19,15 @@ from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 # are in: a replay must set aside the same events and mark the same recordings (`read_model_error`), or it
 # did not rebuild the same read models. When they were set aside (wall-clock time) is left out.
 DIGEST_TABLES = (
-    "api_keys", "recordings", "jobs", "segments", "insights", "deleted_recordings", "live_sessions", QUARANTINE_TABLE,
-)  # fmt: skip
+    "api_keys",
+    "recordings",
+    "jobs",
+    "segments",
+    "insights",
+    "deleted_recordings",
+    "live_sessions",
+    QUARANTINE_TABLE,
+)
 NOT_DIGESTED = {"quarantined_at"}
 LOCK_WAIT_MS = 100
 LOCK_TRIES = 600

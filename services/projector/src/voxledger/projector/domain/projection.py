@@ -40,13 +40,17 @@ def project(message: Message, seq: int) -> list[Op]:
     projector = PROJECTORS.get(type(event))
     ops = projector(meta, event, seq) if projector else []
     if meta.causation_id and isinstance(event, COMMAND_EFFECTS):
-        ops.append(Upsert("command_effects", {"command_id": meta.causation_id}, {"seq": seq, "recorded_at": meta.occurred_at}))
+        ops.append(
+            Upsert("command_effects", {"command_id": meta.causation_id}, {"seq": seq, "recorded_at": meta.occurred_at})
+        )
     return ops
 
 
 def _api_key_issued(meta: Envelope, event: ev.ApiKeyIssued, seq: int) -> list[Op]:
     row = {"tenant_id": meta.tenant_id, "key_hash": event.key_hash, "prefix": event.prefix}
-    return [Upsert("api_keys", {"key_id": meta.aggregate_id}, {**row, "name": event.label, "created_at": meta.occurred_at})]
+    return [
+        Upsert("api_keys", {"key_id": meta.aggregate_id}, {**row, "name": event.label, "created_at": meta.occurred_at})
+    ]
 
 
 def _recording_uploaded(meta: Envelope, event: ev.RecordingUploaded, seq: int) -> list[Op]:

@@ -89,7 +89,9 @@ def transcribe(
 
     def segments() -> Iterator[Segment]:
         for index, seg in enumerate(raw_segments, start=first_index):
-            words = [Word(at(w.start), at(w.end), w.word, float(w.probability)) for w in seg.words] if seg.words else None
+            words = (
+                [Word(at(w.start), at(w.end), w.word, float(w.probability)) for w in seg.words] if seg.words else None
+            )
             yield Segment(
                 index=index,
                 start=at(seg.start),
@@ -123,5 +125,8 @@ def hypothesize(model: WhisperModel, audio: np.ndarray, options: TranscriptionOp
     for seg in raw_segments:
         if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOW_LOGPROB:
             continue
-        words.extend(Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability)) for w in seg.words or [])
+        words.extend(
+            Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability))
+            for w in seg.words or []
+        )
     return words

@@ -106,9 +106,13 @@ class ModelProcess:
     async def start(self, ready_timeout_s: float) -> None:
         self._inbox = asyncio.Queue()
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "voxledger.transcriber.adapters.model_host",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=os.environ.copy(),
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "voxledger.transcriber.adapters.model_host",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=os.environ.copy(),
+        )
         self._reader = asyncio.create_task(self._read_frames(self._proc))
         first = await self.receive(ready_timeout_s)
         if not isinstance(first, Ready):

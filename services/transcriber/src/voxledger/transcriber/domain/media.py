@@ -42,13 +42,32 @@ AUDIO_BRANDS = (b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"3gp4", b
 # Decoders by name (PyAV reports the decoder: mp3 decodes as mp3float).
 CODECS = frozenset(
     {
-        *(f"pcm_{kind}" for kind in ("s16le", "s16be", "s24le", "s24be", "s32le", "s32be", "u8", "s8", "alaw", "mulaw")),
+        *(
+            f"pcm_{kind}"
+            for kind in ("s16le", "s16be", "s24le", "s24be", "s32le", "s32be", "u8", "s8", "alaw", "mulaw")
+        ),
         *(f"pcm_{kind}" for kind in ("f32le", "f32be", "f64le", "f64be")),
-        "adpcm_ms", "adpcm_ima_wav", "adpcm_ima_qt", "gsm_ms",
-        "flac", "alac", "vorbis", "opus", "libopus", "mp3", "mp3float", "mp2", "mp2float", "aac", "aac_latm",
-        "amrnb", "amrwb", "wmav1", "wmav2",
+        "adpcm_ms",
+        "adpcm_ima_wav",
+        "adpcm_ima_qt",
+        "gsm_ms",
+        "flac",
+        "alac",
+        "vorbis",
+        "opus",
+        "libopus",
+        "mp3",
+        "mp3float",
+        "mp2",
+        "mp2float",
+        "aac",
+        "aac_latm",
+        "amrnb",
+        "amrwb",
+        "wmav1",
+        "wmav2",
     }
-)  # fmt: skip
+)
 MAX_SAMPLE_RATE = 384_000  # the highest rate studio audio uses
 MAX_CHANNELS = 64
 HEAD_BYTES = 64

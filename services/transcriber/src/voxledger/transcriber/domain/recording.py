@@ -219,7 +219,9 @@ def _start_attempt(command: StartAttempt, state: Recording) -> list[ev.Event]:
     job = _open_job(state, command.job_id)
     if job.cancel_requested:
         return [ev.TranscriptionCancelled(job_id=job.job_id)]
-    return [ev.TranscriptionStarted(job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model)]
+    return [
+        ev.TranscriptionStarted(job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model)
+    ]
 
 
 def _report_progress(command: ReportProgress, state: Recording) -> list[ev.Event]:

@@ -114,9 +114,12 @@ class Attempt:
             path = await audio.fetch_blob(js, self._loaded.state.blob_key, Path(workdir))
             async with pool.process() as process:
                 job = TranscribeJob(
-                    audio_path=str(path), model=model, options=self._request.options,
-                    resume_s=self._resume_s, first_index=self._first_index,
-                )  # fmt: skip
+                    audio_path=str(path),
+                    model=model,
+                    options=self._request.options,
+                    resume_s=self._resume_s,
+                    first_index=self._first_index,
+                )
                 await process.send(job)
                 log.info("attempt.model_process", pid=process.pid, attempt=self._number)
                 ended = False
@@ -131,11 +134,14 @@ class Attempt:
         await self._repo.execute(
             self._loaded,
             Complete(
-                job_id=self._job_id, attempt=self._number, language=self._language,
-                duration_s=round(duration_s, 3), processing_s=round(compute_s, 3),
+                job_id=self._job_id,
+                attempt=self._number,
+                language=self._language,
+                duration_s=round(duration_s, 3),
+                processing_s=round(compute_s, 3),
             ),
             self._cause,
-        )  # fmt: skip
+        )
         log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(compute_s, 2))
 
     async def _follow(self, process: ModelProcess, speed: SpeedEstimate, signals: Signals) -> bool:
@@ -156,9 +162,11 @@ class Attempt:
                 case Decoded(duration_s=duration_s):
                     deadline = loop.time() + self._limit_s(duration_s, speed)
                     self._tracker = ProgressTracker(
-                        duration_s, started_at=time.monotonic(), resume_from_s=self._resume_s,
+                        duration_s,
+                        started_at=time.monotonic(),
+                        resume_from_s=self._resume_s,
                         interval_s=self._settings.progress_interval_s,
-                    )  # fmt: skip
+                    )
                 case LoadingModel():
                     await self._report("loading_model", self._progress(), self._resume_s)
                 case Language(language=language):
@@ -229,7 +237,11 @@ class Attempt:
 
     async def _report(self, stage: Stage, progress: float, processed_s: float, eta_s: float | None = None) -> None:
         decision = ReportProgress(
-            job_id=self._job_id, attempt=self._number, stage=stage,
-            progress=progress, processed_s=processed_s, eta_s=eta_s,
-        )  # fmt: skip
+            job_id=self._job_id,
+            attempt=self._number,
+            stage=stage,
+            progress=progress,
+            processed_s=processed_s,
+            eta_s=eta_s,
+        )
         await self._repo.execute(self._loaded, decision, self._cause)

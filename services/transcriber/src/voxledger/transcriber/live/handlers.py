@@ -93,16 +93,22 @@ class SessionRunner:
             await self._fail(loaded, "live_session_failed")
 
     async def _serve(self, loaded: Loaded, started: float) -> None:
-        claimed = await self._repo.execute(loaded, Claim(spec=self._spec, worker=self._worker, model=self._model_name), self._cause)
+        claimed = await self._repo.execute(
+            loaded, Claim(spec=self._spec, worker=self._worker, model=self._model_name), self._cause
+        )
         self._cause = claimed[0].envelope if claimed else self._cause
         model = await asyncio.to_thread(self._models.get, self._model_name)
         state = loaded.state
-        config = PolicyConfig(min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s)
+        config = PolicyConfig(
+            min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s
+        )
         policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
         log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
         sub = await frames.follow(self._js, self._session_id, self._queue.put)
         try:
-            reason = await self._transcribe(loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE))
+            reason = await self._transcribe(
+                loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE)
+            )
         finally:
             await sub.unsubscribe()
         await self._end(loaded, reason, time.monotonic() - started)

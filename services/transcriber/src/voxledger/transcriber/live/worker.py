@@ -73,7 +73,9 @@ class LiveWorker:
         failures = self._failures.get(session_id, (0, 0.0))[0]
         give_up = failures + 1 >= self._settings.live_max_attempts
         runner = SessionRunner(self._nc, self._repo, self._models, self._settings, self.name, session_id, spec)
-        with structlog.contextvars.bound_contextvars(recording_id=session_id, job_id=spec.job_id, tenant=spec.tenant_id):
+        with structlog.contextvars.bound_contextvars(
+            recording_id=session_id, job_id=spec.job_id, tenant=spec.tenant_id
+        ):
             try:
                 await self._keep(runner.run(last_try=give_up), registry, registration, lease)
                 await self._settled(registry, session_id, lease)

@@ -41,7 +41,9 @@ class SessionRegistry:
     async def session_ids(self) -> list[str]:
         """The registered sessions. nats-py's `keys()` leaves its consumer on the server for 5 minutes, one per
         scan, until the consumer limit is reached; a short inactivity threshold lets the server drop each at once."""
-        watcher = await self._bucket.watch(">", ignore_deletes=True, meta_only=True, inactive_threshold=WATCH_INACTIVE_S)
+        watcher = await self._bucket.watch(
+            ">", ignore_deletes=True, meta_only=True, inactive_threshold=WATCH_INACTIVE_S
+        )
         try:
             ids = []
             async for entry in watcher:
@@ -66,7 +68,9 @@ class SessionRegistry:
             log.error("live.registration_malformed", session_id=session_id, error=str(err))
             await self.remove(session_id)
             return None
-        return Registration(session_id=session_id, spec=spec, revision=entry.revision or 0, refreshed_at=time.monotonic())
+        return Registration(
+            session_id=session_id, spec=spec, revision=entry.revision or 0, refreshed_at=time.monotonic()
+        )
 
     async def refresh_if_due(self, registration: Registration) -> None:
         """Renews the registration's TTL while its session is held. Compare-and-set on its revision,

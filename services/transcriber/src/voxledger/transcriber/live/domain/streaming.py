@@ -75,7 +75,10 @@ class StreamingPolicy:
 
     def _absolute(self, word: Word) -> Word:
         return Word(
-            round(word.start + self.buffer_start_s, 3), round(word.end + self.buffer_start_s, 3), word.word, word.probability
+            round(word.start + self.buffer_start_s, 3),
+            round(word.end + self.buffer_start_s, 3),
+            word.word,
+            word.probability,
         )
 
     def _new_words(self, words: list[Word]) -> list[Word]:
