@@ -167,6 +167,10 @@ def test_numbers_ids_and_cursors_are_parsed_strictly(client):
     assert superscript.status_code == 400 and superscript.json()["code"] == "invalid_min_seq"
     too_long = client.get("/v1/recordings", params={"min_seq": "9" * 40})
     assert too_long.status_code == 400 and too_long.json()["code"] == "invalid_min_seq"
+    started = time.monotonic()
+    ahead = client.get("/v1/recordings", params={"min_seq": "999999999999"})
+    assert ahead.status_code == 400 and ahead.json()["code"] == "invalid_min_seq", "no event has that sequence yet"
+    assert time.monotonic() - started < 1.0, "refused at once, without waiting for the projections"
     urn = client.get(f"/v1/recordings/urn:uuid:{ABSENT}")
     assert urn.status_code == 404 and urn.json()["code"] == "recording_not_found"
     braces = client.get(f"/v1/jobs/{{{ABSENT}}}")

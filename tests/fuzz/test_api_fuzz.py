@@ -67,7 +67,9 @@ REQUEST_S = 30
 # An event stream never ends: judge it by its first event (every recording has one), or time out as a stall.
 STREAM_EVENTS = 1
 REFUSAL_S = 1.5  # the key is checked before any work, so a refusal comes at once (a loaded machine included)
-SCENARIOS, SCENARIO_STEPS, STATEFUL_BUDGET_S = 100, 10, 120
+# Scenarios run in batches until SCENARIOS or the budget: a step may wait on purpose (a `min_seq` read waits up to
+# VOXLEDGER_CONSISTENCY_WAIT_S for its write), so the budget, not the count, bounds the time in CI.
+SCENARIOS, SCENARIO_STEPS, STATEFUL_BUDGET_S, BATCH, AT_LEAST = 100, 10, 150, 10, 30
 
 
 def _document() -> dict:
@@ -176,7 +178,7 @@ def test_chains_of_linked_requests_answer_as_documented(api_schema, fuzz_client,
             run_state_machine_as_test(
                 Chains,
                 settings=settings(
-                    max_examples=SCENARIOS - scenarios[0],
+                    max_examples=min(BATCH, SCENARIOS - scenarios[0]),
                     stateful_step_count=SCENARIO_STEPS,
                     deadline=None,
                     database=None,
@@ -193,7 +195,7 @@ def test_chains_of_linked_requests_answer_as_documented(api_schema, fuzz_client,
             # about the API; go on with fresh scenarios, as schemathesis' own runner does. Failures are in `found`.
             continue
     assert not found, "\n\n".join(found)
-    assert scenarios[0] >= SCENARIOS // 2, f"only {scenarios[0]} scenarios ran within {STATEFUL_BUDGET_S} s"
+    assert scenarios[0] >= AT_LEAST, f"only {scenarios[0]} scenarios ran within {STATEFUL_BUDGET_S} s"
 
 
 def test_afterwards_jobs_ended_projections_caught_up_nothing_quarantined_and_no_error_logged(
