@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from tests.helpers import upload, wait_job, wait_visible
-from voxledger.transcriber.domain.errors import public_message
+from voxledger.contracts.failures import public_message
 
 
 def _wav(rate: int, channels: int) -> bytes:

@@ -54,5 +54,5 @@ def test_two_transcribers_share_the_queue(own_stack):
         finished = [wait_job(client, j["job_id"]) for j in jobs]
     assert all(j["status"] == "completed" for j in finished)
     # A worker takes one job at a time, so while one is busy the other takes the second job.
-    assert {j["worker"] for j in finished} == {"transcriber-0", "transcriber-1"}
+    assert {stack.process_of(j["worker"]).label for j in finished} == {"transcriber-0", "transcriber-1"}
     assert all(j["segment_count"] > 5 for j in finished)

@@ -30,7 +30,7 @@ from voxledger.contracts.live import SAMPLE_RATES
 pytestmark = pytest.mark.fuzz
 
 README = Path(__file__).parents[2] / "README.md"
-CLOSE_CODES = {1000, 1008, 1013}  # normal; after a fatal error; no live capacity (README)
+CLOSE_CODES = {1000, 1008, 1009, 1013}  # normal; after a fatal error; a frame over the size cap; no capacity (README)
 SESSION_END_S = 45  # stop sent: the server answers `ended` and closes within this (a stall otherwise)
 FRAME_CAP, SESSION_AUDIO_CAP = 4096, 48_000  # in a session: below the 5 s burst at the lowest rate, so no pacing
 HUGE = 2**20

@@ -4,9 +4,9 @@ import gc
 
 import pytest
 
+from voxledger.contracts.failures import public_message
 from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
-from voxledger.gateway.domain.job_errors import plain_message
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.pagination import decode_cursor, decode_offset, encode_cursor
 from voxledger.gateway.domain.validation import (
@@ -149,8 +149,8 @@ def test_a_slot_bound_to_an_owner_is_freed_when_the_owner_is_collected():
 
 
 def test_job_errors_show_plain_messages_only():
-    assert plain_message("audio_truncated").startswith("the file is cut off")
-    assert plain_message("something_new") == "the job failed (something_new)"
+    assert public_message("audio_truncated").startswith("the audio file is cut off")
+    assert public_message("something_new") == public_message("internal_error"), "an unknown code tells nothing more"
 
 
 def test_live_messages_refuse_control_characters_and_loose_ids():

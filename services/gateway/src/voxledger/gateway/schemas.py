@@ -7,8 +7,8 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 import msgspec
 
 from voxledger.contracts import events
+from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import INSIGHT_KINDS
-from voxledger.gateway.domain.job_errors import plain_message
 from voxledger.gateway.domain.models import ServedModel
 from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
 
@@ -185,12 +185,12 @@ def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
     if event_type not in FAILURE_EVENTS:
         return data
     body = msgspec.json.decode(data)
-    body["message"] = plain_message(str(body.get("error_code", "")))
+    body["message"] = public_message(str(body.get("error_code", "")))
     return msgspec.Raw(msgspec.json.encode(body))
 
 
 def job_view(row, queue_position: int | None = None) -> Job:
-    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
+    error = JobError(row["error_code"], public_message(row["error_code"])) if row["error_code"] else None
     extra = {
         "queue_position": queue_position,
         "error": error,
@@ -254,7 +254,7 @@ class InsightsAccepted(msgspec.Struct, kw_only=True):
 
 
 def insight_view(row) -> Insight:
-    error = JobError(row["error_code"], plain_message(row["error_code"])) if row["error_code"] else None
+    error = JobError(row["error_code"], public_message(row["error_code"])) if row["error_code"] else None
     return msgspec.convert({**row, "error": error}, Insight)
 
 

@@ -17,6 +17,7 @@ from opentelemetry import trace
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import InsightsCompleted, InsightsRequested, TranscriptionCompleted
+from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import InsightKind, InsightPayload
 from voxledger.postproc.adapters.llm import InvalidOutput, LlmEngine, Unavailable
 from voxledger.postproc.domain.runs import (
@@ -116,10 +117,15 @@ class InsightRunner:
             engine, payload = await self._produce(kind, job)
         except TimeoutError:
             limit = self._settings.insight_timeout_s
-            outcome = FailInsight(run_id=run_id, kind=kind, error_code="insight_timeout", message=f"over {limit} s")
-        except Exception as err:
+            log.warning("insight.timed_out", kind=kind, limit_s=limit)
+            outcome = FailInsight(
+                run_id=run_id, kind=kind, error_code="insight_timeout", message=public_message("insight_timeout")
+            )
+        except Exception:
             log.exception("insight.failed", kind=kind)
-            outcome = FailInsight(run_id=run_id, kind=kind, error_code="engine_error", message=str(err)[:500])
+            outcome = FailInsight(
+                run_id=run_id, kind=kind, error_code="engine_error", message=public_message("engine_error")
+            )
         else:
             elapsed = round(time.monotonic() - started, 3)
             outcome = FinishInsight(run_id=run_id, kind=kind, engine=engine, payload=payload, processing_s=elapsed)

@@ -270,7 +270,7 @@ _encode = msgspec.json.Encoder().encode
 def _sse_message(msg: Msg | None) -> ServerSentEventMessage:
     """One of the recording's events as an SSE message, its stream sequence as id; None (idle) is a keep-alive."""
     if msg is None:
-        return ServerSentEventMessage(comment="keep-alive")
+        return ServerSentEventMessage(comment="keep-alive", data=None)  # a comment only: no empty message event
     env = decode_envelope(msg.data)
     seq = msg.metadata.sequence.stream
     data = schemas.public_event_data(env.type, env.data)

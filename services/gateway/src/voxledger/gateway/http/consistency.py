@@ -22,7 +22,6 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from voxledger.gateway.domain.errors import Malformed
 from voxledger.gateway.domain.validation import is_canonical_id, parse_seq
 from voxledger.gateway.http.state import app_state
 
@@ -139,9 +138,6 @@ async def wait_for_projection(request: Request) -> None:
         wanted = await _token_seq(state, raw.lower(), deadline)
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
-        if wanted > state.notifier.projected_seq and wanted > await state.bus.events_head():
-            # No event has that sequence yet, so no 202 or SSE event gave it out: waiting could not help.
-            raise Malformed("invalid_min_seq", "min_seq is beyond the end of the event log", "min_seq")
     if wanted is None or not await state.notifier.wait_for_seq(wanted, deadline):
         request.state.stale = True
 

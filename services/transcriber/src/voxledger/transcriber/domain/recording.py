@@ -18,7 +18,7 @@ from voxledger.contracts.commands import (
     UploadRecording,
 )
 from voxledger.contracts.decisions import Rejected
-from voxledger.transcriber.domain.errors import public_message
+from voxledger.contracts.failures import public_message
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})

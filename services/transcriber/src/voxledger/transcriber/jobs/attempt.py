@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import Segment, Stage, TranscriptionRequested
+from voxledger.contracts.failures import public_message
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.leases import LeaseLost
 from voxledger.transcriber.adapters import audio
@@ -31,7 +32,6 @@ from voxledger.transcriber.adapters.model_process import (
     Stopped,
     TranscribeJob,
 )
-from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.domain.limits import SpeedEstimate, attempt_limit_s
 from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
 from voxledger.transcriber.domain.recording import (

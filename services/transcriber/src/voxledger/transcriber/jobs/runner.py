@@ -24,13 +24,13 @@ from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
 from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
+from voxledger.contracts.failures import public_message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import decode_or_reject, heartbeat
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.lifecycle import worker_name
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
-from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.domain.limits import SpeedEstimate
 from voxledger.transcriber.domain.recording import Fail, Recording, StartAttempt
 from voxledger.transcriber.jobs import outcome

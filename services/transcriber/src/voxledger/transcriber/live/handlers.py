@@ -18,11 +18,11 @@ from voxledger.contracts import subjects
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import LiveEndReason
+from voxledger.contracts.failures import public_message
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
-from voxledger.transcriber.domain.errors import public_message
 from voxledger.transcriber.live.adapters import frames
 from voxledger.transcriber.live.domain.samples import to_samples
 from voxledger.transcriber.live.domain.session import (

@@ -1,6 +1,6 @@
 """The sentences tenants read for each failure code: fixed, plain, never a detail. Pure."""
 
-from voxledger.transcriber.domain.errors import PUBLIC_MESSAGES, public_message
+from voxledger.contracts.failures import PUBLIC_MESSAGES, public_message
 
 
 def test_every_public_message_is_a_plain_sentence_without_details():

@@ -1,6 +1,8 @@
-"""What a tenant reads when a job or a live session fails: a stable code and one fixed, plain sentence.
+"""What a tenant reads when a job, an insight or a live session fails: a stable code and one fixed, plain sentence.
 
-The details (exception text, file paths, host names, limits) go to the logs only, never into an event.
+The details (exception text, file paths, host names, limits) go to the logs only. Workers write these
+sentences into their events, and the gateway serves them by code, so an older event's message, whatever
+it held, is never shown.
 """
 
 PUBLIC_MESSAGES: dict[str, str] = {
@@ -19,6 +21,8 @@ PUBLIC_MESSAGES: dict[str, str] = {
     "worker_lost": "no worker could finish the job",
     "recording_deleted": "the recording was deleted",
     "live_session_failed": "the live session failed on every try and was ended",
+    "insight_timeout": "the insight took longer than its time limit",
+    "engine_error": "the insight engine failed",
     "internal_error": "the transcription failed for an internal reason",
 }
 GENERIC = PUBLIC_MESSAGES["internal_error"]
