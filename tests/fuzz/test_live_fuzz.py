@@ -30,10 +30,11 @@ from voxledger.contracts.live import SAMPLE_RATES
 pytestmark = pytest.mark.fuzz
 
 README = Path(__file__).parents[2] / "README.md"
-CLOSE_CODES = {1000, 1008, 1009, 1013}  # normal; after a fatal error; a frame over the size cap; no capacity (README)
+CLOSE_CODES = {1000, 1008, 1013}  # normal; after a fatal error; no live capacity (README)
 SESSION_END_S = 45  # stop sent: the server answers `ended` and closes within this (a stall otherwise)
 FRAME_CAP, SESSION_AUDIO_CAP = 4096, 48_000  # in a session: below the 5 s burst at the lowest rate, so no pacing
 HUGE = 2**20
+WS_MAX_MESSAGE = 1024 * 1024  # the gateway's default VOXLEDGER_WS_MAX_MESSAGE_KB
 
 
 def documented_error_codes() -> set[str]:
@@ -225,6 +226,11 @@ def test_random_frames_in_any_order_get_documented_answers_and_a_clean_close(sta
         note(describe(auth, script))
         received, close_code = asyncio.run(run(url, key, auth, script))
         note(f"received {received[-4:]} close {close_code}")
+        if any(len(frame) > WS_MAX_MESSAGE for frame in script) and close_code in (1009, 1006):
+            # Over the message cap the server closes with 1009 at once; a client still sending may see the
+            # connection drop (1006) before it reads that close frame. Either way nothing else is judged.
+            assert all(m.startswith('{"type"') for m in received), received
+            return
         check(received, close_code, auth, codes)
 
     fuzz()
