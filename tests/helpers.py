@@ -3,8 +3,11 @@
 import asyncio
 import contextlib
 import json
+import os
 import queue
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +81,16 @@ def metrics_text(stack) -> str:
     response = httpx.get(f"{stack.http_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert response.status_code == 200, response.text
     return response.text
+
+
+def cli(stack, *args: str) -> str:
+    """`voxledger <args>` against the stack's servers, as an operator runs it; its output."""
+    env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def upload(client: httpx.Client, name: str, *, await_visible: bool = True, **fields: str) -> httpx.Response:

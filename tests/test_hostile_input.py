@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.helpers import AUDIO, BROKEN_MODEL, metrics_text, upload, wait_job, wait_visible
+from tests.helpers import AUDIO, BROKEN_MODEL, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
 from tests.live_client import ws_url
 from voxledger.gateway.http.consistency import CHANNEL, ProjectionNotifier
 
@@ -257,9 +257,6 @@ def test_a_waiter_is_woken_by_a_notification_not_by_the_poll(stack):
 def quota_stack(tmp_path_factory):
     """A small stack with quotas of one or two and no postproc (insight runs stay in flight); its one
     transcriber is kept busy by a long recording in the queue test."""
-    from voxledger.stack.supervisor import Stack
-
-    data_dir = tmp_path_factory.mktemp("quota-stack")
     env = {
         "VOXLEDGER_MAX_QUEUED_JOBS_PER_TENANT": "2",
         "VOXLEDGER_MAX_SSE_STREAMS_PER_TENANT": "1",
@@ -269,14 +266,12 @@ def quota_stack(tmp_path_factory):
         "VOXLEDGER_BODY_CHUNK_TIMEOUT_S": "1",
     }
     scale = {"live": 0, "postproc": 0}
-    with Stack(data_dir, log_dir=data_dir / "logs", env=env, scale=scale) as running:
+    with started_stack(tmp_path_factory.mktemp("quota-stack"), env=env, scale=scale) as running:
         yield running
 
 
 @pytest.fixture
 def quota_client(quota_stack, request):
-    from tests.helpers import new_client
-
     with new_client(quota_stack, request.node.name[:40]) as c:
         yield c
 

@@ -7,17 +7,14 @@ The stack is this module's own: a quarantined event makes /readyz answer 503 for
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import metrics_text, new_client, upload
+from tests.helpers import cli, metrics_text, new_client, started_stack, upload
 from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
@@ -25,26 +22,15 @@ from voxledger.contracts.ids import new_id
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.embedded import free_port
-from voxledger.stack.supervisor import Stack
 
 MAX_LAG = 20
 
 
 @pytest.fixture(scope="module")
 def poison_stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("poison-stack")
     env = {"VOXLEDGER_READY_MAX_LAG_EVENTS": str(MAX_LAG), "VOXLEDGER_PROJECTOR_METRICS_PORT": str(free_port())}
-    with Stack(data_dir, log_dir=data_dir / "logs", scale={"live": 0, "postproc": 0}, env=env) as stack:
+    with started_stack(tmp_path_factory.mktemp("poison-stack"), scale={"live": 0, "postproc": 0}, env=env) as stack:
         yield stack
-
-
-def cli(stack, *args: str) -> str:
-    env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def on_nats(stack, fn):
@@ -275,10 +261,10 @@ def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack
 def test_a_stack_holding_a_quarantined_event_starts_again_and_says_why(tmp_path):
     """`voxledger up` waits for a serving gateway: a quarantined event must not stop a restart."""
     only_read_side = {"transcriber": 0, "live": 0, "postproc": 0}
-    with Stack(tmp_path, log_dir=tmp_path / "logs", scale=only_read_side) as first:
+    with started_stack(tmp_path, scale=only_read_side) as first:
         seq = on_nats(first, lambda js: js.publish("vl.evt.rec.x.Forged", b"{}")).seq
         wait_quarantined(first, seq)
-    with Stack(tmp_path, log_dir=tmp_path / "logs", scale=only_read_side) as again:
+    with started_stack(tmp_path, scale=only_read_side) as again:
         ready = readyz(again)
         assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined"
         assert seq in quarantine(again)

@@ -8,15 +8,12 @@ recordings made through the real API and the real model.
 import asyncio
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import threading
 
 import httpx
 import pytest
 
-from tests.helpers import eventually, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
+from tests.helpers import cli, eventually, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
 from voxledger.runtime.broker import connect
@@ -28,15 +25,6 @@ TENANT = "replay"
 def replay_stack(tmp_path_factory):
     with started_stack(tmp_path_factory.mktemp("replay-stack"), scale={"transcriber": 0}) as stack:
         yield stack
-
-
-def cli(stack, *args: str) -> str:
-    env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def digests(stack) -> dict[str, str]:

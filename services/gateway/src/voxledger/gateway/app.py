@@ -29,9 +29,8 @@ from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit, served_models
-from voxledger.runtime.telemetry import setup_tracing
+from voxledger.runtime.lifecycle import start_service
+from voxledger.runtime.settings import served_models
 
 log = structlog.get_logger(__name__)
 
@@ -157,9 +156,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
 
 
 def main() -> None:
-    settings = load_or_exit(GatewaySettings)
-    configure_logging("gateway", settings.log_format, settings.log_level)
-    setup_tracing("gateway")
+    settings = start_service("gateway", GatewaySettings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -18,8 +18,7 @@ from typing import BinaryIO
 import msgspec
 import structlog
 
-from voxledger.runtime.logging import configure_logging
-from voxledger.runtime.settings import load_or_exit
+from voxledger.runtime.lifecycle import start_service
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, transcribe
 from voxledger.transcriber.adapters.model_process import (
@@ -112,8 +111,7 @@ def die_with_parent() -> None:
 
 def main() -> None:
     die_with_parent()
-    settings = load_or_exit(TranscriberSettings)
-    configure_logging("transcriber.model", settings.log_format, settings.log_level)
+    settings = start_service("transcriber.model", TranscriberSettings)
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray writes to stdout (native libraries) land in the log, not in the frames
     sys.stdout = sys.stderr
