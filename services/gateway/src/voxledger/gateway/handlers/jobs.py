@@ -1,13 +1,14 @@
 """/v1/jobs: a job's status, stage, progress, ETA, attempt, queue position and error."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from voxledger.contracts.commands import CancelTranscription
+from voxledger.contracts.statuses import JobStatus
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
@@ -24,7 +25,7 @@ async def list_jobs(
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    status: Literal["queued", "running", "completed", "failed", "cancelled"] | None = None,
+    status: JobStatus | None = None,
     created_after: datetime | None = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.JobPage:

@@ -15,6 +15,7 @@ from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import decode_envelope
 from voxledger.contracts.events import Task, TranscriptionOptions
 from voxledger.contracts.ids import new_id
+from voxledger.contracts.statuses import RecordingStatus
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
@@ -42,7 +43,6 @@ from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
-STATUSES = Literal["uploaded", "queued", "running", "completed", "failed", "cancelled", "live"]
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
@@ -164,7 +164,7 @@ async def list_recordings(
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    status: STATUSES | None = None,
+    status: RecordingStatus | None = None,
     created_after: datetime | None = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.RecordingPage:

@@ -4,8 +4,6 @@ Job status is derived from these events only. Every decision is idempotent by
 id, so a redelivered command or a retried attempt never duplicates an effect.
 """
 
-from typing import Literal
-
 import msgspec
 
 from voxledger.contracts import decisions
@@ -19,8 +17,8 @@ from voxledger.contracts.commands import (
 )
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.failures import public_message
+from voxledger.contracts.statuses import JobStatus
 
-JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
