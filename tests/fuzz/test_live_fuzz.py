@@ -213,7 +213,7 @@ def test_random_frames_in_any_order_get_documented_answers_and_a_clean_close(sta
     url, key, codes = ws_url(stack), fuzz_client.headers["Authorization"].split()[1], documented_error_codes()
 
     @settings(
-        max_examples=150,
+        max_examples=100,
         deadline=None,
         derandomize=True,
         database=None,
