@@ -89,7 +89,7 @@ class Fail(msgspec.Struct, kw_only=True):
     attempt: int | None = None  # None: the broker gave up on the job, whoever held it
 
 
-Decision = (
+Command = (  # what the decider decides on: the bus's recording commands and the workers' own
     UploadRecording
     | RequestTranscription
     | CancelTranscription
@@ -143,7 +143,7 @@ def fold(history: list[ev.Event]) -> Recording:
     return decisions.fold(evolve, Recording(), history)
 
 
-def decide(command: Decision, state: Recording) -> list[ev.Event]:
+def decide(command: Command, state: Recording) -> list[ev.Event]:
     match command:
         case UploadRecording():
             return _upload(command, state)

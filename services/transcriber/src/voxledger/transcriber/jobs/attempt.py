@@ -223,8 +223,8 @@ class Attempt:
 
         The tenant reads the code and its fixed sentence; the details are the caller's to log."""
         message = public_message(code)
-        decision = Fail(job_id=self._job_id, attempt=self._number, error_code=code, message=message, retry_at=retry_at)
-        await self._repo.execute(self._loaded, decision, self._cause)
+        command = Fail(job_id=self._job_id, attempt=self._number, error_code=code, message=message, retry_at=retry_at)
+        await self._repo.execute(self._loaded, command, self._cause)
 
     async def hand_back(self) -> None:
         """Keeps the segments transcribed so far, so the next worker resumes after them."""
@@ -232,11 +232,11 @@ class Attempt:
 
     async def _flush(self, batch: list[Segment]) -> None:
         if batch:
-            decision = RecordSegments(job_id=self._job_id, attempt=self._number, segments=batch)
-            await self._repo.execute(self._loaded, decision, self._cause)
+            command = RecordSegments(job_id=self._job_id, attempt=self._number, segments=batch)
+            await self._repo.execute(self._loaded, command, self._cause)
 
     async def _report(self, stage: Stage, progress: float, processed_s: float, eta_s: float | None = None) -> None:
-        decision = ReportProgress(
+        command = ReportProgress(
             job_id=self._job_id,
             attempt=self._number,
             stage=stage,
@@ -244,4 +244,4 @@ class Attempt:
             processed_s=processed_s,
             eta_s=eta_s,
         )
-        await self._repo.execute(self._loaded, decision, self._cause)
+        await self._repo.execute(self._loaded, command, self._cause)
