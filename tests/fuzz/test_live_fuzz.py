@@ -11,6 +11,7 @@ caught up, nothing was quarantined, and no service logged an error.
 """
 
 import asyncio
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -180,6 +181,23 @@ async def run(url: str, key: str, auth: str, script: list[str | bytes]) -> tuple
     return received, ws.close_code
 
 
+async def end_dropped_session(url: str, key: str, received: list[str]) -> None:
+    """A socket that dropped after `ready` (a frame over the cap closes it at once) leaves its session open for a
+    `resume`, holding a worker's slot until the inactivity timeout; a careful client resumes and stops it."""
+    kinds = [json.loads(m) for m in received if m.startswith("{")]
+    ready = [m["session_id"] for m in kinds if m.get("type") == "ready"]
+    if not ready or any(m.get("type") == "ended" for m in kinds):
+        return
+    headers = {"Authorization": f"Bearer {key}"}
+    async with websockets.connect(url, additional_headers=headers) as ws:
+        await ws.send(json.dumps({"type": "resume", "session_id": ready[-1], "after_index": -1}))
+        await ws.send(json.dumps({"type": "stop"}))
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for message in ws:
+                if json.loads(message).get("type") in ("ended", "error"):
+                    break
+
+
 def describe(auth: str, script: list[str | bytes]) -> str:
     """The example, readable in a report: huge frames by their length."""
     shown = [repr(f) if len(f) <= 120 else f"<{type(f).__name__} of {len(f)}: {f[:60]!r}...>" for f in script]
@@ -226,6 +244,7 @@ def test_random_frames_in_any_order_get_documented_answers_and_a_clean_close(sta
         note(describe(auth, script))
         received, close_code = asyncio.run(run(url, key, auth, script))
         note(f"received {received[-4:]} close {close_code}")
+        asyncio.run(asyncio.wait_for(end_dropped_session(url, key, received), SESSION_END_S))
         if any(len(frame) > WS_MAX_MESSAGE for frame in script) and close_code in (1009, 1006):
             # Over the message cap the server closes with 1009 at once; a client still sending may see the
             # connection drop (1006) before it reads that close frame. Either way nothing else is judged.
