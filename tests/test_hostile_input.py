@@ -1,6 +1,7 @@
 """Hostile input on real processes: every case of issue 10's strict-edges list is refused or survived."""
 
 import asyncio
+import contextlib
 import json
 import socket
 import statistics
@@ -12,7 +13,18 @@ import httpx
 import pytest
 import websockets
 
-from tests.helpers import AUDIO, BROKEN_MODEL, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
+from tests.fuzz.settle import ErrorLogWatch
+from tests.helpers import (
+    AUDIO,
+    BROKEN_MODEL,
+    eventually,
+    metrics_text,
+    new_client,
+    started_stack,
+    upload,
+    wait_job,
+    wait_visible,
+)
 from tests.live_client import ws_url
 from voxledger.gateway.http.consistency import CHANNEL, ProjectionNotifier
 
@@ -414,3 +426,50 @@ def test_odd_query_values_never_cause_a_5xx(client):
                 assert response.status_code < 500, (path, name, value, response.text)
                 if response.status_code >= 400:
                     assert response.json()["code"], (path, name, value)
+
+
+def test_a_socket_closed_by_the_server_mid_reply_ends_cleanly_and_frees_its_worker(stack, client):
+    """An oversized frame right after `start`: the server closes with 1009 while `ready` is being written."""
+    watch = ErrorLogWatch(stack)
+    headers = {"Authorization": client.headers["authorization"]}
+
+    async def start_then_oversized() -> int | None:
+        async with websockets.connect(ws_url(stack), additional_headers=headers, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send(b"\0" * (2 * MiB))
+                while True:
+                    await asyncio.wait_for(ws.recv(), 30)
+            return ws.close_code
+
+    for _ in range(3):
+        assert asyncio.run(start_then_oversized()) in (1009, 1006)
+
+    def sessions_ended() -> bool:
+        sessions = client.get("/v1/live/sessions").json()["items"]
+        return len(sessions) == 3 and all(s["status"] == "ended" for s in sessions)
+
+    eventually(sessions_ended, timeout_s=20, what="sessions whose ready never arrived to end at once")
+    assert watch.errors() == []
+
+
+def test_a_stop_racing_a_failed_session_gets_one_clean_close(stack, client):
+    """The worker fails the session (its model cannot load) while the gateway handles `stop`: both end the socket."""
+    watch = ErrorLogWatch(stack)
+    headers = {"Authorization": client.headers["authorization"]}
+
+    async def start_and_stop() -> tuple[list[dict], int | None]:
+        async with websockets.connect(ws_url(stack), additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": BROKEN_MODEL}))
+            received = [json.loads(await asyncio.wait_for(ws.recv(), 30))]
+            await ws.send(json.dumps({"type": "stop"}))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    received.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
+            return received, ws.close_code
+
+    for _ in range(3):
+        received, close_code = asyncio.run(start_and_stop())
+        assert received[0]["type"] == "ready" and received[-1]["type"] == "ended", received
+        assert received[-1]["reason"] == "failed" and close_code == 1011, (received, close_code)
+    assert watch.errors() == []

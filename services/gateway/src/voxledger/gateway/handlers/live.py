@@ -3,6 +3,9 @@
 Each connection is a LiveConnection with one job per method. The socket is read by one loop (audio
 and control messages) and written by one sender task (interims, finals, ended) plus error replies,
 serialized by a lock. A client that disconnects leaves the session open: it may resume it.
+
+The socket is closed once: by this handler, or by the server itself (a message over the size cap, a missed
+keepalive) possibly while a reply is being written. Whichever comes first, later sends and closes are no-ops.
 """
 
 import asyncio
@@ -31,6 +34,9 @@ from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
 TIMED_OUT = object()
+# What sending on a socket that is closed raises: Litestar's WebSocketDisconnect once a disconnect was received,
+# an OSError when the transport is gone, and (uvicorn) a RuntimeError when the server already sent a close frame.
+SOCKET_GONE = (WebSocketDisconnect, OSError, RuntimeError)
 POLICY_VIOLATION, INTERNAL_ERROR, TRY_AGAIN_LATER = 1008, 1011, 1013
 
 
@@ -49,6 +55,9 @@ async def live_socket(
         await connection.serve()
     except WebSocketDisconnect:
         log.info("live.client_disconnected", session_id=connection.session_id)
+    except Exception:
+        log.exception("live.connection_failed", session_id=connection.session_id)
+        await connection.close(INTERNAL_ERROR, "internal_error")
     finally:
         await connection.release()
 
@@ -72,6 +81,7 @@ class LiveConnection:
         self._subscriptions: list = []
         self._sender: asyncio.Task | None = None
         self._ended = asyncio.Event()
+        self._closed = False  # a close frame went out (from here or from the server): nothing more is sent
         self.session_id: str | None = None
         self._spec: LiveSessionSpec | None = None
         self._offset = 0  # bytes of the session's audio stored so far
@@ -89,7 +99,7 @@ class LiveConnection:
         await self._bus.publish_end(self._session[0], self._offset, reason)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
-        await self._socket.close()
+        await self.close()
 
     @property
     def _session(self) -> tuple[str, LiveSessionSpec]:
@@ -107,14 +117,30 @@ class LiveConnection:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
-    async def _send(self, message: dict) -> None:
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Sends the close frame unless one went out already; a socket that is gone counts as closed."""
         async with self._send_lock:
-            await self._socket.send_data(msgspec.json.encode(message).decode())
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(*SOCKET_GONE):
+                await self._socket.close(code, reason)
+
+    async def _send(self, message: dict) -> None:
+        """One message to the client; WebSocketDisconnect once the socket is closed or the client is gone."""
+        async with self._send_lock:
+            if self._closed:
+                raise WebSocketDisconnect(detail="the socket is closed")
+            try:
+                await self._socket.send_data(msgspec.json.encode(message).decode())
+            except SOCKET_GONE as err:
+                self._closed = True
+                raise WebSocketDisconnect(detail="the socket is closed") from err
 
     async def _fail(self, err: proto.ProtocolError, close_code: int = POLICY_VIOLATION) -> None:
         await self._send(proto.error(err.code, err.message, err.fatal))
         if err.fatal:
-            await self._socket.close(close_code, err.code)
+            await self.close(close_code, err.code)
 
     async def _next(self, timeout_s: float):
         """("text", str) or ("bytes", bytes); None when the client is gone; TIMED_OUT after `timeout_s` of silence."""
@@ -203,7 +229,12 @@ class LiveConnection:
         self._spec = spec
         log.info("live.session_started", session_id=self.session_id)
         ready = {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": 0.0}
-        await self._send({**ready, "event_seq": self._started_seq})
+        try:
+            await self._send({**ready, "event_seq": self._started_seq})
+        except WebSocketDisconnect:
+            # Gone before it learned the session's id, the client cannot resume it: the worker is freed now.
+            await self._bus.publish_end(self.session_id, 0, "inactivity")
+            raise
         self._sender = asyncio.create_task(self._forward())
         return True
 
@@ -280,6 +311,14 @@ class LiveConnection:
 
     async def _forward(self) -> None:
         """Interims, finals (each once, in order) and the end, from the worker's output to the client."""
+        try:
+            await self._forward_until_ended()
+        except WebSocketDisconnect:
+            pass  # the client is gone: the session stays open to be resumed
+        finally:
+            self._ended.set()  # nothing more will reach this client
+
+    async def _forward_until_ended(self) -> None:
         while True:
             item = await self._out.get()
             match item[1] if isinstance(item, tuple) else item:
@@ -299,7 +338,6 @@ class LiveConnection:
                     await self._send(
                         {**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)}
                     )
-                    self._ended.set()
                     if reason == "failed":
-                        await self._socket.close(INTERNAL_ERROR, "session_failed")
+                        await self.close(INTERNAL_ERROR, "session_failed")
                     return
