@@ -82,7 +82,7 @@ async def concurrent(stack, api_key: str, pcm: bytes, n: int) -> list[tuple[Live
 def batch_wer(path: Path, reference: str) -> float:
     model = ModelCache("cpu", "int8", 0, False).get("tiny.en")
     samples, _ = decode(path)
-    _, segments = transcribe(model, samples, TranscriptionOptions(language="en"), 0.0, 0)
+    _, _, segments = transcribe(model, samples, TranscriptionOptions(language="en"), 0.0, 0)
     return word_error_rate(reference, " ".join(s.text for s in segments))
 
 

@@ -24,6 +24,11 @@ class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     task: Task = "transcribe"
     word_timestamps: bool = False
     vad: bool = False
+    # Decoding hints, passed to faster-whisper as they are (None: its own defaults). Newer fields are optional,
+    # so events written before them decode unchanged, and omitted when unset, so old consumers see nothing new.
+    prompt: str | None = None  # initial_prompt: vocabulary or style to condition the first window on
+    hotwords: str | None = None  # words to favour throughout
+    temperature: float | None = None  # 0..1; None: faster-whisper's fallback schedule from 0
 
 
 class Word(msgspec.Struct, array_like=True):
@@ -85,6 +90,7 @@ class TranscriptionCompleted(Event):
     duration_s: float
     segment_count: int
     processing_s: float
+    language_probability: float | None = None  # the detector's confidence in `language`; None before it was kept
 
 
 class TranscriptionAttemptFailed(Event):

@@ -100,6 +100,7 @@ class Job(msgspec.Struct, kw_only=True):
     model: str | None
     worker: str | None
     language: str | None
+    language_probability: float | None  # the detector's confidence in `language` (1.0 where the job named it)
     duration_s: float | None
     segment_count: int | None
     processing_s: float | None
@@ -155,6 +156,7 @@ class Transcript(msgspec.Struct, kw_only=True):
     duration_s: float | None
     text: str
     segments: list[events.Segment]
+    language_probability: float | None = None
 
 
 class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ import asyncpg
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
     created_at, updated_at, source, read_model_error"""
 JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
-    worker, language, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
+    worker, language, language_probability, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
     created_at, started_at, finished_at, updated_at"""
 
 

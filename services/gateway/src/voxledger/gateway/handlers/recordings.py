@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -13,7 +13,7 @@ from nats.aio.msg import Msg
 
 from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import decode_envelope
-from voxledger.contracts.events import Task, TranscriptionOptions
+from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.statuses import RecordingStatus
 from voxledger.gateway import schemas
@@ -25,8 +25,9 @@ from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacceptable, UnsupportedMedia, not_found
 from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.domain.options import job_options
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.validation import SEQ_PATTERN, check_language, check_strings, parse_seq
+from voxledger.gateway.domain.validation import SEQ_PATTERN, parse_seq
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.metrics import GatewayMetrics
@@ -46,18 +47,6 @@ from voxledger.gateway.settings import GatewaySettings
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
-def _options(
-    catalog: ModelCatalog, model: str | None, language: str | None, task: str = "transcribe", **flags: bool
-) -> TranscriptionOptions:
-    """Options a client sent, each checked: text, language code, task, and a model this deployment serves."""
-    check_strings({"model": model, "language": language, "task": task}, "")
-    language = check_language(language)
-    if task not in ("transcribe", "translate"):
-        raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
-    model = catalog.check(model)
-    return TranscriptionOptions(model=model, language=language, task=cast(Task, task), **flags)
-
-
 def _flag(value: str | None, name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -68,7 +57,7 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     raise Malformed("invalid_field", f"`{name}` must be true or false")
 
 
-async def _read_form(request: Request, settings: GatewaySettings) -> UploadedForm:
+async def read_form(request: Request, settings: GatewaySettings) -> UploadedForm:
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
@@ -82,8 +71,8 @@ async def _read_form(request: Request, settings: GatewaySettings) -> UploadedFor
     )
 
 
-def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
-    """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
+def checked_audio(form: UploadedForm) -> str:
+    """The sniffed media type of the form's file; or the problem with it."""
     if form.filename is None:
         raise Unacceptable("file_missing", "the form has no `file` part")
     if form.size == 0:
@@ -91,12 +80,21 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
     detected = sniff_audio(form.head)
     if detected is None:
         raise UnsupportedMedia("unsupported_media_type", "the file is not a recognised audio format")
+    return detected
+
+
+def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, TranscriptionOptions, bool]:
+    """The sniffed media type, the options and whether to transcribe; or the problem with the form."""
+    detected = checked_audio(form)
     fields = form.fields
-    options = _options(
+    options = job_options(
         catalog,
         fields.get("model"),
         fields.get("language") or None,
         fields.get("task", "transcribe"),
+        prompt=fields.get("prompt"),
+        hotwords=fields.get("hotwords"),
+        temperature=fields.get("temperature"),
         word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
         vad=_flag(fields.get("vad"), "vad", False),
     )
@@ -120,10 +118,31 @@ async def upload_recording(
     metrics: NamedDependency[GatewayMetrics],
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
-    form = await _read_form(request, settings)
+    form = await read_form(request, settings)
     try:
         detected, options, transcribe = _checked_form(catalog, form)
-        if transcribe:
+    except BaseException:
+        form.close()
+        raise
+    return await accept_upload(
+        request, tenant, form, detected, options if transcribe else None, quotas, bus, metrics, idempotency_key
+    )
+
+
+async def accept_upload(
+    request: Request,
+    tenant: str,
+    form: UploadedForm,
+    content_type: str,
+    options: TranscriptionOptions | None,
+    quotas: Quotas,
+    bus: Bus,
+    metrics: GatewayMetrics,
+    idempotency_key: str | None,
+) -> schemas.Accepted:
+    """Stores a checked upload and publishes its one command (with a job unless `options` is None); closes the form."""
+    try:
+        if options is not None:
             await quotas.check_queued_jobs(tenant)
         ids = await reserve(
             bus.js,
@@ -131,7 +150,7 @@ async def upload_recording(
             "recordings",
             idempotency_key,
             fingerprint(form.sha256.hexdigest(), form.filename, sorted(form.fields.items())),
-            lambda: {"recording_id": new_id(), "job_id": new_id() if transcribe else None},
+            lambda: {"recording_id": new_id(), "job_id": new_id() if options is not None else None},
         )
         recording_id, job_id = str(ids["recording_id"]), ids["job_id"]
         blob_key = f"recordings/{recording_id}"
@@ -140,13 +159,13 @@ async def upload_recording(
         form.close()
     command = UploadRecording(
         recording_id=recording_id,
-        filename=str(form.filename),  # _checked_form refused a form without a file
-        content_type=detected,
+        filename=str(form.filename),  # checked_audio refused a form without a file
+        content_type=content_type,
         size_bytes=form.size,
         blob_key=blob_key,
         blob_digest=f"sha256:{form.sha256.hexdigest()}",
         job_id=job_id,
-        options=options,
+        options=options or TranscriptionOptions(),
     )
     issue_token(request, await bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=recording_id))
     metrics.uploads.inc()
@@ -198,8 +217,16 @@ async def request_transcription(
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
     body = data or schemas.TranscriptionRequest()
-    options = _options(
-        catalog, body.model, body.language, body.task, word_timestamps=body.word_timestamps, vad=body.vad
+    options = job_options(
+        catalog,
+        body.model,
+        body.language,
+        body.task,
+        prompt=body.prompt,
+        hotwords=body.hotwords,
+        temperature=body.temperature,
+        word_timestamps=body.word_timestamps,
+        vad=body.vad,
     )
     row = await fresh.recording(tenant, recording_id)
     await quotas.check_queued_jobs(tenant)
@@ -258,6 +285,7 @@ async def get_transcript(
             duration_s=job["duration_s"],
             text=" ".join(s.text for s in segments),
             segments=segments,
+            language_probability=job["language_probability"],
         )
         return Response(body, headers=headers)
     render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]

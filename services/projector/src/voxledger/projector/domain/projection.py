@@ -161,6 +161,7 @@ def _completed(event: ev.TranscriptionCompleted, at: datetime) -> Row:
         "progress": 1.0,
         "eta_s": 0.0,
         "language": event.language,
+        "language_probability": event.language_probability,
         "duration_s": event.duration_s,
         "segment_count": event.segment_count,
         "processing_s": event.processing_s,

@@ -72,16 +72,32 @@ class ModelCache:
             return self._models[name]
 
 
+# faster-whisper's own schedule: decode at 0, and retry hotter where the output looks like a failure.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def temperatures(asked: float | None) -> list[float]:
+    """A job's temperature as a schedule: unset or 0 is the full fallback (as OpenAI's API does), t starts at t."""
+    if not asked:
+        return list(FALLBACK_TEMPERATURES)
+    return [asked, *(t for t in FALLBACK_TEMPERATURES if t > asked)]
+
+
 def transcribe(
     model: WhisperModel, audio: np.ndarray, options: TranscriptionOptions, offset_s: float, first_index: int
-) -> tuple[str, Iterator[Segment]]:
-    """Blocking; segments are produced lazily as the model decodes. Times are absolute (offset added)."""
+) -> tuple[str, float, Iterator[Segment]]:
+    """Blocking; segments are produced lazily as the model decodes. Times are absolute (offset added).
+
+    Returns the language, the detector's probability for it (1.0 when the job named it), and the segments."""
     raw_segments, info = model.transcribe(
         audio,
         language=options.language,
         task=options.task,
         word_timestamps=options.word_timestamps,
         vad_filter=options.vad,
+        initial_prompt=options.prompt,
+        hotwords=options.hotwords,
+        temperature=temperatures(options.temperature),
     )
 
     def at(t: float) -> float:
@@ -102,7 +118,7 @@ def transcribe(
                 words=words,
             )
 
-    return info.language, segments()
+    return info.language, round(float(info.language_probability), 4), segments()
 
 
 # Whisper's own rule for a segment that is not speech (its no-speech and log-probability thresholds).

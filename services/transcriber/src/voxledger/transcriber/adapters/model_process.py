@@ -53,6 +53,7 @@ class LoadingModel(msgspec.Struct, tag="loading_model"):
 
 class Language(msgspec.Struct, tag="language"):
     language: str
+    probability: float | None = None
 
 
 class SegmentReady(msgspec.Struct, tag="segment"):

@@ -72,6 +72,7 @@ class Complete(msgspec.Struct, kw_only=True):
     language: str
     duration_s: float
     processing_s: float
+    language_probability: float | None = None
 
 
 class Cancel(msgspec.Struct, kw_only=True):
@@ -255,6 +256,7 @@ def _complete(command: Complete, state: Recording) -> list[ev.Event]:
             duration_s=command.duration_s,
             segment_count=job.next_segment_index,
             processing_s=command.processing_s,
+            language_probability=command.language_probability,
         )
     ]
 

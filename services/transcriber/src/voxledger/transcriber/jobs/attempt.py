@@ -103,6 +103,7 @@ class Attempt:
         self._batcher = SegmentBatcher(settings.segment_batch_max, settings.segment_batch_age_s)
         self._tracker: ProgressTracker | None = None
         self._language = request.options.language or "en"
+        self._language_probability: float | None = None
         self._processed_s = self._resume_s
 
     async def run(
@@ -137,6 +138,7 @@ class Attempt:
                 job_id=self._job_id,
                 attempt=self._number,
                 language=self._language,
+                language_probability=self._language_probability,
                 duration_s=round(duration_s, 3),
                 processing_s=round(compute_s, 3),
             ),
@@ -169,8 +171,8 @@ class Attempt:
                     )
                 case LoadingModel():
                     await self._report("loading_model", self._progress(), self._resume_s)
-                case Language(language=language):
-                    self._language = language
+                case Language(language=language, probability=probability):
+                    self._language, self._language_probability = language, probability
                     await self._report("transcribing", self._progress(), self._resume_s)
                     if self._tracker:
                         self._tracker.due(self._resume_s, time.monotonic())  # that report counts as the first

@@ -1,0 +1,64 @@
+"""A job's options as a client sends them (form fields or a JSON body), each checked: pure, without IO."""
+
+import math
+from typing import cast
+
+from voxledger.contracts.events import Task, TranscriptionOptions
+from voxledger.gateway.domain.errors import Malformed, Unacceptable
+from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.domain.validation import check_language, check_strings, check_text
+
+# Whisper conditions on at most 224 prompt tokens and drops the rest; these bounds only keep requests small.
+MAX_PROMPT_CHARS = 1024
+MAX_HOTWORDS_CHARS = 512
+
+
+def check_temperature(value: float | str | None, field: str = "temperature") -> float | None:
+    """A sampling temperature from 0 to 1, from a JSON number or a form field's text; None when not given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value) if value.isascii() else math.nan
+        except ValueError:
+            value = math.nan
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise Malformed("invalid_temperature", "temperature must be a number from 0 to 1", field)
+    if not 0 <= value <= 1:
+        raise Unacceptable("invalid_temperature", "temperature must be from 0 to 1", field)
+    return float(value)
+
+
+def _hint(value: str | None, field: str, max_chars: int, *, multiline: bool) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return check_text(value, field, max_chars, multiline=multiline)
+
+
+def job_options(
+    catalog: ModelCatalog,
+    model: str | None,
+    language: str | None,
+    task: str = "transcribe",
+    *,
+    prompt: str | None = None,
+    hotwords: str | None = None,
+    temperature: float | str | None = None,
+    word_timestamps: bool = False,
+    vad: bool = False,
+) -> TranscriptionOptions:
+    """The options of a job: text, language code, task, decoding hints, and a model this deployment serves."""
+    check_strings({"model": model, "language": language, "task": task}, "")
+    language = check_language(language)
+    if task not in ("transcribe", "translate"):
+        raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
+    return TranscriptionOptions(
+        model=catalog.check(model),
+        language=language,
+        task=cast(Task, task),
+        word_timestamps=word_timestamps,
+        vad=vad,
+        prompt=_hint(prompt, "prompt", MAX_PROMPT_CHARS, multiline=True),  # prose: may span lines
+        hotwords=_hint(hotwords, "hotwords", MAX_HOTWORDS_CHARS, multiline=False),
+        temperature=check_temperature(temperature),
+    )
