@@ -16,7 +16,18 @@ from litestar.response import Redirect
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
+from voxledger.gateway.handlers import (
+    deletion,
+    health,
+    insights,
+    jobs,
+    live,
+    live_sessions,
+    models,
+    openai,
+    recordings,
+    search,
+)
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
 from voxledger.gateway.http.body_timeout import body_timeout_guard
@@ -54,6 +65,9 @@ V1_ROUTES = [
     live_sessions.list_live_sessions,
     live_sessions.get_live_session,
     models.list_models,
+    models.get_model,
+    openai.create_transcription,
+    openai.create_translation,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -70,6 +84,7 @@ SERVICES = (
     "notifier",
     "quotas",
     "fresh",
+    "answers",
 )
 
 
@@ -112,14 +127,16 @@ def _lifespan(settings: GatewaySettings):
         readmodels = ReadModels(pool)
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
+        bus, quotas = Bus(nc.jetstream()), Quotas(settings, readmodels)
         app.state.update(
             nc=nc,
-            bus=Bus(nc.jetstream()),
+            bus=bus,
             readmodels=readmodels,
             key_resolver=KeyResolver(readmodels, settings.auth_cache_s),
             notifier=notifier,
-            quotas=Quotas(settings, readmodels),
+            quotas=quotas,
             fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
+            answers=openai.JobAnswers(settings, bus, readmodels, notifier, quotas, app.state.metrics),
         )
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
         try:

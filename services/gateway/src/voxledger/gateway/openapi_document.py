@@ -62,6 +62,16 @@ RENDERED_MEDIA: dict[tuple[str, str], dict[str, Schema]] = {
         "text/vtt": _STRING,
     },
 }
+# OpenAI's audio routes answer in the `response_format` asked for, or stream OpenAI's events.
+_OPENAI_MEDIA = {
+    "application/json": Schema(),
+    "text/plain": _STRING,
+    "application/x-subrip": _STRING,
+    "text/vtt": _STRING,
+    "text/event-stream": _STRING,
+}
+RENDERED_MEDIA[("post", "/v1/audio/transcriptions")] = _OPENAI_MEDIA
+RENDERED_MEDIA[("post", "/v1/audio/translations")] = _OPENAI_MEDIA
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,

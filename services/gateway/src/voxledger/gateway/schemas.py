@@ -10,6 +10,7 @@ from voxledger.contracts import events
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway.domain.models import ServedModel
+from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
 
 
@@ -167,6 +168,9 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     task: events.Task = "transcribe"
     word_timestamps: bool = False
     vad: bool = False
+    prompt: Annotated[str | None, _documented(max_length=MAX_PROMPT_CHARS, examples=["Acme, Q3 budget"])] = None
+    hotwords: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=MAX_HOTWORDS_CHARS)] = None
+    temperature: Annotated[float | None, _documented(minimum=0, maximum=1)] = None
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:
@@ -312,9 +316,22 @@ def live_session_view(row, finals: list[events.Segment] | None = None) -> LiveSe
     return msgspec.convert({**row, "recording_id": row["session_id"], "finals": finals}, LiveSession)
 
 
-class ModelList(msgspec.Struct):
+class OpenAIModel(msgspec.Struct):
+    """A model in OpenAI's shape."""
+
+    id: str
+    object: str
+    created: int
+    owned_by: str
+
+
+class ModelList(msgspec.Struct, kw_only=True):
+    """voxledger's listing (`items`, `default`) and OpenAI's (`object`, `data`) in one body, so both clients read it."""
+
     items: list[ServedModel]
     default: str
+    object: str = "list"
+    data: list[OpenAIModel] = msgspec.field(default_factory=list)
 
 
 class SseEvent(msgspec.Struct):

@@ -36,3 +36,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     live_max_session_s: float = 4 * 3600.0  # audio beyond this ends the session (session_too_long)
     live_burst_s: float = 5.0  # audio ahead of real time allowed before reading pauses (backpressure)
     live_end_timeout_s: float = 120.0  # after stop, how long the socket waits for the session's end
+    # OpenAI-compatible API (/v1/audio/*): how long a request waits for its job (then 504 job_still_running; the
+    # job goes on and stays in the recordings list), and for the read models to show the ended job's transcript.
+    openai_wait_s: float = 3600.0
+    openai_result_wait_s: float = 30.0

@@ -33,7 +33,8 @@ class UploadedForm:
         self.size = 0
         self.sha256 = hashlib.sha256()
         self.head = b""
-        self.fields: dict[str, str] = {}
+        self.fields: dict[str, str] = {}  # the last value of each field
+        self.lists: dict[str, list[str]] = {}  # every value of each field, in order (`name[]` fields repeat)
 
     def close(self) -> None:
         self.file.close()
@@ -111,7 +112,9 @@ class _FormReader:
     def part_end(self) -> None:
         name = self.part.get("name")
         if name and name != "file":
-            self.form.fields[name] = check_text(self.part["value"].decode(errors="replace"), name, MAX_FIELD_BYTES)
+            value = check_text(self.part["value"].decode(errors="replace"), name, MAX_FIELD_BYTES)
+            self.form.fields[name] = value
+            self.form.lists.setdefault(name, []).append(value)
 
 
 async def parse_upload(

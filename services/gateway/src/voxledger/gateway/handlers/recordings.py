@@ -47,7 +47,7 @@ from voxledger.gateway.settings import GatewaySettings
 FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
 
 
-def _flag(value: str | None, name: str, default: bool) -> bool:
+def form_flag(value: str | None, name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     if value.lower() in ("true", "1", "yes"):
@@ -95,10 +95,10 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
         prompt=fields.get("prompt"),
         hotwords=fields.get("hotwords"),
         temperature=fields.get("temperature"),
-        word_timestamps=_flag(fields.get("word_timestamps"), "word_timestamps", False),
-        vad=_flag(fields.get("vad"), "vad", False),
+        word_timestamps=form_flag(fields.get("word_timestamps"), "word_timestamps", False),
+        vad=form_flag(fields.get("vad"), "vad", False),
     )
-    return detected, options, _flag(fields.get("transcribe"), "transcribe", True)
+    return detected, options, form_flag(fields.get("transcribe"), "transcribe", True)
 
 
 @post(

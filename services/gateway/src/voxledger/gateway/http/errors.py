@@ -5,6 +5,8 @@ an HTTP-level refusal (`ApiError`: a missing key, a stalled body, a readiness ch
 error by its status, and an outage of NATS or Postgres as a 503. Nothing else picks a status.
 """
 
+from typing import Any
+
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -21,6 +23,7 @@ from voxledger.gateway.domain.errors import (
     Unacceptable,
     UnsupportedMedia,
 )
+from voxledger.gateway.domain.openai import error_body
 from voxledger.gateway.http.state import app_state
 from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
@@ -37,6 +40,7 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     field: str | None = None  # the request field (body, form, query or header) the problem is about
+    error: dict[str, Any] | None = None  # on OpenAI's routes: its error object, which OpenAI's clients read
 
 
 class ApiError(Exception):
@@ -66,7 +70,10 @@ TITLES = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
+# Routes that OpenAI's clients call: their problems also carry OpenAI's `error` object.
+OPENAI_PREFIXES = ("/v1/audio/", "/v1/models")
 
 
 def problem(status: int, code: str, detail: str | None, instance: str | None, field: str | None = None) -> Problem:
@@ -127,7 +134,10 @@ def _problem_response(
     request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
 ) -> Response:
     app_state(request.scope).metrics.problems.labels(code).inc()
-    body = problem(status, code, detail, str(request.url.path), field)
+    path = str(request.url.path)
+    body = problem(status, code, detail, path, field)
+    if path.startswith(OPENAI_PREFIXES):
+        body.error = error_body(status, code, detail, field)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from litestar.openapi.spec import Encoding, Example, OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import Parameter, ParameterKwarg
 
+from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.pagination import CURSOR_PATTERN
 from voxledger.gateway.domain.validation import (
     LANGUAGE_PATTERN,
@@ -90,6 +91,22 @@ SearchText = Annotated[
 ]
 
 _FLAG = Schema(type="string", enum=["true", "false", "1", "0", "yes", "no"])  # type: ignore[arg-type]
+_PROMPT = Schema(
+    type="string",  # type: ignore[arg-type]
+    max_length=MAX_PROMPT_CHARS,
+    description="Text to condition the model on (faster-whisper's initial prompt): names, spelling, style",
+)
+_HOTWORDS = Schema(
+    type="string",  # type: ignore[arg-type]
+    pattern=SINGLE_LINE_PATTERN,
+    max_length=MAX_HOTWORDS_CHARS,
+    description="Words to favour throughout the audio",
+)
+_TEMPERATURE = Schema(
+    type="string",  # type: ignore[arg-type]
+    pattern=r"^(0(\.[0-9]+)?|1(\.0+)?)$",
+    description="Sampling temperature from 0 to 1; 0 or unset: start at 0 and retry hotter where decoding fails",
+)
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
 AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 UPLOAD_FORM = Schema(
@@ -113,8 +130,37 @@ UPLOAD_FORM = Schema(
         "transcribe": _FLAG,
         "word_timestamps": _FLAG,
         "vad": _FLAG,
+        "prompt": _PROMPT,
+        "hotwords": _HOTWORDS,
+        "temperature": _TEMPERATURE,
     },
     additional_properties=False,
+)
+# OpenAI's form (https://platform.openai.com/docs/api-reference/audio/createTranscription); `model` may also
+# name a served voxledger model. Fields OpenAI adds later are accepted and ignored.
+OPENAI_FORM = Schema(
+    type="object",  # type: ignore[arg-type]
+    required=["file"],
+    properties={
+        "file": UPLOAD_FORM.properties["file"],  # type: ignore[index]
+        "model": Schema(
+            type="string",  # type: ignore[arg-type]
+            pattern=SINGLE_LINE_PATTERN,
+            max_length=64,
+            description="`whisper-1` (or another OpenAI name) for the default model, or one of GET /v1/models",
+            examples=["whisper-1"],
+        ),
+        "language": Schema(type="string", pattern=LANGUAGE_PATTERN, examples=["en"]),  # type: ignore[arg-type]
+        "prompt": _PROMPT,
+        "response_format": Schema(type="string", enum=["json", "text", "srt", "verbose_json", "vtt"]),  # type: ignore[arg-type]
+        "temperature": _TEMPERATURE,
+        "timestamp_granularities[]": Schema(
+            type="array",  # type: ignore[arg-type]
+            items=Schema(type="string", enum=["word", "segment"]),  # type: ignore[arg-type]
+            description="With verbose_json: `word` adds word timings",
+        ),
+        "stream": _FLAG,
+    },
 )
 
 
@@ -132,3 +178,29 @@ class UploadOperation(Operation):
             required=True,
             description="The recording and its options",
         )
+
+
+@dataclass
+class OpenAIOperation(Operation):
+    """OpenAI's audio routes read their multipart body as a stream too; their form is OpenAI's."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={
+                "multipart/form-data": OpenAPIMediaType(
+                    schema=OPENAI_FORM, encoding={"file": Encoding(content_type=AUDIO_TYPES)}
+                )
+            },
+            required=True,
+            description="The audio and OpenAI's options",
+        )
+
+
+ModelId = Annotated[
+    str,
+    Parameter(
+        description="A served model's name, or an OpenAI model name (`whisper-1`) that stands for the default",
+        schema_extra={"pattern": SINGLE_LINE_PATTERN, "min_length": 1, "max_length": 64},
+        examples=[Example(value="whisper-1")],
+    ),
+]
