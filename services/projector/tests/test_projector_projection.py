@@ -296,3 +296,12 @@ def test_every_event_type_has_a_projector_but_those_that_change_no_row():
         "InsightsCompleted",
         "TranscriptionCancelRequested",
     }
+
+
+def test_completed_keeps_the_detected_languages_probability():
+    body = ev.TranscriptionCompleted(
+        job_id=JOB, language="en", duration_s=1.0, segment_count=1, processing_s=0.5, language_probability=0.91
+    )
+    assert job_update(project(msg(body), seq=3)).values["language_probability"] == 0.91
+    legacy = ev.TranscriptionCompleted(job_id=JOB, language="en", duration_s=1.0, segment_count=1, processing_s=0.5)
+    assert job_update(project(msg(legacy), seq=4)).values["language_probability"] is None

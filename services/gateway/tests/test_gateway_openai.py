@@ -1,0 +1,104 @@
+"""OpenAI's vocabulary over voxledger's jobs, and the job hints' edge checks: pure, without IO."""
+
+import pytest
+
+from voxledger.contracts.events import Segment, TranscriptionOptions, Word
+from voxledger.gateway.domain import openai
+from voxledger.gateway.domain.errors import DomainError, Malformed, Unacceptable
+from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.domain.options import check_temperature, job_options
+
+CATALOG = ModelCatalog({"tiny.en": None, "base": None})
+
+
+def test_openai_model_names_mean_the_default_and_served_names_are_kept():
+    assert openai.model_name(CATALOG, "whisper-1") is None
+    assert openai.model_name(CATALOG, "gpt-4o-mini-transcribe") is None
+    assert openai.model_name(CATALOG, "base") == "base"
+    with pytest.raises(Unacceptable) as unknown:
+        openai.model_name(CATALOG, "whisper-2")
+    assert unknown.value.code == "unknown_model" and unknown.value.field == "model"
+
+
+def test_a_form_becomes_options_and_an_answer():
+    fields = {"model": "whisper-1", "language": "EN", "prompt": "Acme\nminutes", "temperature": "0.3"}
+    asked = openai.parse_request(CATALOG, {**fields, "response_format": "verbose_json"}, ["word"], "transcribe", False)
+    assert asked.options == TranscriptionOptions(
+        language="en", prompt="Acme\nminutes", temperature=0.3, word_timestamps=True
+    )
+    assert (asked.words, asked.segments, asked.response_format) == (True, False, "verbose_json")
+    plain = openai.parse_request(CATALOG, {}, [], "translate", True)
+    assert plain.options == TranscriptionOptions(task="translate") and plain.response_format == "json" and plain.stream
+    # A translation is into English: the language field does not apply.
+    assert openai.parse_request(CATALOG, {"language": "de"}, [], "translate", False).options.language is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "granularities", "code"),
+    [
+        ({"response_format": "xml"}, [], "invalid_response_format"),
+        ({"response_format": "json"}, ["word"], "invalid_field"),
+        ({"response_format": "verbose_json"}, ["char"], "invalid_field"),
+        ({"temperature": "2"}, [], "invalid_temperature"),
+        ({"language": "english"}, [], "invalid_language"),
+        ({"prompt": "a\x07b"}, [], "invalid_characters"),
+    ],
+)
+def test_a_bad_form_is_refused_with_a_code(fields, granularities, code):
+    with pytest.raises(DomainError) as refused:
+        openai.parse_request(CATALOG, fields, granularities, "transcribe", False)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-0.1", "1.01", "²", "0x1", True])
+def test_only_finite_temperatures_from_0_to_1_pass(raw):
+    with pytest.raises((Malformed, Unacceptable)):
+        check_temperature(raw)
+
+
+def test_temperature_bounds_and_blanks():
+    assert [check_temperature(v) for v in ("0", "1", "0.25", 0.5, None, "")] == [0.0, 1.0, 0.25, 0.5, None, None]
+
+
+def test_hints_are_bounded_and_blank_ones_dropped():
+    options = job_options(CATALOG, None, None, prompt="  ", hotwords="Acme Corp")
+    assert options.prompt is None and options.hotwords == "Acme Corp"
+    with pytest.raises(Unacceptable) as long_prompt:
+        job_options(CATALOG, None, None, prompt="x" * 1025)
+    assert long_prompt.value.code == "value_too_long" and long_prompt.value.field == "prompt"
+    with pytest.raises(Unacceptable) as multiline:
+        job_options(CATALOG, None, None, hotwords="a\nb")
+    assert multiline.value.code == "invalid_characters"
+
+
+def test_verbose_json_segments_and_words():
+    words = [(0.0, 0.4, " Good", 0.9), (0.4, 0.9, " morning", 0.8)]
+    segment = Segment(
+        index=0, start=0.0, end=0.9, text="Good morning", avg_logprob=-0.2, no_speech_prob=0.01,
+        words=[Word(*w) for w in words],
+    )  # fmt: skip
+    asked = openai.parse_request(CATALOG, {"response_format": "verbose_json"}, ["word", "segment"], "transcribe", False)
+    job = {"language": "en", "duration_s": 1.0, "language_probability": 0.97}
+    body = openai.verbose_body(asked, job, [segment])
+    assert body["text"] == "Good morning" and body["task"] == "transcribe" and body["language_probability"] == 0.97
+    [seg] = body["segments"]
+    assert seg["id"] == 0 and seg["seek"] == 0 and seg["tokens"] == [] and seg["temperature"] == 0.0
+    assert seg["compression_ratio"] == openai.compression_ratio("Good morning") > 0
+    assert body["words"] == [
+        {"word": " Good", "start": 0.0, "end": 0.4},
+        {"word": " morning", "start": 0.4, "end": 0.9},
+    ]
+
+
+def test_failures_and_errors_in_openais_terms():
+    assert openai.failure_status("audio_undecodable") == 400
+    assert openai.failure_status("job_cancelled") == 409
+    assert openai.failure_status("model_unavailable") == 503
+    assert openai.failure_status("worker_lost") == 500
+    assert openai.error_body(401, "invalid_api_key", "the API key is not valid", None) == {
+        "message": "the API key is not valid",
+        "type": "authentication_error",
+        "param": None,
+        "code": "invalid_api_key",
+    }
+    assert openai.error_type(422) == "invalid_request_error" and openai.error_type(503) == "server_error"
