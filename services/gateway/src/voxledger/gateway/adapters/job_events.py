@@ -1,6 +1,6 @@
 """A job followed on the event log until it ends: for requests that answer with the job's result (OpenAI's API)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from voxledger.contracts import envelope, events
 from voxledger.gateway.adapters.bus import Bus
@@ -17,7 +17,7 @@ FOLLOWED_TYPES = END_TYPES | {"SegmentsTranscribed"}
 
 async def job_events(
     bus: Bus, recording_id: str, job_id: str, idle_s: float
-) -> AsyncIterator[tuple[int, JobEvent] | None]:
+) -> AsyncGenerator[tuple[int, JobEvent] | None, None]:
     """The job's segments as they are appended and then its end, each with its stream sequence; None while idle.
 
     Read from the log, as SSE is: nothing is folded, and the job's result is then read from the read models."""

@@ -6,6 +6,7 @@ are appended. A client that goes away leaves the job running: it is in the recor
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -53,8 +54,9 @@ class JobAnswers:
     async def ended(self, recording_id: str, job_id: str) -> tuple[int, events.Event]:
         """The job's end event and its sequence; 504 job_still_running once `openai_wait_s` has passed."""
         try:
-            async with asyncio.timeout(self.settings.openai_wait_s):
-                async for item in job_events(self.bus, recording_id, job_id, self.settings.sse_keepalive_s):
+            followed = job_events(self.bus, recording_id, job_id, self.settings.sse_keepalive_s)
+            async with asyncio.timeout(self.settings.openai_wait_s), contextlib.aclosing(followed) as items:
+                async for item in items:
                     if item is not None and not isinstance(item[1], events.SegmentsTranscribed):
                         return item
         except TimeoutError:
@@ -97,26 +99,35 @@ def _sse(data: dict, event: str | None = None) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=_encode(data).decode(), event=event)
 
 
+def _stream_messages(item: tuple[int, events.Event] | None, texts: list[str]) -> list[ServerSentEventMessage]:
+    """What one followed item sends: a delta per new segment, the whole text at the end, or the failure."""
+    match item:
+        case None:
+            return [ServerSentEventMessage(comment="keep-alive", data=None)]
+        case (_, events.SegmentsTranscribed(segments=segments)):
+            messages = []
+            for segment in (s for s in segments if s.text):
+                messages.append(_sse({"type": "transcript.text.delta", "delta": (" " if texts else "") + segment.text}))
+                texts.append(segment.text)
+            return messages
+        case (_, events.TranscriptionCompleted()):
+            return [_sse({"type": "transcript.text.done", "text": " ".join(texts)})]
+        case (_, end):
+            failure = _failure(end)
+            return [_sse({"error": openai.error_body(failure.status, failure.code, failure.detail, None)}, "error")]
+    return []
+
+
 async def _stream(answers: JobAnswers, accepted: schemas.Accepted, slot: Slot) -> AsyncIterator[ServerSentEventMessage]:
     """OpenAI's stream: a `transcript.text.delta` per segment as it is appended, then `transcript.text.done`."""
     texts: list[str] = []
-    job_id = str(accepted.job_id)
+    followed = job_events(answers.bus, accepted.recording_id, str(accepted.job_id), answers.settings.sse_keepalive_s)
     try:
-        async for item in job_events(answers.bus, accepted.recording_id, job_id, answers.settings.sse_keepalive_s):
-            match item:
-                case None:
-                    yield ServerSentEventMessage(comment="keep-alive", data=None)
-                case (_, events.SegmentsTranscribed(segments=segments)):
-                    for segment in (s for s in segments if s.text):
-                        yield _sse({"type": "transcript.text.delta", "delta": (" " if texts else "") + segment.text})
-                        texts.append(segment.text)
-                case (_, events.TranscriptionCompleted()):
-                    yield _sse({"type": "transcript.text.done", "text": " ".join(texts)})
-                case (_, end):
-                    failure = _failure(end)
-                    yield _sse(
-                        {"error": openai.error_body(failure.status, failure.code, failure.detail, None)}, "error"
-                    )
+        # Closed explicitly, so a client that leaves ends the subscription now, not when it is collected.
+        async with contextlib.aclosing(followed) as items:
+            async for item in items:
+                for message in _stream_messages(item, texts):
+                    yield message
     finally:
         slot.release()
 
