@@ -85,6 +85,12 @@ PROBLEM = Schema(
         "code": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]*$"),
         "detail": _STRING,
         "instance": _STRING,
+        "error": Schema(
+            type=OpenAPIType.OBJECT,
+            description="Only on OpenAI's routes (/v1/audio/*, /v1/models): OpenAI's error object, `code` as above",
+            required=["message", "type", "param", "code"],
+            properties={"message": _STRING, "type": _STRING, "param": Schema(), "code": _STRING},
+        ),
     },
 )
 
