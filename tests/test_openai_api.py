@@ -4,12 +4,14 @@ Each request is an ordinary job (the real model transcribes the fixture); its te
 what the fixture was synthesized from, never compared word for word.
 """
 
+import json
+
 import httpx
 import openai
 import pytest
 from httpx_sse import connect_sse
 
-from tests.helpers import AUDIO, reference, wait_job
+from tests.helpers import AUDIO, BROKEN_MODEL, eventually, reference, wait_job
 from tests.test_transcription_pipeline import SRT_TIME, VTT_TIME, _cue_times
 from tests.wer import BATCH_WER, assert_wer
 
@@ -191,3 +193,38 @@ def test_a_missing_file_is_refused_before_any_job(client):
     refused = client.post("/v1/audio/transcriptions", data={"model": "whisper-1"}, files={"x": ("x", b"1")})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "file_missing"
     assert httpx.codes.is_client_error(client.post("/v1/audio/translations", json={}).status_code)
+
+
+def test_a_job_that_fails_answers_with_its_code_in_openais_terms(oa):
+    with (AUDIO / "truncated.wav").open("rb") as f, pytest.raises(openai.BadRequestError) as truncated:
+        oa.audio.transcriptions.create(file=f, model="whisper-1")
+    assert truncated.value.body["code"] == "audio_truncated" and truncated.value.body["type"] == "invalid_request_error"
+    # A served model that cannot load gets past the allow-list and fails in the worker: the server's fault.
+    with pytest.raises(openai.InternalServerError) as unloadable:
+        _transcribe_with(oa, model=BROKEN_MODEL)
+    assert unloadable.value.status_code == 503 and unloadable.value.body["code"] == "model_unavailable"
+
+
+def test_a_cancelled_job_ends_its_stream_with_an_error(client):
+    with (AUDIO / "bench_60s.ogg").open("rb") as f:
+        files, data = {"file": ("bench_60s.ogg", f)}, {"model": "whisper-1", "stream": "true"}
+        with connect_sse(client, "POST", "/v1/audio/transcriptions", files=files, data=data) as source:
+            job_id = source.response.headers["X-Job-Id"]
+            assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 202
+            received = [(e.event, json.loads(e.data)) for e in source.iter_sse() if e.data]
+    event, body = received[-1]
+    assert event == "error" and body["error"]["code"] == "job_cancelled", received[-3:]
+    assert wait_job(client, job_id)["status"] == "cancelled"
+
+
+def test_a_client_that_gives_up_waiting_leaves_its_job_running_and_listed(client):
+    with (AUDIO / FIXTURE).open("rb") as f, pytest.raises(httpx.ReadTimeout):
+        # The request is sent whole; only the wait for the answer times out, long before the job can end.
+        client.post(
+            "/v1/audio/transcriptions",
+            files={"file": (FIXTURE, f)},
+            data={"model": "whisper-1"},
+            timeout=httpx.Timeout(30, read=0.05),
+        )
+    [recording] = eventually(lambda: client.get("/v1/recordings").json()["items"], "the job listed", 10)
+    assert wait_job(client, recording["latest_job_id"])["status"] == "completed"
