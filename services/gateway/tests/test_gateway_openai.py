@@ -102,3 +102,26 @@ def test_failures_and_errors_in_openais_terms():
         "code": "invalid_api_key",
     }
     assert openai.error_type(422) == "invalid_request_error" and openai.error_type(503) == "server_error"
+
+
+def test_the_document_shows_openais_form_answers_and_error_object():
+    from voxledger.gateway.app import create_app
+    from voxledger.gateway.openapi_document import complete_document
+    from voxledger.gateway.settings import GatewaySettings
+
+    app = create_app(GatewaySettings())
+    complete_document(app)
+    document = app.openapi_schema.to_schema()
+    for path in ("/v1/audio/transcriptions", "/v1/audio/translations"):
+        operation = document["paths"][path]["post"]
+        form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+        assert form["required"] == ["file"]
+        assert {"model", "language", "prompt", "response_format", "temperature", "stream"} <= form["properties"].keys()
+        assert form["properties"]["timestamp_granularities[]"]["items"]["enum"] == ["word", "segment"]
+        assert set(operation["responses"]["200"]["content"]) == {
+            "application/json", "text/plain", "application/x-subrip", "text/vtt", "text/event-stream",
+        }  # fmt: skip
+    assert "get" in document["paths"]["/v1/models/{model_id}"]
+    assert document["components"]["schemas"]["Problem"]["properties"]["error"]["required"] == [
+        "message", "type", "param", "code",
+    ]  # fmt: skip
