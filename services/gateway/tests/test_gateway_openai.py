@@ -37,6 +37,7 @@ def test_a_form_becomes_options_and_an_answer():
     ("fields", "granularities", "code"),
     [
         ({"response_format": "xml"}, [], "invalid_response_format"),
+        ({"response_format": "diarized_json"}, [], "invalid_response_format"),
         ({"response_format": "json"}, ["word"], "invalid_field"),
         ({"response_format": "verbose_json"}, ["char"], "invalid_field"),
         ({"temperature": "2"}, [], "invalid_temperature"),

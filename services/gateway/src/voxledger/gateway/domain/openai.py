@@ -58,7 +58,13 @@ def parse_request(
     response_format = fields.get("response_format") or "json"
     if response_format not in RESPONSE_FORMATS:
         allowed = ", ".join(RESPONSE_FORMATS)
-        raise Malformed("invalid_response_format", f"response_format must be one of {allowed}", "response_format")
+        why = (
+            " (diarized_json needs speakers, which voxledger does not detect yet)"
+            if response_format == "diarized_json"
+            else ""
+        )
+        detail = f"response_format must be one of {allowed}{why}"
+        raise Malformed("invalid_response_format", detail, "response_format")
     asked = _granularities(granularities)
     if asked and response_format != "verbose_json":
         raise Malformed(
