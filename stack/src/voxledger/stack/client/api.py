@@ -3,10 +3,10 @@
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 from httpx_sse import aconnect_sse
@@ -67,6 +67,21 @@ def _problem(response: httpx.Response) -> ApiProblem:
     return ApiProblem(code, message, response.status_code)
 
 
+class _Counted:
+    """The uploaded file, telling how many bytes httpx has read from it so far: the upload's progress."""
+
+    def __init__(self, file: BinaryIO, sent: Callable[[int], None]):
+        self._file, self._sent = file, sent
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._sent(self._file.tell())
+        return chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)  # seek, tell, fileno: httpx sizes the part with them
+
+
 class Api:
     """One connection pool per command run; every method raises `ApiProblem` for anything but success."""
 
@@ -90,9 +105,11 @@ class Api:
             raise _problem(response)
         return response
 
-    async def upload(self, path: Path, form: dict[str, str], idempotency_key: str) -> dict[str, Any]:
+    async def upload(
+        self, path: Path, form: dict[str, str], idempotency_key: str, sent: Callable[[int], None] = lambda _: None
+    ) -> dict[str, Any]:
         with path.open("rb") as f:
-            files = {"file": (path.name, f)}
+            files = {"file": (path.name, _Counted(f, sent))}
             headers = {"Idempotency-Key": idempotency_key}
             response = await self._send("POST", "/v1/recordings", files=files, data=form, headers=headers)
         return response.json()

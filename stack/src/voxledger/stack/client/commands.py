@@ -43,8 +43,12 @@ def _run(args: argparse.Namespace, command: Callable[[Api], Awaitable[int]]) -> 
         return 130
 
 
+def _options(args: argparse.Namespace) -> Options:
+    return Options(args.format, args.model, args.language, args.prompt, args.hotwords, args.temperature)
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    options = Options(format=args.format, model=args.model, language=args.language)
+    options = _options(args)
     work = plan([Path(p) for p in args.paths], args.format, Path(args.out) if args.out else None)
     results, errors = _console(), _console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
@@ -133,7 +137,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         _console(stderr=True).print(f"voxledger: not a directory: {directory}")
         return 2
-    options = Options(format=args.format, model=args.model, language=args.language)
+    options = _options(args)
     return _run(args, lambda api: watch(api, directory, options, args.concurrency, _console()))
 
 
@@ -146,6 +150,9 @@ def _job_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="srt", help="the transcript format written (srt)")
     parser.add_argument("--model", help="the model to transcribe with (default: the deployment's)")
     parser.add_argument("--language", help="the spoken language, e.g. en (default: detected)")
+    parser.add_argument("--prompt", help="text the model is primed with: names, spelling, style")
+    parser.add_argument("--hotwords", help="words to favour, e.g. product names")
+    parser.add_argument("--temperature", type=float, help="sampling temperature from 0 to 1")
     parser.add_argument("--concurrency", type=int, default=4, help="files in flight at once (4)")
 
 

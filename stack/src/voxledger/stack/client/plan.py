@@ -21,9 +21,16 @@ class Options:
     format: str = "srt"
     model: str | None = None
     language: str | None = None
+    prompt: str | None = None  # faster-whisper's initial prompt
+    hotwords: str | None = None
+    temperature: float | None = None
 
     def form(self) -> dict[str, str]:
-        return {name: value for name, value in (("model", self.model), ("language", self.language)) if value}
+        """The upload's form fields: only the options given, so the server's defaults apply to the others."""
+        fields = {"model": self.model, "language": self.language, "prompt": self.prompt, "hotwords": self.hotwords}
+        if self.temperature is not None:
+            fields["temperature"] = repr(self.temperature)
+        return {name: value for name, value in fields.items() if value}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from voxledger.stack.client.api import Api, ApiProblem
 from voxledger.stack.client.plan import Item, Options, file_digest, idempotency_key, is_done
 from voxledger.stack.client.progress import JobProgress, ProgressView, apply
 
+STREAM_RETRIES = 5
 TRANSCRIPT_TRIES = 5  # each waits server-side for the read models (min_seq); a lag past that is retried
 
 
@@ -41,6 +42,8 @@ class Transcriber:
                 await self._transcribe(item, name)
             except ApiProblem as problem:
                 return Outcome(item, "failed", problem)
+            except OSError as err:  # the input vanished or is unreadable, or the output cannot be written
+                return Outcome(item, "failed", ApiProblem("file_error", f"{err.strerror or err}: {err.filename}"))
             finally:
                 self.view.close(name)
         self.results.print(f"wrote {item.output}")
@@ -51,7 +54,12 @@ class Transcriber:
         digest = await asyncio.to_thread(file_digest, item.source)
         self.view.show(name, "uploading")
         key = idempotency_key(digest, item.source.name, self.options)
-        accepted = await self.api.upload(item.source, self.options.form(), key)
+        size = max(item.source.stat().st_size, 1)
+
+        def sent(done: int) -> None:
+            self.view.show(name, "uploading", done / size)
+
+        accepted = await self.api.upload(item.source, self.options.form(), key, sent)
         recording_id, job_id = accepted["recording_id"], accepted["job_id"]
         end = await self._follow(name, recording_id, job_id)
         self.view.show(name, "writing", 1.0)
@@ -59,19 +67,28 @@ class Transcriber:
         _write(item.output, body)
 
     async def _follow(self, name: str, recording_id: str, job_id: str) -> str:
-        """Shows the job's progress until it ends; the end event's id (a consistency token for the read)."""
-        state = JobProgress()
+        """Shows the job's progress until it ends; the end event's id (a consistency token for the read).
+
+        A broken stream (a gateway restarted, a proxy's idle cut) is resumed after the last event seen."""
+        state, after, breaks = JobProgress(), "0", 0
         self.view.show(name, state.stage)
-        async for event in self.api.events(recording_id):
-            if event.data.get("job_id") != job_id:
-                continue  # another job of the recording, or a recording-level event
-            state = apply(state, event)
-            self.view.show(name, state.stage, state.fraction, state.eta_s)
-            if state.error is not None:
-                raise ApiProblem(*state.error)
-            if state.ended is not None:
-                return event.id
-        raise ApiProblem("connection_error", "the event stream ended before the job did")
+        while True:
+            try:
+                async for event in self.api.events(recording_id, after):
+                    after = event.id
+                    if event.data.get("job_id") != job_id:
+                        continue  # another job of the recording, or a recording-level event
+                    state = apply(state, event)
+                    self.view.show(name, state.stage, state.fraction, state.eta_s)
+                    if state.error is not None:
+                        raise ApiProblem(*state.error)
+                    if state.ended is not None:
+                        return event.id
+            except ApiProblem as problem:
+                if problem.code != "connection_error" or breaks >= STREAM_RETRIES:
+                    raise
+            breaks += 1
+            await asyncio.sleep(min(2.0**breaks, 10.0))  # nothing to await: the server is away
 
     async def _transcript(self, recording_id: str, job_id: str, end_seq: str) -> bytes:
         for attempt in range(TRANSCRIPT_TRIES):
