@@ -46,24 +46,27 @@ def test_transcribe_writes_every_result_lists_the_failures_and_a_rerun_does_no_n
     (folder / "day2").mkdir(parents=True)
     shutil.copy(AUDIO / "short_meeting.ogg", folder / "standup.ogg")
     shutil.copy(AUDIO / "short_meeting.wav", folder / "day2" / "review.wav")
-    (folder / "broken.wav").write_text("this is a text file, not audio\n")
+    (folder / "broken.wav").write_text("this is a text file, not audio\n")  # refused at the upload
+    shutil.copy(AUDIO / "truncated.wav", folder / "cut.wav")  # accepted, then its job fails in the worker
     (folder / "notes.txt").write_text("not audio: never uploaded\n")
 
     first = voxledger(stack, client, "transcribe", str(folder), "--format", "srt", "--concurrency", "2")
     assert first.returncode == 1, first.stderr
     assert f"{folder / 'broken.wav'}: unsupported_media_type:" in first.stderr
-    assert "1 of 3 files failed" in first.stderr
+    assert f"{folder / 'cut.wav'}: audio_truncated:" in first.stderr
+    assert "2 of 4 files failed" in first.stderr
     assert "transcribing" in first.stderr  # without a terminal, progress is a line per stage
     for output in (folder / "standup.srt", folder / "day2" / "review.srt"):
         assert f"wrote {output}" in first.stdout
         assert_wer(SPOKEN, cue_text(output.read_text()), BATCH_WER, str(output))
-    assert not (folder / "broken.srt").exists()
+    assert not (folder / "broken.srt").exists() and not (folder / "cut.srt").exists()
     recordings, jobs = _ids(client)
-    assert len(recordings) == 2 and len(jobs) == 2  # the text file was refused: no recording
+    assert len(recordings) == 3 and len(jobs) == 3  # the text file was refused: no recording
 
     again = voxledger(stack, client, "transcribe", str(folder), "--format", "srt")
-    assert again.returncode == 1 and "broken.wav: unsupported_media_type" in again.stderr
+    assert again.returncode == 1 and "2 of 4 files failed" in again.stderr
     assert again.stdout.count("skipped") == 2, again.stdout
+    assert _ids(client) == (recordings, jobs)  # the failed job came back as it was, not tried again
 
     # A lost result is fetched again under the same Idempotency-Key: the same recording and job, no new work.
     (folder / "standup.srt").unlink()
