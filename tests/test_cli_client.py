@@ -102,26 +102,28 @@ def test_jobs_search_and_export_print_what_the_api_holds(stack, client, tmp_path
     assert missing.returncode == 1 and "recording_not_found" in missing.stderr
 
 
-def test_watch_transcribes_a_file_dropped_into_the_folder(stack, client, tmp_path):
+def test_watch_transcribes_the_files_waiting_and_each_one_dropped_into_the_folder_once(stack, client, tmp_path):
+    shutil.copy(AUDIO / "short_meeting.wav", tmp_path / "waiting.wav")  # there before the watch: done first
     command = [sys.executable, "-m", "voxledger.stack.cli", "watch", str(tmp_path), "--format", "txt"]
     watcher = subprocess.Popen(
         command, env=_env(stack, client), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert watcher.stdout is not None
-        assert watcher.stdout.readline().startswith("watching"), watcher.stderr
+        first_line = watcher.stdout.readline()  # printed once the watcher runs: a file dropped now is seen
+        assert first_line.startswith("watching"), first_line
         # Written under a name the watcher ignores, then renamed: the file appears whole, as a careful copy does.
         shutil.copy(AUDIO / "short_meeting.ogg", tmp_path / "dropped.part")
         (tmp_path / "dropped.part").rename(tmp_path / "dropped.ogg")
-        result = eventually(lambda: (tmp_path / "dropped.txt").exists(), "the dropped file's transcript", 120)
-        assert result
-        assert_wer(SPOKEN, (tmp_path / "dropped.txt").read_text(), BATCH_WER)
+        for name in ("waiting.txt", "dropped.txt"):
+            eventually(lambda name=name: (tmp_path / name).exists(), f"the transcript {name}", 120)
+            assert_wer(SPOKEN, (tmp_path / name).read_text(), BATCH_WER, name)
     finally:
         watcher.terminate()
         out, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err
-    assert "wrote" in out and out.rstrip().endswith("stopped")
-    assert len(_ids(client)[0]) == 1  # uploaded once
+    assert out.count("wrote") == 2 and out.rstrip().endswith("stopped"), out
+    assert len(_ids(client)[0]) == 2  # each uploaded once: its own transcript written next to it is no new file
 
 
 def test_the_plan_finds_audio_places_results_and_keys_by_content(tmp_path):
