@@ -90,7 +90,7 @@ def test_jobs_search_and_export_print_what_the_api_holds(stack, client, tmp_path
     found = voxledger(stack, client, "search", "budget")
     assert found.returncode == 0, found.stderr
     hit = next(line for line in found.stdout.splitlines() if line.startswith(recording_id))
-    assert "short_meeting.ogg" in hit and "budget" in hit and "<mark>" not in hit
+    assert "short_meeting.ogg" in hit and "budget" in hit and "<mark>" not in hit and "[" not in hit
 
     srt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "srt"}).text
     exported = voxledger(stack, client, "export", recording_id, "--format", "srt")
@@ -162,3 +162,21 @@ def test_progress_follows_the_job_events():
     failed = apply(state, Event("3", "TranscriptionFailed", {"job_id": "j", "error_code": "x", "message": "m"}))
     assert failed.ended == "TranscriptionFailed" and failed.error == ("x", "m")
     assert apply(state, Event("3", "TranscriptionCompleted", {"job_id": "j"})).fraction == 1.0
+
+
+def test_without_a_server_or_with_missing_files_the_client_says_so_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("VOXLEDGER_URL", "VOXLEDGER_API_KEY")}
+    env["VOXLEDGER_DATA_DIR"] = str(tmp_path)  # no stack runs there and it holds no dev key
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "voxledger.stack.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    nowhere = run("jobs")
+    assert nowhere.returncode == 2 and "no_server" in nowhere.stderr and "--url" in nowhere.stderr
+    missing = run("transcribe", str(tmp_path / "missing.wav"), "--url", "http://127.0.0.1:9", "--key", "k")
+    assert missing.returncode == 2 and "missing.wav" in missing.stderr
+    # Nothing listens on port 9: the file is listed as failed with the client's own code.
+    (tmp_path / "a.wav").write_bytes(b"RIFF")
+    refused = run("transcribe", str(tmp_path / "a.wav"), "--url", "http://127.0.0.1:9", "--key", "k")
+    assert refused.returncode == 1 and f"{tmp_path / 'a.wav'}: connection_error:" in refused.stderr

@@ -48,13 +48,13 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    options = _options(args)
-    work = plan([Path(p) for p in args.paths], args.format, Path(args.out) if args.out else None)
     results, errors = _console(), _console(stderr=True)
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         errors.print(f"voxledger: no such file or directory: {', '.join(missing)}")
         return 2
+    options = _options(args)
+    work = plan([Path(p) for p in args.paths], args.format, Path(args.out) if args.out else None)
     for conflict in work.conflicts:
         errors.print(f"voxledger: {conflict.source} would overwrite {conflict.output}; use --out or rename it")
     if work.conflicts:
@@ -90,7 +90,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             created = _short_time(job["created_at"])
             row = (job["job_id"], job["recording_id"], job["status"], job["stage"], progress, job.get("model") or "-")
             table.add_row(*(escape(str(cell)) for cell in (*row, created, error)))
-        _console().print(table if page["items"] else "no jobs")
+        _console().print(table if page["items"] else "no jobs", markup=True)  # cells are escaped
         return 0
 
     return _run(args, jobs)
@@ -110,8 +110,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             minutes, seconds = divmod(hit["start"], 60)
             at = f"{int(minutes)}:{seconds:04.1f}"
             table.add_row(escape(hit["recording_id"]), escape(hit["filename"]), at, _snippet(hit))
-        console = _console()
-        console.print(table if page["items"] else "no matches", markup=True)
+        _console().print(table if page["items"] else "no matches", markup=True)
         return 0
 
     return _run(args, search)
