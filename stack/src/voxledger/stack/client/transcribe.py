@@ -14,7 +14,7 @@ from voxledger.stack.client.api import Api, ApiProblem
 from voxledger.stack.client.plan import Item, Options, file_digest, idempotency_key, is_done
 from voxledger.stack.client.progress import JobProgress, ProgressView, apply
 
-STREAM_RETRIES = 5
+STREAM_RETRIES = 5  # a broken event stream is resumed after its last event this often, with backoff
 TRANSCRIPT_TRIES = 5  # each waits server-side for the read models (min_seq); a lag past that is retried
 
 
@@ -91,13 +91,13 @@ class Transcriber:
             await asyncio.sleep(min(2.0**breaks, 10.0))  # nothing to await: the server is away
 
     async def _transcript(self, recording_id: str, job_id: str, end_seq: str) -> bytes:
-        for attempt in range(TRANSCRIPT_TRIES):
+        for _ in range(TRANSCRIPT_TRIES - 1):
             try:
                 return await self.api.transcript(recording_id, self.options.format, job_id, end_seq)
             except ApiProblem as problem:
-                if problem.code != "transcript_not_ready" or attempt == TRANSCRIPT_TRIES - 1:
+                if problem.code != "transcript_not_ready":
                     raise
-        raise AssertionError("unreachable")
+        return await self.api.transcript(recording_id, self.options.format, job_id, end_seq)
 
 
 def _write(path: Path, body: bytes) -> None:
