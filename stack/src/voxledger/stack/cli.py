@@ -1,4 +1,4 @@
-"""The `voxledger` command: run the embedded stack, the demo, and admin tasks."""
+"""The `voxledger` command: run the embedded stack, the demo, admin tasks, and the API client commands."""
 
 import argparse
 import asyncio
@@ -12,6 +12,7 @@ import msgspec
 
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
+from voxledger.stack.client.commands import register as register_client_commands
 from voxledger.stack.provision import StackInfo, issue_key, provision
 from voxledger.stack.supervisor import SERVICES, Stack
 
@@ -212,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default="api key")
     create.set_defaults(func=cmd_keys_create)
+    register_client_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

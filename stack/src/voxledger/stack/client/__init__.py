@@ -1,0 +1,1 @@
+"""The API client commands of `voxledger`: transcribe, watch, jobs, search, export, against any voxledger URL."""
