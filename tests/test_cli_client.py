@@ -76,6 +76,16 @@ def test_transcribe_writes_every_result_lists_the_failures_and_a_rerun_does_no_n
     assert _ids(client) == (recordings, jobs)
 
 
+def test_transcribe_passes_the_job_hints_to_the_job(stack, client, tmp_path):
+    shutil.copy(AUDIO / "short_meeting.ogg", tmp_path / "hinted.ogg")
+    hints = ("--prompt", "Budget review, second quarter.", "--hotwords", "budget", "--temperature", "0.2")
+    done = voxledger(stack, client, "transcribe", str(tmp_path / "hinted.ogg"), "--format", "txt", *hints)
+    assert done.returncode == 0, done.stderr
+    assert_wer(SPOKEN, (tmp_path / "hinted.txt").read_text(), BATCH_WER)
+    [job] = client.get("/v1/jobs").json()["items"]
+    assert job["options"] == {"prompt": "Budget review, second quarter.", "hotwords": "budget", "temperature": 0.2}
+
+
 def test_jobs_search_and_export_print_what_the_api_holds(stack, client, tmp_path):
     accepted = upload(client, "short_meeting.ogg").json()
     assert wait_job(client, accepted["job_id"])["status"] == "completed"
