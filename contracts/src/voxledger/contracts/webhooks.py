@@ -34,8 +34,8 @@ class CreateWebhookEndpoint(Command):
     endpoint_id: str
     url: str
     events: list[str]
-    description: str = ""
     secret: str
+    description: str = ""
 
 
 class UpdateWebhookEndpoint(Command):
@@ -157,6 +157,8 @@ class WebhookDeliveryDropped(Event):
     resource_id: str
     payload: dict[str, Any]
     reason: str
+    attempts: int = 0  # made before it was dropped
+    first_attempt_at: str | None = None
 
 
 ENDPOINT_EVENTS: tuple[type[Event], ...] = (

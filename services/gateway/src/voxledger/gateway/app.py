@@ -16,7 +16,18 @@ from litestar.response import Redirect
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.handlers import deletion, health, insights, jobs, live, live_sessions, models, recordings, search
+from voxledger.gateway.handlers import (
+    deletion,
+    health,
+    insights,
+    jobs,
+    live,
+    live_sessions,
+    models,
+    recordings,
+    search,
+    webhooks,
+)
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
 from voxledger.gateway.http.body_timeout import body_timeout_guard
@@ -54,6 +65,15 @@ V1_ROUTES = [
     live_sessions.list_live_sessions,
     live_sessions.get_live_session,
     models.list_models,
+    webhooks.create_webhook,
+    webhooks.list_webhooks,
+    webhooks.get_webhook,
+    webhooks.update_webhook,
+    webhooks.delete_webhook,
+    webhooks.send_test_webhook,
+    webhooks.rotate_webhook_secret,
+    webhooks.list_webhook_deliveries,
+    webhooks.redeliver_webhook,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept

@@ -35,6 +35,7 @@ def _id(what: str) -> ParameterKwarg:
 RecordingId = Annotated[str, _id("recording")]
 JobId = Annotated[str, _id("job")]
 SessionId = Annotated[str, _id("live session")]
+WebhookId = Annotated[str, _id("webhook endpoint")]
 OptionalJobId = Annotated[
     str | None,
     Parameter(

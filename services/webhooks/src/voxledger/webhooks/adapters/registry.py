@@ -11,6 +11,7 @@ from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import envelope, streams, subjects
+from voxledger.contracts.events import Event
 from voxledger.webhooks.domain.registry import Registry
 
 log = structlog.get_logger(__name__)
@@ -45,8 +46,8 @@ class RegistryFollower:
         except (envelope.UnknownMessage, ValueError) as err:
             log.warning("registry.event_skipped", subject=msg.subject, reason=str(err))
             message = None
-        meta = message.envelope if message else None
-        if message is not None and meta is not None:
+        if message is not None and isinstance(message.body, Event):
+            meta = message.envelope
             self.registry.apply(msg.metadata.sequence.stream, meta.aggregate_id, meta.tenant_id, message.body)
         else:
             self.registry.seen_seq = max(self.registry.seen_seq, msg.metadata.sequence.stream)

@@ -117,7 +117,7 @@ def decide_with(policy: RetryPolicy) -> Decide:
         if state.settled:
             raise Rejected("delivery_settled", "the delivery has already settled")
         work = command.work
-        described = {
+        described: dict[str, Any] = {
             "endpoint_id": work.endpoint_id,
             "webhook_id": work.webhook_id,
             "event_type": work.event_type,
@@ -125,7 +125,12 @@ def decide_with(policy: RetryPolicy) -> Decide:
             "payload": work.payload,
         }
         if isinstance(command, Drop):
-            return [wh.WebhookDeliveryDropped(**described, reason=command.reason)]
+            first = state.first_attempt_at.isoformat() if state.first_attempt_at else None
+            return [
+                wh.WebhookDeliveryDropped(
+                    **described, reason=command.reason, attempts=state.attempts, first_attempt_at=first
+                )
+            ]
         return [_attempted(policy, command, state, described)]
 
     return decide

@@ -4,17 +4,9 @@ While a rotated-out secret still overlaps, both signatures go in the header (spa
 specification allows), so a receiver verifies with either the old or the new secret.
 """
 
-import secrets as random_bytes
-from base64 import b64encode
 from datetime import datetime
 
 from standardwebhooks import Webhook
-
-SECRET_BYTES = 24
-
-
-def new_secret() -> str:
-    return "whsec_" + b64encode(random_bytes.token_bytes(SECRET_BYTES)).decode()
 
 
 def signed_headers(webhook_id: str, at: datetime, body: str, secrets: list[str]) -> dict[str, str]:
