@@ -64,8 +64,8 @@ async def create_webhook(
     idempotency_key: IdempotencyKey = None,
 ) -> ws.WebhookCreated:
     check_strings(data, "")
-    url = await _checked_url(data.url, settings)
     events, description = check_events(data.events), check_description(data.description)
+    url = await _checked_url(data.url, settings)  # last: the one check that asks DNS
     ids = await reserve(
         bus.js,
         tenant,
