@@ -25,7 +25,7 @@ from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.domain.webhooks import check_description, check_events, check_overlap, check_url, new_secret
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.params import Cursor, IdempotencyKey, MinSeq, WebhookId
+from voxledger.gateway.http.params import Cursor, DeliveryId, IdempotencyKey, MinSeq, WebhookId
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.netguard import AddressRefused, resolve_checked
@@ -227,7 +227,7 @@ async def redeliver_webhook(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     endpoint_id: WebhookId,
-    delivery_id: Annotated[str, Parameter(description="The delivery's id")],
+    delivery_id: DeliveryId,
 ) -> ws.RedeliveryAccepted:
     row = _enabled(await _endpoint(fresh, tenant, endpoint_id))
     original = await webhook_reads.delivery(

@@ -36,6 +36,7 @@ RecordingId = Annotated[str, _id("recording")]
 JobId = Annotated[str, _id("job")]
 SessionId = Annotated[str, _id("live session")]
 WebhookId = Annotated[str, _id("webhook endpoint")]
+DeliveryId = Annotated[str, _id("webhook delivery")]
 OptionalJobId = Annotated[
     str | None,
     Parameter(
