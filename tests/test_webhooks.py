@@ -169,7 +169,16 @@ def test_kill_9_of_the_delivery_process_mid_retry_loses_nothing(client, stack):
         endpoint = create(client, receiver.url, ["recording.uploaded"])
         before = upload(client, "short_meeting.ogg", transcribe="false").json()
         receiver.wait_for(lambda rs: len(rs) >= 2, "two failed attempts")
-        stack.service("webhooks").proc.kill()  # SIGKILL, mid-retry
+
+        def retrying() -> bool:
+            return any(
+                d["attempts"] >= 2 and d["status"] == "retrying" for d in deliveries(client, endpoint["endpoint_id"])
+            )
+
+        # Killed while the delivery waits for its next attempt: the wait is a NAK delay JetStream keeps.
+        # (Killed mid-attempt instead, it would come back after the consumer's ack wait: slower, same outcome.)
+        eventually(retrying, "two failed attempts logged")
+        stack.service("webhooks").proc.kill()  # SIGKILL
         stack.service("webhooks").proc.wait()
         during = [upload(client, "short_meeting.ogg", transcribe="false").json() for _ in range(2)]
         receiver.set_then(200)
@@ -177,10 +186,15 @@ def test_kill_9_of_the_delivery_process_mid_retry_loses_nothing(client, stack):
         receiver.wait_for(lambda rs: sum(r.status == 200 for r in rs) >= 3, "all three delivered", 120)
         secret = endpoint["secret"]
         delivered = [r.verified(secret)["data"]["recording_id"] for r in receiver.delivered()]
+        requests = list(receiver.requests)
     expected = {before["recording_id"], *(d["recording_id"] for d in during)}
     assert sorted(delivered) == sorted(expected), "each event delivered exactly once"
     assert len({r.webhook_id for r in receiver.delivered()}) == 3
     log = settled(client, endpoint["endpoint_id"], 3)
     assert {d["status"] for d in log} == {"delivered"}
     first = next(d for d in log if d["payload"]["data"]["recording_id"] == before["recording_id"])
-    assert first["attempts"] >= 3 and first["attempt_log"][0]["status_code"] == 503
+    # An attempt cut off by the kill may be missing from the log (its outcome was never appended): at least once.
+    assert first["attempts"] >= 2 and first["attempt_log"][0]["status_code"] == 503
+    assert first["attempt_log"][-1]["outcome"] == "delivered"
+    retried = {r.webhook_id for r in requests if r.verified(secret)["data"]["recording_id"] == before["recording_id"]}
+    assert len(retried) == 1, "the same webhook-id before and after the kill"
