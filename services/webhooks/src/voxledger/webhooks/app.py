@@ -37,12 +37,12 @@ class _Started:
     webhooks: Webhooks
 
 
-def _subscriber(broker: NatsBroker, spec: streams.ConsumerSpec, ack_wait_s: float | None = None, workers: int = 1):
+def _subscriber(broker: NatsBroker, spec: streams.ConsumerSpec, workers: int = 1):
     return broker.subscriber(
         spec.filter_subject,
         stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
-        config=consumer_config(spec, ack_wait_s=ack_wait_s),
+        config=consumer_config(spec),  # as provisioned: an existing consumer keeps its settings
         pull_sub=PullSub(batch_size=1, timeout=5.0),
         ack_policy=AckPolicy.MANUAL,
         max_workers=workers,
@@ -61,7 +61,7 @@ def create_app(settings: WebhooksSettings) -> FastStream:
     async def on_source_event(msg: NatsMessage) -> None:
         await started[0].webhooks.on_source_event(msg)
 
-    @_subscriber(broker, streams.WEBHOOK_DELIVERIES, settings.webhook_ack_wait_s, settings.webhook_concurrency)
+    @_subscriber(broker, streams.WEBHOOK_DELIVERIES, settings.webhook_concurrency)
     async def on_delivery(msg: NatsMessage) -> None:
         await started[0].webhooks.on_delivery(msg)
 

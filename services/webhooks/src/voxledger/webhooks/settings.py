@@ -10,7 +10,6 @@ class WebhooksSettings(CommonSettings, kw_only=True, frozen=True):
     webhook_retry_for_s: float = 86400.0  # a delivery is retried for up to this long after its first attempt
     webhook_disable_after_s: float = 86400.0  # an endpoint whose delivery has failed this long is disabled
     webhook_blocked_recheck_s: float = 1.0  # a delivery waiting for an earlier one of its recording looks again
-    webhook_ack_wait_s: float = 60.0
     webhook_concurrency: int = 16  # deliveries in flight per process
 
     @property
