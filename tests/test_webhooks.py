@@ -8,7 +8,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.helpers import eventually, upload, wait_job
+from tests.helpers import eventually, new_client, upload, wait_job
 from tests.webhook_receiver import Receiver, receiving
 
 
@@ -77,8 +77,6 @@ def test_the_secret_is_shown_once_and_endpoints_are_the_tenants_own(client, stac
     assert "secret" not in got and got["description"] == "ops" and got["status"] == "enabled"
     listed = client.get("/v1/webhooks").json()["items"]
     assert [e["endpoint_id"] for e in listed] == [endpoint["endpoint_id"]] and "secret" not in listed[0]
-    from tests.helpers import new_client
-
     with new_client(stack, "webhooks-other-tenant") as other:
         assert other.get(f"/v1/webhooks/{endpoint['endpoint_id']}").json()["code"] == "webhook_not_found"
         assert other.get("/v1/webhooks").json()["items"] == []
@@ -198,3 +196,17 @@ def test_kill_9_of_the_delivery_process_mid_retry_loses_nothing(client, stack):
     assert first["attempt_log"][-1]["outcome"] == "delivered"
     retried = {r.webhook_id for r in requests if r.verified(secret)["data"]["recording_id"] == before["recording_id"]}
     assert len(retried) == 1, "the same webhook-id before and after the kill"
+
+
+def test_a_stack_without_the_setting_refuses_private_targets(own_stack):
+    # An own stack: the shared one allows private targets (its receivers are on loopback). Read side and
+    # gateway only, so it starts in seconds.
+    stack = own_stack(
+        scale={"transcriber": 0, "live": 0, "postproc": 0}, env={"VOXLEDGER_WEBHOOK_ALLOW_PRIVATE": "false"}
+    )
+    with new_client(stack, "private-targets") as client:
+        for url in ("http://127.0.0.1:8080/hooks", "http://localhost/hooks", "http://169.254.169.254/latest"):
+            refused = client.post("/v1/webhooks", json={"url": url, "events": ["recording.uploaded"]})
+            assert refused.status_code == 422, refused.text
+            assert (refused.json()["code"], refused.json()["field"]) == ("private_address", "url")
+        assert client.get("/v1/webhooks").json()["items"] == []
