@@ -53,6 +53,13 @@ def reference(name: str) -> str:
 # allow-list and must fail in the worker with its own code (unknown names never get that far).
 BROKEN_MODEL = "broken-model"
 SERVED_MODELS = f"tiny.en,{BROKEN_MODEL}=/nonexistent/voxledger-model"
+# Test receivers listen on loopback, and a test cannot wait for production backoff.
+WEBHOOK_TEST_ENV = {
+    "VOXLEDGER_WEBHOOK_ALLOW_PRIVATE": "true",
+    "VOXLEDGER_WEBHOOK_RETRY_BASE_S": "0.2",
+    "VOXLEDGER_WEBHOOK_RETRY_MAX_S": "1",
+    "VOXLEDGER_WEBHOOK_BLOCKED_RECHECK_S": "0.1",
+}
 
 
 @contextlib.contextmanager
@@ -61,7 +68,7 @@ def started_stack(
 ) -> Iterator[Stack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
     `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
-    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **(env or {})}
+    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **(env or {})}
     with Stack(data, log_dir=data / "logs", scale=scale, env=env) as stack:
         yield stack
 

@@ -10,6 +10,7 @@ from voxledger.contracts import commands as cmd
 from voxledger.contracts import envelope
 from voxledger.contracts import events as ev
 from voxledger.contracts import insights as ins
+from voxledger.contracts import webhooks as wh
 from voxledger.contracts.envelope import MESSAGE_TYPES, UPCASTERS, UnknownMessage, decode, encode, seal
 from voxledger.contracts.ids import new_id
 
@@ -99,6 +100,65 @@ SAMPLES: list[ev.Event | cmd.Command] = [
         blob_digest="sha256:ef",
         size_bytes=400044,
         stats=ev.LiveSessionStats(final_count=3, mean_confidence=0.81, speech_s=9.5, words_per_minute=151.6),
+    ),
+    *(
+        wh.CreateWebhookEndpoint(
+            endpoint_id=REC,
+            url="https://example.com/h",
+            events=["recording.uploaded"],
+            secret="whsec_x",
+            description="d",
+        ),
+        wh.UpdateWebhookEndpoint(endpoint_id=REC, url="https://example.com/i", events=[], description="", enabled=True),
+        wh.DeleteWebhookEndpoint(endpoint_id=REC),
+        wh.RotateWebhookSecret(endpoint_id=REC, secret="whsec_y", previous_valid_until="2030-01-01T00:00:00+00:00"),
+        wh.SendTestWebhook(endpoint_id=REC, test_id=JOB),
+        wh.RedeliverWebhook(
+            endpoint_id=REC,
+            delivery_id=JOB,
+            original_delivery_id=JOB,
+            webhook_id="msg_1",
+            event_type="webhook.test",
+            resource_id=REC,
+            payload={"type": "webhook.test", "data": {"ids": [1]}},
+        ),
+        wh.WebhookEndpointCreated(
+            url="https://example.com/h", events=["recording.uploaded"], description="", secret="s"
+        ),
+        wh.WebhookEndpointUpdated(url="https://example.com/i", events=["transcription.failed"], enabled=True),
+        wh.WebhookEndpointDisabled(reason="the receiver answered 410 Gone"),
+        wh.WebhookEndpointDeleted(),
+        wh.WebhookSecretRotated(secret="whsec_y", previous_valid_until="2030-01-01T00:00:00+00:00"),
+        wh.WebhookTestRequested(test_id=JOB),
+        wh.WebhookRedeliveryRequested(
+            delivery_id=JOB, original_delivery_id=JOB, webhook_id="msg_1", event_type="x", resource_id=REC, payload={}
+        ),
+        wh.WebhookDeliveryAttempted(
+            endpoint_id=REC,
+            webhook_id="msg_1",
+            event_type="recording.uploaded",
+            resource_id=REC,
+            payload={"type": "recording.uploaded"},
+            attempt=2,
+            first_attempt_at="2030-01-01T00:00:00+00:00",
+            outcome="retrying",
+            status_code=503,
+            error="http_503",
+            latency_ms=12.5,
+            response_excerpt="busy",
+            next_retry_at="2030-01-01T00:00:10+00:00",
+            redelivery_of=JOB,
+        ),
+        wh.WebhookDeliveryDropped(
+            endpoint_id=REC,
+            webhook_id="msg_1",
+            event_type="recording.uploaded",
+            resource_id=REC,
+            payload={},
+            reason="the endpoint was deleted",
+            attempts=3,
+            first_attempt_at="2030-01-01T00:00:00+00:00",
+        ),
     ),
 ]
 
@@ -312,8 +372,9 @@ def test_api_key_issued_v1_is_upcast_to_v2_with_its_name_as_label():
 
 
 def test_envelope_module_exposes_one_registry_for_events_and_commands():
-    assert set(ev.EVENT_TYPES) | set(cmd.COMMAND_TYPES) == set(envelope.MESSAGE_TYPES)
-    assert not set(ev.EVENT_TYPES) & set(cmd.COMMAND_TYPES)
+    every = [ev.EVENT_TYPES, cmd.COMMAND_TYPES, wh.EVENT_TYPES, wh.COMMAND_TYPES]
+    assert set().union(*every) == set(envelope.MESSAGE_TYPES)
+    assert sum(len(names) for names in every) == len(envelope.MESSAGE_TYPES), "no name in two registries"
 
 
 def test_command_defaults_survive_the_wire():

@@ -6,12 +6,18 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from voxledger.contracts import webhooks
 from voxledger.contracts.commands import COMMAND_TYPES, Command
 from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
 
 Body = Event | Command
-MESSAGE_TYPES: dict[str, type[Body]] = {**EVENT_TYPES, **COMMAND_TYPES}
+MESSAGE_TYPES: dict[str, type[Body]] = {
+    **EVENT_TYPES,
+    **COMMAND_TYPES,
+    **webhooks.EVENT_TYPES,
+    **webhooks.COMMAND_TYPES,
+}
 
 # (type, from_version) -> pure function turning that version's data into the next version's.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]

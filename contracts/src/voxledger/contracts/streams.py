@@ -23,13 +23,18 @@ class ConsumerSpec(msgspec.Struct, frozen=True):
     ack_wait_s: float = 30
     max_deliver: int = 5
     max_ack_pending: int = 1000
+    filter_subjects: tuple[str, ...] = ()  # several filters at once; then `filter_subject` is unused
 
 
 EVENTS = StreamSpec(name="EVENTS", subjects=[f"{subjects.EVENTS_PREFIX}.>"])
 COMMANDS = StreamSpec(name="COMMANDS", subjects=[f"{subjects.COMMANDS_PREFIX}.>"], max_age_s=7 * 24 * 3600)
 # Live audio as the client sent it, one subject per session: a worker taking over replays it.
 LIVE_AUDIO = StreamSpec(name="LIVE_AUDIO", subjects=[f"{subjects.LIVE_AUDIO_PREFIX}.>"], max_age_s=7 * 24 * 3600)
-STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO)
+# Webhook deliveries until each settles (acked: removed); see WEBHOOK_DELIVERIES.
+WEBHOOKS = StreamSpec(
+    name="WEBHOOKS", subjects=[f"{subjects.WEBHOOK_WORK_PREFIX}.>"], retention="workqueue", duplicate_window_s=600
+)
+STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO, WEBHOOKS)
 
 RECORDING_COMMANDS = ConsumerSpec(
     durable="recording-commands",
@@ -53,7 +58,52 @@ INSIGHTS_ON_REQUEST = ConsumerSpec(
     stream=EVENTS.name,
     filter_subject=subjects.event_type_filter(subjects.RECORDING, InsightsRequested.__name__),
 )
-CONSUMERS = (RECORDING_COMMANDS, TRANSCRIPTION_JOBS, INSIGHTS_ON_COMPLETION, INSIGHTS_ON_REQUEST)
+# Webhooks: endpoint commands; the events a tenant can subscribe to, fanned out into deliveries (one at a
+# time, so deliveries are queued in log order); and the deliveries themselves, until each settles.
+WEBHOOK_SOURCE_EVENTS = (
+    "RecordingUploaded",
+    "TranscriptionCompleted",
+    "TranscriptionFailed",
+    "TranscriptionCancelled",
+    "InsightsCompleted",
+    "LiveSessionEnded",
+)
+WEBHOOK_COMMANDS = ConsumerSpec(
+    durable="webhook-commands",
+    stream=COMMANDS.name,
+    filter_subject=subjects.command_subject(subjects.WEBHOOK, "*"),
+)
+WEBHOOK_FANOUT = ConsumerSpec(
+    durable="webhook-fanout",
+    stream=EVENTS.name,
+    filter_subject="",
+    filter_subjects=(
+        *(subjects.event_type_filter(subjects.RECORDING, name) for name in WEBHOOK_SOURCE_EVENTS),
+        subjects.event_type_filter(subjects.WEBHOOK, "WebhookTestRequested"),
+        subjects.event_type_filter(subjects.WEBHOOK, "WebhookRedeliveryRequested"),
+    ),
+    max_deliver=-1,  # a fan-out that cannot publish waits for the broker; it never skips an event
+    max_ack_pending=1,  # strictly in log order, whichever process takes the next one
+)
+# Retries are bounded in time (VOXLEDGER_WEBHOOK_RETRY_FOR_S), not in deliveries: a delivery waiting for
+# an earlier one of its recording is put back without an attempt, and that counts as a delivery too.
+WEBHOOK_DELIVERIES = ConsumerSpec(
+    durable="webhook-deliveries",
+    stream=WEBHOOKS.name,
+    filter_subject=f"{subjects.WEBHOOK_WORK_PREFIX}.>",
+    max_deliver=-1,
+    ack_wait_s=60,
+)
+
+CONSUMERS = (
+    RECORDING_COMMANDS,
+    TRANSCRIPTION_JOBS,
+    INSIGHTS_ON_COMPLETION,
+    INSIGHTS_ON_REQUEST,
+    WEBHOOK_COMMANDS,
+    WEBHOOK_FANOUT,
+    WEBHOOK_DELIVERIES,
+)
 
 AUDIO_BUCKET = "audio"
 # Idempotency-Key reservations: which ids a client's key stands for, kept for a day.
@@ -72,4 +122,4 @@ LEASES_BUCKET = "leases"
 PROJECTION_LEASE_TTL_S = 5.0
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 13
+READ_MODEL_SCHEMA_VERSION = 14

@@ -5,6 +5,8 @@ COMMANDS_PREFIX = "vl.cmd"
 
 RECORDING = "rec"
 API_KEY = "key"
+WEBHOOK = "wh"  # a webhook endpoint's management events
+WEBHOOK_DELIVERY = "whd"  # one delivery's attempts
 
 
 def event_subject(aggregate: str, aggregate_id: str, event_type: str) -> str:
@@ -35,3 +37,11 @@ def live_audio_subject(session_id: str) -> str:
 
 def live_interim_subject(session_id: str) -> str:
     return f"{LIVE_INTERIM_PREFIX}.{session_id}"
+
+
+# Webhook deliveries waiting to settle, one subject per endpoint and recording: the order they go in.
+WEBHOOK_WORK_PREFIX = "vl.whq"
+
+
+def webhook_work_subject(endpoint_id: str, resource_id: str) -> str:
+    return f"{WEBHOOK_WORK_PREFIX}.{endpoint_id}.{resource_id}"

@@ -23,7 +23,8 @@ def _stream_config(spec: streams.StreamSpec, replicas: int) -> js_api.StreamConf
 def consumer_config(spec: streams.ConsumerSpec, ack_wait_s: float | None = None) -> js_api.ConsumerConfig:
     return js_api.ConsumerConfig(
         durable_name=spec.durable,
-        filter_subject=spec.filter_subject,
+        filter_subject=spec.filter_subject or None,
+        filter_subjects=list(spec.filter_subjects) or None,
         ack_policy=js_api.AckPolicy.EXPLICIT,
         deliver_policy=js_api.DeliverPolicy.ALL,
         ack_wait=ack_wait_s or spec.ack_wait_s,

@@ -33,6 +33,8 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True):
     # The models this deployment serves, comma-separated: `name` or `name=/local/path` (a path is a server
     # setting, never a client input). The first is the default. Shared by the gateway and the transcribers.
     served_models: Annotated[str, msgspec.Meta(pattern=SERVED_MODELS_PATTERN)] = "tiny.en"
+    # Webhooks to loopback, private or link-local addresses: refused (gateway and delivery) unless set.
+    webhook_allow_private: bool = False
 
 
 def env_name(field: str) -> str:

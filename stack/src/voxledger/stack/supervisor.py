@@ -25,7 +25,7 @@ from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
 
 log = structlog.get_logger(__name__)
-SERVICES = ("projector", "transcriber", "live", "postproc", "gateway")
+SERVICES = ("projector", "transcriber", "live", "postproc", "gateway", "webhooks")
 MODULES = {"live": "voxledger.transcriber.live"}  # the rest run as voxledger.<name>
 
 
@@ -226,7 +226,7 @@ class Stack:
         return next(p for p in self.processes if p.proc.pid == pid)
 
     def stop(self) -> None:
-        # Gateway first (stop taking work), then workers, then the projector, then the servers.
+        # Webhooks and gateway first (stop taking work), then workers, then the projector, then the servers.
         for p in sorted(self.processes, key=lambda p: SERVICES.index(p.name), reverse=True):
             if p.proc.poll() is None:
                 p.proc.send_signal(signal.SIGTERM)

@@ -27,6 +27,7 @@ from voxledger.gateway.handlers import (
     openai,
     recordings,
     search,
+    webhooks,
 )
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
@@ -68,6 +69,15 @@ V1_ROUTES = [
     models.get_model,
     openai.create_transcription,
     openai.create_translation,
+    webhooks.create_webhook,
+    webhooks.list_webhooks,
+    webhooks.get_webhook,
+    webhooks.update_webhook,
+    webhooks.delete_webhook,
+    webhooks.send_test_webhook,
+    webhooks.rotate_webhook_secret,
+    webhooks.list_webhook_deliveries,
+    webhooks.redeliver_webhook,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept

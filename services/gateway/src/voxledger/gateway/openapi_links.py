@@ -25,6 +25,8 @@ SOURCES: dict[tuple[str, str, str], dict[str, str]] = {
     ("get", "/v1/jobs", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/job_id"},
     ("get", "/v1/queue", "200"): {"job_id": "/items/0/job_id"},
     ("get", "/v1/search", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/job_id"},
+    ("post", "/v1/webhooks", "202"): {"endpoint_id": "/endpoint_id"},
+    ("get", "/v1/webhooks", "200"): {"endpoint_id": "/items/0/endpoint_id"},
     ("get", "/v1/live/sessions", "200"): {
         "session_id": "/items/0/session_id",
         "recording_id": "/items/0/recording_id",

@@ -51,13 +51,15 @@ class Bus:
 
         await with_broker_retry(put, f"store {key}", PATIENCE_S)
 
-    async def send(self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str) -> str:
+    async def send(
+        self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str, target: str = subjects.RECORDING
+    ) -> str:
         """Publishes durably; returns the command's id, the same for a retry with the same dedup key."""
         command_id = str(uuid.uuid5(COMMAND_IDS, f"{tenant}\0{dedup_key}"))
         message = seal(
             command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent(), event_id=command_id
         )
-        await publish_command(self.js, subjects.RECORDING, message, dedup_key, PATIENCE_S)
+        await publish_command(self.js, target, message, dedup_key, PATIENCE_S)
         return command_id
 
     async def events_head(self) -> int:

@@ -36,6 +36,8 @@ def _id(what: str) -> ParameterKwarg:
 RecordingId = Annotated[str, _id("recording")]
 JobId = Annotated[str, _id("job")]
 SessionId = Annotated[str, _id("live session")]
+WebhookId = Annotated[str, _id("webhook endpoint")]
+DeliveryId = Annotated[str, _id("webhook delivery")]
 OptionalJobId = Annotated[
     str | None,
     Parameter(

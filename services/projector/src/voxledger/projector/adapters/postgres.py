@@ -36,6 +36,9 @@ TABLES = (
     "deleted_recordings",
     "live_sessions",
     QUARANTINE_TABLE,
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
 )
 SHADOW_SUFFIX = "__shadow"
 # The gateway listens here for read-your-writes waits: '<projection>:<checkpoint>' on every commit that advances it.

@@ -27,6 +27,9 @@ DIGEST_TABLES = (
     "deleted_recordings",
     "live_sessions",
     QUARANTINE_TABLE,
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
 )
 NOT_DIGESTED = {"quarantined_at"}
 LOCK_WAIT_MS = 100

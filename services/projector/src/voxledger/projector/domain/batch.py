@@ -24,6 +24,9 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "deleted_recordings": ("recording_id",),
     "live_sessions": ("session_id",),
     "projection_quarantine": ("projection", "seq"),
+    "webhook_endpoints": ("endpoint_id",),
+    "webhook_deliveries": ("delivery_id",),
+    "webhook_attempts": ("delivery_id", "attempt"),
 }
 
 Key = tuple[Any, ...]

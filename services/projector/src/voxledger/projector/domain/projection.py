@@ -15,7 +15,7 @@ import msgspec
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import Envelope, Message
 from voxledger.contracts.tracecontext import trace_id_of
-from voxledger.projector.domain import live
+from voxledger.projector.domain import live, webhooks
 from voxledger.projector.domain.ops import InsertMany, Op, Purge, Row, Update, Upsert
 
 __all__ = ["COMMAND_EFFECTS", "PROJECTORS", "project"]
@@ -30,6 +30,7 @@ COMMAND_EFFECTS = (
     ev.TranscriptionFailed,
     ev.InsightsRequested,
     ev.RecordingDeleted,
+    *webhooks.COMMAND_EFFECTS,
 )
 
 Projector = Callable[[Envelope, Any, int], list[Op]]  # (envelope, event, seq) -> operations
@@ -262,4 +263,5 @@ PROJECTORS: dict[type, Projector] = {
     ev.InsightReady: _insight_ready,
     ev.InsightFailed: _insight_failed,
     **live.PROJECTORS,
+    **webhooks.PROJECTORS,
 }

@@ -1,0 +1,146 @@
+"""Request and response bodies of /v1/webhooks, and the views that fill them from rows."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from voxledger.contracts.webhooks import WEBHOOK_EVENT_TYPES
+from voxledger.gateway.domain.webhooks import DEFAULT_OVERLAP_S, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS
+from voxledger.gateway.schemas import Page, Row
+
+_URL = msgspec.Meta(
+    extra_json_schema={
+        "extra": {"format": "uri", "max_length": MAX_URL_CHARS},
+        "examples": ["https://example.com/hooks"],
+    }
+)
+_EVENTS = msgspec.Meta(extra_json_schema={"examples": [["transcription.completed", "transcription.failed"]]})
+_DESCRIPTION = msgspec.Meta(extra_json_schema={"extra": {"max_length": MAX_DESCRIPTION_CHARS}})
+
+
+class WebhookCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: Annotated[str, _URL]
+    events: Annotated[list[str], _EVENTS]
+    description: Annotated[str, _DESCRIPTION] = ""
+
+
+class WebhookUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Only the fields given change; `enabled: true` re-enables a disabled endpoint."""
+
+    url: Annotated[str | None, _URL] = None
+    events: Annotated[list[str] | None, _EVENTS] = None
+    description: Annotated[str | None, _DESCRIPTION] = None
+    enabled: bool | None = None
+
+
+class SecretRotation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    overlap_s: int = DEFAULT_OVERLAP_S  # how long the previous secret still signs deliveries too
+
+
+class Webhook(msgspec.Struct, kw_only=True):
+    endpoint_id: str
+    url: str
+    events: list[str]
+    description: str
+    status: str  # enabled, disabled
+    disabled_reason: str | None = None
+    previous_secret_valid_until: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class WebhookCreated(Webhook, kw_only=True):
+    secret: str  # shown here once, never again
+
+
+class WebhookPage(Page[Webhook]):
+    items: list[Webhook]
+
+
+class WebhookAccepted(msgspec.Struct, kw_only=True):
+    endpoint_id: str
+    status: str  # deleting, testing
+
+
+class SecretRotated(msgspec.Struct, kw_only=True):
+    endpoint_id: str
+    secret: str  # shown here once
+    previous_secret_valid_until: datetime
+
+
+class WebhookTestAccepted(msgspec.Struct, kw_only=True):
+    endpoint_id: str
+    test_id: str
+    event_type: str = "webhook.test"
+
+
+class RedeliveryAccepted(msgspec.Struct, kw_only=True):
+    endpoint_id: str
+    delivery_id: str  # the new delivery
+    redelivery_of: str
+    webhook_id: str  # the original's, so the receiver can deduplicate
+
+
+class Attempt(msgspec.Struct, kw_only=True):
+    attempt: int
+    outcome: str  # delivered, retrying, failed
+    status_code: int | None
+    error: str | None
+    latency_ms: float | None
+    response_excerpt: str
+    next_retry_at: datetime | None
+    attempted_at: datetime
+
+
+class Delivery(msgspec.Struct, kw_only=True):
+    delivery_id: str
+    webhook_id: str
+    event_type: str
+    status: str  # retrying, delivered, failed, dropped
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    last_latency_ms: float | None
+    next_retry_at: datetime | None
+    redelivery_of: str | None
+    drop_reason: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    attempt_log: list[Attempt]
+
+
+class DeliveryList(msgspec.Struct, kw_only=True):
+    items: list[Delivery]
+
+
+KNOWN_EVENTS = list(WEBHOOK_EVENT_TYPES)
+
+
+def webhook_view(row: Row) -> Webhook:
+    return Webhook(
+        endpoint_id=str(row["endpoint_id"]),
+        url=row["url"],
+        events=row["events"],
+        description=row["description"],
+        status=row["status"],
+        disabled_reason=row["disabled_reason"],
+        previous_secret_valid_until=row["previous_secret_valid_until"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def attempt_view(row: Row) -> Attempt:
+    return Attempt(**{f: row[f] for f in Attempt.__struct_fields__})
+
+
+def delivery_view(row: Row, attempts: list[Row]) -> Delivery:
+    fields = {f: row[f] for f in Delivery.__struct_fields__ if f not in ("attempt_log",)}
+    fields |= {"delivery_id": str(row["delivery_id"]), "redelivery_of": _str(row["redelivery_of"])}
+    return Delivery(**fields, attempt_log=[attempt_view(a) for a in attempts])
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)

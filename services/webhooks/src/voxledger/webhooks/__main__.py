@@ -1,0 +1,3 @@
+from voxledger.webhooks.app import main
+
+main()
