@@ -22,6 +22,7 @@ from nats.js import api as js_api
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.envelope import Message
+from voxledger.contracts.events import KeyScope
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.provision import issue_key
@@ -74,9 +75,9 @@ def started_stack(
 
 
 @contextlib.contextmanager
-def new_client(stack, tenant: str) -> Iterator[httpx.Client]:
-    """A client with a fresh API key for `tenant`, once the key has been projected and works."""
-    api_key = asyncio.run(issue_key(stack.nats_url, tenant, "test"))
+def new_client(stack, tenant: str, scope: KeyScope = "admin") -> Iterator[httpx.Client]:
+    """A client with a fresh API key for `tenant` (admin: it may manage webhooks), once the key works."""
+    api_key = asyncio.run(issue_key(stack.nats_url, tenant, "test", scope))
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         eventually(lambda: client.get("/v1/recordings").status_code != 401, "the new API key usable", 10)
         yield client

@@ -52,6 +52,8 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ev.TranscriptionCancelled(job_id=JOB),
     ev.RecordingDeleted(),
     ev.ApiKeyIssued(key_hash="h" * 64, prefix="vx_abc", label="ci"),
+    ev.ApiKeyRevoked(effective_at=datetime(2025, 1, 1, tzinfo=UTC), reason="rotated", replaced_by="key-2"),
+    ev.ApiKeyUsed(at=datetime(2025, 1, 1, tzinfo=UTC)),
     cmd.UploadRecording(
         recording_id=REC,
         filename="talk.mp3",
@@ -356,7 +358,7 @@ class TestUpcasting:
         assert decoded.body == ev.TranscriptionCancelled(job_id=JOB)
 
 
-def test_api_key_issued_v1_is_upcast_to_v2_with_its_name_as_label():
+def test_api_key_issued_v1_is_upcast_to_v3_with_its_name_as_label_and_member_scope():
     v1 = {
         "event_id": new_id(),
         "type": "ApiKeyIssued",
@@ -367,8 +369,24 @@ def test_api_key_issued_v1_is_upcast_to_v2_with_its_name_as_label():
         "data": {"key_hash": "h" * 64, "prefix": "vl_abc", "name": "ci"},
     }
     decoded = decode(json.dumps(v1).encode())
-    assert decoded.body == ev.ApiKeyIssued(key_hash="h" * 64, prefix="vl_abc", label="ci")
-    assert decoded.envelope.schema_version == 1 and ev.ApiKeyIssued.SCHEMA_VERSION == 2
+    assert decoded.body == ev.ApiKeyIssued(key_hash="h" * 64, prefix="vl_abc", label="ci", scope="member")
+    assert decoded.envelope.schema_version == 1 and ev.ApiKeyIssued.SCHEMA_VERSION == 3
+
+
+def test_api_key_issued_v2_is_upcast_to_a_member_key_without_expiry():
+    v2 = {
+        "event_id": new_id(),
+        "type": "ApiKeyIssued",
+        "schema_version": 2,
+        "aggregate_id": "key-2",
+        "tenant_id": "acme",
+        "occurred_at": "2025-01-01T00:00:00Z",
+        "data": {"key_hash": "h" * 64, "prefix": "vl_abc", "label": "ci", "scope": "admin"},
+    }
+    decoded = decode(json.dumps(v2).encode())
+    # v2 had no scope: whatever a v2 producer's payload says, the upcast makes it member
+    assert decoded.body == ev.ApiKeyIssued(key_hash="h" * 64, prefix="vl_abc", label="ci", scope="member")
+    assert decoded.body.expires_at is None
 
 
 def test_envelope_module_exposes_one_registry_for_events_and_commands():

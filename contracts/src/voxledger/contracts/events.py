@@ -4,6 +4,7 @@ Each event is a msgspec Struct; its class name is the envelope's `type`. Unknown
 ignored on decode, so an older consumer never crashes on a newer producer.
 """
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 import msgspec
@@ -161,17 +162,47 @@ class InsightsCompleted(Event):
 # --- API key aggregate ---------------------------------------------------
 
 
-class ApiKeyIssued(Event):
-    """v2: `name` became `label` (what the key is for)."""
+KeyScope = Literal["admin", "member", "read"]
 
-    SCHEMA_VERSION: ClassVar[int] = 2
+
+class ApiKeyIssued(Event):
+    """v2: `name` became `label` (what the key is for). v3: a scope and an optional expiry.
+
+    Keys issued before v3 read as `member` keys, but the embedded stack's dev key (its label says so) reads
+    as `admin`: it was the only key of a local stack, so it keeps managing keys and webhooks.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 3
     key_hash: str
     prefix: str
     label: str
+    scope: KeyScope = "member"
+    expires_at: datetime | None = None
 
 
 def api_key_issued_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in data.items() if k != "name"}, "label": data.get("name", "")}
+
+
+DEV_KEY_LABEL = "dev key"  # the label of the key the embedded stack issues itself
+
+
+def api_key_issued_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "scope": "admin" if data.get("label") == DEV_KEY_LABEL else "member"}
+
+
+class ApiKeyRevoked(Event):
+    """From `effective_at` on the key is refused; a rotation revokes the old key at the end of its overlap."""
+
+    effective_at: datetime
+    reason: Literal["revoked", "rotated"] = "revoked"
+    replaced_by: str | None = None  # the new key's id, for a rotation
+
+
+class ApiKeyUsed(Event):
+    """The key authenticated a request; each gateway appends this at most once per key per minute."""
+
+    at: datetime
 
 
 RecordingEvent = (
@@ -193,13 +224,16 @@ RecordingEvent = (
     | InsightsCompleted
 )
 
-AnyEvent = RecordingEvent | ApiKeyIssued
+ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed
+
+AnyEvent = RecordingEvent | ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in AnyEvent.__args__}
 
 # (type, from_version) -> the pure function that lifts that version's data to the next one.
 EVENT_UPCASTERS = {
     ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
+    ("ApiKeyIssued", 2): api_key_issued_v2_to_v3,
 }
 
 # --- Live sessions: on the Recording aggregate, so an ended session is a recording like an upload ---

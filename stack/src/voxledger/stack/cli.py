@@ -6,14 +6,16 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
 
+from voxledger.runtime.keys import SCOPES, key_status
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.stack.client.commands import register as register_client_commands
-from voxledger.stack.provision import StackInfo, issue_key, provision
+from voxledger.stack.provision import StackInfo, issue_new_key, list_keys, provision, revoke_key, rotate_key
 from voxledger.stack.supervisor import SERVICES, Stack
 
 
@@ -105,17 +107,64 @@ def cmd_provision(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_keys_create(args: argparse.Namespace) -> int:
+def _nats_url() -> str | None:
     nats_url = os.environ.get("NATS_URL") or getattr(running_stack(data_dir()), "nats_url", None)
     if not nats_url:
         sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL\n")
+    return nats_url
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    """Prints the new key alone on stdout (for scripts); its id and scope go to stderr."""
+    if not (nats_url := _nats_url()):
         return 1
+    expires_at = datetime.now(UTC) + timedelta(days=args.expires_in) if args.expires_in else None
     try:
-        api_key = asyncio.run(issue_key(nats_url, args.tenant, args.name))
+        key = asyncio.run(issue_new_key(nats_url, args.tenant, args.label, args.scope, expires_at))
     except ValueError as err:
         sys.stderr.write(f"{err}\n")
         return 2
-    sys.stdout.write(api_key + "\n")
+    sys.stderr.write(f"key {key.key_id} ({args.scope}) for tenant {args.tenant}\n")
+    sys.stdout.write(key.secret + "\n")
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    if (servers := _servers()) is None:
+        return 1
+    rows = asyncio.run(list_keys(servers[1], args.tenant))
+    now = datetime.now(UTC)
+    sys.stdout.write(f"{'ID':<38}{'TENANT':<20}{'SCOPE':<8}{'STATUS':<9}{'PREFIX':<12}{'LAST USED':<27}LABEL\n")
+    for row in rows:
+        used = row["last_used_at"].isoformat(timespec="minutes") if row["last_used_at"] else "-"
+        status = key_status(row, now)
+        sys.stdout.write(
+            f"{row['key_id']:<38}{row['tenant_id']:<20}{row['scope']:<8}{status:<9}{row['prefix']:<12}{used:<27}"
+            f"{row['name']}\n"
+        )
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    if not (nats_url := _nats_url()):
+        return 1
+    if not asyncio.run(revoke_key(nats_url, args.id)):
+        sys.stderr.write(f"no key {args.id}\n")
+        return 2
+    sys.stdout.write(f"revoked {args.id}\n")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Prints the new key alone on stdout; the old one keeps working for --overlap seconds."""
+    if not (nats_url := _nats_url()):
+        return 1
+    key = asyncio.run(rotate_key(nats_url, args.id, args.overlap))
+    if key is None:
+        sys.stderr.write(f"no key {args.id}\n")
+        return 2
+    sys.stderr.write(f"key {key.key_id} replaces {args.id} (valid {args.overlap} s more)\n")
+    sys.stdout.write(key.secret + "\n")
     return 0
 
 
@@ -210,9 +259,21 @@ def main(argv: list[str] | None = None) -> int:
     held.set_defaults(func=cmd_quarantine)
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="issue a new API key for a tenant and print it")
-    create.add_argument("--tenant", required=True)
-    create.add_argument("--name", default="api key")
+    create.add_argument("--tenant", default="dev", help="default: dev, the embedded stack's tenant")
+    create.add_argument("--label", "--name", default="api key", help="what the key is for")
+    create.add_argument("--scope", choices=SCOPES, default="member", help="admin, member (default) or read")
+    create.add_argument("--expires-in", type=float, metavar="DAYS", help="refused after this many days")
     create.set_defaults(func=cmd_keys_create)
+    listing = keys.add_parser("list", help="list API keys (never their secrets)")
+    listing.add_argument("--tenant", help="only this tenant's")
+    listing.set_defaults(func=cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key now; every gateway refuses it within a second")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    rotate = keys.add_parser("rotate", help="issue a key like this one, print it, and revoke this one")
+    rotate.add_argument("id")
+    rotate.add_argument("--overlap", type=float, default=0, metavar="SECONDS", help="the old key works this long")
+    rotate.set_defaults(func=cmd_keys_rotate)
     register_client_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,24 +1,14 @@
 """Provisioning: streams, consumers and buckets; the read-model schema; API keys."""
 
-import hashlib
-import secrets
+from datetime import datetime
 
 import msgspec
 
-from voxledger.contracts import streams, subjects
-from voxledger.contracts.envelope import seal
-from voxledger.contracts.events import ApiKeyIssued
-from voxledger.contracts.ids import new_id
+from voxledger.contracts import streams
+from voxledger.contracts.events import KeyScope
 from voxledger.projector.adapters.schema import migrate
-from voxledger.runtime import broker, eventstore, provisioning
+from voxledger.runtime import broker, eventstore, keys, provisioning
 from voxledger.runtime.db import create_pool
-
-KEY_PREFIX = "vl_"
-
-
-def hash_key(api_key: str) -> str:
-    # Keys are 256-bit random, so a fast hash is enough; the hash alone is stored.
-    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 async def provision(nats_url: str, database_url: str, replicas: int = 1) -> int:
@@ -34,20 +24,53 @@ async def provision(nats_url: str, database_url: str, replicas: int = 1) -> int:
         await pool.close()
 
 
-async def issue_key(nats_url: str, tenant: str, name: str) -> str:
-    """Appends ApiKeyIssued (with the key's hash only) and returns the key; the projector makes it usable."""
-    if not tenant or not all(c.isalnum() or c in "-_" for c in tenant):
-        raise ValueError("tenant must be letters, digits, '-' or '_'")
-    api_key = KEY_PREFIX + secrets.token_urlsafe(32)
-    key_id = new_id()
-    event = ApiKeyIssued(key_hash=hash_key(api_key), prefix=api_key[:10], label=name)
+async def issue_new_key(
+    nats_url: str, tenant: str, label: str, scope: KeyScope = "member", expires_at: datetime | None = None
+) -> keys.NewKey:
+    """Appends ApiKeyIssued (with the key's hash only); the projector makes it usable."""
+    keys.check_tenant(tenant)
+    key = keys.new_key(label, scope, expires_at)
     nc = await broker.connect(nats_url, "keys")
     try:
-        store = eventstore.EventStore(nc.jetstream())
-        await store.append(subjects.API_KEY, key_id, [seal(event, aggregate_id=key_id, tenant_id=tenant)], 0)
+        await keys.issue(eventstore.EventStore(nc.jetstream()), tenant, key)
     finally:
         await nc.drain()
-    return api_key
+    return key
+
+
+async def issue_key(nats_url: str, tenant: str, name: str, scope: KeyScope = "member") -> str:
+    """A new key's secret (see issue_new_key)."""
+    return (await issue_new_key(nats_url, tenant, name, scope)).secret
+
+
+async def revoke_key(nats_url: str, key_id: str) -> bool:
+    """Revokes now; False if there is no such key."""
+    nc = await broker.connect(nats_url, "keys")
+    try:
+        return await keys.revoke(eventstore.EventStore(nc.jetstream()), key_id) is not None
+    finally:
+        await nc.drain()
+
+
+async def rotate_key(nats_url: str, key_id: str, overlap_s: float = 0) -> keys.NewKey | None:
+    nc = await broker.connect(nats_url, "keys")
+    try:
+        return await keys.rotate(eventstore.EventStore(nc.jetstream()), key_id, overlap_s)
+    finally:
+        await nc.drain()
+
+
+async def list_keys(database_url: str, tenant: str | None) -> list:
+    """The read model's keys (all tenants' without one), newest first."""
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        return await pool.fetch(
+            """SELECT key_id, tenant_id, name, scope, prefix, created_at, expires_at, revoked_at, last_used_at
+               FROM api_keys WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY key_id DESC""",
+            tenant,
+        )
+    finally:
+        await pool.close()
 
 
 async def pulling(nats_url: str, spec: streams.ConsumerSpec) -> int:

@@ -20,6 +20,7 @@ import msgspec
 import structlog
 
 from voxledger.contracts import streams
+from voxledger.contracts.events import DEV_KEY_LABEL
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
@@ -100,7 +101,7 @@ class Stack:
         key_file = self.data_dir / "dev-api-key"
         if key_file.exists():
             return key_file.read_text().strip()
-        api_key = asyncio.run(provision.issue_key(self.nats_url, "dev", "dev key"))
+        api_key = asyncio.run(provision.issue_key(self.nats_url, "dev", DEV_KEY_LABEL, "admin"))
         key_file.write_text(api_key + "\n")
         key_file.chmod(0o600)
         return api_key

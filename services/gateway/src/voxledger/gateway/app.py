@@ -21,6 +21,7 @@ from voxledger.gateway.handlers import (
     health,
     insights,
     jobs,
+    keys,
     live,
     live_sessions,
     models,
@@ -30,7 +31,7 @@ from voxledger.gateway.handlers import (
     webhooks,
 )
 from voxledger.gateway.handlers.common import FreshReads
-from voxledger.gateway.http.auth import KeyResolver, auth_guard, authenticate
+from voxledger.gateway.http.auth import AuthLimits, KeyResolver, auth_guard, authenticate
 from voxledger.gateway.http.body_timeout import body_timeout_guard
 from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
 from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
@@ -78,6 +79,10 @@ V1_ROUTES = [
     webhooks.rotate_webhook_secret,
     webhooks.list_webhook_deliveries,
     webhooks.redeliver_webhook,
+    keys.create_key,
+    keys.list_keys,
+    keys.revoke_key,
+    keys.rotate_key,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -138,11 +143,13 @@ def _lifespan(settings: GatewaySettings):
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
         bus, quotas = Bus(nc.jetstream()), Quotas(settings, readmodels)
+        key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc)
+        await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
         app.state.update(
             nc=nc,
             bus=bus,
             readmodels=readmodels,
-            key_resolver=KeyResolver(readmodels, settings.auth_cache_s),
+            key_resolver=key_resolver,
             notifier=notifier,
             quotas=quotas,
             fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
@@ -153,6 +160,7 @@ def _lifespan(settings: GatewaySettings):
             yield
         finally:
             await notifier.stop()
+            await key_resolver.stop()
             await nc.drain()
             await pool.close()
 
@@ -165,6 +173,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         "metrics": GatewayMetrics(),
         "catalog": ModelCatalog(served_models(settings.served_models)),
         "metrics_token": metrics_token(settings),
+        "auth_limits": AuthLimits(settings.auth_failures_per_minute, settings.auth_limit_exempt),
     }
     return Litestar(
         route_handlers=[Router("/v1", route_handlers=V1_ROUTES), health.healthz, health.readyz, health.metrics, docs],

@@ -4,6 +4,8 @@ from datetime import datetime
 
 import asyncpg
 
+from voxledger.gateway.domain.keys import KeyInfo
+
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
     created_at, updated_at, source, read_model_error"""
 JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
@@ -15,8 +17,19 @@ class ReadModels:
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 
-    async def tenant_for_key_hash(self, key_hash: str) -> str | None:
-        return await self.pool.fetchval("SELECT tenant_id FROM api_keys WHERE key_hash = $1", key_hash)
+    async def key_for_hash(self, key_hash: str) -> KeyInfo | None:
+        row = await self.pool.fetchrow(
+            "SELECT key_id, tenant_id, scope, expires_at, revoked_at FROM api_keys WHERE key_hash = $1", key_hash
+        )
+        if row is None:
+            return None
+        return KeyInfo(
+            key_id=row["key_id"],
+            tenant=row["tenant_id"],
+            scope=row["scope"],
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
+        )
 
     async def schema_version(self) -> int:
         return await self.pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")

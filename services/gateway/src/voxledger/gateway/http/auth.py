@@ -1,44 +1,134 @@
-"""Bearer API keys. Each key belongs to a tenant; lookups are cached briefly, never per request.
+"""Bearer API keys. Each key belongs to a tenant and has a scope; lookups are cached briefly, never per request.
 
 Authentication runs first: `auth_guard` is a middleware, so for every `/v1` HTTP request the key is
 checked before any body is read, any consistency wait starts or any read-model query runs. An
 unauthenticated request of any size answers 401 at once; its body is never read.
+
+Revocations don't wait for the cache: each gateway follows the key events (an ordered consumer on
+`vl.evt.key.*.ApiKeyRevoked`, from the start of the log) and refuses a revoked key as soon as the event
+arrives, whatever its cache holds. Expiry is checked against the time the cached row carries.
 """
 
-import hashlib
+import asyncio
+import contextlib
+import ipaddress
 import time
+from datetime import UTC, datetime
 
 import structlog
 from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
 
+from voxledger.contracts import envelope, subjects
+from voxledger.contracts.events import ApiKeyRevoked
 from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
+from voxledger.runtime import keys
+
+log = structlog.get_logger(__name__)
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="voxledger"'}
 MAX_KEY_CHARS = 256  # keys we issue are far shorter: a longer one is refused without a lookup
 PROTECTED_PREFIX = "/v1/"
+REVOCATIONS = subjects.event_type_filter(subjects.API_KEY, ApiKeyRevoked.__name__)
 
 
 class KeyResolver:
-    def __init__(self, readmodels: ReadModels, cache_s: float):
+    def __init__(self, readmodels: ReadModels, cache_s: float, nc: Client | None = None):
         self._readmodels = readmodels
         self._cache_s = cache_s
-        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache: dict[str, tuple[KeyInfo, float]] = {}
+        self._revoked: dict[str, datetime] = {}  # key id -> effective time, from the event stream
+        self._nc = nc
+        self._uses = UseThrottle()
+        self._reports: set[asyncio.Task[None]] = set()
+        self._sub: JetStreamContext.PushSubscription | None = None
 
-    async def tenant(self, api_key: str) -> str | None:
+    async def start(self) -> None:
+        """Follows every revocation in the log, old ones first, then each as it is appended."""
+        if self._nc is not None:
+            js = self._nc.jetstream()
+            self._sub = await js.subscribe(
+                REVOCATIONS, cb=self._on_revoked, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+            )
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        for task in list(self._reports):
+            task.cancel()
+
+    async def _on_revoked(self, msg: Msg) -> None:
+        try:
+            message = envelope.decode(msg.data)
+        except (envelope.UnknownMessage, ValueError) as err:
+            log.warning("keys.revocation_unreadable", subject=msg.subject, reason=str(err))
+            return
+        if isinstance(message.body, ApiKeyRevoked):
+            key_id, at = message.envelope.aggregate_id, message.body.effective_at
+            self._revoked[key_id] = min(at, self._revoked.get(key_id, at))
+
+    async def resolve(self, api_key: str) -> KeyInfo | None:
+        """The key's row when it is usable now: known, not expired, not revoked."""
         if len(api_key) > MAX_KEY_CHARS or not api_key.isascii() or not api_key.isprintable():
             return None
-        key_hash = hashlib.sha256(api_key.encode()).hexdigest()
+        key_hash = keys.hash_key(api_key)
         hit = self._cache.get(key_hash)
         now = time.monotonic()
         if hit and hit[1] > now:
-            return hit[0]
-        tenant = await self._readmodels.tenant_for_key_hash(key_hash)
-        if tenant is not None:
-            self._cache[key_hash] = (tenant, now + self._cache_s)
-        return tenant
+            info: KeyInfo | None = hit[0]
+        else:
+            info = await self._readmodels.key_for_hash(key_hash)
+            if info is not None:
+                self._cache[key_hash] = (info, now + self._cache_s)
+        if info is None or not usable(info, datetime.now(UTC), self._revoked.get(info.key_id)):
+            return None
+        self._report_use(info, now)
+        return info
+
+    async def tenant(self, api_key: str) -> str | None:
+        """The tenant of a key that may write (the live socket sends audio): member or admin."""
+        info = await self.resolve(api_key)
+        return info.tenant if info is not None and info.scope != "read" else None
+
+    def _report_use(self, info: KeyInfo, now: float) -> None:
+        if self._nc is None or not self._uses.due(info.key_id, now):
+            return
+        task = asyncio.create_task(self._record_use(info))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _record_use(self, info: KeyInfo) -> None:
+        assert self._nc is not None
+        try:
+            at = datetime.now(UTC).replace(second=0, microsecond=0)
+            await keys.record_use(self._nc.jetstream(), info.tenant, info.key_id, at)
+        except Exception as err:  # a lost last-use report is harmless: the next minute sends another
+            log.warning("keys.use_not_recorded", key_id=info.key_id, reason=str(err))
+
+
+class AuthLimits:
+    """Failed authentications per client address; `exempt` networks (a trusted reverse proxy) are not limited."""
+
+    def __init__(self, per_minute: int, exempt: str):
+        self.limiter = FailureLimiter(per_minute)
+        self._exempt = [ipaddress.ip_network(n.strip(), strict=False) for n in exempt.split(",") if n.strip()]
+
+    def address(self, scope: Scope) -> str | None:
+        client = scope.get("client")
+        if not client:
+            return None
+        with contextlib.suppress(ValueError):
+            if any(ipaddress.ip_address(client[0]) in net for net in self._exempt):
+                return None
+        return str(client[0])
 
 
 def bearer_key(authorization: str) -> str | None:
@@ -46,19 +136,25 @@ def bearer_key(authorization: str) -> str | None:
     return key.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def tenant_of(resolver: KeyResolver, authorization: str) -> str:
-    """The tenant of `Authorization: Bearer <key>`, or a 401."""
+async def key_of(resolver: KeyResolver, authorization: str, limits: AuthLimits | None, address: str | None) -> KeyInfo:
+    """The key of `Authorization: Bearer <key>`, or a 401 (a 429 once the address failed too often)."""
+    now = time.monotonic()
+    if limits is not None and address is not None and (wait := limits.limiter.retry_after(address, now)):
+        retry = str(max(1, round(wait)))
+        raise ApiError(429, "too_many_auth_failures", "too many failed authentications", {"Retry-After": retry})
     key = bearer_key(authorization)
     if key is None:
         raise ApiError(401, "unauthorized", "send `Authorization: Bearer <api key>`", UNAUTHORIZED)
-    tenant = await resolver.tenant(key)
-    if tenant is None:
+    info = await resolver.resolve(key)
+    if info is None:
+        if limits is not None and address is not None:
+            limits.limiter.failed(address, now)
         raise ApiError(401, "invalid_api_key", "the API key is not valid", UNAUTHORIZED)
-    return tenant
+    return info
 
 
 def auth_guard(app: ASGIApp) -> ASGIApp:
-    """Checks the key of every `/v1` HTTP request before its handler runs, and puts the tenant in the scope.
+    """Checks the key of every `/v1` HTTP request, and its scope, before its handler runs; puts the tenant in the scope.
 
     The live WebSocket authenticates itself (browsers send the key in a first message) with a short deadline.
     """
@@ -66,9 +162,14 @@ def auth_guard(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PROTECTED_PREFIX):
             request: Request = Request(scope)
-            tenant = await tenant_of(app_state(scope).key_resolver, request.headers.get("authorization", ""))
-            scope.setdefault("state", {})["tenant"] = tenant
-            structlog.contextvars.bind_contextvars(tenant=tenant)  # per request: each runs in its own task
+            state = app_state(scope)
+            limits: AuthLimits = state.auth_limits
+            authorization = request.headers.get("authorization", "")
+            info = await key_of(state.key_resolver, authorization, limits, limits.address(scope))
+            if not allowed(info.scope, request.method, scope["path"]):
+                raise ApiError(403, "insufficient_scope", f"a {info.scope} key may not do this")
+            scope.setdefault("state", {}).update(tenant=info.tenant, key_id=info.key_id, key_scope=info.scope)
+            structlog.contextvars.bind_contextvars(tenant=info.tenant)  # per request: each runs in its own task
         await app(scope, receive, send)
 
     return middleware

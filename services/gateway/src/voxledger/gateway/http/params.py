@@ -38,6 +38,7 @@ JobId = Annotated[str, _id("job")]
 SessionId = Annotated[str, _id("live session")]
 WebhookId = Annotated[str, _id("webhook endpoint")]
 DeliveryId = Annotated[str, _id("webhook delivery")]
+KeyId = Annotated[str, _id("API key")]
 OptionalJobId = Annotated[
     str | None,
     Parameter(

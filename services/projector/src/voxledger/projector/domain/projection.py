@@ -48,10 +48,18 @@ def project(message: Message, seq: int) -> list[Op]:
 
 
 def _api_key_issued(meta: Envelope, event: ev.ApiKeyIssued, seq: int) -> list[Op]:
-    row = {"tenant_id": meta.tenant_id, "key_hash": event.key_hash, "prefix": event.prefix}
-    return [
-        Upsert("api_keys", {"key_id": meta.aggregate_id}, {**row, "name": event.label, "created_at": meta.occurred_at})
-    ]
+    row = {"tenant_id": meta.tenant_id, "key_hash": event.key_hash, "prefix": event.prefix, "name": event.label}
+    values = {**row, "scope": event.scope, "expires_at": event.expires_at, "created_at": meta.occurred_at}
+    return [Upsert("api_keys", {"key_id": meta.aggregate_id}, values)]
+
+
+def _api_key_revoked(meta: Envelope, event: ev.ApiKeyRevoked, seq: int) -> list[Op]:
+    # A later revocation is only ever appended with an earlier effective time (runtime.keys.revoke)
+    return [Update("api_keys", {"key_id": meta.aggregate_id}, {"revoked_at": event.effective_at})]
+
+
+def _api_key_used(meta: Envelope, event: ev.ApiKeyUsed, seq: int) -> list[Op]:
+    return [Update("api_keys", {"key_id": meta.aggregate_id}, {"last_used_at": event.at})]
 
 
 def _recording_uploaded(meta: Envelope, event: ev.RecordingUploaded, seq: int) -> list[Op]:
@@ -248,6 +256,8 @@ def _job(job_id: str, at: datetime, seq: int, values: Row) -> Update:
 
 PROJECTORS: dict[type, Projector] = {
     ev.ApiKeyIssued: _api_key_issued,
+    ev.ApiKeyRevoked: _api_key_revoked,
+    ev.ApiKeyUsed: _api_key_used,
     ev.RecordingUploaded: _recording_uploaded,
     ev.TranscriptionRequested: _transcription_requested,
     ev.TranscriptionProgressed: _transcription_progressed,

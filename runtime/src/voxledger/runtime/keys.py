@@ -1,0 +1,114 @@
+"""API keys: make one, and append its lifecycle events. The CLI and the gateway's /v1/keys routes share this.
+
+Keys are 256-bit random, so a fast hash is enough; only the hash is ever stored or sent.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nats.js import JetStreamContext
+
+from voxledger.contracts import envelope, subjects
+from voxledger.contracts.envelope import seal
+from voxledger.contracts.events import ApiKeyIssued, ApiKeyRevoked, ApiKeyUsed, KeyScope
+from voxledger.contracts.ids import new_id
+from voxledger.runtime.broker import message_headers
+from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
+
+KEY_PREFIX = "vl_"
+PREFIX_CHARS = 10  # what lists show of a key: enough to recognise it, far too little to guess it
+SCOPES: tuple[KeyScope, ...] = ("admin", "member", "read")
+
+
+class NewKey:
+    def __init__(self, key_id: str, secret: str, event: ApiKeyIssued):
+        self.key_id, self.secret, self.event = key_id, secret, event
+
+
+def key_status(row: Mapping[str, Any], now: datetime) -> str:
+    """active, expired or revoked, from a read-model row (a rotated key is active until its overlap ends)."""
+    if row["revoked_at"] is not None and row["revoked_at"] <= now:
+        return "revoked"
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return "expired"
+    return "active"
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def check_tenant(tenant: str) -> str:
+    if not tenant or len(tenant) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in tenant):
+        raise ValueError("tenant must be 1 to 64 letters, digits, '-' or '_'")
+    return tenant
+
+
+def new_key(label: str, scope: KeyScope, expires_at: datetime | None = None) -> NewKey:
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    event = ApiKeyIssued(
+        key_hash=hash_key(secret), prefix=secret[:PREFIX_CHARS], label=label, scope=scope, expires_at=expires_at
+    )
+    return NewKey(new_id(), secret, event)
+
+
+async def issue(store: EventStore, tenant: str, key: NewKey) -> int:
+    """Appends the key's ApiKeyIssued (its first event); returns the stream sequence."""
+    message = seal(key.event, aggregate_id=key.key_id, tenant_id=check_tenant(tenant))
+    return await store.append(subjects.API_KEY, key.key_id, [message], 0)
+
+
+async def revoke(
+    store: EventStore, key_id: str, effective_at: datetime | None = None, replaced_by: str | None = None
+) -> int | None:
+    """Appends ApiKeyRevoked unless the key is unknown (None) or already revoked (its current sequence).
+
+    Another writer (a gateway's ApiKeyUsed) may append in between: on a conflict, reload and decide again.
+    """
+    event = ApiKeyRevoked(
+        effective_at=effective_at or datetime.now(UTC),
+        reason="rotated" if replaced_by else "revoked",
+        replaced_by=replaced_by,
+    )
+    for _ in range(10):
+        history, seq = await store.load(subjects.API_KEY, key_id)
+        issued = [m for m in history if isinstance(m.body, ApiKeyIssued)]
+        if not issued:
+            return None
+        if any(isinstance(m.body, ApiKeyRevoked) and m.body.effective_at <= event.effective_at for m in history):
+            return seq
+        try:
+            return await store.append(
+                subjects.API_KEY,
+                key_id,
+                [seal(event, aggregate_id=key_id, tenant_id=issued[0].envelope.tenant_id)],
+                seq,
+            )
+        except ConcurrencyConflict:
+            continue
+    raise ConcurrencyConflict(f"key {key_id}: too many concurrent writers")
+
+
+async def rotate(store: EventStore, key_id: str, overlap_s: float) -> NewKey | None:
+    """A new key like the old one (label, scope, expiry), then the old one revoked once the overlap ends."""
+    history, _ = await store.load(subjects.API_KEY, key_id)
+    issued = [m for m in history if isinstance(m.body, ApiKeyIssued)]
+    if not issued:
+        return None
+    old = issued[0].body
+    assert isinstance(old, ApiKeyIssued)
+    key = new_key(old.label, old.scope, old.expires_at)
+    await issue(store, issued[0].envelope.tenant_id, key)
+    # Not atomic, on purpose: if this second append fails, the new key exists but nobody holds its secret.
+    await revoke(store, key_id, datetime.now(UTC) + timedelta(seconds=overlap_s), replaced_by=key.key_id)
+    return key
+
+
+async def record_use(js: JetStreamContext, tenant: str, key_id: str, at: datetime) -> None:
+    """Appends ApiKeyUsed without a sequence check: it decides nothing, so it never needs to conflict."""
+    message = seal(ApiKeyUsed(at=at), aggregate_id=key_id, tenant_id=tenant)
+    subject = subjects.event_subject(subjects.API_KEY, key_id, message.envelope.type)
+    await js.publish(subject, envelope.encode(message), headers=message_headers(message))

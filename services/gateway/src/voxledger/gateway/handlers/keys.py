@@ -1,0 +1,110 @@
+"""/v1/keys: a tenant's API keys, managed with an admin key (the guard checks the scope).
+
+The gateway appends the key events itself (runtime.keys), as the CLI does: issuing or revoking a key is one
+durable append to the key's own stream, so the request's effect is still one durable publish, and a command
+plus a handler in another process would only add a hop before the answer can show the new key. A rotation
+is two appends (the new key, then the old one's revocation at the end of the overlap); should the second
+fail, the new key exists but nobody holds its secret, and a retry rotates again.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+
+from voxledger.gateway import key_schemas as ks
+from voxledger.gateway.adapters import key_reads
+from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.errors import Unacceptable, not_found
+from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
+from voxledger.gateway.domain.validation import check_strings
+from voxledger.gateway.handlers.common import FreshReads, valid_id
+from voxledger.gateway.http.params import Cursor, KeyId, MinSeq
+from voxledger.gateway.schemas import Row
+from voxledger.runtime import keys
+from voxledger.runtime.eventstore import EventStore
+
+
+async def _key(fresh: FreshReads, tenant: str, key_id: str) -> Row:
+    key_id = valid_id(key_id, "key")
+    pool = fresh.readmodels.pool
+    return await fresh.fetch(lambda: key_reads.key(pool, tenant, key_id), key_id, "key")
+
+
+def _created(key: keys.NewKey, now: datetime) -> ks.KeyCreated:
+    event = key.event
+    return ks.KeyCreated(
+        id=key.key_id,
+        label=event.label,
+        scope=event.scope,
+        prefix=event.prefix,
+        status="active",
+        created_at=now,
+        expires_at=event.expires_at,
+        key=key.secret,
+    )
+
+
+@post("/keys", status_code=201, summary="Issue an API key; the answer shows the key once")
+async def create_key(tenant: NamedDependency[str], bus: NamedDependency[Bus], data: ks.KeyCreate) -> ks.KeyCreated:
+    check_strings(data, "")
+    now = datetime.now(UTC)
+    if data.expires_at is not None and (data.expires_at.tzinfo is None or data.expires_at <= now):
+        raise Unacceptable("invalid_expiry", "expires_at must be a future time with a time zone", field="expires_at")
+    key = keys.new_key(data.label, data.scope, data.expires_at)
+    await keys.issue(EventStore(bus.js), tenant, key)
+    return _created(key, now)
+
+
+@get("/keys", summary="List the tenant's API keys, newest first (never their secrets)")
+async def list_keys(
+    tenant: NamedDependency[str],
+    readmodels: NamedDependency[ReadModels],
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
+) -> ks.KeyPage:
+    before = decode_cursor(cursor) if cursor else None
+    rows = await key_reads.keys(readmodels.pool, tenant, limit + 1, before)
+    now = datetime.now(UTC)
+    return ks.KeyPage.of(rows, limit, lambda r: ks.key_view(r, now), lambda r: encode_cursor(str(r["key_id"])))
+
+
+@delete("/keys/{key_id:str}", status_code=200, summary="Revoke an API key; every gateway refuses it within a second")
+async def revoke_key(
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], key_id: KeyId
+) -> ks.ApiKey:
+    row = await _key(fresh, tenant, key_id)
+    now = datetime.now(UTC)
+    if await keys.revoke(EventStore(bus.js), row["key_id"], now) is None:
+        raise not_found("key")
+    view = ks.key_view(row, now)
+    view.status, view.revoked_at = "revoked", min(now, row["revoked_at"] or now)
+    return view
+
+
+@post("/keys/{key_id:str}/rotate", status_code=201, summary="Issue a key like this one and revoke this one")
+async def rotate_key(
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    bus: NamedDependency[Bus],
+    key_id: KeyId,
+    data: ks.KeyRotation | None = None,
+) -> ks.KeyRotated:
+    row = await _key(fresh, tenant, key_id)
+    now = datetime.now(UTC)
+    if keys.key_status(row, now) != "active":
+        raise Unacceptable("key_not_active", "only an active key can be rotated")
+    overlap_s = (data or ks.KeyRotation()).overlap_s
+    key = await keys.rotate(EventStore(bus.js), row["key_id"], overlap_s)
+    if key is None:
+        raise not_found("key")
+    created = _created(key, now)
+    return ks.KeyRotated(
+        **{f: getattr(created, f) for f in created.__struct_fields__},
+        replaces=row["key_id"],
+        old_key_valid_until=datetime.fromtimestamp(now.timestamp() + overlap_s, UTC),
+    )
