@@ -62,6 +62,10 @@ WEBHOOK_TEST_ENV = {
     "VOXLEDGER_WEBHOOK_BLOCKED_RECHECK_S": "0.1",
 }
 
+# Many tests send invalid keys from 127.0.0.1 on purpose (fuzzing, 401 checks): that address is exempt from
+# the failed-auth limit; tests/test_api_keys.py checks the limit from another loopback address.
+AUTH_TEST_ENV = {"VOXLEDGER_AUTH_LIMIT_EXEMPT": "127.0.0.1/32"}
+
 
 @contextlib.contextmanager
 def started_stack(
@@ -69,7 +73,7 @@ def started_stack(
 ) -> Iterator[Stack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
     `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
-    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **(env or {})}
+    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
     with Stack(data, log_dir=data / "logs", scale=scale, env=env) as stack:
         yield stack
 
