@@ -248,7 +248,22 @@ def test_api_key_issued_upserts_the_key():
     (op,) = project(msg(ev.ApiKeyIssued(key_hash="abc", prefix="vx_12", label="ci"), rid="key-1", tenant="t2"), seq=3)
     assert isinstance(op, Upsert)
     assert op.table == "api_keys" and op.key == {"key_id": "key-1"}
-    assert op.values == {"tenant_id": "t2", "key_hash": "abc", "prefix": "vx_12", "name": "ci", "created_at": T0}
+    assert op.values == {
+        "tenant_id": "t2",
+        "key_hash": "abc",
+        "prefix": "vx_12",
+        "name": "ci",
+        "scope": "member",
+        "expires_at": None,
+        "created_at": T0,
+    }
+
+
+def test_api_key_revocations_and_uses_update_the_key_row():
+    revoked = msg(ev.ApiKeyRevoked(effective_at=T0), rid="key-1", tenant="t2")
+    assert project(revoked, seq=4) == [Update("api_keys", {"key_id": "key-1"}, {"revoked_at": T0})]
+    used = msg(ev.ApiKeyUsed(at=T0), rid="key-1", tenant="t2")
+    assert project(used, seq=5) == [Update("api_keys", {"key_id": "key-1"}, {"last_used_at": T0})]
 
 
 @pytest.mark.parametrize(

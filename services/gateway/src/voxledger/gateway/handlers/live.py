@@ -171,10 +171,14 @@ class LiveConnection:
                     )
                 )
                 return None
-        tenant = await self._key_resolver.tenant(key.strip())
-        if tenant is None:
+        info = await self._key_resolver.resolve(key.strip())
+        if info is None:
             await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
             return None
+        if info.scope == "read":  # a live session writes a recording
+            await self._fail(proto.ProtocolError("insufficient_scope", "a read key may not do this", fatal=True))
+            return None
+        tenant = info.tenant
         structlog.contextvars.bind_contextvars(tenant=tenant)
         try:
             self._slot = self._quotas.live_sessions.acquire(tenant)

@@ -93,11 +93,6 @@ class KeyResolver:
         self._report_use(info, now)
         return info
 
-    async def tenant(self, api_key: str) -> str | None:
-        """The tenant of a key that may write (the live socket sends audio): member or admin."""
-        info = await self.resolve(api_key)
-        return info.tenant if info is not None and info.scope != "read" else None
-
     def _report_use(self, info: KeyInfo, now: float) -> None:
         if self._nc is None or not self._uses.due(info.key_id, now):
             return
