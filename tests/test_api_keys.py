@@ -1,14 +1,19 @@
 """API keys with a lifecycle, through the API and the CLI on the shared stack: scopes, rotation, revocation
 that every gateway applies from the event stream within a second, expiry, last use, the failed-auth limit."""
 
+import contextlib
 import random
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from tests.helpers import cli, eventually, new_client
 from voxledger.contracts.ids import new_id
+from voxledger.stack.embedded import free_port
 
 REVOCATION_BOUND_S = 3.0  # the design says within a second; the bound leaves room for a loaded CI machine
 
@@ -57,6 +62,46 @@ def test_admin_issues_lists_and_revokes_and_the_gateway_refuses_the_key_within_a
     assert member.get("/v1/recordings").json()["code"] == "invalid_api_key"
     eventually(lambda: listed(client, created["id"])["status"] == "revoked", "revoked in the read model")
     assert client.delete(f"/v1/keys/{created['id']}").status_code == 200  # revoking again changes nothing
+
+
+@contextlib.contextmanager
+def second_gateway(stack, log_path) -> Iterator[str]:
+    """Another gateway process on the shared stack's servers, on a port of its own: a revocation must reach
+    every gateway, not only the one that appended it. Stopped (SIGTERM, then SIGKILL) when the block ends."""
+    port = free_port()
+    env = {**stack.service_env(), "VOXLEDGER_HTTP_PORT": str(port), "VOXLEDGER_LOG_FORMAT": "json"}
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "voxledger.gateway"], env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        eventually(lambda: _answers(f"{url}/healthz"), "the second gateway serving", 60)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_a_revocation_through_one_gateway_reaches_another_within_a_second(stack, client, tmp_path, capsys):
+    key = issue(client, label="two gateways")
+    with second_gateway(stack, tmp_path / "gateway-2.log") as url:
+        other = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=30)
+        eventually(lambda: other.get("/v1/recordings").status_code == 200, "the key usable on gateway 2", 10)
+        assert client.delete(f"/v1/keys/{key['id']}").status_code == 200
+        took = time_to_refusal(other, time.monotonic())
+    with capsys.disabled():
+        print(f"\nrevoked key refused by another gateway {took * 1000:.0f} ms after the DELETE answered")
+    assert took < REVOCATION_BOUND_S
 
 
 def test_a_member_key_cannot_manage_keys_or_webhooks_and_a_read_key_only_reads(stack, client):

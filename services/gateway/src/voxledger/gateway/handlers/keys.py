@@ -7,7 +7,7 @@ is two appends (the new key, then the old one's revocation at the end of the ove
 fail, the new key exists but nobody holds its secret, and a retry rotates again.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from litestar import delete, get, post
@@ -106,5 +106,5 @@ async def rotate_key(
     return ks.KeyRotated(
         **{f: getattr(created, f) for f in created.__struct_fields__},
         replaces=row["key_id"],
-        old_key_valid_until=datetime.fromtimestamp(now.timestamp() + overlap_s, UTC),
+        old_key_valid_until=now + timedelta(seconds=overlap_s),
     )
