@@ -24,7 +24,7 @@ def keyed(stack, api_key: str, **kwargs) -> httpx.Client:
 
 def issue(client: httpx.Client, **body) -> dict:
     created = client.post("/v1/keys", json=body)
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     return created.json()
 
 
@@ -54,14 +54,14 @@ def test_admin_issues_lists_and_revokes_and_the_gateway_refuses_the_key_within_a
     assert row["label"] == "ci" and row["prefix"] == created["key"][:10] and "key" not in row
 
     revoked = client.delete(f"/v1/keys/{created['id']}")
-    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert revoked.status_code == 202 and revoked.json()["status"] == "revoked"
     took = time_to_refusal(member, time.monotonic())
     with capsys.disabled():
         print(f"\nrevoked key refused {took * 1000:.0f} ms after the DELETE answered (cache: 30 s)")
     assert took < REVOCATION_BOUND_S
     assert member.get("/v1/recordings").json()["code"] == "invalid_api_key"
     eventually(lambda: listed(client, created["id"])["status"] == "revoked", "revoked in the read model")
-    assert client.delete(f"/v1/keys/{created['id']}").status_code == 200  # revoking again changes nothing
+    assert client.delete(f"/v1/keys/{created['id']}").status_code == 202  # revoking again changes nothing
 
 
 @contextlib.contextmanager
@@ -97,7 +97,7 @@ def test_a_revocation_through_one_gateway_reaches_another_within_a_second(stack,
     with second_gateway(stack, tmp_path / "gateway-2.log") as url:
         other = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=30)
         eventually(lambda: other.get("/v1/recordings").status_code == 200, "the key usable on gateway 2", 10)
-        assert client.delete(f"/v1/keys/{key['id']}").status_code == 200
+        assert client.delete(f"/v1/keys/{key['id']}").status_code == 202
         took = time_to_refusal(other, time.monotonic())
     with capsys.disabled():
         print(f"\nrevoked key refused by another gateway {took * 1000:.0f} ms after the DELETE answered")
@@ -121,7 +121,7 @@ def test_rotation_issues_a_like_key_and_the_old_one_stops_at_the_end_of_its_over
     old = issue(client, label="deploy", scope="read")
     old_client = usable(stack, old["key"])
     rotated = client.post(f"/v1/keys/{old['id']}/rotate", json={"overlap_s": 3600})
-    assert rotated.status_code == 201, rotated.text
+    assert rotated.status_code == 202, rotated.text
     new = rotated.json()
     assert new["replaces"] == old["id"] and new["scope"] == "read" and new["label"] == "deploy"
     assert usable(stack, new["key"]).get("/v1/recordings").status_code == 200
@@ -130,7 +130,7 @@ def test_rotation_issues_a_like_key_and_the_old_one_stops_at_the_end_of_its_over
     assert listed(client, old["id"])["status"] == "active"
 
     again = client.post(f"/v1/keys/{new['id']}/rotate")  # no overlap: the rotated key stops at once
-    assert again.status_code == 201
+    assert again.status_code == 202
     assert time_to_refusal(keyed(stack, new["key"]), time.monotonic()) < REVOCATION_BOUND_S
     assert usable(stack, again.json()["key"]).get("/v1/recordings").status_code == 200
 

@@ -10,6 +10,7 @@ from voxledger.contracts import commands as cmd
 from voxledger.contracts import envelope
 from voxledger.contracts import events as ev
 from voxledger.contracts import insights as ins
+from voxledger.contracts import key_commands as kc
 from voxledger.contracts import webhooks as wh
 from voxledger.contracts.envelope import MESSAGE_TYPES, UPCASTERS, UnknownMessage, decode, encode, seal
 from voxledger.contracts.ids import new_id
@@ -54,6 +55,10 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ev.ApiKeyIssued(key_hash="h" * 64, prefix="vx_abc", label="ci"),
     ev.ApiKeyRevoked(effective_at=datetime(2025, 1, 1, tzinfo=UTC), reason="rotated", replaced_by="key-2"),
     ev.ApiKeyUsed(at=datetime(2025, 1, 1, tzinfo=UTC)),
+    kc.IssueApiKey(key_id="key-1", key_hash="h" * 64, prefix="vl_abc", label="ci", scope="read"),
+    kc.RevokeApiKey(key_id="key-1"),
+    kc.RotateApiKey(key_id="key-1", new_key_id="key-2", key_hash="h" * 64, prefix="vl_abc", overlap_s=60),
+    kc.RecordApiKeyUse(key_id="key-1", at=datetime(2025, 1, 1, tzinfo=UTC)),
     cmd.UploadRecording(
         recording_id=REC,
         filename="talk.mp3",
@@ -390,7 +395,7 @@ def test_api_key_issued_v2_is_upcast_to_a_member_key_without_expiry():
 
 
 def test_envelope_module_exposes_one_registry_for_events_and_commands():
-    every = [ev.EVENT_TYPES, cmd.COMMAND_TYPES, wh.EVENT_TYPES, wh.COMMAND_TYPES]
+    every = [ev.EVENT_TYPES, cmd.COMMAND_TYPES, wh.EVENT_TYPES, wh.COMMAND_TYPES, kc.COMMAND_TYPES]
     assert set().union(*every) == set(envelope.MESSAGE_TYPES)
     assert sum(len(names) for names in every) == len(envelope.MESSAGE_TYPES), "no name in two registries"
 

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from voxledger.contracts import webhooks
+from voxledger.contracts import key_commands, webhooks
 from voxledger.contracts.commands import COMMAND_TYPES, Command
 from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
@@ -17,6 +17,7 @@ MESSAGE_TYPES: dict[str, type[Body]] = {
     **COMMAND_TYPES,
     **webhooks.EVENT_TYPES,
     **webhooks.COMMAND_TYPES,
+    **key_commands.COMMAND_TYPES,
 }
 
 # (type, from_version) -> pure function turning that version's data into the next version's.

@@ -95,6 +95,13 @@ WEBHOOK_DELIVERIES = ConsumerSpec(
     ack_wait_s=60,
 )
 
+# Key commands from the gateways, handled in the webhooks process (the key command handler).
+KEY_COMMANDS = ConsumerSpec(
+    durable="key-commands",
+    stream=COMMANDS.name,
+    filter_subject=subjects.command_subject(subjects.API_KEY, "*"),
+)
+
 CONSUMERS = (
     RECORDING_COMMANDS,
     TRANSCRIPTION_JOBS,
@@ -103,6 +110,7 @@ CONSUMERS = (
     WEBHOOK_COMMANDS,
     WEBHOOK_FANOUT,
     WEBHOOK_DELIVERIES,
+    KEY_COMMANDS,
 )
 
 AUDIO_BUCKET = "audio"

@@ -3,6 +3,7 @@
 Keys are 256-bit random, so a fast hash is enough; only the hash is ever stored or sent.
 """
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from voxledger.contracts import envelope, subjects
-from voxledger.contracts.envelope import seal
+from voxledger.contracts.envelope import Message, seal
 from voxledger.contracts.events import ApiKeyIssued, ApiKeyRevoked, ApiKeyUsed, KeyScope
 from voxledger.contracts.ids import new_id
 from voxledger.runtime.broker import message_headers
@@ -55,18 +56,29 @@ def new_key(label: str, scope: KeyScope, expires_at: datetime | None = None) -> 
     return NewKey(new_id(), secret, event)
 
 
-async def issue(store: EventStore, tenant: str, key: NewKey) -> int:
-    """Appends the key's ApiKeyIssued (its first event); returns the stream sequence."""
-    message = seal(key.event, aggregate_id=key.key_id, tenant_id=check_tenant(tenant))
-    return await store.append(subjects.API_KEY, key.key_id, [message], 0)
+async def _issued(store: EventStore, key_id: str) -> tuple[list[Message], int, ApiKeyIssued | None]:
+    history, seq = await store.load(subjects.API_KEY, key_id)
+    issued = next((m.body for m in history if isinstance(m.body, ApiKeyIssued)), None)
+    return history, seq, issued
+
+
+async def issue(store: EventStore, tenant: str, key_id: str, event: ApiKeyIssued) -> None:
+    """Appends the key's ApiKeyIssued, its first event; a key already issued (a redelivery) stays as it is."""
+    message = seal(event, aggregate_id=key_id, tenant_id=check_tenant(tenant))
+    with contextlib.suppress(ConcurrencyConflict):
+        await store.append(subjects.API_KEY, key_id, [message], 0)
 
 
 async def revoke(
-    store: EventStore, key_id: str, effective_at: datetime | None = None, replaced_by: str | None = None
-) -> int | None:
-    """Appends ApiKeyRevoked unless the key is unknown (None) or already revoked (its current sequence).
+    store: EventStore,
+    key_id: str,
+    tenant: str | None = None,
+    effective_at: datetime | None = None,
+    replaced_by: str | None = None,
+) -> bool:
+    """Appends ApiKeyRevoked unless already revoked by then; False for a key unknown (to `tenant`, if given).
 
-    Another writer (a gateway's ApiKeyUsed) may append in between: on a conflict, reload and decide again.
+    Another writer (a last-use report) may append in between: on a conflict, reload and decide again.
     """
     event = ApiKeyRevoked(
         effective_at=effective_at or datetime.now(UTC),
@@ -74,37 +86,35 @@ async def revoke(
         replaced_by=replaced_by,
     )
     for _ in range(10):
-        history, seq = await store.load(subjects.API_KEY, key_id)
-        issued = [m for m in history if isinstance(m.body, ApiKeyIssued)]
-        if not issued:
-            return None
+        history, seq, issued = await _issued(store, key_id)
+        owner = history[0].envelope.tenant_id if history else None
+        if issued is None or (tenant is not None and owner != tenant):
+            return False
         if any(isinstance(m.body, ApiKeyRevoked) and m.body.effective_at <= event.effective_at for m in history):
-            return seq
+            return True
+        message = seal(event, aggregate_id=key_id, tenant_id=history[0].envelope.tenant_id)
         try:
-            return await store.append(
-                subjects.API_KEY,
-                key_id,
-                [seal(event, aggregate_id=key_id, tenant_id=issued[0].envelope.tenant_id)],
-                seq,
-            )
+            await store.append(subjects.API_KEY, key_id, [message], seq)
+            return True
         except ConcurrencyConflict:
             continue
     raise ConcurrencyConflict(f"key {key_id}: too many concurrent writers")
 
 
-async def rotate(store: EventStore, key_id: str, overlap_s: float) -> NewKey | None:
-    """A new key like the old one (label, scope, expiry), then the old one revoked once the overlap ends."""
-    history, _ = await store.load(subjects.API_KEY, key_id)
-    issued = [m for m in history if isinstance(m.body, ApiKeyIssued)]
-    if not issued:
-        return None
-    old = issued[0].body
-    assert isinstance(old, ApiKeyIssued)
-    key = new_key(old.label, old.scope, old.expires_at)
-    await issue(store, issued[0].envelope.tenant_id, key)
-    # Not atomic, on purpose: if this second append fails, the new key exists but nobody holds its secret.
-    await revoke(store, key_id, datetime.now(UTC) + timedelta(seconds=overlap_s), replaced_by=key.key_id)
-    return key
+async def rotate(
+    store: EventStore, tenant: str, key_id: str, new_key_id: str, key_hash: str, prefix: str, overlap_s: float
+) -> bool:
+    """A new key like the old one (label, scope, expiry), then the old one revoked once the overlap ends.
+
+    Both appends are idempotent, so a redelivered rotation finishes what a first try began.
+    """
+    history, _, old = await _issued(store, key_id)
+    if old is None or history[0].envelope.tenant_id != tenant:
+        return False
+    new = ApiKeyIssued(key_hash=key_hash, prefix=prefix, label=old.label, scope=old.scope, expires_at=old.expires_at)
+    await issue(store, tenant, new_key_id, new)
+    until = datetime.now(UTC) + timedelta(seconds=overlap_s)
+    return await revoke(store, key_id, tenant, until, replaced_by=new_key_id)
 
 
 async def record_use(js: JetStreamContext, tenant: str, key_id: str, at: datetime) -> None:

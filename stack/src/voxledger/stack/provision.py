@@ -4,7 +4,7 @@ from datetime import datetime
 
 import msgspec
 
-from voxledger.contracts import streams
+from voxledger.contracts import streams, subjects
 from voxledger.contracts.events import KeyScope
 from voxledger.projector.adapters.schema import migrate
 from voxledger.runtime import broker, eventstore, keys, provisioning
@@ -32,7 +32,7 @@ async def issue_new_key(
     key = keys.new_key(label, scope, expires_at)
     nc = await broker.connect(nats_url, "keys")
     try:
-        await keys.issue(eventstore.EventStore(nc.jetstream()), tenant, key)
+        await keys.issue(eventstore.EventStore(nc.jetstream()), tenant, key.key_id, key.event)
     finally:
         await nc.drain()
     return key
@@ -47,15 +47,23 @@ async def revoke_key(nats_url: str, key_id: str) -> bool:
     """Revokes now; False if there is no such key."""
     nc = await broker.connect(nats_url, "keys")
     try:
-        return await keys.revoke(eventstore.EventStore(nc.jetstream()), key_id) is not None
+        return await keys.revoke(eventstore.EventStore(nc.jetstream()), key_id)
     finally:
         await nc.drain()
 
 
 async def rotate_key(nats_url: str, key_id: str, overlap_s: float = 0) -> keys.NewKey | None:
+    """A new key like `key_id` (its label, scope and expiry are the event's; these are placeholders)."""
     nc = await broker.connect(nats_url, "keys")
     try:
-        return await keys.rotate(eventstore.EventStore(nc.jetstream()), key_id, overlap_s)
+        store = eventstore.EventStore(nc.jetstream())
+        history, _ = await store.load(subjects.API_KEY, key_id)
+        if not history:
+            return None
+        key = keys.new_key("", "member")
+        tenant = history[0].envelope.tenant_id
+        done = await keys.rotate(store, tenant, key_id, key.key_id, key.event.key_hash, key.event.prefix, overlap_s)
+        return key if done else None
     finally:
         await nc.drain()
 

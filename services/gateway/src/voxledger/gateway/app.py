@@ -143,7 +143,7 @@ def _lifespan(settings: GatewaySettings):
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
         bus, quotas = Bus(nc.jetstream()), Quotas(settings, readmodels)
-        key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc)
+        key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
         await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
         app.state.update(
             nc=nc,

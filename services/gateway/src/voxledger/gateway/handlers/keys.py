@@ -1,10 +1,9 @@
 """/v1/keys: a tenant's API keys, managed with an admin key (the guard checks the scope).
 
-The gateway appends the key events itself (runtime.keys), as the CLI does: issuing or revoking a key is one
-durable append to the key's own stream, so the request's effect is still one durable publish, and a command
-plus a handler in another process would only add a hop before the answer can show the new key. A rotation
-is two appends (the new key, then the old one's revocation at the end of the overlap); should the second
-fail, the new key exists but nobody holds its secret, and a retry rotates again.
+Each write is one durable key command (`vl.cmd.key.*`); the key command handler (in the webhooks process)
+appends the key events, so the gateway never appends to the event subjects. The secret is made here and
+only its hash is in the command, so the 202 of a create or a rotation can show the key, once; the key works
+as soon as the projector has it (a few ms; a client retries a 401 of a key just issued briefly).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -14,24 +13,29 @@ from litestar import delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
+from voxledger.contracts import key_commands as kc
+from voxledger.contracts import subjects
 from voxledger.gateway import key_schemas as ks
 from voxledger.gateway.adapters import key_reads
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain.errors import Unacceptable, not_found
+from voxledger.gateway.domain.errors import Unacceptable
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.params import Cursor, KeyId, MinSeq
 from voxledger.gateway.schemas import Row
 from voxledger.runtime import keys
-from voxledger.runtime.eventstore import EventStore
 
 
 async def _key(fresh: FreshReads, tenant: str, key_id: str) -> Row:
     key_id = valid_id(key_id, "key")
     pool = fresh.readmodels.pool
     return await fresh.fetch(lambda: key_reads.key(pool, tenant, key_id), key_id, "key")
+
+
+async def _send(bus: Bus, command: kc.KeyCommand, tenant: str, dedup_key: str) -> None:
+    await bus.send(command, aggregate_id=command.key_id, tenant=tenant, dedup_key=dedup_key, target=subjects.API_KEY)
 
 
 def _created(key: keys.NewKey, now: datetime) -> ks.KeyCreated:
@@ -48,14 +52,18 @@ def _created(key: keys.NewKey, now: datetime) -> ks.KeyCreated:
     )
 
 
-@post("/keys", status_code=201, summary="Issue an API key; the answer shows the key once")
+@post("/keys", status_code=202, summary="Issue an API key; the answer shows the key once")
 async def create_key(tenant: NamedDependency[str], bus: NamedDependency[Bus], data: ks.KeyCreate) -> ks.KeyCreated:
     check_strings(data, "")
     now = datetime.now(UTC)
     if data.expires_at is not None and (data.expires_at.tzinfo is None or data.expires_at <= now):
         raise Unacceptable("invalid_expiry", "expires_at must be a future time with a time zone", field="expires_at")
     key = keys.new_key(data.label, data.scope, data.expires_at)
-    await keys.issue(EventStore(bus.js), tenant, key)
+    e = key.event
+    command = kc.IssueApiKey(
+        key_id=key.key_id, key_hash=e.key_hash, prefix=e.prefix, label=e.label, scope=e.scope, expires_at=e.expires_at
+    )
+    await _send(bus, command, tenant, f"key-issue:{key.key_id}")
     return _created(key, now)
 
 
@@ -73,20 +81,19 @@ async def list_keys(
     return ks.KeyPage.of(rows, limit, lambda r: ks.key_view(r, now), lambda r: encode_cursor(str(r["key_id"])))
 
 
-@delete("/keys/{key_id:str}", status_code=200, summary="Revoke an API key; every gateway refuses it within a second")
+@delete("/keys/{key_id:str}", status_code=202, summary="Revoke an API key; every gateway refuses it within a second")
 async def revoke_key(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], key_id: KeyId
 ) -> ks.ApiKey:
     row = await _key(fresh, tenant, key_id)
     now = datetime.now(UTC)
-    if await keys.revoke(EventStore(bus.js), row["key_id"], now) is None:
-        raise not_found("key")
+    await _send(bus, kc.RevokeApiKey(key_id=row["key_id"]), tenant, f"key-revoke:{row['key_id']}:{now.isoformat()}")
     view = ks.key_view(row, now)
     view.status, view.revoked_at = "revoked", min(now, row["revoked_at"] or now)
     return view
 
 
-@post("/keys/{key_id:str}/rotate", status_code=201, summary="Issue a key like this one and revoke this one")
+@post("/keys/{key_id:str}/rotate", status_code=202, summary="Issue a key like this one and revoke this one")
 async def rotate_key(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
@@ -99,9 +106,15 @@ async def rotate_key(
     if keys.key_status(row, now) != "active":
         raise Unacceptable("key_not_active", "only an active key can be rotated")
     overlap_s = (data or ks.KeyRotation()).overlap_s
-    key = await keys.rotate(EventStore(bus.js), row["key_id"], overlap_s)
-    if key is None:
-        raise not_found("key")
+    key = keys.new_key(row["name"], row["scope"], row["expires_at"])
+    command = kc.RotateApiKey(
+        key_id=row["key_id"],
+        new_key_id=key.key_id,
+        key_hash=key.event.key_hash,
+        prefix=key.event.prefix,
+        overlap_s=overlap_s,
+    )
+    await _send(bus, command, tenant, f"key-rotate:{key.key_id}")
     created = _created(key, now)
     return ks.KeyRotated(
         **{f: getattr(created, f) for f in created.__struct_fields__},

@@ -25,6 +25,8 @@ from nats.js.api import DeliverPolicy
 
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.events import ApiKeyRevoked
+from voxledger.contracts.key_commands import RecordApiKeyUse
+from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
 from voxledger.gateway.http.errors import ApiError
@@ -40,12 +42,12 @@ REVOCATIONS = subjects.event_type_filter(subjects.API_KEY, ApiKeyRevoked.__name_
 
 
 class KeyResolver:
-    def __init__(self, readmodels: ReadModels, cache_s: float, nc: Client | None = None):
+    def __init__(self, readmodels: ReadModels, cache_s: float, nc: Client | None = None, bus: Bus | None = None):
         self._readmodels = readmodels
         self._cache_s = cache_s
         self._cache: dict[str, tuple[KeyInfo, float]] = {}
         self._revoked: dict[str, datetime] = {}  # key id -> effective time, from the event stream
-        self._nc = nc
+        self._nc, self._bus = nc, bus
         self._uses = UseThrottle()
         self._reports: set[asyncio.Task[None]] = set()
         self._sub: JetStreamContext.PushSubscription | None = None
@@ -94,17 +96,23 @@ class KeyResolver:
         return info
 
     def _report_use(self, info: KeyInfo, now: float) -> None:
-        if self._nc is None or not self._uses.due(info.key_id, now):
+        if self._bus is None or not self._uses.due(info.key_id, now):
             return
         task = asyncio.create_task(self._record_use(info))
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
 
     async def _record_use(self, info: KeyInfo) -> None:
-        assert self._nc is not None
-        try:
-            at = datetime.now(UTC).replace(second=0, microsecond=0)
-            await keys.record_use(self._nc.jetstream(), info.tenant, info.key_id, at)
+        assert self._bus is not None
+        at = datetime.now(UTC).replace(second=0, microsecond=0)
+        try:  # one command per key and minute, also across gateways: the dedup key names the minute
+            await self._bus.send(
+                RecordApiKeyUse(key_id=info.key_id, at=at),
+                aggregate_id=info.key_id,
+                tenant=info.tenant,
+                dedup_key=f"key-used:{info.key_id}:{at.isoformat()}",
+                target=subjects.API_KEY,
+            )
         except Exception as err:  # a lost last-use report is harmless: the next minute sends another
             log.warning("keys.use_not_recorded", key_id=info.key_id, reason=str(err))
 
