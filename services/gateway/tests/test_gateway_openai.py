@@ -6,7 +6,7 @@ from voxledger.contracts.events import Segment, TranscriptionOptions, Word
 from voxledger.gateway.domain import openai
 from voxledger.gateway.domain.errors import DomainError, Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.domain.options import check_temperature, job_options
+from voxledger.gateway.domain.options import check_batch_size, check_temperature, job_options
 
 CATALOG = ModelCatalog({"tiny.en": None, "base": None})
 
@@ -126,3 +126,14 @@ def test_the_document_shows_openais_form_answers_and_error_object():
     assert document["components"]["schemas"]["Problem"]["properties"]["error"]["required"] == [
         "message", "type", "param", "code",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("raw", ["0", "33", "-1", "8.0", "٣", "1e1", True, 2.5, 40])
+def test_batch_sizes_outside_1_to_32_are_refused(raw):
+    with pytest.raises((Malformed, Unacceptable)) as refused:
+        check_batch_size(raw)
+    assert refused.value.code == "invalid_batch_size"
+
+
+def test_batch_size_bounds_and_blanks():
+    assert [check_batch_size(v) for v in ("1", "32", 8, None, "")] == [1, 32, 8, None, None]

@@ -30,6 +30,7 @@ class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     prompt: str | None = None  # initial_prompt: vocabulary or style to condition the first window on
     hotwords: str | None = None  # words to favour throughout
     temperature: float | None = None  # 0..1; None: faster-whisper's fallback schedule from 0
+    batch_size: int | None = None  # chunks decoded at once; 1: sequential; None: the transcriber's default
 
 
 class Word(msgspec.Struct, array_like=True):

@@ -171,6 +171,8 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     prompt: Annotated[str | None, _documented(max_length=MAX_PROMPT_CHARS, examples=["Acme, Q3 budget"])] = None
     hotwords: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=MAX_HOTWORDS_CHARS)] = None
     temperature: Annotated[float | None, _documented(minimum=0, maximum=1)] = None
+    # Chunks decoded at once (1: sequential); unset: the transcriber's default.
+    batch_size: Annotated[int | None, _documented(minimum=1, maximum=32)] = None
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:

@@ -34,3 +34,5 @@ class TranscriberSettings(ModelSettings, kw_only=True, frozen=True):
     initial_realtime_factor: float = 1.0  # compute per audio second assumed before the first job is measured
     model_start_timeout_s: float = 180.0
     stop_grace_s: float = 1.0  # a stopped model call that takes longer is killed
+    # Jobs that name no batch_size: chunks decoded at once (1: sequential). Measured in bench/pipeline.py.
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=32)] = 8

@@ -29,6 +29,22 @@ def check_temperature(value: float | str | None, field: str = "temperature") -> 
     return float(value)
 
 
+MAX_BATCH_SIZE = 32
+
+
+def check_batch_size(value: int | str | None, field: str = "batch_size") -> int | None:
+    """How many chunks to decode at once, 1 (sequential) to 32, from a JSON number or form text; None: unset."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() and len(value) <= 3 else -1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Malformed("invalid_batch_size", f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}", field)
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise Unacceptable("invalid_batch_size", f"batch_size must be from 1 to {MAX_BATCH_SIZE}", field)
+    return value
+
+
 def _hint(value: str | None, field: str, max_chars: int, *, multiline: bool) -> str | None:
     if value is None or not value.strip():
         return None
@@ -44,6 +60,7 @@ def job_options(
     prompt: str | None = None,
     hotwords: str | None = None,
     temperature: float | str | None = None,
+    batch_size: int | str | None = None,
     word_timestamps: bool = False,
     vad: bool = False,
 ) -> TranscriptionOptions:
@@ -61,4 +78,5 @@ def job_options(
         prompt=_hint(prompt, "prompt", MAX_PROMPT_CHARS, multiline=True),  # prose: may span lines
         hotwords=_hint(hotwords, "hotwords", MAX_HOTWORDS_CHARS, multiline=False),
         temperature=check_temperature(temperature),
+        batch_size=check_batch_size(batch_size),
     )

@@ -95,6 +95,7 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
         prompt=fields.get("prompt"),
         hotwords=fields.get("hotwords"),
         temperature=fields.get("temperature"),
+        batch_size=fields.get("batch_size"),
         word_timestamps=form_flag(fields.get("word_timestamps"), "word_timestamps", False),
         vad=form_flag(fields.get("vad"), "vad", False),
     )
@@ -225,6 +226,7 @@ async def request_transcription(
         prompt=body.prompt,
         hotwords=body.hotwords,
         temperature=body.temperature,
+        batch_size=body.batch_size,
         word_timestamps=body.word_timestamps,
         vad=body.vad,
     )

@@ -110,6 +110,11 @@ _TEMPERATURE = Schema(
     pattern=r"^(0(\.[0-9]+)?|1(\.0+)?)$",
     description="Sampling temperature from 0 to 1; 0 or unset: start at 0 and retry hotter where decoding fails",
 )
+_BATCH_SIZE = Schema(
+    type="string",  # type: ignore[arg-type]
+    pattern=r"^([1-9]|[12][0-9]|3[0-2])$",
+    description="Chunks of audio decoded at once, 1 (sequential) to 32; unset: the transcriber's default (8)",
+)
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
 AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 UPLOAD_FORM = Schema(
@@ -136,6 +141,7 @@ UPLOAD_FORM = Schema(
         "prompt": _PROMPT,
         "hotwords": _HOTWORDS,
         "temperature": _TEMPERATURE,
+        "batch_size": _BATCH_SIZE,
     },
     additional_properties=False,
 )

@@ -1,14 +1,17 @@
 """faster-whisper, loaded once per process and per model name."""
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import numpy as np
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
 from voxledger.runtime.settings import CommonSettings, load_settings, served_models
+from voxledger.transcriber.domain.sentences import sentence_pieces
 
 BUNDLED_MODEL = "tiny.en"
 
@@ -83,42 +86,97 @@ def temperatures(asked: float | None) -> list[float]:
     return [asked, *(t for t in FALLBACK_TEMPERATURES if t > asked)]
 
 
+# Batched decoding cuts the audio into chunks at silences found by VAD. With faster-whisper's default
+# (2 s of silence) chunks end mid-word and whole sentences get lost at the seams; 300 ms cuts at pauses.
+BATCHED_VAD = {"min_silence_duration_ms": 300}
+
+
+class Decoded(msgspec.Struct, frozen=True):
+    """One segment as faster-whisper gave it, times relative to the decoded audio."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[Word] | None
+
+
 def transcribe(
-    model: WhisperModel, audio: np.ndarray, options: TranscriptionOptions, offset_s: float, first_index: int
+    model: WhisperModel,
+    audio: np.ndarray,
+    options: TranscriptionOptions,
+    offset_s: float,
+    first_index: int,
+    default_batch_size: int = 1,
 ) -> tuple[str, float, Iterator[Segment]]:
     """Blocking; segments are produced lazily as the model decodes. Times are absolute (offset added).
 
+    `batch_size` (the job's, else the worker's default) above 1 decodes chunks in parallel batches.
     Returns the language, the detector's probability for it (1.0 when the job named it), and the segments."""
-    raw_segments, info = model.transcribe(
-        audio,
-        language=options.language,
-        task=options.task,
-        word_timestamps=options.word_timestamps,
-        vad_filter=options.vad,
-        initial_prompt=options.prompt,
-        hotwords=options.hotwords,
-        temperature=temperatures(options.temperature),
-    )
+    batch_size = options.batch_size or default_batch_size
+    hints = {
+        "language": options.language,
+        "task": options.task,
+        "initial_prompt": options.prompt,
+        "hotwords": options.hotwords,
+        "temperature": temperatures(options.temperature),
+    }
+    if batch_size > 1:
+        # Word times are needed to cut each chunk into sentences; they are dropped again if not asked for.
+        raw, info = BatchedInferencePipeline(model).transcribe(
+            audio, batch_size=batch_size, word_timestamps=True, vad_parameters=BATCHED_VAD, **hints
+        )
+        decoded = _sentences(raw, keep_words=options.word_timestamps)
+    else:
+        raw, info = model.transcribe(audio, word_timestamps=options.word_timestamps, vad_filter=options.vad, **hints)
+        decoded = (_decoded(seg, seg.text.strip(), _words(seg.words)) for seg in raw)
 
     def at(t: float) -> float:
-        return round(float(t) + offset_s, 3)  # float(): with word timestamps the model hands out numpy floats
+        return round(t + offset_s, 3)
 
     def segments() -> Iterator[Segment]:
-        for index, seg in enumerate(raw_segments, start=first_index):
-            words = (
-                [Word(at(w.start), at(w.end), w.word, float(w.probability)) for w in seg.words] if seg.words else None
-            )
+        for index, seg in enumerate(decoded, start=first_index):
             yield Segment(
                 index=index,
                 start=at(seg.start),
                 end=at(seg.end),
-                text=seg.text.strip(),
-                avg_logprob=float(seg.avg_logprob),
-                no_speech_prob=float(seg.no_speech_prob),
-                words=words,
+                text=seg.text,
+                avg_logprob=seg.avg_logprob,
+                no_speech_prob=seg.no_speech_prob,
+                words=[Word(at(w.start), at(w.end), w.word, w.probability) for w in seg.words] if seg.words else None,
             )
 
     return info.language, round(float(info.language_probability), 4), segments()
+
+
+def _words(raw_words: Iterable[Any] | None) -> list[Word] | None:
+    # float(): with word timestamps the model hands out numpy floats
+    return [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in raw_words] if raw_words else None
+
+
+def _decoded(
+    seg: Any, text: str, words: list[Word] | None, start: float | None = None, end: float | None = None
+) -> Decoded:
+    return Decoded(
+        start=float(seg.start if start is None else start),
+        end=float(seg.end if end is None else end),
+        text=text,
+        avg_logprob=float(seg.avg_logprob),
+        no_speech_prob=float(seg.no_speech_prob),
+        words=words,
+    )
+
+
+def _sentences(raw: Iterable[Any], keep_words: bool) -> Iterator[Decoded]:
+    """Each batched chunk cut into sentences at its word times."""
+    for seg in raw:
+        words = _words(seg.words)
+        if not words:
+            yield _decoded(seg, seg.text.strip(), None)
+            continue
+        for piece in sentence_pieces(words):
+            yield _decoded(seg, piece.text, piece.words if keep_words else None, piece.start, piece.end)
 
 
 # Whisper's own rule for a segment that is not speech (its no-speech and log-probability thresholds).

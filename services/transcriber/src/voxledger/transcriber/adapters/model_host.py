@@ -86,7 +86,9 @@ def run_job(job: TranscribeJob, models: ModelCache, channel: Channel, settings: 
         if not models.is_loaded(job.model):
             channel.send(LoadingModel())
         model = models.get(job.model)
-        language, probability, segments = transcribe(model, samples, job.options, job.resume_s, job.first_index)
+        language, probability, segments = transcribe(
+            model, samples, job.options, job.resume_s, job.first_index, settings.batch_size
+        )
         channel.send(Language(language=language, probability=probability))
         for segment in segments:
             if channel.stop_requested():
