@@ -139,3 +139,30 @@ def test_an_idempotency_key_makes_a_retried_request_return_the_same_job(client):
     jobs = client.get(f"/v1/recordings/{recording_id}").json()["jobs"]
     assert len(jobs) == 2, "two requests with one key made one job"
     assert len(client.get("/v1/recordings").json()["items"]) == 1
+
+
+def test_batched_and_sequential_decoding_both_give_sentence_segments_and_an_accurate_transcript(client):
+    """Batched decoding (the default) returns chunks of up to 30 s; they reach the user cut into sentences."""
+    said = reference("bench_60s.ogg")
+    jobs = {
+        "sequential": upload(client, "bench_60s.ogg", batch_size="1").json(),
+        "batched": upload(client, "bench_60s.ogg", word_timestamps="true").json(),
+    }
+    for mode, accepted in jobs.items():
+        job = wait_job(client, accepted["job_id"])
+        assert job["status"] == "completed", (mode, job)
+        transcript = client.get(f"/v1/recordings/{accepted['recording_id']}/transcript").json()
+        assert_wer(said, transcript["text"], BATCH_WER, f"the {mode} transcript")
+        segments = transcript["segments"]
+        assert len(segments) >= 6 and all(s["end"] - s["start"] <= 15 for s in segments), (mode, segments)
+    assert client.get(f"/v1/jobs/{jobs['sequential']['job_id']}").json()["options"]["batch_size"] == 1
+    batched = client.get(f"/v1/recordings/{jobs['batched']['recording_id']}/transcript").json()["segments"]
+    for segment in batched:
+        assert segment["words"], "asked-for word timestamps survive the cut into sentences"
+        first, last = segment["words"][0], segment["words"][-1]  # words are [start, end, word, probability]
+        assert segment["start"] == first[0] and segment["end"] == last[1]
+
+
+def test_a_batch_size_outside_1_to_32_is_refused_with_its_code(client):
+    refused = upload(client, "short_meeting.ogg", await_visible=False, batch_size="64")
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_batch_size", refused.text
