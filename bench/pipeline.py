@@ -1,7 +1,10 @@
 """Pipeline benchmark: voxledger end to end against raw faster-whisper on the same files, in one run.
 
+- modes: sequential decoding (`batch_size` 1) and batched decoding (the transcriber's default batch size),
+  each raw (faster-whisper's `WhisperModel.transcribe` / its own `BatchedInferencePipeline` with its
+  defaults) and through the pipeline, with the WER of each against the fixture's known text.
 - overhead: POST /v1/recordings -> job `completed` in the read model, divided by raw
-  faster-whisper (decode + transcribe, model already loaded, same model and settings).
+  faster-whisper in the same mode (decode + transcribe, model already loaded, same model and settings).
 - latency: 202 -> job visible as `queued`, and 202 -> first progress event.
 
 Run: `uv run just bench` (or `uv run python -m bench.pipeline --repeats 3`). Prints a table.
@@ -15,12 +18,15 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from httpx_sse import connect_sse
 
-from tests.helpers import AUDIO, new_client
+from tests.helpers import AUDIO, new_client, reference
+from tests.wer import word_error_rate
+from voxledger.runtime.settings import served_models
 from voxledger.stack.supervisor import Stack
 from voxledger.transcriber.adapters.audio import decode
 from voxledger.transcriber.adapters.model import resolve_model
@@ -31,27 +37,37 @@ FILES = ("bench_60s.ogg", "bench_300s.ogg")
 SETTLE_S = 2.0
 
 
-def raw_seconds(model: WhisperModel, path: Path) -> float:
+class Run(NamedTuple):
+    seconds: float
+    wer: float
+    worker_s: float = 0.0
+
+
+def raw_run(model: WhisperModel, path: Path, batch_size: int) -> Run:
     """What faster-whisper alone needs: decode the file and run the model over it."""
     start = time.perf_counter()
     samples, _ = decode(path)
-    segments, _ = model.transcribe(samples)
-    list(segments)
-    return time.perf_counter() - start
+    if batch_size > 1:
+        segments, _ = BatchedInferencePipeline(model).transcribe(samples, batch_size=batch_size)
+    else:
+        segments, _ = model.transcribe(samples)
+    text = " ".join(s.text for s in segments)
+    return Run(time.perf_counter() - start, word_error_rate(reference(path.name), text))
 
 
-def pipeline_seconds(client: httpx.Client, path: Path) -> tuple[float, float]:
+def pipeline_run(client: httpx.Client, path: Path, batch_size: int) -> Run:
     """POST to `completed` visible in the read model, as a client sees it; and the worker's own share."""
     start = time.perf_counter()
     with path.open("rb") as f:
-        accepted = client.post("/v1/recordings", files={"file": (path.name, f)})
+        accepted = client.post("/v1/recordings", files={"file": (path.name, f)}, data={"batch_size": str(batch_size)})
     accepted.raise_for_status()
     body = accepted.json()
     last_seq = follow_until_done(client, body["recording_id"], body["job_id"])
     job = client.get(f"/v1/jobs/{body['job_id']}", params={"min_seq": last_seq}).json()
     elapsed = time.perf_counter() - start
     assert job["status"] == "completed", job
-    return elapsed, job["processing_s"]
+    text = client.get(f"/v1/recordings/{body['recording_id']}/transcript", params={"format": "txt"}).text
+    return Run(elapsed, word_error_rate(reference(path.name), text), job["processing_s"])
 
 
 def follow_until_done(client: httpx.Client, recording_id: str, job_id: str) -> str:
@@ -88,6 +104,23 @@ def ms(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   (n={len(values)})"
 
 
+def measure(model: WhisperModel, client: httpx.Client, name: str, batch_size: int, repeats: int) -> tuple:
+    raws: list[Run] = []
+    pipes: list[Run] = []
+    for repeat in range(repeats):
+        # Alternate which goes first, so drift on the machine hits both alike.
+        for step in ("raw", "pipeline") if repeat % 2 == 0 else ("pipeline", "raw"):
+            if step == "raw":
+                raws.append(raw_run(model, AUDIO / name, batch_size))
+            else:
+                pipes.append(pipeline_run(client, AUDIO / name, batch_size))
+            time.sleep(SETTLE_S)
+    raw = statistics.median(r.seconds for r in raws)
+    pipe = statistics.median(p.seconds for p in pipes)
+    outside = statistics.median(p.seconds - p.worker_s for p in pipes)
+    return raw, raws[-1].wer, pipe, pipes[-1].wer, pipe / raw, outside
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=4)
@@ -95,10 +128,11 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = TranscriberSettings()
-    target, _ = resolve_model(settings.model)
+    target, _ = resolve_model(settings.model, served_models(settings.served_models))
     model = WhisperModel(
         target, device=settings.device, compute_type=settings.compute_type, cpu_threads=settings.cpu_threads
     )
+    modes = {"sequential": 1, f"batched {settings.batch_size}": settings.batch_size}
     rows = []
     with (
         tempfile.TemporaryDirectory(prefix="voxledger-bench-") as tmp,
@@ -106,22 +140,13 @@ def main() -> int:
         new_client(stack, "bench") as client,
     ):
         client.timeout = httpx.Timeout(60, read=600)
-        pipeline_seconds(client, AUDIO / "short_meeting.ogg")  # warm both paths once
-        raw_seconds(model, AUDIO / "short_meeting.ogg")
+        for batch_size in modes.values():  # warm both paths in each mode once
+            pipeline_run(client, AUDIO / "short_meeting.ogg", batch_size)
+            raw_run(model, AUDIO / "short_meeting.ogg", batch_size)
         for name in FILES:
-            raws, pipes, outside = [], [], []
-            for repeat in range(args.repeats):
-                # Alternate which goes first, so drift on the machine hits both alike.
-                for step in ("raw", "pipeline") if repeat % 2 == 0 else ("pipeline", "raw"):
-                    if step == "raw":
-                        raws.append(raw_seconds(model, AUDIO / name))
-                    else:
-                        elapsed, worker_s = pipeline_seconds(client, AUDIO / name)
-                        pipes.append(elapsed)
-                        outside.append(elapsed - worker_s)
-                    time.sleep(SETTLE_S)
-            raw, pipe = statistics.median(raws), statistics.median(pipes)
-            rows.append((name, raw, pipe, pipe / raw, statistics.median(outside)))
+            by_mode = {mode: measure(model, client, name, size, args.repeats) for mode, size in modes.items()}
+            today = by_mode["sequential"][2]
+            rows += [(name, mode, *figures, today / figures[2]) for mode, figures in by_mode.items()]
         queued, progress = latencies(client, AUDIO / "short_meeting.ogg", args.latency_runs)
 
     out = sys.stdout
@@ -129,11 +154,19 @@ def main() -> int:
         f"\nvoxledger pipeline vs raw faster-whisper ({settings.model}, {settings.device}/{settings.compute_type}, "
         f"median of {args.repeats})\n\n"
     )
-    out.write(f"{'file':<18}{'raw s':>10}{'pipeline s':>12}{'ratio':>8}{'outside worker ms':>20}\n")
-    for name, raw, pipe, ratio, outside in rows:
-        out.write(f"{name:<18}{raw:>10.2f}{pipe:>12.2f}{ratio:>8.3f}{outside * 1000:>20.0f}\n")
     out.write(
-        "(outside worker: end to end minus the worker's own processing_s: upload, queueing, projection, notification)\n"
+        f"{'file':<16}{'mode':<12}{'raw s':>8}{'raw WER':>9}{'pipeline s':>12}{'WER':>7}{'ratio':>7}"
+        f"{'speed-up':>10}{'outside ms':>12}\n"
+    )
+    for name, mode, raw, raw_wer, pipe, pipe_wer, ratio, outside, speedup in rows:
+        out.write(
+            f"{name:<16}{mode:<12}{raw:>8.2f}{raw_wer:>8.1%}{pipe:>12.2f}{pipe_wer:>7.1%}{ratio:>7.3f}"
+            f"{speedup:>9.2f}x{outside * 1000:>12.0f}\n"
+        )
+    out.write(
+        "(ratio: pipeline / raw in the same mode; speed-up: the sequential pipeline's time / this mode's;\n"
+        " raw batched is faster-whisper's BatchedInferencePipeline with its own defaults; outside: end to end\n"
+        " minus the worker's processing_s: upload, queueing, projection, notification)\n"
     )
     out.write(f"\n202 -> job visible as queued:    {ms(queued)}\n")
     out.write(f"202 -> first progress event:     {ms(progress)}\n")
