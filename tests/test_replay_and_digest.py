@@ -34,7 +34,7 @@ def digests(stack) -> dict[str, str]:
 
 def run(stack, coroutine_fn, *args):
     async def main():
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             return await coroutine_fn(nc.jetstream(), *args)
         finally:
