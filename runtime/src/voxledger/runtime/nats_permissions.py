@@ -26,8 +26,9 @@ class Permissions(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def stream_read(stream: str) -> tuple[str, ...]:
-    """Read a stream: info, direct and stored message gets, ephemeral or durable consumers, pulls, acks."""
+    """Read a stream: found by subject, info, direct and stored message gets, consumers, pulls, acks."""
     return (
+        f"{API}.STREAM.NAMES",
         f"{API}.STREAM.INFO.{stream}",
         f"{API}.STREAM.MSG.GET.{stream}",
         f"{API}.DIRECT.GET.{stream}",
