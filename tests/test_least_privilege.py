@@ -4,7 +4,6 @@ identity appends key events, the gateway's PostgreSQL role only reads (also the 
 services without a database have no database URL at all, and nothing gets in without credentials."""
 
 import asyncio
-import os
 import stat
 from urllib.parse import urlsplit
 
