@@ -17,7 +17,7 @@ from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.stack.client.commands import register as register_client_commands
 from voxledger.stack.provision import StackInfo, issue_new_key, list_keys, provision, revoke_key, rotate_key
-from voxledger.stack.secrets import Secrets
+from voxledger.stack.secrets import PG_OWNER, PG_READER, Secrets, write_private
 from voxledger.stack.supervisor import SERVICES, Stack
 
 
@@ -242,6 +242,22 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credentials(args: argparse.Namespace) -> int:
+    """Generates (or keeps) the identities in a directory for a deployment: one nkey seed per role, the
+    PostgreSQL passwords, and nats-server's authorization config with the public keys and permissions."""
+    from voxledger.runtime.nats_permissions import server_authorization
+
+    secrets = Secrets(Path(args.directory)).ensure()
+    config = msgspec.json.format(msgspec.json.encode({"authorization": server_authorization(secrets.public_keys())}))
+    write_private(secrets.directory / "nats-auth.conf", config.decode() + "\n", replace=True)
+    for role in (PG_OWNER, PG_READER):  # libpq/asyncpg password files (PGPASSFILE), for URLs without a password
+        write_private(secrets.directory / f"pgpass-{role}", f"*:*:*:{role}:{secrets.pg_password(role)}\n", replace=True)
+    for role, public_key in secrets.public_keys().items():
+        sys.stdout.write(f"{role:<12} {public_key}  {secrets.nkey_seed_file(role)}\n")
+    sys.stdout.write(f"nats-server config: {secrets.directory / 'nats-auth.conf'} (public keys only)\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from voxledger.stack.demo import run_demo
 
@@ -256,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=cmd_up)
     prov = sub.add_parser("provision", help="create streams, buckets and schema on NATS_URL / DATABASE_URL")
     prov.set_defaults(func=cmd_provision)
+    creds = sub.add_parser("credentials", help="generate NATS identities and database passwords for a deployment")
+    creds.add_argument("directory", help="where to write them (0700; files 0600); existing ones are kept")
+    creds.set_defaults(func=cmd_credentials)
     ps = sub.add_parser("ps", help="list the running stack's service processes")
     ps.set_defaults(func=cmd_ps)
     demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")
