@@ -19,6 +19,8 @@ from voxledger.runtime import keys
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.nats_permissions import ROLES
+from voxledger.stack.embedded import PostgresServer
+from voxledger.stack.secrets import Secrets
 from voxledger.stack.supervisor import DATABASE_USERS, SERVICES
 
 # (role, "pub" or "sub", subject): each must be refused. Refused publishes never reach a stream, so nothing
@@ -158,3 +160,28 @@ def test_only_the_gateway_and_projector_get_a_database_and_the_gateway_only_read
     # A replay builds fresh tables and swaps them in: the gateway still reads them all, and still only reads.
     cli(stack, "replay")
     assert asyncio.run(as_gateway(writes[:2])) == writes[:2]
+
+
+def test_a_data_dir_from_before_credentials_gets_a_scram_cluster_and_keeps_the_old_one_aside(tmp_path):
+    """Its own PostgreSQL (no stack): a cluster made before credentials has no `scram` marker. The next start
+    moves it aside and initialises a scram one, whose read models the projector rebuilds from the log."""
+    secrets = Secrets(tmp_path / "secrets").ensure()
+    PostgresServer(tmp_path / "postgres", secrets).start().stop()
+    (tmp_path / "postgres" / "scram").unlink()  # what a data dir from before credentials looks like
+    server = PostgresServer(tmp_path / "postgres", secrets).start()
+    try:
+        assert len(list((tmp_path / "postgres").glob("pgdata.trust-*/PG_VERSION"))) == 1, "the old cluster is kept"
+
+        async def check() -> str:
+            conn = await asyncpg.connect(server.owner_dsn)
+            try:
+                return await conn.fetchval("SELECT current_setting('password_encryption')")
+            finally:
+                await conn.close()
+
+        assert asyncio.run(check()) == "scram-sha-256"
+        hba = (tmp_path / "postgres" / "pgdata" / "pg_hba.conf").read_text()
+        rules = [line for line in hba.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        assert rules and all(line.split()[-1] == "scram-sha-256" for line in rules), rules
+    finally:
+        server.stop()
