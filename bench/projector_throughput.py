@@ -48,7 +48,7 @@ async def publish_backlog(js, events: int, poison: int) -> int:
 
 
 async def measure(stack, events: int, single: int, batch_max: int, poison: int = 0) -> dict:
-    nc = await connect(stack.nats_url, "bench")
+    nc = await connect(stack.nats_as("provision"), "bench")
     js = nc.jetstream()
     pool = await create_pool(stack.database_url, max_size=4)
     try:

@@ -23,7 +23,7 @@ from voxledger.runtime.db import create_pool
 
 
 async def measure(stack, events: int, batch_max: int) -> dict:
-    nc = await connect(stack.nats_url, "bench")
+    nc = await connect(stack.nats_as("provision"), "bench")
     js = nc.jetstream()
     pool = await create_pool(stack.database_url, max_size=4)
     try:

@@ -27,7 +27,7 @@ SHAPE = {"segments": 30, "progress": 3, "outcomes": ("completed",), "deleted": 0
 
 
 async def load(stack, transcripts: int, vocabulary) -> int:
-    nc = await connect(stack.nats_url, "bench")
+    nc = await connect(stack.nats_as("provision"), "bench")
     pool = await create_pool(stack.database_url, max_size=2)
     try:
         js = nc.jetstream()

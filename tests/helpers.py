@@ -81,7 +81,7 @@ def started_stack(
 @contextlib.contextmanager
 def new_client(stack, tenant: str, scope: KeyScope = "admin") -> Iterator[httpx.Client]:
     """A client with a fresh API key for `tenant` (admin: it may manage webhooks), once the key works."""
-    api_key = asyncio.run(issue_key(stack.nats_url, tenant, "test", scope))
+    api_key = asyncio.run(issue_key(stack.nats_as("keys"), tenant, "test", scope))
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         eventually(lambda: client.get("/v1/recordings").status_code != 401, "the new API key usable", 10)
         yield client
@@ -97,7 +97,10 @@ def metrics_text(stack) -> str:
 
 def cli(stack, *args: str) -> str:
     """`voxledger <args>` against the stack's servers, as an operator runs it; its output."""
+    # The stack's data directory: the CLI takes each command's own identity from it (keys, or provision).
     env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
+    env["VOXLEDGER_DATA_DIR"] = str(stack.data_dir)
+    env.pop("VOXLEDGER_NATS_NKEY_SEED_FILE", None)
     done = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
@@ -208,7 +211,7 @@ def wait_logged(
     neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
 
     async def wait() -> list[Message]:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             js = nc.jetstream()
             subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
@@ -237,7 +240,7 @@ def log_events(stack, recording_id: str) -> list[Message]:
     """The recording's events as stored in the log, read straight from JetStream."""
 
     async def load() -> list[Message]:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             history, _ = await EventStore(nc.jetstream()).load(subjects.RECORDING, recording_id)
             return history

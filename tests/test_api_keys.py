@@ -69,7 +69,7 @@ def second_gateway(stack, log_path) -> Iterator[str]:
     """Another gateway process on the shared stack's servers, on a port of its own: a revocation must reach
     every gateway, not only the one that appended it. Stopped (SIGTERM, then SIGKILL) when the block ends."""
     port = free_port()
-    env = {**stack.service_env(), "VOXLEDGER_HTTP_PORT": str(port), "VOXLEDGER_LOG_FORMAT": "json"}
+    env = {**stack.service_env("gateway"), "VOXLEDGER_HTTP_PORT": str(port), "VOXLEDGER_LOG_FORMAT": "json"}
     with log_path.open("ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "voxledger.gateway"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

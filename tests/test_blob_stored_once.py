@@ -10,7 +10,7 @@ from voxledger.runtime.broker import connect
 
 def stored_chunks_id(stack, blob_key: str) -> str:
     async def nuid() -> str:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             store = await nc.jetstream().object_store(AUDIO_BUCKET)
             return (await store.get_info(blob_key)).nuid

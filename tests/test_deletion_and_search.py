@@ -12,7 +12,7 @@ from voxledger.runtime.broker import connect
 
 def audio_exists(stack, recording_id: str) -> bool:
     async def check() -> bool:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
             return True

@@ -22,7 +22,7 @@ def uploaded(recording_id: str, filename: str):
 
 def test_a_retried_append_that_already_landed_is_kept_once(stack):
     async def scenario():
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             store, recording_id = EventStore(nc.jetstream()), new_id()
             message = uploaded(recording_id, "a.wav")

@@ -26,7 +26,7 @@ def test_a_lease_expiring_during_an_acquire_is_taken_over_not_raised(stack):
     one of the job's bounded deliveries without an attempt (tests/chaos/test_worker_lost.py then timed out)."""
 
     async def run() -> list[str]:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             js = nc.jetstream()
             return await asyncio.gather(*(take_over(js, f"test.expiry.{i}") for i in range(TRIALS)))

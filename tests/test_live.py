@@ -140,7 +140,7 @@ def test_scanning_for_sessions_leaves_no_consumers_behind(stack):
     5 minutes, one per 0.25 s scan, they used to reach the consumer limit and break every scan after that."""
 
     async def consumer_counts() -> tuple[int, int]:
-        nc = await connect(stack.nats_url, "consumer-count")
+        nc = await connect(stack.nats_as("provision"), "consumer-count")
         try:
             stream = f"KV_{LIVE_SESSIONS_BUCKET}"
             before = (await nc.jetstream().stream_info(stream)).state.consumer_count

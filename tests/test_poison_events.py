@@ -35,7 +35,7 @@ def poison_stack(tmp_path_factory):
 
 def on_nats(stack, fn):
     async def main():
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             return await fn(nc.jetstream())
         finally:

@@ -20,6 +20,7 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.contracts.streams import LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
 from voxledger.gateway.adapters.live import LiveBus
+from voxledger.runtime.broker import NatsAccess
 from voxledger.runtime.broker import connect as nats_connect
 
 REFERENCE = reference("short_meeting.wav")
@@ -215,10 +216,10 @@ def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(l
     assert asyncio.run(browser_auth()) == "ready"
 
 
-async def _register_and_await_end(nats_url: str, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
+async def _register_and_await_end(nats: NatsAccess, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
     """Registers sessions the way the gateway does (bypassing its validation of `start`), optionally with one
     stored audio frame each, and returns each session's events once it has ended (the end is awaited, not polled)."""
-    nc = await nats_connect(nats_url, "test")
+    nc = await nats_connect(nats, "test")
     try:
         js, bus = nc.jetstream(), LiveBus(nc)
         session_ids = [new_id() for _ in specs]
@@ -274,7 +275,7 @@ def _spec(**changes) -> LiveSessionSpec:
 def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_still_served(live_stack, chaos_client):
     """Two bad-model sessions used to hold both workers (one session each) forever; now each ends with a code."""
     started = time.monotonic()
-    histories = asyncio.run(_register_and_await_end(live_stack.nats_url, [_spec(), _spec()]))
+    histories = asyncio.run(_register_and_await_end(live_stack.nats_as("provision"), [_spec(), _spec()]))
     assert time.monotonic() - started < 30, "a session whose model cannot load ends at once"
     for history in histories.values():
         types = [m.envelope.type for m in history]
@@ -304,7 +305,7 @@ def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_recla
     """A sample rate of 0 breaks every pass over its audio: retried a bounded number of times, then ended."""
     histories = asyncio.run(
         _register_and_await_end(
-            live_stack.nats_url, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200)
+            live_stack.nats_as("provision"), [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200)
         )
     )
     (history,) = histories.values()

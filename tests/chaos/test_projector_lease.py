@@ -12,7 +12,7 @@ LEASE_KEY = "projector.read_models"
 
 def lease_holder_pid(stack) -> int | None:
     async def read() -> int | None:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             entry = await (await nc.jetstream().key_value(LEASES_BUCKET)).get(LEASE_KEY)
             return int(entry.value.decode().rsplit("-", 1)[1]) if entry.value else None

@@ -12,7 +12,7 @@ import time
 import asyncpg
 import httpx
 
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import NatsAccess, connect
 
 POLL_S = 0.05
 
@@ -27,8 +27,8 @@ def wait_queue_drained(client: httpx.Client, timeout_s: float = 150) -> None:
         time.sleep(0.2)
 
 
-async def _events_head(nats_url: str) -> int:
-    nc = await connect(nats_url, "fuzz-check")
+async def _events_head(nats: NatsAccess) -> int:
+    nc = await connect(nats, "fuzz-check")
     try:
         return (await nc.jetstream().stream_info("EVENTS")).state.last_seq
     finally:
@@ -36,7 +36,7 @@ async def _events_head(nats_url: str) -> int:
 
 
 async def _caught_up(stack, timeout_s: float) -> tuple[int, dict[str, int]]:
-    head = await _events_head(stack.nats_url)
+    head = await _events_head(stack.nats_as("provision"))
     conn = await asyncpg.connect(stack.database_url)
     try:
         deadline = time.monotonic() + timeout_s

@@ -95,7 +95,7 @@ WEBHOOK_DELIVERIES = ConsumerSpec(
     ack_wait_s=60,
 )
 
-# Key commands from the gateways, handled in the webhooks process (the key command handler).
+# Key commands from the gateways, handled by the key command handler (voxledger.keys, a process of its own).
 KEY_COMMANDS = ConsumerSpec(
     durable="key-commands",
     stream=COMMANDS.name,

@@ -4,9 +4,11 @@ Publishes carry a `Nats-Msg-Id`, so an operation retried while NATS restarts lan
 """
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import msgspec
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -14,6 +16,7 @@ from nats.js import JetStreamContext
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.logging import get_logger
+from voxledger.runtime.settings import CommonSettings
 
 log = get_logger(__name__)
 
@@ -57,16 +60,41 @@ async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, pa
             delay = min(delay * 2, 2.0)
 
 
-async def connect(url: str, name: str) -> Client:
+class NatsAccess(msgspec.Struct, frozen=True, kw_only=True):
+    """Where NATS is and who this connection is to it (see runtime/nats_permissions.py for what each role may do)."""
+
+    url: str
+    nkey_seed_file: str = ""  # empty: no authentication (a server without it)
+    tls_ca_file: str = ""
+
+    def options(self) -> dict[str, Any]:
+        """The nats-py connect options for this identity; FastStream's broker takes the same."""
+        options: dict[str, Any] = {}
+        if self.nkey_seed_file:
+            options["nkeys_seed"] = self.nkey_seed_file
+        if self.tls_ca_file:
+            options["tls"] = ssl.create_default_context(cafile=self.tls_ca_file)
+        return options
+
+
+def nats_access(settings: CommonSettings) -> NatsAccess:
+    """The one way a service learns its NATS identity: from its settings, read once at start."""
+    return NatsAccess(
+        url=settings.nats_url, nkey_seed_file=settings.nats_nkey_seed_file, tls_ca_file=settings.nats_tls_ca_file
+    )
+
+
+async def connect(access: NatsAccess, name: str) -> Client:
     async def on_error(err: Exception) -> None:
         log.warning("nats.error", error=str(err))
 
     return await nats.connect(
-        url,
+        access.url,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         error_cb=on_error,
+        **access.options(),
     )
 
 

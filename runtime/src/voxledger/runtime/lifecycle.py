@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from faststream.nats import NatsBroker
 
+from voxledger.runtime.broker import nats_access
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
@@ -53,12 +54,14 @@ async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
 
 def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
     """The FastStream broker of a consuming service: reconnects forever, logs through structlog."""
+    access = nats_access(settings)
     return NatsBroker(
-        settings.nats_url,
+        access.url,
         max_reconnect_attempts=-1,
         reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
         logger=faststream_logger(service),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
+        **access.options(),
     )
 
 

@@ -26,6 +26,10 @@ class SettingsError(Exception):
 class CommonSettings(msgspec.Struct, kw_only=True, frozen=True):
     nats_url: str = "nats://127.0.0.1:4222"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/voxledger"
+    # This service's NATS identity: a file holding its nkey seed (owner-only). Empty: no authentication.
+    nats_nkey_seed_file: str = ""
+    # TLS to NATS: the CA that signed the server's certificate (a `tls://` URL, or a server that requires TLS).
+    nats_tls_ca_file: str = ""
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     stream_replicas: int = 1

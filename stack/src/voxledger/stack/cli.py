@@ -11,11 +11,13 @@ from pathlib import Path
 
 import msgspec
 
+from voxledger.runtime.broker import NatsAccess, nats_access
 from voxledger.runtime.keys import SCOPES, key_status
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.stack.client.commands import register as register_client_commands
 from voxledger.stack.provision import StackInfo, issue_new_key, list_keys, provision, revoke_key, rotate_key
+from voxledger.stack.secrets import PG_OWNER, PG_READER, Secrets, write_private
 from voxledger.stack.supervisor import SERVICES, Stack
 
 
@@ -102,25 +104,40 @@ def _alive(pid: int) -> bool:
 def cmd_provision(args: argparse.Namespace) -> int:
     """Streams, consumers, buckets and the read-model schema on NATS_URL and DATABASE_URL; idempotent."""
     settings = load_or_exit(CommonSettings)
-    version = asyncio.run(provision(settings.nats_url, settings.database_url, settings.stream_replicas))
+    nats = _identity(nats_access(settings), "provision")
+    version = asyncio.run(provision(nats, settings.database_url, settings.stream_replicas))
     sys.stdout.write(f"provisioned: {settings.stream_replicas} stream replica(s), schema version {version}\n")
     return 0
 
 
-def _nats_url() -> str | None:
-    nats_url = os.environ.get("NATS_URL") or getattr(running_stack(data_dir()), "nats_url", None)
-    if not nats_url:
-        sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL\n")
-    return nats_url
+def _identity(access: NatsAccess, role: str) -> NatsAccess:
+    """VOXLEDGER_NATS_NKEY_SEED_FILE if set, else the embedded stack's generated identity for `role` if the
+    data directory has one (an operator on the stack's host), else none (a server without authentication)."""
+    seed = Secrets(data_dir() / "secrets").nkey_seed_file(role)
+    if access.nkey_seed_file or not seed.exists():
+        return access
+    return msgspec.structs.replace(access, nkey_seed_file=str(seed))
+
+
+def _nats(role: str) -> NatsAccess | None:
+    """NATS_URL (else the running stack's) with the identity of `role`: `keys` for key commands, `provision`
+    for the rest; see runtime/nats_permissions.py."""
+    access = nats_access(load_or_exit(CommonSettings))
+    if "NATS_URL" not in os.environ:
+        if (info := running_stack(data_dir())) is None:
+            sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL\n")
+            return None
+        access = msgspec.structs.replace(access, url=info.nats_url)
+    return _identity(access, role)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
     """Prints the new key alone on stdout (for scripts); its id and scope go to stderr."""
-    if not (nats_url := _nats_url()):
+    if not (nats := _nats("keys")):
         return 1
     expires_at = datetime.now(UTC) + timedelta(days=args.expires_in) if args.expires_in else None
     try:
-        key = asyncio.run(issue_new_key(nats_url, args.tenant, args.label, args.scope, expires_at))
+        key = asyncio.run(issue_new_key(nats, args.tenant, args.label, args.scope, expires_at))
     except ValueError as err:
         sys.stderr.write(f"{err}\n")
         return 2
@@ -146,9 +163,9 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    if not (nats_url := _nats_url()):
+    if not (nats := _nats("keys")):
         return 1
-    if not asyncio.run(revoke_key(nats_url, args.id)):
+    if not asyncio.run(revoke_key(nats, args.id)):
         sys.stderr.write(f"no key {args.id}\n")
         return 2
     sys.stdout.write(f"revoked {args.id}\n")
@@ -157,9 +174,9 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     """Prints the new key alone on stdout; the old one keeps working for --overlap seconds."""
-    if not (nats_url := _nats_url()):
+    if not (nats := _nats("keys")):
         return 1
-    key = asyncio.run(rotate_key(nats_url, args.id, args.overlap))
+    key = asyncio.run(rotate_key(nats, args.id, args.overlap))
     if key is None:
         sys.stderr.write(f"no key {args.id}\n")
         return 2
@@ -168,15 +185,14 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _servers() -> tuple[str, str] | None:
-    """NATS_URL and DATABASE_URL from the environment, else from the stack running here."""
+def _servers() -> tuple[NatsAccess, str] | None:
+    """NATS (as `provision`) and DATABASE_URL (the schema owner's) from the environment, else the running stack's."""
     info = running_stack(data_dir())
-    nats_url = os.environ.get("NATS_URL") or getattr(info, "nats_url", None)
     database_url = os.environ.get("DATABASE_URL") or getattr(info, "database_url", None)
-    if not (nats_url and database_url):
+    if not database_url or (nats := _nats("provision")) is None:
         sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL and DATABASE_URL\n")
         return None
-    return nats_url, database_url
+    return nats, database_url
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -226,6 +242,22 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credentials(args: argparse.Namespace) -> int:
+    """Generates (or keeps) the identities in a directory for a deployment: one nkey seed per role, the
+    PostgreSQL passwords, and nats-server's authorization config with the public keys and permissions."""
+    from voxledger.runtime.nats_permissions import server_authorization
+
+    secrets = Secrets(Path(args.directory)).ensure()
+    config = msgspec.json.format(msgspec.json.encode({"authorization": server_authorization(secrets.public_keys())}))
+    write_private(secrets.directory / "nats-auth.conf", config.decode() + "\n", replace=True)
+    for role in (PG_OWNER, PG_READER):  # libpq/asyncpg password files (PGPASSFILE), for URLs without a password
+        write_private(secrets.directory / f"pgpass-{role}", f"*:*:*:{role}:{secrets.pg_password(role)}\n", replace=True)
+    for role, public_key in secrets.public_keys().items():
+        sys.stdout.write(f"{role:<12} {public_key}  {secrets.nkey_seed_file(role)}\n")
+    sys.stdout.write(f"nats-server config: {secrets.directory / 'nats-auth.conf'} (public keys only)\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from voxledger.stack.demo import run_demo
 
@@ -240,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=cmd_up)
     prov = sub.add_parser("provision", help="create streams, buckets and schema on NATS_URL / DATABASE_URL")
     prov.set_defaults(func=cmd_provision)
+    creds = sub.add_parser("credentials", help="generate NATS identities and database passwords for a deployment")
+    creds.add_argument("directory", help="where to write them (0700; files 0600); existing ones are kept")
+    creds.set_defaults(func=cmd_credentials)
     ps = sub.add_parser("ps", help="list the running stack's service processes")
     ps.set_defaults(func=cmd_ps)
     demo = sub.add_parser("demo", help="transcribe a bundled speech sample end to end")

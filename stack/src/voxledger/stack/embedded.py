@@ -4,6 +4,7 @@ Each runs as its own OS process on a loopback port, with its data under a
 directory that survives restarts.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -13,7 +14,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
+import structlog
+
+from voxledger.stack.secrets import PG_OWNER, PG_READ_GROUP, PG_READER, PG_SUPERUSER, Secrets, write_private
+
+log = structlog.get_logger(__name__)
 PG_USER_WHEN_ROOT = "embedded_postgres"  # postgres refuses to run as root
 DATABASE = "voxledger"
 
@@ -84,10 +91,11 @@ class ServerProcess:
 class NatsServer(ServerProcess):
     name = "nats"
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    def __init__(self, data_dir: Path, port: int | None = None, authorization: dict[str, Any] | None = None):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.log = data_dir / "nats.log"
+        self.authorization = authorization  # nats-server's `authorization` block; None: no authentication
 
     @property
     def url(self) -> str:
@@ -107,6 +115,10 @@ class NatsServer(ServerProcess):
             "--server_name",
             "voxledger-embedded",
         ]
+        if self.authorization is not None:
+            config = self.data_dir / "nats.conf"  # JSON is valid nats-server config; it holds public keys only
+            config.write_text(json.dumps({"authorization": self.authorization}, indent=2))
+            args += ["--config", str(config)]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_port(self.port, self.proc, "nats-server", self.log)
@@ -114,17 +126,23 @@ class NatsServer(ServerProcess):
 
 
 class PostgresServer(ServerProcess):
+    """PostgreSQL with scram-sha-256 password authentication for every connection, and a role per use."""
+
     name = "postgres"
 
-    def __init__(self, data_dir: Path, port: int | None = None):
+    def __init__(self, data_dir: Path, secrets: Secrets, port: int | None = None):
         self.data_dir = data_dir
         self.pgdata = data_dir / "pgdata"
         self.port = port or free_port()
         self.log = data_dir / "postgres.log"
+        self.secrets = secrets
+
+    def dsn(self, role: str = PG_OWNER) -> str:
+        return f"postgresql://{role}:{self.secrets.pg_password(role)}@127.0.0.1:{self.port}/{DATABASE}"
 
     @property
-    def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+    def owner_dsn(self) -> str:
+        return self.dsn(PG_OWNER)
 
     def _stop_signal(self) -> int:
         return signal.SIGINT  # "fast" shutdown: rolls back open transactions, checkpoints, exits
@@ -136,24 +154,9 @@ class PostgresServer(ServerProcess):
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         user = self._prepare_user(POSTGRES_BIN_PATH)
+        self._set_aside_trusting_cluster()
         if not (self.pgdata / "PG_VERSION").exists():
-            self.pgdata.mkdir(exist_ok=True)
-            self._chown(self.pgdata, user)
-            subprocess.run(
-                [
-                    str(POSTGRES_BIN_PATH / "initdb"),
-                    "-D",
-                    str(self.pgdata),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--no-instructions",
-                ],
-                check=True,
-                capture_output=True,
-                user=user,
-            )
+            self._initdb(POSTGRES_BIN_PATH, user)
         stale_pid = self.pgdata / "postmaster.pid"
         if stale_pid.exists() and not _pid_alive(_first_int(stale_pid)):
             stale_pid.unlink()  # left by a killed server; postgres would refuse to start
@@ -183,20 +186,62 @@ class PostgresServer(ServerProcess):
         self._ensure_database(POSTGRES_BIN_PATH)
         return self
 
+    def _set_aside_trusting_cluster(self) -> None:
+        """A cluster made before credentials (trust auth, no superuser password here) is moved aside, not
+        reused: a fresh one with scram starts instead, and the projector rebuilds the read models from the
+        event log (NATS keeps it), which is what read models are for. The old one stays for the operator."""
+        if not (self.pgdata / "PG_VERSION").exists() or (self.data_dir / "scram").exists():
+            return
+        aside = self.data_dir / f"pgdata.trust-{time.strftime('%Y%m%dT%H%M%S')}"
+        self.pgdata.rename(aside)
+        log.warning("postgres.trust_cluster_set_aside", moved_to=str(aside), reason="made before credentials")
+
+    def _initdb(self, bin_path: Path, user: str | None) -> None:
+        self.pgdata.mkdir(exist_ok=True)
+        self._chown(self.pgdata, user)
+        # initdb reads the superuser's password from a file it can open (it may run as another user).
+        pwfile = self.data_dir / "initdb.pw"
+        try:
+            write_private(pwfile, self.secrets.pg_password(PG_SUPERUSER) + "\n", replace=True)
+            self._chown(pwfile, user)
+            initdb = [str(bin_path / "initdb"), "-D", str(self.pgdata), "-U", PG_SUPERUSER, f"--pwfile={pwfile}"]
+            flags = ["--auth=scram-sha-256", "--encoding=UTF8", "--no-instructions"]
+            subprocess.run([*initdb, *flags], check=True, capture_output=True, user=user)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        (self.data_dir / "scram").write_text("initialised with --auth=scram-sha-256\n")
+
     def _ensure_database(self, bin_path: Path) -> None:
-        psql = [str(bin_path / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
+        """The database, owned by the schema owner, and the roles, with their passwords (kept in step)."""
+        env = {**os.environ, "PGPASSWORD": self.secrets.pg_password(PG_SUPERUSER)}
+        psql = [str(bin_path / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_SUPERUSER, "-tA"]
         deadline = time.monotonic() + 30
         while True:
             probe = subprocess.run(
-                [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], capture_output=True, text=True
+                [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
+                capture_output=True,
+                text=True,
+                env=env,
             )
             if probe.returncode == 0:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"postgres is not accepting connections: {probe.stderr}")
             time.sleep(0.1)
+        for role, login in ((PG_READ_GROUP, False), (PG_OWNER, True), (PG_READER, True)):
+            sql = (
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE {role} {'LOGIN' if login else 'NOLOGIN'}; END IF; END $$"
+            )
+            if login:  # passwords are hex: safe inside a literal
+                sql += f"; ALTER ROLE {role} PASSWORD '{self.secrets.pg_password(role)}'"
+            subprocess.run([*psql, "-c", sql], check=True, capture_output=True, env=env)
+        subprocess.run([*psql, "-c", f"GRANT {PG_READ_GROUP} TO {PG_READER}"], check=True, capture_output=True, env=env)
         if probe.stdout.strip() != "1":
-            subprocess.run([*psql, "-c", f"CREATE DATABASE {DATABASE}"], check=True, capture_output=True)
+            create = f"CREATE DATABASE {DATABASE} OWNER {PG_OWNER}"
+            subprocess.run([*psql, "-c", create], check=True, capture_output=True, env=env)
+        grants = f"REVOKE ALL ON DATABASE {DATABASE} FROM PUBLIC; GRANT CONNECT ON DATABASE {DATABASE} TO {PG_READER}"
+        subprocess.run([*psql, "-c", grants], check=True, capture_output=True, env=env)
 
     @staticmethod
     def _prepare_user(bin_path: Path) -> str | None:

@@ -11,8 +11,8 @@ from voxledger.runtime import broker, eventstore, keys, provisioning
 from voxledger.runtime.db import create_pool
 
 
-async def provision(nats_url: str, database_url: str, replicas: int = 1) -> int:
-    nc = await broker.connect(nats_url, "provision")
+async def provision(nats: broker.NatsAccess, database_url: str, replicas: int = 1) -> int:
+    nc = await broker.connect(nats, "provision")
     try:
         await provisioning.provision(nc.jetstream(), replicas)
     finally:
@@ -25,12 +25,12 @@ async def provision(nats_url: str, database_url: str, replicas: int = 1) -> int:
 
 
 async def issue_new_key(
-    nats_url: str, tenant: str, label: str, scope: KeyScope = "member", expires_at: datetime | None = None
+    nats: broker.NatsAccess, tenant: str, label: str, scope: KeyScope = "member", expires_at: datetime | None = None
 ) -> keys.NewKey:
     """Appends ApiKeyIssued (with the key's hash only); the projector makes it usable."""
     keys.check_tenant(tenant)
     key = keys.new_key(label, scope, expires_at)
-    nc = await broker.connect(nats_url, "keys")
+    nc = await broker.connect(nats, "keys")
     try:
         await keys.issue(eventstore.EventStore(nc.jetstream()), tenant, key.key_id, key.event)
     finally:
@@ -38,23 +38,23 @@ async def issue_new_key(
     return key
 
 
-async def issue_key(nats_url: str, tenant: str, name: str, scope: KeyScope = "member") -> str:
+async def issue_key(nats: broker.NatsAccess, tenant: str, name: str, scope: KeyScope = "member") -> str:
     """A new key's secret (see issue_new_key)."""
-    return (await issue_new_key(nats_url, tenant, name, scope)).secret
+    return (await issue_new_key(nats, tenant, name, scope)).secret
 
 
-async def revoke_key(nats_url: str, key_id: str) -> bool:
+async def revoke_key(nats: broker.NatsAccess, key_id: str) -> bool:
     """Revokes now; False if there is no such key."""
-    nc = await broker.connect(nats_url, "keys")
+    nc = await broker.connect(nats, "keys")
     try:
         return await keys.revoke(eventstore.EventStore(nc.jetstream()), key_id)
     finally:
         await nc.drain()
 
 
-async def rotate_key(nats_url: str, key_id: str, overlap_s: float = 0) -> keys.NewKey | None:
+async def rotate_key(nats: broker.NatsAccess, key_id: str, overlap_s: float = 0) -> keys.NewKey | None:
     """A new key like `key_id` (its label, scope and expiry are the event's; these are placeholders)."""
-    nc = await broker.connect(nats_url, "keys")
+    nc = await broker.connect(nats, "keys")
     try:
         store = eventstore.EventStore(nc.jetstream())
         history, _ = await store.load(subjects.API_KEY, key_id)
@@ -81,9 +81,9 @@ async def list_keys(database_url: str, tenant: str | None) -> list:
         await pool.close()
 
 
-async def pulling(nats_url: str, spec: streams.ConsumerSpec) -> int:
+async def pulling(nats: broker.NatsAccess, spec: streams.ConsumerSpec) -> int:
     """How many pull requests wait on a durable consumer: each started worker keeps one open."""
-    nc = await broker.connect(nats_url, "readiness")
+    nc = await broker.connect(nats, "readiness")
     try:
         return (await nc.jetstream().consumer_info(spec.stream, spec.durable)).num_waiting
     finally:

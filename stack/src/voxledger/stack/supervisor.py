@@ -21,13 +21,18 @@ import structlog
 
 from voxledger.contracts import streams
 from voxledger.contracts.events import DEV_KEY_LABEL
+from voxledger.runtime.broker import NatsAccess, nats_access
+from voxledger.runtime.nats_permissions import server_authorization
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
+from voxledger.stack.secrets import PG_READER, Secrets, write_private
 
 log = structlog.get_logger(__name__)
-SERVICES = ("projector", "transcriber", "live", "postproc", "gateway", "webhooks")
+SERVICES = ("projector", "transcriber", "live", "postproc", "gateway", "webhooks", "keys")
 MODULES = {"live": "voxledger.transcriber.live"}  # the rest run as voxledger.<name>
+# Each service's NATS identity is the role of its name; only these two get a database at all.
+DATABASE_USERS = ("projector", "gateway")
 
 
 @dataclass
@@ -68,7 +73,9 @@ class Stack:
         self.processes: list[ServiceProcess] = []
         # Given URLs mean external servers; otherwise embedded ones are started.
         self.nats_url = nats_url or ""
-        self.database_url = database_url or ""
+        self.database_url = database_url or ""  # the schema owner's (projector, provisioning, replay, tests)
+        self.reader_database_url = self.database_url  # the gateway's: read-only when the database is embedded
+        self.secrets = Secrets(self.data_dir / "secrets")
         self.api_key = ""
 
     @property
@@ -78,14 +85,17 @@ class Stack:
     def start(self) -> "Stack":
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if not (self.nats_url and self.database_url):
+                self.secrets.ensure()
             if not self.nats_url:
-                self.nats = NatsServer(self.data_dir / "nats").start()
+                authorization = server_authorization(self.secrets.public_keys())
+                self.nats = NatsServer(self.data_dir / "nats", authorization=authorization).start()
                 self.nats_url = self.nats.url
             if not self.database_url:
-                self.postgres = PostgresServer(self.data_dir / "postgres").start()
-                self.database_url = self.postgres.dsn
+                self.postgres = PostgresServer(self.data_dir / "postgres", self.secrets).start()
+                self.database_url, self.reader_database_url = self.postgres.owner_dsn, self.postgres.dsn(PG_READER)
             replicas = load_settings(CommonSettings).stream_replicas
-            asyncio.run(provision.provision(self.nats_url, self.database_url, replicas))
+            asyncio.run(provision.provision(self.nats_as("provision"), self.database_url, replicas))
             self.api_key = self._dev_key()
             for name in SERVICES:
                 for index in range(self.scale.get(name, 0)):
@@ -101,23 +111,36 @@ class Stack:
         key_file = self.data_dir / "dev-api-key"
         if key_file.exists():
             return key_file.read_text().strip()
-        api_key = asyncio.run(provision.issue_key(self.nats_url, "dev", DEV_KEY_LABEL, "admin"))
+        api_key = asyncio.run(provision.issue_key(self.nats_as("keys"), "dev", DEV_KEY_LABEL, "admin"))
         key_file.write_text(api_key + "\n")
         key_file.chmod(0o600)
         return api_key
 
-    def service_env(self) -> dict[str, str]:
-        return {
+    def nats_as(self, role: str) -> NatsAccess:
+        """How to connect as `role` (runtime/nats_permissions.py): its generated identity on the embedded server;
+        on an external one, the identity this process's settings name. Tests connect through this too."""
+        if self.nats is not None:
+            return self.secrets.nats_access(self.nats_url, role)
+        return msgspec.structs.replace(nats_access(load_settings(CommonSettings)), url=self.nats_url)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """`name`'s environment: its own NATS identity, and a database only if it uses one, with its own role."""
+        env = {
             **os.environ,
             "NATS_URL": self.nats_url,
-            "DATABASE_URL": self.database_url,
             "VOXLEDGER_HTTP_PORT": str(self.http_port),
             "VOXLEDGER_DATA_DIR": str(self.data_dir),
             **self.extra_env,
         }
+        if self.nats is not None:
+            env["VOXLEDGER_NATS_NKEY_SEED_FILE"] = str(self.secrets.nkey_seed_file(name))
+        env.pop("DATABASE_URL", None)
+        if name in DATABASE_USERS:
+            env["DATABASE_URL"] = self.reader_database_url if name == "gateway" else self.database_url
+        return env
 
     def _spawn(self, name: str, index: int) -> ServiceProcess:
-        env = self.service_env()
+        env = self.service_env(name)
         if name in ("transcriber", "live"):
             env.setdefault("VOXLEDGER_WORKER_NAME", f"{name}-{index}")
         if self.log_dir is not None:
@@ -162,13 +185,16 @@ class Stack:
 
     def _transcribers_pulling(self) -> bool:
         wanted = sum(p.name == "transcriber" for p in self.processes)
-        return not wanted or asyncio.run(provision.pulling(self.nats_url, streams.RECORDING_COMMANDS)) >= wanted
+        if not wanted:
+            return True
+        return asyncio.run(provision.pulling(self.nats_as("provision"), streams.RECORDING_COMMANDS)) >= wanted
 
     def _write_info(self) -> None:
         info = provision.StackInfo(
             nats_url=self.nats_url, database_url=self.database_url, http_url=self.http_url, supervisor_pid=os.getpid()
         )
-        (self.run_dir / "stack.json").write_bytes(msgspec.json.encode(info))
+        # Owner-only: the database URL carries the schema owner's password.
+        write_private(self.run_dir / "stack.json", msgspec.json.encode(info).decode(), replace=True)
 
     def supervise_once(self) -> None:
         """Restarts any service that died, with backoff proportional to how often it has crashed."""

@@ -40,7 +40,7 @@ from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.http.tracing import tracing
 from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.settings import GatewaySettings
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.lifecycle import start_service
 from voxledger.runtime.settings import served_models
@@ -138,7 +138,7 @@ def _lifespan(settings: GatewaySettings):
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, max_size=20)
-        nc = await connect(settings.nats_url, "gateway")
+        nc = await connect(nats_access(settings), "gateway")
         readmodels = ReadModels(pool)
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()

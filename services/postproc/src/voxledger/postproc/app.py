@@ -15,7 +15,7 @@ from voxledger.postproc.domain.engines import BUILTIN_ENGINES
 from voxledger.postproc.handlers import InsightRunner
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
@@ -58,7 +58,7 @@ def create_app(settings: PostprocSettings) -> FastStream:
 
     @app.on_startup
     async def start() -> None:
-        nc = await connect(settings.nats_url, "postproc-events")
+        nc = await connect(nats_access(settings), "postproc-events")
         repo = AggregateRepository(EventStore(nc.jetstream()), subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
         llm = (
             LlmEngine(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)

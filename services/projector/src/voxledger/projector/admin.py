@@ -21,9 +21,9 @@ __all__ = [
 ]
 
 
-async def replay_projection(nats_url: str, database_url: str, projection: str = PROJECTION) -> ReplayReport:
+async def replay_projection(nats: broker.NatsAccess, database_url: str, projection: str = PROJECTION) -> ReplayReport:
     """Rebuilds the projection from sequence 1 into shadow tables and swaps them in; readers never wait."""
-    nc = await broker.connect(nats_url, "replay")
+    nc = await broker.connect(nats, "replay")
     pool = await create_pool(database_url, max_size=2)
     try:
         return await replay(nc.jetstream(), pool, projection)
@@ -49,11 +49,11 @@ async def quarantined_events(database_url: str, projection: str | None = None) -
         await pool.close()
 
 
-async def retry_quarantined(nats_url: str, database_url: str, projection: str = PROJECTION) -> RetryReport:
+async def retry_quarantined(nats: broker.NatsAccess, database_url: str, projection: str = PROJECTION) -> RetryReport:
     """Applies the quarantined events again (after a fix); those that now apply leave the quarantine."""
     if projection != PROJECTION:
         raise ValueError(f"unknown projection {projection!r}; known: {PROJECTION}")
-    nc = await broker.connect(nats_url, "quarantine-retry")
+    nc = await broker.connect(nats, "quarantine-retry")
     pool = await create_pool(database_url, max_size=1)
     try:
         return await quarantine.retry(nc.jetstream(), pool, Layout(checkpoint=projection, projection=projection))

@@ -15,7 +15,7 @@ from voxledger.projector.adapters.postgres import PROJECTION
 from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.leases import Lease
 from voxledger.runtime.lifecycle import sleep_unless, start_service, stop_on_signals, worker_name
@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 async def serve(settings: ProjectorSettings) -> None:
     stop = stop_on_signals()
     pool = await create_pool(settings.database_url, max_size=4)
-    nc = await connect(settings.nats_url, "projector")
+    nc = await connect(nats_access(settings), "projector")
     try:
         version = await migrate(pool)
         log.info("projector.schema", version=version)

@@ -16,7 +16,7 @@ from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
@@ -48,7 +48,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
 
     @app.on_startup
     async def start() -> None:
-        nc = await connect(settings.nats_url, "transcriber-events")
+        nc = await connect(nats_access(settings), "transcriber-events")
         js = nc.jetstream()
         # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
         jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)

@@ -1,9 +1,10 @@
-"""Wiring: FastStream with four durable pull subscribers in one process (`--scale webhooks=N` shares them).
+"""Wiring: FastStream with three durable pull subscribers in one process (`--scale webhooks=N` shares them).
 
 - endpoint commands (COMMANDS `vl.cmd.wh.*`), decided by the endpoint Decider;
 - the fan-out: the log events a tenant can subscribe to, one at a time, queued as deliveries;
-- the deliveries (the WEBHOOKS work stream), several in flight, each retried by NAK with a delay;
-- key commands (COMMANDS `vl.cmd.key.*`) from the gateways: this process is the key command handler.
+- the deliveries (the WEBHOOKS work stream), several in flight, each retried by NAK with a delay.
+
+Key commands are handled by their own process (voxledger.keys), the only one that may append key events.
 """
 
 import asyncio
@@ -16,7 +17,7 @@ from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
@@ -25,7 +26,6 @@ from voxledger.webhooks.adapters.sender import Sender
 from voxledger.webhooks.adapters.workqueue import WorkQueue
 from voxledger.webhooks.domain import delivery, endpoint
 from voxledger.webhooks.handlers import Webhooks
-from voxledger.webhooks.key_commands import KeyCommands
 from voxledger.webhooks.settings import WebhooksSettings
 
 log = structlog.get_logger(__name__)
@@ -37,7 +37,6 @@ class _Started:
     follower: RegistryFollower
     sender: Sender
     webhooks: Webhooks
-    key_commands: KeyCommands
 
 
 def _subscriber(broker: NatsBroker, spec: streams.ConsumerSpec, workers: int = 1):
@@ -68,15 +67,11 @@ def create_app(settings: WebhooksSettings) -> FastStream:
     async def on_delivery(msg: NatsMessage) -> None:
         await started[0].webhooks.on_delivery(msg)
 
-    @_subscriber(broker, streams.KEY_COMMANDS)
-    async def on_key_command(msg: NatsMessage) -> None:
-        await started[0].key_commands.on_command(msg)
-
     app = FastStream(broker, logger=faststream_logger("webhooks"))
 
     @app.on_startup
     async def start() -> None:
-        nc = await connect(settings.nats_url, "webhooks")
+        nc = await connect(nats_access(settings), "webhooks")
         js = nc.jetstream()
         store = EventStore(js)
         endpoints = AggregateRepository(store, subjects.WEBHOOK, endpoint.fold, endpoint.decide, endpoint.evolve)
@@ -91,7 +86,7 @@ def create_app(settings: WebhooksSettings) -> FastStream:
         webhooks = Webhooks(
             endpoints, deliveries, follower, WorkQueue(js), sender, policy, settings.webhook_blocked_recheck_s
         )
-        started.append(_Started(nc, follower, sender, webhooks, KeyCommands(js)))
+        started.append(_Started(nc, follower, sender, webhooks))
         log.info("webhooks.ready", allow_private=settings.webhook_allow_private)
 
     @app.after_shutdown

@@ -4,6 +4,8 @@ from importlib.resources import files
 
 import asyncpg
 
+from voxledger.projector.adapters.grants import grant_read
+
 MIGRATIONS = files("voxledger.projector.adapters") / "migrations"
 LOCK_ID = 0x766F786C  # any constant shared by every migrating process
 
@@ -26,4 +28,5 @@ async def migrate(pool: asyncpg.Pool) -> int:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
                 current = version
+        await grant_read(conn)
         return int(current)

@@ -6,7 +6,7 @@ import structlog
 
 from voxledger.contracts import subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import connect
+from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import start_service, stop_on_signals
 from voxledger.transcriber.adapters.model import ModelCache
@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 async def serve(settings: LiveSettings) -> None:
     stop = stop_on_signals()
-    nc = await connect(settings.nats_url, "live")
+    nc = await connect(nats_access(settings), "live")
     models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
     repo = AggregateRepository(
         EventStore(nc.jetstream()), subjects.RECORDING, live_session.fold, live_session.decide, live_session.evolve

@@ -1,7 +1,7 @@
-"""The key command handler: the one service component that appends key events for the gateways.
+"""The key command handler: the one service that appends key events for the gateways.
 
-It runs in the webhooks process (management work, no model, already one per stack) as one more durable
-consumer. Every command is idempotent, so a redelivery has no second effect.
+It runs in a process of its own, so that it alone holds the `keys` NATS identity, the only one allowed to
+publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect.
 """
 
 import structlog

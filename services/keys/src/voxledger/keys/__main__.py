@@ -1,0 +1,3 @@
+from voxledger.keys.app import main
+
+main()
