@@ -20,11 +20,13 @@ from httpx_sse import EventSource, connect_sse
 from nats.js import api as js_api
 
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
-from voxledger.contracts import envelope, subjects
+from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import KeyScope
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
+from voxledger.runtime.settings import CommonSettings, load_settings
+from voxledger.runtime.vault import Vault, open_vault
 from voxledger.stack.provision import issue_key
 from voxledger.stack.supervisor import Stack
 
@@ -210,7 +212,7 @@ def wait_logged(
     async def wait() -> list[Message]:
         nc = await connect(stack.nats_url, "test")
         try:
-            js = nc.jetstream()
+            js, vault = nc.jetstream(), await stack_vault(nc, stack)
             subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
             everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
             subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
@@ -220,17 +222,22 @@ def wait_logged(
                     left_s = deadline - time.monotonic()
                     assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
                     with contextlib.suppress(nats.errors.TimeoutError):
-                        logged = envelope.decode((await subscription.next_msg(timeout=left_s)).data)
+                        logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
                         if job_id in (None, getattr(logged.body, "job_id", None)):
                             break
             finally:
                 await subscription.unsubscribe()
-            history, _ = await EventStore(js).load(subjects.RECORDING, recording_id)
+            history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
             return history
         finally:
             await nc.close()
 
     return asyncio.run(wait())
+
+
+async def stack_vault(nc, stack) -> Vault:
+    """The stack's data keys, opened with its master key, as its services open them."""
+    return await open_vault(nc, load_settings(CommonSettings, stack.service_env()))
 
 
 def log_events(stack, recording_id: str) -> list[Message]:
@@ -239,7 +246,8 @@ def log_events(stack, recording_id: str) -> list[Message]:
     async def load() -> list[Message]:
         nc = await connect(stack.nats_url, "test")
         try:
-            history, _ = await EventStore(nc.jetstream()).load(subjects.RECORDING, recording_id)
+            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
+            history, _ = await store.load(subjects.RECORDING, recording_id)
             return history
         finally:
             await nc.close()

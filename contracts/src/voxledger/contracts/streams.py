@@ -129,5 +129,9 @@ LEASES_BUCKET = "leases"
 # A standby projector takes over within this (plus its poll interval) when the active one dies.
 PROJECTION_LEASE_TTL_S = 5.0
 
+# Each recording's data key, wrapped by the master key (runtime/crypto.py); key = recording id, history 1.
+# Deleting a recording purges its key: what was sealed with it can never be read again.
+DATA_KEYS_BUCKET = "data_keys"
+
 # The read-model schema version the services expect; the projector's migrations reach it.
 READ_MODEL_SCHEMA_VERSION = 14

@@ -21,6 +21,7 @@ import structlog
 
 from voxledger.contracts import streams
 from voxledger.contracts.events import DEV_KEY_LABEL
+from voxledger.runtime.crypto import ensure_master_key, master_key_path
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
@@ -77,6 +78,8 @@ class Stack:
 
     def start(self) -> "Stack":
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        # The master key that wraps every recording's data key: made at first start, owner-only.
+        ensure_master_key(master_key_path(load_settings(CommonSettings, self.service_env())))
         try:
             if not self.nats_url:
                 self.nats = NatsServer(self.data_dir / "nats").start()

@@ -44,6 +44,7 @@ from voxledger.runtime.broker import connect
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.lifecycle import start_service
 from voxledger.runtime.settings import served_models
+from voxledger.runtime.vault import open_vault
 
 log = structlog.get_logger(__name__)
 
@@ -142,7 +143,8 @@ def _lifespan(settings: GatewaySettings):
         readmodels = ReadModels(pool)
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
-        bus, quotas = Bus(nc.jetstream()), Quotas(settings, readmodels)
+        vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
+        bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
         key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
         await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
         app.state.update(
@@ -161,6 +163,7 @@ def _lifespan(settings: GatewaySettings):
         finally:
             await notifier.stop()
             await key_resolver.stop()
+            await vault.stop()
             await nc.drain()
             await pool.close()
 
