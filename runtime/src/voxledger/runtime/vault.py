@@ -109,6 +109,10 @@ class Vault:
             return await self._load(recording_id)  # another process created it first, or it was destroyed
         return DataCipher(data_key)
 
+    async def erased(self, recording_id: str) -> bool:
+        """Whether the recording was deleted; otherwise its key exists from now on (created if need be)."""
+        return self.sealing and await self.cipher(recording_id, create=True) is None
+
     async def ciphers(self, recording_ids: Iterable[str]) -> dict[str, DataCipher | None]:
         return {rid: await self.cipher(rid) for rid in set(recording_ids)}
 

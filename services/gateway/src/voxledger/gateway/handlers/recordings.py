@@ -153,6 +153,8 @@ async def accept_upload(
             lambda: {"recording_id": new_id(), "job_id": new_id() if options is not None else None},
         )
         recording_id, job_id = str(ids["recording_id"]), ids["job_id"]
+        if await bus.vault.erased(recording_id):  # a retry (same Idempotency-Key) after a delete
+            raise Conflict("recording_deleted", "this request's recording was deleted; its audio is not stored again")
         blob_key = f"recordings/{recording_id}"
         await bus.store_audio(blob_key, form.file, form.sha256.digest())
     finally:
