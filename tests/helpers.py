@@ -24,6 +24,7 @@ from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import KeyScope
 from voxledger.runtime.broker import connect
+from voxledger.runtime.crypto import master_key_path
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.runtime.vault import Vault, open_vault
@@ -99,7 +100,9 @@ def metrics_text(stack) -> str:
 
 def cli(stack, *args: str) -> str:
     """`voxledger <args>` against the stack's servers, as an operator runs it; its output."""
+    key_file = str(master_key_path(load_settings(CommonSettings, stack.service_env())))
     env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
+    env["VOXLEDGER_MASTER_KEY_FILE"] = key_file  # the operator's host holds the stack's master key
     done = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
