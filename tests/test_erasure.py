@@ -127,6 +127,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     )
     # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket.
     before = everything_stored(stack)
+    assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
     assert not mentions(before, token), "the filename is sealed"
     assert not [w for w in heard if mentions(before, w, rec)], "the transcript and insights are sealed"
     assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
