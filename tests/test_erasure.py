@@ -10,7 +10,7 @@ import asyncio
 from nats.js import api as js_api
 from nats.js.errors import ObjectNotFoundError
 
-from tests.helpers import AUDIO, cli, eventually, read_events, reference, upload, wait_job, wait_logged
+from tests.helpers import AUDIO, cli, eventually, log_events, read_events, reference, upload, wait_job, wait_logged
 from tests.wer import BATCH_WER, assert_wer, words
 from voxledger.contracts import sealing
 from voxledger.contracts.ids import new_id
@@ -43,7 +43,8 @@ async def _messages(js, name: str, subjects_: list[str], workqueue: bool) -> lis
         )
         try:
             info = await sub.consumer_info()
-            if not info.num_pending:
+            delivered = info.delivered.consumer_seq if info.delivered else 0
+            if (info.num_pending or 0) + (delivered or 0) == 0:  # some may be delivered already
                 continue
             while True:
                 msg = await sub.next_msg(timeout=30)
@@ -128,6 +129,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket.
     before = everything_stored(stack)
     assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
+    assert mentions(before, "audio/ogg", rec), "the scan sees what is in clear (the content type)"
     assert not mentions(before, token), "the filename is sealed"
     assert not [w for w in heard if mentions(before, w, rec)], "the transcript and insights are sealed"
     assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
@@ -166,3 +168,23 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert not mentions(after, token)
     assert not [w for w in heard if mentions(after, w, rec)]
     assert upload(client, "short_meeting.ogg").status_code == 202, "the stack goes on as before"
+
+
+def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readable(stack, client):
+    def filename_in_log(recording_id: str) -> str:
+        (uploaded,) = [m for m in log_events(stack, recording_id) if m.envelope.type == "RecordingUploaded"]
+        assert not uploaded.erased
+        return uploaded.body.filename
+
+    before = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    rotated = cli(stack, "keys", "rotate-master")
+    assert " data keys re-wrapped" in rotated and "kept until --retire" in rotated, rotated
+    assert filename_in_log(before) == "short_meeting.ogg"
+    during = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]  # on the new key
+
+    retired = cli(stack, "keys", "rotate-master", "--retire")
+    assert "older master keys removed" in retired, retired
+    for recording_id in (before, during):
+        assert filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
+    after = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    assert filename_in_log(after) == "short_meeting.ogg"

@@ -90,9 +90,11 @@ class MasterKeys:
         self.path = path
         self._keys: dict[str, AESGCM] = {}
         self.current = ""
+        self._mtime_ns = 0
         self.reload()
 
     def reload(self) -> None:
+        self._mtime_ns = self.path.stat().st_mtime_ns
         lines = [line.strip() for line in self.path.read_text().splitlines() if line.strip()]
         if not lines:
             raise ValueError(f"{self.path}: no master key")
@@ -103,6 +105,8 @@ class MasterKeys:
         self.current = key_id(raw[0])
 
     def wrap(self, recording_id: str, data_key: bytes) -> bytes:
+        if self.path.stat().st_mtime_ns != self._mtime_ns:
+            self.reload()  # rotated since: new keys are wrapped by the new current key at once
         nonce = os.urandom(NONCE_BYTES)
         sealed = nonce + self._keys[self.current].encrypt(nonce, data_key, _wrap_aad(recording_id))
         return msgspec.json.encode(WrappedKey(self.current, base64.b64encode(sealed).decode()))

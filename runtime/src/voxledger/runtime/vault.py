@@ -12,7 +12,8 @@ import cachetools
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.js.errors import APIError, BadRequestError, KeyNotFoundError
+from nats.js import JetStreamContext
+from nats.js.errors import APIError, BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
 from voxledger.contracts import envelope, sealing, streams
@@ -156,6 +157,32 @@ class Vault:
         self._forget(recording_id)
         await (await self._bucket()).purge(recording_id)
         log.info("data_key.destroyed", recording_id=recording_id)
+
+
+async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[int, int]:
+    """Re-wraps every data key not yet wrapped by the current master key: (re-wrapped, already current).
+    Each update expects the revision it read, so a key destroyed meanwhile stays destroyed."""
+    kv = await js.key_value(streams.DATA_KEYS_BUCKET)
+    try:
+        recording_ids = await kv.keys()
+    except NoKeysError:
+        return 0, 0
+    rewrapped = current = 0
+    for recording_id in recording_ids:
+        try:
+            entry = await kv.get(recording_id)
+        except KeyNotFoundError:
+            continue  # destroyed since the listing
+        if not entry.value:
+            continue
+        data_key, kid = master.unwrap(recording_id, entry.value)
+        if kid == master.current:
+            current += 1
+            continue
+        with contextlib.suppress(KeyWrongLastSequenceError):
+            await kv.update(recording_id, master.wrap(recording_id, data_key), last=entry.revision)
+            rewrapped += 1
+    return rewrapped, current
 
 
 async def open_vault(nc: Client, settings: CommonSettings) -> Vault:
