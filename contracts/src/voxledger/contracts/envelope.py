@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from voxledger.contracts import key_commands, sealing, webhooks
+from voxledger.contracts import key_commands, retention, sealing, webhooks
 from voxledger.contracts.commands import COMMAND_TYPES, COMMAND_UPCASTERS, Command
 from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
@@ -18,6 +18,8 @@ MESSAGE_TYPES: dict[str, type[Body]] = {
     **webhooks.EVENT_TYPES,
     **webhooks.COMMAND_TYPES,
     **key_commands.COMMAND_TYPES,
+    **retention.COMMAND_TYPES,
+    **retention.EVENT_TYPES,
 }
 
 # (type, from_version) -> pure function turning that version's data into the next version's.

@@ -102,6 +102,13 @@ KEY_COMMANDS = ConsumerSpec(
     filter_subject=subjects.command_subject(subjects.API_KEY, "*"),
 )
 
+# Tenant settings commands (retention), handled in the webhooks process next to the key commands.
+TENANT_COMMANDS = ConsumerSpec(
+    durable="tenant-commands",
+    stream=COMMANDS.name,
+    filter_subject=subjects.command_subject(subjects.TENANT, "*"),
+)
+
 CONSUMERS = (
     RECORDING_COMMANDS,
     TRANSCRIPTION_JOBS,
@@ -111,6 +118,7 @@ CONSUMERS = (
     WEBHOOK_FANOUT,
     WEBHOOK_DELIVERIES,
     KEY_COMMANDS,
+    TENANT_COMMANDS,
 )
 
 AUDIO_BUCKET = "audio"

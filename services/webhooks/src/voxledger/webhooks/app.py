@@ -27,6 +27,7 @@ from voxledger.webhooks.domain import delivery, endpoint
 from voxledger.webhooks.handlers import Webhooks
 from voxledger.webhooks.key_commands import KeyCommands
 from voxledger.webhooks.settings import WebhooksSettings
+from voxledger.webhooks.tenant_commands import TenantCommands
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +39,7 @@ class _Started:
     sender: Sender
     webhooks: Webhooks
     key_commands: KeyCommands
+    tenant_commands: TenantCommands
 
 
 def _subscriber(broker: NatsBroker, spec: streams.ConsumerSpec, workers: int = 1):
@@ -72,6 +74,10 @@ def create_app(settings: WebhooksSettings) -> FastStream:
     async def on_key_command(msg: NatsMessage) -> None:
         await started[0].key_commands.on_command(msg)
 
+    @_subscriber(broker, streams.TENANT_COMMANDS)
+    async def on_tenant_command(msg: NatsMessage) -> None:
+        await started[0].tenant_commands.on_command(msg)
+
     app = FastStream(broker, logger=faststream_logger("webhooks"))
 
     @app.on_startup
@@ -91,7 +97,7 @@ def create_app(settings: WebhooksSettings) -> FastStream:
         webhooks = Webhooks(
             endpoints, deliveries, follower, WorkQueue(js), sender, policy, settings.webhook_blocked_recheck_s
         )
-        started.append(_Started(nc, follower, sender, webhooks, KeyCommands(js)))
+        started.append(_Started(nc, follower, sender, webhooks, KeyCommands(js), TenantCommands(js)))
         log.info("webhooks.ready", allow_private=settings.webhook_allow_private)
 
     @app.after_shutdown
