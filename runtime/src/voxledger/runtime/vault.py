@@ -5,6 +5,7 @@ scheme). `encode` creates a recording's key on first use; `decode` of a message 
 erased message (its sensitive fields blank), never an error: the recording was deleted.
 """
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
 
@@ -115,7 +116,9 @@ class Vault:
         return self.sealing and await self.cipher(recording_id, create=True) is None
 
     async def ciphers(self, recording_ids: Iterable[str]) -> dict[str, DataCipher | None]:
-        return {rid: await self.cipher(rid) for rid in set(recording_ids)}
+        """Several recordings' ciphers; those not cached are fetched concurrently."""
+        unique = list(set(recording_ids))
+        return dict(zip(unique, await asyncio.gather(*(self.cipher(rid) for rid in unique)), strict=True))
 
     async def encode(self, message: Message) -> bytes:
         """The message as bytes, its sensitive fields sealed with the recording's key (created if needed)."""
