@@ -20,6 +20,7 @@ from pathlib import Path
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from voxledger.contracts.decisions import Rejected
 from voxledger.runtime.settings import CommonSettings
 
 KEY_BYTES = 32
@@ -46,8 +47,12 @@ class DataCipher:
         return self._aead.decrypt(ciphertext[:NONCE_BYTES], ciphertext[NONCE_BYTES:], aad)
 
 
-class RecordingErased(Exception):
-    """The recording's data key was destroyed: nothing can be sealed for it any more."""
+class RecordingErased(Rejected):
+    """The recording's data key was destroyed: nothing can be sealed for it any more. Writers handle it as
+    the decider's own refusal of a deleted recording (the code is the same)."""
+
+    def __init__(self, message: str):
+        super().__init__("recording_deleted", message)
 
 
 class WrappedKey(msgspec.Struct):
