@@ -34,7 +34,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -71,6 +71,10 @@ bench-search *ARGS:
 # Latency a read-your-writes token adds to a read right after a 202
 bench-ryw *ARGS:
     uv run python -m bench.read_your_writes {{ARGS}}
+
+# What crypto-shredding costs: projector throughput and one job end to end, sealed and in clear
+bench-encryption *ARGS:
+    uv run python -m bench.encryption {{ARGS}}
 
 # Rebuild the read models from the event log with no downtime, and print their digest
 replay *ARGS:

@@ -19,6 +19,7 @@ import sys
 import time
 
 from bench.readmodel_stack import bench_stack, events_up_to, percentile, wait_checkpoint
+from tests.helpers import stack_vault
 from tests.histories import append_all
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import encode, seal
@@ -56,7 +57,7 @@ async def measure(stack, events: int, single: int, batch_max: int, poison: int =
         head = (await js.stream_info("EVENTS")).state.last_seq
         stop = asyncio.Event()
         started = time.perf_counter()
-        projector = asyncio.create_task(run_projection(js, pool, batch_max, stop))
+        projector = asyncio.create_task(run_projection(js, pool, batch_max, stop, await stack_vault(nc, stack)))
         await wait_checkpoint(pool, head, poll_s=0.01)
         elapsed = time.perf_counter() - started
         latencies = []

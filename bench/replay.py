@@ -15,6 +15,7 @@ import sys
 import time
 
 from bench.readmodel_stack import bench_stack, events_up_to
+from tests.helpers import stack_vault
 from tests.histories import append_all
 from voxledger.projector.adapters.shadow import digest
 from voxledger.projector.replay import replay
@@ -30,7 +31,7 @@ async def measure(stack, events: int, batch_max: int) -> dict:
         started = time.perf_counter()
         published = await append_all(js, events_up_to(events), in_flight=1024)
         publish_s = time.perf_counter() - started
-        report = await replay(js, pool, batch_max=batch_max)
+        report = await replay(js, pool, await stack_vault(nc, stack), batch_max=batch_max)
         rows = await digest(pool)
         return {"events": published, "publish_s": publish_s, "replay": report, "rows": rows}
     finally:

@@ -20,11 +20,13 @@ from httpx_sse import EventSource, connect_sse
 from nats.js import api as js_api
 
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
-from voxledger.contracts import envelope, subjects
+from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import KeyScope
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
+from voxledger.runtime.settings import CommonSettings, load_settings
+from voxledger.runtime.vault import Vault, open_vault
 from voxledger.stack.provision import issue_key
 from voxledger.stack.supervisor import Stack
 
@@ -97,10 +99,12 @@ def metrics_text(stack) -> str:
 
 def cli(stack, *args: str) -> str:
     """`voxledger <args>` against the stack's servers, as an operator runs it; its output."""
+    key_file = str(stack.master_key_file)
     # The stack's data directory: the CLI takes each command's own identity from it (keys, or provision).
     env = {**os.environ, "NATS_URL": stack.nats_url, "DATABASE_URL": stack.database_url}
     env["VOXLEDGER_DATA_DIR"] = str(stack.data_dir)
     env.pop("VOXLEDGER_NATS_NKEY_SEED_FILE", None)
+    env["VOXLEDGER_MASTER_KEY_FILE"] = key_file  # the operator's host holds the stack's master key
     done = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", *args], env=env, capture_output=True, text=True, timeout=300
     )
@@ -213,7 +217,7 @@ def wait_logged(
     async def wait() -> list[Message]:
         nc = await connect(stack.nats_as("provision"), "test")
         try:
-            js = nc.jetstream()
+            js, vault = nc.jetstream(), await stack_vault(nc, stack)
             subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
             everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
             subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
@@ -223,17 +227,22 @@ def wait_logged(
                     left_s = deadline - time.monotonic()
                     assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
                     with contextlib.suppress(nats.errors.TimeoutError):
-                        logged = envelope.decode((await subscription.next_msg(timeout=left_s)).data)
+                        logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
                         if job_id in (None, getattr(logged.body, "job_id", None)):
                             break
             finally:
                 await subscription.unsubscribe()
-            history, _ = await EventStore(js).load(subjects.RECORDING, recording_id)
+            history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
             return history
         finally:
             await nc.close()
 
     return asyncio.run(wait())
+
+
+async def stack_vault(nc, stack) -> Vault:
+    """The stack's data keys, opened with its master key, as its services open them."""
+    return await open_vault(nc, load_settings(CommonSettings, stack.service_env("gateway")))
 
 
 def log_events(stack, recording_id: str) -> list[Message]:
@@ -242,7 +251,8 @@ def log_events(stack, recording_id: str) -> list[Message]:
     async def load() -> list[Message]:
         nc = await connect(stack.nats_as("provision"), "test")
         try:
-            history, _ = await EventStore(nc.jetstream()).load(subjects.RECORDING, recording_id)
+            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
+            history, _ = await store.load(subjects.RECORDING, recording_id)
             return history
         finally:
             await nc.close()

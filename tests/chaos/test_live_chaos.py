@@ -11,16 +11,15 @@ import websockets
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 
-from tests.helpers import AUDIO, BROKEN_MODEL, log_events, new_client, reference, started_stack
+from tests.helpers import AUDIO, BROKEN_MODEL, log_events, new_client, reference, stack_vault, started_stack
 from tests.live_client import LiveRun, read_pcm, receive_until_ended, send_paced, stream, ws_url
 from tests.wer import STREAMING_WER, assert_wer
-from voxledger.contracts import envelope, subjects
+from voxledger.contracts import subjects
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.contracts.streams import LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
 from voxledger.gateway.adapters.live import LiveBus
-from voxledger.runtime.broker import NatsAccess
 from voxledger.runtime.broker import connect as nats_connect
 
 REFERENCE = reference("short_meeting.wav")
@@ -216,12 +215,13 @@ def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(l
     assert asyncio.run(browser_auth()) == "ready"
 
 
-async def _register_and_await_end(nats: NatsAccess, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
+async def _register_and_await_end(stack, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
     """Registers sessions the way the gateway does (bypassing its validation of `start`), optionally with one
     stored audio frame each, and returns each session's events once it has ended (the end is awaited, not polled)."""
-    nc = await nats_connect(nats, "test")
+    nc = await nats_connect(stack.nats_as("provision"), "test")
     try:
-        js, bus = nc.jetstream(), LiveBus(nc)
+        vault = await stack_vault(nc, stack)
+        js, bus = nc.jetstream(), LiveBus(nc, vault)
         session_ids = [new_id() for _ in specs]
         for session_id, spec in zip(session_ids, specs, strict=True):
             if frame is not None:
@@ -238,7 +238,7 @@ async def _register_and_await_end(nats: NatsAccess, specs: list[LiveSessionSpec]
             )
             history = []
             while not history or history[-1].envelope.type != "LiveSessionEnded":
-                history.append(envelope.decode((await sub.next_msg(timeout=90)).data))
+                history.append(await vault.decode((await sub.next_msg(timeout=90)).data))
             await sub.unsubscribe()
             return history
 
@@ -275,7 +275,7 @@ def _spec(**changes) -> LiveSessionSpec:
 def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_still_served(live_stack, chaos_client):
     """Two bad-model sessions used to hold both workers (one session each) forever; now each ends with a code."""
     started = time.monotonic()
-    histories = asyncio.run(_register_and_await_end(live_stack.nats_as("provision"), [_spec(), _spec()]))
+    histories = asyncio.run(_register_and_await_end(live_stack, [_spec(), _spec()]))
     assert time.monotonic() - started < 30, "a session whose model cannot load ends at once"
     for history in histories.values():
         types = [m.envelope.type for m in history]
@@ -304,9 +304,7 @@ def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_stil
 def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_reclaimed_forever(live_stack):
     """A sample rate of 0 breaks every pass over its audio: retried a bounded number of times, then ended."""
     histories = asyncio.run(
-        _register_and_await_end(
-            live_stack.nats_as("provision"), [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200)
-        )
+        _register_and_await_end(live_stack, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200))
     )
     (history,) = histories.values()
     claims = [m for m in history if m.envelope.type in ("LiveSessionStarted", "LiveSessionTakenOver")]

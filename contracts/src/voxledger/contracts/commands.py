@@ -6,6 +6,7 @@ import msgspec
 
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.insights import InsightKind
+from voxledger.contracts.sealing import clear_v1_to_v2
 
 
 class Command(msgspec.Struct, kw_only=True):
@@ -13,7 +14,11 @@ class Command(msgspec.Struct, kw_only=True):
 
 
 class UploadRecording(Command):
-    """Registers stored audio as a recording; with job_id set, also queues a transcription."""
+    """Registers stored audio as a recording; with job_id set, also queues a transcription.
+
+    v2: `filename` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     recording_id: str
     filename: str
@@ -56,3 +61,5 @@ class DeleteRecording(Command):
 RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}
+
+COMMAND_UPCASTERS = {("UploadRecording", 1): clear_v1_to_v2}

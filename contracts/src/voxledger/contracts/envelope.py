@@ -6,8 +6,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from voxledger.contracts import key_commands, webhooks
-from voxledger.contracts.commands import COMMAND_TYPES, Command
+from voxledger.contracts import key_commands, retention, sealing, webhooks
+from voxledger.contracts.commands import COMMAND_TYPES, COMMAND_UPCASTERS, Command
 from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
 
@@ -18,11 +18,13 @@ MESSAGE_TYPES: dict[str, type[Body]] = {
     **webhooks.EVENT_TYPES,
     **webhooks.COMMAND_TYPES,
     **key_commands.COMMAND_TYPES,
+    **retention.COMMAND_TYPES,
+    **retention.EVENT_TYPES,
 }
 
 # (type, from_version) -> pure function turning that version's data into the next version's.
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {**EVENT_UPCASTERS}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {**EVENT_UPCASTERS, **COMMAND_UPCASTERS}
 
 
 class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -44,6 +46,7 @@ B = TypeVar("B")
 class Message(msgspec.Struct, frozen=True):
     envelope: Envelope
     body: Body
+    erased: bool = False  # sealed, and its key is gone: the body's sensitive fields are blank placeholders
 
     def body_as(self, kind: type[B]) -> B:
         """The body as the type a subscriber's filter promises; anything else is a wiring error."""
@@ -54,6 +57,10 @@ class Message(msgspec.Struct, frozen=True):
 
 class UnknownMessage(Exception):
     """A type this code does not know, or a newer schema version than it understands."""
+
+
+class KeyRequired(Exception):
+    """A sealed message was decoded without a way to look up its data key: a wiring error."""
 
 
 _encoder = msgspec.json.Encoder()
@@ -85,16 +92,29 @@ def seal(
     return Message(envelope, body)
 
 
-def encode(message: Message) -> bytes:
-    envelope = msgspec.structs.replace(message.envelope, data=msgspec.Raw(_encoder.encode(message.body)))
-    return _encoder.encode(envelope)
+def encode(message: Message, cipher: sealing.PayloadCipher | None = None) -> bytes:
+    """With a cipher, a type that has sealed fields gets them encrypted; without one, all stays in clear."""
+    env = message.envelope
+    if cipher is not None and env.type in sealing.SEALED_FIELDS:
+        aad = sealing.associated_data(env.aggregate_id, env.type, env.event_id)
+        data = sealing.seal_fields(msgspec.to_builtins(message.body), env.type, cipher, aad, _encoder.encode)
+        raw = msgspec.Raw(_encoder.encode(data))
+    else:
+        raw = msgspec.Raw(_encoder.encode(message.body))
+    return _encoder.encode(msgspec.structs.replace(env, data=raw))
+
+
+def needs_key(env: Envelope) -> bool:
+    """Whether decoding this message may need its recording's data key."""
+    return env.type in sealing.SEALED_FIELDS
 
 
 def decode_envelope(payload: bytes) -> Envelope:
     return _envelope_decoder.decode(payload)
 
 
-def decode(payload: bytes) -> Message:
+def decode(payload: bytes, ciphers: sealing.CipherLookup | None = None) -> Message:
+    """`ciphers` finds a sealed message's data key; a key that is gone decodes as an erased message."""
     envelope = decode_envelope(payload)
     body_type = MESSAGE_TYPES.get(envelope.type)
     if body_type is None:
@@ -107,6 +127,9 @@ def decode(payload: bytes) -> Message:
         raise UnknownMessage(
             f"{envelope.type} v{envelope.schema_version} has no upcaster to v{body_type.SCHEMA_VERSION}"
         )
+    if envelope.type in sealing.SEALED_FIELDS:
+        data, erased = _open(envelope, ciphers)
+        return Message(envelope, msgspec.convert(_upcast(envelope, data), type=body_type), erased)
     if envelope.schema_version == body_type.SCHEMA_VERSION:
         body = msgspec.json.decode(envelope.data, type=body_type)
     else:
@@ -114,8 +137,22 @@ def decode(payload: bytes) -> Message:
     return Message(envelope, body)
 
 
-def _upcast(envelope: Envelope) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.json.decode(envelope.data, type=dict[str, Any])
+_dict_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def _open(envelope: Envelope, ciphers: sealing.CipherLookup | None) -> tuple[dict[str, Any], bool]:
+    data = _dict_decoder.decode(envelope.data)
+    if sealing.SEALED_FIELD not in data:
+        return data, False
+    if ciphers is None:
+        raise KeyRequired(f"{envelope.type} {envelope.event_id} is sealed and no key lookup was given")
+    aad = sealing.associated_data(envelope.aggregate_id, envelope.type, envelope.event_id)
+    return sealing.open_fields(data, envelope.type, ciphers(envelope.aggregate_id), aad, _dict_decoder.decode)
+
+
+def _upcast(envelope: Envelope, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    if data is None:
+        data = _dict_decoder.decode(envelope.data)
     for version in range(envelope.schema_version, MESSAGE_TYPES[envelope.type].SCHEMA_VERSION):
         data = UPCASTERS[(envelope.type, version)](data)
     return data

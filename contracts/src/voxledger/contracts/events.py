@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 import msgspec
 
 from voxledger.contracts.insights import InsightKind, InsightPayload
+from voxledger.contracts.sealing import clear_v1_to_v2
 
 Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "finalizing"]
 Task = Literal["transcribe", "translate"]
@@ -54,6 +55,9 @@ class Segment(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class RecordingUploaded(Event):
+    """v2: `filename` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     filename: str
     content_type: str
     size_bytes: int
@@ -82,6 +86,9 @@ class TranscriptionProgressed(Event):
 
 
 class SegmentsTranscribed(Event):
+    """v2: `segments` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     job_id: str
     segments: list[Segment]
 
@@ -137,6 +144,9 @@ class InsightStarted(Event):
 
 
 class InsightReady(Event):
+    """v2: `payload` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     job_id: str
     run_id: str
     kind: InsightKind
@@ -235,6 +245,9 @@ EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in AnyEvent.__a
 EVENT_UPCASTERS = {
     ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
     ("ApiKeyIssued", 2): api_key_issued_v2_to_v3,
+    ("RecordingUploaded", 1): clear_v1_to_v2,
+    ("SegmentsTranscribed", 1): clear_v1_to_v2,
+    ("InsightReady", 1): clear_v1_to_v2,
 }
 
 # --- Live sessions: on the Recording aggregate, so an ended session is a recording like an upload ---

@@ -17,6 +17,9 @@ BYTES_PER_SAMPLE: dict[str, int] = {"pcm_s16le": 2, "f32le": 4}
 OFFSET_HEADER = "Vl-Offset"  # bytes of this session's audio before this frame
 KIND_HEADER = "Vl-Kind"  # "audio" (default) or "end"
 REASON_HEADER = "Vl-Reason"  # with "end": stopped | max_duration | inactivity
+# On frames and interims: "1" when the payload is sealed with the session's data key (runtime/vault.py).
+SEALED_HEADER = "Vl-Sealed"
+FRAME_KIND, INTERIM_KIND = "LiveAudio", "LiveInterim"  # what a sealed frame or interim is bound to
 
 
 class LiveSessionSpec(msgspec.Struct, kw_only=True):

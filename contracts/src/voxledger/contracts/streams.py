@@ -102,6 +102,13 @@ KEY_COMMANDS = ConsumerSpec(
     filter_subject=subjects.command_subject(subjects.API_KEY, "*"),
 )
 
+# Tenant settings commands (retention), handled in the webhooks process next to the key commands.
+TENANT_COMMANDS = ConsumerSpec(
+    durable="tenant-commands",
+    stream=COMMANDS.name,
+    filter_subject=subjects.command_subject(subjects.TENANT, "*"),
+)
+
 CONSUMERS = (
     RECORDING_COMMANDS,
     TRANSCRIPTION_JOBS,
@@ -111,6 +118,7 @@ CONSUMERS = (
     WEBHOOK_FANOUT,
     WEBHOOK_DELIVERIES,
     KEY_COMMANDS,
+    TENANT_COMMANDS,
 )
 
 AUDIO_BUCKET = "audio"
@@ -128,6 +136,10 @@ LIVE_SESSION_TTL_S = 60.0
 LEASES_BUCKET = "leases"
 # A standby projector takes over within this (plus its poll interval) when the active one dies.
 PROJECTION_LEASE_TTL_S = 5.0
+
+# Each recording's data key, wrapped by the master key (runtime/crypto.py); key = recording id, history 1.
+# Deleting a recording purges its key: what was sealed with it can never be read again.
+DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
 READ_MODEL_SCHEMA_VERSION = 14

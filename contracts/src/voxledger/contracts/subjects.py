@@ -7,6 +7,7 @@ RECORDING = "rec"
 API_KEY = "key"
 WEBHOOK = "wh"  # a webhook endpoint's management events
 WEBHOOK_DELIVERY = "whd"  # one delivery's attempts
+TENANT = "tenant"  # a tenant's settings (retention); its id is the tenant's name
 
 
 def event_subject(aggregate: str, aggregate_id: str, event_type: str) -> str:

@@ -3,11 +3,14 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
-from voxledger.contracts import envelope
+from voxledger.contracts import envelope, sealing
+
+if TYPE_CHECKING:
+    from voxledger.runtime.vault import Vault
 
 log = structlog.get_logger(__name__)
 
@@ -20,10 +23,11 @@ class Acknowledgeable(Protocol):
     async def reject(self) -> None: ...
 
 
-async def decode_or_reject(msg: Acknowledgeable) -> envelope.Message | None:
-    """A message no version of this code can read is terminated loudly; retrying cannot help."""
+async def decode_or_reject(msg: Acknowledgeable, vault: "Vault | None" = None) -> envelope.Message | None:
+    """A message no version of this code can read is terminated loudly; retrying cannot help.
+    Without a vault, sealed fields read blank: for consumers that need no content."""
     try:
-        return envelope.decode(msg.body)
+        return await vault.decode(msg.body) if vault else envelope.decode(msg.body, sealing.without_content)
     except (envelope.UnknownMessage, ValueError) as err:
         log.error("message.undecodable", error=str(err))
         await msg.reject()

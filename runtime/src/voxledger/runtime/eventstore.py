@@ -7,6 +7,7 @@ writer can never duplicate or interleave events.
 
 import contextlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from nats.js import JetStreamContext
 from nats.js import api as js_api
@@ -16,6 +17,9 @@ from voxledger.contracts import envelope, streams, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.broker import BROKER_PATIENCE_S, BROKER_UNAVAILABLE_ERRORS, message_headers, with_broker_retry
 from voxledger.runtime.logging import get_logger
+
+if TYPE_CHECKING:
+    from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 
@@ -29,9 +33,17 @@ class ConcurrencyConflict(Exception):
 class EventStore:
     """Loads an aggregate's history and appends new events to it."""
 
-    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S):
+    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S, vault: "Vault | None" = None):
+        """`vault` seals and opens recordings' content; without one (key events only) all is in clear."""
         self._js = js
         self._patience_s = patience_s
+        self._vault = vault
+
+    async def _decode(self, payload: bytes) -> Message:
+        return await self._vault.decode(payload) if self._vault else envelope.decode(payload)
+
+    async def _encode(self, message: Message) -> bytes:
+        return await self._vault.encode(message) if self._vault else envelope.encode(message)
 
     async def load(self, aggregate: str, aggregate_id: str) -> tuple[list[Message], int]:
         """Every event of the aggregate, decoded, and the stream sequence of the last one (0 if none)."""
@@ -56,7 +68,7 @@ class EventStore:
                 raw = await sub.next_msg(timeout=10)
                 last_seq = raw.metadata.sequence.stream
                 try:
-                    history.append(envelope.decode(raw.data))
+                    history.append(await self._decode(raw.data))
                 except envelope.UnknownMessage as err:
                     log.warning("event.skipped_unknown", subject=raw.subject, reason=str(err))
                 if raw.metadata.num_pending == 0:
@@ -78,7 +90,7 @@ class EventStore:
             headers["Nats-Expected-Last-Subject-Sequence-Subject"] = scope
             subject = subjects.event_subject(aggregate, aggregate_id, message.envelope.type)
             try:
-                ack = await self._publish(subject, envelope.encode(message), headers)
+                ack = await self._publish(subject, await self._encode(message), headers)
             except (APIError, BadRequestError) as err:
                 if err.err_code == WRONG_LAST_SEQUENCE:
                     raise ConcurrencyConflict(f"{scope} moved past {seq}") from err

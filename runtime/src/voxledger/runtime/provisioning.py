@@ -48,6 +48,7 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
     # No bucket TTL: each lease key carries its own (nats-py turns per-key TTLs on for every bucket).
     await _ensure_key_value(js, streams.LEASES_BUCKET, None, replicas)
     await _ensure_key_value(js, streams.LIVE_SESSIONS_BUCKET, None, replicas)
+    await _ensure_key_value(js, streams.DATA_KEYS_BUCKET, None, replicas)
     try:
         await js.object_store(streams.AUDIO_BUCKET)
     except (NotFoundError, nats.js.errors.BucketNotFoundError):

@@ -39,6 +39,10 @@ class CommonSettings(msgspec.Struct, kw_only=True, frozen=True):
     served_models: Annotated[str, msgspec.Meta(pattern=SERVED_MODELS_PATTERN)] = "tiny.en"
     # Webhooks to loopback, private or link-local addresses: refused (gateway and delivery) unless set.
     webhook_allow_private: bool = False
+    # Crypto-shredding (runtime/crypto.py): the master key file; empty: <data dir>/secrets/master-key.
+    master_key_file: str = ""
+    # Off only for benchmarks: content is then written in clear and cannot be erased by a delete.
+    encryption: bool = True
 
 
 def env_name(field: str) -> str:

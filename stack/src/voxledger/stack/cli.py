@@ -12,11 +12,20 @@ from pathlib import Path
 import msgspec
 
 from voxledger.runtime.broker import NatsAccess, nats_access
+from voxledger.runtime.crypto import master_key_path
 from voxledger.runtime.keys import SCOPES, key_status
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.stack.client.commands import register as register_client_commands
-from voxledger.stack.provision import StackInfo, issue_new_key, list_keys, provision, revoke_key, rotate_key
+from voxledger.stack.provision import (
+    StackInfo,
+    issue_new_key,
+    list_keys,
+    provision,
+    revoke_key,
+    rotate_key,
+    rotate_master_key,
+)
 from voxledger.stack.secrets import PG_OWNER, PG_READER, Secrets, write_private
 from voxledger.stack.supervisor import SERVICES, Stack
 
@@ -185,6 +194,19 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate_master(args: argparse.Namespace) -> int:
+    """A new master key and every data key re-wrapped by it; --retire then drops the old master keys."""
+    if not (nats := _nats("provision")):
+        return 1
+    path = master_key_path(load_or_exit(CommonSettings))
+    done = asyncio.run(rotate_master_key(nats, path, args.retire))
+    sys.stdout.write(
+        f"master key {done.current}: {done.rewrapped} data keys re-wrapped, {done.already_current} already on it"
+        + ("; older master keys removed\n" if done.retired else "; older master keys kept until --retire\n")
+    )
+    return 0
+
+
 def _servers() -> tuple[NatsAccess, str] | None:
     """NATS (as `provision`) and DATABASE_URL (the schema owner's) from the environment, else the running stack's."""
     info = running_stack(data_dir())
@@ -309,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("id")
     rotate.add_argument("--overlap", type=float, default=0, metavar="SECONDS", help="the old key works this long")
     rotate.set_defaults(func=cmd_keys_rotate)
+    master = keys.add_parser("rotate-master", help="new master key; re-wrap every recording's data key with it")
+    master.add_argument("--retire", action="store_true", help="then remove the old master keys from the file")
+    master.set_defaults(func=cmd_keys_rotate_master)
     register_client_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,14 +1,16 @@
 """Provisioning: streams, consumers and buckets; the read-model schema; API keys."""
 
 from datetime import datetime
+from pathlib import Path
 
 import msgspec
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.events import KeyScope
 from voxledger.projector.adapters.schema import migrate
-from voxledger.runtime import broker, eventstore, keys, provisioning
+from voxledger.runtime import broker, crypto, eventstore, keys, provisioning
 from voxledger.runtime.db import create_pool
+from voxledger.runtime.vault import rewrap_data_keys
 
 
 async def provision(nats: broker.NatsAccess, database_url: str, replicas: int = 1) -> int:
@@ -97,3 +99,26 @@ class StackInfo(msgspec.Struct, kw_only=True):
     database_url: str
     http_url: str
     supervisor_pid: int
+
+
+class MasterRotation(msgspec.Struct):
+    current: str  # the current master key's id
+    rewrapped: int  # data keys re-wrapped by it now
+    already_current: int
+    retired: bool  # older master keys removed from the file
+
+
+async def rotate_master_key(nats: broker.NatsAccess, path: Path, retire: bool) -> MasterRotation:
+    """Without `retire`: a new current master key (the old ones kept), and every data key re-wrapped by it.
+    With `retire`: re-wraps what is still on an old key, then removes the old keys from the file."""
+    if not retire:
+        crypto.rotate_master_file(path)
+    master = crypto.MasterKeys(path)
+    nc = await broker.connect(nats, "rotate-master")
+    try:
+        rewrapped, current = await rewrap_data_keys(nc.jetstream(), master)
+    finally:
+        await nc.drain()
+    if retire:
+        crypto.retire_old_master_keys(path)
+    return MasterRotation(master.current, rewrapped, current, retire)

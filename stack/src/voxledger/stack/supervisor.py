@@ -22,6 +22,7 @@ import structlog
 from voxledger.contracts import streams
 from voxledger.contracts.events import DEV_KEY_LABEL
 from voxledger.runtime.broker import NatsAccess, nats_access
+from voxledger.runtime.crypto import ensure_master_key, master_key_path
 from voxledger.runtime.nats_permissions import server_authorization
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import provision
@@ -84,6 +85,8 @@ class Stack:
 
     def start(self) -> "Stack":
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        # The master key that wraps every recording's data key: made at first start, owner-only.
+        ensure_master_key(self.master_key_file)
         try:
             if not (self.nats_url and self.database_url):
                 self.secrets.ensure()
@@ -122,6 +125,12 @@ class Stack:
         if self.nats is not None:
             return self.secrets.nats_access(self.nats_url, role)
         return msgspec.structs.replace(nats_access(load_settings(CommonSettings)), url=self.nats_url)
+
+    @property
+    def master_key_file(self) -> Path:
+        """The master key that wraps every recording's data key (VOXLEDGER_MASTER_KEY_FILE, else in the data dir)."""
+        env = {**os.environ, "VOXLEDGER_DATA_DIR": str(self.data_dir), **self.extra_env}
+        return master_key_path(load_settings(CommonSettings, env))
 
     def service_env(self, name: str) -> dict[str, str]:
         """`name`'s environment: its own NATS identity, and a database only if it uses one, with its own role."""

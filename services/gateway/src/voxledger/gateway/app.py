@@ -1,5 +1,6 @@
 """Wiring: the Litestar app, its /v1 router, its connections and what handlers get injected; `main` serves it."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,7 @@ from voxledger.gateway.handlers import (
     search,
     webhooks,
 )
+from voxledger.gateway.handlers import settings as settings_routes
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.http.auth import AuthLimits, KeyResolver, auth_guard, authenticate
 from voxledger.gateway.http.body_timeout import body_timeout_guard
@@ -39,11 +41,13 @@ from voxledger.gateway.http.metrics import GatewayMetrics, metrics_token
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.http.tracing import tracing
 from voxledger.gateway.openapi_document import complete_document
+from voxledger.gateway.retention import RetentionScheduler
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.lifecycle import start_service
 from voxledger.runtime.settings import served_models
+from voxledger.runtime.vault import open_vault
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +87,8 @@ V1_ROUTES = [
     keys.list_keys,
     keys.revoke_key,
     keys.rotate_key,
+    settings_routes.get_settings,
+    settings_routes.put_settings,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -142,7 +148,8 @@ def _lifespan(settings: GatewaySettings):
         readmodels = ReadModels(pool)
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
-        bus, quotas = Bus(nc.jetstream()), Quotas(settings, readmodels)
+        vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
+        bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
         key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
         await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
         app.state.update(
@@ -156,11 +163,16 @@ def _lifespan(settings: GatewaySettings):
             answers=openai.JobAnswers(settings, bus, readmodels, notifier, quotas, app.state.metrics),
         )
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
+        stopping = asyncio.Event()
+        retention = asyncio.create_task(RetentionScheduler(settings, bus, readmodels).run(stopping))
         try:
             yield
         finally:
+            stopping.set()
+            await retention
             await notifier.stop()
             await key_resolver.stop()
+            await vault.stop()
             await nc.drain()
             await pool.close()
 

@@ -44,3 +44,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # job goes on and stays in the recordings list), and for the read models to show the ended job's transcript.
     openai_wait_s: float = 3600.0
     openai_result_wait_s: float = 30.0
+    # Retention (PUT /v1/settings): how often the scheduler looks for recordings past it, and how long a
+    # "day" of retention_days is (seconds; shorter only in tests).
+    retention_check_s: float = 60.0
+    retention_day_s: float = 86400.0

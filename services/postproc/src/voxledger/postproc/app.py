@@ -19,6 +19,7 @@ from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
+from voxledger.runtime.vault import open_vault
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +60,8 @@ def create_app(settings: PostprocSettings) -> FastStream:
     @app.on_startup
     async def start() -> None:
         nc = await connect(nats_access(settings), "postproc-events")
-        repo = AggregateRepository(EventStore(nc.jetstream()), subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
+        store = EventStore(nc.jetstream(), vault=await open_vault(nc, settings))
+        repo = AggregateRepository(store, subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
         llm = (
             LlmEngine(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
             if settings.llm_url

@@ -9,6 +9,8 @@ from voxledger.projector.adapters.quarantine import QuarantinedEvent, RetryRepor
 from voxledger.projector.replay import ReplayReport, replay
 from voxledger.runtime import broker
 from voxledger.runtime.db import create_pool
+from voxledger.runtime.settings import CommonSettings, load_settings
+from voxledger.runtime.vault import open_vault
 
 __all__ = [
     "QuarantinedEvent",
@@ -26,7 +28,8 @@ async def replay_projection(nats: broker.NatsAccess, database_url: str, projecti
     nc = await broker.connect(nats, "replay")
     pool = await create_pool(database_url, max_size=2)
     try:
-        return await replay(nc.jetstream(), pool, projection)
+        vault = await open_vault(nc, load_settings(CommonSettings))  # the master key from this environment
+        return await replay(nc.jetstream(), pool, vault, projection)
     finally:
         await pool.close()
         await nc.drain()
@@ -56,7 +59,9 @@ async def retry_quarantined(nats: broker.NatsAccess, database_url: str, projecti
     nc = await broker.connect(nats, "quarantine-retry")
     pool = await create_pool(database_url, max_size=1)
     try:
-        return await quarantine.retry(nc.jetstream(), pool, Layout(checkpoint=projection, projection=projection))
+        vault = await open_vault(nc, load_settings(CommonSettings))
+        layout = Layout(checkpoint=projection, projection=projection)
+        return await quarantine.retry(nc.jetstream(), pool, layout, vault)
     finally:
         await pool.close()
         await nc.drain()

@@ -19,6 +19,7 @@ from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.leases import Lease
 from voxledger.runtime.lifecycle import sleep_unless, start_service, stop_on_signals, worker_name
+from voxledger.runtime.vault import Vault, open_vault
 
 log = structlog.get_logger(__name__)
 
@@ -31,10 +32,11 @@ async def serve(settings: ProjectorSettings) -> None:
         version = await migrate(pool)
         log.info("projector.schema", version=version)
         js = nc.jetstream()
+        vault = await open_vault(nc, settings)
         holder, key, ttl_s = worker_name(), f"projector.{PROJECTION}", streams.PROJECTION_LEASE_TTL_S
         while not stop.is_set():
             if lease := await Lease.acquire(js, key, holder, ttl_s):
-                await _project_while_held(js, pool, settings, lease, stop)
+                await _project_while_held(js, vault, pool, settings, lease, stop)
             else:
                 await sleep_unless(stop, settings.standby_poll_s)
     finally:
@@ -43,13 +45,18 @@ async def serve(settings: ProjectorSettings) -> None:
 
 
 async def _project_while_held(
-    js: JetStreamContext, pool: asyncpg.Pool, settings: ProjectorSettings, lease: Lease, stop: asyncio.Event
+    js: JetStreamContext,
+    vault: Vault,
+    pool: asyncpg.Pool,
+    settings: ProjectorSettings,
+    lease: Lease,
+    stop: asyncio.Event,
 ) -> None:
     log.info("projector.active", holder=lease.holder)
     async with lease.held() as halt:
         relay = asyncio.create_task(_relay(stop, halt))  # a stop halts the projection like a lost lease
         try:
-            await run_projection(js, pool, settings.batch_max, halt)
+            await run_projection(js, pool, settings.batch_max, halt, vault)
         finally:
             relay.cancel()
     if stop.is_set():

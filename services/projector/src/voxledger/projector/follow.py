@@ -18,9 +18,10 @@ from nats.js import api as js_api
 
 from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint, refresh_statistics
-from voxledger.projector.domain.intake import Item, project_message
+from voxledger.projector.domain.intake import Item, needs_key, project_message
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 from voxledger.runtime.lifecycle import sleep_unless
+from voxledger.runtime.vault import Vault
 
 log = structlog.get_logger(__name__)
 
@@ -42,10 +43,12 @@ class Projected(msgspec.Struct):
         return sum(1 for i in self.items if i.skipped is not None)
 
 
-def project_raw(messages: list[Msg]) -> Projected:
-    """Never raises: unknown types and newer versions are skipped (logged, counted); anything that does not
-    decode or project becomes an item the apply quarantines."""
-    items = [project_message(m.metadata.sequence.stream, m.subject, m.data) for m in messages]
+async def project_raw(messages: list[Msg], vault: Vault) -> Projected:
+    """Never raises for an event: unknown types and newer versions are skipped (logged, counted); anything
+    that does not decode or project becomes an item the apply quarantines. The batch's data keys are looked
+    up first (a broker outage raises here, before anything is applied)."""
+    ciphers = await vault.ciphers(rid for m in messages if (rid := needs_key(m.subject)))
+    items = [project_message(m.metadata.sequence.stream, m.subject, m.data, ciphers.get) for m in messages]
     for item in items:
         if item.skipped is not None:
             log.warning("event.skipped", event_type=item.event_type, seq=item.seq, reason=item.skipped)
@@ -92,13 +95,15 @@ async def _commit(
     return committed
 
 
-async def run_projection(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> None:
+async def run_projection(
+    js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event, vault: Vault
+) -> None:
     """Follows the stream from the checkpoint until `stop`; after a gap, follows again from the checkpoint."""
-    while not await _follow(js, pool, batch_max, stop):
+    while not await _follow(js, pool, batch_max, stop, vault):
         log.warning("projector.gap_resubscribing", projection=PROJECTION)
 
 
-async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event) -> bool:
+async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop: asyncio.Event, vault: Vault) -> bool:
     # Bounded, so a long backlog pushes back on the consumer's flow control instead of filling memory.
     queue: asyncio.Queue[Msg] = asyncio.Queue(maxsize=batch_max * 4)
     layout = Layout()
@@ -115,7 +120,7 @@ async def _follow(js: JetStreamContext, pool: asyncpg.Pool, batch_max: int, stop
                 return False
             expected += len(batch)
             # Decode and project this batch while the previous one is still being written.
-            projected = project_raw(batch)
+            projected = await project_raw(batch, vault)
             lag = batch[-1].metadata.num_pending + queue.qsize()  # events behind the stream head
             if writing is not None:
                 committed = await writing  # batches commit strictly in order

@@ -27,6 +27,7 @@ from voxledger.projector.adapters.postgres import (
 )
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 from voxledger.projector.follow import contiguous, project_raw
+from voxledger.runtime.vault import Vault
 
 log = structlog.get_logger(__name__)
 PROJECTIONS = (PROJECTION,)
@@ -94,7 +95,7 @@ async def stream_head(js: JetStreamContext) -> int:
 
 
 async def replay(
-    js: JetStreamContext, pool: asyncpg.Pool, projection: str = PROJECTION, batch_max: int = 20_000
+    js: JetStreamContext, pool: asyncpg.Pool, vault: Vault, projection: str = PROJECTION, batch_max: int = 20_000
 ) -> ReplayReport:
     if projection not in PROJECTIONS:
         raise ValueError(f"unknown projection {projection!r}; known: {', '.join(PROJECTIONS)}")
@@ -106,12 +107,12 @@ async def replay(
     feed = EventFeed(js, batch_max)
     await feed.start(1)
     try:
-        applied, skipped = await _catch_up(feed, pool, rebuilt, await stream_head(js))
+        applied, skipped = await _catch_up(feed, vault, pool, rebuilt, await stream_head(js))
         log.info(
             "replay.caught_up", projection=projection, last_seq=applied, seconds=round(time.monotonic() - started, 1)
         )
         await shadow.index_shadow(pool)
-        applied, late_skipped = await _swap(feed, pool, rebuilt, live, applied)
+        applied, late_skipped = await _swap(feed, vault, pool, rebuilt, live, applied)
     finally:
         await feed.stop()
     quarantined = await pool.fetchval(f"SELECT count(*) FROM {QUARANTINE_TABLE} WHERE projection = $1", projection)
@@ -120,22 +121,24 @@ async def replay(
     return report
 
 
-async def _catch_up(feed: EventFeed, pool: asyncpg.Pool, layout: Layout, head: int) -> tuple[int, int]:
+async def _catch_up(feed: EventFeed, vault: Vault, pool: asyncpg.Pool, layout: Layout, head: int) -> tuple[int, int]:
     applied, skipped = 0, 0
     while applied < head:
-        projected = project_raw(await feed.take(head))
+        projected = await project_raw(await feed.take(head), vault)
         skipped += projected.skipped
         applied = await apply_batch(pool, layout, projected.items)
     return applied, skipped
 
 
-async def _swap(feed: EventFeed, pool: asyncpg.Pool, rebuilt: Layout, live: Layout, applied: int) -> tuple[int, int]:
+async def _swap(
+    feed: EventFeed, vault: Vault, pool: asyncpg.Pool, rebuilt: Layout, live: Layout, applied: int
+) -> tuple[int, int]:
     """Holds both checkpoints, brings the shadow to the live checkpoint, swaps; all in one transaction."""
     skipped = 0
     async with pool.acquire() as conn, conn.transaction():
         _, live_seq = await shadow.lock_both(conn, rebuilt, live)
         while applied < live_seq:
-            projected = project_raw(await feed.take(live_seq))
+            projected = await project_raw(await feed.take(live_seq), vault)
             skipped += projected.skipped
             applied = await apply_in_transaction(conn, rebuilt, projected.items)
         await shadow.swap(conn, rebuilt, live)

@@ -20,6 +20,7 @@ from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
+from voxledger.runtime.vault import Vault, open_vault
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
 from voxledger.transcriber.handlers import handle_recording_command
@@ -36,6 +37,7 @@ class _Started:
     nc: Client
     repo: AggregateRepository[recording.Recording]
     worker: TranscriptionWorker
+    vault: Vault
 
 
 def create_app(settings: TranscriberSettings) -> FastStream:
@@ -53,13 +55,14 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
         jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
+        vault = await open_vault(nc, settings)
         repo = AggregateRepository(
-            EventStore(js), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
+            EventStore(js, vault=vault), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
         )
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
-        started.append(_Started(nc, repo, worker))
+        started.append(_Started(nc, repo, worker, vault))
         await nc.subscribe(
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries
         )
@@ -93,7 +96,7 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[
         ack_policy=AckPolicy.MANUAL,
     )
     async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream())
+        await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream(), started[0].vault)
 
     @broker.subscriber(
         streams.TRANSCRIPTION_JOBS.filter_subject,

@@ -3,6 +3,10 @@
 Acks come last, once the effects are appended. A refused command is terminated; a transient
 failure is NAKed and redelivered. Transcription jobs are slow and held under a lease: their
 subscriber hands them to the job runner (jobs/runner.py).
+
+A delete erases before it is recorded: the data key is destroyed first (from then on nothing sealed with
+it can be read), then the live audio and the blob are purged, then RecordingDeleted is appended. Each step
+is idempotent, so a crash anywhere leaves a command that is redelivered and finishes the rest.
 """
 
 import structlog
@@ -11,13 +15,14 @@ from nats.js import JetStreamContext
 from nats.js.errors import ObjectNotFoundError
 from opentelemetry import trace
 
-from voxledger.contracts import streams
+from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import DeleteRecording, RecordingCommand
 from voxledger.contracts.decisions import Rejected
-from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.consumers import decode_or_reject
 from voxledger.runtime.telemetry import context_from_traceparent
-from voxledger.transcriber.domain.recording import Recording
+from voxledger.runtime.vault import Vault
+from voxledger.transcriber.domain.recording import Recording, decide
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.transcriber")
@@ -25,8 +30,10 @@ tracer = trace.get_tracer("voxledger.transcriber")
 RecordingRepository = AggregateRepository[Recording]
 
 
-async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext) -> None:
-    if (message := await decode_or_reject(msg)) is None:
+async def handle_recording_command(
+    msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext, vault: Vault
+) -> None:
+    if (message := await decode_or_reject(msg, vault)) is None:
         return
     cmd = message.body
     if not isinstance(cmd, RecordingCommand):  # the consumer's filter admits recording commands only
@@ -40,6 +47,8 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository, 
     ):
         try:
             loaded = await repo.load(cmd.recording_id)
+            if isinstance(cmd, DeleteRecording):
+                await _erase(js, vault, loaded, cmd)
             appended = await repo.execute(loaded, cmd, message.envelope)
         except Rejected as err:
             log.warning("command.rejected", type=message.envelope.type, code=err.code, reason=err.message)
@@ -50,21 +59,19 @@ async def handle_recording_command(msg: NatsMessage, repo: RecordingRepository, 
             await msg.nack(delay=1.0)
             return
         log.info("command.handled", type=message.envelope.type, events=[m.envelope.type for m in appended])
-        if isinstance(cmd, DeleteRecording) and not await _remove_audio(js, loaded.state.blob_key):
-            await msg.nack(delay=1.0)  # redelivered: the decider adds nothing, the removal is tried again
-            return
         await msg.ack()
 
 
-async def _remove_audio(js: JetStreamContext, blob_key: str) -> bool:
-    """After RecordingDeleted is appended, the audio goes too; already gone counts as removed."""
-    try:
-        store = await js.object_store(streams.AUDIO_BUCKET)
-        await store.delete(blob_key)
-    except ObjectNotFoundError:
-        pass
-    except Exception:
-        log.exception("recording.audio_not_removed", blob_key=blob_key)
-        return False
-    log.info("recording.audio_removed", blob_key=blob_key)
-    return True
+async def _erase(js: JetStreamContext, vault: Vault, loaded: Loaded[Recording], cmd: DeleteRecording) -> None:
+    """Destroys the key, then the live audio and the blob; only for a delete the decider accepts (raises
+    Rejected otherwise), and again on a redelivery: each step finds its work done."""
+    decide(cmd, loaded.state)
+    await vault.destroy(cmd.recording_id)
+    await js.purge_stream(streams.LIVE_AUDIO.name, subject=subjects.live_audio_subject(cmd.recording_id))
+    if loaded.state.blob_key:
+        try:
+            store = await js.object_store(streams.AUDIO_BUCKET)
+            await store.delete(loaded.state.blob_key)
+        except ObjectNotFoundError:
+            pass  # already removed by an earlier try
+    log.info("recording.erased", blob_key=loaded.state.blob_key)

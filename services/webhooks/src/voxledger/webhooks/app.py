@@ -27,6 +27,7 @@ from voxledger.webhooks.adapters.workqueue import WorkQueue
 from voxledger.webhooks.domain import delivery, endpoint
 from voxledger.webhooks.handlers import Webhooks
 from voxledger.webhooks.settings import WebhooksSettings
+from voxledger.webhooks.tenant_commands import TenantCommands
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +38,7 @@ class _Started:
     follower: RegistryFollower
     sender: Sender
     webhooks: Webhooks
+    tenant_commands: TenantCommands
 
 
 def _subscriber(broker: NatsBroker, spec: streams.ConsumerSpec, workers: int = 1):
@@ -67,6 +69,10 @@ def create_app(settings: WebhooksSettings) -> FastStream:
     async def on_delivery(msg: NatsMessage) -> None:
         await started[0].webhooks.on_delivery(msg)
 
+    @_subscriber(broker, streams.TENANT_COMMANDS)
+    async def on_tenant_command(msg: NatsMessage) -> None:
+        await started[0].tenant_commands.on_command(msg)
+
     app = FastStream(broker, logger=faststream_logger("webhooks"))
 
     @app.on_startup
@@ -86,7 +92,7 @@ def create_app(settings: WebhooksSettings) -> FastStream:
         webhooks = Webhooks(
             endpoints, deliveries, follower, WorkQueue(js), sender, policy, settings.webhook_blocked_recheck_s
         )
-        started.append(_Started(nc, follower, sender, webhooks))
+        started.append(_Started(nc, follower, sender, webhooks, TenantCommands(js)))
         log.info("webhooks.ready", allow_private=settings.webhook_allow_private)
 
     @app.after_shutdown

@@ -15,9 +15,10 @@ from nats.js.object_store import ObjectStore
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import Command
-from voxledger.contracts.envelope import seal
+from voxledger.contracts.envelope import Message, seal
 from voxledger.runtime.broker import publish_command, with_broker_retry
 from voxledger.runtime.telemetry import current_traceparent
+from voxledger.runtime.vault import Vault
 
 # How long a request waits out a restarting broker before it answers 503 instead of a promise it cannot keep.
 PATIENCE_S = 5.0
@@ -35,8 +36,13 @@ async def _stored_sha256(store: ObjectStore, key: str) -> bytes | None:
 
 
 class Bus:
-    def __init__(self, js: JetStreamContext):
+    def __init__(self, js: JetStreamContext, vault: Vault):
         self.js = js
+        self.vault = vault  # seals commands' sensitive fields, opens events' (runtime/vault.py)
+
+    async def decode(self, payload: bytes) -> Message:
+        """An event from the log, its sealed fields opened (blank once the recording's key is destroyed)."""
+        return await self.vault.decode(payload)
 
     async def store_audio(self, key: str, data: IO[bytes], sha256: bytes) -> None:
         """Stores the blob once. A retried request (same Idempotency-Key) finds it stored and leaves it:
@@ -59,7 +65,7 @@ class Bus:
         message = seal(
             command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent(), event_id=command_id
         )
-        await publish_command(self.js, target, message, dedup_key, PATIENCE_S)
+        await publish_command(self.js, target, message, dedup_key, PATIENCE_S, self.vault)
         return command_id
 
     async def events_head(self) -> int:

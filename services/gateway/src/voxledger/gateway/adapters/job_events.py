@@ -29,7 +29,7 @@ async def job_events(
                 continue
             if envelope.decode_envelope(msg.data).type not in FOLLOWED_TYPES:
                 continue
-            body = envelope.decode(msg.data).body
+            body = (await bus.decode(msg.data)).body
             if isinstance(body, JobEvent) and body.job_id == job_id:
                 yield msg.metadata.sequence.stream, body
                 if type(body).__name__ in END_TYPES:

@@ -9,18 +9,31 @@ from nats.js import api as js_api
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
-from voxledger.contracts.live import KIND_HEADER, OFFSET_HEADER, REASON_HEADER, LiveInterim, LiveSessionSpec, frame_id
+from voxledger.contracts.live import (
+    FRAME_KIND,
+    INTERIM_KIND,
+    KIND_HEADER,
+    OFFSET_HEADER,
+    REASON_HEADER,
+    SEALED_HEADER,
+    LiveInterim,
+    LiveSessionSpec,
+    frame_id,
+)
 from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.runtime.crypto import OVERHEAD
 from voxledger.runtime.logging import get_logger
+from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 _interim_decoder = msgspec.json.Decoder(LiveInterim)
 
 
 class LiveBus:
-    def __init__(self, nc: Client):
+    def __init__(self, nc: Client, vault: Vault):
         self._nc = nc
         self._js = nc.jetstream()
+        self._vault = vault  # frames and interims are sealed with the session's data key
 
     async def register(self, session_id: str, spec: LiveSessionSpec) -> None:
         """Puts the session where workers with room look for one to claim. The registration expires unless
@@ -49,12 +62,14 @@ class LiveBus:
         except NotFoundError:
             return 0
         headers = last.headers or {}
-        return int(headers.get(OFFSET_HEADER, 0)) + len(last.data or b"")
+        sealed = OVERHEAD if headers.get(SEALED_HEADER) else 0
+        return int(headers.get(OFFSET_HEADER, 0)) + len(last.data or b"") - sealed
 
     async def publish_audio(self, session_id: str, offset: int, data: bytes) -> None:
         """Durable before it returns; a frame re-sent at the same offset is dropped as a duplicate."""
-        headers = {"Nats-Msg-Id": frame_id(session_id, offset), OFFSET_HEADER: str(offset)}
-        await self._js.publish(subjects.live_audio_subject(session_id), data, headers=headers)
+        payload, sealed = await self._vault.seal_bytes(session_id, FRAME_KIND, str(offset), data)
+        headers = {"Nats-Msg-Id": frame_id(session_id, offset), OFFSET_HEADER: str(offset), **sealed}
+        await self._js.publish(subjects.live_audio_subject(session_id), payload, headers=headers)
 
     async def publish_end(self, session_id: str, offset: int, reason: str) -> None:
         headers = {"Nats-Msg-Id": frame_id(session_id, offset) + ":end", KIND_HEADER: "end", REASON_HEADER: reason}
@@ -65,12 +80,14 @@ class LiveBus:
 
         async def on_event(msg) -> None:
             try:
-                await out.put((msg.metadata.sequence.stream, envelope.decode(msg.data).body))
+                await out.put((msg.metadata.sequence.stream, (await self._vault.decode(msg.data)).body))
             except envelope.UnknownMessage as err:
                 log.warning("event.skipped_unknown", reason=str(err))
 
         async def on_interim(msg) -> None:
-            await out.put(_interim_decoder.decode(msg.data))
+            data = await self._vault.open_bytes(session_id, INTERIM_KIND, "", msg.data, msg.headers)
+            if data is not None:
+                await out.put(_interim_decoder.decode(data))
 
         interims = await self._nc.subscribe(subjects.live_interim_subject(session_id), cb=on_interim)
         events = await self._js.subscribe(

@@ -57,6 +57,17 @@ class ReadModels:
             created_after,
         )
 
+    async def recordings_created_before(self, tenant: str, cutoff: datetime, limit: int) -> list[str]:
+        """The tenant's recordings older than `cutoff`, oldest first: those retention deletes."""
+        rows = await self.pool.fetch(
+            """SELECT recording_id::text AS recording_id FROM recordings
+                WHERE tenant_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3""",
+            tenant,
+            cutoff,
+            limit,
+        )
+        return [r["recording_id"] for r in rows]
+
     async def jobs(
         self, tenant: str, limit: int, before: str | None, status: str | None, created_after: datetime | None
     ) -> list:

@@ -8,7 +8,7 @@ import msgspec
 from voxledger.contracts.events import KeyScope
 
 READ_METHODS = frozenset({"GET", "HEAD"})  # an SSE stream is a GET
-ADMIN_PATHS = ("/v1/keys", "/v1/webhooks")  # managing keys and webhooks
+ADMIN_PATHS = ("/v1/keys", "/v1/webhooks", "/v1/settings")  # managing keys, webhooks and tenant settings
 
 
 class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):

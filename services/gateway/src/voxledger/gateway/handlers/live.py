@@ -23,6 +23,7 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveInterim, LiveSessionSpec
+from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
@@ -48,9 +49,10 @@ async def live_socket(
     key_resolver: NamedDependency[KeyResolver],
     quotas: NamedDependency[Quotas],
     catalog: NamedDependency[ModelCatalog],
+    bus: NamedDependency[Bus],
 ) -> None:
     await socket.accept()
-    connection = LiveConnection(socket, settings, LiveBus(nc), key_resolver, quotas, catalog)
+    connection = LiveConnection(socket, settings, LiveBus(nc, bus.vault), key_resolver, quotas, catalog)
     try:
         await connection.serve()
     except WebSocketDisconnect:

@@ -12,7 +12,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.aio.msg import Msg
 
 from voxledger.contracts.commands import RequestTranscription, UploadRecording
-from voxledger.contracts.envelope import decode_envelope
+from voxledger.contracts.envelope import decode_envelope, needs_key
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.statuses import RecordingStatus
@@ -154,6 +154,8 @@ async def accept_upload(
             lambda: {"recording_id": new_id(), "job_id": new_id() if options is not None else None},
         )
         recording_id, job_id = str(ids["recording_id"]), ids["job_id"]
+        if await bus.vault.erased(recording_id):  # a retry (same Idempotency-Key) after a delete
+            raise Conflict("recording_deleted", "this request's recording was deleted; its audio is not stored again")
         blob_key = f"recordings/{recording_id}"
         await bus.store_audio(blob_key, form.file, form.sha256.digest())
     finally:
@@ -297,13 +299,16 @@ async def get_transcript(
 _encode = msgspec.json.Encoder().encode
 
 
-def _sse_message(msg: Msg | None) -> ServerSentEventMessage:
-    """One of the recording's events as an SSE message, its stream sequence as id; None (idle) is a keep-alive."""
+async def sse_frame(bus: Bus, msg: Msg | None) -> ServerSentEventMessage:
+    """An event from the log as an SSE message, its stream sequence as id; None (idle) is a keep-alive.
+
+    The one place events become frames: sealed fields are opened here (an erased event shows them blank)."""
     if msg is None:
         return ServerSentEventMessage(comment="keep-alive", data=None)  # a comment only: no empty message event
     env = decode_envelope(msg.data)
     seq = msg.metadata.sequence.stream
-    data = schemas.public_event_data(env.type, env.data)
+    opened = msgspec.Raw(_encode((await bus.decode(msg.data)).body)) if needs_key(env) else env.data
+    data = schemas.public_event_data(env.type, opened)
     payload = schemas.SseEvent(seq, env.type, env.aggregate_id, env.occurred_at.isoformat(), data)
     return ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
 
@@ -334,7 +339,7 @@ async def recording_events(
         metrics.sse_clients.inc()
         try:
             async for msg in events:
-                yield _sse_message(msg)
+                yield await sse_frame(bus, msg)
         finally:
             metrics.sse_clients.dec()
             slot.release()

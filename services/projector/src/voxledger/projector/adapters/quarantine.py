@@ -18,8 +18,9 @@ from nats.js.errors import NotFoundError
 
 from voxledger.contracts import streams, subjects
 from voxledger.projector.adapters.postgres import Layout, apply_ops, is_poison, lock_checkpoint
-from voxledger.projector.domain.intake import Item, project_message, subject_parts
+from voxledger.projector.domain.intake import Item, needs_key, project_message, subject_parts
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
+from voxledger.runtime.vault import Vault
 
 HISTORY_TIMEOUT_S = 10.0
 
@@ -48,7 +49,7 @@ async def quarantined(pool: asyncpg.Pool, projection: str | None = None) -> list
     return [QuarantinedEvent(**dict(r)) for r in rows]
 
 
-async def retry(js: JetStreamContext, pool: asyncpg.Pool, layout: Layout) -> RetryReport:
+async def retry(js: JetStreamContext, pool: asyncpg.Pool, layout: Layout, vault: Vault) -> RetryReport:
     seqs = [e.seq for e in await quarantined(pool, layout.projection)]
     by_aggregate: dict[tuple[str, str], list[int]] = {}
     report = RetryReport(applied=[], still_failing=[])
@@ -62,17 +63,25 @@ async def retry(js: JetStreamContext, pool: asyncpg.Pool, layout: Layout) -> Ret
         by_aggregate.setdefault((aggregate, aggregate_id), []).append(seq)
     for (aggregate, aggregate_id), group in by_aggregate.items():
         # A subject with no aggregate id names no history to rebuild.
-        rebuilt = bool(aggregate_id) and await _rebuild_aggregate(js, pool, layout, aggregate, aggregate_id, group)
+        rebuilt = bool(aggregate_id) and await _rebuild_aggregate(
+            js, vault, pool, layout, aggregate, aggregate_id, group
+        )
         (report.applied if rebuilt else report.still_failing).extend(group)
     return report
 
 
 async def _rebuild_aggregate(
-    js: JetStreamContext, pool: asyncpg.Pool, layout: Layout, aggregate: str, aggregate_id: str, seqs: list[int]
+    js: JetStreamContext,
+    vault: Vault,
+    pool: asyncpg.Pool,
+    layout: Layout,
+    aggregate: str,
+    aggregate_id: str,
+    seqs: list[int],
 ) -> bool:
     async with pool.acquire() as conn, conn.transaction():
         applied_to = await lock_checkpoint(conn, layout.checkpoint)
-        items = await _history(js, aggregate, aggregate_id, applied_to)
+        items = await _history(js, vault, aggregate, aggregate_id, applied_to)
         if any(i.error is not None for i in items):
             return False
         try:
@@ -91,7 +100,7 @@ async def _rebuild_aggregate(
     return True
 
 
-async def _history(js: JetStreamContext, aggregate: str, aggregate_id: str, until_seq: int) -> list[Item]:
+async def _history(js: JetStreamContext, vault: Vault, aggregate: str, aggregate_id: str, until_seq: int) -> list[Item]:
     """The aggregate's events up to `until_seq`, projected, in order."""
     sub = await js.subscribe(
         subjects.aggregate_filter(aggregate, aggregate_id),
@@ -108,7 +117,8 @@ async def _history(js: JetStreamContext, aggregate: str, aggregate_id: str, unti
             raw = await sub.next_msg(timeout=HISTORY_TIMEOUT_S)
             if raw.metadata.sequence.stream > until_seq:
                 return items  # the live projector applies it, after this
-            items.append(project_message(raw.metadata.sequence.stream, raw.subject, raw.data))
+            ciphers = await vault.ciphers(rid for rid in [needs_key(raw.subject)] if rid)
+            items.append(project_message(raw.metadata.sequence.stream, raw.subject, raw.data, ciphers.get))
             if raw.metadata.num_pending == 0:
                 return items
     finally:

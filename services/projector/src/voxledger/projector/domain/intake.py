@@ -2,12 +2,13 @@
 
 Whatever a message holds, this never raises: an unknown type or a newer version
 becomes a skipped item, and anything that cannot be decoded, upcast or projected
-becomes an item with an `error`, which the caller quarantines.
+becomes an item with an `error`, which the caller quarantines. A sealed event whose
+data key is gone (its recording was deleted) projects to nothing: it is no poison.
 """
 
 import msgspec
 
-from voxledger.contracts import envelope, subjects
+from voxledger.contracts import envelope, sealing, subjects
 from voxledger.projector.domain.ops import Op
 from voxledger.projector.domain.projection import project
 
@@ -37,11 +38,18 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def project_message(seq: int, subject: str, data: bytes) -> Item:
+def needs_key(subject: str) -> str | None:
+    """The recording whose data key this event's subject says it may be sealed with."""
+    aggregate, aggregate_id, event_type = subject_parts(subject)
+    return aggregate_id if event_type in sealing.SEALED_FIELDS else None
+
+
+def project_message(seq: int, subject: str, data: bytes, ciphers: sealing.CipherLookup | None = None) -> Item:
+    """`ciphers` finds the data keys of sealed events (prefetched by the caller: this does no IO)."""
     aggregate, aggregate_id, event_type = subject_parts(subject)
     item = Item(seq, [], event_type=event_type, aggregate=aggregate, aggregate_id=aggregate_id)
     try:
-        message = envelope.decode(data)
+        message = envelope.decode(data, ciphers)
     except envelope.UnknownMessage as err:
         item.skipped = str(err)
         return item
@@ -50,6 +58,8 @@ def project_message(seq: int, subject: str, data: bytes) -> Item:
         return item
     meta = message.envelope
     item.event_type, item.aggregate_id, item.tenant_id = meta.type, meta.aggregate_id, meta.tenant_id
+    if message.erased:
+        return item
     try:
         item.ops = project(message, seq)
     except Exception as err:  # a projection bug this event triggers: it must not stop every other event

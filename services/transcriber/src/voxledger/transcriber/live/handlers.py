@@ -20,8 +20,9 @@ from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import LiveEndReason
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.ids import new_id
-from voxledger.contracts.live import REASON_HEADER, LiveSessionSpec
+from voxledger.contracts.live import INTERIM_KIND, REASON_HEADER, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
+from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
 from voxledger.transcriber.live.adapters import frames
 from voxledger.transcriber.live.domain.samples import to_samples
@@ -52,10 +53,12 @@ class SessionRunner:
         worker: str,
         session_id: str,
         spec: LiveSessionSpec,
+        vault: Vault,
     ):
         self._nc, self._js, self._repo, self._models = nc, nc.jetstream(), repo, models
         self._settings, self._worker = settings, worker
         self._session_id, self._spec = session_id, spec
+        self._vault = vault
         self._model_name = spec.options.model or settings.model
         self._queue: asyncio.Queue[Msg] = asyncio.Queue()
         self._cause = Envelope(
@@ -104,7 +107,7 @@ class SessionRunner:
         )
         policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
         log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
-        sub = await frames.follow(self._js, self._session_id, self._queue.put)
+        sub = await frames.follow(self._js, self._vault, self._session_id, self._queue.put)
         try:
             reason = await self._transcribe(
                 loaded, model, policy, skip_samples=int(state.finalized_until_s * SAMPLE_RATE)
@@ -150,10 +153,13 @@ class SessionRunner:
         if step.finals:
             await self._repo.execute(loaded, RecordFinals(segments=step.finals), self._cause)
         if step.interim is not None and not flush:
-            await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(step.interim))
+            payload, headers = await self._vault.seal_bytes(self._session_id, INTERIM_KIND, "", _encode(step.interim))
+            await self._nc.publish(subjects.live_interim_subject(self._session_id), payload, headers=headers)
 
     async def _end(self, loaded: Loaded, reason: LiveEndReason, processing_s: float) -> None:
-        blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
+        blob_key, digest, size, duration_s = await frames.save_recording(
+            self._js, self._vault, self._session_id, self._spec
+        )
         end = End(
             reason=reason,
             duration_s=duration_s,
@@ -170,7 +176,9 @@ class SessionRunner:
     async def _fail(self, loaded: Loaded, code: str) -> None:
         """Ends the session as failed: the audio so far is kept as the recording, the client reads the code."""
         try:
-            blob_key, digest, size, duration_s = await frames.save_recording(self._js, self._session_id, self._spec)
+            blob_key, digest, size, duration_s = await frames.save_recording(
+                self._js, self._vault, self._session_id, self._spec
+            )
             saved = SavedAudio(duration_s=duration_s, blob_key=blob_key, blob_digest=digest, size_bytes=size)
         except Exception:
             log.exception("live.audio_not_saved")

@@ -20,6 +20,7 @@ from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.lifecycle import sleep_unless, worker_name
+from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model import ModelCache
 from voxledger.transcriber.live.adapters.registry import Registration, SessionRegistry
 from voxledger.transcriber.live.domain.session import LiveSession
@@ -30,8 +31,16 @@ log = structlog.get_logger(__name__)
 
 
 class LiveWorker:
-    def __init__(self, nc: Client, repo: AggregateRepository[LiveSession], models: ModelCache, settings: LiveSettings):
+    def __init__(
+        self,
+        nc: Client,
+        repo: AggregateRepository[LiveSession],
+        models: ModelCache,
+        settings: LiveSettings,
+        vault: Vault,
+    ):
         self._nc, self._js, self._repo, self._models, self._settings = nc, nc.jetstream(), repo, models, settings
+        self._vault = vault
         # The pid keeps a restarted process apart from its dead predecessor: taking over is then visible.
         self.name = worker_name(settings.worker_name)
         self.sessions: dict[str, asyncio.Task] = {}
@@ -72,7 +81,9 @@ class LiveWorker:
         session_id, spec = registration.session_id, registration.spec
         failures = self._failures.get(session_id, (0, 0.0))[0]
         give_up = failures + 1 >= self._settings.live_max_attempts
-        runner = SessionRunner(self._nc, self._repo, self._models, self._settings, self.name, session_id, spec)
+        runner = SessionRunner(
+            self._nc, self._repo, self._models, self._settings, self.name, session_id, spec, self._vault
+        )
         with structlog.contextvars.bound_contextvars(
             recording_id=session_id, job_id=spec.job_id, tenant=spec.tenant_id
         ):

@@ -13,8 +13,9 @@ from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import subjects
-from voxledger.contracts.live import KIND_HEADER, LiveSessionSpec
+from voxledger.contracts.live import FRAME_KIND, KIND_HEADER, OFFSET_HEADER, LiveSessionSpec
 from voxledger.contracts.streams import AUDIO_BUCKET, LIVE_AUDIO
+from voxledger.runtime.vault import Vault
 from voxledger.transcriber.live.domain.samples import SAMPLE_RATE, to_samples
 
 
@@ -22,19 +23,31 @@ def is_end(msg: Msg) -> bool:
     return (msg.headers or {}).get(KIND_HEADER) == "end"
 
 
+async def opened(vault: Vault, session_id: str, msg: Msg) -> Msg:
+    """The frame with its audio in clear (none once the session's key is destroyed: it was deleted)."""
+    if not is_end(msg):
+        part = (msg.headers or {}).get(OFFSET_HEADER, "0")
+        msg.data = await vault.open_bytes(session_id, FRAME_KIND, part, msg.data, msg.headers) or b""
+    return msg
+
+
 async def follow(
-    js: JetStreamContext, session_id: str, on_message: Callable[[Msg], Awaitable[None]]
+    js: JetStreamContext, vault: Vault, session_id: str, on_message: Callable[[Msg], Awaitable[None]]
 ) -> JetStreamContext.PushSubscription:
     """Every frame of the session from the first, then new ones as they come, to `on_message`."""
+
+    async def on_frame(msg: Msg) -> None:
+        await on_message(await opened(vault, session_id, msg))
+
     return await js.subscribe(
         subjects.live_audio_subject(session_id),
         ordered_consumer=True,
-        cb=on_message,
+        cb=on_frame,
         config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
     )
 
 
-async def _frames(js: JetStreamContext, session_id: str) -> AsyncIterator[Msg]:
+async def _frames(js: JetStreamContext, vault: Vault, session_id: str) -> AsyncIterator[Msg]:
     """The session's stored frames up to its end marker (or the last one stored)."""
     try:
         await js.get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(session_id))
@@ -53,14 +66,16 @@ async def _frames(js: JetStreamContext, session_id: str) -> AsyncIterator[Msg]:
                 return
             if is_end(msg):
                 return
-            yield msg
+            yield await opened(vault, session_id, msg)
             if msg.metadata.num_pending == 0:
                 return
     finally:
         await sub.unsubscribe()
 
 
-async def save_recording(js: JetStreamContext, session_id: str, spec: LiveSessionSpec) -> tuple[str, str, int, float]:
+async def save_recording(
+    js: JetStreamContext, vault: Vault, session_id: str, spec: LiveSessionSpec
+) -> tuple[str, str, int, float]:
     """The session's whole audio as a 16 kHz WAV in the audio bucket, like an upload: (key, digest, size, seconds)."""
     blob_key = f"recordings/{session_id}"
     with tempfile.TemporaryDirectory(prefix="voxledger-live-") as workdir:
@@ -70,7 +85,7 @@ async def save_recording(js: JetStreamContext, session_id: str, spec: LiveSessio
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(SAMPLE_RATE)
-            async for msg in _frames(js, session_id):
+            async for msg in _frames(js, vault, session_id):
                 chunk = to_samples(msg.data, spec.encoding, spec.sample_rate)
                 out.writeframes((chunk * 32767).astype("<i2").tobytes())
                 samples += len(chunk)

@@ -1,0 +1,114 @@
+"""Which fields of which messages are sealed (encrypted with the recording's data key), as plain data.
+
+On the wire a sealed message keeps its routing fields (ids, kinds, times) in clear and carries the
+sensitive ones, JSON-encoded and encrypted, in one `sealed` field (base64 of nonce, ciphertext, tag).
+The associated data binds each ciphertext to its recording, message type and message id, so a
+ciphertext moved to another recording or event does not decrypt.
+
+When the data key has been destroyed (the recording was deleted), a sealed message decodes with the
+`ERASED` placeholders below instead: every reader sees an event with nothing in it.
+"""
+
+import base64
+from collections.abc import Callable
+from typing import Any, Protocol
+
+SEALED_FIELD = "sealed"
+
+
+class PayloadCipher(Protocol):
+    """One recording's data key: an authenticated cipher (runtime/crypto.py)."""
+
+    def encrypt(self, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    def decrypt(self, ciphertext: bytes, aad: bytes) -> bytes: ...
+
+
+# A recording id -> its cipher, or None when its key is gone (destroyed by a delete).
+CipherLookup = Callable[[str], PayloadCipher | None]
+
+
+def without_content(_: str) -> PayloadCipher | None:
+    """The lookup of a reader that never needs content (webhook fan-out): sealed fields read blank."""
+    return None
+
+
+# message type -> the fields that hold a person's words, names or voice.
+SEALED_FIELDS: dict[str, tuple[str, ...]] = {
+    "UploadRecording": ("filename",),
+    "RecordingUploaded": ("filename",),
+    "SegmentsTranscribed": ("segments",),
+    "InsightReady": ("payload",),
+}
+
+_ANALYTICS_ZEROS = dict.fromkeys(
+    (
+        "duration_s",
+        "speech_s",
+        "silence_s",
+        "word_count",
+        "wpm",
+        "filler_count",
+        "fillers_per_min",
+        "longest_monologue_s",
+        "longest_monologue_start",
+        "question_count",
+    ),
+    0,
+)
+_ERASED_PAYLOADS: dict[str, dict[str, Any]] = {
+    "refinement": {"text": "", "paragraphs": [], "fillers_removed": 0, "repeats_removed": 0},
+    "analytics": {**_ANALYTICS_ZEROS, "pace": [], "fillers": {}, "speakers": []},
+    "action_items": {"items": []},
+    "summary": {"text": "", "points": [], "keywords": []},
+}
+
+
+def _erased_payload(data: dict[str, Any]) -> dict[str, Any]:
+    kind = str(data.get("kind", "summary"))
+    return {"payload": {"kind": kind, **_ERASED_PAYLOADS.get(kind, _ERASED_PAYLOADS["summary"])}}
+
+
+# message type -> the values its sealed fields read as once the key is gone.
+ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "UploadRecording": lambda _: {"filename": ""},
+    "RecordingUploaded": lambda _: {"filename": ""},
+    "SegmentsTranscribed": lambda _: {"segments": []},
+    "InsightReady": _erased_payload,
+}
+
+
+def clear_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 of a type with sealed fields may carry them sealed; a v1 message has them in clear, as v2 may too."""
+    return data
+
+
+def associated_data(recording_id: str, kind: str, message_id: str) -> bytes:
+    """What a ciphertext is bound to; a live frame's `message_id` is its byte offset."""
+    return f"voxledger/1\0{recording_id}\0{kind}\0{message_id}".encode()
+
+
+def seal_fields(
+    data: dict[str, Any], kind: str, cipher: PayloadCipher, aad: bytes, encode: Callable[[Any], bytes]
+) -> dict[str, Any]:
+    """`data` with the type's sensitive fields moved into one ciphertext."""
+    names = SEALED_FIELDS[kind]
+    secret = {name: data[name] for name in names if name in data}
+    clear = {name: value for name, value in data.items() if name not in names}
+    return {**clear, SEALED_FIELD: base64.b64encode(cipher.encrypt(encode(secret), aad)).decode()}
+
+
+def open_fields(
+    data: dict[str, Any],
+    kind: str,
+    cipher: PayloadCipher | None,
+    aad: bytes,
+    decode: Callable[[bytes], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """`data` with its sealed fields back in clear, and whether they were erased (the key is gone)."""
+    sealed = data.pop(SEALED_FIELD, None)
+    if sealed is None:
+        return data, False  # written in clear (before sealing, or with sealing off)
+    if cipher is None:
+        return {**data, **ERASED[kind](data)}, True
+    return {**data, **decode(cipher.decrypt(base64.b64decode(sealed), aad))}, False

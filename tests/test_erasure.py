@@ -1,0 +1,190 @@
+"""Deletion that erases: after a delete, no word of a recording is readable anywhere.
+
+Not through the API, not after a replay of the read models, not in the raw bytes of any stream or bucket.
+The log itself stays complete (job timing and statuses are still there); its content is sealed with the
+recording's data key (AES-256-GCM), and the delete destroyed that key.
+"""
+
+import asyncio
+
+from nats.js import api as js_api
+from nats.js.errors import ObjectNotFoundError
+
+from tests.helpers import AUDIO, cli, eventually, log_events, read_events, reference, upload, wait_job, wait_logged
+from tests.wer import BATCH_WER, assert_wer, words
+from voxledger.contracts import sealing
+from voxledger.contracts.ids import new_id
+from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET
+from voxledger.runtime.broker import connect
+
+# Words of the fixture long enough that random ciphertext (base64) never spells one by chance.
+CONTENT_WORDS = ["budget", "quarter", "morning", "everyone", "review", "afternoon"]
+
+
+async def _messages(js, name: str, subjects_: list[str], workqueue: bool) -> list[tuple[str, bytes]]:
+    """Every stored message of a stream as (subject, raw bytes: headers and payload)."""
+    if workqueue:  # a workqueue stream takes no second consumer: read it message by message
+        state = (await js.stream_info(name)).state
+        found = []
+        for seq in range(state.first_seq, state.last_seq + 1):
+            try:
+                msg = await js.get_msg(name, seq)
+            except Exception:  # acked (removed) meanwhile
+                continue
+            found.append((msg.subject or "", repr(msg.headers).encode() + (msg.data or b"")))
+        return found
+    found = []
+    for subject in subjects_:
+        sub = await js.subscribe(
+            subject,
+            stream=name,
+            ordered_consumer=True,
+            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
+        )
+        try:
+            info = await sub.consumer_info()
+            delivered = info.delivered.consumer_seq if info.delivered else 0
+            if (info.num_pending or 0) + (delivered or 0) == 0:  # some may be delivered already
+                continue
+            while True:
+                msg = await sub.next_msg(timeout=30)
+                found.append((msg.subject, repr(msg.headers).encode() + msg.data))
+                if msg.metadata.num_pending == 0:
+                    break
+        finally:
+            await sub.unsubscribe()
+    return found
+
+
+def everything_stored(stack) -> dict[str, list[tuple[str, bytes]]]:
+    """Every message of every stream: EVENTS, COMMANDS, LIVE_AUDIO, WEBHOOKS, and each KV and object bucket."""
+
+    async def scan() -> dict[str, list[tuple[str, bytes]]]:
+        nc = await connect(stack.nats_as("provision"), "test")
+        try:
+            js = nc.jetstream()
+            stored = {}
+            for info in await js.streams_info():
+                workqueue = info.config.retention == js_api.RetentionPolicy.WORK_QUEUE
+                stored[info.config.name] = await _messages(js, info.config.name, info.config.subjects or [], workqueue)
+            return stored
+        finally:
+            await nc.close()
+
+    return asyncio.run(scan())
+
+
+def mentions(stored: dict[str, list[tuple[str, bytes]]], needle: str, recording_id: str | None = None) -> list[str]:
+    """Where `needle` is stored (of the messages about `recording_id`, if given)."""
+    return [
+        f"{stream}: {subject}"
+        for stream, messages in stored.items()
+        for subject, raw in messages
+        if needle.encode() in raw and (recording_id is None or recording_id in subject or recording_id.encode() in raw)
+    ]
+
+
+def audio_stored(stack, recording_id: str) -> bool:
+    async def check() -> bool:
+        nc = await connect(stack.nats_as("provision"), "test")
+        try:
+            await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
+            return True
+        except ObjectNotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    return asyncio.run(check())
+
+
+def _upload(client, filename: str, idempotency_key: str):
+    with (AUDIO / "short_meeting.ogg").open("rb") as f:
+        files = {"file": (filename, f)}
+        return client.post("/v1/recordings", files=files, data={"language": "en"}, headers=idempotency_key)
+
+
+def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
+    token = f"erasure{new_id().replace('-', '')[-12:]}"  # a word nobody else ever stored
+    filename, retry = f"{token}.ogg", {"Idempotency-Key": token}
+    accepted = _upload(client, filename, retry)
+    assert accepted.status_code == 202, accepted.text
+    rec, job = accepted.json()["recording_id"], accepted.json()["job_id"]
+    assert wait_job(client, job)["status"] == "completed"
+    wait_logged(stack, rec, "InsightsCompleted", timeout_s=90)
+
+    # Before the delete the content is readable through the API (and SSE opens the sealed segments) ...
+    text = client.get(f"/v1/recordings/{rec}/transcript").json()["text"]
+    assert_wer(reference("short_meeting.ogg"), text, BATCH_WER)
+    heard = [w for w in CONTENT_WORDS if w in words(text)]
+    assert heard, f"the model heard none of {CONTENT_WORDS}: {text!r}"
+    assert client.get(f"/v1/recordings/{rec}").json()["filename"] == filename
+    assert rec in {h["recording_id"] for h in client.get("/v1/search", params={"q": heard[0]}).json()["items"]}
+    insights = client.get(f"/v1/recordings/{rec}/insights")
+    assert insights.status_code == 200 and heard[0] in insights.text.lower()
+    streamed = read_events(client, rec, until="TranscriptionCompleted", job_id=job)
+    assert heard[0] in " ".join(
+        s["text"] for e in streamed if e["type"] == "SegmentsTranscribed" for s in e["data"]["segments"]
+    )
+    # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket.
+    before = everything_stored(stack)
+    assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
+    assert mentions(before, "audio/ogg", rec), "the scan sees what is in clear (the content type)"
+    assert not mentions(before, token), "the filename is sealed"
+    assert not [w for w in heard if mentions(before, w, rec)], "the transcript and insights are sealed"
+    assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
+
+    deleted = client.delete(f"/v1/recordings/{rec}")
+    assert deleted.status_code == 202
+    history = wait_logged(stack, rec, "RecordingDeleted", timeout_s=30)
+    eventually(lambda: not audio_stored(stack, rec), "the audio blob removed", 10)
+
+    # The log stays complete for accounting, but what was sealed now reads as erased, for good.
+    types = [m.envelope.type for m in history]
+    assert {"TranscriptionCompleted", "SegmentsTranscribed", "InsightReady"} <= set(types)
+    sealed = [m for m in history if m.envelope.type in sealing.SEALED_FIELDS]
+    assert sealed and all(m.erased for m in sealed)
+
+    # The API: nothing, and a retried upload (same Idempotency-Key) does not bring the audio back.
+    params = {"min_seq": deleted.headers["X-Consistency-Token"]}
+    assert client.get(f"/v1/recordings/{rec}", params=params).status_code == 404
+    for path in (f"/v1/recordings/{rec}/transcript", f"/v1/recordings/{rec}/insights", f"/v1/jobs/{job}"):
+        assert client.get(path).status_code == 404, path
+    for word in heard:
+        assert rec not in {h["recording_id"] for h in client.get("/v1/search", params={"q": word}).json()["items"]}
+    again = _upload(client, filename, retry)
+    assert again.status_code == 409 and again.json()["code"] == "recording_deleted", again.text
+    assert not audio_stored(stack, rec)
+
+    # A replay rebuilds the read models from the whole log: the recording stays gone.
+    assert "swapped in" in cli(stack, "replay")
+    assert rec not in cli(stack, "projections", "quarantine"), "an erased event is no poison"
+    assert client.get(f"/v1/recordings/{rec}").status_code == 404
+    assert rec not in {r["recording_id"] for r in client.get("/v1/recordings").json()["items"]}
+
+    # The raw bytes of every stream and bucket: the key is gone, and no word is stored in clear.
+    after = everything_stored(stack)
+    assert not [s for s, raw in after[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec) and b"wrapped" in raw]
+    assert not mentions(after, token)
+    assert not [w for w in heard if mentions(after, w, rec)]
+    assert upload(client, "short_meeting.ogg").status_code == 202, "the stack goes on as before"
+
+
+def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readable(stack, client):
+    def filename_in_log(recording_id: str) -> str:
+        (uploaded,) = [m for m in log_events(stack, recording_id) if m.envelope.type == "RecordingUploaded"]
+        assert not uploaded.erased
+        return uploaded.body.filename
+
+    before = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    rotated = cli(stack, "keys", "rotate-master")
+    assert " data keys re-wrapped" in rotated and "kept until --retire" in rotated, rotated
+    assert filename_in_log(before) == "short_meeting.ogg"
+    during = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]  # on the new key
+
+    retired = cli(stack, "keys", "rotate-master", "--retire")
+    assert "older master keys removed" in retired, retired
+    for recording_id in (before, during):
+        assert filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
+    after = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    assert filename_in_log(after) == "short_meeting.ogg"

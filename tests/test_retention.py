@@ -1,0 +1,68 @@
+"""Retention: a tenant's setting (an event) makes old recordings be deleted, as delete commands through the log.
+
+The scheduler runs in one gateway at a time, under a lease. Its sweep is also run here, in the test process,
+with a "day" of one second (a test setting): the shared stack keeps real days, since other tests (the API
+fuzzer among them) may set a retention for their own tenants.
+"""
+
+import asyncio
+
+import msgspec
+
+from tests.helpers import eventually, new_client, stack_vault, upload, wait_logged
+from voxledger.contracts.streams import LEASES_BUCKET
+from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.retention import LEASE_KEY, RetentionScheduler
+from voxledger.gateway.settings import GatewaySettings
+from voxledger.runtime.broker import connect
+from voxledger.runtime.db import create_pool
+from voxledger.runtime.settings import load_settings
+
+TENANT = "retention-test"
+
+
+def sweep_with_one_second_days(stack, tenant: str) -> tuple[int, str]:
+    """One sweep for `tenant`, and who holds the stack's scheduler lease."""
+
+    async def run() -> tuple[int, str]:
+        settings = msgspec.structs.replace(
+            load_settings(GatewaySettings, stack.service_env("gateway")), retention_day_s=1.0
+        )
+        nc, pool = await connect(stack.nats_as("provision"), "test"), await create_pool(stack.database_url, max_size=1)
+        try:
+            bus = Bus(nc.jetstream(), await stack_vault(nc, stack))
+            sent = await RetentionScheduler(settings, bus, ReadModels(pool)).sweep(tenants={tenant})
+            holder = (await (await nc.jetstream().key_value(LEASES_BUCKET)).get(LEASE_KEY)).value or b""
+            return sent, holder.decode()
+        finally:
+            await pool.close()
+            await nc.close()
+
+    return asyncio.run(run())
+
+
+def test_recordings_older_than_the_tenants_retention_are_erased_through_the_log(stack):
+    with new_client(stack, TENANT) as client:
+        _retention_journey(stack, client, TENANT)
+
+
+def _retention_journey(stack, client, tenant: str) -> None:
+    assert client.get("/v1/settings").json() == {"retention_days": None}
+    with new_client(stack, tenant, "member") as member:
+        refused = member.put("/v1/settings", json={"retention_days": 1})
+        assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+    assert client.put("/v1/settings", json={"retention_days": 0}).status_code in (400, 422)
+    old = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+
+    changed = client.put("/v1/settings", json={"retention_days": 1})
+    assert changed.status_code == 202 and changed.json() == {"retention_days": 1}
+    eventually(lambda: client.get("/v1/settings").json() == {"retention_days": 1}, "the setting in the log")
+    sent, holder = eventually(lambda: (done := sweep_with_one_second_days(stack, tenant))[0] and done, "a delete due")
+    assert sent == 1 and holder.startswith("gateway-retention"), "one gateway runs the scheduler, under a lease"
+
+    history = wait_logged(stack, old, "RecordingDeleted", timeout_s=30)
+    assert all(m.erased for m in history if m.envelope.type == "RecordingUploaded"), "erased as DELETE erases"
+    eventually(lambda: client.get(f"/v1/recordings/{old}").status_code == 404, "the recording gone")
+    assert client.put("/v1/settings", json={"retention_days": None}).status_code == 202
+    eventually(lambda: client.get("/v1/settings").json() == {"retention_days": None}, "retention off again")
