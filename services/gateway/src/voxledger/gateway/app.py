@@ -17,7 +17,9 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.handlers import (
+    audio,
     deletion,
+    events,
     health,
     insights,
     jobs,
@@ -28,6 +30,7 @@ from voxledger.gateway.handlers import (
     openai,
     recordings,
     search,
+    webapp,
     webhooks,
 )
 from voxledger.gateway.handlers.common import FreshReads
@@ -83,6 +86,8 @@ V1_ROUTES = [
     keys.list_keys,
     keys.revoke_key,
     keys.rotate_key,
+    events.tenant_events,
+    audio.get_audio,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -129,6 +134,7 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
         ),
+        render_plugins=[webapp.swagger_plugin()],  # Swagger UI's assets from this server: /docs works offline
     )
 
 
@@ -176,7 +182,15 @@ def create_app(settings: GatewaySettings) -> Litestar:
         "auth_limits": AuthLimits(settings.auth_failures_per_minute, settings.auth_limit_exempt),
     }
     return Litestar(
-        route_handlers=[Router("/v1", route_handlers=V1_ROUTES), health.healthz, health.readyz, health.metrics, docs],
+        route_handlers=[
+            Router("/v1", route_handlers=V1_ROUTES),
+            health.healthz,
+            health.readyz,
+            health.metrics,
+            docs,
+            webapp.index,
+            *webapp.asset_routers(),
+        ],
         dependencies=dependencies(),
         exception_handlers=EXCEPTION_HANDLERS,
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.

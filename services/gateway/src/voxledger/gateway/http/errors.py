@@ -13,6 +13,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from voxledger.gateway.domain.byte_range import RangeNotSatisfiable
 from voxledger.gateway.domain.errors import (
     Conflict,
     DomainError,
@@ -110,6 +111,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     UnsupportedMedia: 415,
     Unacceptable: 422,
     QuotaExceeded: 429,
+    RangeNotSatisfiable: 416,
     DomainError: 400,  # a refusal of no more specific kind
 }
 # Litestar's own errors (routing, its validation, its body limit) by status.
