@@ -10,7 +10,9 @@ from httpx_sse import connect_sse
 from tests.helpers import AUDIO, _events_within, new_client, upload
 
 
-def tenant_events(client: httpx.Client, until, *, last_event_id: str | None = None, timeout_s: float = 60) -> list[dict]:
+def tenant_events(
+    client: httpx.Client, until, *, last_event_id: str | None = None, timeout_s: float = 60
+) -> list[dict]:
     """GET /v1/events up to and including the first event `until(event)` is true of (the `ready` frame included)."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     seen: list[dict] = []
