@@ -18,14 +18,15 @@ function figure(title, picture, caption) {
 }
 
 export function paceChart(pace) {
-  const W = 320, H = 90, P = 4;
+  const W = 320, H = 90, P = 2;
   const end = Math.max(...pace.map((w) => w.end), 1);
   const top = Math.max(...pace.map((w) => w.wpm), 1);
-  const points = pace.map((w) => `${P + ((w.start + w.end) / 2 / end) * (W - 2 * P)},${H - P - (w.wpm / top) * (H - 2 * P)}`);
-  const picture = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "words per minute over time" },
-    svg("polyline", { points: points.join(" "), class: "line" }),
-    ...pace.map((w, i) => svg("circle", { cx: points[i].split(",")[0], cy: points[i].split(",")[1], r: 2.5, class: "dot" },
-      svg("title", {}, `${Math.round(w.wpm)} wpm at ${Math.round(w.start)} s`))));
+  const x = (t) => P + (t / end) * (W - 2 * P);
+  const y = (wpm) => H - P - (wpm / top) * (H - 2 * P);
+  const columns = pace.map((w) => svg("rect", { x: x(w.start), y: y(w.wpm), width: Math.max(x(w.end) - x(w.start) - 1, 1),
+    height: H - P - y(w.wpm), class: "col" }, svg("title", {}, `${Math.round(w.wpm)} wpm from ${Math.round(w.start)} s`)));
+  const line = svg("polyline", { class: "line", points: pace.map((w) => `${x((w.start + w.end) / 2)},${y(w.wpm)}`).join(" ") });
+  const picture = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "words per minute over time" }, ...columns, line);
   return figure("Pace", picture, `peak ${Math.round(top)} words per minute`);
 }
 

@@ -12,7 +12,7 @@ function body(kind, payload, seek) {
   switch (kind) {
     case "summary":
       return [h("p", {}, payload.text),
-        payload.keywords?.length && h("p", { class: "muted" }, `Keywords: ${payload.keywords.join(", ")}`)];
+        payload.keywords?.length > 0 && h("p", { class: "muted" }, `Keywords: ${payload.keywords.join(", ")}`)];
     case "action_items":
       return payload.items.length
         ? h("ul", { class: "items" }, payload.items.map((item) => h("li", {},
@@ -23,12 +23,12 @@ function body(kind, payload, seek) {
       return payload.paragraphs.map((p) => h("p", { class: "para", onclick: () => seek(p.start) }, p.text));
     case "analytics":
       return h("div", { class: "charts" },
-        payload.pace?.length && paceChart(payload.pace),
+        payload.pace?.length > 0 && paceChart(payload.pace),
         speechChart(payload.speech_s, payload.silence_s),
         Object.keys(payload.fillers || {}).length
           ? barsChart("Fillers", Object.entries(payload.fillers).sort((a, b) => b[1] - a[1]).slice(0, 8), "")
           : h("p", { class: "muted" }, "No filler words."),
-        payload.speakers?.length && barsChart("Talk time per speaker",
+        payload.speakers?.length > 0 && barsChart("Talk time per speaker",
           payload.speakers.map((s) => [s.speaker, s.talk_time_s]), " s"));
     default:
       return null;

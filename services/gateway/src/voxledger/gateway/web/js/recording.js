@@ -10,9 +10,10 @@ import { stream } from "./stream.js";
 const FORMATS = ["txt", "srt", "vtt", "json"];
 
 function segmentEl(segment, seek) {
+  // A word is [start, end, word, probability] (the API's compact form).
   const words = segment.words?.length
-    ? segment.words.map((w) => h("span", { class: "word", "data-start": w.start, "data-end": w.end,
-        onclick: (e) => { e.stopPropagation(); seek(w.start); } }, w.word))
+    ? segment.words.map(([start, end, word]) => h("span", { class: "word", "data-start": start, "data-end": end,
+        onclick: (e) => { e.stopPropagation(); seek(start); } }, word))
     : [segment.text.trim()];
   return h("li", { class: "segment", "data-index": segment.index, "data-start": segment.start, "data-end": segment.end,
     tabindex: "0", onclick: () => seek(segment.start), onkeydown: (e) => e.key === "Enter" && seek(segment.start) },
@@ -43,6 +44,7 @@ export function recordingView(recordingId, startAt) {
   const segments = new Map(); // index -> element: a segment arriving twice (a resumed stream) is shown once
   let recording = null;
   let selected = null;
+  let pinned = false; // the transcript follows the newest job until a job is picked
   let current = null;
   let audioUrl = null;
   let buffered = [];
@@ -75,7 +77,7 @@ export function recordingView(recordingId, startAt) {
         h("td", { class: "when" }, j.created_at ? new Date(j.created_at).toLocaleTimeString() : ""),
         h("td", { class: "when" }, j.finished_at ? new Date(j.finished_at).toLocaleTimeString() : ""),
         h("td", {}, h("button", { type: "button", class: "secondary", disabled: j.job_id === selected,
-          onclick: () => select(j.job_id) }, j.job_id === selected ? "shown" : "Show")))));
+          onclick: () => ((pinned = true), select(j.job_id)) }, j.job_id === selected ? "shown" : "Show")))));
     const job = jobs.get(selected);
     replace(exports, job?.status === "completed"
       ? FORMATS.map((f) => h("button", { type: "button", class: "secondary", "data-format": f,
@@ -102,7 +104,10 @@ export function recordingView(recordingId, startAt) {
     if (!jobId) return;
     if (event.type.startsWith("Insight")) return jobId === selected && insights.changed(jobId, event.seq);
     jobs.set(jobId, applyEvent(jobs.get(jobId), event));
-    if (event.type === "TranscriptionRequested") recording.latest_job_id = jobId;
+    if (event.type === "TranscriptionRequested") {
+      recording.latest_job_id = jobId;
+      if (!pinned) select(jobId, event.seq);
+    }
     if (event.type === "SegmentsTranscribed" && jobId === selected) addSegments(event.data.segments);
     if (event.type === "TranscriptionCompleted" && jobId === selected) insights.waiting("running");
     renderHead();
@@ -155,7 +160,8 @@ export function recordingView(recordingId, startAt) {
       h("section", { class: "card player" }, audio, h("p", { class: "muted hint" }, "Space plays and pauses; click a line to jump there."),
         h("h2", {}, "Export"), exports,
         h("h2", {}, "Jobs"), h("div", { class: "scroll" }, h("table", { class: "jobs" },
-          h("thead", {}, h("tr", {}, ["Status", "Attempt", "Model", "Requested", "Finished", ""].map((t) => h("th", {}, t)))),
+          h("thead", {}, h("tr", {}, ["Status", "Attempt", "Model", "Requested", "Finished", ""].map((t, i) =>
+            h("th", { class: i === 3 || i === 4 ? "when" : null }, t)))),
           jobsBody))),
       h("section", { class: "card" }, h("h2", {}, "Transcript"), list)),
     insights.el);

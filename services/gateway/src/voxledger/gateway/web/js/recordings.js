@@ -13,13 +13,14 @@ const REFRESH_QUEUE = new Set(["TranscriptionRequested", "TranscriptionStarted",
 
 export function jobActions(job, recordingId, { onDeleted } = {}) {
   const busy = (fn) => async (e) => {
-    e.currentTarget.disabled = true;
+    const button = e.currentTarget;
+    button.disabled = true;
     try {
       await fn();
     } catch (err) {
       alert(err.message);
     } finally {
-      e.target.disabled = false;
+      button.disabled = false;
     }
   };
   return [
@@ -38,9 +39,10 @@ export function jobActions(job, recordingId, { onDeleted } = {}) {
 
 export function statusCell(job, recordingStatus) {
   const status = job?.status || recordingStatus;
+  const detail = job ? describe(job) : status;
   return h("span", { class: "status", "data-status": status },
     h("span", { class: "badge" }, status),
-    h("span", { class: "detail" }, job ? describe(job) : status),
+    h("span", { class: "detail" }, detail === status ? "" : detail),
     status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
 }
 
@@ -97,9 +99,10 @@ export function recordingsView() {
       h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => drop(id) })));
+      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => drop(id) }))));
     row.el ? row.el.replaceWith(el) : body.prepend(el);
     row.el = el;
+    message.querySelector(".empty")?.remove();
   };
   const drop = (id) => {
     rows.get(id)?.el?.remove();
@@ -181,7 +184,7 @@ export function recordingsView() {
   newer.addEventListener("click", () => { cursors.pop(); load(); });
 
   const table = h("table", { class: "recordings", "aria-busy": "true" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Recording"), h("th", {}, "Uploaded"), h("th", {}, "Status"), h("th", {}, ""))),
+    h("thead", {}, h("tr", {}, h("th", {}, "Recording"), h("th", { class: "when" }, "Uploaded"), h("th", {}, "Status"), h("th", {}, ""))),
     body);
   load();
   const el = h("div", { class: "page" }, uploader(() => {}),
