@@ -27,6 +27,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
     usable_ms = app.evaluate("() => performance.now()")  # from navigation start to a usable list
     app.evaluate(WATCH_STATES)
 
+    app.check("#upload-words")  # word timestamps: the transcript highlights word by word
     app.set_input_files("#file-input", str(AUDIO / "bench_60s.ogg"))  # a minute: many segments to seek between
     row = app.locator("tr[data-recording-id]", has_text="bench_60s.ogg")
     expect(row).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
@@ -51,6 +52,14 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
         arg=[start],
     )
     expect(target).to_have_class(re.compile(r"\bcurrent\b"))
+    word = target.locator(".word").nth(1)
+    word_start = float(word.get_attribute("data-start") or 0)
+    word.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a.currentTime >= s && a.currentTime < s + 2; }",
+        arg=[word_start],
+    )
+    expect(target.locator(".word.current")).to_have_count(1)
     app.keyboard.press("Space")  # pauses
     app.wait_for_function("() => document.querySelector('#player').paused")
 
@@ -108,8 +117,9 @@ def test_cancel_a_running_job(app: Page, client):
 
 
 def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):
-    wait_job(client, upload(client, "short_meeting.ogg").json()["job_id"])
-    word = next(w for w in words(reference("short_meeting.ogg")) if len(w) > 5)  # searched for, not asserted as heard
+    wait_job(client, upload(client, "bench_60s.ogg").json()["job_id"])
+    spoken = words(reference("bench_60s.ogg"))
+    word = max(spoken[len(spoken) // 2 :], key=len)  # well into the recording: searched for, not asserted as heard
     app.goto(f"{app.url.split('#')[0]}#/search")
     app.fill("#search-input", word)
     app.press("#search-input", "Enter")
@@ -117,6 +127,7 @@ def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):
     expect(hit.locator("mark").first).to_be_visible()
     shoot(app, "search")
     start = float(hit.get_attribute("data-start") or 0)
+    assert start > 10, "the hit is where the word was said, well after the start"
     hit.click()
     app.wait_for_function(
         "([s]) => { const a = document.querySelector('#player'); return a && !a.paused && a.currentTime >= s; }",
