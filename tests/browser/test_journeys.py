@@ -96,6 +96,9 @@ def test_retranscribe_twice_gives_two_more_jobs_all_completed(app: Page, client,
     expect(jobs.nth(2)).to_have_class(re.compile("selected"))
     expect(app.locator("li.segment").first).to_be_visible()
     shoot(app, "jobs")
+    app.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, no sideways scrolling
+    assert app.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(app, "recording-phone")
 
 
 def test_an_undecodable_upload_shows_failed_with_its_reason_never_completed(app: Page):
@@ -164,3 +167,11 @@ def test_live_the_fake_microphone_speaks_and_the_session_becomes_a_recording(app
     link.click()
     expect(app.locator("li.segment").first).to_be_visible()
     assert words(" ".join(app.locator("li.segment .text").all_inner_texts())) == heard, "the recording holds the finals"
+
+
+def test_the_api_docs_render_without_internet(app: Page, shoot):
+    app.goto(f"{app.url.split('#')[0]}docs")
+    # Swagger UI, from this server, read the whole document: the last operations are rendered too.
+    expect(app.locator(".opblock-summary-path[data-path='/v1/events']")).to_be_visible()
+    expect(app.locator(".opblock-summary-path[data-path='/v1/recordings/{recording_id}/audio']")).to_be_visible()
+    shoot(app, "docs")

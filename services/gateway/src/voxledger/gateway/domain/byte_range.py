@@ -2,14 +2,10 @@
 
 import re
 
-from voxledger.gateway.domain.errors import DomainError
+from voxledger.gateway.domain.errors import RangeNotSatisfiable
 
 # One range only: the form browsers send (`bytes=0-`, `bytes=1000-1999`, `bytes=-500`). Multipart ranges are not served.
 _RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
-
-
-class RangeNotSatisfiable(DomainError):
-    """A byte range that lies outside the blob (416)."""
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:

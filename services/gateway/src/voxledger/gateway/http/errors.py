@@ -13,13 +13,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from voxledger.gateway.domain.byte_range import RangeNotSatisfiable
 from voxledger.gateway.domain.errors import (
     Conflict,
     DomainError,
     Malformed,
     NotFound,
     QuotaExceeded,
+    RangeNotSatisfiable,
     TooLarge,
     Unacceptable,
     UnsupportedMedia,
