@@ -200,9 +200,10 @@ def test_every_kind_of_domain_error_maps_to_one_status():
         errors.Conflict,
         errors.TooLarge,
         errors.UnsupportedMedia,
+        errors.RangeNotSatisfiable,
     ]
     statuses = [from_domain(kind("some_code", "a message", "f")).status for kind in kinds]
-    assert statuses == [400, 422, 404, 409, 413, 415]
+    assert statuses == [400, 422, 404, 409, 413, 415, 416]
     assert set(errors.DomainError.__subclasses__()) == {*kinds, errors.QuotaExceeded}  # a new kind needs a status
     assert from_domain(errors.not_found("live_session")).detail == "no such live session"
     assert from_domain(errors.DomainError("odd", "no kind")).status == 400

@@ -73,6 +73,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack.start()
     sys.stderr.write(
         f"\nvoxledger is up: {stack.http_url}  (API docs: {stack.http_url}/docs)\n"
+        f"web app, signed in on this machine: {stack.http_url}/#key={stack.api_key}\n"
         f"dev API key: {stack.api_key}  (also in {directory / 'dev-api-key'})\n"
         f"try: curl -H 'Authorization: Bearer {stack.api_key}' {stack.http_url}/v1/recordings\n"
         "Ctrl-C stops everything.\n\n"

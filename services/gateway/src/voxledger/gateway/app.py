@@ -18,7 +18,9 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.handlers import (
+    audio,
     deletion,
+    events,
     health,
     insights,
     jobs,
@@ -29,6 +31,7 @@ from voxledger.gateway.handlers import (
     openai,
     recordings,
     search,
+    webapp,
     webhooks,
 )
 from voxledger.gateway.handlers import settings as settings_routes
@@ -89,6 +92,8 @@ V1_ROUTES = [
     keys.rotate_key,
     settings_routes.get_settings,
     settings_routes.put_settings,
+    events.tenant_events,
+    audio.get_audio,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -135,6 +140,7 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
         ),
+        render_plugins=[webapp.swagger_plugin()],  # Swagger UI's assets from this server: /docs works offline
     )
 
 
@@ -188,7 +194,15 @@ def create_app(settings: GatewaySettings) -> Litestar:
         "auth_limits": AuthLimits(settings.auth_failures_per_minute, settings.auth_limit_exempt),
     }
     return Litestar(
-        route_handlers=[Router("/v1", route_handlers=V1_ROUTES), health.healthz, health.readyz, health.metrics, docs],
+        route_handlers=[
+            Router("/v1", route_handlers=V1_ROUTES),
+            health.healthz,
+            health.readyz,
+            health.metrics,
+            docs,
+            webapp.index,
+            *webapp.asset_routers(),
+        ],
         dependencies=dependencies(),
         exception_handlers=EXCEPTION_HANDLERS,
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.

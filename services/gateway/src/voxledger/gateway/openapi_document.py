@@ -72,6 +72,10 @@ _OPENAI_MEDIA = {
 }
 RENDERED_MEDIA[("post", "/v1/audio/transcriptions")] = _OPENAI_MEDIA
 RENDERED_MEDIA[("post", "/v1/audio/translations")] = _OPENAI_MEDIA
+RENDERED_MEDIA[("get", "/v1/events")] = {"text/event-stream": SSE_EVENT}
+RENDERED_MEDIA[("get", "/v1/recordings/{recording_id}/audio")] = {
+    "audio/*": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+}
 
 PROBLEM = Schema(
     type=OpenAPIType.OBJECT,

@@ -26,6 +26,11 @@ PATIENCE_S = 5.0
 COMMAND_IDS = uuid.UUID("5f0e1c2a-8d7b-4c1e-9a3f-6b2d4e8f0a11")
 
 
+def audio_key(recording_id: str) -> str:
+    """Where a recording's audio is stored in the Object Store (uploads and ended live sessions alike)."""
+    return f"recordings/{recording_id}"
+
+
 async def _stored_sha256(store: ObjectStore, key: str) -> bytes | None:
     try:
         info = await store.get_info(key)
@@ -81,14 +86,19 @@ class Bus:
 
     async def follow(self, recording_id: str, after_seq: int, idle_s: float) -> AsyncGenerator[Msg | None, None]:
         """The recording's events after `after_seq`, in order, forever; None after each idle interval."""
+        async for msg in self.follow_subject(
+            subjects.aggregate_filter(subjects.RECORDING, recording_id), after_seq, idle_s
+        ):
+            yield msg
+
+    async def follow_subject(self, subject: str, after_seq: int, idle_s: float) -> AsyncGenerator[Msg | None, None]:
+        """The events on `subject` after `after_seq` (0: from the start), in order, forever; None when idle."""
         policy = (
             js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1)
             if after_seq
             else js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
         )
-        sub = await self.js.subscribe(
-            subjects.aggregate_filter(subjects.RECORDING, recording_id), ordered_consumer=True, config=policy
-        )
+        sub = await self.js.subscribe(subject, ordered_consumer=True, config=policy)
         try:
             while True:
                 try:
@@ -97,3 +107,28 @@ class Bus:
                     yield None
         finally:
             await sub.unsubscribe()
+
+    async def read_audio(self, key: str, start: int, end: int) -> AsyncGenerator[bytes, None]:
+        """Bytes `start..end` (inclusive) of a stored blob, chunk by chunk as the Object Store holds them."""
+        store = await self.js.object_store(streams.AUDIO_BUCKET)
+        info = await store.get_info(key)
+        sub = await self.js.subscribe(f"$O.{streams.AUDIO_BUCKET}.C.{info.nuid}", ordered_consumer=True)
+        offset = 0
+        try:
+            while offset <= end:
+                chunk = (await sub.next_msg(timeout=PATIENCE_S)).data
+                lo, hi = max(start - offset, 0), min(end - offset + 1, len(chunk))
+                if lo < hi:
+                    yield chunk[lo:hi]
+                offset += len(chunk)
+        finally:
+            await sub.unsubscribe()
+
+    async def audio_size(self, key: str) -> int | None:
+        """The stored blob's size; None when there is none (deleted, or never stored)."""
+        store = await self.js.object_store(streams.AUDIO_BUCKET)
+        try:
+            info = await store.get_info(key)
+        except ObjectNotFoundError:
+            return None
+        return info.size or 0

@@ -46,5 +46,9 @@ class QuotaExceeded(DomainError):
         self.retry_after_s = retry_after_s
 
 
+class RangeNotSatisfiable(DomainError):
+    """A byte range that lies outside the blob asked for."""
+
+
 def not_found(what: str, message: str | None = None) -> NotFound:
     return NotFound(f"{what}_not_found", message or f"no such {what.replace('_', ' ')}")

@@ -19,6 +19,7 @@ from voxledger.gateway.domain.errors import (
     Malformed,
     NotFound,
     QuotaExceeded,
+    RangeNotSatisfiable,
     TooLarge,
     Unacceptable,
     UnsupportedMedia,
@@ -110,6 +111,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     UnsupportedMedia: 415,
     Unacceptable: 422,
     QuotaExceeded: 429,
+    RangeNotSatisfiable: 416,
     DomainError: 400,  # a refusal of no more specific kind
 }
 # Litestar's own errors (routing, its validation, its body limit) by status.

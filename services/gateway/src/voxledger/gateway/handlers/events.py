@@ -1,0 +1,69 @@
+"""GET /v1/events: every event of the tenant's recordings on one server-sent event stream, resumable.
+
+A browser opens only about six connections per host over HTTP/1.1, so a page showing many recordings follows
+them all on this one stream. Events are filtered by the envelope's tenant here, never by the client.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from voxledger.contracts import subjects
+from voxledger.contracts.envelope import decode_envelope
+from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.domain.validation import SEQ_PATTERN, parse_seq
+from voxledger.gateway.handlers.recordings import sse_frame
+from voxledger.gateway.http.metrics import GatewayMetrics
+from voxledger.gateway.http.params import LastEventId
+from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.settings import GatewaySettings
+
+ALL_RECORDINGS = f"{subjects.EVENTS_PREFIX}.{subjects.RECORDING}.>"
+
+
+def ready_message(seq: int) -> ServerSentEventMessage:
+    """The stream's first message: the sequence it starts after. Read the list with it as `min_seq`, then apply
+    the events that follow: nothing between the read and the stream is missed."""
+    return ServerSentEventMessage(data=f'{{"seq":{seq}}}', event="ready", id=seq)
+
+
+@get("/events", summary="Server-sent events of all the tenant's recordings; resumes from Last-Event-ID")
+async def tenant_events(
+    tenant: NamedDependency[str],
+    settings: NamedDependency[GatewaySettings],
+    quotas: NamedDependency[Quotas],
+    bus: NamedDependency[Bus],
+    metrics: NamedDependency[GatewayMetrics],
+    last_event_id: LastEventId = None,
+    after: Annotated[
+        str | None,
+        Parameter(
+            description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}
+        ),
+    ] = None,
+) -> ServerSentEvent:
+    resume = last_event_id or after
+    # A fresh stream starts at the log's head: the tenant's history is read from the read models, not replayed.
+    after_seq = parse_seq(resume, "Last-Event-ID", "invalid_last_event_id") if resume else await bus.events_head()
+    slot = quotas.sse_streams.acquire(tenant)
+    follow = bus.follow_subject(ALL_RECORDINGS, after_seq, settings.sse_keepalive_s)  # 0: an empty log, from its start
+
+    async def stream() -> AsyncIterator[ServerSentEventMessage]:
+        metrics.sse_clients.inc()
+        try:
+            yield ready_message(after_seq)
+            async for msg in follow:
+                if msg is None or decode_envelope(msg.data).tenant_id == tenant:
+                    yield await sse_frame(bus, msg)
+        finally:
+            metrics.sse_clients.dec()
+            slot.release()
+            await follow.aclose()
+
+    body = stream()
+    slot.bind(body)  # a stream that never starts (the client left first) still frees its slot
+    return ServerSentEvent(body, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

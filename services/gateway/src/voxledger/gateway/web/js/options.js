@@ -1,0 +1,61 @@
+// Transcription options (language, model from GET /v1/models, word timestamps), for uploads and re-transcribing.
+import { api } from "./api.js";
+import { h } from "./dom.js";
+
+const LANGUAGES = [["", "detect"], ["en", "English"], ["de", "German"], ["fr", "French"], ["es", "Spanish"],
+  ["it", "Italian"], ["nl", "Dutch"], ["pt", "Portuguese"], ["ja", "Japanese"], ["zh", "Chinese"]];
+let models = null;
+
+export async function servedModels() {
+  models ??= api("/v1/models").catch(() => ({ items: [], default: null }));
+  return models;
+}
+
+// The option fields; `read()` gives them as the API takes them.
+export function optionFields(prefix) {
+  const language = h("select", { id: `${prefix}-language`, name: "language" },
+    LANGUAGES.map(([value, label]) => h("option", { value }, label)));
+  const model = h("select", { id: `${prefix}-model`, name: "model" }, h("option", { value: "" }, "default"));
+  const words = h("input", { type: "checkbox", id: `${prefix}-words`, name: "word_timestamps" });
+  servedModels().then((list) => {
+    for (const m of list.items || []) model.append(h("option", { value: m.name }, m.default ? `${m.name} (default)` : m.name));
+  });
+  const el = h("fieldset", { class: "options" }, h("legend", {}, "Options"),
+    h("label", { for: language.id }, "Language"), language,
+    h("label", { for: model.id }, "Model"), model,
+    h("label", { class: "check" }, words, " word timestamps"));
+  const read = () => ({ language: language.value || null, model: model.value || null, word_timestamps: words.checked });
+  return { el, read };
+}
+
+// A dialog that re-transcribes a recording with the options chosen; resolves with the new job, or null.
+export function retranscribe(recordingId) {
+  return new Promise((resolve) => {
+    const fields = optionFields("again");
+    const dialog = h("dialog", { class: "card", "aria-label": "Transcribe again" });
+    const close = (result) => {
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    const error = h("p", { class: "notice error", hidden: true, role: "alert" });
+    dialog.append(h("form", { method: "dialog", onsubmit: async (e) => {
+      e.preventDefault();
+      const { language, model, word_timestamps } = fields.read();
+      const body = { word_timestamps, ...(language && { language }), ...(model && { model }) };
+      try {
+        close(await api(`/v1/recordings/${recordingId}/transcriptions`, { method: "POST", body }));
+      } catch (err) {
+        error.hidden = false;
+        error.textContent = err.message;
+      }
+    } },
+    h("h2", {}, "Transcribe again"), h("p", { class: "muted" }, "A new job; earlier jobs and their transcripts stay."),
+    fields.el, error,
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Start"),
+      h("button", { type: "button", class: "secondary", onclick: () => close(null) }, "Cancel"))));
+    document.body.append(dialog);
+    dialog.addEventListener("cancel", () => close(null));
+    dialog.showModal();
+  });
+}

@@ -1,0 +1,195 @@
+// The recordings page: upload (pick or drop, a progress bar per file), the list newest first with paging and a
+// status filter, each row's live state from the tenant's one event stream, and cancel, re-transcribe, delete.
+import { api, upload } from "./api.js";
+import { h, notice, replace } from "./dom.js";
+import { ACTIVE, applyEvent, describe, fromApi } from "./jobs.js";
+import { optionFields, retranscribe } from "./options.js";
+import { stream } from "./stream.js";
+
+const PAGE = 20;
+const STATUSES = ["", "uploaded", "queued", "running", "completed", "failed", "cancelled", "live"];
+const REFRESH_QUEUE = new Set(["TranscriptionRequested", "TranscriptionStarted", "TranscriptionCompleted",
+  "TranscriptionFailed", "TranscriptionCancelled"]);
+
+export function jobActions(job, recordingId, { onDeleted } = {}) {
+  const busy = (fn) => async (e) => {
+    const button = e.currentTarget;
+    button.disabled = true;
+    try {
+      await fn();
+    } catch (err) {
+      alert(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  return [
+    job && ACTIVE.has(job.status) &&
+      h("button", { type: "button", class: "secondary", "data-action": "cancel",
+        onclick: busy(() => api(`/v1/jobs/${job.job_id}/cancel`, { method: "POST" })) }, "Cancel"),
+    h("button", { type: "button", class: "secondary", "data-action": "retranscribe",
+      onclick: () => retranscribe(recordingId) }, "Re-transcribe"),
+    h("button", { type: "button", class: "danger", "data-action": "delete", onclick: busy(async () => {
+      if (!confirm("Delete this recording, its audio, transcripts and insights?")) return;
+      await api(`/v1/recordings/${recordingId}`, { method: "DELETE" });
+      onDeleted?.();
+    }) }, "Delete"),
+  ];
+}
+
+export function statusCell(job, recordingStatus) {
+  const status = job?.status || recordingStatus;
+  const detail = job ? describe(job) : status;
+  return h("span", { class: "status", "data-status": status },
+    h("span", { class: "badge" }, status),
+    h("span", { class: "detail" }, detail === status ? "" : detail),
+    status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
+}
+
+function uploader(onUploaded) {
+  const fields = optionFields("upload");
+  const files = h("ul", { class: "uploads", "aria-label": "Uploads" });
+  const send = (list) => {
+    for (const file of list) {
+      const bar = h("progress", { max: 1, value: 0, "aria-label": `upload of ${file.name}` });
+      const state = h("span", { class: "detail" }, "uploading");
+      files.prepend(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, state));
+      const { language, model, word_timestamps } = fields.read();
+      upload(file, { language, model, word_timestamps }, (p) => (bar.value = p)).then(
+        (accepted) => {
+          bar.value = 1;
+          state.textContent = "uploaded";
+          onUploaded(accepted);
+        },
+        (err) => {
+          state.textContent = `refused: ${err.message}`;
+          state.classList.add("error");
+        },
+      );
+    }
+  };
+  const input = h("input", { type: "file", id: "file-input", multiple: true, accept: "audio/*,video/*",
+    onchange: () => { send([...input.files]); input.value = ""; } });
+  const zone = h("label", { class: "drop", for: "file-input", tabindex: "0",
+    onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()),
+    ondragover: (e) => { e.preventDefault(); zone.classList.add("over"); },
+    ondragleave: () => zone.classList.remove("over"),
+    ondrop: (e) => { e.preventDefault(); zone.classList.remove("over"); send([...e.dataTransfer.files]); } },
+  "Drop audio files here, or ", h("u", {}, "choose files"), input);
+  return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
+}
+
+export function recordingsView() {
+  const rows = new Map(); // recording_id -> {recording, job, el}
+  const body = h("tbody");
+  const message = h("div");
+  const filter = h("select", { id: "status-filter", "aria-label": "Status filter" },
+    STATUSES.map((s) => h("option", { value: s }, s || "all statuses")));
+  const older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
+  const newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
+  const cursors = [null]; // the cursor of each page visited; the last is the current page's
+  let nextCursor = null;
+  let buffered = []; // events that arrive while a page loads, applied once it has
+  let queueTimer = null;
+
+  const render = (id) => {
+    const row = rows.get(id);
+    const r = row.recording;
+    const el = h("tr", { "data-recording-id": id, "data-status": row.job?.status || r.status },
+      h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
+      h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
+      h("td", {}, statusCell(row.job, r.status)),
+      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => drop(id) }))));
+    row.el ? row.el.replaceWith(el) : body.prepend(el);
+    row.el = el;
+    message.querySelector(".empty")?.remove();
+  };
+  const drop = (id) => {
+    rows.get(id)?.el?.remove();
+    rows.delete(id);
+  };
+  const refreshQueue = () => {
+    clearTimeout(queueTimer);
+    queueTimer = setTimeout(async () => {
+      const queue = await api("/v1/queue").catch(() => ({ items: [] }));
+      for (const j of queue.items) {
+        const row = rows.get(j.recording_id);
+        if (row?.job?.job_id === j.job_id && row.job.status === "queued") {
+          row.job = { ...row.job, queue_position: j.queue_position };
+          render(j.recording_id);
+        }
+      }
+    }, 100);
+  };
+
+  const apply = (event) => {
+    const id = event.recording_id;
+    if (event.type === "RecordingDeleted") return drop(id);
+    if (event.type === "RecordingUploaded" && !rows.has(id) && cursors.length === 1 && !filter.value) {
+      rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at } });
+      render(id);
+      api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
+        if (!rows.has(id)) return;
+        rows.get(id).recording = r;
+        render(id);
+      });
+      return;
+    }
+    const row = rows.get(id);
+    if (!row || !event.data?.job_id) return;
+    if (event.type === "TranscriptionRequested" && row.job?.job_id !== event.data.job_id) row.job = undefined;
+    if (row.job && row.job.job_id !== event.data.job_id) return; // an older job's late event
+    row.job = applyEvent(row.job, event);
+    render(id);
+    if (REFRESH_QUEUE.has(event.type)) refreshQueue();
+  };
+  const off = stream.on((event) => (buffered ? buffered.push(event) : apply(event)));
+
+  const load = async () => {
+    buffered = [];
+    replace(message);
+    const seq = await stream.ready();
+    const params = new URLSearchParams({ limit: PAGE, min_seq: seq });
+    if (filter.value) params.set("status", filter.value);
+    if (cursors.at(-1)) params.set("cursor", cursors.at(-1));
+    try {
+      const [page, queue] = await Promise.all([api(`/v1/recordings?${params}`), api(`/v1/queue?min_seq=${seq}`)]);
+      const active = new Map(queue.items.map((j) => [j.job_id, fromApi(j)]));
+      rows.clear();
+      body.replaceChildren();
+      for (const r of [...page.items].reverse()) {
+        rows.set(r.recording_id, { recording: r, job: active.get(r.latest_job_id) });
+        render(r.recording_id);
+      }
+      await Promise.all(page.items.filter((r) => r.latest_job_id && !active.has(r.latest_job_id)).map(async (r) => {
+        const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
+        const row = rows.get(r.recording_id);
+        if (row && !row.job) (row.job = job), render(r.recording_id);
+      }));
+      nextCursor = page.next_cursor;
+      older.hidden = !nextCursor;
+      newer.hidden = cursors.length === 1;
+      if (!page.items.length) message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+    } catch (err) {
+      message.append(notice(`The list could not be loaded: ${err.message}`));
+    } finally {
+      const pending = buffered;
+      buffered = null;
+      pending.forEach(apply);
+      body.parentElement?.setAttribute("aria-busy", "false");
+    }
+  };
+  filter.addEventListener("change", () => { cursors.splice(1); load(); });
+  older.addEventListener("click", () => { cursors.push(nextCursor); load(); });
+  newer.addEventListener("click", () => { cursors.pop(); load(); });
+
+  const table = h("table", { class: "recordings", "aria-busy": "true" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Recording"), h("th", { class: "when" }, "Uploaded"), h("th", {}, "Status"), h("th", {}, ""))),
+    body);
+  load();
+  const el = h("div", { class: "page" }, uploader(() => {}),
+    h("section", { class: "card" },
+      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), filter),
+      message, h("div", { class: "scroll" }, table), h("div", { class: "pager" }, newer, older)));
+  return { el, nav: "recordings", leave: () => { off(); clearTimeout(queueTimer); } };
+}

@@ -1,0 +1,97 @@
+// The tenant's one event stream (GET /v1/events), over fetch so that the key travels in a header. A lost
+// connection shows "reconnecting" and resumes after the last event id: no event is missed or repeated.
+import { auth } from "./api.js";
+
+const delay = (ms) => new Promise((done) => setTimeout(done, ms));
+
+export class EventStream {
+  constructor() {
+    this.lastId = null;
+    this.state = "offline";
+    this.listeners = new Set();
+    this.stateListeners = new Set();
+    this.readyWaiters = [];
+    this.controller = null;
+  }
+
+  on(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onState(listener) {
+    this.stateListeners.add(listener);
+    listener(this.state);
+  }
+
+  // Resolves with the sequence the stream has reached once it is live: reads made with it as min_seq
+  // include everything before the events that follow.
+  ready() {
+    return this.state === "live" ? Promise.resolve(this.lastId) : new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  setState(state) {
+    this.state = state;
+    for (const listener of this.stateListeners) listener(state);
+    if (state === "live") for (const waiter of this.readyWaiters.splice(0)) waiter(this.lastId);
+  }
+
+  async run() {
+    this.controller = new AbortController();
+    let backoff = 250;
+    while (!this.controller.signal.aborted) {
+      try {
+        await this.connect();
+        backoff = 250;
+      } catch (err) {
+        if (this.controller.signal.aborted) return;
+        if (err.status === 401) return this.setState("offline");
+      }
+      this.setState("reconnecting");
+      await delay(backoff);
+      backoff = Math.min(backoff * 2, 4000);
+    }
+  }
+
+  stop() {
+    this.controller?.abort();
+    this.setState("offline");
+  }
+
+  async connect() {
+    const headers = { Authorization: `Bearer ${auth.get()}`, Accept: "text/event-stream" };
+    if (this.lastId) headers["Last-Event-ID"] = this.lastId;
+    const response = await fetch("/v1/events", { headers, signal: this.controller.signal, cache: "no-store" });
+    if (!response.ok) throw Object.assign(new Error("stream refused"), { status: response.status });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        this.dispatch(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  }
+
+  dispatch(block) {
+    const frame = { event: "message", data: "", id: null };
+    for (const line of block.split("\n")) {
+      const at = line.indexOf(":");
+      if (at === 0) continue; // a comment: keep-alive
+      const [field, value] = at < 0 ? [line, ""] : [line.slice(0, at), line.slice(at + 1).replace(/^ /, "")];
+      if (field === "data") frame.data += (frame.data ? "\n" : "") + value;
+      else if (field === "event" || field === "id") frame[field] = value;
+    }
+    if (!frame.data) return;
+    if (frame.id) this.lastId = frame.id;
+    if (frame.event === "ready") return this.setState("live");
+    const message = JSON.parse(frame.data);
+    for (const listener of this.listeners) listener(message);
+  }
+}
+
+export const stream = new EventStream();

@@ -1,0 +1,177 @@
+"""Journeys through the web app in real Chromium, on the shared stack; each test is its own tenant."""
+
+import json
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS, WATCH_STATES, states_shown
+from tests.helpers import AUDIO, reference, upload, wait_job
+from tests.wer import BATCH_WER, STREAMING_WER, assert_wer, words
+from voxledger.contracts.failures import public_message
+
+# Streaming's bound, plus room for the first words of the fixture's next loop where the cut-off falls short.
+LIVE_FIRST_PASS_WER = STREAMING_WER + 0.15
+JOB_TIMEOUT_MS = 180_000  # a loaded CI machine transcribes slowly; each wait ends as soon as the state is shown
+
+
+def open_recording(page: Page, recording_id: str) -> None:
+    page.goto(f"{page.url.split('#')[0]}#/recordings/{recording_id}")
+    page.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
+
+
+def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, shoot):
+    assert "key=" not in app.url, "the key left the address bar"
+    assert app.evaluate("() => sessionStorage.getItem('voxledger.key')")
+    expect(app.locator("table.recordings")).to_have_attribute("aria-busy", "false")
+    usable_ms = app.evaluate("() => performance.now()")  # from navigation start to a usable list
+    app.evaluate(WATCH_STATES)
+
+    app.check("#upload-words")  # word timestamps: the transcript highlights word by word
+    app.set_input_files("#file-input", str(AUDIO / "bench_60s.ogg"))  # a minute: many segments to seek between
+    row = app.locator("tr[data-recording-id]", has_text="bench_60s.ogg")
+    expect(row).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
+    shown = states_shown(app)
+    assert shown.index(next(s for s in shown if s.startswith("running|"))) < shown.index(
+        next(s for s in shown if s.startswith("completed|"))
+    ), shown
+    assert any(re.match(r"running\|(loading|transcribing|finalizing)", s) for s in shown), f"a named stage: {shown}"
+    shoot(app, "recordings")
+
+    row.locator("a").click()
+    app.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
+    segments = app.locator("li.segment")
+    expect(segments.first).to_be_visible()
+    assert_wer(reference("bench_60s.ogg"), " ".join(app.locator("li.segment .text").all_inner_texts()), BATCH_WER)
+    assert segments.count() > 3
+    target = segments.nth(segments.count() // 2)
+    start = float(target.get_attribute("data-start") or 0)
+    target.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a.currentTime >= s && a.currentTime < s + 2; }",
+        arg=[start],
+    )
+    expect(target).to_have_class(re.compile(r"\bcurrent\b"))
+    word = target.locator(".word").nth(1)
+    word_start = float(word.get_attribute("data-start") or 0)
+    word.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a.currentTime >= s && a.currentTime < s + 2; }",
+        arg=[word_start],
+    )
+    expect(target.locator(".word.current")).to_have_count(1)
+    app.keyboard.press("Space")  # pauses
+    app.wait_for_function("() => document.querySelector('#player').paused")
+
+    with app.expect_download() as download:
+        app.click("button[data-format=srt]")
+    assert "-->" in download.value.path().read_text()
+    summary = app.locator("article[data-kind=summary]")
+    expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
+    expect(app.locator("article[data-kind=analytics] svg").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    shoot(app, "recording")
+
+    weight = app.evaluate(
+        """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
+             .filter((e) => !e.name.includes('/v1/')).reduce((n, e) => n + e.decodedBodySize, 0)"""
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "webapp-metrics.json").write_text(json.dumps({"usable_list_ms": usable_ms, "page_bytes": weight}))
+    assert weight < 150_000, f"the app weighs {weight} bytes"
+
+
+def test_retranscribe_twice_gives_two_more_jobs_all_completed(app: Page, client, shoot):
+    accepted = upload(client, "short_meeting.ogg").json()
+    wait_job(client, accepted["job_id"])
+    open_recording(app, accepted["recording_id"])
+    for _ in range(2):
+        app.click("button[data-action=retranscribe] >> nth=0")
+        app.click("dialog button[type=submit]")
+        expect(app.locator("dialog")).to_have_count(0)
+    jobs = app.locator("table.jobs tbody tr")
+    expect(jobs).to_have_count(3)
+    for i in range(3):
+        expect(jobs.nth(i)).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
+    jobs.nth(2).locator("button").click()  # the first job's transcript, again
+    expect(jobs.nth(2)).to_have_class(re.compile("selected"))
+    expect(app.locator("li.segment").first).to_be_visible()
+    shoot(app, "jobs")
+    app.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, no sideways scrolling
+    assert app.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(app, "recording-phone")
+
+
+def test_an_undecodable_upload_shows_failed_with_its_reason_never_completed(app: Page):
+    app.evaluate(WATCH_STATES)
+    app.set_input_files("#file-input", str(AUDIO / "truncated.wav"))
+    row = app.locator("tr[data-recording-id]", has_text="truncated.wav")
+    expect(row).to_have_attribute("data-status", "failed", timeout=JOB_TIMEOUT_MS)
+    expect(row).to_contain_text(public_message("audio_truncated"))
+    assert not any(s.startswith("completed|") for s in states_shown(app))
+
+
+def test_cancel_a_running_job(app: Page, client):
+    accepted = upload(client, "bench_300s.ogg").json()
+    row = app.locator(f"tr[data-recording-id='{accepted['recording_id']}']")
+    expect(row).to_have_attribute("data-status", "running", timeout=JOB_TIMEOUT_MS)
+    row.locator("button[data-action=cancel]").click()
+    expect(row).to_have_attribute("data-status", "cancelled", timeout=JOB_TIMEOUT_MS)
+    assert client.get(f"/v1/jobs/{accepted['job_id']}").json()["status"] == "cancelled"
+
+
+def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):
+    wait_job(client, upload(client, "bench_60s.ogg").json()["job_id"])
+    spoken = words(reference("bench_60s.ogg"))
+    word = max(spoken[len(spoken) // 2 :], key=len)  # well into the recording: searched for, not asserted as heard
+    app.goto(f"{app.url.split('#')[0]}#/search")
+    app.fill("#search-input", word)
+    app.press("#search-input", "Enter")
+    hit = app.locator("li.hit a").first
+    expect(hit.locator("mark").first).to_be_visible()
+    shoot(app, "search")
+    start = float(hit.get_attribute("data-start") or 0)
+    assert start > 10, "the hit is where the word was said, well after the start"
+    hit.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a && !a.paused && a.currentTime >= s; }",
+        arg=[start],
+    )
+    current = app.locator("li.segment.current")
+    expect(current).to_be_visible()
+    assert float(current.get_attribute("data-start") or -1) == start
+
+
+def test_live_the_fake_microphone_speaks_and_the_session_becomes_a_recording(app: Page, client, shoot):
+    app.goto(f"{app.url.split('#')[0]}#/live")
+    app.evaluate(
+        """() => { window.__interims = [];
+            new MutationObserver(() => { const t = document.querySelector('.interim')?.textContent;
+              if (t) window.__interims.push(t); }).observe(document.body, { childList: true, subtree: true,
+              characterData: true }); }"""
+    )
+    app.click("#live-start")
+    spoken = len(words(reference("short_meeting.wav")))
+    app.wait_for_function(
+        "([n]) => document.querySelector('.finals').innerText.split(/\\s+/).length >= n", arg=[spoken], timeout=120_000
+    )
+    expect(app.locator(".elapsed")).not_to_have_text("0:00")
+    shoot(app, "live")
+    app.click("#live-stop")
+    link = app.locator("#live-recording")
+    expect(link).to_be_visible(timeout=60_000)
+    assert app.evaluate("() => window.__interims.length") > 0, "interim text was shown"
+    finals = [f.split(" ", 1)[-1] for f in app.locator(".finals li").all_inner_texts()]  # without the time
+    heard = words(" ".join(finals))
+    # The fake microphone loops the fixture: its first reading is the first words heard.
+    assert_wer(reference("short_meeting.wav"), " ".join(heard[:spoken]), LIVE_FIRST_PASS_WER)
+    link.click()
+    expect(app.locator("li.segment").first).to_be_visible()
+    assert words(" ".join(app.locator("li.segment .text").all_inner_texts())) == heard, "the recording holds the finals"
+
+
+def test_the_api_docs_render_without_internet(app: Page, shoot):
+    app.goto(f"{app.url.split('#')[0]}docs")
+    # Swagger UI, from this server, read the whole document: the last operations are rendered too.
+    expect(app.locator(".opblock-summary-path[data-path='/v1/events']")).to_be_visible()
+    expect(app.locator(".opblock-summary-path[data-path='/v1/recordings/{recording_id}/audio']")).to_be_visible()
+    shoot(app, "docs")
