@@ -21,8 +21,8 @@ from voxledger.transcriber.domain.speakers import (
     SpeakerCount,
     Turn,
     active_spans,
-    estimate_speakers,
     add_overlaps,
+    estimate_speakers,
     label_turns,
     overlap_add,
     windows,
@@ -38,6 +38,7 @@ GRID = FrameGrid(step=0.016875, offset=0.0619375 / 2)  # segmentation-3.0's fram
 MIN_WINDOWS_FOR_ESTIMATE = 10
 DISTANCE_THRESHOLD = 0.45
 BATCH = 32
+MIN_SAMPLES = RATE // 4  # under a quarter second there is no turn to find
 
 Progress = Callable[[float], None]
 
@@ -63,12 +64,16 @@ class Diarizer:
     ) -> list[Turn]:
         """Speaker turns of 16 kHz mono float samples; progress gets 0..1 as the work advances."""
         report = progress or (lambda _: None)
+        if len(samples) < MIN_SAMPLES:
+            report(1.0)
+            return []
         with self._lock:
             scores = self._frame_scores(samples)
             report(0.3)
             speech = active_spans(scores[:, 0], GRID)
             spans = windows(speech)
             if not spans:
+                report(1.0)
                 return []
             embeddings = self._embed(samples, spans, lambda p: report(0.3 + 0.65 * p))
         labels = cluster(embeddings, count or SpeakerCount())

@@ -59,7 +59,7 @@ def estimate_speakers(embeddings: NDArray[np.float32], lo: int, hi: int, keep: f
 
     As 3D-Speaker's spectral clustering for CAM++ (Apache-2.0): each row keeps its `keep` share of strongest
     affinities (at least 6), the rest set to 0; the number of near-zero eigenvalues before the largest gap is the
-    number of groups. Robust where a fixed distance threshold is not: the same threshold that splits two similar
+    number of groups, clamped to [lo, hi]. Robust where a fixed distance threshold is not: the same threshold that splits two similar
     recorded voices splits one synthetic voice in two.
     """
     if lo >= hi:
@@ -73,8 +73,11 @@ def estimate_speakers(embeddings: NDArray[np.float32], lo: int, hi: int, keep: f
     np.fill_diagonal(affinity, 0.0)
     laplacian = np.diag(np.abs(affinity).sum(axis=1)) - affinity
     eigenvalues = np.linalg.eigvalsh(laplacian)
-    gaps = np.diff(eigenvalues[lo - 1 : hi + 1])
-    return lo + int(np.argmax(gaps))
+    # Search the whole range and clamp after: a gap searched only within tight bounds is meaningless when the
+    # true count lies outside them.
+    top = max(1, min(max(hi, MAX_SPEAKERS), n - 1))
+    found = 1 + int(np.argmax(np.diff(eigenvalues[: top + 1])))
+    return min(max(found, lo), hi)
 
 
 def overlap_add(chunks: NDArray[np.float32], starts: Sequence[int], frames: int) -> NDArray[np.float32]:
@@ -90,7 +93,7 @@ def overlap_add(chunks: NDArray[np.float32], starts: Sequence[int], frames: int)
         n = max(0, min(per_chunk, frames - first))
         total[first : first + n] += scores[:n] * weight[:n]
         norm[first : first + n] += weight[:n]
-    return total / np.maximum(norm, np.float32(1e-6))
+    return (total / np.maximum(norm, np.float32(1e-6))).astype(np.float32)
 
 
 def active_spans(
@@ -102,7 +105,7 @@ def active_spans(
     spans: list[Span] = []
     for first, stop in zip(edges[::2], edges[1::2], strict=True):
         start, end = grid.time(int(first)), grid.time(int(stop))
-        if spans and start - spans[-1][1] <= min_off:
+        if spans and start - spans[-1][1] <= min_off + 1e-9:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
@@ -127,8 +130,9 @@ def windows(regions: Sequence[Span], length: float = 1.5, shift: float = 0.75) -
 def label_turns(spans: Sequence[Span], labels: Sequence[int]) -> list[Turn]:
     """Turns from labelled windows: each instant belongs to the window whose centre is nearest, so a change of
     speaker falls halfway between the centres of two windows that disagree."""
-    cuts = sorted({t for span in spans for t in span})
     centres = np.array([(a + b) / 2 for a, b in spans])
+    halfway = (np.sort(centres)[1:] + np.sort(centres)[:-1]) / 2
+    cuts = sorted({t for span in spans for t in span} | {float(t) for t in halfway})
     raw: list[tuple[float, float, int]] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         mid = (a + b) / 2
