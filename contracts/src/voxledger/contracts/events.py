@@ -11,8 +11,9 @@ import msgspec
 
 from voxledger.contracts.insights import InsightKind, InsightPayload
 
-Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "finalizing"]
+Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "diarizing", "finalizing"]
 Task = Literal["transcribe", "translate"]
+Speakers = Literal["auto", "off"] | int
 
 
 class Event(msgspec.Struct, kw_only=True):
@@ -30,6 +31,10 @@ class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     prompt: str | None = None  # initial_prompt: vocabulary or style to condition the first window on
     hotwords: str | None = None  # words to favour throughout
     temperature: float | None = None  # 0..1; None: faster-whisper's fallback schedule from 0
+    # Diarization: "off", "auto" (the count estimated, within min/max when given) or an exact count.
+    speakers: Speakers = "off"
+    min_speakers: int | None = None
+    max_speakers: int | None = None
 
 
 class Word(msgspec.Struct, array_like=True):
@@ -281,3 +286,23 @@ class LiveSessionEnded(Event):
 
 LIVE_EVENTS: tuple[type[Event], ...] = (LiveSessionStarted, LiveSessionTakenOver, LiveSessionEnded)
 EVENT_TYPES.update({cls.__name__: cls for cls in LIVE_EVENTS})
+
+# --- Speakers: diarization of a job, its own stage; times and labels only, never text ---
+
+
+class SpeakerTurn(msgspec.Struct, array_like=True):
+    start: float
+    end: float
+    speaker: str  # S1, S2, ... in order of first appearance
+
+
+class SpeakersDiarized(Event):
+    """A job's speaker turns; the read model labels its segments and words from them."""
+
+    job_id: str
+    turns: list[SpeakerTurn]
+    processing_s: float
+
+
+SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized,)
+EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})

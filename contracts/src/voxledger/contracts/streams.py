@@ -130,4 +130,4 @@ LEASES_BUCKET = "leases"
 PROJECTION_LEASE_TTL_S = 5.0
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 14
+READ_MODEL_SCHEMA_VERSION = 17

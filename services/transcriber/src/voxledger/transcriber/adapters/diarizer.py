@@ -5,6 +5,7 @@ fetched at run time. Features are Kaldi fbanks from kaldi-native-fbank, clusteri
 agglomerative clustering on cosine distance.
 """
 
+import functools
 import threading
 from collections.abc import Callable
 from importlib.resources import files
@@ -68,8 +69,7 @@ class Diarizer:
             report(1.0)
             return []
         with self._lock:
-            scores = self._frame_scores(samples)
-            report(0.3)
+            scores = self._frame_scores(samples, lambda p: report(0.3 * p))
             speech = active_spans(scores[:, 0], GRID)
             spans = windows(speech)
             if not spans:
@@ -81,7 +81,7 @@ class Diarizer:
         report(1.0)
         return add_overlaps(label_turns(spans, labels), overlaps)
 
-    def _frame_scores(self, samples: NDArray[np.float32]) -> NDArray[np.float32]:
+    def _frame_scores(self, samples: NDArray[np.float32], report: Progress) -> NDArray[np.float32]:
         """Per frame: probability of speech, and of two speakers at once."""
         n = len(samples)
         starts = list(range(0, max(n - CHUNK, 0) + 1, CHUNK_STEP))
@@ -90,6 +90,7 @@ class Diarizer:
         frames = GRID.index(n / RATE) + 1
         parts = []
         for b in range(0, len(starts), BATCH):
+            report(b / len(starts))
             batch = np.stack([_padded(samples[s : s + CHUNK]) for s in starts[b : b + BATCH]])[:, None, :]
             probs = np.exp(self._segmentation.run(None, {"waveform": batch})[0])
             # Powerset classes: none, S1, S2, S3, S1+S2, S1+S3, S2+S3.
@@ -140,3 +141,9 @@ def cluster(embeddings: NDArray[np.float32], count: SpeakerCount) -> list[int]:
 
 def _padded(x: NDArray[np.float32], size: int = CHUNK) -> NDArray[np.float32]:
     return x if len(x) >= size else np.pad(x, (0, size - len(x)))
+
+
+@functools.cache
+def shared() -> Diarizer:
+    """One diarizer per process, loaded on first use (about 0.3 s), so jobs without speakers never load it."""
+    return Diarizer()

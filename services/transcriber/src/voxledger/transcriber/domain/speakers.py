@@ -7,6 +7,7 @@ segmentation hears two voices at once the nearest other speaker is added for tha
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,6 +53,15 @@ class SpeakerCount:
         hi = self.exact or self.max_speakers or MAX_SPEAKERS
         hi = max(1, min(hi, windows))
         return min(lo, hi), hi
+
+
+def speaker_count(speakers: Literal["auto", "off"] | int, lo: int | None, hi: int | None) -> SpeakerCount | None:
+    """A job's diarization request; None when it asks for none."""
+    if speakers == "off":
+        return None
+    if isinstance(speakers, int):
+        return SpeakerCount(exact=speakers)
+    return SpeakerCount(min_speakers=lo, max_speakers=hi)
 
 
 def estimate_speakers(embeddings: NDArray[np.float32], lo: int, hi: int, keep: float = 0.05) -> int:
