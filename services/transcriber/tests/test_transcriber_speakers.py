@@ -3,6 +3,10 @@
 import numpy as np
 import pytest
 
+from tests.decider import Scenario
+from voxledger.contracts import events as ev
+from voxledger.contracts.decisions import Rejected
+from voxledger.transcriber.domain.recording import Recording, RecordSpeakers, StartAttempt, decide, evolve
 from voxledger.transcriber.domain.speakers import (
     FrameGrid,
     SpeakerCount,
@@ -13,6 +17,7 @@ from voxledger.transcriber.domain.speakers import (
     label_turns,
     merge,
     overlap_add,
+    speaker_count,
     windows,
 )
 
@@ -88,3 +93,29 @@ def test_overlap_add_weights_chunk_centres_and_averages():
     assert track.shape == (15, 1)
     assert track[2, 0] == pytest.approx(1.0) and track[12, 0] == pytest.approx(3.0)
     assert 1.0 < track[7, 0] < 3.0
+
+
+# --- the Recording decider: speaker turns of a running attempt, once ---
+
+
+def test_speakers_are_recorded_once_per_job_and_only_by_its_attempt():
+    job = "0190f0c0-0000-7000-8000-000000000001"
+    agg = Scenario(decide, evolve, Recording()).given(
+        ev.RecordingUploaded(filename="a.ogg", content_type="audio/ogg", size_bytes=1, blob_key="k", blob_digest="d"),
+        ev.TranscriptionRequested(job_id=job, options=ev.TranscriptionOptions(speakers="auto")),
+    )
+    agg.when(StartAttempt(job_id=job, worker="w1", model="tiny.en"))
+    turns = [ev.SpeakerTurn(0.0, 1.5, "S1"), ev.SpeakerTurn(1.5, 3.0, "S2")]
+    with pytest.raises(Rejected) as stale:
+        agg.when(RecordSpeakers(job_id=job, attempt=9, turns=turns, processing_s=0.5))
+    assert stale.value.code == "attempt_superseded"
+    produced = agg.when(RecordSpeakers(job_id=job, attempt=1, turns=turns, processing_s=0.5))
+    assert produced == [ev.SpeakersDiarized(job_id=job, turns=turns, processing_s=0.5)]
+    assert agg.state.jobs[job].diarized  # a retried attempt skips diarization
+    assert agg.when(RecordSpeakers(job_id=job, attempt=1, turns=turns, processing_s=0.5)) == []
+
+
+def test_the_options_say_whether_and_how_many():
+    assert speaker_count("off", None, None) is None
+    assert speaker_count("auto", 2, None) == SpeakerCount(min_speakers=2)
+    assert speaker_count(3, None, None) == SpeakerCount(exact=3)
