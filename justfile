@@ -34,7 +34,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -76,6 +76,10 @@ bench-ryw *ARGS:
 bench-encryption *ARGS:
     uv run python -m bench.encryption {{ARGS}}
 
+# Diarization: DER and speaker count per fixture, and what it adds to a 5-minute job's compute
+bench-diarization *ARGS:
+    uv run python -m bench.diarization {{ARGS}}
+
 # Rebuild the read models from the event log with no downtime, and print their digest
 replay *ARGS:
     uv run voxledger replay {{ARGS}}
@@ -87,3 +91,4 @@ key TENANT:
 # Regenerate the speech fixtures (needs espeak-ng)
 fixtures:
     bash scripts/make_fixtures.sh
+    uv run python scripts/make_diarization_fixtures.py

@@ -12,8 +12,9 @@ import msgspec
 from voxledger.contracts.insights import InsightKind, InsightPayload
 from voxledger.contracts.sealing import clear_v1_to_v2
 
-Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "finalizing"]
+Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "diarizing", "finalizing"]
 Task = Literal["transcribe", "translate"]
+Speakers = Literal["auto", "off"] | int
 
 
 class Event(msgspec.Struct, kw_only=True):
@@ -32,6 +33,10 @@ class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     hotwords: str | None = None  # words to favour throughout
     temperature: float | None = None  # 0..1; None: faster-whisper's fallback schedule from 0
     batch_size: int | None = None  # chunks decoded at once; 1: sequential; None: the transcriber's default
+    # Diarization: "off", "auto" (the count estimated, within min/max when given) or an exact count.
+    speakers: Speakers = "off"
+    min_speakers: int | None = None
+    max_speakers: int | None = None
 
 
 class Word(msgspec.Struct, array_like=True):
@@ -295,3 +300,23 @@ class LiveSessionEnded(Event):
 
 LIVE_EVENTS: tuple[type[Event], ...] = (LiveSessionStarted, LiveSessionTakenOver, LiveSessionEnded)
 EVENT_TYPES.update({cls.__name__: cls for cls in LIVE_EVENTS})
+
+# --- Speakers: diarization of a job, its own stage; times and labels only, never text ---
+
+
+class SpeakerTurn(msgspec.Struct, array_like=True):
+    start: float
+    end: float
+    speaker: str  # S1, S2, ... in order of first appearance
+
+
+class SpeakersDiarized(Event):
+    """A job's speaker turns; the read model labels its segments and words from them."""
+
+    job_id: str
+    turns: list[SpeakerTurn]
+    processing_s: float
+
+
+SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized,)
+EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})

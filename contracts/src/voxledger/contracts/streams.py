@@ -142,4 +142,4 @@ PROJECTION_LEASE_TTL_S = 5.0
 DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 14
+READ_MODEL_SCHEMA_VERSION = 17

@@ -11,6 +11,7 @@ from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway.domain.models import ServedModel
 from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
+from voxledger.gateway.domain.speakers import MAX_SPEAKERS, SpeakerSegment
 from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
 
 
@@ -156,8 +157,9 @@ class Transcript(msgspec.Struct, kw_only=True):
     language: str | None
     duration_s: float | None
     text: str
-    segments: list[events.Segment]
+    segments: list[SpeakerSegment]
     language_probability: float | None = None
+    speakers: list[str] | None = None  # a diarized job's speaker names, in order of first appearance
 
 
 class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -173,6 +175,10 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     temperature: Annotated[float | None, _documented(minimum=0, maximum=1)] = None
     # Chunks decoded at once (1: sequential); unset: the transcriber's default.
     batch_size: Annotated[int | None, _documented(minimum=1, maximum=32)] = None
+    # Diarization: "auto" (estimated, within the bounds), "off" (the default) or an exact count.
+    speakers: Annotated[str | int | None, _documented(examples=["auto"])] = None
+    min_speakers: Annotated[int | None, _documented(minimum=1, maximum=MAX_SPEAKERS)] = None
+    max_speakers: Annotated[int | None, _documented(minimum=1, maximum=MAX_SPEAKERS)] = None
 
 
 def recording_links(recording_id: str, job_id: str | None = None) -> Links:

@@ -10,7 +10,7 @@ RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duratio
     created_at, updated_at, source, read_model_error"""
 JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
     worker, language, language_probability, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
-    created_at, started_at, finished_at, updated_at"""
+    created_at, started_at, finished_at, updated_at, speaker_turns, speaker_names"""
 
 
 class ReadModels:

@@ -6,6 +6,7 @@ from typing import cast
 from voxledger.contracts.events import Task, TranscriptionOptions
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
+from voxledger.gateway.domain.speakers import check_speakers
 from voxledger.gateway.domain.validation import check_language, check_strings, check_text
 
 # Whisper conditions on at most 224 prompt tokens and drops the rest; these bounds only keep requests small.
@@ -63,12 +64,16 @@ def job_options(
     batch_size: int | str | None = None,
     word_timestamps: bool = False,
     vad: bool = False,
+    speakers: int | str | None = None,
+    min_speakers: int | str | None = None,
+    max_speakers: int | str | None = None,
 ) -> TranscriptionOptions:
     """The options of a job: text, language code, task, decoding hints, and a model this deployment serves."""
     check_strings({"model": model, "language": language, "task": task}, "")
     language = check_language(language)
     if task not in ("transcribe", "translate"):
         raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
+    diarize, lo, hi = check_speakers(speakers, min_speakers, max_speakers)
     return TranscriptionOptions(
         model=catalog.check(model),
         language=language,
@@ -79,4 +84,7 @@ def job_options(
         hotwords=_hint(hotwords, "hotwords", MAX_HOTWORDS_CHARS, multiline=False),
         temperature=check_temperature(temperature),
         batch_size=check_batch_size(batch_size),
+        speakers=diarize,
+        min_speakers=lo,
+        max_speakers=hi,
     )

@@ -21,7 +21,7 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain import transcripts
+from voxledger.gateway.domain import speakers, transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
 from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacceptable, UnsupportedMedia, not_found
 from voxledger.gateway.domain.models import ModelCatalog
@@ -44,7 +44,12 @@ from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
-FORMAT_MEDIA = {"txt": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
+FORMAT_MEDIA = {
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt; charset=utf-8",
+    "rttm": "text/plain; charset=utf-8",
+}
 
 
 def form_flag(value: str | None, name: str, default: bool) -> bool:
@@ -98,6 +103,9 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
         batch_size=fields.get("batch_size"),
         word_timestamps=form_flag(fields.get("word_timestamps"), "word_timestamps", False),
         vad=form_flag(fields.get("vad"), "vad", False),
+        speakers=fields.get("speakers"),
+        min_speakers=fields.get("min_speakers"),
+        max_speakers=fields.get("max_speakers"),
     )
     return detected, options, form_flag(fields.get("transcribe"), "transcribe", True)
 
@@ -231,6 +239,9 @@ async def request_transcription(
         batch_size=body.batch_size,
         word_timestamps=body.word_timestamps,
         vad=body.vad,
+        speakers=body.speakers,
+        min_speakers=body.min_speakers,
+        max_speakers=body.max_speakers,
     )
     row = await fresh.recording(tenant, recording_id)
     await quotas.check_queued_jobs(tenant)
@@ -267,18 +278,26 @@ async def _transcript_job(readmodels: ReadModels, tenant: str, recording: Row, j
     return job
 
 
-@get("/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt or vtt")
+@get("/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt, vtt or rttm")
 async def get_transcript(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
-    format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002
+    format: Literal["json", "txt", "srt", "vtt", "rttm"] = "json",  # noqa: A002
     job_id: OptionalJobId = None,
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
     row = await fresh.recording(tenant, recording_id)
     job = await _transcript_job(fresh.readmodels, tenant, row, job_id)
-    segments = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, job["job_id"])]
+    turns = [(float(s), float(e), str(w)) for s, e, w in job["speaker_turns"] or []]
+    names = job["speaker_names"] or {}
+    if format == "rttm":
+        if job["speaker_turns"] is None:
+            raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
+        rttm = speakers.to_rttm(row["recording_id"], speakers.named_turns(turns, names))
+        return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers={"X-Job-Id": job["job_id"]})
+    rows = await fresh.readmodels.segments(tenant, job["job_id"])
+    segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
     headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
     if format == "json":
         body = schemas.Transcript(
@@ -290,6 +309,7 @@ async def get_transcript(
             text=" ".join(s.text for s in segments),
             segments=segments,
             language_probability=job["language_probability"],
+            speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
         )
         return Response(body, headers=headers)
     render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]

@@ -13,6 +13,7 @@ from litestar.params import Parameter, ParameterKwarg
 
 from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.pagination import CURSOR_PATTERN
+from voxledger.gateway.domain.speakers import SPEAKERS_PATTERN
 from voxledger.gateway.domain.validation import (
     LANGUAGE_PATTERN,
     MAX_FILENAME_CHARS,
@@ -115,6 +116,11 @@ _BATCH_SIZE = Schema(
     pattern=r"^([1-9]|[12][0-9]|3[0-2])$",
     description="Chunks of audio decoded at once, 1 (sequential) to 32; unset: the transcriber's default (8)",
 )
+_SPEAKER_BOUND = Schema(
+    type="string",  # type: ignore[arg-type]
+    pattern=r"^([1-9]|1[0-9]|20)$",
+    description="A bound on the estimated number of speakers (1 to 20); alone it implies `speakers=auto`",
+)
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
 AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
 UPLOAD_FORM = Schema(
@@ -142,6 +148,13 @@ UPLOAD_FORM = Schema(
         "hotwords": _HOTWORDS,
         "temperature": _TEMPERATURE,
         "batch_size": _BATCH_SIZE,
+        "speakers": Schema(
+            type="string",  # type: ignore[arg-type]
+            pattern=SPEAKERS_PATTERN,
+            description="Diarization: `auto` (the count estimated), `off` (the default) or an exact count",
+        ),
+        "min_speakers": _SPEAKER_BOUND,
+        "max_speakers": _SPEAKER_BOUND,
     },
     additional_properties=False,
 )

@@ -122,6 +122,11 @@ def _segments_transcribed(meta: Envelope, event: ev.SegmentsTranscribed, seq: in
     return [InsertMany("segments", rows)]
 
 
+def _speakers_diarized(meta: Envelope, event: ev.SpeakersDiarized, seq: int) -> list[Op]:
+    turns = [[t.start, t.end, t.speaker] for t in event.turns]
+    return [_job(event.job_id, meta.occurred_at, seq, {"speaker_turns": turns})]
+
+
 JobChange = (
     ev.TranscriptionStarted
     | ev.TranscriptionCompleted
@@ -262,6 +267,7 @@ PROJECTORS: dict[type, Projector] = {
     ev.TranscriptionRequested: _transcription_requested,
     ev.TranscriptionProgressed: _transcription_progressed,
     ev.SegmentsTranscribed: _segments_transcribed,
+    ev.SpeakersDiarized: _speakers_diarized,
     ev.TranscriptionStarted: _job_status("running", _started),
     ev.TranscriptionCompleted: _job_status("completed", _completed),
     ev.TranscriptionAttemptFailed: _job_status("queued", _attempt_failed),

@@ -30,6 +30,7 @@ class Job(msgspec.Struct, kw_only=True):
     next_segment_index: int = 0
     transcribed_until_s: float = 0.0
     cancel_requested: bool = False
+    diarized: bool = False  # its SpeakersDiarized is in the log: a retry does not diarize again
 
 
 class Recording(msgspec.Struct, kw_only=True):
@@ -66,6 +67,13 @@ class RecordSegments(msgspec.Struct, kw_only=True):
     segments: list[ev.Segment]
 
 
+class RecordSpeakers(msgspec.Struct, kw_only=True):
+    job_id: str
+    attempt: int
+    turns: list[ev.SpeakerTurn]
+    processing_s: float
+
+
 class Complete(msgspec.Struct, kw_only=True):
     job_id: str
     attempt: int
@@ -99,6 +107,7 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | StartAttempt
     | ReportProgress
     | RecordSegments
+    | RecordSpeakers
     | Complete
     | Cancel
     | Fail
@@ -118,6 +127,8 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             job = state.jobs[job_id]
             job.next_segment_index = segments[-1].index + 1
             job.transcribed_until_s = segments[-1].end
+        case ev.SpeakersDiarized(job_id=job_id):
+            state.jobs[job_id].diarized = True
         case ev.TranscriptionCompleted(job_id=job_id):
             state.jobs[job_id].status = "completed"
         case ev.TranscriptionAttemptFailed(job_id=job_id):
@@ -164,6 +175,8 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _report_progress(command, state)
         case RecordSegments():
             return _record_segments(command, state)
+        case RecordSpeakers():
+            return _record_speakers(command, state)
         case Complete():
             return _complete(command, state)
         case Fail():
@@ -245,6 +258,13 @@ def _record_segments(command: RecordSegments, state: Recording) -> list[ev.Event
     if indexes != expected:
         raise Rejected("segment_gap", f"expected segments {expected[0]}..{expected[-1]}, got {indexes}")
     return [ev.SegmentsTranscribed(job_id=job.job_id, segments=command.segments)]
+
+
+def _record_speakers(command: RecordSpeakers, state: Recording) -> list[ev.Event]:
+    job = _running_job(state, command.job_id, command.attempt)
+    if job.diarized:
+        return []  # a retried append
+    return [ev.SpeakersDiarized(job_id=job.job_id, turns=command.turns, processing_s=command.processing_s)]
 
 
 def _complete(command: Complete, state: Recording) -> list[ev.Event]:

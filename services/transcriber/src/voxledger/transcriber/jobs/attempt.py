@@ -5,6 +5,7 @@ worker has taken the job over, whatever this one still tries to append is refuse
 """
 
 import asyncio
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -40,8 +41,11 @@ from voxledger.transcriber.domain.recording import (
     Fail,
     Recording,
     RecordSegments,
+    RecordSpeakers,
     ReportProgress,
 )
+from voxledger.transcriber.domain.speakers import speaker_count
+from voxledger.transcriber.jobs.diarizing import DiarizationRun
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
@@ -105,6 +109,7 @@ class Attempt:
         self._language = request.options.language or "en"
         self._language_probability: float | None = None
         self._processed_s = self._resume_s
+        self._diarization: DiarizationRun | None = None
 
     async def run(
         self, js: JetStreamContext, pool: ModelPool, model: str, speed: SpeedEstimate, signals: Signals
@@ -113,22 +118,13 @@ class Attempt:
         await self._report("loading_audio", 0.0, self._resume_s)
         with tempfile.TemporaryDirectory(prefix="voxledger-job-") as workdir:
             path = await audio.fetch_blob(js, self._loaded.state.blob_key, Path(workdir))
-            async with pool.process() as process:
-                job = TranscribeJob(
-                    audio_path=str(path),
-                    model=model,
-                    options=self._request.options,
-                    resume_s=self._resume_s,
-                    first_index=self._first_index,
-                )
-                await process.send(job)
-                log.info("attempt.model_process", pid=process.pid, attempt=self._number)
-                ended = False
-                try:
-                    ended = await self._follow(process, speed, signals)
-                finally:
-                    if not ended:  # stopped early: the process must drop the job before the next one
-                        await process.stop_job(self._settings.stop_grace_s)
+            self._diarization = self._start_diarization(path)
+            try:
+                await self._transcribe(pool, path, model, speed, signals)
+                await self._finish_diarization(signals)
+            finally:
+                if self._diarization:
+                    self._diarization.stop()
         duration_s = self._tracker.duration_s if self._tracker else self._processed_s
         compute_s = time.monotonic() - t0
         speed.observe(duration_s - self._resume_s, compute_s)
@@ -145,6 +141,54 @@ class Attempt:
             self._cause,
         )
         log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(compute_s, 2))
+
+    async def _transcribe(
+        self, pool: ModelPool, path: Path, model: str, speed: SpeedEstimate, signals: Signals
+    ) -> None:
+        async with pool.process() as process:
+            job = TranscribeJob(
+                audio_path=str(path),
+                model=model,
+                options=self._request.options,
+                resume_s=self._resume_s,
+                first_index=self._first_index,
+            )
+            await process.send(job)
+            log.info("attempt.model_process", pid=process.pid, attempt=self._number)
+            ended = False
+            try:
+                ended = await self._follow(process, speed, signals)
+            finally:
+                if not ended:  # stopped early: the process must drop the job before the next one
+                    await process.stop_job(self._settings.stop_grace_s)
+
+    def _start_diarization(self, path: Path) -> DiarizationRun | None:
+        """Speaker turns, concurrently with transcription, unless not asked for or already in the log."""
+        options = self._request.options
+        count = speaker_count(options.speakers, options.min_speakers, options.max_speakers)
+        if count is None or self._loaded.state.jobs[self._job_id].diarized:
+            return None
+        return DiarizationRun(path, count)
+
+    async def _finish_diarization(self, signals: Signals) -> None:
+        """Waits for the turns (the `diarizing` stage, when transcription finished first) and appends them."""
+        run = self._diarization
+        if run is not None:
+            duration_s = self._tracker.duration_s if self._tracker else self._processed_s
+            last = -math.inf
+            while not run.done():
+                signals.raise_if_set()
+                if time.monotonic() - last >= self._settings.progress_interval_s:
+                    last = time.monotonic()
+                    await self._report("diarizing", round(run.progress, 4), duration_s)
+                await run.wait(SIGNAL_CHECK_S)
+            signals.raise_if_set()
+            command = RecordSpeakers(
+                job_id=self._job_id, attempt=self._number, turns=run.turns(), processing_s=run.processing_s
+            )
+            await self._repo.execute(self._loaded, command, self._cause)
+            log.info("job.diarized", speakers=len({t.speaker for t in command.turns}), cpu_s=run.processing_s)
+        await self._report("finalizing", 1.0, self._tracker.duration_s if self._tracker else 0.0, 0.0)
 
     async def _follow(self, process: ModelProcess, speed: SpeedEstimate, signals: Signals) -> bool:
         """Appends what the process reports until it finishes; True once the process has ended the job."""
@@ -180,7 +224,6 @@ class Attempt:
                     await self._on_segment(segment)
                 case Finished():
                     await self._flush(self._batcher.flush())
-                    await self._report("finalizing", 1.0, self._tracker.duration_s if self._tracker else 0.0, 0.0)
                     return True
                 case Failed(code=code, message=message, permanent=permanent):
                     await self._flush(self._batcher.flush())  # keep what was transcribed: a retry resumes after it

@@ -1,0 +1,144 @@
+"""Speakers on a transcript: each segment and word labelled from the job's speaker turns, a segment that spans a
+change of speaker split at it, and the names given to labels applied. Pure: rows in, views out.
+
+The turns come from SpeakersDiarized (times and labels only); the text from SegmentsTranscribed. Reading them
+together here keeps either event free of the other's content, whichever the projector saw first.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+
+from voxledger.contracts.events import Segment, Speakers, Word
+from voxledger.gateway.domain.errors import Malformed, Unacceptable
+
+MAX_SPEAKERS = 20  # what a request may ask for; the estimate itself stops at 8 unless max_speakers says more
+SPEAKERS_PATTERN = r"^(auto|off|[1-9][0-9]?)$"
+
+Turn = tuple[float, float, str]  # start, end, label
+
+
+class SpeakerSegment(msgspec.Struct, kw_only=True, omit_defaults=True):
+    index: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[Word] | None = None
+    speaker: str | None = None  # after the split every word of a segment is its speaker's
+
+
+def _count(value: int | str | None, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            raise Malformed("invalid_speakers", f"`{field}` must be a whole number", field)
+        value = int(value)
+    if isinstance(value, bool) or not 1 <= value <= MAX_SPEAKERS:
+        raise Unacceptable("invalid_speakers", f"`{field}` must be from 1 to {MAX_SPEAKERS}", field)
+    return value
+
+
+def check_speakers(
+    speakers: int | str | None, min_speakers: int | str | None, max_speakers: int | str | None
+) -> tuple[Speakers, int | None, int | None]:
+    """`speakers` (auto, off or a count; unset: off) and the bounds of an estimate, from JSON or form text."""
+    lo, hi = _count(min_speakers, "min_speakers"), _count(max_speakers, "max_speakers")
+    if speakers is None or speakers == "" or speakers == "off":
+        chosen: Speakers = "off"
+    elif speakers == "auto":
+        chosen = "auto"
+    else:
+        chosen = _count(speakers, "speakers") or 1
+    if lo is not None and hi is not None and lo > hi:
+        raise Unacceptable("invalid_speakers", "`min_speakers` must not exceed `max_speakers`", "min_speakers")
+    if (lo is not None or hi is not None) and chosen == "off":
+        chosen = "auto"  # bounds alone ask for an estimate within them
+    return chosen, lo, hi
+
+
+def resolve(label: str, names: Mapping[str, str]) -> str:
+    """A label's display name: a merge maps a label to another label, a rename to a name (cycles stop)."""
+    seen = {label}
+    while (target := names.get(label)) is not None and target not in seen:
+        seen.add(target)
+        label = target
+    return label
+
+
+def speaker_at(start: float, end: float, turns: Sequence[Turn]) -> str | None:
+    """The label that overlaps [start, end] most; for a span in a gap between turns, the nearest turn's."""
+    if not turns:
+        return None
+    best = max(turns, key=lambda t: min(end, t[1]) - max(start, t[0]))
+    if min(end, best[1]) - max(start, best[0]) > 0:
+        return best[2]
+    mid = (start + end) / 2
+    return min(turns, key=lambda t: max(t[0] - mid, mid - t[1], 0.0))[2]
+
+
+def _timed_words(segment: Segment) -> tuple[list[Word], bool]:
+    """The segment's words; without word timestamps, its words spread over it by length (a best guess)."""
+    if segment.words:
+        return list(segment.words), True
+    tokens = segment.text.split()
+    total = sum(len(t) + 1 for t in tokens) or 1
+    span, t, out = segment.end - segment.start, segment.start, []
+    for token in tokens:
+        d = span * (len(token) + 1) / total
+        out.append(Word(t, t + d, " " + token, 1.0))
+        t += d
+    return out, False
+
+
+def label(segments: Sequence[Segment], turns: Sequence[Turn], names: Mapping[str, str]) -> list[SpeakerSegment]:
+    """Segments with speakers, split where the speaker changes between two words."""
+    out: list[SpeakerSegment] = []
+    for segment in segments:
+        words, timed = _timed_words(segment)
+        if not turns or not words:
+            out.append(_piece(segment, segment.start, segment.end, segment.text, None, segment.words))
+            continue
+        runs: list[tuple[str | None, list[Word]]] = []
+        for w in words:
+            who = speaker_at(w.start, w.end, turns)
+            who = resolve(who, names) if who else None
+            if runs and runs[-1][0] == who:
+                runs[-1][1].append(w)
+            else:
+                runs.append((who, [w]))
+        for n, (who, run) in enumerate(runs):
+            start = segment.start if n == 0 else run[0].start
+            end = segment.end if n == len(runs) - 1 else run[-1].end
+            text = segment.text if len(runs) == 1 else "".join(w.word for w in run)
+            out.append(_piece(segment, start, end, text, who, run if timed else None))
+    return out
+
+
+def _piece(
+    segment: Segment, start: float, end: float, text: str, who: str | None, words: list[Word] | None
+) -> SpeakerSegment:
+    return SpeakerSegment(
+        index=segment.index,
+        start=round(start, 3),
+        end=round(end, 3),
+        text=text,
+        avg_logprob=segment.avg_logprob,
+        no_speech_prob=segment.no_speech_prob,
+        words=words,
+        speaker=who,
+    )
+
+
+def named_turns(turns: Sequence[Turn], names: Mapping[str, str]) -> list[Turn]:
+    return [(s, e, resolve(who, names)) for s, e, who in turns]
+
+
+def to_rttm(file_id: str, turns: Sequence[Turn]) -> str:
+    """NIST RTTM, one SPEAKER line per turn, for tools that score diarization."""
+    lines = [
+        f"SPEAKER {file_id} 1 {s:.3f} {e - s:.3f} <NA> <NA> {who.replace(' ', '_')} <NA> <NA>" for s, e, who in turns
+    ]
+    return "".join(line + "\n" for line in lines)

@@ -1,0 +1,62 @@
+"""A job's diarization, run in a thread of the worker next to the model process's transcription.
+
+It decodes the whole file itself (a resumed transcription may start late; speaker turns need all of it), and
+stops at its next progress report once the attempt ends early (cancel, hand-back, lost lease).
+"""
+
+import asyncio
+import contextlib
+import threading
+import time
+from pathlib import Path
+
+import structlog
+
+from voxledger.contracts.events import SpeakerTurn
+from voxledger.transcriber.adapters import audio, diarizer
+from voxledger.transcriber.domain.speakers import SpeakerCount
+
+log = structlog.get_logger(__name__)
+
+
+class Stopped(Exception):
+    """The attempt no longer wants the turns."""
+
+
+class DiarizationRun:
+    def __init__(self, path: Path, count: SpeakerCount):
+        self.progress = 0.0
+        self.processing_s = 0.0
+        self._stop = threading.Event()
+        self._task = asyncio.create_task(asyncio.to_thread(self._work, path, count))
+        self._task.add_done_callback(self._settled)
+
+    def _work(self, path: Path, count: SpeakerCount) -> list[SpeakerTurn]:
+        start = time.thread_time()  # this thread's CPU: onnxruntime runs on it (one intra-op thread)
+        samples, _ = audio.decode(path)
+        turns = diarizer.shared().diarize(samples, count, self._on_progress)
+        self.processing_s = round(time.thread_time() - start, 3)
+        return [SpeakerTurn(t.start, t.end, t.speaker) for t in turns]
+
+    def _on_progress(self, progress: float) -> None:
+        if self._stop.is_set():
+            raise Stopped()
+        self.progress = progress
+
+    @staticmethod
+    def _settled(task: asyncio.Task) -> None:
+        if not task.cancelled() and isinstance(err := task.exception(), Exception) and not isinstance(err, Stopped):
+            log.warning("diarization.failed", error=repr(err))  # raised again to the attempt that awaits it
+
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def wait(self, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+
+    def turns(self) -> list[SpeakerTurn]:
+        return self._task.result()
+
+    def stop(self) -> None:
+        self._stop.set()

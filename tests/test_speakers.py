@@ -1,0 +1,60 @@
+"""Speakers end to end on the shared stack: a two-speaker upload comes back with two speakers, in every format.
+
+One journey, to keep the suite lean: options, the SpeakersDiarized event, labelled and split segments, TXT,
+SRT, WebVTT voice spans, the RTTM export and talk time per speaker against the fixture's reference turns.
+"""
+
+from collections import Counter
+from pathlib import Path
+
+from tests.der import read_rttm, score
+from tests.helpers import read_events, upload, wait_job
+
+FIXTURE = "../diarization/two_speakers.ogg"
+REFERENCE = read_rttm(Path(__file__).parent / "fixtures" / "diarization" / "two_speakers.rttm")
+
+
+def _reference_speaker(t: float) -> str | None:
+    return next((who for start, end, who in REFERENCE if start <= t < end), None)
+
+
+def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(client):
+    refused = upload(client, FIXTURE, await_visible=False, speakers="many")
+    assert refused.status_code in (400, 422) and refused.json()["code"] == "invalid_speakers", refused.text
+
+    accepted = upload(client, FIXTURE, speakers="auto", word_timestamps="true")
+    assert accepted.status_code == 202, accepted.text
+    recording_id, job_id = accepted.json()["recording_id"], accepted.json()["job_id"]
+    events = read_events(client, recording_id, until="TranscriptionCompleted", job_id=job_id)
+    diarized = [e["data"] for e in events if e["event"] == "SpeakersDiarized"]
+    assert len(diarized) == 1 and {t[2] for t in diarized[0]["turns"]} == {"S1", "S2"}
+    assert all(len(t) == 3 for t in diarized[0]["turns"])  # times and labels only, no text
+    assert wait_job(client, job_id)["status"] == "completed"
+
+    path = f"/v1/recordings/{recording_id}/transcript"
+    transcript = client.get(path, params={"min_seq": events[-1]["id"]}).json()
+    assert transcript["speakers"] == ["S1", "S2"]
+    segments = transcript["segments"]
+    assert segments and all(s["speaker"] in ("S1", "S2") for s in segments)
+    # Each label stands for one reference voice: the segments' labels agree with the reference turns.
+    pairs = Counter((s["speaker"], _reference_speaker((s["start"] + s["end"]) / 2)) for s in segments)
+    agree = sum(max(pairs[(label, ref)] for ref in ("Tom", "Ann")) for label in ("S1", "S2"))
+    assert agree >= 0.9 * len(segments), pairs
+
+    txt = client.get(path, params={"format": "txt"}).text
+    assert txt.startswith("S1: ") and "\nS2: " in txt
+    assert "S2: " in client.get(path, params={"format": "srt"}).text
+    vtt = client.get(path, params={"format": "vtt"}).text
+    assert "<v S1>" in vtt and "<v S2>" in vtt
+
+    rttm = client.get(path, params={"format": "rttm"})
+    assert rttm.status_code == 200 and rttm.text.startswith(f"SPEAKER {recording_id} 1 ")
+    turns = [(float(f[3]), float(f[3]) + float(f[4]), f[7]) for f in (line.split() for line in rttm.text.splitlines())]
+    result = score(REFERENCE, turns)
+    assert result.der <= 0.10 and result.hyp_speakers == 2, result
+    # Talk time per speaker matches the reference turns within 10%.
+    mapping = {label: max(("Tom", "Ann"), key=lambda ref: pairs[(label, ref)]) for label in ("S1", "S2")}
+    for label, ref in mapping.items():
+        said = sum(e - s for s, e, who in REFERENCE if who == ref)
+        found = sum(e - s for s, e, who in turns if who == label)
+        assert abs(found - said) <= 0.1 * said, (label, ref, found, said)
