@@ -15,8 +15,6 @@ from voxledger.contracts import streams, subjects
 
 API = "$JS.API"
 INBOX = "_INBOX.>"
-# Per-recording data keys (helper "shred"): read and written by everything that handles a recording's content.
-DATA_KEYS_BUCKET = "data_keys"
 
 
 class Permissions(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,7 +65,10 @@ ALL_COMMANDS = f"{subjects.COMMANDS_PREFIX}.>"
 KEY_EVENTS = events_of(subjects.API_KEY)
 CONSUMER_INFO = tuple(f"{API}.CONSUMER.INFO.{s.stream}.{s.durable}" for s in streams.CONSUMERS)
 LEASES = kv(streams.LEASES_BUCKET)
-DATA_KEYS = kv(DATA_KEYS_BUCKET)
+# Per-recording data keys: read and written by everything that handles a recording's content, and watched
+# (a core subscription to the bucket's subjects) so that a destroyed key leaves every process's cache at once.
+DATA_KEYS = kv(streams.DATA_KEYS_BUCKET)
+DATA_KEYS_WATCH = f"$KV.{streams.DATA_KEYS_BUCKET}.>"
 PURGE_LIVE_AUDIO = f"{API}.STREAM.PURGE.{streams.LIVE_AUDIO.name}"
 TRANSCRIPTION_JOBS_ADVISORY = (
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
@@ -91,8 +92,9 @@ ROLES: dict[str, Permissions] = {
             *kv(streams.LIVE_SESSIONS_BUCKET),
             *objects(streams.AUDIO_BUCKET, write=True),
             *DATA_KEYS,
+            *LEASES,  # the retention scheduler runs in one gateway at a time, under a lease
         ),
-        subscribe=(INBOX, f"{subjects.LIVE_INTERIM_PREFIX}.>"),
+        subscribe=(INBOX, f"{subjects.LIVE_INTERIM_PREFIX}.>", DATA_KEYS_WATCH),
         deny_publish=(ALL_EVENTS,),
     ),
     # Recording commands decided into recording events; jobs pulled from EVENTS; audio read (and deleted).
@@ -104,9 +106,11 @@ ROLES: dict[str, Permissions] = {
             *LEASES,
             *objects(streams.AUDIO_BUCKET, write=True),
             *DATA_KEYS,
+            PURGE_LIVE_AUDIO,  # a delete erases the recording's live audio
         ),
         subscribe=(
             INBOX,
+            DATA_KEYS_WATCH,
             subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"),
             TRANSCRIPTION_JOBS_ADVISORY,
         ),
@@ -125,18 +129,25 @@ ROLES: dict[str, Permissions] = {
             *objects(streams.AUDIO_BUCKET, write=True),
             *DATA_KEYS,
         ),
+        subscribe=(INBOX, DATA_KEYS_WATCH),
         deny_publish=(ALL_COMMANDS,),
     ),
     # Insight events on the recording aggregate.
     "postproc": Permissions(
         publish=(events_of(subjects.RECORDING), *EVENTS, *LEASES, *DATA_KEYS),
+        subscribe=(INBOX, DATA_KEYS_WATCH),
         deny_publish=(ALL_COMMANDS,),
     ),
     # Reads the log and holds the projection lease; appends nothing.
-    "projector": Permissions(publish=(*EVENTS, *LEASES, *DATA_KEYS), deny_publish=(ALL_EVENTS, ALL_COMMANDS)),
-    # Webhook endpoint and delivery events, and the WEBHOOKS work stream.
+    "projector": Permissions(
+        publish=(*EVENTS, *LEASES, *DATA_KEYS),
+        subscribe=(INBOX, DATA_KEYS_WATCH),
+        deny_publish=(ALL_EVENTS, ALL_COMMANDS),
+    ),
+    # Webhook endpoint and delivery events, the WEBHOOKS work stream, and tenant settings (retention).
     "webhooks": Permissions(
         publish=(
+            events_of(subjects.TENANT),
             events_of(subjects.WEBHOOK),
             events_of(subjects.WEBHOOK_DELIVERY),
             f"{subjects.WEBHOOK_WORK_PREFIX}.>",
