@@ -49,6 +49,8 @@ REFUSED = [
     ("keys", "pub", "$O.audio.M.x"),
     ("provision", "pub", "vl.evt.key.x.ApiKeyIssued"),  # not even the admin identity appends key events
 ]
+# Only the key command handler's identity appends key events: every other one is refused.
+REFUSED += [(role, "pub", "vl.evt.key.y.ApiKeyRevoked") for role in ROLES if role != "keys"]
 
 
 async def _violations(stack, role: str, cases: list[tuple[str, str]]) -> list[str]:
