@@ -210,12 +210,12 @@ def cmd_keys_rotate_master(args: argparse.Namespace) -> int:
 
 def _servers() -> tuple[NatsAccess, str] | None:
     """NATS (as `provision`) and DATABASE_URL (the schema owner's) from the environment, else the running stack's."""
-    info = running_stack(data_dir())
-    database_url = os.environ.get("DATABASE_URL") or getattr(info, "database_url", None)
-    if not database_url or (nats := _nats("provision")) is None:
+    database_url = os.environ.get("DATABASE_URL") or getattr(running_stack(data_dir()), "database_url", None)
+    if not database_url:
         sys.stderr.write("no running stack found: start `voxledger up` or set NATS_URL and DATABASE_URL\n")
         return None
-    return nats, database_url
+    nats = _nats("provision")  # says what is missing itself
+    return (nats, database_url) if nats else None
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
