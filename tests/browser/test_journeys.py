@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, WATCH_STATES, states_shown
-from tests.helpers import AUDIO, reference, upload, wait_job
+from tests.helpers import AUDIO, eventually, reference, upload, wait_job
 from tests.wer import BATCH_WER, STREAMING_WER, assert_wer, words
 from voxledger.contracts.failures import public_message
 
@@ -110,13 +110,18 @@ def test_an_undecodable_upload_shows_failed_with_its_reason_never_completed(app:
     assert not any(s.startswith("completed|") for s in states_shown(app))
 
 
-def test_cancel_a_running_job(app: Page, client):
+def test_cancel_a_running_job_then_delete_it(app: Page, client):
     accepted = upload(client, "bench_300s.ogg").json()
     row = app.locator(f"tr[data-recording-id='{accepted['recording_id']}']")
     expect(row).to_have_attribute("data-status", "running", timeout=JOB_TIMEOUT_MS)
     row.locator("button[data-action=cancel]").click()
     expect(row).to_have_attribute("data-status", "cancelled", timeout=JOB_TIMEOUT_MS)
     assert client.get(f"/v1/jobs/{accepted['job_id']}").json()["status"] == "cancelled"
+    app.once("dialog", lambda dialog: dialog.accept())  # "Delete this recording...?"
+    row.locator("button[data-action=delete]").click()
+    expect(row).to_have_count(0)
+    path = f"/v1/recordings/{accepted['recording_id']}"
+    eventually(lambda: client.get(path).status_code == 404, "the deleted recording gone from the read models")
 
 
 def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):
