@@ -125,8 +125,10 @@ export function recordingsView() {
   const apply = (event) => {
     const id = event.recording_id;
     if (event.type === "RecordingDeleted") return drop(id);
-    if (event.type === "RecordingUploaded" && !rows.has(id) && cursors.length === 1 && !filter.value) {
-      rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at } });
+    const created = event.type === "RecordingUploaded" || event.type === "LiveSessionStarted";
+    if (created && !rows.has(id) && cursors.length === 1 && !filter.value) {
+      const job = event.type === "LiveSessionStarted" ? applyEvent(undefined, event) : undefined;
+      rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at }, job });
       render(id);
       api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
         if (!rows.has(id)) return;
