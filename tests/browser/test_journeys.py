@@ -20,7 +20,7 @@ def open_recording(page: Page, recording_id: str) -> None:
     page.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
 
 
-def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, shoot):
+def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, client, shoot):
     assert "key=" not in app.url, "the key left the address bar"
     assert app.evaluate("() => sessionStorage.getItem('voxledger.key')")
     expect(app.locator("table.recordings")).to_have_attribute("aria-busy", "false")
@@ -38,6 +38,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
     assert any(re.match(r"running\|(loading|transcribing|finalizing)", s) for s in shown), f"a named stage: {shown}"
     shoot(app, "recordings")
 
+    recording_id = row.get_attribute("data-recording-id")
     row.locator("a").click()
     app.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
     segments = app.locator("li.segment")
@@ -70,6 +71,23 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
     expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
     expect(app.locator("article[data-kind=analytics] svg").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     shoot(app, "recording")
+
+    item = app.locator("article[data-kind=action_items] button.time").first  # an action item's moment
+    item_start = float(item.get_attribute("data-start") or 0)
+    item.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a.currentTime >= s && a.currentTime < s + 2; }",
+        arg=[item_start],
+    )
+    insights = f"/v1/recordings/{recording_id}/insights"
+
+    def requested() -> str:
+        return client.get(insights).json()["insights"]["summary"]["requested_at"]
+
+    first = requested()
+    summary.locator("button[data-action=rerun]").click()  # the summary made again, as a run of its own
+    eventually(lambda: requested() != first, "the summary's re-run requested")
+    expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
 
     weight = app.evaluate(
         """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
