@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, WATCH_STATES, states_shown
-from tests.helpers import AUDIO, reference, upload, wait_job
+from tests.helpers import AUDIO, eventually, reference, upload, wait_job
 from tests.wer import BATCH_WER, STREAMING_WER, assert_wer, words
 from voxledger.contracts.failures import public_message
 
@@ -20,7 +20,7 @@ def open_recording(page: Page, recording_id: str) -> None:
     page.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
 
 
-def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, shoot):
+def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, client, shoot):
     assert "key=" not in app.url, "the key left the address bar"
     assert app.evaluate("() => sessionStorage.getItem('voxledger.key')")
     expect(app.locator("table.recordings")).to_have_attribute("aria-busy", "false")
@@ -38,6 +38,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
     assert any(re.match(r"running\|(loading|transcribing|finalizing)", s) for s in shown), f"a named stage: {shown}"
     shoot(app, "recordings")
 
+    recording_id = row.get_attribute("data-recording-id")
     row.locator("a").click()
     app.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
     segments = app.locator("li.segment")
@@ -70,6 +71,23 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, sho
     expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
     expect(app.locator("article[data-kind=analytics] svg").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     shoot(app, "recording")
+
+    item = app.locator("article[data-kind=action_items] button.time").first  # an action item's moment
+    item_start = float(item.get_attribute("data-start") or 0)
+    item.click()
+    app.wait_for_function(
+        "([s]) => { const a = document.querySelector('#player'); return a.currentTime >= s && a.currentTime < s + 2; }",
+        arg=[item_start],
+    )
+    insights = f"/v1/recordings/{recording_id}/insights"
+
+    def requested() -> str:
+        return client.get(insights).json()["insights"]["summary"]["requested_at"]
+
+    first = requested()
+    summary.locator("button[data-action=rerun]").click()  # the summary made again, as a run of its own
+    eventually(lambda: requested() != first, "the summary's re-run requested")
+    expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
 
     weight = app.evaluate(
         """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
@@ -110,13 +128,18 @@ def test_an_undecodable_upload_shows_failed_with_its_reason_never_completed(app:
     assert not any(s.startswith("completed|") for s in states_shown(app))
 
 
-def test_cancel_a_running_job(app: Page, client):
+def test_cancel_a_running_job_then_delete_it(app: Page, client):
     accepted = upload(client, "bench_300s.ogg").json()
     row = app.locator(f"tr[data-recording-id='{accepted['recording_id']}']")
     expect(row).to_have_attribute("data-status", "running", timeout=JOB_TIMEOUT_MS)
     row.locator("button[data-action=cancel]").click()
     expect(row).to_have_attribute("data-status", "cancelled", timeout=JOB_TIMEOUT_MS)
     assert client.get(f"/v1/jobs/{accepted['job_id']}").json()["status"] == "cancelled"
+    app.once("dialog", lambda dialog: dialog.accept())  # "Delete this recording...?"
+    row.locator("button[data-action=delete]").click()
+    expect(row).to_have_count(0)
+    path = f"/v1/recordings/{accepted['recording_id']}"
+    eventually(lambda: client.get(path).status_code == 404, "the deleted recording gone from the read models")
 
 
 def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):

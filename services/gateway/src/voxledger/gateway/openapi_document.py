@@ -72,7 +72,25 @@ _OPENAI_MEDIA = {
 }
 RENDERED_MEDIA[("post", "/v1/audio/transcriptions")] = _OPENAI_MEDIA
 RENDERED_MEDIA[("post", "/v1/audio/translations")] = _OPENAI_MEDIA
-RENDERED_MEDIA[("get", "/v1/events")] = {"text/event-stream": SSE_EVENT}
+# The tenant's stream: first `ready` (its `data` holds `seq`, the sequence it starts after), then events as above.
+TENANT_SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["id", "event", "data"],
+    properties={
+        "id": Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$"),
+        "event": _STRING,
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            content_schema=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["seq"],
+                properties={"seq": Schema(type=OpenAPIType.INTEGER, minimum=0)},
+            ),
+        ),
+    },
+)
+RENDERED_MEDIA[("get", "/v1/events")] = {"text/event-stream": TENANT_SSE_EVENT}
 RENDERED_MEDIA[("get", "/v1/recordings/{recording_id}/audio")] = {
     "audio/*": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 }

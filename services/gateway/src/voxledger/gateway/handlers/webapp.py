@@ -13,7 +13,7 @@ SWAGGER_ASSETS = "/static/swagger-ui"
 # A strict policy: the app loads only its own scripts, styles and media, and talks only to this origin.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
-    "connect-src 'self' ws: wss:; worker-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    "connect-src 'self'; worker-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 )
 
 

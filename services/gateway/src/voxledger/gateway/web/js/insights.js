@@ -16,7 +16,8 @@ function body(kind, payload, seek) {
     case "action_items":
       return payload.items.length
         ? h("ul", { class: "items" }, payload.items.map((item) => h("li", {},
-            h("button", { type: "button", class: "time", onclick: () => seek(item.start) }, clock(item.start)),
+            h("button", { type: "button", class: "time", "data-start": item.start, onclick: () => seek(item.start) },
+              clock(item.start)),
             ` ${item.text}`, item.assignee && h("span", { class: "muted" }, ` (${item.assignee})`))))
         : h("p", { class: "muted" }, "No action items.");
     case "refinement":
@@ -50,7 +51,8 @@ export function insightsPanel(recordingId, seek) {
       const insight = data.insights[kind] || { status: "pending" };
       return h("article", { class: "kind", "data-kind": kind, "data-status": insight.status },
         h("header", {}, h("h3", {}, title), h("span", { class: "badge" }, insight.status),
-          h("button", { type: "button", class: "link", onclick: () => rerun(kind).catch((e) => alert(e.message)) }, "Re-run")),
+          h("button", { type: "button", class: "link", "data-action": "rerun",
+            onclick: () => rerun(kind).catch((e) => alert(e.message)) }, "Re-run")),
         insight.status === "failed" && h("p", { class: "notice error" }, insight.error?.message || insight.error?.code),
         insight.status === "ready" && insight.payload && body(kind, insight.payload, seek));
     }));

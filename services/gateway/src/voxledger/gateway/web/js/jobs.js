@@ -38,6 +38,8 @@ export function applyEvent(job, event) {
     case "TranscriptionProgressed":
       return next.status in END_STATUS ? next
         : { ...next, status: "running", stage: d.stage, progress: d.progress, eta_s: d.eta_s, queue_position: null };
+    case "LiveSessionStarted": // a live session's job runs while it is spoken
+      return { ...next, status: "running", stage: "listening", model: d.model, started_at: event.occurred_at };
     case "TranscriptionAttemptFailed":
       return { ...next, attempt: d.attempt, stage: `retrying after ${d.error_code}` };
     default:
@@ -64,6 +66,7 @@ export function describe(job) {
     case "queued":
       return job.queue_position ? `queued, #${job.queue_position} in line` : "queued";
     case "running": {
+      if (job.stage === "listening") return "live: listening";
       const pct = `${Math.round((job.progress || 0) * 100)}%`;
       const eta = job.eta_s != null && job.eta_s > 0 ? `, about ${clock(job.eta_s)} left` : "";
       return `${(job.stage || "starting").replaceAll("_", " ")} ${pct}${eta}`;

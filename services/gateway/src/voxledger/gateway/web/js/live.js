@@ -6,115 +6,151 @@ import { clock } from "./jobs.js";
 
 const RATE = 16000;
 
+// One session: its socket (a new one after a drop, resuming after the last final shown) and the audio not yet
+// known to be received, kept by its first sample so that a resume sends exactly what the server lacks.
+class LiveSession {
+  constructor(view, language) {
+    Object.assign(this, { view, language, id: null, ws: null, ready: false, ended: false, stopping: false });
+    this.pending = []; // [first sample, Int16Array]
+    this.sent = 0; // samples captured so far
+    this.lastIndex = -1;
+    this.started = Date.now();
+  }
+
+  async start() {
+    this.media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false } });
+    this.context = new AudioContext({ sampleRate: RATE }); // the browser resamples the microphone to 16 kHz
+    await this.context.audioWorklet.addModule("/app/js/pcm-worklet.js");
+    const writer = new AudioWorkletNode(this.context, "pcm-writer");
+    writer.port.onmessage = (e) => this.captured(new Int16Array(e.data));
+    this.context.createMediaStreamSource(this.media).connect(writer);
+    this.connect();
+  }
+
+  captured(frame) {
+    if (this.stopping) return;
+    this.pending.push([this.sent, frame]);
+    this.sent += frame.length;
+    this.flush();
+  }
+
+  flush() {
+    while (this.ready && this.pending.length && this.ws.readyState === WebSocket.OPEN) this.ws.send(this.pending.shift()[1]);
+  }
+
+  connect() {
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    this.ready = false;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "auth", api_key: auth.get() }));
+      ws.send(JSON.stringify(this.id ? { type: "resume", session_id: this.id, after_index: this.lastIndex }
+        : { type: "start", sample_rate: RATE, encoding: "pcm_s16le", language: this.language || null }));
+    };
+    ws.onmessage = (raw) => this.received(JSON.parse(raw.data));
+    ws.onclose = () => {
+      if (this.ended || this.closed) return;
+      this.view.state("Reconnecting…");
+      setTimeout(() => !this.ended && !this.closed && this.connect(), 500);
+    };
+  }
+
+  received(m) {
+    if (m.type === "ready") {
+      this.id = m.session_id;
+      this.ready = true;
+      const have = Math.round((m.received_s || 0) * RATE); // after a resume: the audio the server already holds
+      this.pending = this.pending.filter(([at, frame]) => at + frame.length > have);
+      this.view.state("Listening…");
+      this.flush();
+      if (this.stopping) this.ws.send(JSON.stringify({ type: "stop" }));
+    } else if (m.type === "interim" || m.type === "final") {
+      if (m.type === "final") this.lastIndex = Math.max(this.lastIndex, m.index);
+      this.view.segment(m);
+    } else if (m.type === "ended") {
+      this.ended = true;
+      this.release();
+      this.view.ended(m.recording_id);
+    } else if (m.type === "error" && m.fatal) {
+      this.view.state(`Error: ${m.message}`);
+    }
+  }
+
+  stop() {
+    this.stopping = true;
+    this.flush();
+    if (this.ready) this.ws.send(JSON.stringify({ type: "stop" })); // else sent once the socket is ready
+  }
+
+  release() {
+    this.media?.getTracks().forEach((t) => t.stop());
+    this.context?.close();
+  }
+
+  close() {
+    this.closed = true;
+    this.ws?.close();
+    this.release();
+  }
+}
+
 export function liveView() {
   const finals = h("ol", { class: "finals", "aria-label": "Final text" });
   const interim = h("p", { class: "interim", "aria-live": "polite", "aria-label": "Interim text" });
   const elapsed = h("span", { class: "elapsed", "aria-label": "Elapsed" }, "0:00");
-  const state = h("p", { class: "muted live-state", role: "status" }, "Ready to listen.");
+  const status = h("p", { class: "muted live-state", role: "status" }, "Ready to listen.");
   const startButton = h("button", { type: "button", id: "live-start" }, "Start");
   const stopButton = h("button", { type: "button", id: "live-stop", class: "danger", disabled: true }, "Stop");
   const language = h("select", { id: "live-language", "aria-label": "Language" },
     h("option", { value: "en" }, "English"), h("option", { value: "" }, "detect"));
   const shown = new Set();
-  let session = null; // {id, ws, context, media, pending: [[startSample, Int16Array]], sent, stopping, timer}
+  let session = null;
+  let timer = null;
 
-  const send = (s) => {
-    while (s.ready && s.pending.length && s.ws.readyState === WebSocket.OPEN) s.ws.send(s.pending.shift()[1]);
-  };
-  const onMessage = (s, raw) => {
-    const m = JSON.parse(raw.data);
-    if (m.type === "ready") {
-      s.id = m.session_id;
-      s.ready = true;
-      const have = Math.round((m.received_s || 0) * RATE); // after a resume: audio the server already holds
-      s.pending = s.pending.filter(([at, frame]) => at + frame.length > have);
-      state.textContent = "Listening…";
-      send(s);
-    } else if (m.type === "interim") {
-      interim.textContent = m.text;
-    } else if (m.type === "final" && !shown.has(m.index)) {
-      shown.add(m.index);
-      s.lastIndex = Math.max(s.lastIndex ?? -1, m.index);
-      finals.append(h("li", { "data-index": m.index }, h("span", { class: "time" }, clock(m.start)), ` ${m.text}`));
-      interim.textContent = "";
-    } else if (m.type === "ended") {
-      s.ended = true;
-      finish(s);
-      replace(state, "Session ended. ", h("a", { href: `#/recordings/${m.recording_id}`, id: "live-recording" }, "Open its recording"));
-    } else if (m.type === "error" && m.fatal) {
-      state.textContent = `Error: ${m.message}`;
-    }
-  };
-  const connect = (s) => {
-    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`);
-    ws.binaryType = "arraybuffer";
-    s.ws = ws;
-    s.ready = false;
-    ws.onopen = () => {
-      ws.send(JSON.stringify({ type: "auth", api_key: auth.get() }));
-      ws.send(JSON.stringify(s.id ? { type: "resume", session_id: s.id, after_index: s.lastIndex ?? -1 }
-        : { type: "start", sample_rate: RATE, encoding: "pcm_s16le", language: language.value || null }));
-      if (s.stopping) ws.send(JSON.stringify({ type: "stop" }));
-    };
-    ws.onmessage = (raw) => onMessage(s, raw);
-    ws.onclose = () => {
-      if (s.ended || session !== s) return;
-      state.textContent = "Reconnecting…";
-      setTimeout(() => session === s && !s.ended && connect(s), 500);
-    };
-  };
-  const finish = (s) => {
-    clearInterval(s.timer);
-    s.media?.getTracks().forEach((t) => t.stop());
-    s.context?.close();
+  const idle = () => {
+    clearInterval(timer);
     startButton.disabled = false;
     stopButton.disabled = true;
+  };
+  const view = {
+    state: (text) => (status.textContent = text),
+    segment: (m) => {
+      if (m.type === "interim") return (interim.textContent = m.text);
+      if (shown.has(m.index)) return; // a final sent again after a resume
+      shown.add(m.index);
+      finals.append(h("li", { "data-index": m.index }, h("span", { class: "time" }, clock(m.start)), ` ${m.text}`));
+      interim.textContent = "";
+    },
+    ended: (recordingId) => {
+      idle();
+      replace(status, "Session ended. ", h("a", { href: `#/recordings/${recordingId}`, id: "live-recording" }, "Open its recording"));
+    },
   };
 
   startButton.addEventListener("click", async () => {
     startButton.disabled = true;
     finals.replaceChildren();
     shown.clear();
-    const s = { pending: [], sent: 0, started: Date.now() };
-    session = s;
+    session = new LiveSession(view, language.value);
     try {
-      s.media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false } });
-      s.context = new AudioContext({ sampleRate: RATE });
-      await s.context.audioWorklet.addModule("/app/js/pcm-worklet.js");
-      const writer = new AudioWorkletNode(s.context, "pcm-writer");
-      writer.port.onmessage = (e) => {
-        const frame = new Int16Array(e.data);
-        if (s.stopping) return;
-        s.pending.push([s.sent, frame]);
-        s.sent += frame.length;
-        send(s);
-      };
-      s.context.createMediaStreamSource(s.media).connect(writer);
+      await session.start();
     } catch (err) {
-      state.textContent = `The microphone is not available: ${err.message}`;
-      return finish(s);
+      view.state(`The microphone is not available: ${err.message}`);
+      session.close();
+      return idle();
     }
-    connect(s);
     stopButton.disabled = false;
-    s.timer = setInterval(() => (elapsed.textContent = clock((Date.now() - s.started) / 1000)), 250);
+    timer = setInterval(() => (elapsed.textContent = clock((Date.now() - session.started) / 1000)), 250);
   });
   stopButton.addEventListener("click", () => {
-    if (!session) return;
-    session.stopping = true;
     stopButton.disabled = true;
-    state.textContent = "Finishing…";
-    send(session);
-    if (session.ws?.readyState === WebSocket.OPEN) session.ws.send(JSON.stringify({ type: "stop" }));
+    view.state("Finishing…");
+    session?.stop();
   });
 
   const el = h("div", { class: "page" }, h("section", { class: "card live" }, h("h1", {}, "Live"),
-    h("div", { class: "live-controls" }, language, startButton, stopButton, elapsed), state,
+    h("div", { class: "live-controls" }, language, startButton, stopButton, elapsed), status,
     h("h2", {}, "Text"), finals, interim));
-  return { el, nav: "live", leave: () => {
-    if (!session) return;
-    const s = session;
-    session = null;
-    s.ws?.close();
-    finish(s);
-  } };
+  return { el, nav: "live", leave: () => { session?.close(); clearInterval(timer); } };
 }

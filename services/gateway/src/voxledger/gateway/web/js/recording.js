@@ -32,143 +32,178 @@ async function download(recordingId, jobId, format) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function recordingView(recordingId, startAt) {
-  const audio = h("audio", { controls: true, preload: "auto", id: "player" });
-  const list = h("ol", { class: "transcript", "aria-live": "polite", "aria-label": "Transcript" });
-  const head = h("div", { class: "rec-head" });
-  const jobsBody = h("tbody");
-  const exports = h("div", { class: "exports", "aria-label": "Export" });
-  const insights = insightsPanel(recordingId, (t) => seek(t));
-  const message = h("div");
-  const jobs = new Map();
-  const segments = new Map(); // index -> element: a segment arriving twice (a resumed stream) is shown once
-  let recording = null;
-  let selected = null;
-  let pinned = false; // the transcript follows the newest job until a job is picked
-  let current = null;
-  let audioUrl = null;
-  let buffered = [];
-
-  function seek(t, play = true) {
-    audio.currentTime = t;
-    if (play) audio.play().catch(() => {});
+// The transcript of one job: segments by index (one arriving twice, on a resumed stream, is shown once), and the
+// one at the player's time highlighted (word by word where words have times) and kept in view.
+class Transcript {
+  constructor(seek) {
+    this.seek = seek;
+    this.el = h("ol", { class: "transcript", "aria-live": "polite", "aria-label": "Transcript" });
+    this.segments = new Map(); // index -> element
+    this.current = null;
   }
 
-  const addSegments = (items) => {
+  clear() {
+    this.segments.clear();
+    this.el.replaceChildren();
+    this.current = null;
+  }
+
+  add(items) {
     for (const s of items) {
-      if (segments.has(s.index)) continue;
-      const el = segmentEl(s, seek);
-      segments.set(s.index, el);
-      const after = [...segments.keys()].filter((i) => i < s.index).sort((a, b) => b - a)[0];
-      after === undefined ? list.prepend(el) : segments.get(after).after(el);
+      if (this.segments.has(s.index)) continue;
+      const el = segmentEl(s, this.seek);
+      this.segments.set(s.index, el);
+      const after = [...this.segments.keys()].filter((i) => i < s.index).sort((a, b) => b - a)[0];
+      after === undefined ? this.el.prepend(el) : this.segments.get(after).after(el);
     }
-  };
-
-  const renderHead = () => {
-    const job = jobs.get(recording.latest_job_id);
-    replace(head, h("h1", {}, recording.filename), statusCell(job, recording.status),
-      h("div", { class: "actions" }, jobActions(job, recordingId, { onDeleted: () => (location.hash = "#/") })));
-  };
-
-  const renderJobs = () => {
-    replace(jobsBody, [...jobs.values()].sort((a, b) => (a.created_at > b.created_at ? -1 : 1)).map((j) =>
-      h("tr", { "data-job-id": j.job_id, "data-status": j.status, class: j.job_id === selected ? "selected" : null },
-        h("td", {}, statusCell(j)), h("td", {}, String(j.attempt ?? "")), h("td", {}, j.model || "default"),
-        h("td", { class: "when" }, j.created_at ? new Date(j.created_at).toLocaleTimeString() : ""),
-        h("td", { class: "when" }, j.finished_at ? new Date(j.finished_at).toLocaleTimeString() : ""),
-        h("td", {}, h("button", { type: "button", class: "secondary", disabled: j.job_id === selected,
-          onclick: () => ((pinned = true), select(j.job_id)) }, j.job_id === selected ? "shown" : "Show")))));
-    const job = jobs.get(selected);
-    replace(exports, job?.status === "completed"
-      ? FORMATS.map((f) => h("button", { type: "button", class: "secondary", "data-format": f,
-          onclick: () => download(recordingId, selected, f) }, f.toUpperCase()))
-      : h("span", { class: "muted" }, "Exports once the job completes."));
-  };
-
-  async function select(jobId, seq = stream.lastId) {
-    selected = jobId;
-    segments.clear();
-    list.replaceChildren();
-    renderJobs();
-    if (!jobId) return;
-    const t = await api(`/v1/recordings/${recordingId}/transcript?job_id=${jobId}&min_seq=${seq}`);
-    if (selected === jobId) addSegments(t.segments);
-    if (jobs.get(jobId)?.status === "completed") insights.load(jobId, seq);
-    else insights.waiting();
   }
 
-  const apply = (event) => {
-    if (event.recording_id !== recordingId) return;
+  follow(t) {
+    const within = (el) => t >= Number(el.dataset.start) && t < Number(el.dataset.end);
+    const at = [...this.segments.values()].find(within);
+    if (at !== this.current) {
+      this.current?.classList.remove("current");
+      at?.classList.add("current");
+      at?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      this.current = at;
+    }
+    for (const w of this.current?.querySelectorAll(".word") || []) w.classList.toggle("current", within(w));
+  }
+}
+
+class RecordingPage {
+  constructor(recordingId, startAt) {
+    this.id = recordingId;
+    this.startAt = startAt;
+    this.audio = h("audio", { controls: true, preload: "auto", id: "player" });
+    this.transcript = new Transcript((t) => this.seek(t));
+    this.insights = insightsPanel(recordingId, (t) => this.seek(t));
+    this.head = h("div", { class: "rec-head" });
+    this.jobsBody = h("tbody");
+    this.exports = h("div", { class: "exports", "aria-label": "Export" });
+    this.message = h("div");
+    this.jobs = new Map();
+    this.recording = null;
+    this.selected = null;
+    this.pinned = false; // the transcript follows the newest job until a job is picked
+    this.audioUrl = null;
+    this.buffered = []; // events that arrive while the page loads, applied once it has
+    this.audio.addEventListener("timeupdate", () => this.transcript.follow(this.audio.currentTime));
+    this.onKey = (e) => this.key(e);
+    document.addEventListener("keydown", this.onKey);
+    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+  }
+
+  seek(t, play = true) {
+    this.audio.currentTime = t;
+    if (play) this.audio.play().catch(() => {});
+  }
+
+  // Space plays and pauses, except where Space means something else (a field, a button, the player itself).
+  key(e) {
+    if (e.code !== "Space" || e.target.closest("input, textarea, select, button, audio, [contenteditable]")) return;
+    e.preventDefault();
+    this.audio.paused ? this.audio.play().catch(() => {}) : this.audio.pause();
+  }
+
+  renderHead() {
+    const job = this.jobs.get(this.recording.latest_job_id);
+    replace(this.head, h("h1", {}, this.recording.filename), statusCell(job, this.recording.status),
+      h("div", { class: "actions" }, jobActions(job, this.id, { onDeleted: () => (location.hash = "#/") })));
+  }
+
+  jobRow(j) {
+    const shown = j.job_id === this.selected;
+    const time = (at) => h("td", { class: "when" }, at ? new Date(at).toLocaleTimeString() : "");
+    return h("tr", { "data-job-id": j.job_id, "data-status": j.status, class: shown ? "selected" : null },
+      h("td", {}, statusCell(j)), h("td", {}, String(j.attempt ?? "")), h("td", {}, j.model || "default"),
+      time(j.created_at), time(j.finished_at),
+      h("td", {}, h("button", { type: "button", class: "secondary", disabled: shown,
+        onclick: () => ((this.pinned = true), this.select(j.job_id)) }, shown ? "shown" : "Show")));
+  }
+
+  renderJobs() {
+    const newestFirst = [...this.jobs.values()].sort((a, b) => (a.created_at > b.created_at ? -1 : 1));
+    replace(this.jobsBody, newestFirst.map((j) => this.jobRow(j)));
+    replace(this.exports, this.jobs.get(this.selected)?.status === "completed"
+      ? FORMATS.map((f) => h("button", { type: "button", class: "secondary", "data-format": f,
+          onclick: () => download(this.id, this.selected, f) }, f.toUpperCase()))
+      : h("span", { class: "muted" }, "Exports once the job completes."));
+  }
+
+  async select(jobId, seq = stream.lastId) {
+    this.selected = jobId;
+    this.transcript.clear();
+    this.renderJobs();
+    if (!jobId) return;
+    const t = await api(`/v1/recordings/${this.id}/transcript?job_id=${jobId}&min_seq=${seq}`);
+    if (this.selected === jobId) this.transcript.add(t.segments);
+    if (this.jobs.get(jobId)?.status === "completed") this.insights.load(jobId, seq);
+    else this.insights.waiting();
+  }
+
+  apply(event) {
+    if (event.recording_id !== this.id) return;
     if (event.type === "RecordingDeleted") return (location.hash = "#/");
     const jobId = event.data?.job_id;
     if (!jobId) return;
-    if (event.type.startsWith("Insight")) return jobId === selected && insights.changed(jobId, event.seq);
-    jobs.set(jobId, applyEvent(jobs.get(jobId), event));
+    const shown = jobId === this.selected;
+    if (event.type.startsWith("Insight")) return shown && this.insights.changed(jobId, event.seq);
+    this.jobs.set(jobId, applyEvent(this.jobs.get(jobId), event));
     if (event.type === "TranscriptionRequested") {
-      recording.latest_job_id = jobId;
-      if (!pinned) select(jobId, event.seq);
+      this.recording.latest_job_id = jobId;
+      if (!this.pinned) this.select(jobId, event.seq);
     }
-    if (event.type === "SegmentsTranscribed" && jobId === selected) addSegments(event.data.segments);
-    if (event.type === "TranscriptionCompleted" && jobId === selected) insights.waiting("running");
-    renderHead();
-    renderJobs();
-  };
-  const off = stream.on((event) => (buffered ? buffered.push(event) : apply(event)));
+    if (event.type === "SegmentsTranscribed" && shown) this.transcript.add(event.data.segments);
+    if (event.type === "TranscriptionCompleted" && shown) this.insights.waiting("running");
+    this.renderHead();
+    this.renderJobs();
+  }
 
-  // The segment (and word) at the player's time: highlighted, and scrolled into view when it changes.
-  audio.addEventListener("timeupdate", () => {
-    const t = audio.currentTime;
-    const at = [...segments.values()].find((el) => t >= Number(el.dataset.start) && t < Number(el.dataset.end));
-    if (at !== current) {
-      current?.classList.remove("current");
-      at?.classList.add("current");
-      at?.scrollIntoView({ block: "nearest", behavior: "smooth" });
-      current = at;
-    }
-    for (const w of current?.querySelectorAll(".word") || []) {
-      w.classList.toggle("current", t >= Number(w.dataset.start) && t < Number(w.dataset.end));
-    }
-  });
-  const onKey = (e) => {
-    if (e.code !== "Space" || e.target.closest("input, textarea, select, button, audio, [contenteditable]")) return;
-    e.preventDefault();
-    audio.paused ? audio.play().catch(() => {}) : audio.pause();
-  };
-  document.addEventListener("keydown", onKey);
-
-  (async () => {
+  // The recording and its latest job read with the stream's position as min_seq, then the events since; then
+  // the audio, fetched with the key (an <audio> element cannot send it) and played from memory.
+  async open() {
     const seq = await stream.ready();
     try {
-      recording = await api(`/v1/recordings/${recordingId}?min_seq=${seq}`);
+      this.recording = await api(`/v1/recordings/${this.id}?min_seq=${seq}`);
     } catch (err) {
-      return replace(message, notice(err.status === 404 ? "No such recording." : err.message));
+      return replace(this.message, notice(err.status === 404 ? "No such recording." : err.message));
     }
-    for (const j of recording.jobs || []) jobs.set(j.job_id, fromApi(j));
-    renderHead();
-    await select(recording.latest_job_id, seq);
-    const pending = buffered;
-    buffered = null;
-    pending.forEach(apply);
-    const blob = await (await api(`/v1/recordings/${recordingId}/audio`, { raw: true })).blob();
-    audioUrl = URL.createObjectURL(blob);
-    audio.src = audioUrl;
-    if (startAt != null) audio.addEventListener("loadedmetadata", () => seek(startAt), { once: true });
-  })().catch((err) => message.append(notice(err.message)));
+    for (const j of this.recording.jobs || []) this.jobs.set(j.job_id, fromApi(j));
+    this.renderHead();
+    await this.select(this.recording.latest_job_id, seq);
+    const pending = this.buffered;
+    this.buffered = null;
+    pending.forEach((event) => this.apply(event));
+    const blob = await (await api(`/v1/recordings/${this.id}/audio`, { raw: true })).blob();
+    this.audioUrl = URL.createObjectURL(blob);
+    this.audio.src = this.audioUrl;
+    if (this.startAt != null) this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+  }
 
-  const el = h("div", { class: "page recording" }, message, head,
-    h("div", { class: "split" },
-      h("section", { class: "card player" }, audio, h("p", { class: "muted hint" }, "Space plays and pauses; click a line to jump there."),
-        h("h2", {}, "Export"), exports,
-        h("h2", {}, "Jobs"), h("div", { class: "scroll" }, h("table", { class: "jobs" },
-          h("thead", {}, h("tr", {}, ["Status", "Attempt", "Model", "Requested", "Finished", ""].map((t, i) =>
-            h("th", { class: i === 3 || i === 4 ? "when" : null }, t)))),
-          jobsBody))),
-      h("section", { class: "card" }, h("h2", {}, "Transcript"), list)),
-    insights.el);
-  return { el, nav: "recordings", leave: () => {
-    off();
-    document.removeEventListener("keydown", onKey);
-    audio.pause();
-    if (audioUrl) URL.revokeObjectURL(audioUrl);
-  } };
+  element() {
+    const heads = ["Status", "Attempt", "Model", "Requested", "Finished", ""].map((t, i) =>
+      h("th", { class: i === 3 || i === 4 ? "when" : null }, t));
+    const jobs = h("table", { class: "jobs" }, h("thead", {}, h("tr", {}, heads)), this.jobsBody);
+    return h("div", { class: "page recording" }, this.message, this.head,
+      h("div", { class: "split" },
+        h("section", { class: "card player" }, this.audio,
+          h("p", { class: "muted hint" }, "Space plays and pauses; click a line to jump there."),
+          h("h2", {}, "Export"), this.exports, h("h2", {}, "Jobs"), h("div", { class: "scroll" }, jobs)),
+        h("section", { class: "card" }, h("h2", {}, "Transcript"), this.transcript.el)),
+      this.insights.el);
+  }
+
+  leave() {
+    this.off();
+    document.removeEventListener("keydown", this.onKey);
+    this.audio.pause();
+    if (this.audioUrl) URL.revokeObjectURL(this.audioUrl);
+  }
+}
+
+export function recordingView(recordingId, startAt) {
+  const page = new RecordingPage(recordingId, startAt);
+  page.open().catch((err) => page.message.append(notice(err.message)));
+  return { el: page.element(), nav: "recordings", leave: () => page.leave() };
 }

@@ -46,7 +46,7 @@ export function statusCell(job, recordingStatus) {
     status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
 }
 
-function uploader(onUploaded) {
+function uploader() {
   const fields = optionFields("upload");
   const files = h("ul", { class: "uploads", "aria-label": "Uploads" });
   const send = (list) => {
@@ -58,8 +58,8 @@ function uploader(onUploaded) {
       upload(file, { language, model, word_timestamps }, (p) => (bar.value = p)).then(
         (accepted) => {
           bar.value = 1;
-          state.textContent = "uploaded";
-          onUploaded(accepted);
+          state.textContent = "uploaded"; // its row appears from the stream (RecordingUploaded)
+          state.dataset.recordingId = accepted.recording_id;
         },
         (err) => {
           state.textContent = `refused: ${err.message}`;
@@ -79,117 +79,142 @@ function uploader(onUploaded) {
   return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
 }
 
-export function recordingsView() {
-  const rows = new Map(); // recording_id -> {recording, job, el}
-  const body = h("tbody");
-  const message = h("div");
-  const filter = h("select", { id: "status-filter", "aria-label": "Status filter" },
-    STATUSES.map((s) => h("option", { value: s }, s || "all statuses")));
-  const older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
-  const newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
-  const cursors = [null]; // the cursor of each page visited; the last is the current page's
-  let nextCursor = null;
-  let buffered = []; // events that arrive while a page loads, applied once it has
-  let queueTimer = null;
+// The list: rows keyed by recording id, each with its latest job as the events have shaped it.
+class RecordingList {
+  constructor() {
+    this.rows = new Map(); // recording_id -> {recording, job, el}
+    this.body = h("tbody");
+    this.message = h("div");
+    this.filter = h("select", { id: "status-filter", "aria-label": "Status filter" },
+      STATUSES.map((s) => h("option", { value: s }, s || "all statuses")));
+    this.older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
+    this.newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
+    this.cursors = [null]; // the cursor of each page visited; the last is the current page's
+    this.nextCursor = null;
+    this.buffered = []; // events that arrive while a page loads, applied once it has
+    this.queueTimer = null;
+    this.filter.addEventListener("change", () => { this.cursors.splice(1); this.load(); });
+    this.older.addEventListener("click", () => { this.cursors.push(this.nextCursor); this.load(); });
+    this.newer.addEventListener("click", () => { this.cursors.pop(); this.load(); });
+    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+  }
 
-  const render = (id) => {
-    const row = rows.get(id);
+  render(id) {
+    const row = this.rows.get(id);
     const r = row.recording;
     const el = h("tr", { "data-recording-id": id, "data-status": row.job?.status || r.status },
       h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => drop(id) }))));
-    row.el ? row.el.replaceWith(el) : body.prepend(el);
+      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))));
+    row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
-    message.querySelector(".empty")?.remove();
-  };
-  const drop = (id) => {
-    rows.get(id)?.el?.remove();
-    rows.delete(id);
-  };
-  const refreshQueue = () => {
-    clearTimeout(queueTimer);
-    queueTimer = setTimeout(async () => {
+    this.message.querySelector(".empty")?.remove();
+  }
+
+  drop(id) {
+    this.rows.get(id)?.el?.remove();
+    this.rows.delete(id);
+  }
+
+  // Queue positions move with other jobs' events: read them again, once for a burst of events.
+  refreshQueue() {
+    clearTimeout(this.queueTimer);
+    this.queueTimer = setTimeout(async () => {
       const queue = await api("/v1/queue").catch(() => ({ items: [] }));
       for (const j of queue.items) {
-        const row = rows.get(j.recording_id);
+        const row = this.rows.get(j.recording_id);
         if (row?.job?.job_id === j.job_id && row.job.status === "queued") {
           row.job = { ...row.job, queue_position: j.queue_position };
-          render(j.recording_id);
+          this.render(j.recording_id);
         }
       }
     }, 100);
-  };
+  }
 
-  const apply = (event) => {
+  // A recording that appears while the first page is shown gets its row at once, its name once read.
+  added(event) {
     const id = event.recording_id;
-    if (event.type === "RecordingDeleted") return drop(id);
-    if (event.type === "RecordingUploaded" && !rows.has(id) && cursors.length === 1 && !filter.value) {
-      rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at } });
-      render(id);
-      api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
-        if (!rows.has(id)) return;
-        rows.get(id).recording = r;
-        render(id);
-      });
-      return;
-    }
-    const row = rows.get(id);
+    const job = event.type === "LiveSessionStarted" ? applyEvent(undefined, event) : undefined;
+    this.rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at }, job });
+    this.render(id);
+    api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
+      if (!this.rows.has(id)) return;
+      this.rows.get(id).recording = r;
+      this.render(id);
+    });
+  }
+
+  apply(event) {
+    const id = event.recording_id;
+    if (event.type === "RecordingDeleted") return this.drop(id);
+    const created = event.type === "RecordingUploaded" || event.type === "LiveSessionStarted";
+    if (created && !this.rows.has(id) && this.cursors.length === 1 && !this.filter.value) return this.added(event);
+    const row = this.rows.get(id);
     if (!row || !event.data?.job_id) return;
     if (event.type === "TranscriptionRequested" && row.job?.job_id !== event.data.job_id) row.job = undefined;
     if (row.job && row.job.job_id !== event.data.job_id) return; // an older job's late event
     row.job = applyEvent(row.job, event);
-    render(id);
-    if (REFRESH_QUEUE.has(event.type)) refreshQueue();
-  };
-  const off = stream.on((event) => (buffered ? buffered.push(event) : apply(event)));
+    this.render(id);
+    if (REFRESH_QUEUE.has(event.type)) this.refreshQueue();
+  }
 
-  const load = async () => {
-    buffered = [];
-    replace(message);
+  // One page, read with the stream's position as min_seq; events that came meanwhile are applied after it.
+  async load() {
+    this.buffered = [];
+    replace(this.message);
     const seq = await stream.ready();
     const params = new URLSearchParams({ limit: PAGE, min_seq: seq });
-    if (filter.value) params.set("status", filter.value);
-    if (cursors.at(-1)) params.set("cursor", cursors.at(-1));
+    if (this.filter.value) params.set("status", this.filter.value);
+    if (this.cursors.at(-1)) params.set("cursor", this.cursors.at(-1));
     try {
       const [page, queue] = await Promise.all([api(`/v1/recordings?${params}`), api(`/v1/queue?min_seq=${seq}`)]);
-      const active = new Map(queue.items.map((j) => [j.job_id, fromApi(j)]));
-      rows.clear();
-      body.replaceChildren();
-      for (const r of [...page.items].reverse()) {
-        rows.set(r.recording_id, { recording: r, job: active.get(r.latest_job_id) });
-        render(r.recording_id);
-      }
-      await Promise.all(page.items.filter((r) => r.latest_job_id && !active.has(r.latest_job_id)).map(async (r) => {
-        const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
-        const row = rows.get(r.recording_id);
-        if (row && !row.job) (row.job = job), render(r.recording_id);
-      }));
-      nextCursor = page.next_cursor;
-      older.hidden = !nextCursor;
-      newer.hidden = cursors.length === 1;
-      if (!page.items.length) message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+      await this.show(page, queue);
     } catch (err) {
-      message.append(notice(`The list could not be loaded: ${err.message}`));
+      this.message.append(notice(`The list could not be loaded: ${err.message}`));
     } finally {
-      const pending = buffered;
-      buffered = null;
-      pending.forEach(apply);
-      body.parentElement?.setAttribute("aria-busy", "false");
+      const pending = this.buffered;
+      this.buffered = null;
+      pending.forEach((event) => this.apply(event));
+      this.body.parentElement?.setAttribute("aria-busy", "false");
     }
-  };
-  filter.addEventListener("change", () => { cursors.splice(1); load(); });
-  older.addEventListener("click", () => { cursors.push(nextCursor); load(); });
-  newer.addEventListener("click", () => { cursors.pop(); load(); });
+  }
 
-  const table = h("table", { class: "recordings", "aria-busy": "true" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Recording"), h("th", { class: "when" }, "Uploaded"), h("th", {}, "Status"), h("th", {}, ""))),
-    body);
-  load();
-  const el = h("div", { class: "page" }, uploader(() => {}),
-    h("section", { class: "card" },
-      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), filter),
-      message, h("div", { class: "scroll" }, table), h("div", { class: "pager" }, newer, older)));
-  return { el, nav: "recordings", leave: () => { off(); clearTimeout(queueTimer); } };
+  async show(page, queue) {
+    const active = new Map(queue.items.map((j) => [j.job_id, fromApi(j)]));
+    this.rows.clear();
+    this.body.replaceChildren();
+    for (const r of [...page.items].reverse()) {
+      this.rows.set(r.recording_id, { recording: r, job: active.get(r.latest_job_id) });
+      this.render(r.recording_id);
+    }
+    // Finished jobs are not in the queue: read each (a failed one's reason is shown).
+    await Promise.all(page.items.filter((r) => r.latest_job_id && !active.has(r.latest_job_id)).map(async (r) => {
+      const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
+      const row = this.rows.get(r.recording_id);
+      if (row && !row.job) (row.job = job), this.render(r.recording_id);
+    }));
+    this.nextCursor = page.next_cursor;
+    this.older.hidden = !this.nextCursor;
+    this.newer.hidden = this.cursors.length === 1;
+    if (!page.items.length) this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+  }
+
+  element() {
+    const head = ["Recording", "Uploaded", "Status", ""].map((t) => h("th", { class: t === "Uploaded" ? "when" : null }, t));
+    const table = h("table", { class: "recordings", "aria-busy": "true" }, h("thead", {}, h("tr", {}, head)), this.body);
+    return h("section", { class: "card" }, h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
+      this.message, h("div", { class: "scroll" }, table), h("div", { class: "pager" }, this.newer, this.older));
+  }
+
+  leave() {
+    this.off();
+    clearTimeout(this.queueTimer);
+  }
+}
+
+export function recordingsView() {
+  const list = new RecordingList();
+  list.load();
+  return { el: h("div", { class: "page" }, uploader(), list.element()), nav: "recordings", leave: () => list.leave() };
 }

@@ -55,6 +55,7 @@ export class EventStream {
 
   stop() {
     this.controller?.abort();
+    this.lastId = null; // the next sign-in may be another tenant's: its stream starts afresh
     this.setState("offline");
   }
 
