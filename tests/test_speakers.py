@@ -58,3 +58,17 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
         said = sum(e - s for s, e, who in REFERENCE if who == ref)
         found = sum(e - s for s, e, who in turns if who == label)
         assert abs(found - said) <= 0.1 * said, (label, ref, found, said)
+
+    # Names: a rename and a merge are events; every rendering shows them at once.
+    unknown = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S7": "Nobody"}})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_speaker", unknown.text
+    renamed = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S1": "Maria Lopez"}})
+    assert renamed.status_code == 202 and renamed.json()["speakers"] == {"S1": "Maria Lopez", "S2": "S2"}
+    fresh = {"min_seq": renamed.headers["X-Consistency-Token"]}
+    assert client.get(path, params=fresh).json()["speakers"] == ["Maria Lopez", "S2"]
+    assert "<v Maria Lopez>" in client.get(path, params={"format": "vtt"}).text
+    assert "Maria_Lopez" in client.get(path, params={"format": "rttm"}).text
+    merged = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"merge": {"S2": "S1"}})
+    assert merged.status_code == 202, merged.text
+    after = client.get(path, params={"min_seq": merged.headers["X-Consistency-Token"]}).json()
+    assert after["speakers"] == ["Maria Lopez"] and {s["speaker"] for s in after["segments"]} == {"Maria Lopez"}

@@ -53,6 +53,17 @@ class DeleteRecording(Command):
     recording_id: str
 
 
-RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
+class NameSpeakers(Command):
+    """Renames a job's speaker labels (`names`: S1 -> "Maria") and merges labels into others (`merge`: S3 -> S1)."""
+
+    recording_id: str
+    job_id: str
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    merge: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+RecordingCommand = (
+    UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording | NameSpeakers
+)
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}

@@ -304,5 +304,13 @@ class SpeakersDiarized(Event):
     processing_s: float
 
 
-SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized,)
+class SpeakersNamed(Event):
+    """The whole mapping of a job's labels after a rename or merge: a label maps to a name, or to another label
+    it was merged into (S3 -> S1 -> "Maria")."""
+
+    job_id: str
+    names: dict[str, str]
+
+
+SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized, SpeakersNamed)
 EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})

@@ -28,6 +28,7 @@ from voxledger.gateway.handlers import (
     openai,
     recordings,
     search,
+    speakers,
     webhooks,
 )
 from voxledger.gateway.handlers.common import FreshReads
@@ -55,6 +56,7 @@ V1_ROUTES = [
     recordings.request_transcription,
     recordings.get_transcript,
     recordings.recording_events,
+    speakers.name_speakers,
     insights.get_insights,
     insights.request_insights,
     deletion.delete_recording,

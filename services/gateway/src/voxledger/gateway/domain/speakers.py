@@ -11,9 +11,11 @@ import msgspec
 
 from voxledger.contracts.events import Segment, Speakers, Word
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
+from voxledger.gateway.domain.validation import check_text
 
 MAX_SPEAKERS = 20  # what a request may ask for; the estimate itself stops at 8 unless max_speakers says more
 SPEAKERS_PATTERN = r"^(auto|off|[1-9][0-9]?)$"
+MAX_NAME_CHARS = 64
 
 Turn = tuple[float, float, str]  # start, end, label
 
@@ -57,6 +59,22 @@ def check_speakers(
     if (lo is not None or hi is not None) and chosen == "off":
         chosen = "auto"  # bounds alone ask for an estimate within them
     return chosen, lo, hi
+
+
+def check_names(names: Mapping[str, str], merge: Mapping[str, str], labels: set[str]) -> None:
+    """Renames name known labels with short single-line text; merges join a known label into another."""
+    for label in [*names, *merge]:
+        if label not in labels:
+            raise Unacceptable("unknown_speaker", f"the job has no speaker {label!r}; it has {sorted(labels)}", label)
+    for label, name in names.items():
+        if not name.strip():
+            raise Unacceptable("invalid_speaker_name", f"the name for {label} is empty", label)
+        check_text(name, label, MAX_NAME_CHARS)
+        if name in labels and name != label:
+            raise Unacceptable("invalid_speaker_name", f"{name!r} is a label: merge it with `merge`", label)
+    for label, target in merge.items():
+        if target not in labels or target == label:
+            raise Unacceptable("unknown_speaker", f"cannot merge {label} into {target!r}", label)
 
 
 def resolve(label: str, names: Mapping[str, str]) -> str:

@@ -30,6 +30,7 @@ COMMAND_EFFECTS = (
     ev.TranscriptionFailed,
     ev.InsightsRequested,
     ev.RecordingDeleted,
+    ev.SpeakersNamed,
     *webhooks.COMMAND_EFFECTS,
 )
 
@@ -125,6 +126,10 @@ def _segments_transcribed(meta: Envelope, event: ev.SegmentsTranscribed, seq: in
 def _speakers_diarized(meta: Envelope, event: ev.SpeakersDiarized, seq: int) -> list[Op]:
     turns = [[t.start, t.end, t.speaker] for t in event.turns]
     return [_job(event.job_id, meta.occurred_at, seq, {"speaker_turns": turns})]
+
+
+def _speakers_named(meta: Envelope, event: ev.SpeakersNamed, seq: int) -> list[Op]:
+    return [_job(event.job_id, meta.occurred_at, seq, {"speaker_names": event.names})]
 
 
 JobChange = (
@@ -268,6 +273,7 @@ PROJECTORS: dict[type, Projector] = {
     ev.TranscriptionProgressed: _transcription_progressed,
     ev.SegmentsTranscribed: _segments_transcribed,
     ev.SpeakersDiarized: _speakers_diarized,
+    ev.SpeakersNamed: _speakers_named,
     ev.TranscriptionStarted: _job_status("running", _started),
     ev.TranscriptionCompleted: _job_status("completed", _completed),
     ev.TranscriptionAttemptFailed: _job_status("queued", _attempt_failed),

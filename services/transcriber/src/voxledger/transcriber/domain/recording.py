@@ -11,6 +11,7 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import (
     CancelTranscription,
     DeleteRecording,
+    NameSpeakers,
     RequestInsights,
     RequestTranscription,
     UploadRecording,
@@ -31,6 +32,8 @@ class Job(msgspec.Struct, kw_only=True):
     transcribed_until_s: float = 0.0
     cancel_requested: bool = False
     diarized: bool = False  # its SpeakersDiarized is in the log: a retry does not diarize again
+    speaker_labels: set[str] = msgspec.field(default_factory=set)
+    speaker_names: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Recording(msgspec.Struct, kw_only=True):
@@ -104,6 +107,7 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | CancelTranscription
     | RequestInsights
     | DeleteRecording
+    | NameSpeakers
     | StartAttempt
     | ReportProgress
     | RecordSegments
@@ -127,8 +131,11 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             job = state.jobs[job_id]
             job.next_segment_index = segments[-1].index + 1
             job.transcribed_until_s = segments[-1].end
-        case ev.SpeakersDiarized(job_id=job_id):
+        case ev.SpeakersDiarized(job_id=job_id, turns=turns):
             state.jobs[job_id].diarized = True
+            state.jobs[job_id].speaker_labels = {t.speaker for t in turns}
+        case ev.SpeakersNamed(job_id=job_id, names=names):
+            state.jobs[job_id].speaker_names = dict(names)
         case ev.TranscriptionCompleted(job_id=job_id):
             state.jobs[job_id].status = "completed"
         case ev.TranscriptionAttemptFailed(job_id=job_id):
@@ -169,6 +176,8 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _delete(state)
         case RequestInsights():
             return _request_insights(command, state)
+        case NameSpeakers():
+            return _name_speakers(command, state)
         case StartAttempt():
             return _start_attempt(command, state)
         case ReportProgress():
@@ -222,6 +231,25 @@ def _request_insights(command: RequestInsights, state: Recording) -> list[ev.Eve
     if command.run_id in state.insight_runs:
         return []  # a redelivered command
     return [ev.InsightsRequested(job_id=command.job_id, run_id=command.run_id, kinds=command.kinds)]
+
+
+def _name_speakers(command: NameSpeakers, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None:
+        raise Rejected("job_not_found", f"no job {command.job_id}")
+    if not job.diarized:
+        raise Rejected("speakers_not_diarized", "the job has no speaker turns to name")
+    for label in [*command.names, *command.merge]:
+        if label not in job.speaker_labels:
+            raise Rejected("unknown_speaker", f"the job has no speaker {label!r}")
+    for label, target in command.merge.items():
+        if target not in job.speaker_labels or target == label:
+            raise Rejected("unknown_speaker", f"cannot merge {label!r} into {target!r}")
+    names = {**job.speaker_names, **command.names, **command.merge}
+    if names == job.speaker_names:
+        return []  # a repeated rename
+    return [ev.SpeakersNamed(job_id=job.job_id, names=names)]
 
 
 # --- Worker intents ---
