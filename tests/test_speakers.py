@@ -59,6 +59,15 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
         found = sum(e - s for s, e, who in turns if who == label)
         assert abs(found - said) <= 0.1 * said, (label, ref, found, said)
 
+    # Analytics count per speaker (the run after completion saw the turns): talk time within 10% of reference.
+    done = read_events(client, recording_id, until="InsightsCompleted", job_id=job_id)
+    insights = client.get(f"/v1/recordings/{recording_id}/insights", params={"min_seq": done[-1]["id"]}).json()
+    per_speaker = {s["speaker"]: s for s in insights["insights"]["analytics"]["payload"]["speakers"]}
+    assert set(per_speaker) == {"S1", "S2"}, per_speaker
+    for label, ref in mapping.items():
+        said = sum(e - s for s, e, who in REFERENCE if who == ref)
+        assert abs(per_speaker[label]["talk_time_s"] - said) <= 0.1 * said, (label, per_speaker[label], said)
+
     # Names: a rename and a merge are events; every rendering shows them at once.
     unknown = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S7": "Nobody"}})
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_speaker", unknown.text

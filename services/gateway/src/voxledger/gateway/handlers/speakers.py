@@ -6,9 +6,10 @@ from litestar.di import NamedDependency
 
 from voxledger.contracts.commands import NameSpeakers
 from voxledger.contracts.ids import new_id
+from voxledger.contracts.speakers import resolve
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.domain.errors import Conflict, Unacceptable
-from voxledger.gateway.domain.speakers import check_names, resolve
+from voxledger.gateway.domain.speakers import check_names
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.handlers.recordings import transcript_job
 from voxledger.gateway.http.consistency import issue_token
