@@ -29,6 +29,10 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
     diarized = [e["data"] for e in events if e["event"] == "SpeakersDiarized"]
     assert len(diarized) == 1 and {t[2] for t in diarized[0]["turns"]} == {"S1", "S2"}
     assert all(len(t) == 3 for t in diarized[0]["turns"])  # times and labels only, no text
+    progress = [e["data"]["progress"] for e in events if e["event"] == "TranscriptionProgressed"]
+    assert progress == sorted(progress), progress  # the diarizing stage never sets progress back
+    types = [e["event"] for e in events]
+    assert types.index("SpeakersDiarized") < types.index("TranscriptionCompleted")
     assert wait_job(client, job_id)["status"] == "completed"
 
     path = f"/v1/recordings/{recording_id}/transcript"
