@@ -85,3 +85,14 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
     assert merged.status_code == 202, merged.text
     after = client.get(path, params={"min_seq": merged.headers["X-Consistency-Token"]}).json()
     assert after["speakers"] == ["Maria Lopez"] and {s["speaker"] for s in after["segments"]} == {"Maria Lopez"}
+
+    # Re-run without re-transcribing, with its own options: the turns are replaced, the names dropped.
+    rerun = client.post(f"/v1/recordings/{recording_id}/diarization", json={"speakers": 3})
+    assert rerun.status_code == 202, rerun.text
+    run_id = rerun.json()["run_id"]
+    events = read_events(client, recording_id, until="SpeakersDiarized", last_event_id=events[-1]["id"])
+    while events[-1]["data"].get("run_id") != run_id:
+        events += read_events(client, recording_id, until="SpeakersDiarized", last_event_id=events[-1]["id"])
+    again = client.get(path, params={"min_seq": events[-1]["id"]}).json()
+    assert again["speakers"] == ["S1", "S2", "S3"] and {t[2] for t in events[-1]["data"]["turns"]} == {"S1", "S2", "S3"}
+    assert [s["text"] for s in again["segments"]] and "SegmentsTranscribed" not in [e["event"] for e in events]

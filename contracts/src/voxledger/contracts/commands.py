@@ -62,8 +62,23 @@ class NameSpeakers(Command):
     merge: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+class RequestDiarization(Command):
+    """Diarizes a completed job again; only `speakers`, `min_speakers` and `max_speakers` of the options count."""
+
+    recording_id: str
+    job_id: str
+    run_id: str
+    options: TranscriptionOptions
+
+
 RecordingCommand = (
-    UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording | NameSpeakers
+    UploadRecording
+    | RequestTranscription
+    | CancelTranscription
+    | RequestInsights
+    | DeleteRecording
+    | NameSpeakers
+    | RequestDiarization
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}

@@ -102,6 +102,14 @@ KEY_COMMANDS = ConsumerSpec(
     filter_subject=subjects.command_subject(subjects.API_KEY, "*"),
 )
 
+# Diarization re-runs of completed jobs (POST /v1/recordings/{id}/diarization), in the transcriber.
+DIARIZATION_RUNS = ConsumerSpec(
+    durable="diarization-runs",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, "DiarizationRequested"),
+    max_deliver=4,
+)
+
 CONSUMERS = (
     RECORDING_COMMANDS,
     TRANSCRIPTION_JOBS,
@@ -111,6 +119,7 @@ CONSUMERS = (
     WEBHOOK_FANOUT,
     WEBHOOK_DELIVERIES,
     KEY_COMMANDS,
+    DIARIZATION_RUNS,
 )
 
 AUDIO_BUCKET = "audio"

@@ -57,6 +57,7 @@ V1_ROUTES = [
     recordings.get_transcript,
     recordings.recording_events,
     speakers.name_speakers,
+    speakers.request_diarization,
     insights.get_insights,
     insights.request_insights,
     deletion.delete_recording,

@@ -91,9 +91,11 @@ def evolve(state: InsightState, event: ev.Event) -> InsightState:
             job.lines.extend(_line(s) for s in segments)
             if job.turns:
                 job.label(first)
-        case ev.SpeakersDiarized(job_id=job_id, turns=turns):
+        case ev.SpeakersDiarized(job_id=job_id, turns=turns, run_id=run_id):
             job = state.jobs.setdefault(job_id, JobTranscript())
             job.turns = [(t.start, t.end, t.speaker) for t in turns]
+            if run_id is not None:
+                job.names = {}
             job.label()
         case ev.SpeakersNamed(job_id=job_id, names=names):
             job = state.jobs.setdefault(job_id, JobTranscript())
