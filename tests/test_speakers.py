@@ -72,6 +72,15 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
         said = sum(e - s for s, e, who in REFERENCE if who == ref)
         assert abs(per_speaker[label]["talk_time_s"] - said) <= 0.1 * said, (label, per_speaker[label], said)
 
+    # Search filters by speaker: only the segments that speaker speaks in.
+    search = {"q": "Thursday", "min_seq": done[-1]["id"]}
+    hits = {who: client.get("/v1/search", params={**search, "speaker": who}).json()["items"] for who in ("S1", "S2")}
+    everyone = client.get("/v1/search", params=search).json()["items"]
+    assert everyone and len(hits["S1"]) + len(hits["S2"]) >= len(everyone), (hits, everyone)
+    assert all(h in everyone for found in hits.values() for h in found)
+    assert all(h["recording_id"] == recording_id for found in hits.values() for h in found)
+    assert client.get("/v1/search", params={**search, "speaker": "S9"}).json()["items"] == []
+
     # Names: a rename and a merge are events; every rendering shows them at once.
     unknown = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S7": "Nobody"}})
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_speaker", unknown.text
@@ -81,6 +90,8 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
     assert client.get(path, params=fresh).json()["speakers"] == ["Maria Lopez", "S2"]
     assert "<v Maria Lopez>" in client.get(path, params={"format": "vtt"}).text
     assert "Maria_Lopez" in client.get(path, params={"format": "rttm"}).text
+    by_name = client.get("/v1/search", params={**search, "speaker": "Maria Lopez", **fresh}).json()["items"]
+    assert by_name == hits["S1"]
     merged = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"merge": {"S2": "S1"}})
     assert merged.status_code == 202, merged.text
     after = client.get(path, params={"min_seq": merged.headers["X-Consistency-Token"]}).json()
