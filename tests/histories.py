@@ -146,6 +146,7 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
             h.add(ev.TranscriptionCancelRequested(job_id=job_id))
             h.add(ev.TranscriptionCancelled(job_id=job_id))
             return
+    h.add(ev.SpeakersDiarized(job_id=job_id, turns=_turns(clock, 2), processing_s=round(clock / 40, 3)))
     h.add(
         ev.TranscriptionCompleted(
             job_id=job_id,
@@ -156,6 +157,24 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
         )
     )
     _insights(h, job_id)
+    _speakers_named_and_rerun(h, job_id, clock)
+
+
+def _turns(clock: float, speakers: int) -> list[ev.SpeakerTurn]:
+    """Speakers taking 5 s turns in order: S1, S2, ... (no random draws, so the other events stay as they were)."""
+    edges = [round(t * 5.0, 2) for t in range(int(clock // 5.0) + 1)] + [round(clock, 2)]
+    return [
+        ev.SpeakerTurn(a, b, f"S{i % speakers + 1}")
+        for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
+        if b > a
+    ]
+
+
+def _speakers_named_and_rerun(h: History, job_id: str, clock: float) -> None:
+    h.add(ev.SpeakersNamed(job_id=job_id, names={"S1": "Maria", "S2": "S1"}))
+    run_id = new_id()
+    h.add(ev.DiarizationRequested(job_id=job_id, run_id=run_id, options=ev.TranscriptionOptions(speakers=3)))
+    h.add(ev.SpeakersDiarized(job_id=job_id, turns=_turns(clock, 3), processing_s=0.1, run_id=run_id))
 
 
 def _insights(h: History, job_id: str) -> None:

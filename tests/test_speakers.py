@@ -29,6 +29,10 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
     diarized = [e["data"] for e in events if e["event"] == "SpeakersDiarized"]
     assert len(diarized) == 1 and {t[2] for t in diarized[0]["turns"]} == {"S1", "S2"}
     assert all(len(t) == 3 for t in diarized[0]["turns"])  # times and labels only, no text
+    progress = [e["data"]["progress"] for e in events if e["event"] == "TranscriptionProgressed"]
+    assert progress == sorted(progress), progress  # the diarizing stage never sets progress back
+    types = [e["event"] for e in events]
+    assert types.index("SpeakersDiarized") < types.index("TranscriptionCompleted")
     assert wait_job(client, job_id)["status"] == "completed"
 
     path = f"/v1/recordings/{recording_id}/transcript"
@@ -58,3 +62,48 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
         said = sum(e - s for s, e, who in REFERENCE if who == ref)
         found = sum(e - s for s, e, who in turns if who == label)
         assert abs(found - said) <= 0.1 * said, (label, ref, found, said)
+
+    # Analytics count per speaker (the run after completion saw the turns): talk time within 10% of reference.
+    done = read_events(client, recording_id, until="InsightsCompleted", job_id=job_id)
+    insights = client.get(f"/v1/recordings/{recording_id}/insights", params={"min_seq": done[-1]["id"]}).json()
+    per_speaker = {s["speaker"]: s for s in insights["insights"]["analytics"]["payload"]["speakers"]}
+    assert set(per_speaker) == {"S1", "S2"}, per_speaker
+    for label, ref in mapping.items():
+        said = sum(e - s for s, e, who in REFERENCE if who == ref)
+        assert abs(per_speaker[label]["talk_time_s"] - said) <= 0.1 * said, (label, per_speaker[label], said)
+
+    # Search filters by speaker: only the segments that speaker speaks in.
+    search = {"q": "Thursday", "min_seq": done[-1]["id"]}
+    hits = {who: client.get("/v1/search", params={**search, "speaker": who}).json()["items"] for who in ("S1", "S2")}
+    everyone = client.get("/v1/search", params=search).json()["items"]
+    assert everyone and len(hits["S1"]) + len(hits["S2"]) >= len(everyone), (hits, everyone)
+    assert all(h in everyone for found in hits.values() for h in found)
+    assert all(h["recording_id"] == recording_id for found in hits.values() for h in found)
+    assert client.get("/v1/search", params={**search, "speaker": "S9"}).json()["items"] == []
+
+    # Names: a rename and a merge are events; every rendering shows them at once.
+    unknown = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S7": "Nobody"}})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_speaker", unknown.text
+    renamed = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"names": {"S1": "Maria Lopez"}})
+    assert renamed.status_code == 202 and renamed.json()["speakers"] == {"S1": "Maria Lopez", "S2": "S2"}
+    fresh = {"min_seq": renamed.headers["X-Consistency-Token"]}
+    assert client.get(path, params=fresh).json()["speakers"] == ["Maria Lopez", "S2"]
+    assert "<v Maria Lopez>" in client.get(path, params={"format": "vtt"}).text
+    assert "Maria_Lopez" in client.get(path, params={"format": "rttm"}).text
+    by_name = client.get("/v1/search", params={**search, "speaker": "Maria Lopez", **fresh}).json()["items"]
+    assert by_name == hits["S1"]
+    merged = client.patch(f"/v1/recordings/{recording_id}/speakers", json={"merge": {"S2": "S1"}})
+    assert merged.status_code == 202, merged.text
+    after = client.get(path, params={"min_seq": merged.headers["X-Consistency-Token"]}).json()
+    assert after["speakers"] == ["Maria Lopez"] and {s["speaker"] for s in after["segments"]} == {"Maria Lopez"}
+
+    # Re-run without re-transcribing, with its own options: the turns are replaced, the names dropped.
+    rerun = client.post(f"/v1/recordings/{recording_id}/diarization", json={"speakers": 3})
+    assert rerun.status_code == 202, rerun.text
+    run_id = rerun.json()["run_id"]
+    events = read_events(client, recording_id, until="SpeakersDiarized", last_event_id=events[-1]["id"])
+    while events[-1]["data"].get("run_id") != run_id:
+        events += read_events(client, recording_id, until="SpeakersDiarized", last_event_id=events[-1]["id"])
+    again = client.get(path, params={"min_seq": events[-1]["id"]}).json()
+    assert again["speakers"] == ["S1", "S2", "S3"] and {t[2] for t in events[-1]["data"]["turns"]} == {"S1", "S2", "S3"}
+    assert [s["text"] for s in again["segments"]] and "SegmentsTranscribed" not in [e["event"] for e in events]

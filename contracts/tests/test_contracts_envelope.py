@@ -167,6 +167,14 @@ SAMPLES: list[ev.Event | cmd.Command] = [
             first_attempt_at="2030-01-01T00:00:00+00:00",
         ),
     ),
+    # speakers: turns are times and labels only
+    ev.SpeakersDiarized(job_id=JOB, turns=[ev.SpeakerTurn(0.0, 1.5, "S1")], processing_s=0.4),
+    ev.SpeakersNamed(job_id=JOB, names={"S1": "Maria", "S2": "S1"}),
+    cmd.NameSpeakers(recording_id=REC, job_id=JOB, names={"S1": "Maria"}, merge={"S2": "S1"}),
+    cmd.RequestDiarization(
+        recording_id=REC, job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers=3, max_speakers=4)
+    ),
+    ev.DiarizationRequested(job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers="auto")),
 ]
 
 

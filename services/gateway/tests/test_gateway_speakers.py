@@ -3,9 +3,10 @@
 import pytest
 
 from voxledger.contracts.events import Segment, Word
+from voxledger.contracts.speakers import resolve, speaker_at
 from voxledger.gateway.domain import transcripts
 from voxledger.gateway.domain.errors import DomainError
-from voxledger.gateway.domain.speakers import check_speakers, label, resolve, speaker_at, to_rttm
+from voxledger.gateway.domain.speakers import check_speakers, label, to_rttm
 
 TURNS = [(0.0, 2.0, "S1"), (2.2, 5.0, "S2")]
 

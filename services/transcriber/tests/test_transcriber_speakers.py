@@ -5,8 +5,16 @@ import pytest
 
 from tests.decider import Scenario
 from voxledger.contracts import events as ev
+from voxledger.contracts.commands import RequestDiarization
 from voxledger.contracts.decisions import Rejected
-from voxledger.transcriber.domain.recording import Recording, RecordSpeakers, StartAttempt, decide, evolve
+from voxledger.transcriber.domain.recording import (
+    Recording,
+    RecordRediarization,
+    RecordSpeakers,
+    StartAttempt,
+    decide,
+    evolve,
+)
 from voxledger.transcriber.domain.speakers import (
     FrameGrid,
     SpeakerCount,
@@ -119,3 +127,27 @@ def test_the_options_say_whether_and_how_many():
     assert speaker_count("off", None, None) is None
     assert speaker_count("auto", 2, None) == SpeakerCount(min_speakers=2)
     assert speaker_count(3, None, None) == SpeakerCount(exact=3)
+
+
+def test_a_rerun_replaces_the_turns_of_a_completed_job_once():
+    job = "0190f0c0-0000-7000-8000-000000000001"
+    agg = Scenario(decide, evolve, Recording()).given(
+        ev.RecordingUploaded(filename="a.ogg", content_type="audio/ogg", size_bytes=1, blob_key="k", blob_digest="d"),
+        ev.TranscriptionRequested(job_id=job, options=ev.TranscriptionOptions(speakers="auto")),
+        ev.TranscriptionStarted(job_id=job, attempt=1, worker="w", model="tiny.en"),
+        ev.SpeakersDiarized(job_id=job, turns=[ev.SpeakerTurn(0.0, 1.0, "S1")], processing_s=0.1),
+        ev.SpeakersNamed(job_id=job, names={"S1": "Maria"}),
+    )
+    options = ev.TranscriptionOptions(speakers=2)
+    with pytest.raises(Rejected) as early:
+        agg.when(RequestDiarization(recording_id="r", job_id=job, run_id="run-1", options=options))
+    assert early.value.code == "job_not_completed"
+    agg.given(ev.TranscriptionCompleted(job_id=job, language="en", duration_s=2.0, segment_count=0, processing_s=1.0))
+    requested = agg.when(RequestDiarization(recording_id="r", job_id=job, run_id="run-1", options=options))
+    assert requested == [ev.DiarizationRequested(job_id=job, run_id="run-1", options=options)]
+    assert agg.when(RequestDiarization(recording_id="r", job_id=job, run_id="run-1", options=options)) == []
+    turns = [ev.SpeakerTurn(0.0, 1.0, "S1"), ev.SpeakerTurn(1.0, 2.0, "S2")]
+    done = agg.when(RecordRediarization(job_id=job, run_id="run-1", turns=turns, processing_s=0.2))
+    assert done == [ev.SpeakersDiarized(job_id=job, turns=turns, processing_s=0.2, run_id="run-1")]
+    assert agg.state.jobs[job].speaker_names == {} and agg.state.jobs[job].speaker_labels == {"S1", "S2"}
+    assert agg.when(RecordRediarization(job_id=job, run_id="run-1", turns=turns, processing_s=0.2)) == []

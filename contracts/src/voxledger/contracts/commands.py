@@ -58,7 +58,33 @@ class DeleteRecording(Command):
     recording_id: str
 
 
-RecordingCommand = UploadRecording | RequestTranscription | CancelTranscription | RequestInsights | DeleteRecording
+class NameSpeakers(Command):
+    """Renames a job's speaker labels (`names`: S1 -> "Maria") and merges labels into others (`merge`: S3 -> S1)."""
+
+    recording_id: str
+    job_id: str
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    merge: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class RequestDiarization(Command):
+    """Diarizes a completed job again; only `speakers`, `min_speakers` and `max_speakers` of the options count."""
+
+    recording_id: str
+    job_id: str
+    run_id: str
+    options: TranscriptionOptions
+
+
+RecordingCommand = (
+    UploadRecording
+    | RequestTranscription
+    | CancelTranscription
+    | RequestInsights
+    | DeleteRecording
+    | NameSpeakers
+    | RequestDiarization
+)
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}
 

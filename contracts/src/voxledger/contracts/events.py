@@ -311,12 +311,30 @@ class SpeakerTurn(msgspec.Struct, array_like=True):
 
 
 class SpeakersDiarized(Event):
-    """A job's speaker turns; the read model labels its segments and words from them."""
+    """A job's speaker turns; the read model labels its segments and words from them. A re-run's turns
+    (`run_id` set) replace the job's earlier ones, and the names given to the earlier labels are dropped."""
 
     job_id: str
     turns: list[SpeakerTurn]
     processing_s: float
+    run_id: str | None = None
 
 
-SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized,)
+class DiarizationRequested(Event):
+    """Diarize a completed job again, with its own options, without transcribing again."""
+
+    job_id: str
+    run_id: str
+    options: TranscriptionOptions
+
+
+class SpeakersNamed(Event):
+    """The whole mapping of a job's labels after a rename or merge: a label maps to a name, or to another label
+    it was merged into (S3 -> S1 -> "Maria")."""
+
+    job_id: str
+    names: dict[str, str]
+
+
+SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized, SpeakersNamed, DiarizationRequested)
 EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})

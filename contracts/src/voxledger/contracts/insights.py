@@ -48,6 +48,12 @@ class SpeakerStats(msgspec.Struct, kw_only=True):
     talk_time_s: float
     turns: int
     words: int
+    # Newer figures, zero in payloads made before them.
+    share: float = 0.0  # of all speakers' talk time
+    wpm: float = 0.0  # words per minute of the speaker's own talk time
+    longest_monologue_s: float = 0.0
+    interruptions: int = 0  # turns begun while another speaker was still speaking
+    questions: int = 0
 
 
 class Analytics(msgspec.Struct, kw_only=True, tag_field="kind", tag="analytics"):

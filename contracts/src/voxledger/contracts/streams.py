@@ -102,11 +102,19 @@ KEY_COMMANDS = ConsumerSpec(
     filter_subject=subjects.command_subject(subjects.API_KEY, "*"),
 )
 
-# Tenant settings commands (retention), handled in the webhooks process next to the key commands.
+# Tenant settings commands (retention), handled in the webhooks process (the tenant command handler).
 TENANT_COMMANDS = ConsumerSpec(
     durable="tenant-commands",
     stream=COMMANDS.name,
     filter_subject=subjects.command_subject(subjects.TENANT, "*"),
+)
+
+# Diarization re-runs of completed jobs (POST /v1/recordings/{id}/diarization), in the transcriber.
+DIARIZATION_RUNS = ConsumerSpec(
+    durable="diarization-runs",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, "DiarizationRequested"),
+    max_deliver=4,
 )
 
 CONSUMERS = (
@@ -119,6 +127,7 @@ CONSUMERS = (
     WEBHOOK_DELIVERIES,
     KEY_COMMANDS,
     TENANT_COMMANDS,
+    DIARIZATION_RUNS,
 )
 
 AUDIO_BUCKET = "audio"

@@ -31,6 +31,7 @@ from voxledger.gateway.handlers import (
     openai,
     recordings,
     search,
+    speakers,
     webapp,
     webhooks,
 )
@@ -62,6 +63,8 @@ V1_ROUTES = [
     recordings.request_transcription,
     recordings.get_transcript,
     recordings.recording_events,
+    speakers.name_speakers,
+    speakers.request_diarization,
     insights.get_insights,
     insights.request_insights,
     deletion.delete_recording,

@@ -1,7 +1,8 @@
-"""Wiring: a FastStream app with two durable pull subscribers sharing one process.
+"""Wiring: a FastStream app with three durable pull subscribers sharing one process.
 
-- recording commands (fast: decide and append), and
-- transcription jobs (slow: `concurrency` at a time, each in a model child process, heartbeated).
+- recording commands (fast: decide and append),
+- transcription jobs (slow: `concurrency` at a time, each in a model child process, heartbeated), and
+- diarization re-runs of completed jobs (in a thread, heartbeated).
 Replicas share both durable consumers, so adding processes adds throughput.
 """
 
@@ -24,6 +25,7 @@ from voxledger.runtime.vault import Vault, open_vault
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain import recording
 from voxledger.transcriber.handlers import handle_recording_command
+from voxledger.transcriber.jobs.rediarize import Rediarizer
 from voxledger.transcriber.jobs.runner import TranscriptionWorker
 from voxledger.transcriber.settings import TranscriberSettings
 
@@ -38,6 +40,7 @@ class _Started:
     repo: AggregateRepository[recording.Recording]
     worker: TranscriptionWorker
     vault: Vault
+    rediarizer: Rediarizer
 
 
 def create_app(settings: TranscriberSettings) -> FastStream:
@@ -62,7 +65,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
-        started.append(_Started(nc, repo, worker, vault))
+        started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings)))
         await nc.subscribe(
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries
         )
@@ -83,7 +86,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
 
 
 def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[_Started]) -> None:
-    """The two durable pull subscribers; what they need exists once the app has started."""
+    """The durable pull subscribers; what they need exists once the app has started."""
 
     @broker.subscriber(
         streams.RECORDING_COMMANDS.filter_subject,
@@ -108,6 +111,17 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[
     )
     async def on_transcription_requested(msg: NatsMessage) -> None:
         await started[0].worker.handle(msg)
+
+    @broker.subscriber(
+        streams.DIARIZATION_RUNS.filter_subject,
+        stream=JStream(streams.EVENTS.name, declare=False),
+        durable=streams.DIARIZATION_RUNS.durable,
+        config=consumer_config(streams.DIARIZATION_RUNS, ack_wait_s=settings.ack_wait_s),
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def on_diarization_requested(msg: NatsMessage) -> None:
+        await started[0].rediarizer.handle(msg)
 
 
 def main() -> None:

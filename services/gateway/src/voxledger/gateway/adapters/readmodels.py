@@ -144,8 +144,12 @@ class ReadModels:
                FROM projection_checkpoints c ORDER BY c.name"""
         )
 
-    async def search(self, tenant: str, query: str, prefixes: list[str], limit: int, offset: int) -> list:
-        """Segments of each recording's newest completed transcript that match, best first, with a snippet."""
+    async def search(
+        self, tenant: str, query: str, prefixes: list[str], limit: int, offset: int, speaker: str | None = None
+    ) -> list:
+        """Segments of each recording's newest completed transcript that match, best first, with a snippet;
+        with `speaker`, only segments that speaker speaks in (a label, or a name given to it or to a label
+        merged into it)."""
         return await self.pool.fetch(
             """WITH q AS (
                    SELECT CASE WHEN $2 = '' THEN NULL ELSE websearch_to_tsquery('english', $2) END AS web,
@@ -160,6 +164,10 @@ class ReadModels:
                    FROM segments s CROSS JOIN query
                    JOIN recordings r ON r.recording_id = s.recording_id AND r.transcript_job_id = s.job_id
                    WHERE s.search @@ query.tsq AND s.tenant_id = $1 AND r.tenant_id = $1
+                     AND ($6::text IS NULL OR EXISTS (
+                         SELECT 1 FROM jobs j, jsonb_array_elements(j.speaker_turns) t
+                         WHERE j.job_id = s.job_id AND (t->>0)::float8 < s.end_s AND (t->>1)::float8 > s.start_s
+                           AND $6 IN (t->>2, j.speaker_names->>(t->>2), j.speaker_names->>(j.speaker_names->>(t->>2)))))
                    ORDER BY rank DESC, s.recording_id DESC, s.job_id, s.idx
                    LIMIT $4 OFFSET $5
                )
@@ -171,6 +179,7 @@ class ReadModels:
             prefixes,
             limit,
             offset,
+            speaker,
         )
 
     async def insights(self, tenant: str, job_id: str) -> list:

@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from voxledger.contracts.events import Segment, Speakers, Word
+from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
+from voxledger.gateway.domain.validation import check_text
 
 MAX_SPEAKERS = 20  # what a request may ask for; the estimate itself stops at 8 unless max_speakers says more
 SPEAKERS_PATTERN = r"^(auto|off|[1-9][0-9]?)$"
-
-Turn = tuple[float, float, str]  # start, end, label
+MAX_NAME_CHARS = 64
 
 
 class SpeakerSegment(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -59,24 +60,20 @@ def check_speakers(
     return chosen, lo, hi
 
 
-def resolve(label: str, names: Mapping[str, str]) -> str:
-    """A label's display name: a merge maps a label to another label, a rename to a name (cycles stop)."""
-    seen = {label}
-    while (target := names.get(label)) is not None and target not in seen:
-        seen.add(target)
-        label = target
-    return label
-
-
-def speaker_at(start: float, end: float, turns: Sequence[Turn]) -> str | None:
-    """The label that overlaps [start, end] most; for a span in a gap between turns, the nearest turn's."""
-    if not turns:
-        return None
-    best = max(turns, key=lambda t: min(end, t[1]) - max(start, t[0]))
-    if min(end, best[1]) - max(start, best[0]) > 0:
-        return best[2]
-    mid = (start + end) / 2
-    return min(turns, key=lambda t: max(t[0] - mid, mid - t[1], 0.0))[2]
+def check_names(names: Mapping[str, str], merge: Mapping[str, str], labels: set[str]) -> None:
+    """Renames name known labels with short single-line text; merges join a known label into another."""
+    for label in [*names, *merge]:
+        if label not in labels:
+            raise Unacceptable("unknown_speaker", f"the job has no speaker {label!r}; it has {sorted(labels)}", label)
+    for label, name in names.items():
+        if not name.strip():
+            raise Unacceptable("invalid_speaker_name", f"the name for {label} is empty", label)
+        check_text(name, label, MAX_NAME_CHARS)
+        if name in labels and name != label:
+            raise Unacceptable("invalid_speaker_name", f"{name!r} is a label: merge it with `merge`", label)
+    for label, target in merge.items():
+        if target not in labels or target == label:
+            raise Unacceptable("unknown_speaker", f"cannot merge {label} into {target!r}", label)
 
 
 def _timed_words(segment: Segment) -> tuple[list[Word], bool]:

@@ -264,7 +264,7 @@ async def request_transcription(
     )
 
 
-async def _transcript_job(readmodels: ReadModels, tenant: str, recording: Row, job_id: str | None) -> Row:
+async def transcript_job(readmodels: ReadModels, tenant: str, recording: Row, job_id: str | None) -> Row:
     """The job whose transcript to show: the one asked for, or the newest completed one."""
     if job_id is not None:
         job = await readmodels.job(tenant, valid_id(job_id, "job"))
@@ -288,7 +288,7 @@ async def get_transcript(
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
     row = await fresh.recording(tenant, recording_id)
-    job = await _transcript_job(fresh.readmodels, tenant, row, job_id)
+    job = await transcript_job(fresh.readmodels, tenant, row, job_id)
     turns = [(float(s), float(e), str(w)) for s, e, w in job["speaker_turns"] or []]
     names = job["speaker_names"] or {}
     if format == "rttm":

@@ -85,6 +85,14 @@ IdempotencyKey = Annotated[
         examples=[Example(value="upload-42")],
     ),
 ]
+SpeakerName = Annotated[
+    str | None,
+    Parameter(
+        description="Only segments this speaker speaks in: a label (S1) or a name given to one",
+        schema_extra={"pattern": SINGLE_LINE_PATTERN, "min_length": 1, "max_length": 64},
+        examples=[Example(value="Maria")],
+    ),
+]
 SearchText = Annotated[
     str,
     Parameter(

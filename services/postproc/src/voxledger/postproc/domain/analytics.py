@@ -54,6 +54,22 @@ def _pace(
     ]
 
 
+def _longest_of(lines: list[TranscriptLine], speaker: str) -> float:
+    """The longest run of consecutive lines by `speaker`."""
+    best = 0.0
+    run_start: float | None = None
+    run_end = 0.0
+    for line in lines:
+        if line.speaker != speaker:
+            run_start = None
+            continue
+        if run_start is None:
+            run_start, run_end = line.start, line.end
+        run_end = max(run_end, line.end)
+        best = max(best, run_end - run_start)
+    return round(best, 3)
+
+
 def _longest_monologue(lines: list[TranscriptLine], gap_s: float) -> tuple[float, float]:
     """(length, start) of the longest run; runs break at a speaker change or, without speakers, a gap."""
     with_speakers = any(ln.speaker for ln in lines)
@@ -74,28 +90,44 @@ def _longest_monologue(lines: list[TranscriptLine], gap_s: float) -> tuple[float
 
 
 def _speakers(lines: list[TranscriptLine]) -> list[SpeakerStats]:
-    spans: dict[str, list[TranscriptLine]] = {}
+    """Per speaker: talk time (and its share), turns, words and their pace, the longest monologue,
+    interruptions (a turn begun before the previous speaker's last line ended) and questions asked."""
+    own: dict[str, list[TranscriptLine]] = {}
     turns: dict[str, int] = {}
-    words: dict[str, int] = {}
-    previous: str | None = None
+    interruptions: dict[str, int] = {}
+    previous: TranscriptLine | None = None
     for line in lines:
         if line.speaker is None:
             previous = None
             continue
-        spans.setdefault(line.speaker, []).append(line)
-        words[line.speaker] = words.get(line.speaker, 0) + count_words(line.text)
-        if line.speaker != previous:
+        own.setdefault(line.speaker, []).append(line)
+        if previous is None or line.speaker != previous.speaker:
             turns[line.speaker] = turns.get(line.speaker, 0) + 1
-        previous = line.speaker
-    stats = [
-        SpeakerStats(
-            speaker=speaker,
-            talk_time_s=round(sum(end - start for start, end in speech_spans(own)), 3),
-            turns=turns[speaker],
-            words=words[speaker],
+            if previous is not None and line.start < previous.end:
+                interruptions[line.speaker] = interruptions.get(line.speaker, 0) + 1
+        previous = line
+    questions: dict[str | None, int] = {}
+    for sentence in split_sentences(lines):
+        if is_question(sentence.text):
+            questions[sentence.speaker] = questions.get(sentence.speaker, 0) + 1
+    talk = {who: round(sum(e - s for s, e in speech_spans(mine)), 3) for who, mine in own.items()}
+    total = sum(talk.values())
+    stats = []
+    for who, mine in own.items():
+        words = sum(count_words(ln.text) for ln in mine)
+        stats.append(
+            SpeakerStats(
+                speaker=who,
+                talk_time_s=talk[who],
+                turns=turns[who],
+                words=words,
+                share=round(talk[who] / total, 4) if total > 0 else 0.0,
+                wpm=_per_minute(words, talk[who]),
+                longest_monologue_s=_longest_of(lines, who),
+                interruptions=interruptions.get(who, 0),
+                questions=questions.get(who, 0),
+            )
         )
-        for speaker, own in spans.items()
-    ]
     return sorted(stats, key=lambda s: (-s.talk_time_s, s.speaker))
 
 

@@ -11,6 +11,7 @@ from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
+from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.contracts.statuses import InsightStatus
 
 
@@ -18,6 +19,14 @@ class JobTranscript(msgspec.Struct, kw_only=True):
     lines: list[TranscriptLine] = msgspec.field(default_factory=list)
     duration_s: float = 0.0
     completed: bool = False
+    turns: list[Turn] = msgspec.field(default_factory=list)  # a diarized job's speaker turns
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def label(self, first: int = 0) -> None:
+        """Each line's speaker (from `first` on) from the turns and names, so analytics count per speaker."""
+        for line in self.lines[first:]:
+            who = speaker_at(line.start, line.end, self.turns)
+            line.speaker = resolve(who, self.names) if who else None
 
 
 class Run(msgspec.Struct, kw_only=True):
@@ -78,7 +87,20 @@ def evolve(state: InsightState, event: ev.Event) -> InsightState:
             state.jobs.setdefault(job_id, JobTranscript())
         case ev.SegmentsTranscribed(job_id=job_id, segments=segments):
             job = state.jobs.setdefault(job_id, JobTranscript())
+            first = len(job.lines)
             job.lines.extend(_line(s) for s in segments)
+            if job.turns:
+                job.label(first)
+        case ev.SpeakersDiarized(job_id=job_id, turns=turns, run_id=run_id):
+            job = state.jobs.setdefault(job_id, JobTranscript())
+            job.turns = [(t.start, t.end, t.speaker) for t in turns]
+            if run_id is not None:
+                job.names = {}
+            job.label()
+        case ev.SpeakersNamed(job_id=job_id, names=names):
+            job = state.jobs.setdefault(job_id, JobTranscript())
+            job.names = dict(names)
+            job.label()
         case ev.TranscriptionCompleted(job_id=job_id, duration_s=duration_s):
             job = state.jobs.setdefault(job_id, JobTranscript())
             job.duration_s, job.completed = duration_s, True

@@ -30,6 +30,8 @@ COMMAND_EFFECTS = (
     ev.TranscriptionFailed,
     ev.InsightsRequested,
     ev.RecordingDeleted,
+    ev.SpeakersNamed,
+    ev.DiarizationRequested,
     *webhooks.COMMAND_EFFECTS,
 )
 
@@ -124,7 +126,18 @@ def _segments_transcribed(meta: Envelope, event: ev.SegmentsTranscribed, seq: in
 
 def _speakers_diarized(meta: Envelope, event: ev.SpeakersDiarized, seq: int) -> list[Op]:
     turns = [[t.start, t.end, t.speaker] for t in event.turns]
-    return [_job(event.job_id, meta.occurred_at, seq, {"speaker_turns": turns})]
+    values: Row = {"speaker_turns": turns}
+    if event.run_id is not None:
+        values["speaker_names"] = None  # a re-run's labels are new: names given to the old ones do not carry
+    return [_job(event.job_id, meta.occurred_at, seq, values)]
+
+
+def _diarization_requested(meta: Envelope, event: ev.DiarizationRequested, seq: int) -> list[Op]:
+    return [_job(event.job_id, meta.occurred_at, seq, {"diarization_run_id": event.run_id})]
+
+
+def _speakers_named(meta: Envelope, event: ev.SpeakersNamed, seq: int) -> list[Op]:
+    return [_job(event.job_id, meta.occurred_at, seq, {"speaker_names": event.names})]
 
 
 JobChange = (
@@ -268,6 +281,8 @@ PROJECTORS: dict[type, Projector] = {
     ev.TranscriptionProgressed: _transcription_progressed,
     ev.SegmentsTranscribed: _segments_transcribed,
     ev.SpeakersDiarized: _speakers_diarized,
+    ev.SpeakersNamed: _speakers_named,
+    ev.DiarizationRequested: _diarization_requested,
     ev.TranscriptionStarted: _job_status("running", _started),
     ev.TranscriptionCompleted: _job_status("completed", _completed),
     ev.TranscriptionAttemptFailed: _job_status("queued", _attempt_failed),

@@ -11,6 +11,8 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import (
     CancelTranscription,
     DeleteRecording,
+    NameSpeakers,
+    RequestDiarization,
     RequestInsights,
     RequestTranscription,
     UploadRecording,
@@ -31,6 +33,9 @@ class Job(msgspec.Struct, kw_only=True):
     transcribed_until_s: float = 0.0
     cancel_requested: bool = False
     diarized: bool = False  # its SpeakersDiarized is in the log: a retry does not diarize again
+    speaker_labels: set[str] = msgspec.field(default_factory=set)
+    speaker_names: dict[str, str] = msgspec.field(default_factory=dict)
+    diarization_runs: dict[str, bool] = msgspec.field(default_factory=dict)  # run id -> done
 
 
 class Recording(msgspec.Struct, kw_only=True):
@@ -74,6 +79,15 @@ class RecordSpeakers(msgspec.Struct, kw_only=True):
     processing_s: float
 
 
+class RecordRediarization(msgspec.Struct, kw_only=True):
+    """A diarization re-run's turns, for a completed job."""
+
+    job_id: str
+    run_id: str
+    turns: list[ev.SpeakerTurn]
+    processing_s: float
+
+
 class Complete(msgspec.Struct, kw_only=True):
     job_id: str
     attempt: int
@@ -104,10 +118,13 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | CancelTranscription
     | RequestInsights
     | DeleteRecording
+    | NameSpeakers
     | StartAttempt
     | ReportProgress
     | RecordSegments
     | RecordSpeakers
+    | RequestDiarization
+    | RecordRediarization
     | Complete
     | Cancel
     | Fail
@@ -127,8 +144,15 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             job = state.jobs[job_id]
             job.next_segment_index = segments[-1].index + 1
             job.transcribed_until_s = segments[-1].end
-        case ev.SpeakersDiarized(job_id=job_id):
-            state.jobs[job_id].diarized = True
+        case ev.SpeakersDiarized(job_id=job_id, turns=turns, run_id=run_id):
+            job = state.jobs[job_id]
+            job.diarized, job.speaker_labels = True, {t.speaker for t in turns}
+            if run_id is not None:
+                job.diarization_runs[run_id], job.speaker_names = True, {}
+        case ev.DiarizationRequested(job_id=job_id, run_id=run_id):
+            state.jobs[job_id].diarization_runs[run_id] = False
+        case ev.SpeakersNamed(job_id=job_id, names=names):
+            state.jobs[job_id].speaker_names = dict(names)
         case ev.TranscriptionCompleted(job_id=job_id):
             state.jobs[job_id].status = "completed"
         case ev.TranscriptionAttemptFailed(job_id=job_id):
@@ -169,6 +193,12 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _delete(state)
         case RequestInsights():
             return _request_insights(command, state)
+        case NameSpeakers():
+            return _name_speakers(command, state)
+        case RequestDiarization():
+            return _request_diarization(command, state)
+        case RecordRediarization():
+            return _record_rediarization(command, state)
         case StartAttempt():
             return _start_attempt(command, state)
         case ReportProgress():
@@ -222,6 +252,46 @@ def _request_insights(command: RequestInsights, state: Recording) -> list[ev.Eve
     if command.run_id in state.insight_runs:
         return []  # a redelivered command
     return [ev.InsightsRequested(job_id=command.job_id, run_id=command.run_id, kinds=command.kinds)]
+
+
+def _name_speakers(command: NameSpeakers, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None:
+        raise Rejected("job_not_found", f"no job {command.job_id}")
+    if not job.diarized:
+        raise Rejected("speakers_not_diarized", "the job has no speaker turns to name")
+    for label in [*command.names, *command.merge]:
+        if label not in job.speaker_labels:
+            raise Rejected("unknown_speaker", f"the job has no speaker {label!r}")
+    for label, target in command.merge.items():
+        if target not in job.speaker_labels or target == label:
+            raise Rejected("unknown_speaker", f"cannot merge {label!r} into {target!r}")
+    names = {**job.speaker_names, **command.names, **command.merge}
+    if names == job.speaker_names:
+        return []  # a repeated rename
+    return [ev.SpeakersNamed(job_id=job.job_id, names=names)]
+
+
+def _request_diarization(command: RequestDiarization, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None or job.status != "completed":
+        raise Rejected("job_not_completed", "diarization runs again on a completed transcription")
+    if command.run_id in job.diarization_runs:
+        return []  # a redelivered command
+    return [ev.DiarizationRequested(job_id=job.job_id, run_id=command.run_id, options=command.options)]
+
+
+def _record_rediarization(command: RecordRediarization, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    job = state.jobs.get(command.job_id)
+    if job is None or command.run_id not in job.diarization_runs:
+        raise Rejected("run_not_found", f"no diarization run {command.run_id}")
+    if job.diarization_runs[command.run_id]:
+        return []  # a retried append
+    turns, spent = command.turns, command.processing_s
+    return [ev.SpeakersDiarized(job_id=job.job_id, turns=turns, processing_s=spent, run_id=command.run_id)]
 
 
 # --- Worker intents ---

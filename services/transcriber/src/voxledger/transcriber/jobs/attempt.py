@@ -110,6 +110,7 @@ class Attempt:
         self._language_probability: float | None = None
         self._processed_s = self._resume_s
         self._diarization: DiarizationRun | None = None
+        self._progress_shown = 0.0  # the highest progress reported so far
 
     async def run(
         self, js: JetStreamContext, pool: ModelPool, model: str, speed: SpeedEstimate, signals: Signals
@@ -121,13 +122,14 @@ class Attempt:
             self._diarization = self._start_diarization(path)
             try:
                 await self._transcribe(pool, path, model, speed, signals)
+                transcribed_s = time.monotonic() - t0
                 await self._finish_diarization(signals)
             finally:
                 if self._diarization:
                     self._diarization.stop()
         duration_s = self._tracker.duration_s if self._tracker else self._processed_s
         compute_s = time.monotonic() - t0
-        speed.observe(duration_s - self._resume_s, compute_s)
+        speed.observe(duration_s - self._resume_s, transcribed_s)  # the model's speed: waiting on speakers aside
         await self._repo.execute(
             self._loaded,
             Complete(
@@ -175,12 +177,17 @@ class Attempt:
         run = self._diarization
         if run is not None:
             duration_s = self._tracker.duration_s if self._tracker else self._processed_s
-            last = -math.inf
+            # A generous bound (diarization runs at a few percent of real time): a hung one must not hold the job.
+            deadline = time.monotonic() + self._settings.attempt_timeout_floor_s + duration_s
+            last, shown = -math.inf, self._progress_shown
             while not run.done():
                 signals.raise_if_set()
+                if time.monotonic() > deadline:
+                    raise AttemptFailed("attempt_timeout", "diarization ran past its time limit", permanent=False)
                 if time.monotonic() - last >= self._settings.progress_interval_s:
-                    last = time.monotonic()
-                    await self._report("diarizing", round(run.progress, 4), duration_s)
+                    # Job progress never goes back: diarizing continues from where transcription left it.
+                    last, shown = time.monotonic(), max(shown, round(run.progress, 4))
+                    await self._report("diarizing", shown, duration_s)
                 await run.wait(SIGNAL_CHECK_S)
             signals.raise_if_set()
             command = RecordSpeakers(
@@ -281,6 +288,7 @@ class Attempt:
             await self._repo.execute(self._loaded, command, self._cause)
 
     async def _report(self, stage: Stage, progress: float, processed_s: float, eta_s: float | None = None) -> None:
+        self._progress_shown = max(self._progress_shown, progress)
         command = ReportProgress(
             job_id=self._job_id,
             attempt=self._number,
