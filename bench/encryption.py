@@ -1,11 +1,12 @@
 """What crypto-shredding costs: projector throughput and one job's end-to-end time, with and without sealing.
 
-- projector: the same whole-recording histories (uploads, segment batches, insights, deletions) published to a
-  stack without workers, once sealed with per-recording data keys (AES-256-GCM, keys created in the `data_keys`
-  bucket) and once in clear; then the projector's own loop applies them all. With sealing it also looks up each
-  batch's data keys (one KV get per recording, then the LRU cache) and opens every sealed event.
-- job: POST /v1/recordings to `completed` in the read model for one file, on a full stack, median of
-  `--repeats`, with VOXLEDGER_ENCRYPTION on and off (the setting exists for this benchmark only).
+- Two full stacks side by side, one with VOXLEDGER_ENCRYPTION on and one off (the setting exists for this
+  benchmark only); rounds alternate between them.
+- projector: the same whole-recording histories (uploads, segment batches, insights, deletions) published to
+  each, sealed with per-recording data keys (AES-256-GCM, created in the `data_keys` bucket) or in clear; then
+  a full replay (the projector's own decode, project and write, plus the shadow swap). With sealing it also
+  fetches each batch's data keys (one KV get per recording, then the LRU cache) and opens every sealed event.
+- job: POST /v1/recordings to `completed` in the read model for one file.
 - cipher: the cost of sealing and opening one event of each sealed type, measured directly.
 
 Run: `uv run just bench-encryption` (or `uv run python -m bench.encryption --events 50000 --repeats 3`).
@@ -24,11 +25,11 @@ from pathlib import Path
 
 import httpx
 
-from bench.pipeline import pipeline_seconds
-from bench.readmodel_stack import NO_WORKERS, events_up_to, wait_checkpoint
+from bench.pipeline import pipeline_run
+from bench.readmodel_stack import events_up_to, wait_checkpoint
 from tests.helpers import AUDIO, new_client, stack_vault
 from voxledger.contracts import envelope, sealing, subjects
-from voxledger.projector.follow import run_projection
+from voxledger.projector.replay import replay
 from voxledger.runtime.broker import connect
 from voxledger.runtime.crypto import DataCipher
 from voxledger.runtime.db import create_pool
@@ -66,33 +67,35 @@ async def _publish(js, vault, events: int) -> tuple[int, int]:
     return count, sealed
 
 
-async def projector_rate(stack: Stack, events: int, batch_max: int) -> tuple[int, int, float]:
-    """(events, sealed-type events, seconds the projector took to apply them all)."""
+async def publish_backlog(stack: Stack, events: int) -> tuple[int, int]:
     nc = await connect(stack.nats_as("provision"), "bench")
-    js = nc.jetstream()
+    try:
+        return await _publish(nc.jetstream(), await stack_vault(nc, stack), events)
+    finally:
+        await nc.close()
+
+
+async def replay_seconds(stack: Stack, batch_max: int) -> tuple[float, float]:
+    """One full replay of the read models (decode, open, project, write, swap): its wall seconds, and the CPU
+    seconds of this process (the projector's own share; Postgres does the same work either way). A fresh
+    vault, so its data keys are fetched as a projector starting up fetches them."""
+    nc = await connect(stack.nats_as("provision"), "bench")
     pool = await create_pool(stack.database_url, max_size=4)
     try:
-        vault = await stack_vault(nc, stack)
-        count, sealed = await _publish(js, vault, events)
-        head = (await js.stream_info("EVENTS")).state.last_seq
-        stop = asyncio.Event()
-        started = time.perf_counter()
-        projector = asyncio.create_task(run_projection(js, pool, batch_max, stop, await stack_vault(nc, stack)))
-        await wait_checkpoint(pool, head, poll_s=0.01)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        await projector
-        return count, sealed, elapsed
+        js = nc.jetstream()
+        await wait_checkpoint(pool, (await js.stream_info("EVENTS")).state.last_seq, poll_s=0.05)
+        cpu = time.process_time()
+        report = await replay(js, pool, await stack_vault(nc, stack), batch_max=batch_max)
+        return report.seconds, time.process_time() - cpu
     finally:
         await pool.close()
         await nc.close()
 
 
-def job_seconds(env: dict[str, str], repeats: int, name: str) -> float:
-    with stack_with(env) as stack, new_client(stack, "bench") as client:
+def job_seconds(stack: Stack, name: str) -> float:
+    with new_client(stack, "bench") as client:
         client.timeout = httpx.Timeout(60, read=600)
-        pipeline_seconds(client, AUDIO / "short_meeting.ogg")  # warm the paths once
-        return statistics.median(pipeline_seconds(client, AUDIO / name)[0] for _ in range(repeats))
+        return pipeline_run(client, AUDIO / name).seconds
 
 
 def cipher_micros(rounds: int = 2000) -> dict[str, tuple[float, float]]:
@@ -119,40 +122,43 @@ def cipher_micros(rounds: int = 2000) -> dict[str, tuple[float, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--batch-max", type=int, default=5000)
-    parser.add_argument("--repeats", type=int, default=3, help="jobs per setting for the end-to-end row")
+    parser.add_argument("--batch-max", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of each measurement per setting")
     parser.add_argument("--file", default="bench_60s.ogg", help="the job's fixture")
-    parser.add_argument("--no-job", action="store_true", help="skip the end-to-end rows (two full stacks)")
     args = parser.parse_args()
-    rates = {}
-    for label, env in (("sealed", {}), ("clear", OFF)):
-        with stack_with(env, NO_WORKERS) as stack:
-            rates[label] = asyncio.run(projector_rate(stack, args.events, args.batch_max))
-    jobs = (
-        {}
-        if args.no_job
-        else {label: job_seconds(env, args.repeats, args.file) for label, env in (("sealed", {}), ("clear", OFF))}
-    )
-    _report(args, rates, jobs, cipher_micros())
+    replays: dict[str, list[tuple[float, float]]] = {"sealed": [], "clear": []}
+    jobs: dict[str, list[float]] = {"sealed": [], "clear": []}
+    with stack_with({}) as sealed, stack_with(OFF) as clear:
+        stacks = {"sealed": sealed, "clear": clear}
+        counts = {label: asyncio.run(publish_backlog(stack, args.events)) for label, stack in stacks.items()}
+        for stack in stacks.values():
+            job_seconds(stack, "short_meeting.ogg")  # warm each path once
+        # Rounds alternate between the settings, so drift on the machine hits both alike.
+        for round_ in range(args.repeats):
+            for label in ("sealed", "clear") if round_ % 2 == 0 else ("clear", "sealed"):
+                replays[label].append(asyncio.run(replay_seconds(stacks[label], args.batch_max)))
+                jobs[label].append(job_seconds(stacks[label], args.file))
+    _report(args, counts["sealed"], replays, jobs, cipher_micros())
     return 0
 
 
-def _report(args, rates: dict, jobs: dict, micros: dict) -> None:
+def _report(args, counts: tuple[int, int], replays: dict, jobs: dict, micros: dict) -> None:
     out = sys.stdout
-    count, sealed, _ = rates["sealed"]
-    out.write(
-        f"\nencryption cost: projector over {count} events ({sealed} of sealed types), batch_max {args.batch_max}\n\n"
-    )
-    out.write(f"{'':<24}{'sealed':>12}{'clear':>12}{'cost':>10}\n")
-    per_s = {label: r[0] / r[2] for label, r in rates.items()}
-    out.write(f"{'projector events/s':<24}{per_s['sealed']:>12.0f}{per_s['clear']:>12.0f}")
-    out.write(f"{(1 - per_s['sealed'] / per_s['clear']) * 100:>9.1f}%\n")
-    if jobs:
-        out.write(f"{f'job s ({args.file})':<24}{jobs['sealed']:>12.2f}{jobs['clear']:>12.2f}")
-        out.write(f"{(jobs['sealed'] / jobs['clear'] - 1) * 100:>9.1f}%\n")
-    out.write("\nencode+decode of one event, microseconds (no IO):\n")
-    for kind, (clear, sealed_us) in micros.items():
-        out.write(f"  {kind:<22}{sealed_us:>8.1f} sealed {clear:>8.1f} clear\n")
+    count, sealed = counts
+    out.write(f"\nencryption cost, median of {args.repeats} alternating rounds per setting\n\n")
+    out.write(f"{'':<34}{'sealed':>10}{'clear':>10}{'cost':>9}\n")
+    for what, index in (("wall", 0), ("CPU", 1)):
+        rate = {label: count / statistics.median(r[index] for r in runs) for label, runs in replays.items()}
+        out.write(f"{f'projector events/{what}-s ({sealed / count:.0%} sealed)':<34}")
+        out.write(f"{rate['sealed']:>10.0f}{rate['clear']:>10.0f}{(1 - rate['sealed'] / rate['clear']) * 100:>8.1f}%\n")
+    job = {label: statistics.median(seconds) for label, seconds in jobs.items()}
+    out.write(f"{f'one job, POST to completed ({args.file})':<34}{job['sealed']:>9.2f}s{job['clear']:>9.2f}s")
+    out.write(f"{(job['sealed'] / job['clear'] - 1) * 100:>8.1f}%\n")
+    out.write(f"\n(projector: a full replay of {count} events of whole recording histories, data keys fetched cold;")
+    out.write(" CPU: the projecting process's own CPU time, which the machine's other load does not inflate)\n")
+    out.write("encode+decode of one event, microseconds (no IO: the key at hand):\n")
+    for kind, (clear_us, sealed_us) in micros.items():
+        out.write(f"  {kind:<22}{sealed_us:>8.1f} sealed {clear_us:>8.1f} clear\n")
     out.write(f"\n(1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")
 
 

@@ -55,11 +55,13 @@ def raw_run(model: WhisperModel, path: Path, batch_size: int) -> Run:
     return Run(time.perf_counter() - start, word_error_rate(reference(path.name), text))
 
 
-def pipeline_run(client: httpx.Client, path: Path, batch_size: int) -> Run:
-    """POST to `completed` visible in the read model, as a client sees it; and the worker's own share."""
+def pipeline_run(client: httpx.Client, path: Path, batch_size: int | None = None) -> Run:
+    """POST to `completed` visible in the read model, as a client sees it; and the worker's own share.
+    `batch_size` None: the transcriber's default."""
+    fields = {} if batch_size is None else {"batch_size": str(batch_size)}
     start = time.perf_counter()
     with path.open("rb") as f:
-        accepted = client.post("/v1/recordings", files={"file": (path.name, f)}, data={"batch_size": str(batch_size)})
+        accepted = client.post("/v1/recordings", files={"file": (path.name, f)}, data=fields)
     accepted.raise_for_status()
     body = accepted.json()
     last_seq = follow_until_done(client, body["recording_id"], body["job_id"])

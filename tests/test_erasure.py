@@ -10,11 +10,23 @@ import asyncio
 from nats.js import api as js_api
 from nats.js.errors import ObjectNotFoundError
 
-from tests.helpers import AUDIO, cli, eventually, log_events, read_events, reference, upload, wait_job, wait_logged
+from tests.helpers import (
+    AUDIO,
+    cli,
+    eventually,
+    log_events,
+    read_events,
+    reference,
+    stack_vault,
+    upload,
+    wait_job,
+    wait_logged,
+)
 from tests.wer import BATCH_WER, assert_wer, words
-from voxledger.contracts import sealing
+from voxledger.contracts import sealing, subjects
 from voxledger.contracts.ids import new_id
-from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET
+from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET, LIVE_AUDIO
+from voxledger.gateway.adapters.live import LiveBus
 from voxledger.runtime.broker import connect
 
 # Words of the fixture long enough that random ciphertext (base64) never spells one by chance.
@@ -98,6 +110,21 @@ def audio_stored(stack, recording_id: str) -> bool:
     return asyncio.run(check())
 
 
+def store_live_frame(stack, recording_id: str, frame: bytes) -> bytes:
+    """Stores a frame of the recording's live audio as the gateway does; returns the bytes stored."""
+
+    async def store() -> bytes:
+        nc = await connect(stack.nats_url, "test")
+        try:
+            await LiveBus(nc, await stack_vault(nc, stack)).publish_audio(recording_id, 0, frame)
+            stored = await nc.jetstream().get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(recording_id))
+            return stored.data or b""
+        finally:
+            await nc.close()
+
+    return asyncio.run(store())
+
+
 def _upload(client, filename: str, idempotency_key: str):
     with (AUDIO / "short_meeting.ogg").open("rb") as f:
         files = {"file": (filename, f)}
@@ -126,7 +153,10 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert heard[0] in " ".join(
         s["text"] for e in streamed if e["type"] == "SegmentsTranscribed" for s in e["data"]["segments"]
     )
-    # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket.
+    # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket. A frame of
+    # live audio (here a distinctive byte pattern standing in for speech) is sealed too.
+    frame = token.encode() * 100
+    assert token.encode() not in store_live_frame(stack, rec, frame)
     before = everything_stored(stack)
     assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
     assert mentions(before, "audio/ogg", rec), "the scan sees what is in clear (the content type)"
@@ -166,6 +196,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     after = everything_stored(stack)
     assert not [s for s, raw in after[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec) and b"wrapped" in raw]
     assert not mentions(after, token)
+    assert not [s for s, _ in after[LIVE_AUDIO.name] if rec in s], "the live audio purged"
     assert not [w for w in heard if mentions(after, w, rec)]
     assert upload(client, "short_meeting.ogg").status_code == 202, "the stack goes on as before"
 

@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import cli, metrics_text, new_client, started_stack, upload
+from tests.helpers import cli, metrics_text, new_client, stack_vault, started_stack, upload
 from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
@@ -58,13 +58,17 @@ def on_postgres(stack, fn):
 def append(stack, recording_id: str, tenant: str, body: ev.Event, causation_id: str | None = None) -> int:
     """As the transcriber appends: through the event store, after the recording's last event."""
 
-    async def go(js) -> int:
-        store = EventStore(js)
-        _, last = await store.load(subjects.RECORDING, recording_id)
-        message = seal(body, aggregate_id=recording_id, tenant_id=tenant, causation_id=causation_id)
-        return await store.append(subjects.RECORDING, recording_id, [message], last)
+    async def go() -> int:
+        nc = await connect(stack.nats_url, "test")
+        try:
+            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))  # sealed, as the transcriber's
+            _, last = await store.load(subjects.RECORDING, recording_id)
+            message = seal(body, aggregate_id=recording_id, tenant_id=tenant, causation_id=causation_id)
+            return await store.append(subjects.RECORDING, recording_id, [message], last)
+        finally:
+            await nc.close()
 
-    return on_nats(stack, go)
+    return asyncio.run(go())
 
 
 def quarantine(stack) -> dict[int, list[str]]:

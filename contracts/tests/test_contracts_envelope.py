@@ -11,6 +11,7 @@ from voxledger.contracts import envelope
 from voxledger.contracts import events as ev
 from voxledger.contracts import insights as ins
 from voxledger.contracts import key_commands as kc
+from voxledger.contracts import retention as rt
 from voxledger.contracts import webhooks as wh
 from voxledger.contracts.envelope import MESSAGE_TYPES, UPCASTERS, UnknownMessage, decode, encode, seal
 from voxledger.contracts.ids import new_id
@@ -175,6 +176,8 @@ SAMPLES: list[ev.Event | cmd.Command] = [
         recording_id=REC, job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers=3, max_speakers=4)
     ),
     ev.DiarizationRequested(job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers="auto")),
+    rt.ChangeRetention(retention_days=30),
+    rt.RetentionChanged(retention_days=None),
 ]
 
 
@@ -403,7 +406,15 @@ def test_api_key_issued_v2_is_upcast_to_a_member_key_without_expiry():
 
 
 def test_envelope_module_exposes_one_registry_for_events_and_commands():
-    every = [ev.EVENT_TYPES, cmd.COMMAND_TYPES, wh.EVENT_TYPES, wh.COMMAND_TYPES, kc.COMMAND_TYPES]
+    every = [
+        ev.EVENT_TYPES,
+        cmd.COMMAND_TYPES,
+        wh.EVENT_TYPES,
+        wh.COMMAND_TYPES,
+        kc.COMMAND_TYPES,
+        rt.COMMAND_TYPES,
+        rt.EVENT_TYPES,
+    ]
     assert set().union(*every) == set(envelope.MESSAGE_TYPES)
     assert sum(len(names) for names in every) == len(envelope.MESSAGE_TYPES), "no name in two registries"
 

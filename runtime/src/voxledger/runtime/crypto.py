@@ -99,6 +99,10 @@ class MasterKeys:
         self.reload()
 
     def reload(self) -> None:
+        if not self.path.exists():
+            raise FileNotFoundError(
+                f"no master key at {self.path}: `voxledger up` creates one; elsewhere set VOXLEDGER_MASTER_KEY_FILE"
+            )
         self._mtime_ns = self.path.stat().st_mtime_ns
         lines = [line.strip() for line in self.path.read_text().splitlines() if line.strip()]
         if not lines:
