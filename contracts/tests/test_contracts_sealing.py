@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 
 from voxledger.contracts import events as ev
 from voxledger.contracts import insights as ins
-from voxledger.contracts.commands import UploadRecording
+from voxledger.contracts.commands import NameSpeakers, UploadRecording
 from voxledger.contracts.envelope import KeyRequired, decode, encode, seal
 from voxledger.contracts.sealing import SEALED_FIELDS
 from voxledger.projector.domain.intake import project_message
@@ -52,6 +52,8 @@ SEALED_BODIES = [
             ("refinement", ins.Refinement(text=WORD, paragraphs=[], fillers_removed=0, repeats_removed=0)),
         )
     ),
+    ev.SpeakersNamed(job_id="j1", names={"S1": WORD, "S2": "S1"}),
+    NameSpeakers(recording_id=REC, job_id="j1", names={"S1": WORD}, merge={"S2": "S1"}),
 ]
 
 

@@ -39,6 +39,9 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "RecordingUploaded": ("filename",),
     "SegmentsTranscribed": ("segments",),
     "InsightReady": ("payload",),
+    # The names people give to speakers are a person's name, like the words.
+    "NameSpeakers": ("names",),
+    "SpeakersNamed": ("names",),
 }
 
 _ANALYTICS_ZEROS = dict.fromkeys(
@@ -75,6 +78,8 @@ ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "RecordingUploaded": lambda _: {"filename": ""},
     "SegmentsTranscribed": lambda _: {"segments": []},
     "InsightReady": _erased_payload,
+    "NameSpeakers": lambda _: {"names": {}},
+    "SpeakersNamed": lambda _: {"names": {}},
 }
 
 
