@@ -64,11 +64,11 @@ def main() -> int:
     rows = []
     for kind in INSIGHT_KINDS:
         engine = BUILTIN_ENGINES[kind]
-        engine(lines, duration)  # warm: regex compilation, imports
+        engine(lines, duration, ())  # warm: regex compilation, imports
         times = []
         for _ in range(args.repeats):
             start = time.perf_counter()
-            engine(lines, duration)
+            engine(lines, duration, ())
             times.append(time.perf_counter() - start)
         rows.append((kind, statistics.median(times), max(times)))
 

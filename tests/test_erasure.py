@@ -114,7 +114,7 @@ def store_live_frame(stack, recording_id: str, frame: bytes) -> bytes:
     """Stores a frame of the recording's live audio as the gateway does; returns the bytes stored."""
 
     async def store() -> bytes:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             await LiveBus(nc, await stack_vault(nc, stack)).publish_audio(recording_id, 0, frame)
             stored = await nc.jetstream().get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(recording_id))

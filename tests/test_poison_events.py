@@ -59,7 +59,7 @@ def append(stack, recording_id: str, tenant: str, body: ev.Event, causation_id: 
     """As the transcriber appends: through the event store, after the recording's last event."""
 
     async def go() -> int:
-        nc = await connect(stack.nats_url, "test")
+        nc = await connect(stack.nats_as("provision"), "test")
         try:
             store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))  # sealed, as the transcriber's
             _, last = await store.load(subjects.RECORDING, recording_id)

@@ -25,7 +25,7 @@ def test_every_kind_has_an_engine():
 
 @pytest.mark.parametrize("kind", INSIGHT_KINDS)
 def test_payloads_round_trip_through_the_contract(kind, meeting_lines):
-    payload = BUILTIN_ENGINES[kind](meeting_lines, 183.771)
+    payload = BUILTIN_ENGINES[kind](meeting_lines, 183.771, ())
     assert isinstance(payload, TYPES[kind])
     decoded = msgspec.json.decode(msgspec.json.encode(payload), type=InsightPayload)
     assert decoded == payload
@@ -33,11 +33,11 @@ def test_payloads_round_trip_through_the_contract(kind, meeting_lines):
 
 @pytest.mark.parametrize("kind", INSIGHT_KINDS)
 def test_same_input_same_output_whatever_the_order(kind, meeting_lines):
-    first = msgspec.json.encode(BUILTIN_ENGINES[kind](meeting_lines, 183.771))
-    again = msgspec.json.encode(BUILTIN_ENGINES[kind](list(meeting_lines), 183.771))
+    first = msgspec.json.encode(BUILTIN_ENGINES[kind](meeting_lines, 183.771, ()))
+    again = msgspec.json.encode(BUILTIN_ENGINES[kind](list(meeting_lines), 183.771, ()))
     shuffled = list(meeting_lines)
     random.Random(7).shuffle(shuffled)
-    assert first == again == msgspec.json.encode(BUILTIN_ENGINES[kind](shuffled, 183.771))
+    assert first == again == msgspec.json.encode(BUILTIN_ENGINES[kind](shuffled, 183.771, ()))
 
 
 @pytest.mark.parametrize("kind", INSIGHT_KINDS)
@@ -48,7 +48,7 @@ def test_same_input_same_output_whatever_the_order(kind, meeting_lines):
 )
 @pytest.mark.parametrize("duration", [0.0, 30.0])
 def test_an_empty_transcript_gives_valid_empty_payloads(kind, lines, duration):
-    payload = BUILTIN_ENGINES[kind](lines, duration)
+    payload = BUILTIN_ENGINES[kind](lines, duration, ())
     msgspec.json.decode(msgspec.json.encode(payload), type=InsightPayload)
     match payload:
         case Refinement():

@@ -40,3 +40,22 @@ def test_analytics_per_speaker():
     assert (tom.talk_time_s, tom.turns, tom.words, tom.interruptions) == (1.5, 1, 3, 1)
     assert ann.share == round(7.5 / 9.0, 4) and ann.longest_monologue_s == 4.0
     assert ann.wpm == round(11 * 60 / 7.5, 2)
+
+
+def test_talk_time_is_when_each_voice_was_heard_not_the_span_of_its_sentences():
+    """Two sentences of S1 with a pause between them: the turn holds the pause, the sentence segments do not."""
+    history: list[ev.Event] = [
+        ev.TranscriptionRequested(job_id=JOB, options=ev.TranscriptionOptions(speakers="auto")),
+        ev.SegmentsTranscribed(
+            job_id=JOB,
+            segments=[seg(0, 0.2, 2.0, " One."), seg(1, 2.6, 4.8, " Two."), seg(2, 5.4, 7.0, " Yes.")],
+        ),
+        ev.SpeakersDiarized(
+            job_id=JOB, turns=[ev.SpeakerTurn(0.0, 5.0, "S1"), ev.SpeakerTurn(5.3, 7.2, "S2")], processing_s=0.1
+        ),
+        ev.SpeakersNamed(job_id=JOB, names={"S1": "Maria"}),
+    ]
+    job = fold(history).jobs[JOB]
+    talk = {s.speaker: s.talk_time_s for s in analyze(job.lines, 7.2, turns=job.named_turns()).speakers}
+    assert talk == {"Maria": 5.0, "S2": 1.9}
+    assert {s.speaker: s.talk_time_s for s in analyze(job.lines, 7.2).speakers} == {"Maria": 4.0, "S2": 1.6}

@@ -140,7 +140,9 @@ class InsightRunner:
             except (Unavailable, InvalidOutput, TimeoutError) as err:
                 log.warning("insight.llm_fallback", kind=kind, reason=str(err))
         builtin = self._builtin[kind]
-        payload = await self._attempts(lambda: asyncio.to_thread(builtin, job.lines, job.duration_s), retry_on=())
+        payload = await self._attempts(
+            lambda: asyncio.to_thread(builtin, job.lines, job.duration_s, job.named_turns()), retry_on=()
+        )
         return "builtin", payload
 
     async def _attempts(self, work: Callable[[], Awaitable[InsightPayload]], retry_on: tuple) -> InsightPayload:

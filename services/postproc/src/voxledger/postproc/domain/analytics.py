@@ -6,15 +6,20 @@
 - words are counted in the raw text, fillers included (they were spoken); wpm is words per minute of
   speech time, overall and per `window_s` window (each word placed at its interpolated time).
 - fillers come from the same detector that refinement removes them with.
+- talk time per speaker is the union of that speaker's diarized turns when the job was diarized, else of
+  its segments.
 - the longest monologue is the longest run of consecutive segments by one speaker; without speakers, the
   longest stretch of speech whose gaps are all under `monologue_gap_s`.
 - questions are sentences that end in "?", or, without end punctuation, start with a question word.
 """
 
+from collections.abc import Sequence
+
 from voxledger.contracts.insights import Analytics, PaceWindow, SpeakerStats, TranscriptLine
+from voxledger.contracts.speakers import Turn
 
 from .fillers import FILLER_LABELS, count_fillers
-from .text import count_words, is_question, ordered, speech_spans, split_sentences
+from .text import count_words, is_question, ordered, speech_spans, split_sentences, union_of_spans
 
 WINDOW_S = 60.0
 MONOLOGUE_GAP_S = 2.0
@@ -89,9 +94,13 @@ def _longest_monologue(lines: list[TranscriptLine], gap_s: float) -> tuple[float
     return round(best[0], 3), round(best[1], 3)
 
 
-def _speakers(lines: list[TranscriptLine]) -> list[SpeakerStats]:
+def _speakers(lines: list[TranscriptLine], speaker_turns: Sequence[Turn]) -> list[SpeakerStats]:
     """Per speaker: talk time (and its share), turns, words and their pace, the longest monologue,
-    interruptions (a turn begun before the previous speaker's last line ended) and questions asked."""
+    interruptions (a turn begun before the previous speaker's last line ended) and questions asked.
+
+    Talk time comes from the diarized turns where there are any: they are when each voice was heard, while
+    segments are units of text whose times (word times, in batched decoding) leave out the pauses between
+    a speaker's sentences."""
     own: dict[str, list[TranscriptLine]] = {}
     turns: dict[str, int] = {}
     interruptions: dict[str, int] = {}
@@ -111,6 +120,10 @@ def _speakers(lines: list[TranscriptLine]) -> list[SpeakerStats]:
         if is_question(sentence.text):
             questions[sentence.speaker] = questions.get(sentence.speaker, 0) + 1
     talk = {who: round(sum(e - s for s, e in speech_spans(mine)), 3) for who, mine in own.items()}
+    for who in own:
+        heard = [(start, end) for start, end, label in speaker_turns if label == who]
+        if heard:
+            talk[who] = round(sum(e - s for s, e in union_of_spans(heard)), 3)
     total = sum(talk.values())
     stats = []
     for who, mine in own.items():
@@ -135,6 +148,7 @@ def analyze(
     lines: list[TranscriptLine],
     duration_s: float,
     *,
+    turns: Sequence[Turn] = (),
     window_s: float = WINDOW_S,
     monologue_gap_s: float = MONOLOGUE_GAP_S,
 ) -> Analytics:
@@ -160,5 +174,5 @@ def analyze(
         longest_monologue_s=monologue_s,
         longest_monologue_start=monologue_start,
         question_count=sum(1 for s in split_sentences(lines) if is_question(s.text)),
-        speakers=_speakers(lines),
+        speakers=_speakers(lines, turns),
     )

@@ -28,6 +28,10 @@ class JobTranscript(msgspec.Struct, kw_only=True):
             who = speaker_at(line.start, line.end, self.turns)
             line.speaker = resolve(who, self.names) if who else None
 
+    def named_turns(self) -> list[Turn]:
+        """The speaker turns with each label's display name (after renames and merges)."""
+        return [(start, end, resolve(label, self.names)) for start, end, label in self.turns]
+
 
 class Run(msgspec.Struct, kw_only=True):
     job_id: str

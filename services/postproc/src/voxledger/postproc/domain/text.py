@@ -6,6 +6,7 @@ three, each with its time interpolated by character position inside its segment.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from voxledger.contracts.insights import TranscriptLine
@@ -205,11 +206,13 @@ def split_sentences(lines: list[TranscriptLine]) -> list[Sentence]:
 
 def speech_spans(lines: list[TranscriptLine], limit: float | None = None) -> list[tuple[float, float]]:
     """The union of the segments' time spans, as sorted disjoint intervals (clipped to [0, limit])."""
-    spans = sorted(
-        (max(0.0, float(ln.start)), max(0.0, float(ln.end))) for ln in lines if ln.end > ln.start and ln.end > 0
-    )
+    return union_of_spans(((float(ln.start), float(ln.end)) for ln in lines), limit)
+
+
+def union_of_spans(spans: Iterable[tuple[float, float]], limit: float | None = None) -> list[tuple[float, float]]:
+    """Time spans as sorted disjoint intervals (clipped to [0, limit]); empty ones dropped."""
     merged: list[tuple[float, float]] = []
-    for start, end in spans:
+    for start, end in sorted((max(0.0, s), max(0.0, e)) for s, e in spans if e > s and e > 0):
         if limit is not None:
             start, end = min(start, limit), min(end, limit)
         if end <= start:
