@@ -1,0 +1,197 @@
+"""Chaos on a three-node NATS cluster (streams and buckets at three replicas): kill -9 the node that leads
+the EVENTS stream during a load of uploads and a live session, then bring it back and kill another.
+
+Nothing may be lost or doubled: every accepted job completes exactly once, its segments are whole in the
+log and the read model, an SSE client that was watching sees every event once (resuming from Last-Event-ID
+if its stream breaks), and the live session carries on to a whole transcript.
+"""
+
+import asyncio
+import json
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import httpx
+import nats
+import pytest
+from httpx_sse import connect_sse
+
+from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
+from tests.chaos.test_live_chaos import key_of, transcript_checks
+from tests.helpers import AUDIO, eventually, log_events, new_client, started_stack
+from tests.live_client import LiveRun, read_pcm, stream, ws_url
+from voxledger.contracts import streams
+from voxledger.runtime.broker import connect
+
+UPLOADS = 20
+STREAMS = [s.name for s in streams.STREAMS]
+
+
+@pytest.fixture(scope="module")
+def cluster_stack(tmp_path_factory):
+    # Its own stack: the shared one runs a single nats-server.
+    with started_stack(tmp_path_factory.mktemp("nats-cluster"), nats_cluster=3) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def cluster_client(cluster_stack):
+    with new_client(cluster_stack, "nats-cluster") as client:
+        yield client
+
+
+def events_leader(stack) -> str:
+    async def read() -> str:
+        nc = await connect(stack.nats_as("provision"), "test")
+        try:
+            return (await nc.jetstream().stream_info(streams.EVENTS.name)).cluster.leader
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def all_replicas_current(stack) -> bool:
+    """Every stream (KV buckets and the object store included) has a leader and every peer caught up."""
+
+    async def check() -> bool:
+        nc = await connect(stack.nats_as("provision"), "test")
+        try:
+            js = nc.jetstream(timeout=2)
+            infos = await js.streams_info()
+            return all(
+                i.cluster is not None
+                and i.cluster.leader is not None
+                and i.config.num_replicas == 3
+                and len(i.cluster.replicas or []) == 2
+                and all(p.current and not p.offline for p in i.cluster.replicas or [])
+                for i in infos
+            )
+        except (nats.errors.Error, TimeoutError):
+            return False
+        finally:
+            await nc.close()
+
+    return asyncio.run(check())
+
+
+class LeaderChange:
+    """Awaits EVENTS' next leader election from JetStream's advisory (no polling), subscribed before the kill."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.elected: Future[tuple[str, float]] = Future()
+        self.ready = threading.Event()
+        threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True).start()
+        assert self.ready.wait(30), "the advisory subscription did not start"
+
+    async def _watch(self) -> None:
+        nc = await connect(self.stack.nats_as("provision"), "test-advisories")
+        try:
+            sub = await nc.subscribe(f"$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.{streams.EVENTS.name}")
+            await nc.flush()
+            self.ready.set()
+            message = await sub.next_msg(timeout=120)
+            self.elected.set_result((json.loads(message.data)["leader"]["name"], time.monotonic()))
+        except Exception as err:
+            self.elected.set_exception(err)
+        finally:
+            await nc.close()
+
+
+def follow_resuming(client: httpx.Client, recording_id: str, connected: threading.Event) -> list[dict]:
+    """One SSE client's view of a recording until TranscriptionCompleted, reconnecting with Last-Event-ID
+    whenever its stream breaks, as the EventSource spec has browsers do."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        headers = {"Last-Event-ID": seen[-1]["id"]} if seen else {}
+        path = f"/v1/recordings/{recording_id}/events"
+        try:
+            with connect_sse(client, "GET", path, headers=headers, timeout=httpx.Timeout(30, read=60)) as source:
+                if source.response.status_code != 200:
+                    continue  # the gateway answered 503 while it reconnected to NATS: try again
+                for sse in source.iter_sse():
+                    connected.set()
+                    if sse.data:
+                        seen.append({"id": sse.id, "event": sse.event})
+                    if sse.event == "TranscriptionCompleted":
+                        return seen
+        except httpx.HTTPError:
+            continue  # resumed from the last id on the next pass
+    raise AssertionError(f"no TranscriptionCompleted of {recording_id}: {seen}")
+
+
+def live_session(stack, client: httpx.Client, run: LiveRun, started: threading.Event) -> LiveRun:
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+
+    async def go() -> LiveRun:
+        ready = asyncio.Event()
+        task = asyncio.create_task(stream(ws_url(stack), key_of(client), pcm, rate, run=run, started=ready))
+        await ready.wait()
+        started.set()
+        return await task
+
+    return asyncio.run(go())
+
+
+def upload_accepted(client: httpx.Client, n: int) -> dict:
+    """One upload; a 503 while NATS fails over is retried with the same Idempotency-Key, as a client should."""
+    headers = {"Idempotency-Key": f"cluster-load-{n}"}
+    for _ in range(10):
+        with (AUDIO / "short_meeting.ogg").open("rb") as f:
+            response = client.post("/v1/recordings", files={"file": ("short_meeting.ogg", f)}, headers=headers)
+        if response.status_code == 202:
+            return response.json()
+        assert response.status_code == 503 and response.json()["code"] == "nats_unavailable", response.text
+    raise AssertionError(f"upload {n} was never accepted")
+
+
+def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_stack, cluster_client):
+    stack, client = cluster_stack, cluster_client
+    assert all_replicas_current(stack), "every stream and bucket starts at three current replicas"
+    with ThreadPoolExecutor(2) as pool:
+        run, live_started = LiveRun(), threading.Event()
+        live = pool.submit(live_session, stack, client, run, live_started)
+        assert live_started.wait(60), "the live session did not start"
+        accepted = [upload_accepted(client, n) for n in range(6)]
+        connected = threading.Event()
+        watched = pool.submit(follow_resuming, client, accepted[-1]["recording_id"], connected)
+        assert connected.wait(30), "the event stream did not open"
+        eventually(lambda: run.finals, "a first live final before the kill", 60)
+
+        leader = events_leader(stack)
+        change = LeaderChange(stack)
+        killed_at = time.monotonic()
+        stack.nats.kill_node(stack.nats.node_of(leader))
+        accepted += [upload_accepted(client, n) for n in range(6, UPLOADS)]
+        new_leader, elected_at = change.elected.result(timeout=60)
+        jobs = wait_jobs(client, [a["job_id"] for a in accepted])
+        sse = watched.result(timeout=120)
+        run = live.result(timeout=180)
+
+    assert new_leader != leader
+    print(f"\nEVENTS leader {leader} killed; {new_leader} elected after {elected_at - killed_at:.2f} s")
+    assert_ledger_matches_read_model(stack, accepted, jobs)
+    assert_insights_once(stack, accepted)
+    logged = log_events(stack, accepted[-1]["recording_id"])
+    assert [e["event"] for e in sse] == [m.envelope.type for m in logged][: len(sse)], "SSE missed or repeated"
+    ids = [int(e["id"]) for e in sse]
+    assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
+    assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
+    transcript_checks(stack, run.session_id, run.finals)
+
+
+def test_the_killed_node_rejoins_and_losing_another_one_loses_nothing(cluster_stack, cluster_client):
+    stack, client = cluster_stack, cluster_client
+    down = [n for n, node in enumerate(stack.nats.nodes) if node.proc is None or node.proc.poll() is not None]
+    for n in down:
+        stack.nats.start_node(n)
+    eventually(lambda: all_replicas_current(stack), "the restarted node caught up on every stream", 120, 0.5)
+    victim = next(n for n in range(len(stack.nats.nodes)) if n not in down)
+    stack.nats.kill_node(victim)
+    accepted = [upload_accepted(client, 100 + n) for n in range(5)]
+    jobs = wait_jobs(client, [a["job_id"] for a in accepted])
+    assert_ledger_matches_read_model(stack, accepted, jobs)
+    stack.nats.start_node(victim)
