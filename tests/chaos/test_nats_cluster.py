@@ -93,7 +93,7 @@ class LeaderChange:
             await nc.flush()
             self.ready.set()
             message = await sub.next_msg(timeout=120)
-            self.elected.set_result((json.loads(message.data)["leader"]["name"], time.monotonic()))
+            self.elected.set_result((json.loads(message.data)["leader"], time.monotonic()))
         except Exception as err:
             self.elected.set_exception(err)
         finally:
@@ -176,7 +176,8 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
     assert_ledger_matches_read_model(stack, accepted, jobs)
     assert_insights_once(stack, accepted)
     logged = log_events(stack, accepted[-1]["recording_id"])
-    assert [e["event"] for e in sse] == [m.envelope.type for m in logged][: len(sse)], "SSE missed or repeated"
+    streamed, stored = [e["event"] for e in sse], [m.envelope.type for m in logged]
+    assert streamed == stored[: len(sse)], f"SSE missed or repeated:\n{sse}\n{stored}"
     ids = [int(e["id"]) for e in sse]
     assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
     assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
