@@ -157,7 +157,8 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
         assert live_started.wait(60), "the live session did not start"
         accepted = [upload_accepted(client, n) for n in range(6)]
         connected = threading.Event()
-        watched = pool.submit(follow_resuming, client, accepted[-1]["recording_id"], connected)
+        watched_id = accepted[-1]["recording_id"]
+        watched = pool.submit(follow_resuming, client, watched_id, connected)
         assert connected.wait(30), "the event stream did not open"
         eventually(lambda: run.finals, "a first live final before the kill", 60)
 
@@ -175,9 +176,8 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
     print(f"\nEVENTS leader {leader} killed; {new_leader} elected after {elected_at - killed_at:.2f} s")
     assert_ledger_matches_read_model(stack, accepted, jobs)
     assert_insights_once(stack, accepted)
-    logged = log_events(stack, accepted[-1]["recording_id"])
-    streamed, stored = [e["event"] for e in sse], [m.envelope.type for m in logged]
-    assert streamed == stored[: len(sse)], f"SSE missed or repeated:\n{sse}\n{stored}"
+    stored = [m.envelope.type for m in log_events(stack, watched_id)]
+    assert [e["event"] for e in sse] == stored[: len(sse)], f"SSE missed or repeated: {sse} against {stored}"
     ids = [int(e["id"]) for e in sse]
     assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
     assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
