@@ -8,20 +8,23 @@ if its stream breaks), and the live session carries on to a whole transcript.
 
 import asyncio
 import json
+import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import httpx
 import nats
 import pytest
 from httpx_sse import connect_sse
+from nats.js import api as js_api
 
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
 from tests.chaos.test_live_chaos import key_of, transcript_checks
 from tests.helpers import AUDIO, eventually, log_events, new_client, started_stack
 from tests.live_client import LiveRun, read_pcm, stream, ws_url
-from voxledger.contracts import streams
+from voxledger.contracts import streams, subjects
 from voxledger.runtime.broker import connect
 
 UPLOADS = 20
@@ -104,8 +107,9 @@ def follow_resuming(client: httpx.Client, recording_id: str, connected: threadin
     """One SSE client's view of a recording until TranscriptionCompleted, reconnecting with Last-Event-ID
     whenever its stream breaks, as the EventSource spec has browsers do."""
     seen: list[dict] = []
-    deadline = time.monotonic() + 300
+    deadline, streams_opened = time.monotonic() + 300, 0
     while time.monotonic() < deadline:
+        streams_opened += 1
         headers = {"Last-Event-ID": seen[-1]["id"]} if seen else {}
         path = f"/v1/recordings/{recording_id}/events"
         try:
@@ -115,7 +119,9 @@ def follow_resuming(client: httpx.Client, recording_id: str, connected: threadin
                 for sse in source.iter_sse():
                     connected.set()
                     if sse.data:
-                        seen.append({"id": sse.id, "event": sse.event})
+                        seen.append(
+                            {"id": sse.id, "event": sse.event, "at": time.monotonic(), "streams": streams_opened}
+                        )
                     if sse.event == "TranscriptionCompleted":
                         return seen
         except httpx.HTTPError:
@@ -155,33 +161,65 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
         run, live_started = LiveRun(), threading.Event()
         live = pool.submit(live_session, stack, client, run, live_started)
         assert live_started.wait(60), "the live session did not start"
+        eventually(lambda: run.finals, "a first live final before the kill", 60)
+        # Queued behind five others, the watched job is still running when its node goes.
         accepted = [upload_accepted(client, n) for n in range(6)]
-        connected = threading.Event()
-        watched_id = accepted[-1]["recording_id"]
+        connected, watched_id = threading.Event(), accepted[-1]["recording_id"]
         watched = pool.submit(follow_resuming, client, watched_id, connected)
         assert connected.wait(30), "the event stream did not open"
-        eventually(lambda: run.finals, "a first live final before the kill", 60)
 
-        leader = events_leader(stack)
-        change = LeaderChange(stack)
-        killed_at = time.monotonic()
+        leader, change = events_leader(stack), LeaderChange(stack)
+        killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
         stack.nats.kill_node(stack.nats.node_of(leader))
-        accepted += [upload_accepted(client, n) for n in range(6, UPLOADS)]
+        accepted += [upload_accepted(client, n) for n in range(6, 8)]
+        slowest_202_s = time.monotonic() - killed_at  # the two uploads right after the kill: the client's wait
+        accepted += [upload_accepted(client, n) for n in range(8, UPLOADS)]
         new_leader, elected_at = change.elected.result(timeout=60)
         jobs = wait_jobs(client, [a["job_id"] for a in accepted])
         sse = watched.result(timeout=120)
         run = live.result(timeout=180)
 
     assert new_leader != leader
-    print(f"\nEVENTS leader {leader} killed; {new_leader} elected after {elected_at - killed_at:.2f} s")
     assert_ledger_matches_read_model(stack, accepted, jobs)
     assert_insights_once(stack, accepted)
     stored = [m.envelope.type for m in log_events(stack, watched_id)]
     assert [e["event"] for e in sse] == stored[: len(sse)], f"SSE missed or repeated: {sse} against {stored}"
     ids = [int(e["id"]) for e in sse]
     assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
+    assert sse[-1]["at"] > killed_at, "the watched job ended after the kill: the stream lived through it"
     assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
+    assert any(run.started_at + t > killed_at for t, m in run.messages if m["type"] == "final"), "finals went on"
     transcript_checks(stack, run.session_id, run.finals)
+    sys.stderr.write(
+        f"\nEVENTS leader {leader} killed: {new_leader} elected after {elected_at - killed_at:.2f} s; the jobs"
+        f" paused {pause_across(stack, accepted, killed_wall):.2f} s; two uploads took {slowest_202_s:.2f} s;"
+        f" SSE streams opened: {sse[-1]['streams']}\n"
+    )
+
+
+def pause_across(stack, accepted: list[dict], at: datetime) -> float:
+    """The gap in the log's own (server) timestamps of the jobs' events around `at`: how long appends stood."""
+    wanted = {a["recording_id"] for a in accepted}
+
+    async def stored_at() -> list[datetime]:
+        nc = await connect(stack.nats_as("provision"), "test")
+        try:
+            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+            sub = await nc.jetstream().subscribe(
+                f"{subjects.EVENTS_PREFIX}.>", ordered_consumer=True, config=everything
+            )
+            times = []
+            while True:
+                msg = await sub.next_msg(timeout=10)
+                if msg.subject.split(".")[3] in wanted:
+                    times.append(msg.metadata.timestamp)
+                if msg.metadata.num_pending == 0:
+                    return times
+        finally:
+            await nc.close()
+
+    times = asyncio.run(stored_at())
+    return (min(t for t in times if t > at) - max(t for t in times if t <= at)).total_seconds()
 
 
 def test_the_killed_node_rejoins_and_losing_another_one_loses_nothing(cluster_stack, cluster_client):
