@@ -22,10 +22,13 @@ from nats.js import api as js_api
 
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
 from tests.chaos.test_live_chaos import key_of, transcript_checks
+from tests.chaos.test_projector_lease import lease_holder_pid
 from tests.helpers import AUDIO, eventually, log_events, new_client, started_stack
 from tests.live_client import LiveRun, read_pcm, stream, ws_url
+from tests.test_api_keys import second_gateway
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.broker import connect
+from voxledger.stack import cluster
 
 UPLOADS = 20
 STREAMS = [s.name for s in streams.STREAMS]
@@ -33,8 +36,9 @@ STREAMS = [s.name for s in streams.STREAMS]
 
 @pytest.fixture(scope="module")
 def cluster_stack(tmp_path_factory):
-    # Its own stack: the shared one runs a single nats-server.
-    with started_stack(tmp_path_factory.mktemp("nats-cluster"), nats_cluster=3) as stack:
+    # Its own stack: the shared one runs a single nats-server. Two projectors: one active, one on standby.
+    scale = {"projector": 2}
+    with started_stack(tmp_path_factory.mktemp("nats-cluster"), nats_cluster=3, scale=scale) as stack:
         yield stack
 
 
@@ -154,9 +158,21 @@ def upload_accepted(client: httpx.Client, n: int) -> dict:
     raise AssertionError(f"upload {n} was never accepted")
 
 
+def test_three_nodes_with_pid_files_owner_only_route_secrets_and_every_url_given(cluster_stack):
+    stack = cluster_stack
+    assert all_replicas_current(stack), "every stream, KV bucket and the object store at three current replicas"
+    for n, node in enumerate(stack.nats.nodes):
+        assert (stack.run_dir / f"nats-{n}.pid").read_text().strip() == str(node.pid)
+        assert node.data_dir == stack.data_dir / f"nats-{n}" and (node.data_dir / "jetstream").is_dir()
+        config = node.data_dir / "nats.conf"
+        assert config.stat().st_mode & 0o077 == 0, "the config holds the route password: owner-only"
+        assert cluster.route_password(stack.secrets) in config.read_text()
+    assert (stack.secrets.directory / "nats-route.password").stat().st_mode & 0o077 == 0
+    assert stack.service_env("transcriber")["NATS_URL"] == ",".join(node.url for node in stack.nats.nodes)
+
+
 def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_stack, cluster_client):
     stack, client = cluster_stack, cluster_client
-    assert all_replicas_current(stack), "every stream and bucket starts at three current replicas"
     with ThreadPoolExecutor(2) as pool:
         run, live_started = LiveRun(), threading.Event()
         live = pool.submit(live_session, stack, client, run, live_started)
@@ -222,15 +238,23 @@ def pause_across(stack, accepted: list[dict], at: datetime) -> float:
     return (min(t for t in times if t > at) - max(t for t in times if t <= at)).total_seconds()
 
 
-def test_the_killed_node_rejoins_and_losing_another_one_loses_nothing(cluster_stack, cluster_client):
+def test_the_killed_node_rejoins_and_losing_another_loses_nothing_with_two_gateways(
+    cluster_stack, cluster_client, tmp_path
+):
     stack, client = cluster_stack, cluster_client
     down = [n for n, node in enumerate(stack.nats.nodes) if node.proc is None or node.proc.poll() is not None]
     for n in down:
         stack.nats.start_node(n)
     eventually(lambda: all_replicas_current(stack), "the restarted node caught up on every stream", 120, 0.5)
-    victim = next(n for n in range(len(stack.nats.nodes)) if n not in down)
-    stack.nats.kill_node(victim)
-    accepted = [upload_accepted(client, 100 + n) for n in range(5)]
-    jobs = wait_jobs(client, [a["job_id"] for a in accepted])
+    leader = stack.nats.node_of(events_leader(stack))
+    victim = leader if leader not in down else next(n for n in range(len(stack.nats.nodes)) if n not in down)
+    with second_gateway(stack, tmp_path / "gateway-2.log") as url:
+        other = httpx.Client(base_url=url, headers=client.headers, timeout=30)
+        accepted = [upload_accepted(other, 100)]
+        stack.nats.kill_node(victim)
+        accepted += [upload_accepted(gateway, 101 + n) for n, gateway in enumerate([client, other] * 3)]
+        jobs = wait_jobs(other, [a["job_id"] for a in accepted])
     assert_ledger_matches_read_model(stack, accepted, jobs)
+    projectors = {stack.service("projector", i).proc.pid for i in (0, 1)}
+    assert eventually(lambda: lease_holder_pid(stack), "a projector holding the lease", 30) in projectors
     stack.nats.start_node(victim)
