@@ -48,6 +48,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if (info := running_stack(directory)) is not None:
         sys.stderr.write(f"a stack is already running on {info.http_url} (pid {info.supervisor_pid})\n")
         return 1
+    if args.nats_cluster < 1:
+        sys.stderr.write(f"--nats-cluster takes a number of nodes, 1 or more; got {args.nats_cluster}\n")
+        return 2
     port = int(os.environ.get("VOXLEDGER_HTTP_PORT", "8000"))
     configure_logging("stack", os.environ.get("VOXLEDGER_LOG_FORMAT", "auto"))
     stop = threading.Event()
