@@ -138,7 +138,8 @@ def live_session(stack, client: httpx.Client, run: LiveRun, started: threading.E
 
     async def go() -> LiveRun:
         ready = asyncio.Event()
-        task = asyncio.create_task(stream(ws_url(stack), key_of(client), pcm, rate, run=run, started=ready))
+        # At half speed the session surely spans the kill and the election after it.
+        task = asyncio.create_task(stream(ws_url(stack), key_of(client), pcm, rate, 0.5, run=run, started=ready))
         await ready.wait()
         started.set()
         return await task
