@@ -63,7 +63,7 @@ async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, pa
 class NatsAccess(msgspec.Struct, frozen=True, kw_only=True):
     """Where NATS is and who this connection is to it (see runtime/nats_permissions.py for what each role may do)."""
 
-    url: str
+    url: str  # one server, or a cluster: its nodes comma-separated
     nkey_seed_file: str = ""  # empty: no authentication (a server without it)
     tls_ca_file: str = ""
 
