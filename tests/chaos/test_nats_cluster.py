@@ -31,6 +31,7 @@ from voxledger.runtime.broker import connect
 from voxledger.stack import cluster
 
 UPLOADS = 20
+RECONNECT_S = 0.5
 STREAMS = [s.name for s in streams.STREAMS]
 
 
@@ -113,6 +114,8 @@ def follow_resuming(client: httpx.Client, recording_id: str, connected: threadin
     seen: list[dict] = []
     deadline, streams_opened = time.monotonic() + 300, 0
     while time.monotonic() < deadline:
+        if streams_opened:
+            time.sleep(RECONNECT_S)  # EventSource's reconnection delay: no tight loop against a gateway at 503
         streams_opened += 1
         headers = {"Last-Event-ID": seen[-1]["id"]} if seen else {}
         path = f"/v1/recordings/{recording_id}/events"
