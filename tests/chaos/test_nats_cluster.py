@@ -23,7 +23,7 @@ from nats.js import api as js_api
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
 from tests.chaos.test_live_chaos import key_of, transcript_checks
 from tests.chaos.test_projector_lease import lease_holder_pid
-from tests.helpers import AUDIO, eventually, log_events, new_client, started_stack
+from tests.helpers import AUDIO, eventually, log_events, new_client, read_events, started_stack
 from tests.live_client import LiveRun, read_pcm, stream, ws_url
 from tests.test_api_keys import second_gateway
 from voxledger.contracts import streams, subjects
@@ -207,6 +207,10 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
     ids = [int(e["id"]) for e in sse]
     assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
     assert sse[-1]["at"] > killed_at, "the watched job ended after the kill: the stream lived through it"
+    # A client resuming now, from the last event it had before the kill, gets the rest from the new leader.
+    before = [e for e in sse if e["at"] <= killed_at][-1]
+    rest = read_events(client, watched_id, until="TranscriptionCompleted", last_event_id=before["id"])
+    assert [(e["id"], e["event"]) for e in rest] == [(e["id"], e["event"]) for e in sse[sse.index(before) + 1 :]]
     assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
     assert any(run.started_at + t > killed_at for t, m in run.messages if m["type"] == "final"), "finals went on"
     transcript_checks(stack, run.session_id, run.finals)
