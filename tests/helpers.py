@@ -71,12 +71,12 @@ AUTH_TEST_ENV = {"VOXLEDGER_AUTH_LIMIT_EXEMPT": "127.0.0.1/32"}
 
 @contextlib.contextmanager
 def started_stack(
-    data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None
+    data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
 ) -> Iterator[Stack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
-    `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends."""
+    `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends; `nats_cluster`: that many nats-servers."""
     env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
-    with Stack(data, log_dir=data / "logs", scale=scale, env=env) as stack:
+    with Stack(data, log_dir=data / "logs", scale=scale, env=env, nats_cluster=nats_cluster) as stack:
         yield stack
 
 

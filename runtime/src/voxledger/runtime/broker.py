@@ -66,9 +66,14 @@ async def with_broker_retry(operation: Callable[[], Awaitable[T]], what: str, pa
 class NatsAccess(msgspec.Struct, frozen=True, kw_only=True):
     """Where NATS is and who this connection is to it (see runtime/nats_permissions.py for what each role may do)."""
 
-    url: str
+    url: str  # one server, or a cluster: its nodes comma-separated
     nkey_seed_file: str = ""  # empty: no authentication (a server without it)
     tls_ca_file: str = ""
+
+    @property
+    def servers(self) -> list[str]:
+        """`url` as nats-py and FastStream take it: a cluster is a comma-separated list of its nodes' URLs."""
+        return [server.strip() for server in self.url.split(",") if server.strip()]
 
     def options(self) -> dict[str, Any]:
         """The nats-py connect options for this identity; FastStream's broker takes the same."""
@@ -92,7 +97,7 @@ async def connect(access: NatsAccess, name: str) -> Client:
         log.warning("nats.error", error=str(err))
 
     return await nats.connect(
-        access.url,
+        access.servers,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

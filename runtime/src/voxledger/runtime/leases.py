@@ -18,6 +18,7 @@ from nats.js.api import Header
 from nats.js.kv import KeyValue
 
 from voxledger.contracts import streams
+from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
 from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
 from voxledger.runtime.logging import get_logger
 
@@ -40,7 +41,13 @@ class Lease:
 
     @classmethod
     async def acquire(cls, js: JetStreamContext, key: str, holder: str, ttl_s: float) -> "Lease | None":
-        """The lease, or None while another holder's lease is still live."""
+        """The lease, or None while another holder's lease is still live. Rides out a broker outage (a NATS
+        node lost, the bucket's leader being elected again) like any other call; a create that landed but
+        whose answer was lost reads as held by another, which is safe: it is ours again once it expires."""
+        return await with_broker_retry(lambda: cls._acquire(js, key, holder, ttl_s), f"lease {key}", BROKER_PATIENCE_S)
+
+    @classmethod
+    async def _acquire(cls, js: JetStreamContext, key: str, holder: str, ttl_s: float) -> "Lease | None":
         kv = await _bucket(js)
         for _ in range(3):
             try:

@@ -56,7 +56,7 @@ def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
     """The FastStream broker of a consuming service: reconnects forever, logs through structlog."""
     access = nats_access(settings)
     return NatsBroker(
-        access.url,
+        access.servers,
         max_reconnect_attempts=-1,
         reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
         logger=faststream_logger(service),

@@ -57,6 +57,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if (info := running_stack(directory)) is not None:
         sys.stderr.write(f"a stack is already running on {info.http_url} (pid {info.supervisor_pid})\n")
         return 1
+    if args.nats_cluster < 1:
+        sys.stderr.write(f"--nats-cluster takes a number of nodes, 1 or more; got {args.nats_cluster}\n")
+        return 2
     port = int(os.environ.get("VOXLEDGER_HTTP_PORT", "8000"))
     configure_logging("stack", os.environ.get("VOXLEDGER_LOG_FORMAT", "auto"))
     stop = threading.Event()
@@ -68,6 +71,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         scale=parse_scale(args.scale),
         nats_url=os.environ.get("NATS_URL"),
         database_url=os.environ.get("DATABASE_URL"),
+        nats_cluster=args.nats_cluster,
     )
     sys.stderr.write("starting voxledger ...\n")
     stack.start()
@@ -292,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the embedded stack until Ctrl-C")
     up.add_argument("--scale", action="append", default=[], metavar="SERVICE=N", help="e.g. transcriber=2")
+    up.add_argument(
+        "--nats-cluster",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N clustered nats-servers on loopback, streams and buckets at min(N, 3) replicas (default 1)",
+    )
     up.set_defaults(func=cmd_up)
     prov = sub.add_parser("provision", help="create streams, buckets and schema on NATS_URL / DATABASE_URL")
     prov.set_defaults(func=cmd_provision)

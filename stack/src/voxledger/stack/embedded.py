@@ -91,11 +91,21 @@ class ServerProcess:
 class NatsServer(ServerProcess):
     name = "nats"
 
-    def __init__(self, data_dir: Path, port: int | None = None, authorization: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        authorization: dict[str, Any] | None = None,
+        *,
+        server_name: str = "voxledger-embedded",
+        cluster: dict[str, Any] | None = None,
+    ):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.log = data_dir / "nats.log"
         self.authorization = authorization  # nats-server's `authorization` block; None: no authentication
+        self.server_name = server_name
+        self.cluster = cluster  # nats-server's `cluster` block (stack/cluster.py); None: a single server
 
     @property
     def url(self) -> str:
@@ -113,12 +123,17 @@ class NatsServer(ServerProcess):
             "--port",
             str(self.port),
             "--server_name",
-            "voxledger-embedded",
+            self.server_name,
         ]
+        config: dict[str, Any] = {}
         if self.authorization is not None:
-            config = self.data_dir / "nats.conf"  # JSON is valid nats-server config; it holds public keys only
-            config.write_text(json.dumps({"authorization": self.authorization}, indent=2))
-            args += ["--config", str(config)]
+            config["authorization"] = self.authorization  # public keys only
+        if self.cluster is not None:
+            config["cluster"] = self.cluster  # holds the route password
+        if config:
+            # JSON is valid nats-server config; owner-only, as a cluster's route password is in it.
+            write_private(self.data_dir / "nats.conf", json.dumps(config, indent=2), replace=True)
+            args += ["--config", str(self.data_dir / "nats.conf")]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_port(self.port, self.proc, "nats-server", self.log)

@@ -25,7 +25,8 @@ from voxledger.runtime.broker import NatsAccess, nats_access
 from voxledger.runtime.crypto import ensure_master_key, master_key_path
 from voxledger.runtime.nats_permissions import server_authorization
 from voxledger.runtime.settings import CommonSettings, load_settings
-from voxledger.stack import provision
+from voxledger.stack import cluster, provision
+from voxledger.stack.cluster import NatsCluster
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
 from voxledger.stack.secrets import PG_READER, Secrets, write_private
 
@@ -62,6 +63,7 @@ class Stack:
         log_dir: Path | None = None,
         nats_url: str | None = None,
         database_url: str | None = None,
+        nats_cluster: int = 1,
     ):
         self.data_dir = data_dir.resolve()
         self.run_dir = self.data_dir / "run"
@@ -69,7 +71,8 @@ class Stack:
         self.scale = {name: 1 for name in SERVICES} | (scale or {})
         self.extra_env = env or {}
         self.log_dir = log_dir  # None: services log to this process's stderr
-        self.nats: NatsServer | None = None
+        self.nats: NatsServer | NatsCluster | None = None
+        self.nats_cluster = nats_cluster  # embedded nats-servers: 1, or a cluster of that many (stack/cluster.py)
         self.postgres: PostgresServer | None = None
         self.processes: list[ServiceProcess] = []
         # Given URLs mean external servers; otherwise embedded ones are started.
@@ -91,13 +94,15 @@ class Stack:
             if not (self.nats_url and self.database_url):
                 self.secrets.ensure()
             if not self.nats_url:
-                authorization = server_authorization(self.secrets.public_keys())
-                self.nats = NatsServer(self.data_dir / "nats", authorization=authorization).start()
+                self.nats = self._start_nats()
                 self.nats_url = self.nats.url
             if not self.database_url:
                 self.postgres = PostgresServer(self.data_dir / "postgres", self.secrets).start()
                 self.database_url, self.reader_database_url = self.postgres.owner_dsn, self.postgres.dsn(PG_READER)
             replicas = load_settings(CommonSettings).stream_replicas
+            if isinstance(self.nats, NatsCluster):
+                replicas = self.nats.replicas
+                asyncio.run(cluster.wait_formed(self.nats_as("provision"), replicas))
             asyncio.run(provision.provision(self.nats_as("provision"), self.database_url, replicas))
             self.api_key = self._dev_key()
             for name in SERVICES:
@@ -109,6 +114,14 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def _start_nats(self) -> NatsServer | NatsCluster:
+        authorization = server_authorization(self.secrets.public_keys())
+        if self.nats_cluster > 1:
+            password = cluster.route_password(self.secrets)
+            nodes = NatsCluster(self.data_dir, self.run_dir, self.nats_cluster, authorization, password)
+            return nodes.start()
+        return NatsServer(self.data_dir / "nats", authorization=authorization).start()
 
     def _dev_key(self) -> str:
         key_file = self.data_dir / "dev-api-key"

@@ -21,12 +21,15 @@ from voxledger.contracts.live import (
     frame_id,
 )
 from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.runtime.broker import with_broker_retry
 from voxledger.runtime.crypto import OVERHEAD
 from voxledger.runtime.logging import get_logger
 from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 _interim_decoder = msgspec.json.Decoder(LiveInterim)
+# Frames wait in the socket meanwhile; longer than this and the session ends with an error.
+PATIENCE_S = 30.0
 
 
 class LiveBus:
@@ -66,14 +69,18 @@ class LiveBus:
         return int(headers.get(OFFSET_HEADER, 0)) + len(last.data or b"") - sealed
 
     async def publish_audio(self, session_id: str, offset: int, data: bytes) -> None:
-        """Durable before it returns; a frame re-sent at the same offset is dropped as a duplicate."""
+        """Durable before it returns; a frame re-sent at the same offset is dropped as a duplicate, so one is
+        retried while the broker is away (a NATS node lost, the stream's leader being elected again)."""
         payload, sealed = await self._vault.seal_bytes(session_id, FRAME_KIND, str(offset), data)
         headers = {"Nats-Msg-Id": frame_id(session_id, offset), OFFSET_HEADER: str(offset), **sealed}
-        await self._js.publish(subjects.live_audio_subject(session_id), payload, headers=headers)
+        await self._publish(subjects.live_audio_subject(session_id), payload, headers)
 
     async def publish_end(self, session_id: str, offset: int, reason: str) -> None:
         headers = {"Nats-Msg-Id": frame_id(session_id, offset) + ":end", KIND_HEADER: "end", REASON_HEADER: reason}
-        await self._js.publish(subjects.live_audio_subject(session_id), b"", headers=headers)
+        await self._publish(subjects.live_audio_subject(session_id), b"", headers)
+
+    async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        await with_broker_retry(lambda: self._js.publish(subject, data, headers=headers), f"send {subject}", PATIENCE_S)
 
     async def follow(self, session_id: str, out: asyncio.Queue) -> list:
         """Puts the session's events, as (stream sequence, event), and its interims on `out`; returns the subscriptions."""
