@@ -19,6 +19,8 @@ DEPLOY = Path(__file__).parent.parent / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.33"
 DB_SECRETS = {"gateway": "voxledger-db-reader", "projector": "voxledger-db-owner", "provision": "voxledger-db-owner"}
+# The services that open data keys (runtime/vault.py) and so need the master key; no other one gets it.
+MASTER_KEY_USERS = {"gateway", "transcriber", "live", "postproc", "projector"}
 NATS_MIN = (2, 11, 15)
 
 
@@ -59,6 +61,7 @@ def test_each_workload_has_its_own_identity_a_database_only_if_it_needs_one_and_
         assert pod["securityContext"]["fsGroup"] == 10001
         secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
         assert secrets["nats-identity"] == f"voxledger-nats-{component}", component
+        assert (secrets.get("master-key") == "voxledger-master-key") == (component in MASTER_KEY_USERS), component
         (container,) = pod["containers"]
         db = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
         assert db == ([DB_SECRETS[component]] if component in DB_SECRETS else []), component
@@ -94,6 +97,9 @@ def test_compose_gives_each_service_only_its_own_secrets_and_no_default_password
         assert env["VOXLEDGER_NATS_NKEY_SEED_FILE"] == f"/run/secrets/nats-{role}", name
         nats_secrets = [s for s in service["secrets"] if s.startswith("nats-")]
         assert nats_secrets == [f"nats-{role}"], name
+        has_master_key = name in MASTER_KEY_USERS
+        assert ("master-key" in service["secrets"]) == has_master_key, name
+        assert (env.get("VOXLEDGER_MASTER_KEY_FILE") == "/run/secrets/master-key") == has_master_key, name
         has_db = name in ("gateway", "projector", "provision", "keys-cli")
         assert ("DATABASE_URL" in env) == has_db, name
         if has_db:
@@ -115,3 +121,6 @@ def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path):
     assert checked.returncode == 0, checked.stderr
     users = yaml.safe_load((out / "nats-auth.conf").read_text())["authorization"]["users"]
     assert len(users) == len(ROLES) and all(u["nkey"].startswith("U") for u in users)
+    master = out / "master-key"
+    assert master.stat().st_mode & 0o777 == 0o600, "the master key is owner-only"
+    assert f"master key: {master}" in done.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from voxledger.runtime.broker import NatsAccess, nats_access
-from voxledger.runtime.crypto import master_key_path
+from voxledger.runtime.crypto import ensure_master_key, master_key_path
 from voxledger.runtime.keys import SCOPES, key_status
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
@@ -271,7 +271,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def cmd_credentials(args: argparse.Namespace) -> int:
     """Generates (or keeps) the identities in a directory for a deployment: one nkey seed per role, the
-    PostgreSQL passwords, and nats-server's authorization config with the public keys and permissions."""
+    PostgreSQL passwords, nats-server's authorization config with the public keys and permissions, and the
+    master key of crypto-shredding."""
     from voxledger.runtime.nats_permissions import server_authorization
 
     secrets = Secrets(Path(args.directory)).ensure()
@@ -281,6 +282,8 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         write_private(secrets.directory / f"pgpass-{role}", f"*:*:*:{role}:{secrets.pg_password(role)}\n", replace=True)
     for role, public_key in secrets.public_keys().items():
         sys.stdout.write(f"{role:<12} {public_key}  {secrets.nkey_seed_file(role)}\n")
+    master = ensure_master_key(secrets.directory / "master-key")  # kept if it exists: it wraps every data key
+    sys.stdout.write(f"master key: {master} (mount it into gateway, transcriber, live, postproc, projector)\n")
     sys.stdout.write(f"nats-server config: {secrets.directory / 'nats-auth.conf'} (public keys only)\n")
     return 0
 
