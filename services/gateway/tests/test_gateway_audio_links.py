@@ -7,7 +7,6 @@ import os
 import msgspec
 import pytest
 
-
 from voxledger.gateway.domain.audio_links import MAX_TOKEN_CHARS, AudioLinks, LinkClaims, _mac
 from voxledger.gateway.domain.keys import allowed
 
