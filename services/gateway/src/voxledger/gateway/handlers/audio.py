@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
 
 from voxledger.gateway.adapters.bus import Bus, audio_key
@@ -33,8 +33,7 @@ ByteRange = Annotated[
 ]
 AudioLinkToken = Annotated[
     str | None,
-    Parameter(
-        query="link",
+    QueryParameter(
         required=False,
         max_length=512,
         description="A token from `POST .../audio-link`, instead of the Authorization header (this route only): "
