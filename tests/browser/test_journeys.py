@@ -20,6 +20,21 @@ def open_recording(page: Page, recording_id: str) -> None:
     page.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
 
 
+def assert_player_streams_by_link(page: Page, requests: list[dict[str, str]], recording_id: str) -> None:
+    """The player's src is an audio link, never the key; the browser reads it by byte ranges; a link that fails
+    (as an expired one does) is replaced by a fresh one."""
+    src = page.eval_on_selector("#player", "a => a.src")
+    assert f"/v1/recordings/{recording_id}/audio?link=" in src, src
+    assert page.evaluate("() => sessionStorage.getItem('voxledger.key')") not in src
+    assert requests and all("range" in r and "authorization" not in r for r in requests), requests
+    page.eval_on_selector("#player", "a => { a.src = a.src.replace(/link=[^&]+/, 'link=expired.AAAA'); }")
+    page.wait_for_function(  # a new src resets readyState at once, so >= 1 means the fresh link loaded
+        "() => { const a = document.querySelector('#player'); return a.src.includes('link=')"
+        " && !a.src.includes('expired') && a.readyState >= 1; }"
+    )
+    expect(page.locator(".page.recording .notice.error")).to_have_count(0)
+
+
 def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, client, shoot):
     assert "key=" not in app.url, "the key left the address bar"
     assert app.evaluate("() => sessionStorage.getItem('voxledger.key')")
@@ -39,8 +54,11 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
     shoot(app, "recordings")
 
     recording_id = row.get_attribute("data-recording-id")
+    audio_requests: list[dict[str, str]] = []  # the player's, as the browser sent them
+    app.on("request", lambda r: "/audio?" in r.url and audio_requests.append({"url": r.url, **r.headers}))
     row.locator("a").click()
     app.wait_for_function("() => document.querySelector('#player')?.readyState >= 1")
+    assert_player_streams_by_link(app, audio_requests, recording_id)
     segments = app.locator("li.segment")
     expect(segments.first).to_be_visible()
     assert_wer(reference("bench_60s.ogg"), " ".join(app.locator("li.segment .text").all_inner_texts()), BATCH_WER)

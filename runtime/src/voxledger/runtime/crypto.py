@@ -18,7 +18,9 @@ import secrets
 from pathlib import Path
 
 import msgspec
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from voxledger.contracts.decisions import Rejected
 from voxledger.runtime.settings import CommonSettings
@@ -94,6 +96,7 @@ class MasterKeys:
     def __init__(self, path: Path):
         self.path = path
         self._keys: dict[str, AESGCM] = {}
+        self._raw: list[bytes] = []  # the current key first: what `derive` makes subkeys of
         self.current = ""
         self._mtime_ns = 0
         self.reload()
@@ -111,7 +114,15 @@ class MasterKeys:
         if any(len(key) != KEY_BYTES for key in raw):
             raise ValueError(f"{self.path}: a master key must be {KEY_BYTES} bytes, base64")
         self._keys = {key_id(key): AESGCM(key) for key in raw}
+        self._raw = raw
         self.current = key_id(raw[0])
+
+    def derive(self, info: bytes) -> list[bytes]:
+        """A 32-byte subkey of each master key for another purpose (HKDF-SHA256, `info` names it), the current
+        key's first: a purpose that signs uses the first and verifies with all, so a rotation breaks nothing."""
+        if self.path.stat().st_mtime_ns != self._mtime_ns:
+            self.reload()
+        return [HKDF(hashes.SHA256(), KEY_BYTES, salt=None, info=info).derive(key) for key in self._raw]
 
     def wrap(self, recording_id: str, data_key: bytes) -> bytes:
         if self.path.stat().st_mtime_ns != self._mtime_ns:

@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.audio_links import HKDF_INFO, AudioLinks
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.handlers import (
     audio,
@@ -48,6 +49,7 @@ from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.retention import RetentionScheduler
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.broker import connect, nats_access
+from voxledger.runtime.crypto import MasterKeys, master_key_path
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.lifecycle import start_service
 from voxledger.runtime.settings import served_models
@@ -97,6 +99,7 @@ V1_ROUTES = [
     settings_routes.put_settings,
     events.tenant_events,
     audio.get_audio,
+    audio.create_audio_link,
 ]
 
 # What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
@@ -114,6 +117,7 @@ SERVICES = (
     "quotas",
     "fresh",
     "answers",
+    "audio_links",
 )
 
 
@@ -158,6 +162,7 @@ def _lifespan(settings: GatewaySettings):
         notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
         await notifier.start()
         vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
+        master = MasterKeys(master_key_path(settings))
         bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
         key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
         await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
@@ -170,6 +175,8 @@ def _lifespan(settings: GatewaySettings):
             quotas=quotas,
             fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
             answers=openai.JobAnswers(settings, bus, readmodels, notifier, quotas, app.state.metrics),
+            # Links to a recording's audio, signed with a key derived from the master key: any gateway verifies them
+            audio_links=AudioLinks(lambda: master.derive(HKDF_INFO)),
         )
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
         stopping = asyncio.Event()

@@ -1,3 +1,7 @@
+from typing import Annotated
+
+import msgspec
+
 from voxledger.runtime.settings import CommonSettings
 
 
@@ -48,3 +52,5 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # "day" of retention_days is (seconds; shorter only in tests).
     retention_check_s: float = 60.0
     retention_day_s: float = 86400.0
+    # POST /v1/recordings/{id}/audio-link: how long the player's link to a recording's audio works (seconds)
+    audio_link_ttl_s: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 600

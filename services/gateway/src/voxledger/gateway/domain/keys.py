@@ -1,5 +1,6 @@
 """API keys, pure: what a key's scope allows, when a key is usable, and the per-address limit on failed logins."""
 
+import re
 from collections import OrderedDict
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from voxledger.contracts.events import KeyScope
 
 READ_METHODS = frozenset({"GET", "HEAD"})  # an SSE stream is a GET
 ADMIN_PATHS = ("/v1/keys", "/v1/webhooks", "/v1/settings")  # managing keys, webhooks and tenant settings
+READ_POSTS = re.compile(r"/v1/recordings/[^/]+/audio-link")  # a POST that only reads: a link to audio it may read
 
 
 class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,7 +35,7 @@ def allowed(scope: KeyScope, method: str, path: str) -> bool:
     """`admin` may do anything; `member` all but managing keys and webhooks; `read` only reads outside those."""
     if any(_under(path, prefix) for prefix in ADMIN_PATHS):
         return scope == "admin"
-    return scope != "read" or method.upper() in READ_METHODS
+    return scope != "read" or method.upper() in READ_METHODS or READ_POSTS.fullmatch(path) is not None
 
 
 class FailureLimiter:

@@ -12,7 +12,7 @@ ASSETS = "/app"
 SWAGGER_ASSETS = "/static/swagger-ui"
 # A strict policy: the app loads only its own scripts, styles and media, and talks only to this origin.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
     "connect-src 'self'; worker-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 )
 

@@ -4,6 +4,9 @@ Authentication runs first: `auth_guard` is a middleware, so for every `/v1` HTTP
 checked before any body is read, any consistency wait starts or any read-model query runs. An
 unauthenticated request of any size answers 401 at once; its body is never read.
 
+The one exception is a recording's audio: `GET /v1/recordings/{id}/audio?link=<token>` is let through by a
+capability link (domain/audio_links.py) instead of a key, for that route only (an `<audio src>` sends no header).
+
 Revocations don't wait for the cache: each gateway follows the key events (an ordered consumer on
 `vl.evt.key.*.ApiKeyRevoked`, from the start of the log) and refuses a revoked key as soon as the event
 arrives, whatever its cache holds. Expiry is checked against the time the cached row carries.
@@ -12,11 +15,13 @@ arrives, whatever its cache holds. Expiry is checked against the time the cached
 import asyncio
 import contextlib
 import ipaddress
+import re
 import time
 from datetime import UTC, datetime
 
 import structlog
 from litestar import Request
+from litestar.datastructures import State
 from litestar.types import ASGIApp, Receive, Scope, Send
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -28,6 +33,7 @@ from voxledger.contracts.events import ApiKeyRevoked
 from voxledger.contracts.key_commands import RecordApiKeyUse
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain.audio_links import AudioLinks
 from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
@@ -39,6 +45,8 @@ UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="voxledger"'}
 MAX_KEY_CHARS = 256  # keys we issue are far shorter: a longer one is refused without a lookup
 PROTECTED_PREFIX = "/v1/"
 REVOCATIONS = subjects.event_type_filter(subjects.API_KEY, ApiKeyRevoked.__name__)
+AUDIO_PATH = re.compile(r"/v1/recordings/([^/]+)/audio")  # the one route a link opens
+LINK_METHODS = frozenset({"GET", "HEAD"})
 
 
 class KeyResolver:
@@ -76,6 +84,11 @@ class KeyResolver:
         if isinstance(message.body, ApiKeyRevoked):
             key_id, at = message.envelope.aggregate_id, message.body.effective_at
             self._revoked[key_id] = min(at, self._revoked.get(key_id, at))
+
+    def revoked(self, key_id: str, now: datetime) -> bool:
+        """Whether the key's revocation event has arrived and is in effect (for what a key made: audio links)."""
+        at = self._revoked.get(key_id)
+        return at is not None and at <= now
 
     async def resolve(self, api_key: str) -> KeyInfo | None:
         """The key's row when it is usable now: known, not expired, not revoked."""
@@ -139,12 +152,16 @@ def bearer_key(authorization: str) -> str | None:
     return key.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def key_of(resolver: KeyResolver, authorization: str, limits: AuthLimits | None, address: str | None) -> KeyInfo:
-    """The key of `Authorization: Bearer <key>`, or a 401 (a 429 once the address failed too often)."""
-    now = time.monotonic()
+def _not_limited(limits: AuthLimits | None, address: str | None, now: float) -> None:
     if limits is not None and address is not None and (wait := limits.limiter.retry_after(address, now)):
         retry = str(max(1, round(wait)))
         raise ApiError(429, "too_many_auth_failures", "too many failed authentications", {"Retry-After": retry})
+
+
+async def key_of(resolver: KeyResolver, authorization: str, limits: AuthLimits | None, address: str | None) -> KeyInfo:
+    """The key of `Authorization: Bearer <key>`, or a 401 (a 429 once the address failed too often)."""
+    now = time.monotonic()
+    _not_limited(limits, address, now)
     key = bearer_key(authorization)
     if key is None:
         raise ApiError(401, "unauthorized", "send `Authorization: Bearer <api key>`", UNAUTHORIZED)
@@ -154,6 +171,28 @@ async def key_of(resolver: KeyResolver, authorization: str, limits: AuthLimits |
             limits.limiter.failed(address, now)
         raise ApiError(401, "invalid_api_key", "the API key is not valid", UNAUTHORIZED)
     return info
+
+
+def audio_link(request: Request) -> tuple[str, str] | None:
+    """(recording id, token) of a read of a recording's audio by link; None for any other request."""
+    match = AUDIO_PATH.fullmatch(request.scope["path"])
+    token = request.query_params.get("link") if match and request.method in LINK_METHODS else None
+    return None if token is None or match is None else (match.group(1), token)
+
+
+def link_holder(state: State, recording_id: str, token: str, address: str | None) -> dict[str, object]:
+    """Who a valid audio link stands for (the tenant and key that made it, read-only), or a 401."""
+    limits: AuthLimits = state.auth_limits
+    links: AudioLinks = state.audio_links
+    resolver: KeyResolver = state.key_resolver
+    now = time.monotonic()
+    _not_limited(limits, address, now)
+    claims = links.verify(token, recording_id, time.time())
+    if claims is None or resolver.revoked(claims.key_id, datetime.now(UTC)):
+        if address is not None:
+            limits.limiter.failed(address, now)
+        raise ApiError(401, "invalid_audio_link", "the audio link is not valid (expired, or not this recording's)")
+    return {"tenant": claims.tenant, "key_id": claims.key_id, "key_scope": "read"}
 
 
 def auth_guard(app: ASGIApp) -> ASGIApp:
@@ -167,15 +206,23 @@ def auth_guard(app: ASGIApp) -> ASGIApp:
             request: Request = Request(scope)
             state = app_state(scope)
             limits: AuthLimits = state.auth_limits
-            authorization = request.headers.get("authorization", "")
-            info = await key_of(state.key_resolver, authorization, limits, limits.address(scope))
-            if not allowed(info.scope, request.method, scope["path"]):
-                raise ApiError(403, "insufficient_scope", f"a {info.scope} key may not do this")
-            scope.setdefault("state", {}).update(tenant=info.tenant, key_id=info.key_id, key_scope=info.scope)
-            structlog.contextvars.bind_contextvars(tenant=info.tenant)  # per request: each runs in its own task
+            if (link := audio_link(request)) is not None:  # the link decides, whatever header comes with it
+                holder = link_holder(state, *link, limits.address(scope))
+            else:
+                holder = await _key_holder(request, state, limits)
+            scope.setdefault("state", {}).update(holder)
+            structlog.contextvars.bind_contextvars(tenant=holder["tenant"])  # per request: each runs in its own task
         await app(scope, receive, send)
 
     return middleware
+
+
+async def _key_holder(request: Request, state: State, limits: AuthLimits) -> dict[str, object]:
+    authorization = request.headers.get("authorization", "")
+    info = await key_of(state.key_resolver, authorization, limits, limits.address(request.scope))
+    if not allowed(info.scope, request.method, request.scope["path"]):
+        raise ApiError(403, "insufficient_scope", f"a {info.scope} key may not do this")
+    return {"tenant": info.tenant, "key_id": info.key_id, "key_scope": info.scope, "key_expires_at": info.expires_at}
 
 
 def authenticate(request: Request) -> str:

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { h, notice, replace } from "./dom.js";
 import { applyEvent, clock, fromApi } from "./jobs.js";
 import { insightsPanel } from "./insights.js";
+import { Player } from "./player.js";
 import { jobActions, statusCell } from "./recordings.js";
 import { stream } from "./stream.js";
 
@@ -75,18 +76,18 @@ class RecordingPage {
   constructor(recordingId, startAt) {
     this.id = recordingId;
     this.startAt = startAt;
-    this.audio = h("audio", { controls: true, preload: "auto", id: "player" });
+    this.message = h("div");
+    this.player = new Player(recordingId, (err) => this.message.append(notice(err.message)));
+    this.audio = this.player.el;
     this.transcript = new Transcript((t) => this.seek(t));
     this.insights = insightsPanel(recordingId, (t) => this.seek(t));
     this.head = h("div", { class: "rec-head" });
     this.jobsBody = h("tbody");
     this.exports = h("div", { class: "exports", "aria-label": "Export" });
-    this.message = h("div");
     this.jobs = new Map();
     this.recording = null;
     this.selected = null;
     this.pinned = false; // the transcript follows the newest job until a job is picked
-    this.audioUrl = null;
     this.buffered = []; // events that arrive while the page loads, applied once it has
     this.audio.addEventListener("timeupdate", () => this.transcript.follow(this.audio.currentTime));
     this.onKey = (e) => this.key(e);
@@ -161,7 +162,7 @@ class RecordingPage {
   }
 
   // The recording and its latest job read with the stream's position as min_seq, then the events since; then
-  // the audio, fetched with the key (an <audio> element cannot send it) and played from memory.
+  // the audio, streamed by a link (see player.js).
   async open() {
     const seq = await stream.ready();
     try {
@@ -175,9 +176,7 @@ class RecordingPage {
     const pending = this.buffered;
     this.buffered = null;
     pending.forEach((event) => this.apply(event));
-    const blob = await (await api(`/v1/recordings/${this.id}/audio`, { raw: true })).blob();
-    this.audioUrl = URL.createObjectURL(blob);
-    this.audio.src = this.audioUrl;
+    await this.player.load();
     if (this.startAt != null) this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
   }
 
@@ -197,8 +196,7 @@ class RecordingPage {
   leave() {
     this.off();
     document.removeEventListener("keydown", this.onKey);
-    this.audio.pause();
-    if (this.audioUrl) URL.revokeObjectURL(this.audioUrl);
+    this.player.close();
   }
 }
 
