@@ -5,20 +5,18 @@ them all on this one stream. Events are filtered by the envelope's tenant here, 
 """
 
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import decode_envelope
 from voxledger.gateway.adapters.bus import Bus
-from voxledger.gateway.domain.validation import SEQ_PATTERN, parse_seq
-from voxledger.gateway.handlers.recordings import sse_frame
+from voxledger.gateway.domain.validation import parse_seq
+from voxledger.gateway.handlers.recordings import sse_frame, sse_response
 from voxledger.gateway.http.metrics import GatewayMetrics
-from voxledger.gateway.http.params import LastEventId
+from voxledger.gateway.http.params import LastEventId, ResumeAfter
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
 
@@ -39,12 +37,7 @@ async def tenant_events(
     bus: NamedDependency[Bus],
     metrics: NamedDependency[GatewayMetrics],
     last_event_id: LastEventId = None,
-    after: Annotated[
-        str | None,
-        Parameter(
-            description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}
-        ),
-    ] = None,
+    after: ResumeAfter = None,
 ) -> ServerSentEvent:
     resume = last_event_id or after
     # A fresh stream starts at the log's head: the tenant's history is read from the read models, not replayed.
@@ -52,18 +45,10 @@ async def tenant_events(
     slot = quotas.sse_streams.acquire(tenant)
     follow = bus.follow_subject(ALL_RECORDINGS, after_seq, settings.sse_keepalive_s)  # 0: an empty log, from its start
 
-    async def stream() -> AsyncIterator[ServerSentEventMessage]:
-        metrics.sse_clients.inc()
-        try:
-            yield ready_message(after_seq)
-            async for msg in follow:
-                if msg is None or decode_envelope(msg.data).tenant_id == tenant:
-                    yield await sse_frame(bus, msg)
-        finally:
-            metrics.sse_clients.dec()
-            slot.release()
-            await follow.aclose()
+    async def frames() -> AsyncIterator[ServerSentEventMessage]:
+        yield ready_message(after_seq)
+        async for msg in follow:
+            if msg is None or decode_envelope(msg.data).tenant_id == tenant:
+                yield await sse_frame(bus, msg)
 
-    body = stream()
-    slot.bind(body)  # a stream that never starts (the client left first) still frees its slot
-    return ServerSentEvent(body, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse_response(frames(), follow, slot, metrics)

@@ -1,6 +1,6 @@
 """/v1/recordings: upload, list, read, re-transcribe, transcript, event stream."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -27,7 +27,7 @@ from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacc
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.options import job_options
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
-from voxledger.gateway.domain.validation import SEQ_PATTERN, parse_seq
+from voxledger.gateway.domain.validation import parse_seq
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.metrics import GatewayMetrics
@@ -38,9 +38,10 @@ from voxledger.gateway.http.params import (
     MinSeq,
     OptionalJobId,
     RecordingId,
+    ResumeAfter,
     UploadOperation,
 )
-from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.http.quotas import Quotas, Slot
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
@@ -343,27 +344,29 @@ async def recording_events(
     metrics: NamedDependency[GatewayMetrics],
     recording_id: RecordingId,
     last_event_id: LastEventId = None,
-    after: Annotated[
-        str | None,
-        Parameter(
-            description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}
-        ),
-    ] = None,
+    after: ResumeAfter = None,
 ) -> ServerSentEvent:
     after_seq = parse_seq(last_event_id or after or "0", "Last-Event-ID", "invalid_last_event_id")
     row = await fresh.recording(tenant, recording_id)
     slot = quotas.sse_streams.acquire(tenant)
     events = bus.follow(row["recording_id"], after_seq, settings.sse_keepalive_s)
+    return sse_response((await sse_frame(bus, msg) async for msg in events), events, slot, metrics)
+
+
+def sse_response(
+    frames: AsyncIterator[ServerSentEventMessage], follow: AsyncGenerator, slot: Slot, metrics: GatewayMetrics
+) -> ServerSentEvent:
+    """A stream of `frames` (made from `follow`) that counts its client and frees its quota slot however it ends."""
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         metrics.sse_clients.inc()
         try:
-            async for msg in events:
-                yield await sse_frame(bus, msg)
+            async for frame in frames:
+                yield frame
         finally:
             metrics.sse_clients.dec()
             slot.release()
-            await events.aclose()
+            await follow.aclose()
 
     body = stream()
     slot.bind(body)  # a stream that never starts (the client left first) still frees its slot

@@ -75,6 +75,11 @@ LastEventId = Annotated[
         examples=[Example(value="42")],
     ),
 ]
+# The same, for clients that cannot set headers (an EventSource, a curl one-liner).
+ResumeAfter = Annotated[
+    str | None,
+    Parameter(description="Like Last-Event-ID, for clients that cannot set it", schema_extra={"pattern": SEQ_PATTERN}),
+]
 IdempotencyKey = Annotated[
     str | None,
     Parameter(
