@@ -49,6 +49,15 @@ MUST_SCALE_ON = {
     "webhooks": "webhook-deliveries",
 }
 NATS_NODES = [f"nats-{n}.nats-headless.nats.svc.cluster.local" for n in range(3)]
+# KEDA's ScaledObject (keda.sh/v1alpha1) and its nats-jetstream trigger, as the KEDA docs define them: no schema
+# ships for them, so a misspelt field (which KEDA would ignore) is caught here.
+SCALED_OBJECT_SPEC = {
+    "scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod", "idleReplicaCount",
+    "minReplicaCount", "maxReplicaCount", "fallback", "advanced", "triggers",
+}  # fmt: skip
+TRIGGER = {"type", "name", "metadata", "authenticationRef", "metricType", "useCachedMetrics"}
+JETSTREAM_REQUIRED = {"natsServerMonitoringEndpoint", "account", "stream", "consumer", "lagThreshold"}
+JETSTREAM_METADATA = JETSTREAM_REQUIRED | {"activationLagThreshold", "useHttps"}
 
 
 def k8s_objects() -> list[dict]:
@@ -138,12 +147,19 @@ def test_compose_gives_each_service_only_its_own_secrets_and_no_default_password
     assert all(s["file"].startswith("./secrets/") for s in compose["secrets"].values())
 
 
-def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path):
-    out = tmp_path / "secrets"
+@pytest.fixture(scope="module")
+def credentials(tmp_path_factory) -> tuple[Path, str]:
+    """What `voxledger credentials` writes (the directory), and what it printed."""
+    out = tmp_path_factory.mktemp("credentials") / "secrets"
     done = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", "credentials", str(out)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+    return out, done.stdout
+
+
+def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path, credentials):
+    out, printed = credentials
     (tmp_path / "auth").mkdir()
     (tmp_path / "auth" / "nats-auth.conf").write_text((out / "nats-auth.conf").read_text())
     config = (DEPLOY / "nats" / "nats.conf").read_text().replace('"/data"', f'"{tmp_path / "js"}"')
@@ -154,7 +170,7 @@ def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path):
     assert len(users) == len(ROLES) and all(u["nkey"].startswith("U") for u in users)
     master = out / "master-key"
     assert master.stat().st_mode & 0o777 == 0o600, "the master key is owner-only"
-    assert f"master key: {master}" in done.stdout
+    assert f"master key: {master}" in printed
 
 
 def of_kind(kind: str) -> dict[str, dict]:
@@ -170,10 +186,13 @@ def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_h
         assert obj["apiVersion"] == "keda.sh/v1alpha1" and obj["metadata"]["namespace"] == "voxledger"
         assert spec["scaleTargetRef"]["name"] == name and name in deployments
         assert "replicas" not in deployments[name]["spec"], f"{name}: KEDA sets the count; apply must not reset it"
+        assert set(spec) <= SCALED_OBJECT_SPEC and set(obj) == {"apiVersion", "kind", "metadata", "spec"}, name
         assert 1 <= spec["minReplicaCount"] < spec["maxReplicaCount"], name
         watched = set()
         for trigger in spec["triggers"]:
             meta = trigger["metadata"]
+            assert set(trigger) <= TRIGGER and JETSTREAM_REQUIRED <= set(meta) <= JETSTREAM_METADATA, (name, meta)
+            assert all(isinstance(value, str) for value in meta.values()), "KEDA's metadata is a map of strings"
             assert trigger["type"] == "nats-jetstream" and meta["account"] == "$G", name
             # KEDA finds the consumer's leader at <server_name>.<this host>: the headless Service of nats.yaml.
             assert meta["natsServerMonitoringEndpoint"] == "nats-headless.nats.svc.cluster.local:8222"
@@ -223,7 +242,7 @@ def self_signed(directory: Path) -> None:
     (directory / "tls.key").write_bytes(key_pem)
 
 
-def test_nats_is_a_three_server_cluster_with_tls_and_a_config_nats_server_accepts(tmp_path):
+def test_nats_is_a_three_server_cluster_with_tls_and_a_config_nats_server_accepts(tmp_path, credentials):
     (statefulset,) = of_kind("StatefulSet").values()
     spec, pod = statefulset["spec"], statefulset["spec"]["template"]["spec"]
     headless = of_kind("Service")[spec["serviceName"]]["spec"]
@@ -246,9 +265,7 @@ def test_nats_is_a_three_server_cluster_with_tls_and_a_config_nats_server_accept
     # The config as the pod sees it (projected volume at /etc/nats), checked by nats-server itself.
     etc = tmp_path / "etc"
     self_signed(etc / "tls")
-    out = tmp_path / "secrets"
-    made = subprocess.run([sys.executable, "-m", "voxledger.stack.cli", "credentials", str(out)], capture_output=True)
-    assert made.returncode == 0, made.stderr
+    out, _ = credentials
     (etc / "auth").mkdir()
     (etc / "auth" / "nats-auth.conf").write_text((out / "nats-auth.conf").read_text())
     config = config.replace("/etc/nats/", f"{etc}/").replace("/data", str(tmp_path / "js"))
