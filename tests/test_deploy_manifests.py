@@ -1,17 +1,31 @@
 """deploy/ offline: every Kubernetes manifest validates against the API schemas (kubernetes-validate), each
 service has its own NATS identity, a database Secret only where it needs one and a NetworkPolicy; no Secret
 with a value is committed; images are pinned; the compose file gives each service only its own secrets; and
-what `voxledger credentials` writes is a nats-server config nats-server accepts. No server, no network."""
+what `voxledger credentials` writes is a nats-server config nats-server accepts; every consumer-driven service
+scales on its own consumers' backlog (KEDA) and every service has a disruption budget; NATS is a three-server
+cluster whose config nats-server accepts; the compose file is valid by the Compose Specification's schema.
+No server, no network."""
 
+import datetime
+import importlib.resources
+import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jsonschema
 import kubernetes_validate
+import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+from voxledger.contracts import streams
 from voxledger.runtime.nats_permissions import ROLES
 from voxledger.stack.embedded import nats_server_binary
 
@@ -22,6 +36,28 @@ DB_SECRETS = {"gateway": "voxledger-db-reader", "projector": "voxledger-db-owner
 # The services that open data keys (runtime/vault.py) and so need the master key; no other one gets it.
 MASTER_KEY_USERS = {"gateway", "transcriber", "live", "postproc", "projector"}
 NATS_MIN = (2, 11, 15)
+# The durable consumers each consumer-driven service pulls from (its app.py); KEDA scales it on some of them.
+SERVICE_CONSUMERS = {
+    "transcriber": {"recording-commands", "transcription-jobs", "diarization-runs"},
+    "postproc": {"insights-on-completion", "insights-on-request"},
+    "webhooks": {"webhook-commands", "webhook-fanout", "webhook-deliveries", "tenant-commands"},
+}
+# Each must scale on the backlog of these (issue 16): jobs, insights after completion, webhook deliveries.
+MUST_SCALE_ON = {
+    "transcriber": "transcription-jobs",
+    "postproc": "insights-on-completion",
+    "webhooks": "webhook-deliveries",
+}
+NATS_NODES = [f"nats-{n}.nats-headless.nats.svc.cluster.local" for n in range(3)]
+# KEDA's ScaledObject (keda.sh/v1alpha1) and its nats-jetstream trigger, as the KEDA docs define them: no schema
+# ships for them, so a misspelt field (which KEDA would ignore) is caught here.
+SCALED_OBJECT_SPEC = {
+    "scaleTargetRef", "pollingInterval", "cooldownPeriod", "initialCooldownPeriod", "idleReplicaCount",
+    "minReplicaCount", "maxReplicaCount", "fallback", "advanced", "triggers",
+}  # fmt: skip
+TRIGGER = {"type", "name", "metadata", "authenticationRef", "metricType", "useCachedMetrics"}
+JETSTREAM_REQUIRED = {"natsServerMonitoringEndpoint", "account", "stream", "consumer", "lagThreshold"}
+JETSTREAM_METADATA = JETSTREAM_REQUIRED | {"activationLagThreshold", "useHttps"}
 
 
 def k8s_objects() -> list[dict]:
@@ -47,7 +83,7 @@ def workloads() -> dict[str, dict]:
 def test_every_manifest_validates_and_the_kustomization_lists_them_all():
     for obj in k8s_objects():
         if obj["apiVersion"].startswith("keda.sh/"):
-            continue  # a KEDA custom resource: no schema in kubernetes-validate
+            continue  # a KEDA custom resource: no schema in kubernetes-validate; checked field by field below
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
@@ -71,7 +107,11 @@ def test_each_workload_has_its_own_identity_a_database_only_if_it_needs_one_and_
 
 
 def test_network_policies_deny_by_default_and_open_only_what_each_service_uses():
-    policies = {o["metadata"]["name"]: o["spec"] for o in k8s_objects() if o["kind"] == "NetworkPolicy"}
+    policies = {
+        o["metadata"]["name"]: o["spec"]
+        for o in k8s_objects()
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "voxledger"
+    }
     deny = policies["default-deny"]
     assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
     assert not deny.get("ingress") and not deny.get("egress")
@@ -107,12 +147,19 @@ def test_compose_gives_each_service_only_its_own_secrets_and_no_default_password
     assert all(s["file"].startswith("./secrets/") for s in compose["secrets"].values())
 
 
-def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path):
-    out = tmp_path / "secrets"
+@pytest.fixture(scope="module")
+def credentials(tmp_path_factory) -> tuple[Path, str]:
+    """What `voxledger credentials` writes (the directory), and what it printed."""
+    out = tmp_path_factory.mktemp("credentials") / "secrets"
     done = subprocess.run(
         [sys.executable, "-m", "voxledger.stack.cli", "credentials", str(out)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+    return out, done.stdout
+
+
+def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path, credentials):
+    out, printed = credentials
     (tmp_path / "auth").mkdir()
     (tmp_path / "auth" / "nats-auth.conf").write_text((out / "nats-auth.conf").read_text())
     config = (DEPLOY / "nats" / "nats.conf").read_text().replace('"/data"', f'"{tmp_path / "js"}"')
@@ -123,4 +170,124 @@ def test_the_generated_credentials_are_a_config_nats_server_accepts(tmp_path):
     assert len(users) == len(ROLES) and all(u["nkey"].startswith("U") for u in users)
     master = out / "master-key"
     assert master.stat().st_mode & 0o777 == 0o600, "the master key is owner-only"
-    assert f"master key: {master}" in done.stdout
+    assert f"master key: {master}" in printed
+
+
+def of_kind(kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in k8s_objects() if o["kind"] == kind}
+
+
+def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_has_a_disruption_budget():
+    deployments, scaled = of_kind("Deployment"), of_kind("ScaledObject")
+    consumers = {c.durable: c.stream for c in streams.CONSUMERS}
+    assert set(scaled) == set(SERVICE_CONSUMERS)
+    for name, obj in scaled.items():
+        spec = obj["spec"]
+        assert obj["apiVersion"] == "keda.sh/v1alpha1" and obj["metadata"]["namespace"] == "voxledger"
+        assert spec["scaleTargetRef"]["name"] == name and name in deployments
+        assert "replicas" not in deployments[name]["spec"], f"{name}: KEDA sets the count; apply must not reset it"
+        assert set(spec) <= SCALED_OBJECT_SPEC and set(obj) == {"apiVersion", "kind", "metadata", "spec"}, name
+        assert 1 <= spec["minReplicaCount"] < spec["maxReplicaCount"], name
+        watched = set()
+        for trigger in spec["triggers"]:
+            meta = trigger["metadata"]
+            assert set(trigger) <= TRIGGER and JETSTREAM_REQUIRED <= set(meta) <= JETSTREAM_METADATA, (name, meta)
+            assert all(isinstance(value, str) for value in meta.values()), "KEDA's metadata is a map of strings"
+            assert trigger["type"] == "nats-jetstream" and meta["account"] == "$G", name
+            # KEDA finds the consumer's leader at <server_name>.<this host>: the headless Service of nats.yaml.
+            assert meta["natsServerMonitoringEndpoint"] == "nats-headless.nats.svc.cluster.local:8222"
+            # An unknown consumer is no error to KEDA: it reads the stream's last sequence as the lag instead.
+            assert consumers.get(meta["consumer"]) == meta["stream"], (name, meta)
+            assert int(meta["lagThreshold"]) > 0
+            watched.add(meta["consumer"])
+        assert MUST_SCALE_ON[name] in watched <= SERVICE_CONSUMERS[name], name
+    # Live workers: a fixed count (deploy/k8s/live.yaml says why), enough to survive one pod.
+    assert deployments["live"]["spec"]["replicas"] >= 2
+    budgets = {
+        b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+        for b in of_kind("PodDisruptionBudget").values()
+        if b["metadata"]["namespace"] == "voxledger"
+    }
+    for name, obj in deployments.items():
+        replicas = obj["spec"].get("replicas", 1)
+        assert name in scaled or "replicas" in obj["spec"], f"{name}: a replica count or an autoscaler"
+        if name in scaled or replicas > 1:
+            assert name in budgets, f"{name}: more than one pod and no PodDisruptionBudget"
+
+
+def self_signed(directory: Path) -> None:
+    """A throwaway certificate for nats-server's config check (it loads every TLS file it is given)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nats")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in NATS_NODES]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True)
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (directory / "tls.crt").write_bytes(pem)
+    (directory / "ca.crt").write_bytes(pem)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (directory / "tls.key").write_bytes(key_pem)
+
+
+def test_nats_is_a_three_server_cluster_with_tls_and_a_config_nats_server_accepts(tmp_path, credentials):
+    (statefulset,) = of_kind("StatefulSet").values()
+    spec, pod = statefulset["spec"], statefulset["spec"]["template"]["spec"]
+    headless = of_kind("Service")[spec["serviceName"]]["spec"]
+    assert spec["replicas"] == 3 and headless["clusterIP"] == "None" and headless["publishNotReadyAddresses"]
+    assert {p["port"] for p in headless["ports"]} == {4222, 6222, 8222}
+    (template,) = spec["volumeClaimTemplates"]
+    assert template["metadata"]["name"] in {m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    (container,) = pod["containers"]
+    tag = container["image"].split(":")[1].split("-")[0]
+    assert tuple(int(part) for part in tag.split(".")) >= NATS_MIN
+    config_map = of_kind("ConfigMap")
+    assert int(config_map["voxledger-config"]["data"]["VOXLEDGER_STREAM_REPLICAS"]) == spec["replicas"]
+    services_url = config_map["voxledger-config"]["data"]["NATS_URL"].split(",")
+    assert services_url == [f"tls://{node}:4222" for node in NATS_NODES], "every service knows every server"
+    assert of_kind("PodDisruptionBudget")["nats"]["spec"]["maxUnavailable"] == 1, "a drain keeps a majority"
+
+    config = config_map["nats-config"]["data"]["nats.conf"]
+    for node in NATS_NODES:
+        assert f"nats://{node}:6222" in config
+    # The config as the pod sees it (projected volume at /etc/nats), checked by nats-server itself.
+    etc = tmp_path / "etc"
+    self_signed(etc / "tls")
+    out, _ = credentials
+    (etc / "auth").mkdir()
+    (etc / "auth" / "nats-auth.conf").write_text((out / "nats-auth.conf").read_text())
+    config = config.replace("/etc/nats/", f"{etc}/").replace("/data", str(tmp_path / "js"))
+    config = config.replace("/var/run/nats/", f"{tmp_path}/")
+    (etc / "nats.conf").write_text(config)
+    env = {**os.environ, "POD_NAME": "nats-0"}
+    checked = subprocess.run([nats_server_binary(), "-c", str(etc / "nats.conf"), "-t"], capture_output=True, env=env)
+    assert checked.returncode == 0, checked.stderr
+
+
+def compose_schema() -> dict:
+    """The Compose Specification's JSON schema, as check-jsonschema ships it (`--builtin-schema vendor.compose-spec`)."""
+    vendor = importlib.resources.files("check_jsonschema.builtin_schemas.vendor")
+    return json.loads((vendor / "compose-spec.json").read_text())
+
+
+def test_the_compose_file_is_valid_by_the_compose_specification():
+    validator = jsonschema.Draft202012Validator(compose_schema())
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose)]
+    assert not errors, errors
+    # The schema does bite: a misspelt key in a service is refused.
+    compose["services"]["gateway"]["replica"] = 2
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(compose)
