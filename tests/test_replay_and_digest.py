@@ -10,6 +10,7 @@ import hashlib
 import json
 import threading
 
+import asyncpg
 import httpx
 import pytest
 
@@ -41,6 +42,23 @@ def run(stack, coroutine_fn, *args, role: str = "provision"):
             await nc.close()
 
     return asyncio.run(main())
+
+
+def api_keys(stack) -> list[tuple]:
+    """The keys' rows without their last use (see the replay test)."""
+
+    async def rows() -> list[tuple]:
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            found = await conn.fetch(
+                "SELECT key_id, tenant_id, key_hash, prefix, name, created_at, scope, expires_at, revoked_at"
+                " FROM api_keys ORDER BY key_id"
+            )
+            return [tuple(r) for r in found]
+        finally:
+            await conn.close()
+
+    return asyncio.run(rows())
 
 
 async def head(js) -> int:
@@ -79,7 +97,7 @@ def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout
     with new_client(stack, TENANT) as client:
         made = through_the_api(stack, client)
         caught_up(client, stack)
-        live = digests(stack)
+        live, keys_before = digests(stack), api_keys(stack)
         assert int(live["recordings"].split()[0]) > 250 and int(live["deleted_recordings"].split()[0]) > 10
 
         failures, reads = [], [0]
@@ -97,7 +115,13 @@ def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout
         assert failures == [], failures[:5]
         assert reads[0] > 20, f"only {reads[0]} reads overlapped the replay"
 
-        assert digests(stack) == live, "the replayed read models differ from the live ones"
+        # The reads during the replay are key uses too: one past a minute's turn appends an ApiKeyUsed, so a
+        # key's last use may rightly be later now. Everything else must be exactly what it was.
+        replayed = digests(stack)
+        assert {t: d for t, d in replayed.items() if t != "api_keys"} == {
+            t: d for t, d in live.items() if t != "api_keys"
+        }, "the replayed read models differ from the live ones"
+        assert api_keys(stack) == keys_before, "the replayed keys differ from the live ones"
         assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, (
             "deleted stays deleted"
         )
