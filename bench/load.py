@@ -196,9 +196,12 @@ def verdict(slots_busy: float, by: dict[str, list[float]], machine: float, kept_
         f"PostgreSQL (of {ncpu} cores)": sum(by.get("postgres", [0.0])) / ncpu,
     }
     name, level = max(levels.items(), key=lambda kv: kv[1])
-    cpu = f"the machine's {ncpu} cores were {machine / ncpu:.0%} busy"
+    stack = sum(sum(v) for v in by.values())
+    cpu = (
+        f"the machine's {ncpu} cores were {machine / ncpu:.0%} busy, {max(0.0, machine - stack):.2f} of them elsewhere"
+    )
     if machine / ncpu >= 0.9:
-        cpu += f", {sum(by.get('transcriber', [0.0])):.2f} of them in the transcribers: the bound is CPU"
+        cpu += f", {sum(by.get('transcriber', [0.0])):.2f} of them in the transcribers: CPU is what runs out"
     if kept_up:
         return f"kept up; the first to saturate as the rate rises: {name}, at {level:.0%} ({cpu})"
     return f"first bottleneck: {name}, at {level:.0%}: the queue grew ({cpu})"
@@ -259,13 +262,16 @@ def report(args: argparse.Namespace, run: tuple, ended: Counter, doubled: int) -
         out(f"  {name + (f' x{len(used)}' if len(used) > 1 else ''):<22}{sum(used):6.2f}{each}\n")
     stack = sum(sum(v) for v in by.values())
     out(f"  {'others on the machine':<22}{max(0.0, busy - stack):6.2f}\n  {'machine busy':<22}{busy:6.2f}\n")
-    kept_up = j["sustained"] >= 0.9 * offered
+    # Kept up: completions match the offer, and the slots had room (near 100% busy, a queue builds).
+    kept_up = j["sustained"] >= 0.95 * offered and j["slots_busy"] < 0.9
     out(f"\n{verdict(j['slots_busy'], by, busy, kept_up)}\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=float, default=0.5, help="uploads per second")
+    # 0.8/s: about half of what two transcribers sustained here in 30 s runs (1.4/s with the slots 98% busy), which
+    # leaves room for the other work on this 2-core machine (0.8 to 1.4 cores of it during those runs).
+    parser.add_argument("--rate", type=float, default=0.8, help="uploads per second")
     parser.add_argument("--duration-s", type=float, default=300)
     parser.add_argument("--drain-timeout-s", type=float, default=900, help="the longest to wait for the backlog")
     args = parser.parse_args()
