@@ -228,9 +228,10 @@ def report(args: argparse.Namespace, run: tuple, ended: Counter, doubled: int) -
     lags = [s.lag for s in samples if s.at >= start]
     clean = ended.get("TranscriptionCompleted", 0)
     offered = len(uploads) / args.duration_s
+    audio_s = next((job["duration_s"] for job in jobs if job.get("duration_s")), 0.0)
     out = sys.stdout.write
     out(
-        f"\nvoxledger load: {FILE} ({jobs[0]['duration_s'] if jobs else 0:.1f} s of audio) for {args.duration_s:.0f} s, "
+        f"\nvoxledger load: {FILE} ({audio_s:.1f} s of audio) for {args.duration_s:.0f} s, "
         f"open loop, {args.gateways} gateways alternately, {args.transcribers} transcribers\n\n"
     )
     rows = [
