@@ -34,7 +34,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization bench-load
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -79,6 +79,10 @@ bench-encryption *ARGS:
 # Diarization: DER and speaker count per fixture, and what it adds to a 5-minute job's compute
 bench-diarization *ARGS:
     uv run python -m bench.diarization {{ARGS}}
+
+# Open-loop load for five minutes through two gateways into two transcribers: rates, latencies, lag, bottleneck
+bench-load *ARGS:
+    uv run python -m bench.load {{ARGS}}
 
 # Rebuild the read models from the event log with no downtime, and print their digest
 replay *ARGS:
