@@ -11,8 +11,9 @@ up *ARGS:
 demo:
     uv run voxledger demo
 
-# The whole test suite: unit tests, then integration tests on a real stack
+# The whole test suite: unit tests, then integration tests on a real stack (installs Debian's Chromium if missing)
 test *ARGS:
+    bash scripts/ensure_chromium.sh
     uv run pytest {{ARGS}}
 
 # The gate CI runs before the tests: lint, format and types, each with zero findings
