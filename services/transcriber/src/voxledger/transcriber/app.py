@@ -101,25 +101,11 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[
     async def on_recording_command(msg: NatsMessage) -> None:
         await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream(), started[0].vault)
 
-    @broker.subscriber(
-        streams.TRANSCRIPTION_JOBS.filter_subject,
-        stream=JStream(streams.EVENTS.name, declare=False),
-        durable=streams.TRANSCRIPTION_JOBS.durable,
-        config=consumer_config(streams.TRANSCRIPTION_JOBS, ack_wait_s=settings.ack_wait_s),
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
+    @_one_at_a_time(broker, streams.TRANSCRIPTION_JOBS, settings.ack_wait_s)
     async def on_transcription_requested(msg: NatsMessage) -> None:
         await started[0].worker.handle(msg)
 
-    @broker.subscriber(
-        streams.DIARIZATION_RUNS.filter_subject,
-        stream=JStream(streams.EVENTS.name, declare=False),
-        durable=streams.DIARIZATION_RUNS.durable,
-        config=consumer_config(streams.DIARIZATION_RUNS, ack_wait_s=settings.ack_wait_s),
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
+    @_one_at_a_time(broker, streams.DIARIZATION_RUNS, settings.ack_wait_s)
     async def on_diarization_requested(msg: NatsMessage) -> None:
         await started[0].rediarizer.handle(msg)
 
@@ -127,3 +113,15 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[
 def main() -> None:
     settings = start_service("transcriber", TranscriberSettings)
     asyncio.run(create_app(settings).run())
+
+
+def _one_at_a_time(broker: NatsBroker, spec: streams.ConsumerSpec, ack_wait_s: float):
+    """A durable pull subscriber on EVENTS that takes one message at a time and acks it by hand (long work)."""
+    return broker.subscriber(
+        spec.filter_subject,
+        stream=JStream(streams.EVENTS.name, declare=False),
+        durable=spec.durable,
+        config=consumer_config(spec, ack_wait_s=ack_wait_s),
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+    )

@@ -7,8 +7,6 @@ together here keeps either event free of the other's content, whichever the proj
 
 from collections.abc import Mapping, Sequence
 
-import msgspec
-
 from voxledger.contracts.events import Segment, Speakers, Word
 from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
@@ -19,14 +17,7 @@ SPEAKERS_PATTERN = r"^(auto|off|[1-9][0-9]?)$"
 MAX_NAME_CHARS = 64
 
 
-class SpeakerSegment(msgspec.Struct, kw_only=True, omit_defaults=True):
-    index: int
-    start: float
-    end: float
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-    words: list[Word] | None = None
+class SpeakerSegment(Segment, kw_only=True, omit_defaults=True):
     speaker: str | None = None  # after the split every word of a segment is its speaker's
 
 
