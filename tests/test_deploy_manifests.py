@@ -38,7 +38,7 @@ MASTER_KEY_USERS = {"gateway", "transcriber", "live", "postproc", "projector"}
 NATS_MIN = (2, 11, 15)
 # The durable consumers each consumer-driven service pulls from (its app.py); KEDA scales it on some of them.
 SERVICE_CONSUMERS = {
-    "transcriber": {"recording-commands", "transcription-jobs", "diarization-runs"},
+    "transcriber": {"recording-commands", "transcription-jobs", "diarization-runs", "transcription-work"},
     "postproc": {"insights-on-completion", "insights-on-request"},
     "webhooks": {"webhook-commands", "webhook-fanout", "webhook-deliveries", "tenant-commands"},
 }

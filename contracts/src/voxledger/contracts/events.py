@@ -15,6 +15,7 @@ from voxledger.contracts.sealing import clear_v1_to_v2
 Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "diarizing", "finalizing"]
 Task = Literal["transcribe", "translate"]
 Speakers = Literal["auto", "off"] | int
+Priority = Literal["high", "normal", "low"]  # orders a tenant's own queued jobs (transcriber dispatch/)
 
 
 class Event(msgspec.Struct, kw_only=True):
@@ -37,6 +38,7 @@ class TranscriptionOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     speakers: Speakers = "off"
     min_speakers: int | None = None
     max_speakers: int | None = None
+    priority: Priority = "normal"  # within the tenant: high before normal before low
 
 
 class Word(msgspec.Struct, array_like=True):

@@ -34,7 +34,10 @@ LIVE_AUDIO = StreamSpec(name="LIVE_AUDIO", subjects=[f"{subjects.LIVE_AUDIO_PREF
 WEBHOOKS = StreamSpec(
     name="WEBHOOKS", subjects=[f"{subjects.WEBHOOK_WORK_PREFIX}.>"], retention="workqueue", duplicate_window_s=600
 )
-STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO, WEBHOOKS)
+# Transcription work the dispatcher hands out one at a time as workers free up (kept empty: see
+# transcriber dispatch/); a worker's ack removes it.
+WORK = StreamSpec(name="WORK", subjects=[f"{subjects.WORK_TRANSCRIBE_PREFIX}.>"], retention="workqueue")
+STREAMS = (EVENTS, COMMANDS, LIVE_AUDIO, WEBHOOKS, WORK)
 
 RECORDING_COMMANDS = ConsumerSpec(
     durable="recording-commands",
@@ -45,6 +48,16 @@ TRANSCRIPTION_JOBS = ConsumerSpec(
     durable="transcription-jobs",
     stream=EVENTS.name,
     filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+    # Read only by the active dispatcher, which holds every queued job unacked (heartbeated) until a worker is
+    # free; its deliveries count dispatcher failovers, not attempts (those are counted on TRANSCRIPTION_WORK).
+    max_deliver=-1,
+    max_ack_pending=100_000,
+)
+# The workers' queue: what the dispatcher dispatched (transcriber dispatch/), taken when a slot is free.
+TRANSCRIPTION_WORK = ConsumerSpec(
+    durable="transcription-work",
+    stream=WORK.name,
+    filter_subject=f"{subjects.WORK_TRANSCRIBE_PREFIX}.>",
     max_deliver=4,
 )
 # Post-processing starts when a transcription completes, and again when a client asks for a re-run.
@@ -128,6 +141,7 @@ CONSUMERS = (
     KEY_COMMANDS,
     TENANT_COMMANDS,
     DIARIZATION_RUNS,
+    TRANSCRIPTION_WORK,
 )
 
 AUDIO_BUCKET = "audio"
@@ -145,10 +159,12 @@ LIVE_SESSION_TTL_S = 60.0
 LEASES_BUCKET = "leases"
 # A standby projector takes over within this (plus its poll interval) when the active one dies.
 PROJECTION_LEASE_TTL_S = 5.0
+# The transcription dispatcher: one active across all transcribers; a standby takes over within this.
+DISPATCH_LEASE_TTL_S = 5.0
 
 # Each recording's data key, wrapped by the master key (runtime/crypto.py); key = recording id, history 1.
 # Deleting a recording purges its key: what was sealed with it can never be read again.
 DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 17
+READ_MODEL_SCHEMA_VERSION = 18

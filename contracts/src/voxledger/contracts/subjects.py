@@ -46,3 +46,11 @@ WEBHOOK_WORK_PREFIX = "vl.whq"
 
 def webhook_work_subject(endpoint_id: str, resource_id: str) -> str:
     return f"{WEBHOOK_WORK_PREFIX}.{endpoint_id}.{resource_id}"
+
+
+# Transcription work dispatched fairly (transcriber dispatch/): one subject per dispatched event type.
+WORK_TRANSCRIBE_PREFIX = "vl.work.transcribe"
+
+
+def work_transcribe_subject(event_type: str) -> str:
+    return f"{WORK_TRANSCRIBE_PREFIX}.{event_type}"

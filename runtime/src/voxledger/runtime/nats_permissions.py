@@ -70,9 +70,15 @@ LEASES = kv(streams.LEASES_BUCKET)
 DATA_KEYS = kv(streams.DATA_KEYS_BUCKET)
 DATA_KEYS_WATCH = f"$KV.{streams.DATA_KEYS_BUCKET}.>"
 PURGE_LIVE_AUDIO = f"{API}.STREAM.PURGE.{streams.LIVE_AUDIO.name}"
-TRANSCRIPTION_JOBS_ADVISORY = (
+TRANSCRIPTION_WORK_ADVISORY = (
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
-    f"{streams.TRANSCRIPTION_JOBS.stream}.{streams.TRANSCRIPTION_JOBS.durable}"
+    f"{streams.TRANSCRIPTION_WORK.stream}.{streams.TRANSCRIPTION_WORK.durable}"
+)
+# The fair dispatcher's queue: dispatched into, pulled by the workers, spent work deleted after max deliveries.
+WORK = (
+    *stream_read(streams.WORK.name),
+    f"{subjects.WORK_TRANSCRIBE_PREFIX}.>",
+    f"{API}.STREAM.MSG.DELETE.{streams.WORK.name}",
 )
 
 ROLES: dict[str, Permissions] = {
@@ -107,12 +113,13 @@ ROLES: dict[str, Permissions] = {
             *objects(streams.AUDIO_BUCKET, write=True),
             *DATA_KEYS,
             PURGE_LIVE_AUDIO,  # a delete erases the recording's live audio
+            *WORK,
         ),
         subscribe=(
             INBOX,
             DATA_KEYS_WATCH,
             subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"),
-            TRANSCRIPTION_JOBS_ADVISORY,
+            TRANSCRIPTION_WORK_ADVISORY,
         ),
         deny_publish=(ALL_COMMANDS,),
     ),

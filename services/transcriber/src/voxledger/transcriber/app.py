@@ -1,9 +1,10 @@
-"""Wiring: a FastStream app with three durable pull subscribers sharing one process.
+"""Wiring: a FastStream app with three durable pull subscribers sharing one process, and the dispatcher.
 
 - recording commands (fast: decide and append),
-- transcription jobs (slow: `concurrency` at a time, each in a model child process, heartbeated), and
+- transcription work from the WORK queue (slow: `concurrency` at a time, each in a model child process,
+  heartbeated), which the fair dispatcher (dispatch/; active in one transcriber at a time) fills, and
 - diarization re-runs of completed jobs (in a thread, heartbeated).
-Replicas share both durable consumers, so adding processes adds throughput.
+Replicas share the durable consumers, so adding processes adds throughput.
 """
 
 import asyncio
@@ -23,8 +24,9 @@ from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_se
 from voxledger.runtime.provisioning import consumer_config
 from voxledger.runtime.vault import Vault, open_vault
 from voxledger.transcriber.adapters.model_process import ModelPool
+from voxledger.transcriber.dispatch.dispatcher import Dispatcher
 from voxledger.transcriber.domain import recording
-from voxledger.transcriber.handlers import handle_recording_command
+from voxledger.transcriber.handlers import handle_recording_command, handle_work
 from voxledger.transcriber.jobs.rediarize import Rediarizer
 from voxledger.transcriber.jobs.runner import TranscriptionWorker
 from voxledger.transcriber.settings import TranscriberSettings
@@ -41,12 +43,14 @@ class _Started:
     worker: TranscriptionWorker
     vault: Vault
     rediarizer: Rediarizer
+    dispatching: asyncio.Task[None]
 
 
 def create_app(settings: TranscriberSettings) -> FastStream:
     broker = nats_broker(settings, "transcriber")
     pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
     started: list[_Started] = []
+    stop_dispatching = asyncio.Event()
 
     _subscribe(broker, settings, started)
     app = FastStream(broker, logger=faststream_logger("transcriber"))
@@ -55,9 +59,9 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     async def start() -> None:
         nc = await connect(nats_access(settings), "transcriber-events")
         js = nc.jetstream()
-        # Apply this worker's AckWait to the shared consumer (provisioning created it with the default).
-        jobs = msgspec.structs.replace(streams.TRANSCRIPTION_JOBS, max_deliver=settings.max_attempts + 1)
-        await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
+        # Apply this worker's AckWait to the shared work consumer (provisioning created it with the default).
+        work = msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
+        await js.add_consumer(work.stream, consumer_config(work, ack_wait_s=settings.ack_wait_s))
         vault = await open_vault(nc, settings)
         repo = AggregateRepository(
             EventStore(js, vault=vault), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
@@ -65,15 +69,18 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
-        started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings)))
+        dispatching = asyncio.create_task(Dispatcher(js, settings, worker.worker_name).serve(stop_dispatching))
+        started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings), dispatching))
         await nc.subscribe(
-            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{jobs.stream}.{jobs.durable}", cb=worker.on_max_deliveries
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
         )
         log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
 
     @app.on_shutdown
     async def drain() -> None:
+        stop_dispatching.set()  # a standby takes over what this one held (NAKed back)
         for running in started:
+            await running.dispatching
             await running.worker.drain(settings.shutdown_grace_s)
 
     @app.after_shutdown
@@ -101,9 +108,9 @@ def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[
     async def on_recording_command(msg: NatsMessage) -> None:
         await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream(), started[0].vault)
 
-    @_one_at_a_time(broker, streams.TRANSCRIPTION_JOBS, settings.ack_wait_s)
-    async def on_transcription_requested(msg: NatsMessage) -> None:
-        await started[0].worker.handle(msg)
+    @_one_at_a_time(broker, streams.TRANSCRIPTION_WORK, settings.ack_wait_s)
+    async def on_transcription_work(msg: NatsMessage) -> None:
+        await handle_work(msg, started[0].worker)
 
     @_one_at_a_time(broker, streams.DIARIZATION_RUNS, settings.ack_wait_s)
     async def on_diarization_requested(msg: NatsMessage) -> None:
@@ -116,10 +123,10 @@ def main() -> None:
 
 
 def _one_at_a_time(broker: NatsBroker, spec: streams.ConsumerSpec, ack_wait_s: float):
-    """A durable pull subscriber on EVENTS that takes one message at a time and acks it by hand (long work)."""
+    """A durable pull subscriber that takes one message at a time and acks it by hand (long work)."""
     return broker.subscriber(
         spec.filter_subject,
-        stream=JStream(streams.EVENTS.name, declare=False),
+        stream=JStream(spec.stream, declare=False),
         durable=spec.durable,
         config=consumer_config(spec, ack_wait_s=ack_wait_s),
         pull_sub=PullSub(batch_size=1, timeout=5.0),

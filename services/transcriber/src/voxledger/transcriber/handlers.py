@@ -1,14 +1,16 @@
 """Thin handlers: decode the message, load the aggregate, decide, append, ack.
 
 Acks come last, once the effects are appended. A refused command is terminated; a transient
-failure is NAKed and redelivered. Transcription jobs are slow and held under a lease: their
-subscriber hands them to the job runner (jobs/runner.py).
+failure is NAKed and redelivered. Transcription jobs are slow and held under a lease: the work the
+dispatcher (dispatch/) hands out is routed by its type, a TranscriptionRequested to the job runner
+(jobs/runner.py).
 
 A delete erases before it is recorded: the data key is destroyed first (from then on nothing sealed with
 it can be read), then the live audio and the blob are purged, then RecordingDeleted is appended. Each step
 is idempotent, so a crash anywhere leaves a command that is redelivered and finishes the rest.
 """
 
+import msgspec
 import structlog
 from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
@@ -18,11 +20,13 @@ from opentelemetry import trace
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import DeleteRecording, RecordingCommand
 from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.envelope import decode_envelope
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.consumers import decode_or_reject
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.domain.recording import Recording, decide
+from voxledger.transcriber.jobs.runner import TranscriptionWorker
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.transcriber")
@@ -60,6 +64,20 @@ async def handle_recording_command(
             return
         log.info("command.handled", type=message.envelope.type, events=[m.envelope.type for m in appended])
         await msg.ack()
+
+
+async def handle_work(msg: NatsMessage, worker: TranscriptionWorker) -> None:
+    """Work from the WORK queue, by its type; a type no handler here takes is terminated, loudly."""
+    try:
+        kind = decode_envelope(msg.body).type
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:
+        kind = f"undecodable ({err})"
+    match kind:
+        case "TranscriptionRequested":
+            await worker.handle(msg)
+        case _:
+            log.error("work.unknown_type", type=kind, subject=msg.raw_message.subject)
+            await msg.reject()
 
 
 async def _erase(js: JetStreamContext, vault: Vault, loaded: Loaded[Recording], cmd: DeleteRecording) -> None:

@@ -36,3 +36,6 @@ class TranscriberSettings(ModelSettings, kw_only=True, frozen=True):
     stop_grace_s: float = 1.0  # a stopped model call that takes longer is killed
     # Jobs that name no batch_size: chunks decoded at once (1: sequential). Measured in bench/pipeline.py.
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=32)] = 8
+    # The fair dispatcher (dispatch/): how often the active one looks for a free worker, and a standby for the lease.
+    dispatch_poll_s: float = 0.15
+    dispatch_standby_poll_s: float = 1.0

@@ -166,7 +166,7 @@ class TranscriptionWorker:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""
         seq = msgspec.json.decode(advisory.data)["stream_seq"]
         try:
-            message = envelope_decode((await self._js.get_msg(streams.EVENTS.name, seq)).data or b"")
+            message = envelope_decode((await self._js.get_msg(streams.WORK.name, seq)).data or b"")
             request = message.body_as(TranscriptionRequested)
             loaded = await self._repo.load(message.envelope.aggregate_id)
             failed = Fail(job_id=request.job_id, error_code="worker_lost", message=public_message("worker_lost"))
@@ -181,6 +181,10 @@ class TranscriptionWorker:
             pass  # already settled, or another worker recorded it first
         except Exception:
             log.exception("job.max_deliveries_not_recorded", stream_seq=seq)
+            return
+        # A work queue keeps what is never acked: remove the spent work once its end is recorded.
+        with contextlib.suppress(Exception):
+            await self._js.delete_msg(streams.WORK.name, seq)
 
     async def _attempt(self, held: HeldJob, request: TranscriptionRequested, cause: Envelope, signals: Signals) -> None:
         loaded = await self._repo.load(cause.aggregate_id)

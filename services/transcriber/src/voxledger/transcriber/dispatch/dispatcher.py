@@ -1,0 +1,184 @@
+"""The dispatcher: the only reader of `transcription-jobs`, one active across all transcribers (under a lease).
+
+It pulls every queued unit of work (any message that consumer delivers), holds it unacked and heartbeated,
+and hands one to the WORK queue only when a worker is free, choosing it fairly (fairness.py). A worker is
+free when the WORK consumer has more pull requests waiting than messages undelivered (`num_waiting >
+num_pending`, polled every `dispatch_poll_s`): workers pull only while a slot is free (jobs/runner.py), so
+WORK stays empty and the fair choice is made at the moment a slot frees, not when the work arrived.
+(nats-server has no push signal for "a pull request is waiting"; consumer priority groups pin or overflow
+by client, not by tenant, so they cannot make this choice.)
+
+Dispatching publishes the original bytes and headers to `vl.work.transcribe.<type>` with Nats-Msg-Id set
+from the source sequence, then acks the source: a crash between the two redelivers the source, and its
+second publish is dropped as a duplicate. A retry a worker NAKs stays on WORK (it was already dispatched),
+so it is not queued fairly again. A standby takes over once the lease expires; what the old holder held is
+redelivered to it after the consumer's AckWait (at once, if the old holder stopped cleanly and NAKed it).
+"""
+
+import asyncio
+import contextlib
+import time
+
+import msgspec
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from voxledger.contracts import streams, subjects
+from voxledger.contracts.envelope import decode_envelope
+from voxledger.runtime.leases import Lease
+from voxledger.runtime.lifecycle import sleep_unless
+from voxledger.transcriber.dispatch.fairness import FairQueue, Work, work_priority
+from voxledger.transcriber.settings import TranscriberSettings
+
+log = structlog.get_logger(__name__)
+
+LEASE_KEY = "dispatcher.transcription"
+FETCH_BATCH = 256
+
+
+def work_of(msg: Msg) -> Work:
+    """What the fair choice needs from a held message; one it cannot read is forwarded as normal work
+    (the worker terminates it loudly, as it would any undecodable job)."""
+    seq = msg.metadata.sequence.stream
+    try:
+        envelope = decode_envelope(msg.data)
+        body = msgspec.json.decode(envelope.data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return Work(seq=seq, tenant="")
+    priority = work_priority(envelope.type, body if isinstance(body, dict) else {})
+    return Work(seq=seq, tenant=envelope.tenant_id, priority=priority)
+
+
+def work_headers(msg: Msg) -> dict[str, str]:
+    """The source's headers, less its append preconditions (they were about EVENTS), deduplicated by sequence."""
+    kept = {k: v for k, v in (msg.headers or {}).items() if not k.startswith("Nats-Expected")}
+    return {**kept, "Nats-Msg-Id": f"dispatch-{msg.metadata.sequence.stream}"}
+
+
+class Dispatcher:
+    def __init__(self, js: JetStreamContext, settings: TranscriberSettings, holder: str):
+        self._js = js
+        self._settings = settings
+        self._holder = holder
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Dispatches while holding the lease, stands by while another transcriber does; until `stop`."""
+        while not stop.is_set():
+            try:
+                lease = await Lease.acquire(self._js, LEASE_KEY, self._holder, streams.DISPATCH_LEASE_TTL_S)
+                if lease is not None:
+                    await self._while_held(lease, stop)
+                    continue
+            except Exception:
+                log.warning("dispatcher.unavailable", exc_info=True)  # the broker is away: try again shortly
+            await sleep_unless(stop, self._settings.dispatch_standby_poll_s)
+
+    async def _while_held(self, lease: Lease, stop: asyncio.Event) -> None:
+        log.info("dispatcher.active", holder=self._holder)
+        async with lease.held() as halt:
+            session = _Session(self._js, self._settings, halt)
+            relay = asyncio.create_task(_relay(stop, halt))
+            try:
+                await session.run()
+            finally:
+                relay.cancel()
+                await session.hand_back()
+        if stop.is_set():
+            await lease.release()
+        log.info("dispatcher.standby" if not stop.is_set() else "dispatcher.released", holder=self._holder)
+
+
+class _Session:
+    """One tenure as the active dispatcher: what it holds is its own until `halt`."""
+
+    def __init__(self, js: JetStreamContext, settings: TranscriberSettings, halt: asyncio.Event):
+        self._js = js
+        self._settings = settings
+        self._halt = halt
+        self.queue = FairQueue()
+        self.held: dict[int, Msg] = {}
+
+    async def run(self) -> None:
+        spec = streams.TRANSCRIPTION_JOBS
+        sub = await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
+        loops = [self._pull(sub), self._heartbeat(), self._dispatch()]
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        try:
+            await self._halt.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def hand_back(self) -> None:
+        """NAKs what is still held, so the next holder gets it at once instead of after AckWait."""
+        for msg in self.held.values():
+            with contextlib.suppress(Exception):
+                await msg.nak()
+        self.held.clear()
+
+    async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
+        while not self._halt.is_set():
+            try:
+                msgs = await sub.fetch(FETCH_BATCH, timeout=1.0)
+            except TimeoutError:
+                continue
+            except Exception as err:
+                log.warning("dispatcher.fetch_failed", error=repr(err))
+                await sleep_unless(self._halt, self._settings.dispatch_poll_s)
+                continue
+            for msg in msgs:
+                work = work_of(msg)
+                self.held[work.seq] = msg  # a redelivery replaces the delivery it renews
+                if self.queue.add(work):
+                    log.debug("dispatcher.queued", seq=work.seq, tenant=work.tenant, priority=work.priority)
+
+    async def _heartbeat(self) -> None:
+        every_s = streams.TRANSCRIPTION_JOBS.ack_wait_s / 3
+        while not self._halt.is_set():
+            await sleep_unless(self._halt, every_s)
+            for msg in list(self.held.values()):
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+
+    async def _dispatch(self) -> None:
+        work = streams.TRANSCRIPTION_WORK
+        while not self._halt.is_set():
+            await sleep_unless(self._halt, self._settings.dispatch_poll_s)
+            if not self.queue:
+                continue
+            try:
+                info = await self._js.consumer_info(work.stream, work.durable)
+                for _ in range(min((info.num_waiting or 0) - (info.num_pending or 0), len(self.queue))):
+                    if self._halt.is_set():
+                        return
+                    await self._dispatch_next()
+            except Exception as err:
+                log.warning("dispatcher.dispatch_failed", error=repr(err))
+
+    async def _dispatch_next(self) -> None:
+        work = self.queue.pop(time.time())
+        if work is None:
+            return
+        msg = self.held[work.seq]
+        try:
+            await self._js.publish(
+                subjects.work_transcribe_subject(msg.subject.rsplit(".", 1)[-1]),
+                msg.data,
+                stream=streams.WORK.name,
+                headers=work_headers(msg),
+            )
+        except Exception:
+            self.queue.add(work)  # still held: dispatched on a later round
+            raise
+        del self.held[work.seq]
+        await msg.ack()
+        log.info("dispatcher.dispatched", seq=work.seq, tenant=work.tenant, priority=work.priority)
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()
