@@ -97,7 +97,8 @@ class Job(msgspec.Struct, kw_only=True):
     processed_s: float
     eta_s: float | None
     attempt: int
-    queue_position: int | None
+    priority: str  # among the tenant's own queued jobs: high, normal or low
+    queue_position: int | None  # 1: the next job a free worker takes (tenants take turns; see README, Fair queues)
     options: dict[str, Any]
     model: str | None
     worker: str | None
@@ -175,6 +176,8 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     temperature: Annotated[float | None, _documented(minimum=0, maximum=1)] = None
     # Chunks decoded at once (1: sequential); unset: the transcriber's default.
     batch_size: Annotated[int | None, _documented(minimum=1, maximum=32)] = None
+    # Order among this tenant's own queued jobs: high, then normal, then low (tenants take turns regardless).
+    priority: events.Priority = "normal"
     # Diarization: "auto" (estimated, within the bounds), "off" (the default) or an exact count.
     speakers: Annotated[str | int | None, _documented(examples=["auto"])] = None
     min_speakers: Annotated[int | None, _documented(minimum=1, maximum=MAX_SPEAKERS)] = None
@@ -203,10 +206,12 @@ def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
     return msgspec.Raw(msgspec.json.encode(body))
 
 
-def job_view(row, queue_position: int | None = None) -> Job:
+def job_view(row, queue_position: int | None = None, queued_eta_s: float | None = None) -> Job:
+    """A job; a queued one with its place in the fair queue and the ETA that follows from it (domain/queue.py)."""
     error = JobError(row["error_code"], public_message(row["error_code"])) if row["error_code"] else None
     extra = {
         "queue_position": queue_position,
+        **({"eta_s": queued_eta_s} if queue_position is not None else {}),
         "error": error,
         "links": recording_links(row["recording_id"], row["job_id"]),
     }

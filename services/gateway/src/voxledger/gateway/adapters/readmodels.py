@@ -5,10 +5,11 @@ from datetime import datetime
 import asyncpg
 
 from voxledger.gateway.domain.keys import KeyInfo
+from voxledger.gateway.domain.queue import Queued, QueueState
 
 RECORDING_COLUMNS = """recording_id, filename, content_type, size_bytes, duration_s, status, latest_job_id,
     created_at, updated_at, source, read_model_error"""
-JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, options, model,
+JOB_COLUMNS = """job_id, recording_id, status, stage, progress, processed_s, eta_s, attempt, priority, options, model,
     worker, language, language_probability, duration_s, segment_count, processing_s, error_code, error_message, retry_at, trace_id,
     created_at, started_at, finished_at, updated_at, speaker_turns, speaker_names"""
 
@@ -97,9 +98,32 @@ class ReadModels:
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND job_id = $2", tenant, job_id
         )
 
-    async def queue_position(self, job_id: str) -> int:
-        """1 for the next job a free worker takes; the queue is shared by all tenants, oldest first."""
-        return await self.pool.fetchval("SELECT count(*) + 1 FROM jobs WHERE status = 'queued' AND job_id < $1", job_id)
+    async def queue_state(self) -> QueueState:
+        """What queue positions and ETAs come from (domain/queue.py), in one snapshot. Queued jobs with an
+        attempt behind them are not in the fair queue: their retry was already dispatched (WORK)."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            queued = await conn.fetch(
+                "SELECT job_id, tenant_id, priority, queued_seq FROM jobs WHERE status = 'queued' AND attempt = 0"
+            )
+            last = await conn.fetch(
+                """SELECT tenant_id, extract(epoch FROM max(started_at))::float8 AS at FROM jobs
+                   WHERE tenant_id = ANY($1::text[]) AND started_at IS NOT NULL GROUP BY tenant_id""",
+                list({r["tenant_id"] for r in queued}),
+            )
+            running = await conn.fetch("SELECT eta_s FROM jobs WHERE status = 'running'")
+            typical = await conn.fetchval(
+                """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_s) FROM (
+                       SELECT processing_s FROM jobs WHERE status = 'completed' AND processing_s IS NOT NULL
+                       ORDER BY finished_at DESC LIMIT 20) AS recent"""
+            )
+        return QueueState(
+            queued=[
+                Queued(r["job_id"], r["tenant_id"], r["priority"], (r["queued_seq"] or 0, r["job_id"])) for r in queued
+            ],
+            last_start={r["tenant_id"]: r["at"] for r in last},
+            running_left_s=[r["eta_s"] for r in running],
+            typical_s=typical,
+        )
 
     async def latest_completed_job(self, tenant: str, recording_id: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow(
@@ -192,13 +216,10 @@ class ReadModels:
         )
 
     async def active_jobs(self, tenant: str) -> list:
-        """The tenant's queued and running jobs, oldest first, each queued one with its place in the shared queue."""
+        """The tenant's queued and running jobs, oldest first."""
         return await self.pool.fetch(
-            f"""SELECT {JOB_COLUMNS},
-                       CASE WHEN j.status = 'queued' THEN
-                           (SELECT count(*) + 1 FROM jobs q WHERE q.status = 'queued' AND q.job_id < j.job_id)
-                       END AS queue_position
-                FROM jobs j WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id""",
+            f"""SELECT {JOB_COLUMNS} FROM jobs j
+                WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id""",
             tenant,
         )
 

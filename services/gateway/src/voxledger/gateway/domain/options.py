@@ -1,9 +1,9 @@
 """A job's options as a client sends them (form fields or a JSON body), each checked: pure, without IO."""
 
 import math
-from typing import cast
+from typing import cast, get_args
 
-from voxledger.contracts.events import Task, TranscriptionOptions
+from voxledger.contracts.events import Priority, Task, TranscriptionOptions
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.speakers import check_speakers
@@ -46,6 +46,18 @@ def check_batch_size(value: int | str | None, field: str = "batch_size") -> int 
     return value
 
 
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+
+
+def check_priority(value: str | None, field: str = "priority") -> Priority:
+    """A job's priority within its tenant: `high`, `normal` (also when not given) or `low`."""
+    if value is None or value == "":
+        return "normal"
+    if value not in PRIORITIES:
+        raise Unacceptable("invalid_priority", "priority must be `high`, `normal` or `low`", field)
+    return cast(Priority, value)
+
+
 def _hint(value: str | None, field: str, max_chars: int, *, multiline: bool) -> str | None:
     if value is None or not value.strip():
         return None
@@ -62,6 +74,7 @@ def job_options(
     hotwords: str | None = None,
     temperature: float | str | None = None,
     batch_size: int | str | None = None,
+    priority: str | None = None,
     word_timestamps: bool = False,
     vad: bool = False,
     speakers: int | str | None = None,
@@ -84,6 +97,7 @@ def job_options(
         hotwords=_hint(hotwords, "hotwords", MAX_HOTWORDS_CHARS, multiline=False),
         temperature=check_temperature(temperature),
         batch_size=check_batch_size(batch_size),
+        priority=check_priority(priority),
         speakers=diarize,
         min_speakers=lo,
         max_speakers=hi,

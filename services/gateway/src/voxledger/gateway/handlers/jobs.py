@@ -12,6 +12,7 @@ from voxledger.contracts.statuses import JobStatus
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.domain import queue
 from voxledger.gateway.domain.errors import Conflict
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import FreshReads
@@ -39,8 +40,10 @@ async def get_job(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None
 ) -> schemas.Job:  # noqa: ARG001
     row = await fresh.job(tenant, job_id)
-    position = await fresh.readmodels.queue_position(row["job_id"]) if row["status"] == "queued" else None
-    return schemas.job_view(row, position)
+    if row["status"] != "queued":
+        return schemas.job_view(row)
+    placed = queue.view(await fresh.readmodels.queue_state())
+    return schemas.job_view(row, *placed.get(row["job_id"], (None, None)))
 
 
 @post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
@@ -66,4 +69,5 @@ async def cancel_job(
 @get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
 async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
     rows = await readmodels.active_jobs(tenant)
-    return schemas.Queue(items=[schemas.job_view(r, r["queue_position"]) for r in rows])
+    placed = queue.view(await readmodels.queue_state()) if any(r["status"] == "queued" for r in rows) else {}
+    return schemas.Queue(items=[schemas.job_view(r, *placed.get(r["job_id"], (None, None))) for r in rows])

@@ -161,6 +161,11 @@ UPLOAD_FORM = Schema(
         "hotwords": _HOTWORDS,
         "temperature": _TEMPERATURE,
         "batch_size": _BATCH_SIZE,
+        "priority": Schema(
+            type="string",  # type: ignore[arg-type]
+            enum=["high", "normal", "low"],
+            description="Order among the tenant's own queued jobs (default normal); tenants take turns regardless",
+        ),
         "speakers": Schema(
             type="string",  # type: ignore[arg-type]
             pattern=SPEAKERS_PATTERN,

@@ -88,6 +88,8 @@ def _transcription_requested(meta: Envelope, event: ev.TranscriptionRequested, s
         "status": "queued",
         "stage": "queued",
         "options": msgspec.to_builtins(event.options),
+        "priority": event.options.priority,
+        "queued_seq": seq,
         "trace_id": trace_id_of(meta.traceparent),
         "created_at": at,
         "updated_at": at,
