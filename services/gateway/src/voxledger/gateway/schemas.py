@@ -177,7 +177,8 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     # Chunks decoded at once (1: sequential); unset: the transcriber's default.
     batch_size: Annotated[int | None, _documented(minimum=1, maximum=32)] = None
     # Order among this tenant's own queued jobs: high, then normal, then low (tenants take turns regardless).
-    priority: events.Priority = "normal"
+    # (checked by domain/options.py, so that a bad value gets its own code: invalid_priority)
+    priority: Annotated[str | None, _documented(enum=["high", "normal", "low"], examples=["high"])] = None
     # Diarization: "auto" (estimated, within the bounds), "off" (the default) or an exact count.
     speakers: Annotated[str | int | None, _documented(examples=["auto"])] = None
     min_speakers: Annotated[int | None, _documented(minimum=1, maximum=MAX_SPEAKERS)] = None
