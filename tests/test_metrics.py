@@ -18,9 +18,11 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
     for job in waiting:  # the job row is projected from the event after the recording's: wait for it too
         wait_visible(client, f"/v1/jobs/{job['job_id']}")
 
+    # The dispatcher holds queued jobs unacked until a worker is free; the running one is on the work queue.
+    held = 'consumer="transcription-jobs"'
+    eventually(lambda: metric(metrics_text(stack), "voxledger_consumer_ack_pending_messages", held) >= 2, "held")
     text = metrics_text(stack)
-    assert metric(text, "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"') >= 2
-    assert metric(text, "voxledger_consumer_ack_pending_messages", 'consumer="transcription-jobs"') >= 1
+    assert metric(text, "voxledger_consumer_ack_pending_messages", 'consumer="transcription-work"') >= 1
     assert metric(text, "voxledger_jobs", 'status="queued"') >= 2
     assert metric(text, "voxledger_jobs", 'status="running"') >= 1
 
@@ -32,6 +34,6 @@ def test_metrics_show_jobs_by_status_and_the_queue_behind_a_busy_worker(stack, c
 
     # The worker still takes the cancelled requests off the queue (and skips them): it drains to zero.
     def drained() -> bool:
-        return not metric(metrics_text(stack), "voxledger_consumer_pending_messages", 'consumer="transcription-jobs"')
+        return not metric(metrics_text(stack), "voxledger_consumer_ack_pending_messages", held)
 
     eventually(drained, "the job queue drained", 60)

@@ -51,7 +51,9 @@ def test_the_eta_follows_the_position_the_running_jobs_and_the_typical_job_time(
 
 
 def test_priority_is_high_normal_or_low_and_normal_when_not_given():
-    assert [check_priority(p) for p in ("high", "normal", "low", None, "")] == ["high", "normal", "low"] + ["normal"] * 2
+    assert [check_priority(p) for p in ("high", "normal", "low", None, "")] == ["high", "normal", "low"] + [
+        "normal"
+    ] * 2
     with pytest.raises(Unacceptable) as refused:
         check_priority("urgent")
     assert refused.value.code == "invalid_priority"

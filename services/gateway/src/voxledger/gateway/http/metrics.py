@@ -24,13 +24,13 @@ class GatewayMetrics:
         self.jobs = Gauge("voxledger_jobs", "Jobs by status, all tenants", ["status"], registry=r)
         self.consumer_pending = Gauge(
             "voxledger_consumer_pending_messages",
-            "Messages not yet delivered per durable consumer; for transcription-jobs, the queue depth",
+            "Messages not yet delivered per durable consumer",
             ["consumer"],
             registry=r,
         )
         self.consumer_in_flight = Gauge(
             "voxledger_consumer_ack_pending_messages",
-            "Messages delivered but not yet acknowledged",
+            "Messages delivered but not yet acknowledged; for transcription-jobs, the queued jobs the dispatcher holds",
             ["consumer"],
             registry=r,
         )
