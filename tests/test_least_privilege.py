@@ -32,6 +32,7 @@ REFUSED = [
     ("gateway", "sub", "vl.evt.>"),
     ("gateway", "pub", "$JS.API.STREAM.PURGE.EVENTS"),
     ("gateway", "pub", "$JS.API.CONSUMER.CREATE.COMMANDS"),
+    ("gateway", "pub", "vl.work.transcribe.TranscriptionRequested"),  # only the transcribers' dispatcher queues work
     ("projector", "pub", "vl.cmd.rec.UploadRecording"),  # the projector only reads
     ("projector", "pub", "vl.evt.rec.x.TranscriptionCompleted"),
     ("projector", "sub", "vl.cmd.>"),
@@ -43,6 +44,7 @@ REFUSED = [
     ("live", "pub", "$KV.idempotency.x"),
     ("postproc", "pub", "vl.live.audio.x"),
     ("postproc", "pub", "$JS.API.STREAM.DELETE.EVENTS"),
+    ("postproc", "pub", "$JS.API.CONSUMER.MSG.NEXT.WORK.transcription-work"),
     ("webhooks", "pub", "vl.evt.rec.x.TranscriptionCompleted"),
     ("webhooks", "pub", "vl.evt.key.x.ApiKeyIssued"),
     ("keys", "pub", "vl.evt.rec.x.TranscriptionCompleted"),
