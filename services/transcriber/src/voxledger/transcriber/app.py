@@ -59,7 +59,10 @@ def create_app(settings: TranscriberSettings) -> FastStream:
     async def start() -> None:
         nc = await connect(nats_access(settings), "transcriber-events")
         js = nc.jetstream()
-        # Apply this worker's AckWait to the shared work consumer (provisioning created it with the default).
+        # Apply this worker's AckWait to the shared consumers (provisioning created them with the default): the
+        # dispatcher's, whose deliveries are not bounded, and the workers', bounded by the attempts.
+        jobs = streams.TRANSCRIPTION_JOBS
+        await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
         work = msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(work.stream, consumer_config(work, ack_wait_s=settings.ack_wait_s))
         vault = await open_vault(nc, settings)

@@ -12,7 +12,8 @@ Dispatching publishes the original bytes and headers to `vl.work.transcribe.<typ
 from the source sequence, then acks the source: a crash between the two redelivers the source, and its
 second publish is dropped as a duplicate. A retry a worker NAKs stays on WORK (it was already dispatched),
 so it is not queued fairly again. A standby takes over once the lease expires; what the old holder held is
-redelivered to it after the consumer's AckWait (at once, if the old holder stopped cleanly and NAKed it).
+redelivered to it after the consumer's AckWait (VOXLEDGER_ACK_WAIT_S; at once, if the old holder stopped
+cleanly and NAKed it).
 """
 
 import asyncio
@@ -137,7 +138,7 @@ class _Session:
                     log.debug("dispatcher.queued", seq=work.seq, tenant=work.tenant, priority=work.priority)
 
     async def _heartbeat(self) -> None:
-        every_s = streams.TRANSCRIPTION_JOBS.ack_wait_s / 3
+        every_s = min(self._settings.heartbeat_s, self._settings.ack_wait_s / 3)  # well inside the AckWait
         while not self._halt.is_set():
             await sleep_unless(self._halt, every_s)
             for msg in list(self.held.values()):
