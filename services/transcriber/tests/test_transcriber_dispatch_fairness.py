@@ -1,8 +1,12 @@
 """The dispatcher's fair choice, pure: tenants in turn (longest since dispatched first), priority then age
-within a tenant; and the priority each kind of work carries."""
+within a tenant; the priority each kind of work carries; what it reads from and forwards of a held message."""
 
 import pytest
+from nats.aio.msg import Msg
 
+from voxledger.contracts import envelope
+from voxledger.contracts import events as ev
+from voxledger.transcriber.dispatch.dispatcher import work_headers, work_of
 from voxledger.transcriber.dispatch.fairness import FairQueue, Work, dispatch_order, work_priority
 
 
@@ -47,3 +51,17 @@ def test_a_redelivery_is_not_queued_twice_and_a_dispatch_counts_as_the_tenants_t
 )
 def test_the_priority_each_kind_of_work_carries(kind, body, expected):
     assert work_priority(kind, body) == expected
+
+
+def _held(data: bytes, headers: dict[str, str] | None = None) -> Msg:
+    ack = "$JS.ACK.EVENTS.transcription-jobs.1.7.3.1700000000000000000.0"  # stream sequence 7
+    return Msg(_client=None, subject="vl.evt.rec.r1.TranscriptionRequested", reply=ack, data=data, headers=headers)  # type: ignore[arg-type]
+
+
+def test_held_work_is_read_from_its_envelope_and_forwarded_without_the_append_preconditions():
+    request = ev.TranscriptionRequested(job_id="j1", options=ev.TranscriptionOptions(priority="high"))
+    data = envelope.encode(envelope.seal(request, aggregate_id="r1", tenant_id="acme"))
+    assert work_of(_held(data)) == Work(seq=7, tenant="acme", priority="high")
+    assert work_of(_held(b"not json")) == Work(seq=7, tenant="")  # forwarded all the same: the worker rejects it
+    headers = {"Nats-Msg-Id": "event-id", "Nats-Expected-Last-Subject-Sequence": "3", "traceparent": "00-ab"}
+    assert work_headers(_held(data, headers)) == {"Nats-Msg-Id": "dispatch-7", "traceparent": "00-ab"}
