@@ -65,3 +65,11 @@ def test_held_work_is_read_from_its_envelope_and_forwarded_without_the_append_pr
     assert work_of(_held(b"not json")) == Work(seq=7, tenant="")  # forwarded all the same: the worker rejects it
     headers = {"Nats-Msg-Id": "event-id", "Nats-Expected-Last-Subject-Sequence": "3", "traceparent": "00-ab"}
     assert work_headers(_held(data, headers)) == {"Nats-Msg-Id": "dispatch-7", "traceparent": "00-ab"}
+
+
+def test_cancelled_work_is_taken_off_the_queue():
+    queue = FairQueue()
+    for work in (Work(1, "a"), Work(2, "a", "high"), Work(3, "b")):
+        queue.add(work)
+    assert queue.discard(2) and not queue.discard(2) and queue.discard(3)
+    assert [w.seq for w in iter(lambda: queue.pop(now=1.0), None)] == [1]

@@ -72,7 +72,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
-        dispatching = asyncio.create_task(Dispatcher(js, settings, worker.worker_name).serve(stop_dispatching))
+        dispatching = asyncio.create_task(Dispatcher(nc, settings, worker.worker_name).serve(stop_dispatching))
         started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings), dispatching))
         await nc.subscribe(
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries

@@ -22,6 +22,7 @@ import time
 
 import msgspec
 import structlog
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
@@ -47,8 +48,14 @@ def work_of(msg: Msg) -> Work:
         body = msgspec.json.decode(envelope.data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return Work(seq=seq, tenant="")
-    priority = work_priority(envelope.type, body if isinstance(body, dict) else {})
-    return Work(seq=seq, tenant=envelope.tenant_id, priority=priority)
+    body = body if isinstance(body, dict) else {}
+    job_id = body.get("job_id")
+    return Work(
+        seq=seq,
+        tenant=envelope.tenant_id,
+        priority=work_priority(envelope.type, body),
+        job_id=job_id if isinstance(job_id, str) else "",
+    )
 
 
 def work_headers(msg: Msg) -> dict[str, str]:
@@ -58,8 +65,9 @@ def work_headers(msg: Msg) -> dict[str, str]:
 
 
 class Dispatcher:
-    def __init__(self, js: JetStreamContext, settings: TranscriberSettings, holder: str):
-        self._js = js
+    def __init__(self, nc: Client, settings: TranscriberSettings, holder: str):
+        self._nc = nc
+        self._js = nc.jetstream()
         self._settings = settings
         self._holder = holder
 
@@ -78,7 +86,7 @@ class Dispatcher:
     async def _while_held(self, lease: Lease, stop: asyncio.Event) -> None:
         log.info("dispatcher.active", holder=self._holder)
         async with lease.held() as halt:
-            session = _Session(self._js, self._settings, halt)
+            session = _Session(self._nc, self._settings, halt)
             relay = asyncio.create_task(_relay(stop, halt))
             try:
                 await session.run()
@@ -93,16 +101,23 @@ class Dispatcher:
 class _Session:
     """One tenure as the active dispatcher: what it holds is its own until `halt`."""
 
-    def __init__(self, js: JetStreamContext, settings: TranscriberSettings, halt: asyncio.Event):
-        self._js = js
+    def __init__(self, nc: Client, settings: TranscriberSettings, halt: asyncio.Event):
+        self._nc = nc
+        self._js = nc.jetstream()
         self._settings = settings
         self._halt = halt
         self.queue = FairQueue()
         self.held: dict[int, Msg] = {}
+        self.by_job: dict[str, set[int]] = {}  # job id -> the sequences of its held work
 
     async def run(self) -> None:
         spec = streams.TRANSCRIPTION_JOBS
         sub = await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
+        # A queued job's cancel ends it at once (the decider appends TranscriptionCancelled): drop its work, so
+        # that it takes no turn from its tenant. One missed while disconnected is skipped by the worker instead.
+        cancels = await self._nc.subscribe(
+            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"), cb=self._on_cancel
+        )
         loops = [self._pull(sub), self._heartbeat(), self._dispatch()]
         tasks = [asyncio.create_task(loop) for loop in loops]
         try:
@@ -111,8 +126,9 @@ class _Session:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            for subscription in (cancels, sub):
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
 
     async def hand_back(self) -> None:
         """NAKs what is still held, so the next holder gets it at once instead of after AckWait."""
@@ -135,6 +151,7 @@ class _Session:
                 work = work_of(msg)
                 self.held[work.seq] = msg  # a redelivery replaces the delivery it renews
                 if self.queue.add(work):
+                    self.by_job.setdefault(work.job_id, set()).add(work.seq)
                     log.debug("dispatcher.queued", seq=work.seq, tenant=work.tenant, priority=work.priority)
 
     async def _heartbeat(self) -> None:
@@ -176,8 +193,26 @@ class _Session:
             self.queue.add(work)  # still held: dispatched on a later round
             raise
         del self.held[work.seq]
+        self._forget(work)
         await msg.ack()
         log.info("dispatcher.dispatched", seq=work.seq, tenant=work.tenant, priority=work.priority)
+
+    def _forget(self, work: Work) -> None:
+        if seqs := self.by_job.get(work.job_id):
+            seqs.discard(work.seq)
+            if not seqs:
+                del self.by_job[work.job_id]
+
+    async def _on_cancel(self, raw: Msg) -> None:
+        try:
+            job_id = msgspec.json.decode(decode_envelope(raw.data).data).get("job_id")
+        except (msgspec.DecodeError, msgspec.ValidationError, AttributeError):
+            return
+        for seq in self.by_job.pop(job_id, set()) if isinstance(job_id, str) and job_id else ():
+            if self.queue.discard(seq) and (msg := self.held.pop(seq, None)) is not None:
+                with contextlib.suppress(Exception):
+                    await msg.ack()  # its job ended cancelled: there is nothing left to dispatch
+                log.info("dispatcher.dropped_cancelled", seq=seq, job_id=job_id)
 
 
 async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:

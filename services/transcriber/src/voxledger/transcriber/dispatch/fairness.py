@@ -31,6 +31,7 @@ class Work:
     seq: int  # the source stream sequence: its age, and its identity
     tenant: str
     priority: Priority = "normal"
+    job_id: str = field(default="", compare=False)  # what a cancel names
 
 
 @dataclass
@@ -53,6 +54,19 @@ class FairQueue:
             return False
         self._seqs.add(work.seq)
         heapq.heappush(self._by_tenant.setdefault(work.tenant, []), (PRIORITY_RANK[work.priority], work.seq, work))
+        return True
+
+    def discard(self, seq: int) -> bool:
+        """Takes that work off the queue (its job was cancelled); False if it is not queued."""
+        if seq not in self._seqs:
+            return False
+        self._seqs.discard(seq)
+        for tenant, heap in list(self._by_tenant.items()):
+            if any(item[1] == seq for item in heap):
+                heap[:] = [item for item in heap if item[1] != seq]
+                heapq.heapify(heap)
+                if not heap:
+                    del self._by_tenant[tenant]
         return True
 
     def next_tenant(self) -> str | None:
