@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace, command: Callable[[Api], Awaitable[int]]) -> 
 
 
 def _options(args: argparse.Namespace) -> Options:
-    return Options(args.format, args.model, args.language, args.prompt, args.hotwords, args.temperature)
+    return Options(args.format, args.model, args.language, args.prompt, args.hotwords, args.temperature, args.priority)
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
@@ -152,6 +152,9 @@ def _job_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", help="text the model is primed with: names, spelling, style")
     parser.add_argument("--hotwords", help="words to favour, e.g. product names")
     parser.add_argument("--temperature", type=float, help="sampling temperature from 0 to 1")
+    parser.add_argument(
+        "--priority", choices=("high", "normal", "low"), help="order among your own queued jobs (normal)"
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="files in flight at once (4)")
 
 

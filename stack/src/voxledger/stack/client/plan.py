@@ -24,10 +24,12 @@ class Options:
     prompt: str | None = None  # faster-whisper's initial prompt
     hotwords: str | None = None
     temperature: float | None = None
+    priority: str | None = None  # high, normal or low: the order among the tenant's own queued jobs
 
     def form(self) -> dict[str, str]:
         """The upload's form fields: only the options given, so the server's defaults apply to the others."""
         fields = {"model": self.model, "language": self.language, "prompt": self.prompt, "hotwords": self.hotwords}
+        fields["priority"] = self.priority
         if self.temperature is not None:
             fields["temperature"] = repr(self.temperature)
         return {name: value for name, value in fields.items() if value}
