@@ -10,7 +10,9 @@ So the job that is a tenant's k-th (from 0) has every tenant's first k jobs ahea
 and, in round k, those of the tenants ranked before its own that still have a k-th job.
 """
 
+import bisect
 import heapq
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import get_args
@@ -35,14 +37,18 @@ def positions(queued: Iterable[Queued], last_start: Mapping[str, float]) -> dict
     for job in queued:
         by_tenant.setdefault(job.tenant, []).append(job)
     ranked = sorted(by_tenant, key=lambda t: (t in last_start, last_start.get(t, 0.0), t))
-    counts = [len(by_tenant[t]) for t in ranked]
+    counts = sorted(len(jobs) for jobs in by_tenant.values())
+    below = list(itertools.accumulate(counts, initial=0))  # below[i]: the jobs of the i smallest backlogs
+    ahead: list[int] = []  # the backlogs of the tenants ranked before this one, sorted
     found: dict[str, int] = {}
-    for rank, tenant in enumerate(ranked):
+    for tenant in ranked:
         jobs = sorted(by_tenant[tenant], key=lambda j: (PRIORITY_RANK.get(j.priority, 1), j.order))
         for k, job in enumerate(jobs):
-            earlier_rounds = sum(min(n, k) for n in counts)
-            this_round = sum(1 for n in counts[:rank] if n > k)
+            shorter = bisect.bisect_left(counts, k)  # backlogs of fewer than k jobs: all of each went before
+            earlier_rounds = below[shorter] + k * (len(counts) - shorter)
+            this_round = len(ahead) - bisect.bisect_right(ahead, k)  # those ranked before with a k-th job
             found[job.job_id] = earlier_rounds + this_round + 1
+        bisect.insort(ahead, len(jobs))
     return found
 
 
