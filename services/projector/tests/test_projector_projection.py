@@ -73,6 +73,7 @@ def test_request_upserts_a_queued_job_and_points_the_recording_at_it():
     assert job.values["options"] == {"model": "base", "language": "de", "word_timestamps": True}
     assert job.values["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert job.values["created_at"] == T0 and job.values["last_seq"] == 8
+    assert job.values["priority"] == "normal" and job.values["queued_seq"] == 8  # the fair queue's inputs
 
     rec = recording_update(ops)
     assert rec.key == {"recording_id": REC}  # unconditional: the newest request becomes the latest job
