@@ -38,3 +38,9 @@ def test_a_new_tenants_job_starts_next_despite_a_backlog_and_priority_orders_a_t
     started = sorted(ended, key=lambda job_id: ended[job_id]["started_at"])
     assert started[0] == lone["job_id"], "B's job was the first to start once the running job's slot freed"
     assert started == [j["job_id"] for j in queued], "started in the order of the positions shown while queued"
+
+
+def test_a_priority_other_than_high_normal_or_low_is_refused_with_its_code(client):
+    refused = upload(client, "short_meeting.ogg", await_visible=False, priority="urgent")
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_priority", refused.text
+    assert refused.json()["field"] == "priority"
