@@ -16,6 +16,7 @@ import structlog
 from nats.aio.client import Client
 
 from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.live import lease_key
 from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.leases import Lease, LeaseLost
@@ -68,7 +69,7 @@ class LiveWorker:
                 continue
             if len(self.sessions) >= self._settings.live_max_sessions:
                 return  # full: the session waits for a worker with room
-            lease = await Lease.acquire(self._js, f"live.{session_id}", self.name, LIVE_LEASE_TTL_S)
+            lease = await Lease.acquire(self._js, lease_key(session_id), self.name, LIVE_LEASE_TTL_S)
             if lease is None:
                 continue  # held by a live worker
             registration = await registry.get(session_id)
