@@ -2,9 +2,9 @@
 service has its own NATS identity, a database Secret only where it needs one and a NetworkPolicy; no Secret
 with a value is committed; images are pinned; the compose file gives each service only its own secrets; and
 what `voxledger credentials` writes is a nats-server config nats-server accepts; every consumer-driven service
-scales on its own consumers' backlog (KEDA), the live workers on the gateways' session gauge, and every service has a disruption budget; NATS is a three-server
-cluster whose config nats-server accepts; the compose file is valid by the Compose Specification's schema.
-No server, no network."""
+scales on its own consumers' backlog (KEDA), the live workers on the gateways' session gauge, and every
+service has a disruption budget; NATS is a three-server cluster whose config nats-server accepts; the compose
+file is valid by the Compose Specification's schema. No server, no network."""
 
 import datetime
 import importlib.resources
