@@ -19,6 +19,7 @@ from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.live import lease_key
 from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.lifecycle import sleep_unless, worker_name
 from voxledger.runtime.vault import Vault
@@ -52,6 +53,9 @@ class LiveWorker:
         while not stop.is_set():
             try:
                 await self._scan(registry)
+            except (BrokerUnavailable, *BROKER_UNAVAILABLE_ERRORS) as err:
+                # A NATS node lost or a leader being elected: expected in a cluster, and the next scan retries.
+                log.warning("live.scan_interrupted", error=type(err).__name__, reason=str(err))
             except Exception:
                 log.exception("live.scan_failed")
             await sleep_unless(stop, self._settings.live_scan_interval_s)
