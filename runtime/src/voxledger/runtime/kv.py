@@ -18,4 +18,4 @@ async def stored_keys(bucket: KeyValue, keys: str = ">") -> list[str]:
             found.append(entry.key)
         return found
     finally:
-        await watcher.stop()
+        await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py leaves it unannotated

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import nats.errors
 import structlog
 from litestar import Request
 from litestar.datastructures import State
@@ -138,8 +139,21 @@ async def wait_for_projection(request: Request) -> None:
         wanted = await _token_seq(state, raw.lower(), deadline)
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
+        if await _past_the_head(state, wanted):
+            wanted = None  # no write has this sequence yet, so no wait can satisfy it: stale at once
     if wanted is None or not await state.notifier.wait_for_seq(wanted, deadline):
         request.state.stale = True
+
+
+async def _past_the_head(state: State, seq: int) -> bool:
+    """A sequence beyond the log's head names no write (every token and SSE id is one already made). Looked up
+    only where the projections are behind `seq`; with NATS away, the read waits as it would have."""
+    if seq <= state.notifier.projected_seq:
+        return False
+    try:
+        return seq > await state.bus.events_head()
+    except nats.errors.Error:
+        return False
 
 
 async def when_advanced(notifier: ProjectionNotifier, check: Callable[[], Awaitable], deadline: float):
