@@ -14,6 +14,7 @@ notification never stalls a waiter) and wakes the waiters when the projected seq
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -136,7 +137,8 @@ async def wait_for_projection(request: Request) -> None:
     state = app_state(request.scope)
     deadline = time.monotonic() + state.settings.consistency_wait_s
     if is_canonical_id(raw):
-        wanted = await _token_seq(state, raw.lower(), deadline)
+        # Every token is a command id, and every command id a UUIDv5 (adapters/bus.py): another names no command.
+        wanted = await _token_seq(state, raw.lower(), deadline) if uuid.UUID(raw).version == 5 else None
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
         if await _past_the_head(state, wanted):
