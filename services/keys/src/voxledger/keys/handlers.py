@@ -1,8 +1,8 @@
 """The key command handler: the one service that appends key events for the gateways.
 
 It runs in a process of its own, so that it alone holds the `keys` NATS identity, the only one allowed to
-publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect; the frame around each is
-runtime/commands.py.
+publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect. The
+frame around each (decode, log context and span, settle the message) is runtime/commands.py.
 """
 
 from faststream.nats import NatsMessage
