@@ -14,7 +14,6 @@ notification never stalls a waiter) and wakes the waiters when the projected seq
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -24,6 +23,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from voxledger.gateway.adapters.bus import could_be_command_id
 from voxledger.gateway.domain.validation import is_canonical_id, parse_seq
 from voxledger.gateway.http.state import app_state
 
@@ -137,8 +137,8 @@ async def wait_for_projection(request: Request) -> None:
     state = app_state(request.scope)
     deadline = time.monotonic() + state.settings.consistency_wait_s
     if is_canonical_id(raw):
-        # Every token is a command id, and every command id a UUIDv5 (adapters/bus.py): another names no command.
-        wanted = await _token_seq(state, raw.lower(), deadline) if uuid.UUID(raw).version == 5 else None
+        # A token is a command's id; an id that cannot be one names no write, so no wait can satisfy it.
+        wanted = await _token_seq(state, raw.lower(), deadline) if could_be_command_id(raw) else None
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
         if await _past_the_head(state, wanted):
