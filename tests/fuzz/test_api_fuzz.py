@@ -1,9 +1,9 @@
 """Schemathesis against the real stack: every operation, then chains of linked requests, then the aftermath.
 
 The stack is the session's real one (nats-server, PostgreSQL, the transcriber with the tiny.en model, postproc,
-the projector and the gateway over HTTP). Requests carry a real key of a tenant of this module's own; every
-request that needs the key is also sent without it (schemathesis' `ignored_auth`), and one test sends each
-operation with no key or a wrong one. Uploads carry the audio fixtures. Each answer is checked: no 5xx, and
+the projector and the gateway over HTTP). Requests carry a real key of a tenant of this module's own; a 2xx of
+an operation that needs the key is sent again without it and with a wrong one until that operation refused
+both (schemathesis' `ignored_auth`), and one test sends each operation with no key or a wrong one. Uploads carry the audio fixtures. Each answer is checked: no 5xx, and
 status, content type, headers and body (problem+json too) as the OpenAPI document says. The chains follow the
 document's links, so generated requests reach real recordings and jobs instead of 404s. Afterwards the tenant's
 jobs have all ended, every projection has caught up with the log, nothing was quarantined, and no service
