@@ -34,6 +34,14 @@ def test_a_read_with_the_token_of_a_202_always_shows_that_write(client):
 
     unknown = client.get("/v1/recordings", params={"min_seq": "0190f0c0-0000-7000-8000-0000000000ff"})
     assert unknown.status_code == 200 and unknown.headers.get(STALE) == "true", "a token never satisfied says so"
+    # No command has that id (every command id is a UUIDv5), nor has any write the sequence past the log's head:
+    # no wait can satisfy either, so the answer comes at once, not after VOXLEDGER_CONSISTENCY_WAIT_S (2 s).
+    future = client.get("/v1/recordings", params={"min_seq": 10**15})
+    assert future.headers.get(STALE) == "true"
+    assert unknown.elapsed.total_seconds() < 1.5 and future.elapsed.total_seconds() < 1.5, (
+        unknown.elapsed,
+        future.elapsed,
+    )
 
 
 def test_lists_filter_by_status_and_creation_time_and_page_stably(client):

@@ -2,9 +2,9 @@
 service has its own NATS identity, a database Secret only where it needs one and a NetworkPolicy; no Secret
 with a value is committed; images are pinned; the compose file gives each service only its own secrets; and
 what `voxledger credentials` writes is a nats-server config nats-server accepts; every consumer-driven service
-scales on its own consumers' backlog (KEDA) and every service has a disruption budget; NATS is a three-server
-cluster whose config nats-server accepts; the compose file is valid by the Compose Specification's schema.
-No server, no network."""
+scales on its own consumers' backlog (KEDA), the live workers on the gateways' session gauge, and every
+service has a disruption budget; NATS is a three-server cluster whose config nats-server accepts; the compose
+file is valid by the Compose Specification's schema. No server, no network."""
 
 import datetime
 import importlib.resources
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from voxledger.contracts import streams
+from voxledger.gateway.http.metrics import GatewayMetrics
 from voxledger.runtime.nats_permissions import ROLES
 from voxledger.stack.embedded import nats_server_binary
 
@@ -58,6 +59,11 @@ SCALED_OBJECT_SPEC = {
 TRIGGER = {"type", "name", "metadata", "authenticationRef", "metricType", "useCachedMetrics"}
 JETSTREAM_REQUIRED = {"natsServerMonitoringEndpoint", "account", "stream", "consumer", "lagThreshold"}
 JETSTREAM_METADATA = JETSTREAM_REQUIRED | {"activationLagThreshold", "useHttps"}
+# KEDA's prometheus trigger: the live workers scale on the gateways' session gauge.
+PROMETHEUS_REQUIRED = {"serverAddress", "query", "threshold"}
+PROMETHEUS_METADATA = PROMETHEUS_REQUIRED | {
+    "activationThreshold", "namespace", "customHeaders", "ignoreNullValues", "queryParameters", "unsafeSsl",
+}  # fmt: skip
 
 
 def k8s_objects() -> list[dict]:
@@ -180,7 +186,7 @@ def of_kind(kind: str) -> dict[str, dict]:
 def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_has_a_disruption_budget():
     deployments, scaled = of_kind("Deployment"), of_kind("ScaledObject")
     consumers = {c.durable: c.stream for c in streams.CONSUMERS}
-    assert set(scaled) == set(SERVICE_CONSUMERS)
+    assert set(scaled) == set(SERVICE_CONSUMERS) | {"live"}
     for name, obj in scaled.items():
         spec = obj["spec"]
         assert obj["apiVersion"] == "keda.sh/v1alpha1" and obj["metadata"]["namespace"] == "voxledger"
@@ -188,11 +194,15 @@ def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_h
         assert "replicas" not in deployments[name]["spec"], f"{name}: KEDA sets the count; apply must not reset it"
         assert set(spec) <= SCALED_OBJECT_SPEC and set(obj) == {"apiVersion", "kind", "metadata", "spec"}, name
         assert 1 <= spec["minReplicaCount"] < spec["maxReplicaCount"], name
+        for trigger in spec["triggers"]:
+            assert set(trigger) <= TRIGGER, (name, trigger)
+            assert all(isinstance(value, str) for value in trigger["metadata"].values()), "a map of strings"
+        if name == "live":
+            continue
         watched = set()
         for trigger in spec["triggers"]:
             meta = trigger["metadata"]
-            assert set(trigger) <= TRIGGER and JETSTREAM_REQUIRED <= set(meta) <= JETSTREAM_METADATA, (name, meta)
-            assert all(isinstance(value, str) for value in meta.values()), "KEDA's metadata is a map of strings"
+            assert JETSTREAM_REQUIRED <= set(meta) <= JETSTREAM_METADATA, (name, meta)
             assert trigger["type"] == "nats-jetstream" and meta["account"] == "$G", name
             # KEDA finds the consumer's leader at <server_name>.<this host>: the headless Service of nats.yaml.
             assert meta["natsServerMonitoringEndpoint"] == "nats-headless.nats.svc.cluster.local:8222"
@@ -201,8 +211,6 @@ def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_h
             assert int(meta["lagThreshold"]) > 0
             watched.add(meta["consumer"])
         assert MUST_SCALE_ON[name] in watched <= SERVICE_CONSUMERS[name], name
-    # Live workers: a fixed count (deploy/k8s/live.yaml says why), enough to survive one pod.
-    assert deployments["live"]["spec"]["replicas"] >= 2
     budgets = {
         b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
         for b in of_kind("PodDisruptionBudget").values()
@@ -213,6 +221,22 @@ def test_consumer_driven_services_scale_on_their_own_backlog_and_every_service_h
         assert name in scaled or "replicas" in obj["spec"], f"{name}: a replica count or an autoscaler"
         if name in scaled or replicas > 1:
             assert name in budgets, f"{name}: more than one pod and no PodDisruptionBudget"
+
+
+def test_live_workers_scale_on_the_gateways_session_gauge_at_their_capacity_per_pod():
+    live = of_kind("ScaledObject")["live"]["spec"]
+    assert live["minReplicaCount"] >= 2, "enough to survive one pod"
+    [trigger] = live["triggers"]
+    meta = trigger["metadata"]
+    assert trigger["type"] == "prometheus" and PROMETHEUS_REQUIRED <= set(meta) <= PROMETHEUS_METADATA, meta
+    # A metric the gateway really exports (a misspelt one is an empty result, which KEDA reads as no load).
+    exported = {family.name for family in GatewayMetrics().registry.collect()}
+    [metric] = re.findall(r"voxledger_\w+", meta["query"])
+    assert metric in exported, (metric, sorted(exported))
+    # Sessions per pod: what one live worker holds at once.
+    [container] = of_kind("Deployment")["live"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert meta["threshold"] == env["VOXLEDGER_LIVE_MAX_SESSIONS"], (meta["threshold"], env)
 
 
 def self_signed(directory: Path) -> None:

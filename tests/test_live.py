@@ -5,8 +5,9 @@ import json
 
 import pytest
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import AUDIO, eventually, new_client, reference, upload, wait_job
+from tests.helpers import AUDIO, eventually, metrics_text, new_client, reference, upload, wait_job
 from tests.live_client import read_pcm, stream, ws_url
 from tests.wer import BATCH_WER, STREAMING_GAP, STREAMING_WER, assert_wer
 from voxledger.contracts.streams import LIVE_SESSIONS_BUCKET
@@ -30,6 +31,12 @@ def streamed(stack, live_client):
     """One session of the short fixture at real-time pace, shared by the tests that read its outcome."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
     return asyncio.run(stream(ws_url(stack), api_key(live_client), pcm, rate))
+
+
+def live_sessions(stack) -> dict[str, float]:
+    """The gateway's voxledger_live_sessions gauge, by state."""
+    families = text_string_to_metric_families(metrics_text(stack))
+    return {s.labels["state"]: s.value for f in families if f.name == "voxledger_live_sessions" for s in f.samples}
 
 
 def wait_recording_completed(client, recording_id: str, timeout_s: float = 30) -> dict:
@@ -101,6 +108,7 @@ def test_ended_session_can_be_retranscribed(streamed, live_client):
 
 
 def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_paced_not_dropped(stack, live_client):
+    """Also: the gateway's live-session gauge counts it while it runs, and no longer once it ended."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
     seen_live: list[dict] = []
 
@@ -111,6 +119,10 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
             ready = json.loads(await ws.recv())
             session_id = ready["session_id"]
             token = {"min_seq": ready["event_seq"]}  # read-your-writes: the projection has the session
+            # The gateway's gauge counts it (what scales the live workers): held by a worker once claimed.
+            await asyncio.to_thread(
+                eventually, lambda: live_sessions(stack).get("active", 0) >= 1, "counted as active", 10
+            )
             listed = await asyncio.to_thread(live_client.get, "/v1/live/sessions", params=token)
             seen_live.append(next(s for s in listed.json()["items"] if s["session_id"] == session_id))
             recording = await asyncio.to_thread(live_client.get, f"/v1/recordings/{session_id}", params=token)
@@ -126,7 +138,9 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
                     break
         return messages
 
+    before = sum(live_sessions(stack).values())
     messages = asyncio.run(session())
+    eventually(lambda: sum(live_sessions(stack).values()) <= before, "the ended session no longer counted", 10)
     assert seen_live[0]["status"] == "live" and seen_live[1]["status"] == "live" and seen_live[1]["source"] == "live"
     errors = [m for m in messages if m["type"] == "error"]
     assert [e["code"] for e in errors] == ["sending_too_fast"] and not errors[0]["fatal"]

@@ -19,6 +19,7 @@ from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.ids import new_id
+from voxledger.gateway.adapters.bus import command_id_for
 from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.embedded import free_port
@@ -154,7 +155,7 @@ def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_
         recording = upload(victim, "short_meeting.ogg", transcribe="false").json()
         rid = recording["recording_id"]
         options = ev.TranscriptionOptions(model="x\x00y")
-        command_id = new_id()  # as if a RequestTranscription command had led to it
+        command_id = command_id_for("poisoned", new_id())  # as if a RequestTranscription command had led to it
         seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options), command_id)
 
         took = visible_within(

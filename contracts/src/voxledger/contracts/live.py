@@ -51,3 +51,10 @@ def segment_confidence(segment: Segment) -> float:
     if segment.words:
         return round(sum(w.probability for w in segment.words) / len(segment.words), 4)
     return round(min(1.0, math.exp(segment.avg_logprob)), 4)
+
+
+LEASE_PREFIX = "live."  # in the leases bucket: the worker holding a session holds `live.<session_id>`
+
+
+def lease_key(session_id: str) -> str:
+    return LEASE_PREFIX + session_id

@@ -62,13 +62,27 @@ RENDERED_MEDIA: dict[tuple[str, str], dict[str, Schema]] = {
         "text/vtt": _STRING,
     },
 }
+# OpenAI's stream: each event's `data` is one JSON object (`transcript.text.delta`, `transcript.text.done`, or,
+# in an `error` event, OpenAI's error object).
+OPENAI_SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["data"],
+    properties={
+        "event": _STRING,
+        "data": Schema(
+            type=OpenAPIType.STRING,
+            content_media_type="application/json",
+            content_schema=Schema(type=OpenAPIType.OBJECT),
+        ),
+    },
+)
 # OpenAI's audio routes answer in the `response_format` asked for, or stream OpenAI's events.
 _OPENAI_MEDIA = {
     "application/json": Schema(),
     "text/plain": _STRING,
     "application/x-subrip": _STRING,
     "text/vtt": _STRING,
-    "text/event-stream": _STRING,
+    "text/event-stream": OPENAI_SSE_EVENT,
 }
 RENDERED_MEDIA[("post", "/v1/audio/transcriptions")] = _OPENAI_MEDIA
 RENDERED_MEDIA[("post", "/v1/audio/translations")] = _OPENAI_MEDIA

@@ -1,21 +1,20 @@
 """The key command handler: the one service that appends key events for the gateways.
 
 It runs in a process of its own, so that it alone holds the `keys` NATS identity, the only one allowed to
-publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect.
+publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect. The
+frame around each (decode, log context and span, settle the message) is runtime/commands.py.
 """
 
-import structlog
 from faststream.nats import NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts import key_commands as kc
+from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.envelope import Envelope, Message
 from voxledger.contracts.events import ApiKeyIssued
 from voxledger.runtime import keys
-from voxledger.runtime.consumers import decode_or_reject
+from voxledger.runtime.commands import handle_command
 from voxledger.runtime.eventstore import EventStore
-
-log = structlog.get_logger(__name__)
-TRANSIENT_RETRY_S = 1.0
 
 
 class KeyCommands:
@@ -23,20 +22,15 @@ class KeyCommands:
         self._js, self._store = js, EventStore(js)
 
     async def on_command(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
-        command, tenant = message.body, message.envelope.tenant_id
-        try:
-            done = await self._apply(command, tenant)
-        except Exception:
-            log.exception("keys.command_failed_transiently", type=message.envelope.type)
-            await msg.nack(delay=TRANSIENT_RETRY_S)
-            return
-        if not done:  # the gateway checked the key's tenant already: only a forged or stale command lands here
-            log.warning("keys.command_rejected", type=message.envelope.type, tenant=tenant)
-        await msg.ack()
+        await handle_command(msg, kc.KeyCommand, self._run, bind=lambda cmd: {"key_id": cmd.key_id})
 
-    async def _apply(self, command: object, tenant: str) -> bool:
+    async def _run(self, command: kc.KeyCommand, cause: Envelope) -> list[Message]:
+        if not await self._apply(command, cause.tenant_id):
+            # The gateway checked the key's tenant already: only a forged or stale command lands here.
+            raise Rejected("unknown_key", "no such key of this tenant")
+        return []  # the key functions append (or find appended) the events themselves
+
+    async def _apply(self, command: kc.KeyCommand, tenant: str) -> bool:
         match command:
             case kc.IssueApiKey():
                 event = ApiKeyIssued(
@@ -56,4 +50,3 @@ class KeyCommands:
             case kc.RecordApiKeyUse():
                 await keys.record_use(self._js, tenant, command.key_id, command.at)
                 return True
-        raise TypeError(f"not a key command: {type(command).__name__}")

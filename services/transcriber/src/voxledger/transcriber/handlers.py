@@ -1,9 +1,9 @@
 """Thin handlers: decode the message, load the aggregate, decide, append, ack.
 
-Acks come last, once the effects are appended. A refused command is terminated; a transient
-failure is NAKed and redelivered. Transcription jobs are slow and held under a lease: the work the
-dispatcher (dispatch/) hands out is routed by its type, a TranscriptionRequested to the job runner
-(jobs/runner.py).
+The frame around each command (decode, log context and span, settle the message) is runtime/commands.py:
+acks come last, once the effects are appended; a refused command is terminated, a transient failure NAKed
+and redelivered. Transcription jobs are slow and held under a lease: the work the dispatcher (dispatch/)
+hands out is routed by its type, a TranscriptionRequested to the job runner (jobs/runner.py).
 
 A delete erases before it is recorded: the data key is destroyed first (from then on nothing sealed with
 it can be read), then the live audio and the blob are purged, then RecordingDeleted is appended. Each step
@@ -15,21 +15,17 @@ import structlog
 from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
 from nats.js.errors import ObjectNotFoundError
-from opentelemetry import trace
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import DeleteRecording, RecordingCommand
-from voxledger.contracts.decisions import Rejected
-from voxledger.contracts.envelope import decode_envelope
+from voxledger.contracts.envelope import Envelope, Message, decode_envelope
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.consumers import decode_or_reject
-from voxledger.runtime.telemetry import context_from_traceparent
+from voxledger.runtime.commands import handle_command
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.domain.recording import Recording, decide
 from voxledger.transcriber.jobs.runner import TranscriptionWorker
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer("voxledger.transcriber")
 
 RecordingRepository = AggregateRepository[Recording]
 
@@ -37,33 +33,13 @@ RecordingRepository = AggregateRepository[Recording]
 async def handle_recording_command(
     msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext, vault: Vault
 ) -> None:
-    if (message := await decode_or_reject(msg, vault)) is None:
-        return
-    cmd = message.body
-    if not isinstance(cmd, RecordingCommand):  # the consumer's filter admits recording commands only
-        raise TypeError(f"not a recording command: {message.envelope.type}")
-    context = {"recording_id": cmd.recording_id, "tenant": message.envelope.tenant_id}
-    with (
-        structlog.contextvars.bound_contextvars(**context),
-        tracer.start_as_current_span(
-            f"handle {message.envelope.type}", context=context_from_traceparent(message.envelope.traceparent)
-        ),
-    ):
-        try:
-            loaded = await repo.load(cmd.recording_id)
-            if isinstance(cmd, DeleteRecording):
-                await _erase(js, vault, loaded, cmd)
-            appended = await repo.execute(loaded, cmd, message.envelope)
-        except Rejected as err:
-            log.warning("command.rejected", type=message.envelope.type, code=err.code, reason=err.message)
-            await msg.reject()
-            return
-        except Exception:
-            log.exception("command.failed_transiently")
-            await msg.nack(delay=1.0)
-            return
-        log.info("command.handled", type=message.envelope.type, events=[m.envelope.type for m in appended])
-        await msg.ack()
+    async def run(cmd: RecordingCommand, cause: Envelope) -> list[Message]:
+        loaded = await repo.load(cmd.recording_id)
+        if isinstance(cmd, DeleteRecording):
+            await _erase(js, vault, loaded, cmd)
+        return await repo.execute(loaded, cmd, cause)
+
+    await handle_command(msg, RecordingCommand, run, vault=vault, bind=lambda cmd: {"recording_id": cmd.recording_id})
 
 
 async def handle_work(msg: NatsMessage, worker: TranscriptionWorker) -> None:

@@ -13,9 +13,9 @@ import structlog
 from faststream.nats.message import NatsMessage
 
 from voxledger.contracts import webhooks as wh
-from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, Message
 from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.commands import handle_command
 from voxledger.runtime.consumers import decode_or_reject, retry_delay_s
 from voxledger.webhooks.adapters.registry import RegistryFollower
 from voxledger.webhooks.adapters.sender import Sender
@@ -52,24 +52,10 @@ class Webhooks:
         self._policy, self._blocked_recheck_s = policy, blocked_recheck_s
 
     async def on_command(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
-        command = message.body
-        if not isinstance(command, wh.WebhookCommand):  # the consumer's filter admits webhook commands only
-            raise TypeError(f"not a webhook command: {message.envelope.type}")
-        try:
-            loaded = await self._endpoints.load(command.endpoint_id)
-            appended = await self._endpoints.execute(loaded, command, message.envelope)
-        except Rejected as err:
-            log.warning("webhook.command_rejected", type=message.envelope.type, code=err.code, reason=err.message)
-            await msg.reject()
-            return
-        except Exception:
-            log.exception("webhook.command_failed_transiently")
-            await msg.nack(delay=TRANSIENT_RETRY_S)
-            return
-        log.info("webhook.command_handled", type=message.envelope.type, events=[m.envelope.type for m in appended])
-        await msg.ack()
+        await handle_command(msg, wh.WebhookCommand, self._run, bind=lambda cmd: {"endpoint_id": cmd.endpoint_id})
+
+    async def _run(self, command: wh.WebhookCommand, cause: Envelope) -> list[Message]:
+        return await self._endpoints.execute(await self._endpoints.load(command.endpoint_id), command, cause)
 
     async def on_source_event(self, msg: NatsMessage) -> None:
         """Queues one delivery per subscribed endpoint; acked once every one is queued (in log order)."""

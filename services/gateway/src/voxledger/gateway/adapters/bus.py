@@ -26,6 +26,16 @@ PATIENCE_S = 5.0
 COMMAND_IDS = uuid.UUID("5f0e1c2a-8d7b-4c1e-9a3f-6b2d4e8f0a11")
 
 
+def command_id_for(tenant: str, dedup_key: str) -> str:
+    """A command's id, which is also the consistency token of its 202: the same for a retry with the same key."""
+    return str(uuid.uuid5(COMMAND_IDS, f"{tenant}\0{dedup_key}"))
+
+
+def could_be_command_id(value: str) -> bool:
+    """Whether a canonical id may be one of command_id_for's (a UUIDv5); any other names no command."""
+    return uuid.UUID(value).version == 5
+
+
 def audio_key(recording_id: str) -> str:
     """Where a recording's audio is stored in the Object Store (uploads and ended live sessions alike)."""
     return f"recordings/{recording_id}"
@@ -66,7 +76,7 @@ class Bus:
         self, command: Command, *, aggregate_id: str, tenant: str, dedup_key: str, target: str = subjects.RECORDING
     ) -> str:
         """Publishes durably; returns the command's id, the same for a retry with the same dedup key."""
-        command_id = str(uuid.uuid5(COMMAND_IDS, f"{tenant}\0{dedup_key}"))
+        command_id = command_id_for(tenant, dedup_key)
         message = seal(
             command, aggregate_id=aggregate_id, tenant_id=tenant, traceparent=current_traceparent(), event_id=command_id
         )

@@ -5,6 +5,7 @@ import contextlib
 
 import msgspec
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 from nats.js import api as js_api
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
@@ -19,10 +20,12 @@ from voxledger.contracts.live import (
     LiveInterim,
     LiveSessionSpec,
     frame_id,
+    lease_key,
 )
-from voxledger.contracts.streams import LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.contracts.streams import LEASES_BUCKET, LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
 from voxledger.runtime.broker import with_broker_retry
 from voxledger.runtime.crypto import OVERHEAD
+from voxledger.runtime.kv import stored_keys
 from voxledger.runtime.logging import get_logger
 from voxledger.runtime.vault import Vault
 
@@ -104,3 +107,12 @@ class LiveBus:
             config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
         )
         return [interims, events]
+
+
+async def live_session_counts(js: JetStreamContext) -> dict[str, int]:
+    """Open live sessions of all tenants: `active` (a worker holds its lease) and `waiting` for a worker. What
+    scales the live workers (deploy/k8s/scaledobjects.yaml); read from the buckets, so every gateway agrees."""
+    registered = await stored_keys(await js.key_value(LIVE_SESSIONS_BUCKET))
+    held = set(await stored_keys(await js.key_value(LEASES_BUCKET), lease_key(">")))
+    active = sum(lease_key(session_id) in held for session_id in registered)
+    return {"active": active, "waiting": len(registered) - active}

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from voxledger.contracts.statuses import JOB_STATUSES
 from voxledger.contracts.streams import READ_MODEL_SCHEMA_VERSION
 from voxledger.gateway.adapters.bus import Bus
+from voxledger.gateway.adapters.live import live_session_counts
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.http.auth import bearer_key
 from voxledger.gateway.http.errors import ApiError
@@ -76,6 +77,7 @@ async def metrics(
         metrics.observe_jobs(await readmodels.job_counts(JOB_STATUSES))
         metrics.observe_consumers(await bus.consumer_backlog())
         metrics.observe_projections(await bus.events_head(), await readmodels.projections())
+        metrics.observe_live_sessions(await live_session_counts(bus.js))
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

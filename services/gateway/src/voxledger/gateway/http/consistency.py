@@ -17,11 +17,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import nats.errors
 import structlog
 from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from voxledger.gateway.adapters.bus import could_be_command_id
 from voxledger.gateway.domain.validation import is_canonical_id, parse_seq
 from voxledger.gateway.http.state import app_state
 
@@ -135,11 +137,25 @@ async def wait_for_projection(request: Request) -> None:
     state = app_state(request.scope)
     deadline = time.monotonic() + state.settings.consistency_wait_s
     if is_canonical_id(raw):
-        wanted = await _token_seq(state, raw.lower(), deadline)
+        # A token is a command's id; an id that cannot be one names no write, so no wait can satisfy it.
+        wanted = await _token_seq(state, raw.lower(), deadline) if could_be_command_id(raw) else None
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
+        if await _past_the_head(state, wanted):
+            wanted = None  # no write has this sequence yet, so no wait can satisfy it: stale at once
     if wanted is None or not await state.notifier.wait_for_seq(wanted, deadline):
         request.state.stale = True
+
+
+async def _past_the_head(state: State, seq: int) -> bool:
+    """A sequence beyond the log's head names no write (every token and SSE id is one already made). Looked up
+    only where the projections are behind `seq`; with NATS away, the read waits as it would have."""
+    if seq <= state.notifier.projected_seq:
+        return False
+    try:
+        return seq > await state.bus.events_head()
+    except nats.errors.Error:
+        return False
 
 
 async def when_advanced(notifier: ProjectionNotifier, check: Callable[[], Awaitable], deadline: float):

@@ -49,6 +49,12 @@ class GatewayMetrics:
             ["projection"],
             registry=r,
         )
+        self.live_sessions = Gauge(
+            "voxledger_live_sessions",
+            "Open live sessions, all tenants: active (held by a worker) or waiting for a worker",
+            ["state"],
+            registry=r,
+        )
 
     def observe_jobs(self, counts: dict[str, int]) -> None:
         for status in JOB_STATUSES:
@@ -58,6 +64,10 @@ class GatewayMetrics:
         for consumer, (waiting, in_flight) in pending.items():
             self.consumer_pending.labels(consumer).set(waiting)
             self.consumer_in_flight.labels(consumer).set(in_flight)
+
+    def observe_live_sessions(self, counts: dict[str, int]) -> None:
+        for state, count in counts.items():
+            self.live_sessions.labels(state).set(count)
 
     def observe_projections(self, head: int, checkpoints: list) -> None:
         for row in checkpoints:

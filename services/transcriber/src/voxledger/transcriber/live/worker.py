@@ -16,8 +16,10 @@ import structlog
 from nats.aio.client import Client
 
 from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.live import lease_key
 from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.lifecycle import sleep_unless, worker_name
 from voxledger.runtime.vault import Vault
@@ -51,6 +53,9 @@ class LiveWorker:
         while not stop.is_set():
             try:
                 await self._scan(registry)
+            except (BrokerUnavailable, *BROKER_UNAVAILABLE_ERRORS) as err:
+                # A NATS node lost or a leader being elected: expected in a cluster, and the next scan retries.
+                log.warning("live.scan_interrupted", error=type(err).__name__, reason=str(err))
             except Exception:
                 log.exception("live.scan_failed")
             await sleep_unless(stop, self._settings.live_scan_interval_s)
@@ -68,7 +73,7 @@ class LiveWorker:
                 continue
             if len(self.sessions) >= self._settings.live_max_sessions:
                 return  # full: the session waits for a worker with room
-            lease = await Lease.acquire(self._js, f"live.{session_id}", self.name, LIVE_LEASE_TTL_S)
+            lease = await Lease.acquire(self._js, lease_key(session_id), self.name, LIVE_LEASE_TTL_S)
             if lease is None:
                 continue  # held by a live worker
             registration = await registry.get(session_id)

@@ -16,10 +16,10 @@ from nats.js.kv import KeyValue
 
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.contracts.streams import LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.runtime.kv import stored_keys
 
 log = structlog.get_logger(__name__)
 REFRESH_EVERY_S = LIVE_SESSION_TTL_S / 4
-WATCH_INACTIVE_S = 2.0  # a scan's consumer is gone this long after the scan
 
 
 class Registration(msgspec.Struct, kw_only=True):
@@ -39,20 +39,8 @@ class SessionRegistry:
         return cls(js, await js.key_value(LIVE_SESSIONS_BUCKET))
 
     async def session_ids(self) -> list[str]:
-        """The registered sessions. nats-py's `keys()` leaves its consumer on the server for 5 minutes, one per
-        scan, until the consumer limit is reached; a short inactivity threshold lets the server drop each at once."""
-        watcher = await self._bucket.watch(
-            ">", ignore_deletes=True, meta_only=True, inactive_threshold=WATCH_INACTIVE_S
-        )
-        try:
-            ids = []
-            async for entry in watcher:
-                if entry is None:  # the end of what is stored now
-                    break
-                ids.append(entry.key)
-            return ids
-        finally:
-            await watcher.stop()
+        """The registered sessions."""
+        return await stored_keys(self._bucket)
 
     async def get(self, session_id: str) -> Registration | None:
         """The session's registration; None once it ended. One that does not decode is removed: it can never run."""
