@@ -5,7 +5,12 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import subjects
-from voxledger.contracts.events import InsightsRequested, TranscriptionCompleted, TranscriptionRequested
+from voxledger.contracts.events import (
+    InsightsRequested,
+    TranscriptionChunkQueued,
+    TranscriptionCompleted,
+    TranscriptionRequested,
+)
 
 
 class StreamSpec(msgspec.Struct, frozen=True):
@@ -41,10 +46,15 @@ RECORDING_COMMANDS = ConsumerSpec(
     stream=COMMANDS.name,
     filter_subject=subjects.command_subject(subjects.RECORDING, "*"),
 )
+# Jobs, and the chunks a long recording's job is split into: both are units of work any transcriber takes.
 TRANSCRIPTION_JOBS = ConsumerSpec(
     durable="transcription-jobs",
     stream=EVENTS.name,
-    filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+    filter_subject="",
+    filter_subjects=(
+        subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+        subjects.event_type_filter(subjects.RECORDING, TranscriptionChunkQueued.__name__),
+    ),
     max_deliver=4,
 )
 # Post-processing starts when a transcription completes, and again when a client asks for a re-run.

@@ -363,6 +363,8 @@ def _start_attempt(command: StartAttempt, state: Recording) -> list[ev.Event]:
     job = _open_job(state, command.job_id)
     if job.cancel_requested:
         return [ev.TranscriptionCancelled(job_id=job.job_id)]
+    if job.chunking is not None:
+        return []  # split into chunks already: they are the work now, not a new attempt
     return [
         ev.TranscriptionStarted(job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model)
     ]
@@ -550,6 +552,19 @@ def _delete(state: Recording) -> list[ev.Event]:
             produced.append(ev.TranscriptionCancelRequested(job_id=job.job_id))
         produced.append(ev.TranscriptionCancelled(job_id=job.job_id))
     return [*produced, ev.RecordingDeleted()]
+
+
+def chunk_todo(state: Recording, job_id: str, index: int) -> str:
+    """ "run" if the chunk is still to be transcribed, else the code of why its message needs nothing more."""
+    try:
+        job = _open_job(state, job_id)
+    except Rejected as err:
+        return err.code
+    if job.cancel_requested:
+        return "cancel_requested"
+    if job.chunking is None or not 0 <= index < len(job.chunking.spans):
+        return "chunk_not_found"
+    return "chunk_recorded" if index in job.chunking.recorded else "run"
 
 
 def _require_live(state: Recording) -> None:
