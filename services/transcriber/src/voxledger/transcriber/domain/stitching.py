@@ -25,7 +25,7 @@ def plan_spans(duration_s: float, cuts: Sequence[float]) -> list[ChunkSpan]:
 def nominal_cuts(duration_s: float, chunk_s: float) -> list[float]:
     """The multiples of `chunk_s` a cut is looked for near; a short tail joins the chunk before it."""
     cuts, at = [], chunk_s
-    while at < duration_s - chunk_s / 2:
+    while at <= duration_s - chunk_s / 2:
         cuts.append(at)
         at += chunk_s
     return cuts
