@@ -1,0 +1,230 @@
+"""Chunked transcription: one long recording across one or two transcribers, and memory bounded by the chunk.
+
+- scaling: a 10-minute speech file (bench_300s twice over), POST to `completed`, with ONE transcriber and
+  with TWO (each cpu_threads 1, concurrency 1), both chunked, and unchunked on one; speed-up and WER beside
+  each, and the peak RSS of each transcriber's process tree (the service and its model child, psutil).
+- memory: a 4-hour file, mostly silence with bench_60s spoken every 10 minutes (the batched decoder's VAD
+  skips the silence, so it transcribes in minutes on two cores), chunked on two transcribers: the peak RSS
+  of each transcriber's tree; beside it, what decoding that file whole (today's unchunked path) takes.
+
+Run: `uv run just bench-chunked` (or `uv run python -m bench.chunked --chunk-s 30,60,120 --skip-4h`).
+"""
+
+import argparse
+import multiprocessing
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+import av
+import httpx
+import numpy as np
+import psutil
+
+from tests.helpers import AUDIO, log_events, new_client, reference, wait_job, wait_visible
+from tests.wer import word_error_rate
+from voxledger.stack.supervisor import Stack
+from voxledger.transcriber.adapters.audio import SAMPLE_RATE, decode
+
+MIB = 2**20
+BASE_ENV = {"VOXLEDGER_CPU_THREADS": "1", "VOXLEDGER_CONCURRENCY": "1", "VOXLEDGER_MAX_AUDIO_DURATION_S": "20000"}
+
+
+class Run(NamedTuple):
+    label: str
+    seconds: float
+    wer: float | None
+    chunks: int
+    peak_mib: float
+
+
+class TreePeak:
+    """The highest RSS of each transcriber's process tree (the service and its model children), sampled."""
+
+    def __init__(self, stack: Stack, every_s: float = 0.2):
+        self._roots = [p.proc.pid for p in stack.processes if p.name == "transcriber"]
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every_s,), daemon=True)
+
+    def __enter__(self) -> "TreePeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            for root in self._roots:
+                self.peak_mib = max(self.peak_mib, tree_rss(root) / MIB)
+
+
+def tree_rss(pid: int) -> int:
+    try:
+        parent = psutil.Process(pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        with suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
+    return total
+
+
+def write_opus(path: Path, pieces: Iterator[np.ndarray], bit_rate: int = 16000) -> None:
+    """Ogg/Opus from int16 pieces, encoded as they come: a 4-hour file never sits whole in memory."""
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
+        stream.bit_rate = bit_rate
+        pts = 0
+        for piece in pieces:
+            for start in range(0, len(piece), 4000):
+                part = piece[start : start + 4000]
+                frame = av.AudioFrame.from_ndarray(part.reshape(1, -1), format="s16", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, pts, Fraction(1, SAMPLE_RATE)
+                pts += len(part)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def pcm_of(name: str) -> np.ndarray:
+    samples, _ = decode(AUDIO / name)
+    return (samples * 32767).astype(np.int16)
+
+
+def ten_minutes(workdir: Path) -> tuple[Path, str]:
+    speech = pcm_of("bench_300s.ogg")
+    path = workdir / "ten_minutes.ogg"
+    write_opus(path, iter([speech, speech]), bit_rate=24000)
+    text = reference("bench_300s.ogg")
+    return path, f"{text} {text}"
+
+
+def four_hours(workdir: Path, every_s: float = 600.0, hours: float = 4.0) -> tuple[Path, float]:
+    """bench_60s at the start of every `every_s`, silence between; the speech's share of the length."""
+    speech = pcm_of("bench_60s.ogg")
+    gap = np.zeros(round(every_s * SAMPLE_RATE) - len(speech), dtype=np.int16)
+    blocks = round(hours * 3600 / every_s)
+    path = workdir / "four_hours.ogg"
+    write_opus(path, (piece for _ in range(blocks) for piece in (speech, gap)))
+    return path, len(speech) * blocks / SAMPLE_RATE
+
+
+@contextmanager
+def stack_with(workdir: Path, transcribers: int, env: dict[str, str]) -> Iterator[tuple[Stack, httpx.Client]]:
+    data = Path(tempfile.mkdtemp(dir=workdir))
+    full = {**BASE_ENV, **env}
+    with (
+        Stack(data, log_dir=data / "logs", scale={"transcriber": transcribers}, env=full) as stack,
+        new_client(stack, "bench") as client,
+    ):
+        yield stack, client
+
+
+def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, label: str) -> Run:
+    with TreePeak(stack) as peak, path.open("rb") as f:
+        started = time.perf_counter()
+        response = client.post("/v1/recordings", files={"file": (path.name, f)}, timeout=300)
+        assert response.status_code == 202, response.text
+        accepted = response.json()
+        job = wait_job(client, accepted["job_id"], timeout_s=3600)
+        seconds = time.perf_counter() - started
+    assert job["status"] == "completed", job
+    wait_visible(client, f"/v1/recordings/{accepted['recording_id']}")
+    history = log_events(stack, accepted["recording_id"])
+    text = " ".join(s.text for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments)
+    chunks = sum(len(m.body.chunks) for m in history if m.envelope.type == "TranscriptionChunked")
+    wer = word_error_rate(said, text) if said is not None else None
+    return Run(label, seconds, wer, chunks, peak.peak_mib)
+
+
+def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float) -> list[Run]:
+    path, said = ten_minutes(workdir)
+    runs = []
+    with stack_with(workdir, 1, {"VOXLEDGER_CHUNK_THRESHOLD_S": "0"}) as (stack, client):
+        runs.append(one_run(stack, client, path, said, "unchunked, 1 transcriber"))
+    for chunk_s in chunk_sizes:
+        env = {"VOXLEDGER_CHUNK_THRESHOLD_S": str(threshold_s), "VOXLEDGER_CHUNK_S": str(chunk_s)}
+        for n in (1, 2):
+            with stack_with(workdir, n, env) as (stack, client):
+                runs.append(one_run(stack, client, path, said, f"chunks of {chunk_s:g} s, {n} transcriber(s)"))
+    return runs
+
+
+def _decode_peak(path: str, out: "multiprocessing.Queue[float]") -> None:
+    decode(Path(path), max_duration_s=20000)
+    out.put(psutil.Process().memory_info().rss / MIB)
+
+
+def whole_decode_peak_mib(path: Path) -> float:
+    """Today's unchunked path decodes the file whole: the peak RSS of a process doing only that."""
+    queue: multiprocessing.Queue[float] = multiprocessing.Queue()
+    child = multiprocessing.get_context("spawn").Process(target=_decode_peak, args=(str(path), queue))
+    child.start()
+    peak = 0.0
+    while child.is_alive():
+        peak = max(peak, tree_rss(child.pid or 0) / MIB)
+        time.sleep(0.05)
+    child.join()
+    return max(peak, queue.get() if not queue.empty() else 0.0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunk-s", default="60", help="comma-separated chunk lengths to compare")
+    parser.add_argument("--threshold-s", type=float, default=300.0, help="chunked above this length")
+    parser.add_argument("--skip-4h", action="store_true")
+    parser.add_argument("--skip-10min", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="voxledger-bench-chunked-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_10min:
+            runs = scaling(workdir, [float(c) for c in args.chunk_s.split(",")], args.threshold_s)
+            print_scaling(runs)
+        if not args.skip_4h:
+            path, speech_s = four_hours(workdir)
+            env = {
+                "VOXLEDGER_CHUNK_THRESHOLD_S": str(args.threshold_s),
+                "VOXLEDGER_CHUNK_S": args.chunk_s.split(",")[0],
+            }
+            with stack_with(workdir, 2, env) as (stack, client):
+                run = one_run(stack, client, path, None, "4 h (mostly silence), 2 transcribers")
+            print_memory(run, speech_s, whole_decode_peak_mib(path), path.stat().st_size / MIB)
+    return 0
+
+
+def print_scaling(runs: list[Run]) -> None:
+    print("\n10-minute file (bench_300s twice), POST -> completed, cpu_threads 1 per transcriber")
+    print(f"{'run':<34} {'wall s':>8} {'speed-up':>9} {'WER':>7} {'chunks':>7} {'peak RSS/tree MiB':>18}")
+    base: dict[float, float] = {}
+    for run in runs:
+        key = run.chunks
+        if "1 transcriber" in run.label:
+            base[key] = run.seconds
+        speedup = base.get(key, run.seconds) / run.seconds
+        wer = f"{run.wer:.3f}" if run.wer is not None else "-"
+        line = f"{run.label:<34} {run.seconds:8.1f} {speedup:8.2f}x {wer:>7} {run.chunks:7d} {run.peak_mib:18.0f}"
+        print(line)
+    print("(speed-up: against one transcriber with the same chunks; unchunked is its own base)")
+
+
+def print_memory(run: Run, speech_s: float, decode_mib: float, size_mib: float) -> None:
+    print(f"\n4-hour file ({size_mib:.0f} MiB Ogg/Opus; {speech_s / 60:.0f} min of speech, the rest silence)")
+    print(f"{'run':<40} {'wall s':>8} {'chunks':>7} {'peak RSS/tree MiB':>18}")
+    print(f"{run.label:<40} {run.seconds:8.1f} {run.chunks:7d} {run.peak_mib:18.0f}")
+    print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {decode_mib:18.0f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
