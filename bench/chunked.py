@@ -27,6 +27,7 @@ import httpx
 import numpy as np
 import psutil
 
+from bench.proc_cpu import machine_busy_s
 from tests.helpers import AUDIO, log_events, new_client, reference, wait_job, wait_visible
 from tests.wer import word_error_rate
 from voxledger.stack.supervisor import Stack
@@ -42,6 +43,10 @@ class Run(NamedTuple):
     wer: float | None
     chunks: int
     peak_mib: float
+    idle_mib: float  # the tree before the upload: service and model child loaded, no job
+    compute_s: float  # the chunks' own processing_s summed (the job's, unchunked)
+    cpu_s: float  # CPU seconds the transcribers' trees used meanwhile
+    others_cores: float  # cores the rest of the machine kept busy meanwhile (other work on a shared machine)
 
 
 class TreePeak:
@@ -77,6 +82,20 @@ def tree_rss(pid: int) -> int:
     for proc in procs:
         with suppress(psutil.NoSuchProcess):
             total += proc.memory_info().rss
+    return total
+
+
+def tree_cpu_s(pid: int) -> float:
+    try:
+        parent = psutil.Process(pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        with suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
     return total
 
 
@@ -133,6 +152,9 @@ def stack_with(workdir: Path, transcribers: int, env: dict[str, str]) -> Iterato
 
 
 def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, label: str) -> Run:
+    roots = [p.proc.pid for p in stack.processes if p.name == "transcriber"]
+    idle_mib = max(tree_rss(pid) for pid in roots) / MIB
+    cpu_before, (busy_before, _) = sum(tree_cpu_s(pid) for pid in roots), machine_busy_s()
     with TreePeak(stack) as peak, path.open("rb") as f:
         started = time.perf_counter()
         response = client.post("/v1/recordings", files={"file": (path.name, f)}, timeout=300)
@@ -140,20 +162,25 @@ def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, la
         accepted = response.json()
         job = wait_job(client, accepted["job_id"], timeout_s=3600)
         seconds = time.perf_counter() - started
+    cpu_s = sum(tree_cpu_s(pid) for pid in roots) - cpu_before
+    others = (machine_busy_s()[0] - busy_before - cpu_s) / seconds
     assert job["status"] == "completed", job
     wait_visible(client, f"/v1/recordings/{accepted['recording_id']}")
     history = log_events(stack, accepted["recording_id"])
     text = " ".join(s.text for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments)
     chunks = sum(len(m.body.chunks) for m in history if m.envelope.type == "TranscriptionChunked")
     wer = word_error_rate(said, text) if said is not None else None
-    return Run(label, seconds, wer, chunks, peak.peak_mib)
+    spent = [m.body.processing_s for m in history if m.envelope.type == "ChunkTranscribed"]
+    compute_s = sum(spent) if spent else job["processing_s"]
+    return Run(label, seconds, wer, chunks, peak.peak_mib, idle_mib, compute_s, cpu_s, max(others, 0.0))
 
 
-def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float) -> list[Run]:
+def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunked: bool = True) -> list[Run]:
     path, said = ten_minutes(workdir)
     runs = []
-    with stack_with(workdir, 1, {"VOXLEDGER_CHUNK_THRESHOLD_S": "0"}) as (stack, client):
-        runs.append(one_run(stack, client, path, said, "unchunked, 1 transcriber"))
+    if unchunked:
+        with stack_with(workdir, 1, {"VOXLEDGER_CHUNK_THRESHOLD_S": "0"}) as (stack, client):
+            runs.append(one_run(stack, client, path, said, "unchunked, 1 transcriber"))
     for chunk_s in chunk_sizes:
         env = {"VOXLEDGER_CHUNK_THRESHOLD_S": str(threshold_s), "VOXLEDGER_CHUNK_S": str(chunk_s)}
         for n in (1, 2):
@@ -183,14 +210,16 @@ def whole_decode_peak_mib(path: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chunk-s", default="60", help="comma-separated chunk lengths to compare")
-    parser.add_argument("--threshold-s", type=float, default=300.0, help="chunked above this length")
+    parser.add_argument("--threshold-s", type=float, default=300.0, help="chunked above this length (seconds)")
     parser.add_argument("--skip-4h", action="store_true")
     parser.add_argument("--skip-10min", action="store_true")
+    parser.add_argument("--skip-unchunked", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="voxledger-bench-chunked-") as tmp:
         workdir = Path(tmp)
         if not args.skip_10min:
-            runs = scaling(workdir, [float(c) for c in args.chunk_s.split(",")], args.threshold_s)
+            sizes = [float(c) for c in args.chunk_s.split(",")]
+            runs = scaling(workdir, sizes, args.threshold_s, unchunked=not args.skip_unchunked)
             print_scaling(runs)
         if not args.skip_4h:
             path, speech_s = four_hours(workdir)
@@ -206,7 +235,10 @@ def main() -> int:
 
 def print_scaling(runs: list[Run]) -> None:
     print("\n10-minute file (bench_300s twice), POST -> completed, cpu_threads 1 per transcriber")
-    print(f"{'run':<34} {'wall s':>8} {'speed-up':>9} {'WER':>7} {'chunks':>7} {'peak RSS/tree MiB':>18}")
+    print(
+        f"{'run':<34} {'wall s':>8} {'speed-up':>9} {'WER':>7} {'chunks':>7} {'compute s':>10} {'CPU s':>6}"
+        f" {'others':>7} {'idle RSS MiB':>13} {'peak RSS MiB':>13}"
+    )
     base: dict[float, float] = {}
     for run in runs:
         key = run.chunks
@@ -214,16 +246,23 @@ def print_scaling(runs: list[Run]) -> None:
             base[key] = run.seconds
         speedup = base.get(key, run.seconds) / run.seconds
         wer = f"{run.wer:.3f}" if run.wer is not None else "-"
-        line = f"{run.label:<34} {run.seconds:8.1f} {speedup:8.2f}x {wer:>7} {run.chunks:7d} {run.peak_mib:18.0f}"
+        line = (
+            f"{run.label:<34} {run.seconds:8.1f} {speedup:8.2f}x {wer:>7} {run.chunks:7d} {run.compute_s:10.1f}"
+            f" {run.cpu_s:6.1f} {run.others_cores:7.2f} {run.idle_mib:13.0f} {run.peak_mib:13.0f}"
+        )
         print(line)
-    print("(speed-up: against one transcriber with the same chunks; unchunked is its own base)")
+    print("(speed-up: against one transcriber with the same chunks; compute: the chunks' processing_s summed;")
+    print(" CPU: the transcribers' CPU seconds; others: cores the rest of the machine used meanwhile;")
+    print(" RSS: of one transcriber's process tree, the service and its model child)")
 
 
 def print_memory(run: Run, speech_s: float, decode_mib: float, size_mib: float) -> None:
     print(f"\n4-hour file ({size_mib:.0f} MiB Ogg/Opus; {speech_s / 60:.0f} min of speech, the rest silence)")
-    print(f"{'run':<40} {'wall s':>8} {'chunks':>7} {'peak RSS/tree MiB':>18}")
-    print(f"{run.label:<40} {run.seconds:8.1f} {run.chunks:7d} {run.peak_mib:18.0f}")
-    print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {decode_mib:18.0f}")
+    print(f"{'run':<40} {'wall s':>8} {'chunks':>7} {'CPU s':>7} {'idle RSS MiB':>13} {'peak RSS MiB':>13}")
+    print(
+        f"{run.label:<40} {run.seconds:8.1f} {run.chunks:7d} {run.cpu_s:7.1f} {run.idle_mib:13.0f} {run.peak_mib:13.0f}"
+    )
+    print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {'-':>13} {decode_mib:13.0f}")
 
 
 if __name__ == "__main__":
