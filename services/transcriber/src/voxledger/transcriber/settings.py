@@ -37,8 +37,8 @@ class TranscriberSettings(ModelSettings, kw_only=True, frozen=True):
     # Jobs that name no batch_size: chunks decoded at once (1: sequential). Measured in bench/pipeline.py.
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=32)] = 8
     # Long recordings (jobs without speakers) are split at silences into chunks that any transcriber takes:
-    # longer than chunk_threshold_s (0: never), into chunks of about chunk_s, each decoded with chunk_overlap_s
-    # of its neighbours' audio. A cut goes at the quietest 50 ms within chunk_search_s of each multiple of chunk_s.
+    # longer than chunk_threshold_s (0: never), into chunks of about chunk_s, each decoded on chunk_overlap_s
+    # into the next one. A cut goes at the quietest 50 ms within chunk_search_s of each multiple of chunk_s.
     chunk_threshold_s: Annotated[float, msgspec.Meta(ge=0)] = 600.0
     chunk_s: Annotated[float, msgspec.Meta(ge=5)] = 60.0
     chunk_overlap_s: Annotated[float, msgspec.Meta(ge=0, le=10)] = 1.5

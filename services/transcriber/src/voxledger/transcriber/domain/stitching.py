@@ -1,8 +1,8 @@
 """Chunks of a long recording: where to cut it, and how the chunks' segments are stitched back. Pure.
 
-Each chunk is transcribed over its span plus an overlap on either side, so a word at a cut is heard
-whole by both neighbours. At each cut the left chunk keeps its words whose midpoint is before the cut
-and the right chunk its words from the cut on: every word is kept exactly once. A chunk's segments
+Each chunk is transcribed over its span and on into the next one (the overlap), so a word at a cut is
+heard whole by the left chunk. At each cut the left chunk keeps its words whose midpoint is before the
+cut and the right chunk its words from the cut on: every word is kept exactly once. A chunk's segments
 are rebuilt from the words it keeps.
 """
 

@@ -80,8 +80,10 @@ class ChunkRun:
         self, pool: ModelPool, path: Path, model: str, speed: SpeedEstimate, signals: Signals
     ) -> list[Segment]:
         """The window's segments, with word times: the stitching cuts them at the chunk's edges."""
-        overlap = self._settings.chunk_overlap_s
-        start_s, end_s = max(self._queued.start_s - overlap, 0.0), self._queued.end_s + overlap
+        # The window runs on past the chunk's end, so its last words are heard whole, but starts at its own cut,
+        # in a pause: started inside the word before, it mistimed its first words, and the midpoint rule lost one
+        # at a third of the seams (bench_300s twice, 60 s chunks: WER 3.8 % against 3.1 %).
+        start_s, end_s = self._queued.start_s, self._queued.end_s + self._settings.chunk_overlap_s
         options = msgspec.structs.replace(self._options, word_timestamps=True)
         job = TranscribeJob(
             audio_path=str(path), model=model, options=options, resume_s=start_s, first_index=0, window_end_s=end_s
