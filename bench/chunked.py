@@ -11,7 +11,7 @@ Run: `uv run just bench-chunked` (or `uv run python -m bench.chunked --chunk-s 3
 """
 
 import argparse
-import multiprocessing
+import subprocess
 import sys
 import tempfile
 import threading
@@ -189,22 +189,20 @@ def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunk
     return runs
 
 
-def _decode_peak(path: str, out: "multiprocessing.Queue[float]") -> None:
-    decode(Path(path), max_duration_s=20000)
-    out.put(psutil.Process().memory_info().rss / MIB)
+DECODE_WHOLE = """
+import subprocess
+import sys
+from pathlib import Path
+from voxledger.transcriber.adapters.audio import decode
+decode(Path(sys.argv[1]), max_duration_s=20000)
+print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+"""
 
 
 def whole_decode_peak_mib(path: Path) -> float:
-    """Today's unchunked path decodes the file whole: the peak RSS of a process doing only that."""
-    queue: multiprocessing.Queue[float] = multiprocessing.Queue()
-    child = multiprocessing.get_context("spawn").Process(target=_decode_peak, args=(str(path), queue))
-    child.start()
-    peak = 0.0
-    while child.is_alive():
-        peak = max(peak, tree_rss(child.pid or 0) / MIB)
-        time.sleep(0.05)
-    child.join()
-    return max(peak, queue.get() if not queue.empty() else 0.0)
+    """Today's unchunked path decodes the file whole: the peak RSS (VmHWM) of a process doing only that."""
+    done = subprocess.run([sys.executable, "-c", DECODE_WHOLE, str(path)], capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1]) * 1024 / MIB
 
 
 def main() -> int:
@@ -217,10 +215,6 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="voxledger-bench-chunked-") as tmp:
         workdir = Path(tmp)
-        if not args.skip_10min:
-            sizes = [float(c) for c in args.chunk_s.split(",")]
-            runs = scaling(workdir, sizes, args.threshold_s, unchunked=not args.skip_unchunked)
-            print_scaling(runs)
         if not args.skip_4h:
             path, speech_s = four_hours(workdir)
             env = {
@@ -229,7 +223,13 @@ def main() -> int:
             }
             with stack_with(workdir, 2, env) as (stack, client):
                 run = one_run(stack, client, path, None, "4 h (mostly silence), 2 transcribers")
-            print_memory(run, speech_s, whole_decode_peak_mib(path), path.stat().st_size / MIB)
+            print_memory(run, speech_s, path.stat().st_size / MIB)
+            print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {'-':>7} {'-':>13}", end=" ")
+            print(f"{whole_decode_peak_mib(path):13.0f}", flush=True)
+        if not args.skip_10min:
+            sizes = [float(c) for c in args.chunk_s.split(",")]
+            runs = scaling(workdir, sizes, args.threshold_s, unchunked=not args.skip_unchunked)
+            print_scaling(runs)
     return 0
 
 
@@ -256,13 +256,12 @@ def print_scaling(runs: list[Run]) -> None:
     print(" RSS: of one transcriber's process tree, the service and its model child)")
 
 
-def print_memory(run: Run, speech_s: float, decode_mib: float, size_mib: float) -> None:
+def print_memory(run: Run, speech_s: float, size_mib: float) -> None:
     print(f"\n4-hour file ({size_mib:.0f} MiB Ogg/Opus; {speech_s / 60:.0f} min of speech, the rest silence)")
     print(f"{'run':<40} {'wall s':>8} {'chunks':>7} {'CPU s':>7} {'idle RSS MiB':>13} {'peak RSS MiB':>13}")
     print(
         f"{run.label:<40} {run.seconds:8.1f} {run.chunks:7d} {run.cpu_s:7.1f} {run.idle_mib:13.0f} {run.peak_mib:13.0f}"
     )
-    print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {'-':>13} {decode_mib:13.0f}")
 
 
 if __name__ == "__main__":
