@@ -155,7 +155,10 @@ class Attempt:
         whole = speaker_count(options.speakers, options.min_speakers, options.max_speakers) is not None
         if whole or self._resume_s > 0 or self._settings.chunk_threshold_s <= 0:
             return False
-        planned = await asyncio.to_thread(planning.plan, path, self._settings)
+        try:
+            planned = await asyncio.to_thread(planning.plan, path, self._settings)
+        except audio.AudioError:
+            return False  # the model process fails it with its code, as any job with such audio
         if planned is None:
             return False
         duration_s, spans = planned
