@@ -29,6 +29,7 @@ from tests.helpers import (
     wait_logged,
     wait_visible,
 )
+from tests.test_erasure import everything_stored
 from tests.wer import BATCH_WER, assert_wer, words
 from voxledger.contracts import streams
 from voxledger.contracts.envelope import Message
@@ -114,6 +115,10 @@ def test_a_long_recording_is_chunked_and_stitched_whole(chunk_stack, two_minutes
         history = log_events(chunk_stack, recording_id)
         assert job["segment_count"] == len([s for e in of_type(history, "SegmentsTranscribed") for s in e.segments])
     assert_stitched(history, said)
+    # A chunk's words are sealed like the segments: none of them is stored in clear (as text: after a space).
+    chunks = [raw for subject, raw in everything_stored(chunk_stack)["EVENTS"] if subject.endswith(".ChunkTranscribed")]
+    heard = {w for e in of_type(history, "ChunkTranscribed") for s in e.segments for w in words(s.text) if len(w) > 6}
+    assert chunks and heard and not [w for w in heard if any(f" {w}".encode() in raw.lower() for raw in chunks)]
     progress = [e.progress for e in of_type(history, "TranscriptionProgressed")]
     assert progress == sorted(progress), f"progress went back: {progress}"
     assert len(of_type(history, "TranscriptionChunkQueued")) == len(of_type(history, "TranscriptionChunked")[0].chunks)
