@@ -35,7 +35,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization bench-load
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization bench-load bench-chunked
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -97,3 +97,7 @@ key TENANT:
 fixtures:
     bash scripts/make_fixtures.sh
     uv run python scripts/make_diarization_fixtures.py
+
+# One long recording across one and two transcribers (speed-up, WER), and a 4-hour file's peak RSS
+bench-chunked *ARGS:
+    uv run python -m bench.chunked {{ARGS}}

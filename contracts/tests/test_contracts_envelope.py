@@ -178,6 +178,29 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ev.DiarizationRequested(job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers="auto")),
     rt.ChangeRetention(retention_days=30),
     rt.RetentionChanged(retention_days=None),
+    # chunked jobs: a long recording's plan, its units of work, and a chunk's (sealed) segments
+    ev.TranscriptionChunked(
+        job_id=JOB, attempt=1, duration_s=90.0, chunks=[ev.ChunkSpan(index=0, start_s=0.0, end_s=61.2)]
+    ),
+    ev.TranscriptionChunkQueued(job_id=JOB, index=1, start_s=61.2, end_s=90.0, priority="high"),
+    ev.ChunkTranscribed(
+        job_id=JOB,
+        index=1,
+        segments=[
+            ev.Segment(
+                index=0,
+                start=61.3,
+                end=62.0,
+                text="hi",
+                avg_logprob=-0.2,
+                no_speech_prob=0.1,
+                words=[ev.Word(61.3, 62.0, " hi", 0.9)],
+            )
+        ],
+        processing_s=3.5,
+        language="en",
+        language_probability=0.97,
+    ),
 ]
 
 

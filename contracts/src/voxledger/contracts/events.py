@@ -340,3 +340,47 @@ class SpeakersNamed(Event):
 
 SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized, SpeakersNamed, DiarizationRequested)
 EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})
+
+# --- Chunked jobs: a long recording split at silences, each chunk a unit of work any transcriber takes ---
+# The chunks' words are stitched into the job's SegmentsTranscribed in order, so readers see a job as usual.
+
+
+class ChunkSpan(msgspec.Struct, kw_only=True):
+    index: int
+    start_s: float
+    end_s: float
+
+
+class TranscriptionChunked(Event):
+    """The job's plan: its chunks, cut at silences, covering [0, duration_s] without gaps."""
+
+    job_id: str
+    attempt: int
+    duration_s: float
+    chunks: list[ChunkSpan]
+
+
+class TranscriptionChunkQueued(Event):
+    """One chunk's unit of work, on the transcription-jobs consumer beside TranscriptionRequested."""
+
+    job_id: str
+    index: int
+    start_s: float
+    end_s: float
+    priority: Priority = "normal"
+
+
+class ChunkTranscribed(Event):
+    """A chunk's segments, with word times (absolute in the recording) over its window with the overlap;
+    `segments` may be sealed (contracts/sealing.py)."""
+
+    job_id: str
+    index: int
+    segments: list[Segment]
+    processing_s: float
+    language: str = "en"
+    language_probability: float | None = None
+
+
+CHUNK_EVENTS: tuple[type[Event], ...] = (TranscriptionChunked, TranscriptionChunkQueued, ChunkTranscribed)
+EVENT_TYPES.update({cls.__name__: cls for cls in CHUNK_EVENTS})

@@ -38,6 +38,7 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "UploadRecording": ("filename",),
     "RecordingUploaded": ("filename",),
     "SegmentsTranscribed": ("segments",),
+    "ChunkTranscribed": ("segments",),
     "InsightReady": ("payload",),
     # The names people give to speakers are a person's name, like the words.
     "NameSpeakers": ("names",),
@@ -77,6 +78,7 @@ ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "UploadRecording": lambda _: {"filename": ""},
     "RecordingUploaded": lambda _: {"filename": ""},
     "SegmentsTranscribed": lambda _: {"segments": []},
+    "ChunkTranscribed": lambda _: {"segments": []},
     "InsightReady": _erased_payload,
     "NameSpeakers": lambda _: {"names": {}},
     "SpeakersNamed": lambda _: {"names": {}},

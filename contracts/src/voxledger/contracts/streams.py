@@ -5,7 +5,12 @@ from typing import Literal
 import msgspec
 
 from voxledger.contracts import subjects
-from voxledger.contracts.events import InsightsRequested, TranscriptionCompleted, TranscriptionRequested
+from voxledger.contracts.events import (
+    InsightsRequested,
+    TranscriptionChunkQueued,
+    TranscriptionCompleted,
+    TranscriptionRequested,
+)
 
 
 class StreamSpec(msgspec.Struct, frozen=True):
@@ -44,10 +49,15 @@ RECORDING_COMMANDS = ConsumerSpec(
     stream=COMMANDS.name,
     filter_subject=subjects.command_subject(subjects.RECORDING, "*"),
 )
+# Jobs, and the chunks a long recording's job is split into: both are units of work any transcriber takes.
 TRANSCRIPTION_JOBS = ConsumerSpec(
     durable="transcription-jobs",
     stream=EVENTS.name,
-    filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+    filter_subject="",
+    filter_subjects=(
+        subjects.event_type_filter(subjects.RECORDING, TranscriptionRequested.__name__),
+        subjects.event_type_filter(subjects.RECORDING, TranscriptionChunkQueued.__name__),
+    ),
     # Read only by the active dispatcher, which holds every queued job unacked (heartbeated) until a worker is
     # free; its deliveries count dispatcher failovers, not attempts (those are counted on TRANSCRIPTION_WORK).
     max_deliver=-1,

@@ -49,8 +49,8 @@ async def handle_work(msg: NatsMessage, worker: TranscriptionWorker) -> None:
     except (msgspec.DecodeError, msgspec.ValidationError) as err:
         kind = f"undecodable ({err})"
     match kind:
-        case "TranscriptionRequested":
-            await worker.handle(msg)
+        case "TranscriptionRequested" | "TranscriptionChunkQueued":
+            await worker.handle(msg)  # a job, or one chunk of a long recording's job
         case _:
             log.error("work.unknown_type", type=kind, subject=msg.raw_message.subject)
             await msg.reject()

@@ -28,7 +28,7 @@ OGG_END_OF_STREAM = 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
-__all__ = ["SAMPLE_RATE", "AudioError", "decode", "fetch_blob"]
+__all__ = ["SAMPLE_RATE", "AudioError", "decode", "decode_window", "fetch_blob", "probe_duration"]
 
 
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
@@ -63,14 +63,7 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
     """
     container = _open(path)
     with container:
-        if not container.streams.audio:
-            raise AudioError("no_audio_stream", "the file has no audio stream")
-        stream = container.streams.audio[0]
-        declared_s = container.duration / av.time_base if container.duration else 0.0
-        if declared_s > max_duration_s:
-            raise _too_long(declared_s, max_duration_s)
-        media.check_codec(stream.codec_context.name)
-        media.check_parameters(stream.codec_context.sample_rate, stream.codec_context.channels)
+        stream = _audio_stream(container, max_duration_s)
         max_samples = max_duration_s * SAMPLE_RATE
         decoded = 0
         resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
@@ -98,6 +91,71 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
         raise AudioError("audio_empty", "the file contains no audio samples")
     start = int(offset_s * SAMPLE_RATE)
     return samples[start:].astype(np.float32) / 32768.0, duration_s
+
+
+def _audio_stream(container: "av.container.InputContainer", max_duration_s: float) -> "av.audio.AudioStream":
+    """The first audio stream, once its declared length, codec and parameters pass the checks."""
+    if not container.streams.audio:
+        raise AudioError("no_audio_stream", "the file has no audio stream")
+    stream = container.streams.audio[0]
+    declared_s = container.duration / av.time_base if container.duration else 0.0
+    if declared_s > max_duration_s:
+        raise _too_long(declared_s, max_duration_s)
+    media.check_codec(stream.codec_context.name)
+    media.check_parameters(stream.codec_context.sample_rate, stream.codec_context.channels)
+    return stream
+
+
+def probe_duration(path: Path, max_duration_s: float = float("inf")) -> float:
+    """The length in seconds: as the container declares it, else counted while decoding, keeping nothing."""
+    container = _open(path)
+    with container:
+        stream = _audio_stream(container, max_duration_s)
+        if container.duration:
+            return container.duration / av.time_base
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        samples = 0
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                samples += frame.samples
+                if samples / stream.codec_context.sample_rate > max_duration_s:
+                    raise _too_long(samples / stream.codec_context.sample_rate, max_duration_s)
+        return samples / stream.codec_context.sample_rate
+
+
+def decode_window(path: Path, start_s: float, end_s: float) -> np.ndarray:
+    """The samples of [start_s, end_s) only: the demuxer seeks to the window, and decoding stops after it,
+    so memory is bounded by the window whatever the file's length."""
+    container = _open(path)
+    with container:
+        stream = _audio_stream(container, float("inf"))
+        if start_s > 0 and stream.time_base:
+            container.seek(int(start_s / stream.time_base), stream=stream, backward=True, any_frame=False)
+        resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        first_s: float | None = None
+        decoded = 0
+        try:
+            for packet in container.demux(stream):
+                if packet.is_corrupt:
+                    raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
+                for frame in packet.decode():
+                    if first_s is None:  # where the seek landed: at or before the window
+                        first_s = float(frame.time) if frame.time is not None else start_s
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+                        decoded += len(chunks[-1])
+                if first_s is not None and first_s + decoded / SAMPLE_RATE >= end_s:
+                    break
+        except av.error.FFmpegError as err:
+            raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
+        finally:
+            del resampler
+            gc.collect()
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    skip = max(round(((start_s - first_s) if first_s is not None else 0.0) * SAMPLE_RATE), 0)
+    return samples[skip : skip + round((end_s - start_s) * SAMPLE_RATE)].astype(np.float32) / 32768.0
 
 
 def _open(path: Path) -> "av.container.InputContainer":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
+import numpy as np
 import structlog
 
 from voxledger.runtime.lifecycle import start_service
@@ -81,7 +82,7 @@ class Channel:
 
 def run_job(job: TranscribeJob, models: ModelCache, channel: Channel, settings: TranscriberSettings) -> None:
     try:
-        samples, duration_s = audio.decode(Path(job.audio_path), job.resume_s, settings.max_audio_duration_s)
+        samples, duration_s = _samples(job, settings)
         channel.send(Decoded(duration_s=duration_s))
         if not models.is_loaded(job.model):
             channel.send(LoadingModel())
@@ -103,6 +104,15 @@ def run_job(job: TranscribeJob, models: ModelCache, channel: Channel, settings: 
         channel.send(Failed(code="internal_error", message=f"{type(err).__name__}: {err}", permanent=False))
         return
     channel.send(Finished())
+
+
+def _samples(job: TranscribeJob, settings: TranscriberSettings) -> tuple[np.ndarray, float]:
+    """The job's audio from `resume_s` on, and its length; a chunk's window only (the demuxer seeks to it)."""
+    path = Path(job.audio_path)
+    if job.window_end_s is None:
+        return audio.decode(path, job.resume_s, settings.max_audio_duration_s)
+    samples = audio.decode_window(path, job.resume_s, job.window_end_s)
+    return samples, job.window_end_s - job.resume_s
 
 
 def die_with_parent() -> None:

@@ -30,6 +30,7 @@ class TranscribeJob(msgspec.Struct, tag="job", kw_only=True):
     options: TranscriptionOptions
     resume_s: float
     first_index: int
+    window_end_s: float | None = None  # set: a chunk's window [resume_s, window_end_s) only, decoded alone
 
 
 class Stop(msgspec.Struct, tag="stop"):

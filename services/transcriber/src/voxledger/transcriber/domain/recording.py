@@ -20,8 +20,23 @@ from voxledger.contracts.commands import (
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.statuses import JobStatus
+from voxledger.transcriber.domain import stitching
 
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+
+class Chunking(msgspec.Struct, kw_only=True):
+    """A chunked job's plan and what its chunks have recorded; segments wait here until they are stitched."""
+
+    duration_s: float
+    spans: list[ev.ChunkSpan]
+    recorded: set[int] = msgspec.field(default_factory=set)
+    pending: dict[int, list[ev.Segment]] = msgspec.field(default_factory=dict)  # recorded, not yet stitched
+    stitched: int = 0  # chunks 0..stitched-1 are in the job's segments
+    audio_s: float = 0.0  # of the recorded chunks
+    compute_s: float = 0.0
+    language: str | None = None
+    language_probability: float | None = None
 
 
 class Job(msgspec.Struct, kw_only=True):
@@ -36,6 +51,7 @@ class Job(msgspec.Struct, kw_only=True):
     speaker_labels: set[str] = msgspec.field(default_factory=set)
     speaker_names: dict[str, str] = msgspec.field(default_factory=dict)
     diarization_runs: dict[str, bool] = msgspec.field(default_factory=dict)  # run id -> done
+    chunking: Chunking | None = None  # set once the job is split into chunks
 
 
 class Recording(msgspec.Struct, kw_only=True):
@@ -97,6 +113,27 @@ class Complete(msgspec.Struct, kw_only=True):
     language_probability: float | None = None
 
 
+class PlanChunks(msgspec.Struct, kw_only=True):
+    """Split the job: its chunks are queued as units of work, and this attempt's part is done."""
+
+    job_id: str
+    attempt: int
+    duration_s: float
+    spans: list[ev.ChunkSpan]
+    priority: ev.Priority = "normal"
+
+
+class RecordChunk(msgspec.Struct, kw_only=True):
+    """A chunk's segments over its window; every chunk now contiguous with the stitched ones is stitched."""
+
+    job_id: str
+    index: int
+    segments: list[ev.Segment]
+    processing_s: float
+    language: str
+    language_probability: float | None = None
+
+
 class Cancel(msgspec.Struct, kw_only=True):
     """The worker has stopped a job whose cancellation was requested."""
 
@@ -128,6 +165,8 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | Complete
     | Cancel
     | Fail
+    | PlanChunks
+    | RecordChunk
 )
 
 
@@ -163,6 +202,10 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             state.jobs[job_id].cancel_requested = True
         case ev.TranscriptionCancelled(job_id=job_id):
             state.jobs[job_id].status = "cancelled"
+        case ev.TranscriptionChunked(job_id=job_id, duration_s=duration_s, chunks=chunks):
+            state.jobs[job_id].chunking = Chunking(duration_s=duration_s, spans=chunks)
+        case ev.ChunkTranscribed():
+            _chunk_recorded(state.jobs[event.job_id], event)
         case ev.RecordingDeleted():
             state.deleted = True
         case ev.InsightsRequested(run_id=run_id):
@@ -173,6 +216,21 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             # The session's audio is saved: from now on it is a recording like an upload.
             state.exists, state.blob_key = True, blob_key
     return state
+
+
+def _chunk_recorded(job: Job, event: ev.ChunkTranscribed) -> None:
+    chunking = job.chunking
+    assert chunking is not None, "a chunk of an unchunked job"
+    span = chunking.spans[event.index]
+    chunking.recorded.add(event.index)
+    chunking.pending[event.index] = event.segments
+    chunking.audio_s += span.end_s - span.start_s
+    chunking.compute_s += event.processing_s
+    if chunking.language is None:
+        chunking.language, chunking.language_probability = event.language, event.language_probability
+    while chunking.stitched in chunking.pending:  # its segments are in the SegmentsTranscribed decided with it
+        del chunking.pending[chunking.stitched]
+        chunking.stitched += 1
 
 
 def fold(history: list[ev.Event]) -> Recording:
@@ -211,6 +269,10 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _complete(command, state)
         case Fail():
             return _fail(command, state)
+        case PlanChunks():
+            return _plan_chunks(command, state)
+        case RecordChunk():
+            return _record_chunk(command, state)
     raise TypeError(f"unknown command {type(command).__name__}")
 
 
@@ -301,6 +363,8 @@ def _start_attempt(command: StartAttempt, state: Recording) -> list[ev.Event]:
     job = _open_job(state, command.job_id)
     if job.cancel_requested:
         return [ev.TranscriptionCancelled(job_id=job.job_id)]
+    if job.chunking is not None:
+        return []  # split into chunks already: they are the work now, not a new attempt
     return [
         ev.TranscriptionStarted(job_id=job.job_id, attempt=job.attempt + 1, worker=command.worker, model=command.model)
     ]
@@ -349,6 +413,78 @@ def _complete(command: Complete, state: Recording) -> list[ev.Event]:
             language_probability=command.language_probability,
         )
     ]
+
+
+def _plan_chunks(command: PlanChunks, state: Recording) -> list[ev.Event]:
+    job = _running_job(state, command.job_id, command.attempt)
+    if job.chunking is not None:
+        return []  # a retried append
+    chunked = ev.TranscriptionChunked(
+        job_id=job.job_id, attempt=command.attempt, duration_s=command.duration_s, chunks=command.spans
+    )
+    queued = [
+        ev.TranscriptionChunkQueued(
+            job_id=job.job_id, index=s.index, start_s=s.start_s, end_s=s.end_s, priority=command.priority
+        )
+        for s in command.spans
+    ]
+    return [chunked, *queued]
+
+
+def _record_chunk(command: RecordChunk, state: Recording) -> list[ev.Event]:
+    job = _open_job(state, command.job_id)
+    _running_job(state, job.job_id, job.attempt)  # a chunk writes for the job, whichever worker runs it
+    chunking = job.chunking
+    if chunking is None or not 0 <= command.index < len(chunking.spans):
+        raise Rejected("chunk_not_found", f"job {job.job_id} has no chunk {command.index}")
+    if command.index in chunking.recorded:
+        raise Rejected("chunk_recorded", f"chunk {command.index} of job {job.job_id} is already recorded")
+    recorded = ev.ChunkTranscribed(
+        job_id=job.job_id,
+        index=command.index,
+        segments=command.segments,
+        processing_s=command.processing_s,
+        language=command.language,
+        language_probability=command.language_probability,
+    )
+    return [recorded, *_stitch(job, chunking, command)]
+
+
+def _stitch(job: Job, chunking: Chunking, command: RecordChunk) -> list[ev.Event]:
+    """The segments of every chunk now contiguous with the stitched ones, then progress, then completion."""
+    pending = {**chunking.pending, command.index: command.segments}
+    last, index, produced = len(chunking.spans) - 1, job.next_segment_index, list[ev.Event]()
+    n = chunking.stitched
+    while n in pending:
+        kept = stitching.trim(pending[n], chunking.spans[n], n == last, job.options.word_timestamps)
+        if kept:
+            produced.append(ev.SegmentsTranscribed(job_id=job.job_id, segments=stitching.numbered(kept, index)))
+            index += len(kept)
+        n += 1
+    span = chunking.spans[command.index]
+    audio_s = chunking.audio_s + span.end_s - span.start_s
+    compute_s = chunking.compute_s + command.processing_s
+    if n <= last:
+        eta = stitching.eta_s(chunking.duration_s, audio_s, compute_s)
+        progress = round(min(audio_s / chunking.duration_s, 1.0), 4) if chunking.duration_s else 0.0
+        at = round(audio_s, 3)
+        produced.append(
+            ev.TranscriptionProgressed(
+                job_id=job.job_id, stage="transcribing", progress=progress, processed_s=at, eta_s=eta
+            )
+        )
+        return produced
+    language = chunking.language or command.language
+    probability = chunking.language_probability if chunking.language else command.language_probability
+    completed = ev.TranscriptionCompleted(
+        job_id=job.job_id,
+        language=language,
+        duration_s=chunking.duration_s,
+        segment_count=index,
+        processing_s=round(compute_s, 3),
+        language_probability=probability,
+    )
+    return [*produced, completed]
 
 
 def _cancelled(command: Cancel, state: Recording) -> list[ev.Event]:
@@ -416,6 +552,19 @@ def _delete(state: Recording) -> list[ev.Event]:
             produced.append(ev.TranscriptionCancelRequested(job_id=job.job_id))
         produced.append(ev.TranscriptionCancelled(job_id=job.job_id))
     return [*produced, ev.RecordingDeleted()]
+
+
+def chunk_todo(state: Recording, job_id: str, index: int) -> str:
+    """ "run" if the chunk is still to be transcribed, else the code of why its message needs nothing more."""
+    try:
+        job = _open_job(state, job_id)
+    except Rejected as err:
+        return err.code
+    if job.cancel_requested:
+        return "cancel_requested"
+    if job.chunking is None or not 0 <= index < len(job.chunking.spans):
+        return "chunk_not_found"
+    return "chunk_recorded" if index in job.chunking.recorded else "run"
 
 
 def _require_live(state: Recording) -> None:

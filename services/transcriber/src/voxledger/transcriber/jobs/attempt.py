@@ -39,12 +39,14 @@ from voxledger.transcriber.domain.recording import (
     Cancel,
     Complete,
     Fail,
+    PlanChunks,
     Recording,
     RecordSegments,
     RecordSpeakers,
     ReportProgress,
 )
 from voxledger.transcriber.domain.speakers import speaker_count
+from voxledger.transcriber.jobs import planning
 from voxledger.transcriber.jobs.diarizing import DiarizationRun
 from voxledger.transcriber.settings import TranscriberSettings
 
@@ -119,6 +121,8 @@ class Attempt:
         await self._report("loading_audio", 0.0, self._resume_s)
         with tempfile.TemporaryDirectory(prefix="voxledger-job-") as workdir:
             path = await audio.fetch_blob(js, self._loaded.state.blob_key, Path(workdir))
+            if await self._planned_chunks(path):
+                return  # the chunks are the work now: any worker takes them
             self._diarization = self._start_diarization(path)
             try:
                 await self._transcribe(pool, path, model, speed, signals)
@@ -143,6 +147,31 @@ class Attempt:
             self._cause,
         )
         log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(compute_s, 2))
+
+    async def _planned_chunks(self, path: Path) -> bool:
+        """Splits a long recording into chunks (see jobs/planning.py); False if it is transcribed whole.
+        A job with speakers, or one resuming after its segments so far, is transcribed whole as before."""
+        options = self._request.options
+        whole = speaker_count(options.speakers, options.min_speakers, options.max_speakers) is not None
+        if whole or self._resume_s > 0 or self._settings.chunk_threshold_s <= 0:
+            return False
+        try:
+            planned = await asyncio.to_thread(planning.plan, path, self._settings)
+        except audio.AudioError:
+            return False  # the model process fails it with its code, as any job with such audio
+        if planned is None:
+            return False
+        duration_s, spans = planned
+        command = PlanChunks(
+            job_id=self._job_id,
+            attempt=self._number,
+            duration_s=round(duration_s, 3),
+            spans=spans,
+            priority=options.priority,  # each chunk takes the job's place among its tenant's work
+        )
+        await self._repo.execute(self._loaded, command, self._cause)
+        log.info("job.chunked", chunks=len(spans), duration_s=round(duration_s, 1))
+        return True
 
     async def _transcribe(
         self, pool: ModelPool, path: Path, model: str, speed: SpeedEstimate, signals: Signals

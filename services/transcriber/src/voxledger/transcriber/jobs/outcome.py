@@ -13,7 +13,8 @@ import msgspec
 from voxledger.runtime.consumers import retry_delay_s
 
 # Refusals that mean the job needs nothing more from this attempt: it ended, or its recording is gone.
-SETTLED_ELSEWHERE = frozenset({"job_finished", "recording_deleted"})
+# A chunk recorded by another worker first is settled too.
+SETTLED_ELSEWHERE = frozenset({"job_finished", "recording_deleted", "chunk_recorded"})
 
 
 # --- How an attempt ended ---

@@ -9,7 +9,7 @@ message is terminated; transient ones are NAKed with backoff, within the consume
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import msgspec
@@ -23,7 +23,7 @@ from voxledger.contracts import streams, subjects
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
-from voxledger.contracts.events import TranscriptionRequested, TranscriptionStarted
+from voxledger.contracts.events import TranscriptionChunkQueued, TranscriptionRequested, TranscriptionStarted
 from voxledger.contracts.failures import public_message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import decode_or_reject, heartbeat
@@ -32,15 +32,17 @@ from voxledger.runtime.lifecycle import worker_name
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain.limits import SpeedEstimate
-from voxledger.transcriber.domain.recording import Fail, Recording, StartAttempt
+from voxledger.transcriber.domain.recording import Fail, Recording, StartAttempt, chunk_todo
 from voxledger.transcriber.jobs import outcome
 from voxledger.transcriber.jobs.attempt import Attempt, AttemptFailed, HandBack, Signals
+from voxledger.transcriber.jobs.chunk import ChunkRun
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.transcriber")
 
 RecordingRepository = AggregateRepository[Recording]
+Work = Attempt | ChunkRun  # what the runner holds, runs and settles: a job's attempt, or one of its chunks
 
 
 class HeldJob:
@@ -122,16 +124,41 @@ class TranscriptionWorker:
             log.error("job.handler_crashed", error=repr(err))
 
     async def _handle(self, msg: NatsMessage) -> None:
+        """A job runs its attempt, which plans its chunks if the recording is long; a chunk runs alone.
+        Both are held under a lease of their own and heartbeated the same way."""
         if (message := await decode_or_reject(msg)) is None:
             return
-        request = message.body_as(TranscriptionRequested)
         cause = message.envelope
-        context = {"recording_id": cause.aggregate_id, "job_id": request.job_id, "tenant": cause.tenant_id}
+        if isinstance(message.body, TranscriptionChunkQueued):
+            queued = message.body
+
+            async def chunk(held: HeldJob, signals: Signals) -> None:
+                await self._chunk(held, queued, cause, signals)
+
+            await self._hold(msg, cause, queued.job_id, f"chunk.{queued.job_id}.{queued.index}", chunk)
+            return
+        request = message.body_as(TranscriptionRequested)
+
+        async def attempt(held: HeldJob, signals: Signals) -> None:
+            await self._attempt(held, request, cause, signals)
+
+        await self._hold(msg, cause, request.job_id, f"job.{request.job_id}", attempt)
+
+    async def _hold(
+        self,
+        msg: NatsMessage,
+        cause: Envelope,
+        job_id: str,
+        key: str,
+        work: Callable[[HeldJob, Signals], Awaitable[None]],
+    ) -> None:
+        """Runs `work` under the lease `key`, heartbeating the message, with the job's context in the logs."""
+        context = {"recording_id": cause.aggregate_id, "job_id": job_id, "tenant": cause.tenant_id, "unit": key}
         with (
             structlog.contextvars.bound_contextvars(**context),
             tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
         ):
-            lease = await self._wait_for_lease(msg, f"job.{request.job_id}")
+            lease = await self._wait_for_lease(msg, key)
             if lease is None:
                 log.warning("job.lease_held_elsewhere")  # its holder is alive and renewing: not ours
                 await msg.nack(delay=self._settings.ack_wait_s)
@@ -143,7 +170,7 @@ class TranscriptionWorker:
                     lease.held(self._settings.heartbeat_s, lost=signals.lease_lost),
                     heartbeat(msg, self._settings.heartbeat_s, signals.still_ours),
                 ):
-                    await self._attempt(held, request, cause, signals)
+                    await work(held, signals)
             finally:
                 if signals.lease_lost.is_set():
                     log.warning("job.lease_lost")  # another worker holds the job now: nothing more is ours
@@ -167,7 +194,9 @@ class TranscriptionWorker:
         seq = msgspec.json.decode(advisory.data)["stream_seq"]
         try:
             message = envelope_decode((await self._js.get_msg(streams.WORK.name, seq)).data or b"")
-            request = message.body_as(TranscriptionRequested)
+            request = message.body
+            if not isinstance(request, TranscriptionRequested | TranscriptionChunkQueued):
+                raise TypeError(f"not a job or a chunk: {message.envelope.type}")
             loaded = await self._repo.load(message.envelope.aggregate_id)
             failed = Fail(job_id=request.job_id, error_code="worker_lost", message=public_message("worker_lost"))
             await self._repo.execute(loaded, failed, message.envelope)
@@ -201,17 +230,41 @@ class TranscriptionWorker:
                 log.info("job.skipped", reason=err.message)  # finished, cancelled or deleted meanwhile
             await self._settle_message(held, refused)
             return
+        if not started:
+            await held.ack()  # a redelivery of a job already split into chunks: its chunks carry on
+            return
         if not isinstance(first := started[0].body, TranscriptionStarted):
             await held.ack()  # cancelled before it started
             return
         attempt = Attempt(self._repo, loaded, request, first.attempt, started[0].envelope, self._settings)
-        async with self._cancel_watch(loaded.aggregate_id, request.job_id, signals.cancel):
-            ending = await self._run(held, attempt, model_name, signals)
+        await self._run_and_settle(held, attempt, loaded.aggregate_id, request.job_id, model_name, signals)
+
+    async def _run_and_settle(
+        self, held: HeldJob, work: Work, recording_id: str, job_id: str, model: str, signals: Signals
+    ) -> None:
+        async with self._cancel_watch(recording_id, job_id, signals.cancel):
+            ending = await self._run(held, work, model, signals)
             decided = outcome.decide(ending, held.delivery, self._retry, random.random(), datetime.now(UTC))
-            if await self._record(held, attempt, decided):
+            if await self._record(held, work, decided):
                 await self._settle_message(held, decided)
 
-    async def _run(self, held: HeldJob, attempt: Attempt, model_name: str, signals: Signals) -> outcome.Ending:
+    async def _chunk(self, held: HeldJob, queued: TranscriptionChunkQueued, cause: Envelope, signals: Signals) -> None:
+        loaded = await self._repo.load(cause.aggregate_id)
+        job = loaded.state.jobs.get(queued.job_id)
+        todo = chunk_todo(loaded.state, queued.job_id, queued.index)
+        if todo != "run" or job is None:
+            log.info("chunk.skipped", reason=todo)  # recorded already, or its job settled meanwhile
+            decided = outcome.start_refused(todo, self._retry)
+            if todo == "cancel_requested":
+                await self._cancel(ChunkRun(self._repo, loaded, queued, cause, self._settings))
+                decided = outcome.Outcome(settle="ack")
+            await self._settle_message(held, decided)
+            return
+        run = ChunkRun(self._repo, loaded, queued, cause, self._settings)
+        model_name = job.options.model or self._settings.model
+        await self._run_and_settle(held, run, loaded.aggregate_id, queued.job_id, model_name, signals)
+
+    async def _run(self, held: HeldJob, attempt: Work, model_name: str, signals: Signals) -> outcome.Ending:
         """Runs the attempt; how it ended, with what went wrong logged here (the tenant sees the code only)."""
         try:
             await attempt.run(self._js, self._pool, model_name, self.speed, signals)
@@ -243,7 +296,7 @@ class TranscriptionWorker:
         final = held.delivery >= self._settings.max_attempts
         log.warning("job.attempt_failed", attempt=held.delivery, final=final, code=code, exc_info=err)
 
-    async def _record(self, held: HeldJob, attempt: Attempt, decided: outcome.Outcome) -> bool:
+    async def _record(self, held: HeldJob, attempt: Work, decided: outcome.Outcome) -> bool:
         """Appends what the outcome records; False if the message must now be left alone."""
         match decided.record:
             case "handed_back":
@@ -255,7 +308,7 @@ class TranscriptionWorker:
                 return await self._record_failure(held, attempt, decided)
         return True
 
-    async def _record_failure(self, held: HeldJob, attempt: Attempt, decided: outcome.Outcome) -> bool:
+    async def _record_failure(self, held: HeldJob, attempt: Work, decided: outcome.Outcome) -> bool:
         retry_at = decided.retry_at.isoformat() if decided.retry_at else None
         try:
             await attempt.fail(decided.code or "internal_error", retry_at)
@@ -270,7 +323,7 @@ class TranscriptionWorker:
             return False
         return True
 
-    async def _cancel(self, attempt: Attempt) -> None:
+    async def _cancel(self, attempt: Work) -> None:
         try:
             await attempt.cancel()
             log.info("job.cancelled")

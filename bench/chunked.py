@@ -1,0 +1,268 @@
+"""Chunked transcription: one long recording across one or two transcribers, and memory bounded by the chunk.
+
+- scaling: a 10-minute speech file (bench_300s twice over), POST to `completed`, with ONE transcriber and
+  with TWO (each cpu_threads 1, concurrency 1), both chunked, and unchunked on one; speed-up and WER beside
+  each, and the peak RSS of each transcriber's process tree (the service and its model child, psutil).
+- memory: a 4-hour file, mostly silence with bench_60s spoken every 10 minutes (the batched decoder's VAD
+  skips the silence, so it transcribes in minutes on two cores), chunked on two transcribers: the peak RSS
+  of each transcriber's tree; beside it, what decoding that file whole (today's unchunked path) takes.
+
+Run: `uv run just bench-chunked` (or `uv run python -m bench.chunked --chunk-s 30,60,120 --skip-4h`).
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+import av
+import httpx
+import numpy as np
+import psutil
+
+from bench.proc_cpu import machine_busy_s
+from tests.helpers import AUDIO, log_events, new_client, reference, wait_job, wait_visible
+from tests.wer import word_error_rate
+from voxledger.stack.supervisor import Stack
+from voxledger.transcriber.adapters.audio import SAMPLE_RATE, decode
+
+MIB = 2**20
+BASE_ENV = {"VOXLEDGER_CPU_THREADS": "1", "VOXLEDGER_CONCURRENCY": "1", "VOXLEDGER_MAX_AUDIO_DURATION_S": "20000"}
+
+
+class Run(NamedTuple):
+    label: str
+    seconds: float
+    wer: float | None
+    chunks: int
+    peak_mib: float
+    idle_mib: float  # the tree before the upload: service and model child loaded, no job
+    compute_s: float  # the chunks' own processing_s summed (the job's, unchunked)
+    cpu_s: float  # CPU seconds the transcribers' trees used meanwhile
+    others_cores: float  # cores the rest of the machine kept busy meanwhile (other work on a shared machine)
+
+
+class TreePeak:
+    """The highest RSS of each transcriber's process tree (the service and its model children), sampled."""
+
+    def __init__(self, stack: Stack, every_s: float = 0.2):
+        self._roots = [p.proc.pid for p in stack.processes if p.name == "transcriber"]
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every_s,), daemon=True)
+
+    def __enter__(self) -> "TreePeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            for root in self._roots:
+                self.peak_mib = max(self.peak_mib, tree_rss(root) / MIB)
+
+
+def tree_rss(pid: int) -> int:
+    try:
+        parent = psutil.Process(pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        with suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
+    return total
+
+
+def tree_cpu_s(pid: int) -> float:
+    try:
+        parent = psutil.Process(pid)
+        procs = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        with suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def write_opus(path: Path, pieces: Iterator[np.ndarray], bit_rate: int = 16000) -> None:
+    """Ogg/Opus from int16 pieces, encoded as they come: a 4-hour file never sits whole in memory."""
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
+        stream.bit_rate = bit_rate
+        pts = 0
+        for piece in pieces:
+            for start in range(0, len(piece), 4000):
+                part = piece[start : start + 4000]
+                frame = av.AudioFrame.from_ndarray(part.reshape(1, -1), format="s16", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, pts, Fraction(1, SAMPLE_RATE)
+                pts += len(part)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def pcm_of(name: str) -> np.ndarray:
+    samples, _ = decode(AUDIO / name)
+    return (samples * 32767).astype(np.int16)
+
+
+def ten_minutes(workdir: Path) -> tuple[Path, str]:
+    speech = pcm_of("bench_300s.ogg")
+    path = workdir / "ten_minutes.ogg"
+    write_opus(path, iter([speech, speech]), bit_rate=24000)
+    text = reference("bench_300s.ogg")
+    return path, f"{text} {text}"
+
+
+def four_hours(workdir: Path, every_s: float = 600.0, hours: float = 4.0) -> tuple[Path, float]:
+    """bench_60s at the start of every `every_s`, silence between; the speech's share of the length."""
+    speech = pcm_of("bench_60s.ogg")
+    gap = np.zeros(round(every_s * SAMPLE_RATE) - len(speech), dtype=np.int16)
+    blocks = round(hours * 3600 / every_s)
+    path = workdir / "four_hours.ogg"
+    write_opus(path, (piece for _ in range(blocks) for piece in (speech, gap)))
+    return path, len(speech) * blocks / SAMPLE_RATE
+
+
+@contextmanager
+def stack_with(workdir: Path, transcribers: int, env: dict[str, str]) -> Iterator[tuple[Stack, httpx.Client]]:
+    data = Path(tempfile.mkdtemp(dir=workdir))
+    full = {**BASE_ENV, **env}
+    with (
+        Stack(data, log_dir=data / "logs", scale={"transcriber": transcribers}, env=full) as stack,
+        new_client(stack, "bench") as client,
+    ):
+        yield stack, client
+
+
+def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, label: str) -> Run:
+    roots = [p.proc.pid for p in stack.processes if p.name == "transcriber"]
+    idle_mib = max(tree_rss(pid) for pid in roots) / MIB
+    cpu_before, (busy_before, _) = sum(tree_cpu_s(pid) for pid in roots), machine_busy_s()
+    with TreePeak(stack) as peak, path.open("rb") as f:
+        started = time.perf_counter()
+        response = client.post("/v1/recordings", files={"file": (path.name, f)}, timeout=300)
+        assert response.status_code == 202, response.text
+        accepted = response.json()
+        job = wait_job(client, accepted["job_id"], timeout_s=3600)
+        seconds = time.perf_counter() - started
+    cpu_s = sum(tree_cpu_s(pid) for pid in roots) - cpu_before
+    others = (machine_busy_s()[0] - busy_before - cpu_s) / seconds
+    assert job["status"] == "completed", job
+    wait_visible(client, f"/v1/recordings/{accepted['recording_id']}")
+    history = log_events(stack, accepted["recording_id"])
+    text = " ".join(s.text for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments)
+    chunks = sum(len(m.body.chunks) for m in history if m.envelope.type == "TranscriptionChunked")
+    wer = word_error_rate(said, text) if said is not None else None
+    spent = [m.body.processing_s for m in history if m.envelope.type == "ChunkTranscribed"]
+    compute_s = sum(spent) if spent else job["processing_s"]
+    return Run(label, seconds, wer, chunks, peak.peak_mib, idle_mib, compute_s, cpu_s, max(others, 0.0))
+
+
+def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunked: bool = True) -> list[Run]:
+    path, said = ten_minutes(workdir)
+    runs = []
+    if unchunked:
+        with stack_with(workdir, 1, {"VOXLEDGER_CHUNK_THRESHOLD_S": "0"}) as (stack, client):
+            runs.append(one_run(stack, client, path, said, "unchunked, 1 transcriber"))
+    for chunk_s in chunk_sizes:
+        env = {"VOXLEDGER_CHUNK_THRESHOLD_S": str(threshold_s), "VOXLEDGER_CHUNK_S": str(chunk_s)}
+        for n in (1, 2):
+            with stack_with(workdir, n, env) as (stack, client):
+                runs.append(one_run(stack, client, path, said, f"chunks of {chunk_s:g} s, {n} transcriber(s)"))
+    return runs
+
+
+DECODE_WHOLE = """
+import subprocess
+import sys
+from pathlib import Path
+from voxledger.transcriber.adapters.audio import decode
+decode(Path(sys.argv[1]), max_duration_s=20000)
+print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
+"""
+
+
+def whole_decode_peak_mib(path: Path) -> float:
+    """Today's unchunked path decodes the file whole: the peak RSS (VmHWM) of a process doing only that."""
+    done = subprocess.run([sys.executable, "-c", DECODE_WHOLE, str(path)], capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1]) * 1024 / MIB
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunk-s", default="60", help="comma-separated chunk lengths to compare")
+    parser.add_argument("--threshold-s", type=float, default=300.0, help="chunked above this length (seconds)")
+    parser.add_argument("--skip-4h", action="store_true")
+    parser.add_argument("--skip-10min", action="store_true")
+    parser.add_argument("--skip-unchunked", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="voxledger-bench-chunked-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_4h:
+            path, speech_s = four_hours(workdir)
+            env = {
+                "VOXLEDGER_CHUNK_THRESHOLD_S": str(args.threshold_s),
+                "VOXLEDGER_CHUNK_S": args.chunk_s.split(",")[0],
+            }
+            with stack_with(workdir, 2, env) as (stack, client):
+                run = one_run(stack, client, path, None, "4 h (mostly silence), 2 transcribers")
+            print_memory(run, speech_s, path.stat().st_size / MIB)
+            print(f"{'unchunked: decoding it whole, no model':<40} {'-':>8} {'-':>7} {'-':>7} {'-':>13}", end=" ")
+            print(f"{whole_decode_peak_mib(path):13.0f}", flush=True)
+        if not args.skip_10min:
+            sizes = [float(c) for c in args.chunk_s.split(",")]
+            runs = scaling(workdir, sizes, args.threshold_s, unchunked=not args.skip_unchunked)
+            print_scaling(runs)
+    return 0
+
+
+def print_scaling(runs: list[Run]) -> None:
+    print("\n10-minute file (bench_300s twice), POST -> completed, cpu_threads 1 per transcriber")
+    print(
+        f"{'run':<34} {'wall s':>8} {'speed-up':>9} {'WER':>7} {'chunks':>7} {'compute s':>10} {'CPU s':>6}"
+        f" {'others':>7} {'idle RSS MiB':>13} {'peak RSS MiB':>13}"
+    )
+    base: dict[float, float] = {}
+    for run in runs:
+        key = run.chunks
+        if "1 transcriber" in run.label:
+            base[key] = run.seconds
+        speedup = base.get(key, run.seconds) / run.seconds
+        wer = f"{run.wer:.3f}" if run.wer is not None else "-"
+        line = (
+            f"{run.label:<34} {run.seconds:8.1f} {speedup:8.2f}x {wer:>7} {run.chunks:7d} {run.compute_s:10.1f}"
+            f" {run.cpu_s:6.1f} {run.others_cores:7.2f} {run.idle_mib:13.0f} {run.peak_mib:13.0f}"
+        )
+        print(line)
+    print("(speed-up: against one transcriber with the same chunks; compute: the chunks' processing_s summed;")
+    print(" CPU: the transcribers' CPU seconds; others: cores the rest of the machine used meanwhile;")
+    print(" RSS: of one transcriber's process tree, the service and its model child)")
+
+
+def print_memory(run: Run, speech_s: float, size_mib: float) -> None:
+    print(f"\n4-hour file ({size_mib:.0f} MiB Ogg/Opus; {speech_s / 60:.0f} min of speech, the rest silence)")
+    print(f"{'run':<40} {'wall s':>8} {'chunks':>7} {'CPU s':>7} {'idle RSS MiB':>13} {'peak RSS MiB':>13}")
+    print(
+        f"{run.label:<40} {run.seconds:8.1f} {run.chunks:7d} {run.cpu_s:7.1f} {run.idle_mib:13.0f} {run.peak_mib:13.0f}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
