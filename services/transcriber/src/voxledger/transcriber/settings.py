@@ -37,7 +37,7 @@ class TranscriberSettings(ModelSettings, kw_only=True, frozen=True):
     # Jobs that name no batch_size: chunks decoded at once (1: sequential). Measured in bench/pipeline.py.
     batch_size: Annotated[int, msgspec.Meta(ge=1, le=32)] = 8
     # The fair dispatcher (dispatch/): how often the active one looks for a free worker, and a standby for the lease.
-    dispatch_poll_s: float = 0.15
+    dispatch_poll_s: float = 0.05
     dispatch_standby_poll_s: float = 1.0
     # Long recordings (jobs without speakers) are split at silences into chunks that any transcriber takes:
     # longer than chunk_threshold_s (0: never), into chunks of about chunk_s, each decoded on chunk_overlap_s

@@ -37,6 +37,7 @@ log = structlog.get_logger(__name__)
 
 LEASE_KEY = "dispatcher.transcription"
 FETCH_BATCH = 256
+READY_WAIT_S = 0.05  # how long a fetch of what is ready may wait when nothing more is
 
 
 def work_of(msg: Msg) -> Work:
@@ -140,7 +141,11 @@ class _Session:
     async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
         while not self._halt.is_set():
             try:
-                msgs = await sub.fetch(FETCH_BATCH, timeout=1.0)
+                # One message, then whatever else is ready: nats-py's fetch of a larger batch lingers until the
+                # batch fills or its timeout passes, which would hold newly queued work back for up to a second.
+                msgs = await sub.fetch(1, timeout=1.0)
+                with contextlib.suppress(TimeoutError):
+                    msgs += await sub.fetch(FETCH_BATCH, timeout=READY_WAIT_S)
             except TimeoutError:
                 continue
             except Exception as err:
