@@ -72,27 +72,26 @@ class TreePeak:
                 self.peak_mib = max(self.peak_mib, tree_rss(root) / MIB)
 
 
-def tree_rss(pid: int) -> int:
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process and its descendants; empty once it has exited."""
     try:
         parent = psutil.Process(pid)
-        procs = [parent, *parent.children(recursive=True)]
+        return [parent, *parent.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return []
+
+
+def tree_rss(pid: int) -> int:
     total = 0
-    for proc in procs:
+    for proc in _tree(pid):
         with suppress(psutil.NoSuchProcess):
             total += proc.memory_info().rss
     return total
 
 
 def tree_cpu_s(pid: int) -> float:
-    try:
-        parent = psutil.Process(pid)
-        procs = [parent, *parent.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
     total = 0.0
-    for proc in procs:
+    for proc in _tree(pid):
         with suppress(psutil.NoSuchProcess):
             times = proc.cpu_times()
             total += times.user + times.system
