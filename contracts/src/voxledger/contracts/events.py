@@ -5,7 +5,7 @@ ignored on decode, so an older consumer never crashes on a newer producer.
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import msgspec
 
@@ -16,6 +16,7 @@ Stage = Literal["queued", "loading_audio", "loading_model", "transcribing", "dia
 Task = Literal["transcribe", "translate"]
 Speakers = Literal["auto", "off"] | int
 Priority = Literal["high", "normal", "low"]  # orders a tenant's own queued jobs (transcriber dispatch/)
+PRIORITY_RANK: dict[str, int] = {p: rank for rank, p in enumerate(get_args(Priority))}  # high 0 … low 2
 
 
 class Event(msgspec.Struct, kw_only=True):

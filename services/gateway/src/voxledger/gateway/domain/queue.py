@@ -15,11 +15,8 @@ import heapq
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import get_args
 
-from voxledger.contracts.events import Priority
-
-PRIORITY_RANK: dict[str, int] = {p: rank for rank, p in enumerate(get_args(Priority))}
+from voxledger.contracts.events import PRIORITY_RANK
 
 
 @dataclass(frozen=True)

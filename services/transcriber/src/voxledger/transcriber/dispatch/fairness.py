@@ -9,11 +9,9 @@ The gateway's queue positions (gateway/domain/queue.py) follow the same rule and
 import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
-from voxledger.contracts.events import Priority
-
-PRIORITY_RANK: dict[str, int] = {p: rank for rank, p in enumerate(get_args(Priority))}  # high 0 … low 2
+from voxledger.contracts.events import PRIORITY_RANK, Priority
 
 
 def work_priority(envelope_type: str, body: Mapping[str, Any]) -> Priority:
