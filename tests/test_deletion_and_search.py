@@ -60,6 +60,10 @@ def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(
     types = [m.envelope.type for m in history]
     assert "TranscriptionCancelled" in types and "TranscriptionCompleted" not in types
     deleted_at = types.index("RecordingDeleted")
+    # The delete's events are one append; only its last ends the commit, where the token is satisfied.
+    delete_cause = history[deleted_at].envelope.causation_id
+    commit = [m.envelope.commit_remaining for m in history if m.envelope.causation_id == delete_cause]
+    assert commit == list(range(len(commit) - 1, -1, -1)) and len(commit) >= 2
     assert not {"SegmentsTranscribed", "TranscriptionProgressed"} & set(types[deleted_at:]), "the worker stopped"
     eventually(lambda: not audio_exists(stack, rec), "the audio blob removed", 10)
 

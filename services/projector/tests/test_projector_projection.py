@@ -293,6 +293,22 @@ def test_an_event_a_command_decided_records_the_commands_effect():
     assert op == Upsert("command_effects", {"command_id": command_id}, {"seq": 42, "recorded_at": T0})
 
 
+def test_a_commands_effect_is_recorded_only_at_the_last_event_of_its_append():
+    """A delete appends CancelRequested, Cancelled, RecordingDeleted one by one: a token satisfied at the
+    first of them would let a read run before the recording is deleted."""
+    command_id = "0190f0c0-0000-7000-8000-0000000000cd"
+    events = [ev.TranscriptionCancelRequested(job_id=JOB), ev.TranscriptionCancelled(job_id=JOB), ev.RecordingDeleted()]
+    appended = [
+        seal(e, aggregate_id=REC, tenant_id=TENANT, occurred_at=T0, causation_id=command_id, commit_remaining=2 - i)
+        for i, e in enumerate(events)
+    ]
+    effects = [
+        [op for op in project(decode(encode(m)), seq=50 + i) if getattr(op, "table", None) == "command_effects"]
+        for i, m in enumerate(appended)
+    ]
+    assert effects == [[], [], [Upsert("command_effects", {"command_id": command_id}, {"seq": 52, "recorded_at": T0})]]
+
+
 def test_empty_segment_batch_is_harmless():
     ops = project(msg(ev.SegmentsTranscribed(job_id=JOB, segments=[])), seq=1)
     assert all(isinstance(o, InsertMany) and o.rows == [] for o in ops)

@@ -37,6 +37,8 @@ class Envelope(msgspec.Struct, kw_only=True, omit_defaults=True):
     causation_id: str | None = None
     correlation_id: str | None = None
     traceparent: str | None = None
+    # How many events of the same append follow this one: a command's effects are all in the log at 0.
+    commit_remaining: int = 0
     data: msgspec.Raw = msgspec.Raw(b"{}")
 
 
@@ -77,6 +79,7 @@ def seal(
     traceparent: str | None = None,
     event_id: str | None = None,
     occurred_at: datetime | None = None,
+    commit_remaining: int = 0,
 ) -> Message:
     envelope = Envelope(
         event_id=event_id or new_id(),
@@ -88,6 +91,7 @@ def seal(
         causation_id=causation_id,
         correlation_id=correlation_id,
         traceparent=traceparent,
+        commit_remaining=commit_remaining,
     )
     return Message(envelope, body)
 

@@ -57,8 +57,9 @@ class AggregateRepository(Generic[State]):
                         causation_id=cause.event_id,
                         correlation_id=cause.correlation_id or cause.event_id,
                         traceparent=cause.traceparent,
+                        commit_remaining=len(produced) - 1 - i,
                     )
-                    for event in produced
+                    for i, event in enumerate(produced)
                 ]
                 try:
                     seq = await self._store.append(self._aggregate, loaded.aggregate_id, messages, loaded.seq)

@@ -169,7 +169,8 @@ async def when_advanced(notifier: ProjectionNotifier, check: Callable[[], Awaita
 
 
 async def _token_seq(state: State, command_id: str, deadline: float) -> int | None:
-    """The stream head once the command's first effect is projected: by then its other events are appended."""
+    """The stream head once the command's effect is projected: the projector records it at the last event
+    of the command's append, so by then every event the command led to is in the log."""
     effect = await when_advanced(state.notifier, lambda: state.readmodels.command_effect(command_id), deadline)
     return None if effect is None else await state.bus.events_head()
 

@@ -21,7 +21,8 @@ from voxledger.projector.domain.ops import InsertMany, Op, Purge, Row, Update, U
 __all__ = ["COMMAND_EFFECTS", "PROJECTORS", "project"]
 
 # The events a command handler decides: a read-your-writes token (the command's id) is
-# satisfied once the newest of them is projected.
+# satisfied once the last of them is projected. A handler appends them one by one, so the
+# effect is recorded only at the end of its append (`commit_remaining` 0), never midway.
 COMMAND_EFFECTS = (
     ev.RecordingUploaded,
     ev.TranscriptionRequested,
@@ -42,7 +43,7 @@ def project(message: Message, seq: int) -> list[Op]:
     meta, event = message.envelope, message.body
     projector = PROJECTORS.get(type(event))
     ops = projector(meta, event, seq) if projector else []
-    if meta.causation_id and isinstance(event, COMMAND_EFFECTS):
+    if meta.causation_id and not meta.commit_remaining and isinstance(event, COMMAND_EFFECTS):
         ops.append(
             Upsert("command_effects", {"command_id": meta.causation_id}, {"seq": seq, "recorded_at": meta.occurred_at})
         )
