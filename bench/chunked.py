@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
@@ -27,7 +28,7 @@ import httpx
 import numpy as np
 import psutil
 
-from bench.proc_cpu import machine_busy_s
+from bench.proc_cpu import CpuMeter, machine_busy_s
 from tests.helpers import AUDIO, log_events, new_client, reference, wait_job, wait_visible
 from tests.wer import word_error_rate
 from voxledger.stack.supervisor import Stack
@@ -47,6 +48,53 @@ class Run(NamedTuple):
     compute_s: float  # the chunks' own processing_s summed (the job's, unchunked)
     cpu_s: float  # CPU seconds the transcribers' trees used meanwhile
     others_cores: float  # cores the rest of the machine kept busy meanwhile (other work on a shared machine)
+    timeline: "Timeline | None"  # where the wall time went, read from the event log (chunked runs)
+    cpu_by_part: dict[str, float]  # CPU seconds per stack component meanwhile (bench/proc_cpu.py)
+
+
+class Timeline(NamedTuple):
+    """Seconds from the POST: the plan appended, the first chunk begun, the last chunk recorded, the job
+    completed, the answer read; and the seconds the workers' lanes stood idle between the first chunk and
+    the last (their sum over the lanes, the tail included)."""
+
+    planned_s: float
+    first_chunk_s: float
+    last_chunk_s: float
+    completed_s: float
+    answered_s: float
+    idle_s: float
+
+
+def timeline(history: list, posted_at: datetime, answered_s: float, lanes: int) -> Timeline | None:
+    """Each chunk's span is its ChunkTranscribed time back by its processing_s, laid on the first lane free."""
+
+    def since(at: datetime) -> float:
+        return (at - posted_at).total_seconds()
+
+    kinds = {m.envelope.type: m for m in history}
+    if "TranscriptionChunked" not in kinds:
+        return None
+    spans = sorted(
+        (since(m.envelope.occurred_at) - m.body.processing_s, since(m.envelope.occurred_at))
+        for m in history
+        if m.envelope.type == "ChunkTranscribed"
+    )
+    first, last = spans[0][0], max(end for _, end in spans)
+    free = [first] * lanes
+    idle = 0.0
+    for start, end in spans:
+        lane = min(range(lanes), key=lambda i: free[i])
+        idle += max(start - free[lane], 0.0)
+        free[lane] = max(end, free[lane])
+    idle += sum(last - f for f in free)
+    return Timeline(
+        since(kinds["TranscriptionChunked"].envelope.occurred_at),
+        first,
+        last,
+        since(kinds["TranscriptionCompleted"].envelope.occurred_at),
+        answered_s,
+        idle,
+    )
 
 
 class TreePeak:
@@ -154,14 +202,21 @@ def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, la
     roots = [p.proc.pid for p in stack.processes if p.name == "transcriber"]
     idle_mib = max(tree_rss(pid) for pid in roots) / MIB
     cpu_before, (busy_before, _) = sum(tree_cpu_s(pid) for pid in roots), machine_busy_s()
+    meter = CpuMeter()
+    parts_before = meter.sample()
     with TreePeak(stack) as peak, path.open("rb") as f:
-        started = time.perf_counter()
+        started, posted_at = time.perf_counter(), datetime.now(UTC)
         response = client.post("/v1/recordings", files={"file": (path.name, f)}, timeout=300)
         assert response.status_code == 202, response.text
         accepted = response.json()
         job = wait_job(client, accepted["job_id"], timeout_s=3600)
         seconds = time.perf_counter() - started
     cpu_s = sum(tree_cpu_s(pid) for pid in roots) - cpu_before
+    parts_after = meter.sample()
+    cpu_by_part: dict[str, float] = {}
+    for pid, total in parts_after.items():
+        part = meter.labels.get(pid, "other")
+        cpu_by_part[part] = cpu_by_part.get(part, 0.0) + total - parts_before.get(pid, 0.0)
     others = (machine_busy_s()[0] - busy_before - cpu_s) / seconds
     assert job["status"] == "completed", job
     wait_visible(client, f"/v1/recordings/{accepted['recording_id']}")
@@ -171,7 +226,20 @@ def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, la
     wer = word_error_rate(said, text) if said is not None else None
     spent = [m.body.processing_s for m in history if m.envelope.type == "ChunkTranscribed"]
     compute_s = sum(spent) if spent else job["processing_s"]
-    return Run(label, seconds, wer, chunks, peak.peak_mib, idle_mib, compute_s, cpu_s, max(others, 0.0))
+    lanes = len(roots)
+    return Run(
+        label,
+        seconds,
+        wer,
+        chunks,
+        peak.peak_mib,
+        idle_mib,
+        compute_s,
+        cpu_s,
+        max(others, 0.0),
+        timeline(history, posted_at, seconds, lanes),
+        cpu_by_part,
+    )
 
 
 def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunked: bool = True) -> list[Run]:
@@ -253,6 +321,30 @@ def print_scaling(runs: list[Run]) -> None:
     print("(speed-up: against one transcriber with the same chunks; compute: the chunks' processing_s summed;")
     print(" CPU: the transcribers' CPU seconds; others: cores the rest of the machine used meanwhile;")
     print(" RSS: of one transcriber's process tree, the service and its model child)")
+    print_timelines(runs)
+
+
+def print_timelines(runs: list[Run]) -> None:
+    """Where each chunked run's wall time went, and which component used the CPU meanwhile."""
+    timed = [run for run in runs if run.timeline is not None]
+    if not timed:
+        return
+    print("\nTimeline, seconds from the POST (idle: the lanes' idle time between first and last chunk, summed)")
+    print(
+        f"{'run':<34} {'planned':>8} {'1st chunk':>9} {'last chunk':>10} {'completed':>9} {'answered':>8} {'idle':>6}"
+    )
+    for run in timed:
+        t = run.timeline
+        assert t is not None
+        print(
+            f"{run.label:<34} {t.planned_s:8.2f} {t.first_chunk_s:9.2f} {t.last_chunk_s:10.2f}"
+            f" {t.completed_s:9.2f} {t.answered_s:8.2f} {t.idle_s:6.2f}"
+        )
+    parts = sorted({part for run in timed for part in run.cpu_by_part}, key=lambda p: -timed[-1].cpu_by_part.get(p, 0))
+    print("\nCPU seconds per component meanwhile")
+    print(f"{'run':<34} " + " ".join(f"{part[:11]:>11}" for part in parts))
+    for run in timed:
+        print(f"{run.label:<34} " + " ".join(f"{run.cpu_by_part.get(part, 0.0):11.1f}" for part in parts))
 
 
 def print_memory(run: Run, speech_s: float, size_mib: float) -> None:

@@ -1,5 +1,7 @@
 """Chunked jobs in the Recording decider, and the pure stitching they rely on (domain/stitching.py)."""
 
+import itertools
+
 from tests.decider import Scenario, names
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import CancelTranscription, UploadRecording
@@ -122,9 +124,13 @@ def test_a_chunk_that_fails_for_good_fails_the_job_once():
     assert agg.rejects(chunk(1, CHUNK1)) == "job_finished"
 
 
-def test_cuts_go_in_the_quietest_frame_and_a_short_tail_joins_its_chunk():
-    assert stitching.nominal_cuts(130.0, 60.0) == [60.0]  # 10 s left after 120 s: no chunk of its own
-    assert stitching.nominal_cuts(150.0, 60.0) == [60.0, 120.0]
+def test_cuts_split_the_recording_into_equal_chunks_and_go_in_the_quietest_frame():
+    assert stitching.nominal_cuts(130.0, 60.0) == [65.0]  # a 10 s tail is neither a chunk nor a long last one
+    assert stitching.nominal_cuts(150.0, 60.0) == [50.0, 100.0]  # 2.5 parts: rounded up
+    edges = [0.0, *stitching.nominal_cuts(617.1, 60.0), 617.1]  # ten chunks, the last no longer than the rest
+    lengths = [b - a for a, b in itertools.pairwise(edges)]
+    assert len(lengths) == 10 and max(lengths) - min(lengths) < 0.01
+    assert stitching.nominal_cuts(40.0, 60.0) == []
     assert stitching.quietest([5.0, 3.0, 0.1, 4.0], first_s=57.0, frame_s=0.05) == 57.125
     spans = stitching.plan_spans(150.0, [119.5, 60.2])
     assert [(s.start_s, s.end_s) for s in spans] == [(0.0, 60.2), (60.2, 119.5), (119.5, 150.0)]

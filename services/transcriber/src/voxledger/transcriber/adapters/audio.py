@@ -8,6 +8,8 @@ import asyncio
 import gc
 import tempfile
 import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import av
@@ -28,7 +30,7 @@ OGG_END_OF_STREAM = 0x04
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
-__all__ = ["SAMPLE_RATE", "AudioError", "decode", "decode_window", "fetch_blob", "probe_duration"]
+__all__ = ["SAMPLE_RATE", "AudioError", "decode", "decode_window", "decode_windows", "fetch_blob", "probe_duration"]
 
 
 async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path:
@@ -61,30 +63,15 @@ def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf
     Audio longer than `max_duration_s` is refused: by its declared length before decoding,
     and by the decoded length while decoding, so memory stays bounded either way.
     """
-    container = _open(path)
-    with container:
-        stream = _audio_stream(container, max_duration_s)
-        max_samples = max_duration_s * SAMPLE_RATE
-        decoded = 0
-        resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
-        try:
-            for packet in container.demux(stream):
-                # FFmpeg decodes damaged or cut-off input quietly; the demuxer's flag is the signal.
-                if packet.is_corrupt:
-                    raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
-                for frame in packet.decode():
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray().reshape(-1))
-                        decoded += len(chunks[-1])
-                if decoded > max_samples:
-                    raise _too_long(decoded / SAMPLE_RATE, max_duration_s)
-            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
-        except av.error.FFmpegError as err:
-            raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
-        finally:
-            del resampler
-            gc.collect()  # PyAV's resampler holds native buffers until collected
+    max_samples = max_duration_s * SAMPLE_RATE
+    decoded = 0
+    chunks: list[np.ndarray] = []
+    with _decoder(path, max_duration_s) as (container, stream):
+        for _, pcm in _pcm(container, stream, flush=True):
+            chunks.append(pcm)
+            decoded += len(pcm)
+            if decoded > max_samples:
+                raise _too_long(decoded / SAMPLE_RATE, max_duration_s)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     duration_s = len(samples) / SAMPLE_RATE
     if duration_s == 0:
@@ -127,35 +114,68 @@ def probe_duration(path: Path, max_duration_s: float = float("inf")) -> float:
 def decode_window(path: Path, start_s: float, end_s: float) -> np.ndarray:
     """The samples of [start_s, end_s) only: the demuxer seeks to the window, and decoding stops after it,
     so memory is bounded by the window whatever the file's length."""
-    container = _open(path)
-    with container:
-        stream = _audio_stream(container, float("inf"))
-        if start_s > 0 and stream.time_base:
-            container.seek(int(start_s / stream.time_base), stream=stream, backward=True, any_frame=False)
-        resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
-        first_s: float | None = None
-        decoded = 0
-        try:
-            for packet in container.demux(stream):
-                if packet.is_corrupt:
-                    raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
-                for frame in packet.decode():
-                    if first_s is None:  # where the seek landed: at or before the window
-                        first_s = float(frame.time) if frame.time is not None else start_s
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray().reshape(-1))
-                        decoded += len(chunks[-1])
-                if first_s is not None and first_s + decoded / SAMPLE_RATE >= end_s:
-                    break
-        except av.error.FFmpegError as err:
-            raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
-        finally:
-            del resampler
-            gc.collect()
+    return decode_windows(path, [(start_s, end_s)])[0]
+
+
+def decode_windows(path: Path, windows: Sequence[tuple[float, float]]) -> list[np.ndarray]:
+    """Each window's samples, as `decode_window` gives them, from one opening of the file."""
+    with _decoder(path, float("inf")) as (container, stream):
+        # A window at 0 is sought too once an earlier one has moved the demuxer on.
+        return [_window(container, stream, a, b, seek=a > 0 or i > 0) for i, (a, b) in enumerate(windows)]
+
+
+def _window(
+    container: "av.container.InputContainer", stream: "av.audio.AudioStream", start_s: float, end_s: float, seek: bool
+) -> np.ndarray:
+    if seek and stream.time_base:
+        container.seek(int(start_s / stream.time_base), stream=stream, backward=True, any_frame=False)
+    chunks: list[np.ndarray] = []
+    first_s: float | None = None
+    decoded = 0
+    for frame_s, pcm in _pcm(container, stream, flush=False):
+        if first_s is None:  # where the seek landed: at or before the window
+            first_s = frame_s if frame_s is not None else start_s
+        chunks.append(pcm)
+        decoded += len(pcm)
+        if first_s + decoded / SAMPLE_RATE >= end_s:
+            break
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     skip = max(round(((start_s - first_s) if first_s is not None else 0.0) * SAMPLE_RATE), 0)
     return samples[skip : skip + round((end_s - start_s) * SAMPLE_RATE)].astype(np.float32) / 32768.0
+
+
+@contextmanager
+def _decoder(
+    path: Path, max_duration_s: float
+) -> Iterator[tuple["av.container.InputContainer", "av.audio.AudioStream"]]:
+    """The opened file and its checked audio stream; the decoders' native buffers are freed on the way out."""
+    try:
+        with _open(path) as container:
+            yield container, _audio_stream(container, max_duration_s)
+    finally:
+        gc.collect()  # PyAV's resampler holds native buffers until collected: once per opening, not per window
+
+
+def _pcm(
+    container: "av.container.InputContainer", stream: "av.audio.AudioStream", *, flush: bool
+) -> Iterator[tuple[float | None, np.ndarray]]:
+    """(the decoded frame's time, its samples as 16 kHz mono int16) from where the demuxer stands, in order;
+    with `flush`, the resampler's last samples at the end. Damaged input raises AudioError."""
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    try:
+        for packet in container.demux(stream):
+            # FFmpeg decodes damaged or cut-off input quietly; the demuxer's flag is the signal.
+            if packet.is_corrupt:
+                raise AudioError("audio_corrupt", "the audio stream is damaged or cut off")
+            for frame in packet.decode():
+                frame_s = float(frame.time) if frame.time is not None else None
+                for out in resampler.resample(frame):
+                    yield frame_s, out.to_ndarray().reshape(-1)
+        if flush:
+            for out in resampler.resample(None):
+                yield None, out.to_ndarray().reshape(-1)
+    except av.error.FFmpegError as err:
+        raise AudioError("audio_corrupt", f"the audio stream is damaged: {err}") from None
 
 
 def _open(path: Path) -> "av.container.InputContainer":

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
+from threadpoolctl import threadpool_limits
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
 from voxledger.runtime.settings import CommonSettings, load_settings, served_models
@@ -50,6 +51,10 @@ class ModelCache:
         self._device = device
         self._compute_type = compute_type
         self._cpu_threads = cpu_threads
+        if cpu_threads > 0:
+            # CTranslate2 keeps to cpu_threads, but numpy's BLAS (the mel features) would start a thread per
+            # core and spin it: one transcriber of 1 thread took 4 % of another core, from its neighbour.
+            threadpool_limits(limits=cpu_threads, user_api="blas")
         self._allow_download = allow_download
         self._models: dict[str, WhisperModel] = {}
         self._lock = threading.Lock()

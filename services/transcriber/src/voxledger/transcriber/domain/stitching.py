@@ -23,12 +23,11 @@ def plan_spans(duration_s: float, cuts: Sequence[float]) -> list[ChunkSpan]:
 
 
 def nominal_cuts(duration_s: float, chunk_s: float) -> list[float]:
-    """The multiples of `chunk_s` a cut is looked for near; a short tail joins the chunk before it."""
-    cuts, at = [], chunk_s
-    while at <= duration_s - chunk_s / 2:
-        cuts.append(at)
-        at += chunk_s
-    return cuts
+    """Where cuts are looked for: the recording split into the number of equal parts closest to one per
+    `chunk_s` (at least one). Equal parts finish together; a short tail as a chunk of its own would add a
+    seam, and joined to the chunk before it, would make that chunk the last to finish."""
+    parts = max(int(duration_s / chunk_s + 0.5), 1)  # half up, not to even
+    return [round(duration_s * i / parts, 3) for i in range(1, parts)]
 
 
 def quietest(energies: Sequence[float], first_s: float, frame_s: float) -> float:

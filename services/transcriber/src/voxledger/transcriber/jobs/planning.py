@@ -1,9 +1,12 @@
 """Planning a long recording: its length and its cuts, found without decoding the whole file.
 
-Each cut is looked for near a multiple of `chunk_s`: only a window of `chunk_search_s` either side is
-decoded (the demuxer seeks to it), and the cut goes in the middle of its quietest short frame.
+The recording is split into equal chunks of about `chunk_s`, so no chunk is much longer than the others
+and the last one to finish does not keep the other workers waiting. Each cut is looked for near its equal
+split: only a window of `chunk_search_s` either side is decoded (the demuxer seeks to it, all the windows
+from one opening of the file), and the cut goes in the middle of its quietest short frame.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +24,18 @@ def plan(path: Path, settings: TranscriberSettings) -> tuple[float, list[ChunkSp
     duration_s = audio.probe_duration(path, settings.max_audio_duration_s)
     if duration_s <= settings.chunk_threshold_s:
         return None
-    nominal = stitching.nominal_cuts(duration_s, settings.chunk_s)
-    cuts = sorted({quiet_cut(path, at, settings.chunk_search_s) for at in nominal})
+    cuts = quiet_cuts(path, stitching.nominal_cuts(duration_s, settings.chunk_s), settings.chunk_search_s)
     return duration_s, stitching.plan_spans(duration_s, cuts)
 
 
-def quiet_cut(path: Path, at_s: float, search_s: float) -> float:
-    first_s = max(at_s - search_s, 0.0)
-    samples = audio.decode_window(path, first_s, at_s + search_s)
+def quiet_cuts(path: Path, near_s: Sequence[float], search_s: float) -> list[float]:
+    """For each time, the quietest point within `search_s` of it."""
+    windows = [(max(at_s - search_s, 0.0), at_s + search_s) for at_s in near_s]
+    decoded = audio.decode_windows(path, windows)
+    return sorted({_quietest(samples, first_s, at_s) for samples, (first_s, _), at_s in zip(decoded, windows, near_s)})
+
+
+def _quietest(samples: np.ndarray, first_s: float, at_s: float) -> float:
     size = round(FRAME_S * audio.SAMPLE_RATE)
     frames = len(samples) // size
     if frames == 0:
