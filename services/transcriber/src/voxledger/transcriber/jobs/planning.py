@@ -32,7 +32,8 @@ def quiet_cuts(path: Path, near_s: Sequence[float], search_s: float) -> list[flo
     """For each time, the quietest point within `search_s` of it."""
     windows = [(max(at_s - search_s, 0.0), at_s + search_s) for at_s in near_s]
     decoded = audio.decode_windows(path, windows)
-    return sorted({_quietest(samples, first_s, at_s) for samples, (first_s, _), at_s in zip(decoded, windows, near_s)})
+    found = zip(decoded, windows, near_s, strict=True)
+    return sorted({_quietest(samples, first_s, at_s) for samples, (first_s, _), at_s in found})
 
 
 def _quietest(samples: np.ndarray, first_s: float, at_s: float) -> float:
