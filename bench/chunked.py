@@ -274,7 +274,9 @@ def whole_decode_peak_mib(path: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chunk-s", default="60", help="comma-separated chunk lengths to compare")
+    parser.add_argument(
+        "--chunk-s", default="45,60", help="comma-separated chunk lengths to compare (the 4 h file: the first)"
+    )
     parser.add_argument("--threshold-s", type=float, default=300.0, help="chunked above this length (seconds)")
     parser.add_argument("--skip-4h", action="store_true")
     parser.add_argument("--skip-10min", action="store_true")
