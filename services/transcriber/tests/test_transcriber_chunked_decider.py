@@ -1,6 +1,7 @@
 """Chunked jobs in the Recording decider, and the pure stitching they rely on (domain/stitching.py)."""
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 from tests.decider import Scenario, names
 from voxledger.contracts import events as ev
@@ -33,11 +34,20 @@ def words_segment(*spoken: tuple[float, float, str]) -> ev.Segment:
     )
 
 
-def chunk(index: int, *segments: ev.Segment, processing_s: float = 2.0) -> RecordChunk:
-    return RecordChunk(job_id=JOB, index=index, segments=list(segments), processing_s=processing_s, language="en")
+def chunk(
+    index: int, *segments: ev.Segment, processing_s: float = 2.0, recorded_at: datetime | None = None
+) -> RecordChunk:
+    return RecordChunk(
+        job_id=JOB,
+        index=index,
+        segments=list(segments),
+        processing_s=processing_s,
+        language="en",
+        recorded_at=recorded_at,
+    )
 
 
-def chunked(word_timestamps: bool = False) -> Scenario[Recording]:
+def chunked(word_timestamps: bool = False, planned_at: datetime | None = None) -> Scenario[Recording]:
     agg = Scenario(decide, evolve, Recording())
     agg.when(
         UploadRecording(
@@ -51,7 +61,7 @@ def chunked(word_timestamps: bool = False) -> Scenario[Recording]:
             options=ev.TranscriptionOptions(language="en", word_timestamps=word_timestamps),
         ),
         StartAttempt(job_id=JOB, worker="w1", model="tiny.en"),
-        PlanChunks(job_id=JOB, attempt=1, duration_s=30.0, spans=SPANS),
+        PlanChunks(job_id=JOB, attempt=1, duration_s=30.0, spans=SPANS, planned_at=planned_at),
     )
     return agg
 
@@ -139,3 +149,21 @@ def test_cuts_split_the_recording_into_equal_chunks_and_go_in_the_quietest_frame
 def test_eta_follows_the_measured_speed_of_the_chunks():
     assert stitching.eta_s(100.0, 0.0, 0.0) is None
     assert stitching.eta_s(100.0, 20.0, 5.0) == 20.0
+
+
+def test_a_chunked_eta_runs_at_the_rate_chunks_complete_however_many_workers_share_them():
+    """Two workers record chunks 0 and 1 at 4 s and 4.2 s after the plan, 3 s of compute each: the 10 s
+    left go at 20 s of audio per 4.2 s (2.1 s), not at one worker's 3 s per 10 s (3 s)."""
+    planned_at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    agg = chunked(planned_at=planned_at)
+    at = [planned_at + timedelta(seconds=s) for s in (4.0, 4.2)]
+    first = agg.when(chunk(0, CHUNK0, processing_s=3.0, recorded_at=at[0]))
+    second = agg.when(chunk(1, CHUNK1, processing_s=3.0, recorded_at=at[1]))
+    etas = [e.eta_s for e in first + second if isinstance(e, ev.TranscriptionProgressed)]
+    assert etas == [8.0, 2.1]  # after chunk 0: 20 s left at 10 s per 4 s
+
+
+def test_a_plan_without_its_time_estimates_from_the_chunks_own_time():
+    agg = chunked()  # a plan appended before plans carried their time
+    (progress,) = [e for e in agg.when(chunk(0, CHUNK0, processing_s=3.0)) if isinstance(e, ev.TranscriptionProgressed)]
+    assert progress.eta_s == 6.0

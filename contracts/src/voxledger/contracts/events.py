@@ -359,6 +359,7 @@ class TranscriptionChunked(Event):
     attempt: int
     duration_s: float
     chunks: list[ChunkSpan]
+    planned_at: datetime | None = None  # the chunks' ETA runs from here (absent in plans made before it)
 
 
 class TranscriptionChunkQueued(Event):

@@ -4,6 +4,8 @@ Job status is derived from these events only. Every decision is idempotent by
 id, so a redelivered command or a retried attempt never duplicates an effect.
 """
 
+from datetime import datetime
+
 import msgspec
 
 from voxledger.contracts import decisions
@@ -30,6 +32,7 @@ class Chunking(msgspec.Struct, kw_only=True):
 
     duration_s: float
     spans: list[ev.ChunkSpan]
+    planned_at: datetime | None = None
     recorded: set[int] = msgspec.field(default_factory=set)
     pending: dict[int, list[ev.Segment]] = msgspec.field(default_factory=dict)  # recorded, not yet stitched
     stitched: int = 0  # chunks 0..stitched-1 are in the job's segments
@@ -121,6 +124,7 @@ class PlanChunks(msgspec.Struct, kw_only=True):
     duration_s: float
     spans: list[ev.ChunkSpan]
     priority: ev.Priority = "normal"
+    planned_at: datetime | None = None
 
 
 class RecordChunk(msgspec.Struct, kw_only=True):
@@ -132,6 +136,7 @@ class RecordChunk(msgspec.Struct, kw_only=True):
     processing_s: float
     language: str
     language_probability: float | None = None
+    recorded_at: datetime | None = None
 
 
 class Cancel(msgspec.Struct, kw_only=True):
@@ -202,8 +207,8 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             state.jobs[job_id].cancel_requested = True
         case ev.TranscriptionCancelled(job_id=job_id):
             state.jobs[job_id].status = "cancelled"
-        case ev.TranscriptionChunked(job_id=job_id, duration_s=duration_s, chunks=chunks):
-            state.jobs[job_id].chunking = Chunking(duration_s=duration_s, spans=chunks)
+        case ev.TranscriptionChunked(job_id=job_id, duration_s=duration_s, chunks=chunks, planned_at=planned_at):
+            state.jobs[job_id].chunking = Chunking(duration_s=duration_s, spans=chunks, planned_at=planned_at)
         case ev.ChunkTranscribed():
             _chunk_recorded(state.jobs[event.job_id], event)
         case ev.RecordingDeleted():
@@ -420,7 +425,11 @@ def _plan_chunks(command: PlanChunks, state: Recording) -> list[ev.Event]:
     if job.chunking is not None:
         return []  # a retried append
     chunked = ev.TranscriptionChunked(
-        job_id=job.job_id, attempt=command.attempt, duration_s=command.duration_s, chunks=command.spans
+        job_id=job.job_id,
+        attempt=command.attempt,
+        duration_s=command.duration_s,
+        chunks=command.spans,
+        planned_at=command.planned_at,
     )
     queued = [
         ev.TranscriptionChunkQueued(
@@ -465,7 +474,7 @@ def _stitch(job: Job, chunking: Chunking, command: RecordChunk) -> list[ev.Event
     audio_s = chunking.audio_s + span.end_s - span.start_s
     compute_s = chunking.compute_s + command.processing_s
     if n <= last:
-        eta = stitching.eta_s(chunking.duration_s, audio_s, compute_s)
+        eta = stitching.eta_s(chunking.duration_s, audio_s, _chunks_spent_s(chunking, command, compute_s))
         progress = round(min(audio_s / chunking.duration_s, 1.0), 4) if chunking.duration_s else 0.0
         at = round(audio_s, 3)
         produced.append(
@@ -485,6 +494,15 @@ def _stitch(job: Job, chunking: Chunking, command: RecordChunk) -> list[ev.Event
         language_probability=probability,
     )
     return [*produced, completed]
+
+
+def _chunks_spent_s(chunking: Chunking, command: RecordChunk, compute_s: float) -> float:
+    """What the audio done so far took: the wall time since the plan, so that chunks running side by side
+    count once; a plan without its time (or clocks apart) falls back to the chunks' own time summed."""
+    if chunking.planned_at is None or command.recorded_at is None:
+        return compute_s
+    elapsed_s = (command.recorded_at - chunking.planned_at).total_seconds()
+    return elapsed_s if elapsed_s > 0 else compute_s
 
 
 def _cancelled(command: Cancel, state: Recording) -> list[ev.Event]:

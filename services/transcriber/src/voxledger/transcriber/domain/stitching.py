@@ -78,8 +78,8 @@ def numbered(segments: Sequence[Segment], first_index: int) -> list[Segment]:
     return [msgspec.structs.replace(s, index=first_index + i) for i, s in enumerate(ordered)]
 
 
-def eta_s(duration_s: float, done_audio_s: float, done_compute_s: float) -> float | None:
-    """The remaining audio at the chunks' measured speed (compute per audio second); None before any chunk."""
+def eta_s(duration_s: float, done_audio_s: float, spent_s: float) -> float | None:
+    """The remaining audio at the rate the audio done so far took `spent_s`; None before any chunk."""
     if done_audio_s <= 0:
         return None
-    return round(max(duration_s - done_audio_s, 0.0) * done_compute_s / done_audio_s, 1)
+    return round(max(duration_s - done_audio_s, 0.0) * spent_s / done_audio_s, 1)

@@ -8,6 +8,7 @@ import asyncio
 import math
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -168,6 +169,7 @@ class Attempt:
             duration_s=round(duration_s, 3),
             spans=spans,
             priority=options.priority,  # each chunk takes the job's place among its tenant's work
+            planned_at=datetime.now(UTC),
         )
         await self._repo.execute(self._loaded, command, self._cause)
         log.info("job.chunked", chunks=len(spans), duration_s=round(duration_s, 1))

@@ -8,6 +8,7 @@ and not cancelled, and by the aggregate refusing a second recording of the same 
 import asyncio
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -72,6 +73,7 @@ class ChunkRun:
             processing_s=round(spent, 3),
             language=self._language,
             language_probability=self._probability,
+            recorded_at=datetime.now(UTC),
         )
         await self._repo.execute(self._loaded, command, self._cause)
         log.info("chunk.recorded", index=self._queued.index, segments=len(segments), processing_s=round(spent, 2))
