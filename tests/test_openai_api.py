@@ -130,12 +130,15 @@ def _transcribe_with(oa: openai.OpenAI, model: str):
 def test_a_translation_is_a_translate_job(oa, client):
     """tiny.en knows English only: translating English speech is still a job, and answers the English text."""
     with (AUDIO / FIXTURE).open("rb") as f:
-        verbose = oa.audio.translations.create(file=f, model="tiny.en", response_format="verbose_json")
+        verbose = oa.audio.translations.create(
+            file=f, model="tiny.en", response_format="verbose_json", extra_body={"priority": "low"}
+        )
     assert (verbose.model_extra or {})["task"] == "translate" and verbose.language == "en"
     assert_wer(SAID, verbose.text, BATCH_WER, "the translation")
     [recording] = client.get("/v1/recordings").json()["items"]
     job = client.get(f"/v1/jobs/{recording['latest_job_id']}").json()
     assert job["status"] == "completed" and job["options"]["task"] == "translate"
+    assert job["priority"] == "low", "voxledger's priority, sent by OpenAI's SDK as an extra form field"
 
 
 def test_models_in_openais_shape_beside_voxledgers(oa, client):

@@ -43,6 +43,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
     app.evaluate(WATCH_STATES)
 
     app.check("#upload-words")  # word timestamps: the transcript highlights word by word
+    app.select_option("#upload-priority", "high")
     app.set_input_files("#file-input", str(AUDIO / "bench_60s.ogg"))  # a minute: many segments to seek between
     row = app.locator("tr[data-recording-id]", has_text="bench_60s.ogg")
     expect(row).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
@@ -54,6 +55,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
     shoot(app, "recordings")
 
     recording_id = row.get_attribute("data-recording-id")
+    assert [j["priority"] for j in client.get(f"/v1/recordings/{recording_id}").json()["jobs"]] == ["high"]
     audio_requests: list[dict[str, str]] = []  # the player's, as the browser sent them
     app.on("request", lambda r: "/audio?" in r.url and audio_requests.append({"url": r.url, **r.headers}))
     row.locator("a").click()
@@ -120,14 +122,17 @@ def test_retranscribe_twice_gives_two_more_jobs_all_completed(app: Page, client,
     accepted = upload(client, "short_meeting.ogg").json()
     wait_job(client, accepted["job_id"])
     open_recording(app, accepted["recording_id"])
-    for _ in range(2):
+    for priority in ("normal", "low"):
         app.click("button[data-action=retranscribe] >> nth=0")
+        app.select_option("#again-priority", priority)
         app.click("dialog button[type=submit]")
         expect(app.locator("dialog")).to_have_count(0)
     jobs = app.locator("table.jobs tbody tr")
     expect(jobs).to_have_count(3)
     for i in range(3):
         expect(jobs.nth(i)).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
+    priorities = [j["priority"] for j in client.get(f"/v1/recordings/{accepted['recording_id']}").json()["jobs"]]
+    assert sorted(priorities) == ["low", "normal", "normal"], priorities
     jobs.nth(2).locator("button").click()  # the first job's transcript, again
     expect(jobs.nth(2)).to_have_class(re.compile("selected"))
     expect(app.locator("li.segment").first).to_be_visible()

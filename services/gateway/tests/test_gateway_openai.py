@@ -29,6 +29,9 @@ def test_a_form_becomes_options_and_an_answer():
     assert (asked.words, asked.segments, asked.response_format) == (True, False, "verbose_json")
     plain = openai.parse_request(CATALOG, {}, [], "translate", True)
     assert plain.options == TranscriptionOptions(task="translate") and plain.response_format == "json" and plain.stream
+    # voxledger's priority rides along as an extra field; blank is the default.
+    assert openai.parse_request(CATALOG, {"priority": "high"}, [], "transcribe", False).options.priority == "high"
+    assert openai.parse_request(CATALOG, {"priority": ""}, [], "transcribe", False).options.priority == "normal"
     # A translation is into English: the language field does not apply.
     assert openai.parse_request(CATALOG, {"language": "de"}, [], "translate", False).options.language is None
 
@@ -43,6 +46,7 @@ def test_a_form_becomes_options_and_an_answer():
         ({"temperature": "2"}, [], "invalid_temperature"),
         ({"language": "english"}, [], "invalid_language"),
         ({"prompt": "a\x07b"}, [], "invalid_characters"),
+        ({"priority": "urgent"}, [], "invalid_priority"),
     ],
 )
 def test_a_bad_form_is_refused_with_a_code(fields, granularities, code):

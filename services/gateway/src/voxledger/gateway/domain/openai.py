@@ -77,6 +77,7 @@ def parse_request(
         task,
         prompt=fields.get("prompt"),
         temperature=fields.get("temperature"),
+        priority=fields.get("priority") or None,  # voxledger's own field: OpenAI clients send it as an extra
         word_timestamps="word" in asked,
     )
     return OpenAIRequest(

@@ -136,6 +136,11 @@ _SPEAKER_BOUND = Schema(
 )
 # What audio_sniff recognises; the part's declared type is not trusted, its bytes are sniffed.
 AUDIO_TYPES = "audio/ogg, audio/wav, audio/flac, audio/mpeg, audio/mp4, audio/webm, audio/amr, audio/aiff, audio/x-caf, audio/x-ms-wma"
+_PRIORITY = Schema(
+    type="string",  # type: ignore[arg-type]
+    enum=["high", "normal", "low"],
+    description="Order among the tenant's own queued jobs (default normal); tenants take turns regardless",
+)
 UPLOAD_FORM = Schema(
     type="object",  # type: ignore[arg-type]
     required=["file"],
@@ -161,11 +166,7 @@ UPLOAD_FORM = Schema(
         "hotwords": _HOTWORDS,
         "temperature": _TEMPERATURE,
         "batch_size": _BATCH_SIZE,
-        "priority": Schema(
-            type="string",  # type: ignore[arg-type]
-            enum=["high", "normal", "low"],
-            description="Order among the tenant's own queued jobs (default normal); tenants take turns regardless",
-        ),
+        "priority": _PRIORITY,
         "speakers": Schema(
             type="string",  # type: ignore[arg-type]
             pattern=SPEAKERS_PATTERN,
@@ -194,6 +195,7 @@ OPENAI_FORM = Schema(
         "prompt": _PROMPT,
         "response_format": Schema(type="string", enum=["json", "text", "srt", "verbose_json", "vtt"]),  # type: ignore[arg-type]
         "temperature": _TEMPERATURE,
+        "priority": _PRIORITY,  # not OpenAI's: an extra form field (`extra_body` in OpenAI's SDK)
         "timestamp_granularities[]": Schema(
             type="array",  # type: ignore[arg-type]
             items=Schema(type="string", enum=["word", "segment"]),  # type: ignore[arg-type]

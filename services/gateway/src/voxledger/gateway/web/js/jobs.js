@@ -14,6 +14,7 @@ export function fromApi(job) {
     progress: job.progress ?? 0,
     eta_s: job.eta_s,
     queue_position: job.queue_position,
+    priority: job.priority,
     attempt: job.attempt,
     model: job.model || job.options?.model || null,
     error: job.error,
@@ -31,7 +32,7 @@ export function applyEvent(job, event) {
   switch (event.type) {
     case "TranscriptionRequested":
       return { ...next, status: next.status || "queued", stage: "queued", model: d.options?.model ?? next.model,
-        created_at: next.created_at || event.occurred_at };
+        priority: d.options?.priority ?? next.priority, created_at: next.created_at || event.occurred_at };
     case "TranscriptionStarted":
       return { ...next, status: "running", attempt: d.attempt, model: d.model, queue_position: null,
         started_at: next.started_at || event.occurred_at };
@@ -64,7 +65,8 @@ export function describe(job) {
   if (!job) return "uploaded";
   switch (job.status) {
     case "queued":
-      return job.queue_position ? `queued, #${job.queue_position} in line` : "queued";
+      return `${job.queue_position ? `queued, #${job.queue_position} in line` : "queued"}${
+        job.priority && job.priority !== "normal" ? `, ${job.priority} priority` : ""}`;
     case "running": {
       if (job.stage === "listening") return "live: listening";
       const pct = `${Math.round((job.progress || 0) * 100)}%`;

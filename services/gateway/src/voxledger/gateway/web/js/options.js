@@ -1,7 +1,9 @@
-// Transcription options (language, model from GET /v1/models, word timestamps), for uploads and re-transcribing.
+// Transcription options (language, model from GET /v1/models, priority, word timestamps), for uploads and re-transcribing.
 import { api } from "./api.js";
 import { h } from "./dom.js";
 
+// A job's place among the tenant's own queued jobs (the fair queue orders tenants first).
+const PRIORITIES = [["normal", "normal"], ["high", "high"], ["low", "low"]];
 const LANGUAGES = [["", "detect"], ["en", "English"], ["de", "German"], ["fr", "French"], ["es", "Spanish"],
   ["it", "Italian"], ["nl", "Dutch"], ["pt", "Portuguese"], ["ja", "Japanese"], ["zh", "Chinese"]];
 let models = null;
@@ -16,6 +18,8 @@ export function optionFields(prefix) {
   const language = h("select", { id: `${prefix}-language`, name: "language" },
     LANGUAGES.map(([value, label]) => h("option", { value }, label)));
   const model = h("select", { id: `${prefix}-model`, name: "model" }, h("option", { value: "" }, "default"));
+  const priority = h("select", { id: `${prefix}-priority`, name: "priority" },
+    PRIORITIES.map(([value, label]) => h("option", { value }, label)));
   const words = h("input", { type: "checkbox", id: `${prefix}-words`, name: "word_timestamps" });
   servedModels().then((list) => {
     for (const m of list.items || []) model.append(h("option", { value: m.name }, m.default ? `${m.name} (default)` : m.name));
@@ -23,8 +27,10 @@ export function optionFields(prefix) {
   const el = h("fieldset", { class: "options" }, h("legend", {}, "Options"),
     h("label", { for: language.id }, "Language"), language,
     h("label", { for: model.id }, "Model"), model,
+    h("label", { for: priority.id }, "Priority"), priority,
     h("label", { class: "check" }, words, " word timestamps"));
-  const read = () => ({ language: language.value || null, model: model.value || null, word_timestamps: words.checked });
+  const read = () => ({ language: language.value || null, model: model.value || null, priority: priority.value,
+    word_timestamps: words.checked });
   return { el, read };
 }
 
@@ -41,8 +47,8 @@ export function retranscribe(recordingId) {
     const error = h("p", { class: "notice error", hidden: true, role: "alert" });
     dialog.append(h("form", { method: "dialog", onsubmit: async (e) => {
       e.preventDefault();
-      const { language, model, word_timestamps } = fields.read();
-      const body = { word_timestamps, ...(language && { language }), ...(model && { model }) };
+      const { language, model, priority, word_timestamps } = fields.read();
+      const body = { word_timestamps, priority, ...(language && { language }), ...(model && { model }) };
       try {
         close(await api(`/v1/recordings/${recordingId}/transcriptions`, { method: "POST", body }));
       } catch (err) {

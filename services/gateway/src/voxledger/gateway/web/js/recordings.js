@@ -54,8 +54,7 @@ function uploader() {
       const bar = h("progress", { max: 1, value: 0, "aria-label": `upload of ${file.name}` });
       const state = h("span", { class: "detail" }, "uploading");
       files.prepend(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, state));
-      const { language, model, word_timestamps } = fields.read();
-      upload(file, { language, model, word_timestamps }, (p) => (bar.value = p)).then(
+      upload(file, fields.read(), (p) => (bar.value = p)).then(
         (accepted) => {
           bar.value = 1;
           state.textContent = "uploaded"; // its row appears from the stream (RecordingUploaded)
