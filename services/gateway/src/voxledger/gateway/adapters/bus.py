@@ -119,14 +119,19 @@ class Bus:
             await sub.unsubscribe()
 
     async def read_audio(self, key: str, start: int, end: int) -> AsyncGenerator[bytes, None]:
-        """Bytes `start..end` (inclusive) of a stored blob, chunk by chunk as the Object Store holds them."""
+        """Bytes `start..end` (inclusive) of a stored blob, chunk by chunk as the Object Store holds them;
+        ObjectNotFoundError once the blob is deleted, even after its first chunks."""
         store = await self.js.object_store(streams.AUDIO_BUCKET)
         info = await store.get_info(key)
         sub = await self.js.subscribe(f"$O.{streams.AUDIO_BUCKET}.C.{info.nuid}", ordered_consumer=True)
         offset = 0
         try:
             while offset <= end:
-                chunk = (await sub.next_msg(timeout=PATIENCE_S)).data
+                try:
+                    chunk = (await sub.next_msg(timeout=PATIENCE_S)).data
+                except NatsTimeout:
+                    await store.get_info(key)  # its chunks purged by a delete: ObjectNotFoundError
+                    raise
                 lo, hi = max(start - offset, 0), min(end - offset + 1, len(chunk))
                 if lo < hi:
                     yield chunk[lo:hi]

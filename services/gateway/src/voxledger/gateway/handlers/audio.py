@@ -3,6 +3,7 @@
 (domain/audio_links.py), for an `<audio src>`, which cannot send one."""
 
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
+from nats.js.errors import ObjectNotFoundError
 
 from voxledger.gateway.adapters.bus import Bus, audio_key
 from voxledger.gateway.domain.audio_links import AudioLinks, LinkClaims
@@ -62,18 +64,33 @@ async def get_audio(
     key = audio_key(row["recording_id"])
     size = await bus.audio_size(key)
     if not size:
-        raise not_found("audio", "this recording has no stored audio")
+        raise _no_audio()
     asked = byte_range(range_, size)
     start, end = asked or (0, size - 1)
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1), "Cache-Control": "private, no-store"}
     if asked:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    pieces = bus.read_audio(key, start, end)
+    try:
+        first = await anext(pieces)  # before the status line: audio deleted meanwhile is a 404, not a cut-off 200
+    except ObjectNotFoundError:
+        raise _no_audio() from None
     return Stream(
-        bus.read_audio(key, start, end),
+        _prepended(first, pieces),
         status_code=206 if asked else 200,
         media_type=row["content_type"] or "application/octet-stream",
         headers=headers,
     )
+
+
+def _no_audio() -> Exception:
+    return not_found("audio", "this recording has no stored audio")
+
+
+async def _prepended(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for piece in rest:
+        yield piece
 
 
 class AudioLink(msgspec.Struct, kw_only=True):
