@@ -1,8 +1,9 @@
 """Chunked transcription: one long recording across one or two transcribers, and memory bounded by the chunk.
 
 - scaling: a 10-minute speech file (bench_300s twice over), POST to `completed`, with ONE transcriber and
-  with TWO (each cpu_threads 1, concurrency 1), both chunked, and unchunked on one; speed-up and WER beside
-  each, and the peak RSS of each transcriber's process tree (the service and its model child, psutil).
+  with TWO (each cpu_threads 1, concurrency 1), both chunked, and unchunked on one; first, raw faster-whisper
+  (batched, one thread) on the same file; speed-up and WER beside each, and the peak RSS of each
+  transcriber's process tree (the service and its model child, psutil).
 - memory: a 4-hour file, mostly silence with bench_60s spoken every 10 minutes (the batched decoder's VAD
   skips the silence, so it transcribes in minutes on two cores), chunked on two transcribers: the peak RSS
   of each transcriber's tree; beside it, what decoding that file whole (today's unchunked path) takes.
@@ -11,6 +12,7 @@ Run: `uv run just bench-chunked` (or `uv run python -m bench.chunked --chunk-s 3
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -244,7 +246,7 @@ def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, la
 
 def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunked: bool = True) -> list[Run]:
     path, said = ten_minutes(workdir)
-    runs = []
+    runs = [raw_whole(path, said)]
     if unchunked:
         with stack_with(workdir, 1, {"VOXLEDGER_CHUNK_THRESHOLD_S": "0"}) as (stack, client):
             runs.append(one_run(stack, client, path, said, "unchunked, 1 transcriber"))
@@ -254,6 +256,42 @@ def scaling(workdir: Path, chunk_sizes: list[float], threshold_s: float, unchunk
             with stack_with(workdir, n, env) as (stack, client):
                 runs.append(one_run(stack, client, path, said, f"chunks of {chunk_s:g} s, {n} transcriber(s)"))
     return runs
+
+
+RAW_WHOLE = """
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from faster_whisper import BatchedInferencePipeline, WhisperModel
+from voxledger.transcriber.adapters.audio import decode
+from voxledger.transcriber.adapters.model import ModelCache
+model = ModelCache("cpu", "int8", 1, False).get("tiny.en")  # one thread, BLAS included, as a transcriber's
+idle_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = resource.getrusage(resource.RUSAGE_SELF)
+start = time.perf_counter()
+samples, _ = decode(Path(sys.argv[1]), max_duration_s=20000)
+segments, _ = BatchedInferencePipeline(model).transcribe(samples, batch_size=int(sys.argv[2]))
+text = " ".join(s.text for s in segments)
+seconds = time.perf_counter() - start
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "text": text, "idle_kib": idle_kib, "peak_kib": after.ru_maxrss}))
+"""
+
+
+def raw_whole(path: Path, said: str, batch_size: int = 8) -> Run:
+    """faster-whisper alone on the whole file, batched as the transcriber's default, in a process of its own
+    with one thread: decode and transcribe (the model loaded first), its WER, CPU and RSS."""
+    done = subprocess.run(
+        [sys.executable, "-c", RAW_WHOLE, str(path), str(batch_size)], capture_output=True, text=True, check=True
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds, idle_mib, peak_mib = out["seconds"], out["idle_kib"] / 1024, out["peak_kib"] / 1024
+    wer = word_error_rate(said, out["text"])
+    label = f"raw faster-whisper, batched {batch_size}"
+    return Run(label, seconds, wer, 0, peak_mib, idle_mib, seconds, out["cpu_s"], 0.0, None, {})
 
 
 DECODE_WHOLE = """
