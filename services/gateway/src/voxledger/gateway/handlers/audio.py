@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import Stream
 from nats.js.errors import ObjectNotFoundError
 
@@ -25,8 +25,8 @@ from voxledger.gateway.settings import GatewaySettings
 
 ByteRange = Annotated[
     str | None,
-    Parameter(
-        header="Range",
+    HeaderParameter(
+        name="Range",
         required=False,
         max_length=200,
         description="One byte range (`bytes=0-1023`, `bytes=1024-`, `bytes=-512`): 206 with those bytes. "

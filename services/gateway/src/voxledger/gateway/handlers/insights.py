@@ -4,6 +4,7 @@ from typing import cast
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from voxledger.contracts.commands import RequestInsights
 from voxledger.contracts.ids import new_id
@@ -70,7 +71,7 @@ async def request_insights(
     quotas: NamedDependency[Quotas],
     bus: NamedDependency[Bus],
     recording_id: RecordingId,
-    data: schemas.InsightsRequest | None = None,
+    data: JSONBody[schemas.InsightsRequest | None] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.InsightsAccepted:
     body = data or schemas.InsightsRequest()

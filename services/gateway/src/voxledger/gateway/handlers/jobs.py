@@ -5,7 +5,7 @@ from typing import Annotated
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from voxledger.contracts.commands import CancelTranscription
 from voxledger.contracts.statuses import JobStatus
@@ -26,8 +26,8 @@ async def list_jobs(
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    status: JobStatus | None = None,
-    created_after: datetime | None = None,
+    status: FromQuery[JobStatus | None] = None,
+    created_after: FromQuery[datetime | None] = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.JobPage:
     before = decode_cursor(cursor) if cursor else None

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from litestar import delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from voxledger.contracts import key_commands as kc
 from voxledger.contracts import subjects
@@ -53,7 +53,9 @@ def _created(key: keys.NewKey, now: datetime) -> ks.KeyCreated:
 
 
 @post("/keys", status_code=202, summary="Issue an API key; the answer shows the key once")
-async def create_key(tenant: NamedDependency[str], bus: NamedDependency[Bus], data: ks.KeyCreate) -> ks.KeyCreated:
+async def create_key(
+    tenant: NamedDependency[str], bus: NamedDependency[Bus], data: JSONBody[ks.KeyCreate]
+) -> ks.KeyCreated:
     check_strings(data, "")
     now = datetime.now(UTC)
     if data.expires_at is not None and (data.expires_at.tzinfo is None or data.expires_at <= now):
@@ -99,7 +101,7 @@ async def rotate_key(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     key_id: KeyId,
-    data: ks.KeyRotation | None = None,
+    data: JSONBody[ks.KeyRotation | None] = None,
 ) -> ks.KeyRotated:
     row = await _key(fresh, tenant, key_id)
     now = datetime.now(UTC)

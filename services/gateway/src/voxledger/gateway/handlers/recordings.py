@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.aio.msg import Msg
 
@@ -196,8 +196,8 @@ async def list_recordings(
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    status: RecordingStatus | None = None,
-    created_after: datetime | None = None,
+    status: FromQuery[RecordingStatus | None] = None,
+    created_after: FromQuery[datetime | None] = None,
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
@@ -226,7 +226,7 @@ async def request_transcription(
     quotas: NamedDependency[Quotas],
     bus: NamedDependency[Bus],
     recording_id: RecordingId,
-    data: schemas.TranscriptionRequest | None = None,
+    data: JSONBody[schemas.TranscriptionRequest | None] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
     body = data or schemas.TranscriptionRequest()
@@ -286,7 +286,7 @@ async def get_transcript(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
-    format: Literal["json", "txt", "srt", "vtt", "rttm"] = "json",  # noqa: A002
+    format: FromQuery[Literal["json", "txt", "srt", "vtt", "rttm"]] = "json",  # noqa: A002
     job_id: OptionalJobId = None,
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:

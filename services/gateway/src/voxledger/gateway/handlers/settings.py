@@ -6,6 +6,7 @@ RetentionChanged, and the retention scheduler (retention.py) acts on it.
 
 from litestar import get, put
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from voxledger.contracts import subjects
 from voxledger.contracts.ids import new_id
@@ -21,7 +22,9 @@ async def get_settings(tenant: NamedDependency[str], bus: NamedDependency[Bus]) 
 
 
 @put("/settings", status_code=202, summary="Change the tenant's settings: retention_days (null: keep)")
-async def put_settings(tenant: NamedDependency[str], bus: NamedDependency[Bus], data: TenantSettings) -> TenantSettings:
+async def put_settings(
+    tenant: NamedDependency[str], bus: NamedDependency[Bus], data: JSONBody[TenantSettings]
+) -> TenantSettings:
     command = ChangeRetention(retention_days=data.retention_days)
     await bus.send(
         command, aggregate_id=tenant, tenant=tenant, dedup_key=f"settings:{new_id()}", target=subjects.TENANT

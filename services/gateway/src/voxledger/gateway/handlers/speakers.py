@@ -6,6 +6,7 @@ import uuid
 import msgspec
 from litestar import Request, patch, post
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
 from voxledger.contracts.commands import NameSpeakers, RequestDiarization
 from voxledger.contracts.events import TranscriptionOptions
@@ -59,7 +60,7 @@ async def request_diarization(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     recording_id: RecordingId,
-    data: DiarizationRequest | None = None,
+    data: JSONBody[DiarizationRequest | None] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> DiarizationAccepted:
     body = data or DiarizationRequest()
@@ -86,7 +87,7 @@ async def name_speakers(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     recording_id: RecordingId,
-    data: SpeakerNamesRequest,
+    data: JSONBody[SpeakerNamesRequest],
     idempotency_key: IdempotencyKey = None,
 ) -> SpeakerNamesAccepted:
     row = await fresh.recording(tenant, recording_id)

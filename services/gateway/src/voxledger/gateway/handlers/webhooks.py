@@ -9,7 +9,7 @@ from typing import Annotated
 
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from voxledger.contracts import subjects
 from voxledger.contracts import webhooks as wh
@@ -60,7 +60,7 @@ async def create_webhook(
     tenant: NamedDependency[str],
     settings: NamedDependency[GatewaySettings],
     bus: NamedDependency[Bus],
-    data: ws.WebhookCreate,
+    data: JSONBody[ws.WebhookCreate],
     idempotency_key: IdempotencyKey = None,
 ) -> ws.WebhookCreated:
     check_strings(data, "")
@@ -123,7 +123,7 @@ async def update_webhook(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     endpoint_id: WebhookId,
-    data: ws.WebhookUpdate,
+    data: JSONBody[ws.WebhookUpdate],
 ) -> ws.Webhook:
     check_strings(data, "")
     row = await _endpoint(fresh, tenant, endpoint_id)
@@ -189,7 +189,7 @@ async def rotate_webhook_secret(
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
     endpoint_id: WebhookId,
-    data: ws.SecretRotation | None = None,
+    data: JSONBody[ws.SecretRotation | None] = None,
 ) -> ws.SecretRotated:
     overlap_s = check_overlap((data or ws.SecretRotation()).overlap_s)
     row = await _endpoint(fresh, tenant, endpoint_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from litestar.openapi.spec import Encoding, Example, OpenAPIMediaType, Operation, RequestBody, Schema
-from litestar.params import Parameter, ParameterKwarg
+from litestar.params import HeaderParameter, Parameter, ParameterKwarg, QueryParameter
 
 from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.pagination import CURSOR_PATTERN
@@ -57,8 +57,8 @@ Cursor = Annotated[
 ]
 MinSeq = Annotated[
     str | None,
-    Parameter(
-        query="min_seq",
+    QueryParameter(
+        name="min_seq",
         description="Read your writes: an event sequence (SSE `id`) or an `X-Consistency-Token`; the read waits "
         "up to 2 s for the read models to include it, else answers with `X-Read-Model-Stale: true`",
         schema_extra={"pattern": f"({SEQ_PATTERN})|({UUID_PATTERN})", "max_length": 36},
@@ -67,8 +67,8 @@ MinSeq = Annotated[
 ]
 LastEventId = Annotated[
     str | None,
-    Parameter(
-        header="Last-Event-ID",
+    HeaderParameter(
+        name="Last-Event-ID",
         required=False,
         description="Resume after this event sequence, with no gap and no repeat",
         schema_extra={"pattern": SEQ_PATTERN, "max_length": 18},
@@ -82,8 +82,8 @@ ResumeAfter = Annotated[
 ]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         description="A retry with the same key and body gets the same ids; another body with it is a 409",
         schema_extra={"pattern": SINGLE_LINE_PATTERN, "min_length": 1, "max_length": 255},
