@@ -61,6 +61,20 @@ def test_a_served_model_that_cannot_load_fails_the_job_permanently(client):
     assert failed["attempt"] == 1, "a permanent failure is not retried"
 
 
+def test_a_language_the_model_cannot_transcribe_is_refused_never_transcribed_as_english(client):
+    models = {m["name"]: m for m in client.get("/v1/models").json()["items"]}
+    assert models["tiny.en"]["languages"] == ["en"] and models[BROKEN_MODEL]["languages"] is None
+    german = upload(client, "short_meeting.ogg", await_visible=False, language="de")  # the default: tiny.en
+    assert german.status_code == 422, german.text
+    assert german.json()["code"] == "unsupported_language" and german.json()["field"] == "language"
+    assert client.get("/v1/recordings").json()["items"] == [], "nothing was stored"
+
+    recording_id = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    again = client.post(f"/v1/recordings/{recording_id}/transcriptions", json={"language": "de", "model": "tiny.en"})
+    assert again.status_code == 422 and again.json()["code"] == "unsupported_language", again.text
+    assert client.get(f"/v1/recordings/{recording_id}").json()["jobs"] == []
+
+
 def test_invalid_options_are_refused(client):
     bad_language = upload(client, "short_meeting.ogg", language="english!")
     assert bad_language.status_code == 400 and bad_language.json()["code"] == "invalid_language"

@@ -10,6 +10,7 @@ import httpx
 import openai
 import pytest
 from httpx_sse import connect_sse
+from openai.types.audio import TranscriptionDiarized
 
 from tests.helpers import AUDIO, BROKEN_MODEL, eventually, reference, wait_job
 from tests.test_transcription_pipeline import SRT_TIME, VTT_TIME, _cue_times
@@ -113,6 +114,20 @@ def test_errors_are_openai_errors_with_voxledgers_code(stack, oa):
         _transcribe(oa, temperature=1.5)
     assert hot.value.body["code"] == "invalid_temperature" and hot.value.body["param"] == "temperature"
 
+    # A file that is not audio: OpenAI's 400, so an SDK's BadRequestError handler sees it (415 on native routes).
+    with (AUDIO / "not_audio.bin").open("rb") as f, pytest.raises(openai.BadRequestError) as not_audio:
+        oa.audio.transcriptions.create(file=f, model="whisper-1")
+    assert not_audio.value.status_code == 400 and not_audio.value.body == {
+        "message": "the file is not a recognised audio format",
+        "type": "invalid_request_error",
+        "param": "file",
+        "code": "unsupported_media_type",
+    }
+    # German on the English-only default model (tiny.en) is refused, never transcribed as English.
+    with pytest.raises(openai.UnprocessableEntityError) as german:
+        _transcribe(oa, language="de")
+    assert german.value.body["code"] == "unsupported_language" and german.value.body["param"] == "language"
+
     with (
         openai.OpenAI(api_key="vl_not-a-key", base_url=f"{stack.http_url}/v1", max_retries=0) as stranger,
         pytest.raises(openai.AuthenticationError) as refused,
@@ -124,6 +139,26 @@ def test_errors_are_openai_errors_with_voxledgers_code(stack, oa):
 def _transcribe_with(oa: openai.OpenAI, model: str):
     with (AUDIO / FIXTURE).open("rb") as f:
         return oa.audio.transcriptions.create(file=f, model=model)
+
+
+def test_diarized_json_answers_each_speaker_turn_with_its_speaker(oa, client):
+    with (AUDIO.parent / "diarization" / "two_speakers.ogg").open("rb") as f:
+        diarized = oa.audio.transcriptions.create(
+            file=f, model="gpt-4o-transcribe-diarize", response_format="diarized_json"
+        )
+    assert isinstance(diarized, TranscriptionDiarized), diarized  # the SDK's own model of the answer
+    assert diarized.task == "transcribe" and diarized.duration > 5 and diarized.text
+    assert {s.speaker for s in diarized.segments} == {"S1", "S2"}, diarized.segments
+    assert diarized.text == " ".join(s.text for s in diarized.segments)
+    last_end = 0.0
+    for segment in diarized.segments:
+        assert last_end <= segment.start < segment.end <= diarized.duration + 0.5 and segment.text, segment
+        assert segment.type == "transcript.text.segment"
+        last_end = segment.end
+    # The job behind it was diarized: an ordinary job, with its speakers readable on the native routes too.
+    [recording] = client.get("/v1/recordings").json()["items"]
+    job = client.get(f"/v1/jobs/{recording['latest_job_id']}").json()
+    assert job["options"]["speakers"] == "auto" and job["options"]["word_timestamps"] is True, job["options"]
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the client marks translations deprecated

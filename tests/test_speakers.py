@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.der import read_rttm, score
 from tests.helpers import read_events, upload, wait_job
+from tests.test_transcription_pipeline import SRT_TIME, VTT_TIME, _cue_times
 
 FIXTURE = "../diarization/two_speakers.ogg"
 REFERENCE = read_rttm(Path(__file__).parent / "fixtures" / "diarization" / "two_speakers.rttm")
@@ -47,9 +48,11 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
 
     txt = client.get(path, params={"format": "txt"}).text
     assert txt.startswith("S1: ") and "\nS2: " in txt
-    assert "S2: " in client.get(path, params={"format": "srt"}).text
+    srt = client.get(path, params={"format": "srt"}).text
     vtt = client.get(path, params={"format": "vtt"}).text
-    assert "<v S1>" in vtt and "<v S2>" in vtt
+    assert "S2: " in srt and "<v S1>" in vtt and "<v S2>" in vtt
+    for cues in (_cue_times(srt, SRT_TIME), _cue_times(vtt, VTT_TIME)):  # split at speaker changes, none empty
+        assert cues and all(start < end for start, end in cues), cues
 
     rttm = client.get(path, params={"format": "rttm"})
     assert rttm.status_code == 200 and rttm.text.startswith(f"SPEAKER {recording_id} 1 ")

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ARTIFACTS, WATCH_STATES, states_shown
-from tests.helpers import AUDIO, eventually, reference, upload, wait_job
+from tests.helpers import AUDIO, BROKEN_MODEL, eventually, reference, upload, wait_job
 from tests.wer import BATCH_WER, STREAMING_WER, assert_wer, words
 from voxledger.contracts.failures import public_message
 
@@ -42,6 +42,12 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
     usable_ms = app.evaluate("() => performance.now()")  # from navigation start to a usable list
     app.evaluate(WATCH_STATES)
 
+    # Only the languages the chosen model transcribes: English for the default tiny.en, any for a multilingual one.
+    expect(app.locator("#upload-language option")).to_have_text(["English"])
+    app.select_option("#upload-model", BROKEN_MODEL)
+    expect(app.locator("#upload-language option", has_text="German")).to_have_count(1)
+    app.select_option("#upload-model", "")
+    expect(app.locator("#upload-language option")).to_have_text(["English"])
     app.check("#upload-words")  # word timestamps: the transcript highlights word by word
     app.select_option("#upload-priority", "high")
     app.set_input_files("#file-input", str(AUDIO / "bench_60s.ogg"))  # a minute: many segments to seek between
@@ -52,6 +58,7 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
         next(s for s in shown if s.startswith("completed|"))
     ), shown
     assert any(re.match(r"running\|(loading|transcribing|finalizing)", s) for s in shown), f"a named stage: {shown}"
+    assert not [s for s in shown if s.startswith("running|queued")], f"a started job shown as queued: {shown}"
     shoot(app, "recordings")
 
     recording_id = row.get_attribute("data-recording-id")

@@ -1,12 +1,14 @@
 """OpenAI's vocabulary over voxledger's jobs, and the job hints' edge checks: pure, without IO."""
 
 import pytest
+from openai.types.audio import TranscriptionDiarized
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
 from voxledger.gateway.domain import openai
 from voxledger.gateway.domain.errors import DomainError, Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.options import check_batch_size, check_temperature, job_options
+from voxledger.gateway.domain.speakers import label
 
 CATALOG = ModelCatalog({"tiny.en": None, "base": None})
 
@@ -40,7 +42,9 @@ def test_a_form_becomes_options_and_an_answer():
     ("fields", "granularities", "code"),
     [
         ({"response_format": "xml"}, [], "invalid_response_format"),
-        ({"response_format": "diarized_json"}, [], "invalid_response_format"),
+        ({"response_format": "diarized_json", "speakers": "off"}, [], "invalid_speakers"),
+        ({"response_format": "diarized_json", "speakers": "99"}, [], "invalid_speakers"),
+        ({"response_format": "diarized_json"}, ["word"], "invalid_field"),
         ({"response_format": "json"}, ["word"], "invalid_field"),
         ({"response_format": "verbose_json"}, ["char"], "invalid_field"),
         ({"temperature": "2"}, [], "invalid_temperature"),
@@ -76,6 +80,19 @@ def test_hints_are_bounded_and_blank_ones_dropped():
     assert multiline.value.code == "invalid_characters"
 
 
+def test_a_language_the_model_cannot_transcribe_is_refused():
+    with pytest.raises(Unacceptable) as english_only:
+        job_options(CATALOG, None, "DE")  # the default, tiny.en
+    assert english_only.value.code == "unsupported_language" and english_only.value.field == "language"
+    assert "tiny.en" in english_only.value.message
+    with pytest.raises(Unacceptable):
+        openai.parse_request(CATALOG, {"model": "whisper-1", "language": "de"}, [], "transcribe", False)
+    assert job_options(CATALOG, "tiny.en", "en").language == "en"
+    assert job_options(CATALOG, "base", "de").language == "de", "a multilingual model takes any language"
+    assert job_options(ModelCatalog({"base": None, "tiny.en": None}), None, "de").language == "de"
+    assert [m.languages for m in CATALOG.listing()] == [["en"], None]
+
+
 def test_verbose_json_segments_and_words():
     words = [(0.0, 0.4, " Good", 0.9), (0.4, 0.9, " morning", 0.8)]
     segment = Segment(
@@ -93,6 +110,29 @@ def test_verbose_json_segments_and_words():
         {"word": " Good", "start": 0.0, "end": 0.4},
         {"word": " morning", "start": 0.4, "end": 0.9},
     ]
+
+
+def test_diarized_json_diarizes_the_job_and_answers_a_segment_per_speaker_turn():
+    asked = openai.parse_request(CATALOG, {"response_format": "diarized_json"}, [], "transcribe", False)
+    assert (asked.options.speakers, asked.options.word_timestamps) == ("auto", True)
+    counted = {"response_format": "diarized_json", "speakers": "2", "model": "gpt-4o-transcribe-diarize"}
+    assert openai.parse_request(CATALOG, counted, [], "transcribe", False).options.speakers == 2
+    with pytest.raises(Malformed):
+        openai.parse_request(CATALOG, {"response_format": "diarized_json"}, [], "translate", False)
+
+    words = [Word(0.0, 0.5, " Hello", 0.9), Word(0.6, 1.0, " Maria.", 0.9), Word(1.2, 1.6, " Hi!", 0.9)]
+    segment = Segment(
+        index=0, start=0.0, end=1.6, text=" Hello Maria. Hi!", avg_logprob=-0.2, no_speech_prob=0.01, words=words
+    )
+    labelled = label([segment], [(0.0, 1.05, "S1"), (1.1, 1.7, "S2")], {"S2": "Maria"})
+    body = openai.diarized_body({"duration_s": 1.7}, labelled)
+    reply = TranscriptionDiarized.model_validate(body)  # OpenAI's own model of the answer
+    assert reply.text == "Hello Maria. Hi!" and reply.usage and reply.usage.type == "duration"
+    assert [(s.id, s.start, s.end, s.speaker, s.text) for s in reply.segments] == [
+        ("seg_0", 0.0, 1.0, "S1", "Hello Maria."),
+        ("seg_1", 1.2, 1.6, "Maria", "Hi!"),
+    ]
+    assert reply.task == "transcribe" and reply.duration == 1.7
 
 
 def test_failures_and_errors_in_openais_terms():

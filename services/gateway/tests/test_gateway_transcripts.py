@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from voxledger.gateway.domain.transcripts import to_srt, to_text, to_vtt
+from voxledger.contracts.events import Segment, Word
+from voxledger.gateway.domain.speakers import label
+from voxledger.gateway.domain.transcripts import WIDEN_MS, timed_cues, to_srt, to_text, to_vtt
 
 
 @dataclass
@@ -72,7 +74,7 @@ def test_vtt_has_header_and_dot_millis_and_no_numbers():
 def test_hours_are_formatted():
     rows = [Row(3599.9995, 3600.0, "a"), Row(3723.456, 3725.0, "b"), Row(36000.0, 36001.001, "c")]
     srt = to_srt(rows)
-    assert "01:00:00,000 --> 01:00:00,000" in srt  # 3599.9995 rounds up to a full hour, not 00:59:60
+    assert "01:00:00,000 --> 01:00:00,500" in srt  # 3599.9995 rounds up to a full hour, not 00:59:60
     assert "01:02:03,456 --> 01:02:05,000" in srt
     assert "10:00:00,000 --> 10:00:01,001" in srt
     vtt = to_vtt(rows)
@@ -97,13 +99,14 @@ def test_times_never_go_backwards_even_when_segments_overlap(render, parse):
         Row(4.5, 6.0, "starts before the previous end"),
     ]
     cues = parse(render(rows))
-    assert len(cues) == len(rows)
+    assert " ".join(text for _, _, text in cues) == " ".join(r.text for r in rows), "every word, once, in order"
     last_end = 0.0
     for start, end, _ in cues:
         assert start >= last_end
-        assert end >= start
+        assert end > start
         last_end = end
     assert cues[0][:2] == (0.0, 2.0)
+    assert cues[2] == (3.0, 3.5, "entirely inside the previous one"), "widened into the silence after it"
 
 
 def test_negative_times_are_clamped_to_zero():
@@ -130,3 +133,35 @@ def test_any_object_with_the_cue_attributes_and_integer_times_works():
 
     doc = to_srt([Record(start=1, end=2, text="int seconds")])
     assert parse_srt(doc) == [(1, 1.0, 2.0, "int seconds")]
+
+
+def _split_at_a_point(before_ends: float) -> list:
+    """A segment whose middle word the model timed as a point (1.2 s), spoken by another speaker than the rest."""
+    words = [Word(0.0, before_ends, " Hello", 0.9), Word(1.2, 1.2, " there", 0.9), Word(1.2, 3.0, " friend", 0.9)]
+    segment = Segment(
+        index=0, start=0.0, end=3.0, text=" Hello there friend", avg_logprob=-0.2, no_speech_prob=0.01, words=words
+    )
+    turns = [(0.0, 1.0, "S1"), (1.1, 1.25, "S2"), (1.3, 3.0, "S1")]
+    return label([segment], turns, {})
+
+
+def test_a_speaker_split_at_a_point_in_time_never_makes_a_zero_length_cue():
+    split = _split_at_a_point(before_ends=0.6)
+    assert [(s.start, s.end, s.speaker) for s in split][1] == (1.2, 1.2, "S2"), "the split the issue showed"
+    cues = parse_srt(to_srt(split))
+    assert [c[1:] for c in cues] == [(0.0, 0.6, "S1: Hello"), (0.7, 1.2, "S2: there"), (1.2, 3.0, "S1: friend")]
+    assert parse_vtt(to_vtt(split))[1] == (0.7, 1.2, "<v S2>there"), "widened back into the silence before it"
+
+
+def test_a_point_with_no_silence_around_it_joins_a_neighbour_and_loses_no_word():
+    for render, parse in ((to_srt, lambda d: [c[1:] for c in parse_srt(d)]), (to_vtt, parse_vtt)):
+        cues = parse(render(_split_at_a_point(before_ends=1.2)))
+        assert all(end > start for start, end, _ in cues), cues
+        assert "Hello" in cues[0][2] and "there" in cues[0][2] and "friend" in cues[-1][2], cues
+
+
+def test_no_cue_is_empty_and_a_point_first_or_last_is_widened():
+    rows = [Row(0.0, 0.0, "first"), Row(0.0, 1.0, "  "), Row(2.0, 2.0, "last")]
+    assert timed_cues(rows) == [(0.0, WIDEN_MS / 1000, "first", None), (2.0, 2.0 + WIDEN_MS / 1000, "last", None)]
+    crowded = [Row(0.0, 0.0, "point"), Row(0.0, 2.0, "next")]  # no time before or after: carried to the next
+    assert timed_cues(crowded) == [(0.0, 2.0, "point next", None)]

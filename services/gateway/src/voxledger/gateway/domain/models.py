@@ -27,8 +27,8 @@ class ModelCatalog:
             ServedModel(
                 name=name,
                 default=name == self.default,
-                english_only=name.endswith(".en"),
-                languages=["en"] if name.endswith(".en") else None,
+                english_only=_english_only(name),
+                languages=languages_of(name),
                 preloaded=name == self.default,
                 local=path is not None,
             )
@@ -44,3 +44,21 @@ class ModelCatalog:
             served = ", ".join(self._served)
             raise Unacceptable("unknown_model", f"model {model!r} is not served here; served: {served}", field)
         return model
+
+    def check_language(self, model: str | None, language: str | None) -> None:
+        """`unsupported_language` where the model (None: the default) cannot transcribe the language named."""
+        name = model or self.default
+        known = languages_of(name)
+        if language is None or known is None or language in known:
+            return
+        detail = f"model {name!r} transcribes {', '.join(known)} only, not {language!r}; name a multilingual model"
+        raise Unacceptable("unsupported_language", detail, "language")
+
+
+def _english_only(name: str) -> bool:
+    return name.endswith(".en")
+
+
+def languages_of(name: str) -> list[str] | None:
+    """The languages a model transcribes; None: any whisper knows. The gateway loads no model, so by its name."""
+    return ["en"] if _english_only(name) else None

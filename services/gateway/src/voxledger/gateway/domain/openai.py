@@ -11,17 +11,19 @@ from typing import Any, Literal, cast
 import msgspec
 
 from voxledger.contracts.events import Segment, Task, TranscriptionOptions
-from voxledger.gateway.domain.errors import Malformed
+from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.options import job_options
+from voxledger.gateway.domain.transcripts import Cue, timed_cues
 from voxledger.gateway.domain.validation import check_text
 
-ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt"]
+ResponseFormat = Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
 RESPONSE_FORMATS: tuple[str, ...] = ResponseFormat.__args__  # type: ignore[attr-defined]
 GRANULARITIES = ("word", "segment")
 # Names OpenAI clients send: they mean "transcribe this", so they get the deployment's default model.
-OPENAI_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+OPENAI_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-transcribe-diarize")
 OWNER = "voxledger"
+UNKNOWN_SPEAKER = "?"  # a stretch no speaker turn covers, as TXT shows it
 FRAMES_PER_S = 100  # whisper's `seek` counts 10 ms mel frames
 
 
@@ -51,21 +53,33 @@ def _granularities(values: Sequence[str]) -> set[str]:
     return asked
 
 
+def _response_format(fields: dict[str, str], task: Task) -> ResponseFormat:
+    response_format = fields.get("response_format") or "json"
+    if response_format not in RESPONSE_FORMATS:
+        detail = f"response_format must be one of {', '.join(RESPONSE_FORMATS)}"
+        raise Malformed("invalid_response_format", detail, "response_format")
+    if response_format == "diarized_json" and task == "translate":
+        detail = "diarized_json is for transcriptions; a translation answers json, text, srt, verbose_json or vtt"
+        raise Malformed("invalid_response_format", detail, "response_format")
+    return cast(ResponseFormat, response_format)
+
+
+def _speakers(fields: dict[str, str], response_format: ResponseFormat) -> tuple[str | None, ...]:
+    """`speakers`, `min_speakers`, `max_speakers`: diarized_json diarizes (auto unless the extras say how many)."""
+    if response_format != "diarized_json":
+        return (None, None, None)
+    if fields.get("speakers") == "off":
+        raise Unacceptable("invalid_speakers", "diarized_json needs speakers: leave out `speakers=off`", "speakers")
+    return (fields.get("speakers") or "auto", fields.get("min_speakers"), fields.get("max_speakers"))
+
+
 def parse_request(
     catalog: ModelCatalog, fields: dict[str, str], granularities: Sequence[str], task: Task, stream: bool
 ) -> OpenAIRequest:
     """OpenAI's form fields (unknown ones are ignored, as new OpenAI options appear) as a job and an answer."""
-    response_format = fields.get("response_format") or "json"
-    if response_format not in RESPONSE_FORMATS:
-        allowed = ", ".join(RESPONSE_FORMATS)
-        why = (
-            " (diarized_json needs speakers, which voxledger does not detect yet)"
-            if response_format == "diarized_json"
-            else ""
-        )
-        detail = f"response_format must be one of {allowed}{why}"
-        raise Malformed("invalid_response_format", detail, "response_format")
+    response_format = _response_format(fields, task)
     asked = _granularities(granularities)
+    speakers, min_speakers, max_speakers = _speakers(fields, response_format)
     if asked and response_format != "verbose_json":
         raise Malformed(
             "invalid_field", "timestamp_granularities[] needs response_format verbose_json", "timestamp_granularities[]"
@@ -78,11 +92,14 @@ def parse_request(
         prompt=fields.get("prompt"),
         temperature=fields.get("temperature"),
         priority=fields.get("priority") or None,  # voxledger's own field: OpenAI clients send it as an extra
-        word_timestamps="word" in asked,
+        word_timestamps="word" in asked or response_format == "diarized_json",  # turns split between words
+        speakers=speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
     )
     return OpenAIRequest(
         options=options,
-        response_format=cast(ResponseFormat, response_format),  # checked against RESPONSE_FORMATS above
+        response_format=response_format,
         stream=stream,
         words="word" in asked,
         segments=not asked or "segment" in asked,
@@ -131,6 +148,28 @@ def verbose_body(request: OpenAIRequest, job: dict[str, Any], segments: Sequence
 
 def transcript_text(segments: Sequence[Segment]) -> str:
     return " ".join(s.text for s in segments if s.text)
+
+
+def diarized_body(job: dict[str, Any], segments: Sequence[Cue]) -> dict[str, Any]:
+    """diarized_json: the text, and a segment per speaker turn, each with voxledger's label (or given name)."""
+    cues = timed_cues(segments)
+    return {
+        "task": "transcribe",
+        "duration": job["duration_s"],
+        "text": " ".join(cue.text for cue in cues),
+        "segments": [
+            {
+                "type": "transcript.text.segment",
+                "id": f"seg_{n}",
+                "start": cue.start,
+                "end": cue.end,
+                "text": cue.text,
+                "speaker": cue.speaker or UNKNOWN_SPEAKER,
+            }
+            for n, cue in enumerate(cues)
+        ],
+        "usage": {"type": "duration", "seconds": job["duration_s"]},
+    }
 
 
 # How a job that did not complete answers: the client's file is a 400, a cancel a 409, the rest the server's.

@@ -87,8 +87,10 @@ def job_options(
     if task not in ("transcribe", "translate"):
         raise Malformed("invalid_task", "task must be `transcribe` or `translate`")
     diarize, lo, hi = check_speakers(speakers, min_speakers, max_speakers)
+    model = catalog.check(model)
+    catalog.check_language(model, language)  # refused here: an English-only model would answer in English
     return TranscriptionOptions(
-        model=catalog.check(model),
+        model=model,
         language=language,
         task=cast(Task, task),
         word_timestamps=word_timestamps,

@@ -6,6 +6,7 @@ together here keeps either event free of the other's content, whichever the proj
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from voxledger.contracts.events import Segment, Speakers, Word
 from voxledger.contracts.speakers import Turn, resolve, speaker_at
@@ -118,6 +119,12 @@ def _piece(
         words=words,
         speaker=who,
     )
+
+
+def job_turns(job: Mapping[str, Any]) -> tuple[list[Turn], dict[str, str]]:
+    """A job row's speaker turns (none where it was not diarized) and the names given to their labels."""
+    turns = [(float(s), float(e), str(who)) for s, e, who in job["speaker_turns"] or []]
+    return turns, dict(job["speaker_names"] or {})
 
 
 def named_turns(turns: Sequence[Turn], names: Mapping[str, str]) -> list[Turn]:

@@ -22,7 +22,7 @@ from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.job_events import job_events
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain import openai, transcripts
+from voxledger.gateway.domain import openai, speakers, transcripts
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.handlers.recordings import FORMAT_MEDIA, accept_upload, checked_audio, form_flag, read_form
 from voxledger.gateway.http.consistency import ProjectionNotifier
@@ -88,6 +88,9 @@ def _rendered(request: openai.OpenAIRequest, job: dict, segments: list[Segment],
             return Response(body, headers=headers)
         case "verbose_json":
             return Response(openai.verbose_body(request, job, segments), headers=headers)
+        case "diarized_json":
+            turns, names = speakers.job_turns(job)
+            return Response(openai.diarized_body(job, speakers.label(segments, turns, names)), headers=headers)
         case "text":
             return Response(transcripts.to_text(segments), media_type=FORMAT_MEDIA["txt"], headers=headers)
         case "srt" | "vtt" as fmt:

@@ -85,7 +85,7 @@ def checked_audio(form: UploadedForm) -> str:
         raise Malformed("file_empty", "the uploaded file is empty")
     detected = sniff_audio(form.head)
     if detected is None:
-        raise UnsupportedMedia("unsupported_media_type", "the file is not a recognised audio format")
+        raise UnsupportedMedia("unsupported_media_type", "the file is not a recognised audio format", "file")
     return detected
 
 
@@ -292,8 +292,7 @@ async def get_transcript(
 ) -> Response:
     row = await fresh.recording(tenant, recording_id)
     job = await transcript_job(fresh.readmodels, tenant, row, job_id)
-    turns = [(float(s), float(e), str(w)) for s, e, w in job["speaker_turns"] or []]
-    names = job["speaker_names"] or {}
+    turns, names = speakers.job_turns(job)
     if format == "rttm":
         if job["speaker_turns"] is None:
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")

@@ -75,6 +75,8 @@ TITLES = {
 }
 # Routes that OpenAI's clients call: their problems also carry OpenAI's `error` object.
 OPENAI_PREFIXES = ("/v1/audio/", "/v1/models")
+# Where OpenAI answers otherwise: a file it cannot read is a 400 there (its clients raise BadRequestError).
+OPENAI_STATUS = {415: 400}
 
 
 def problem(status: int, code: str, detail: str | None, instance: str | None, field: str | None = None) -> Problem:
@@ -137,8 +139,10 @@ def _problem_response(
 ) -> Response:
     app_state(request.scope).metrics.problems.labels(code).inc()
     path = str(request.url.path)
+    openai_route = path.startswith(OPENAI_PREFIXES)
+    status = OPENAI_STATUS.get(status, status) if openai_route else status
     body = problem(status, code, detail, path, field)
-    if path.startswith(OPENAI_PREFIXES):
+    if openai_route:
         body.error = error_body(status, code, detail, field)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

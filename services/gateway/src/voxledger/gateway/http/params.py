@@ -193,9 +193,14 @@ OPENAI_FORM = Schema(
         ),
         "language": Schema(type="string", pattern=LANGUAGE_PATTERN, examples=["en"]),  # type: ignore[arg-type]
         "prompt": _PROMPT,
-        "response_format": Schema(type="string", enum=["json", "text", "srt", "verbose_json", "vtt"]),  # type: ignore[arg-type]
+        "response_format": Schema(
+            type="string",  # type: ignore[arg-type]
+            enum=["json", "text", "srt", "verbose_json", "vtt", "diarized_json"],
+            description="diarized_json diarizes the job (`speakers`, `min_speakers`, `max_speakers`: auto if unset)",
+        ),
         "temperature": _TEMPERATURE,
         "priority": _PRIORITY,  # not OpenAI's: an extra form field (`extra_body` in OpenAI's SDK)
+        **{name: UPLOAD_FORM.properties[name] for name in ("speakers", "min_speakers", "max_speakers")},  # type: ignore[index]
         "timestamp_granularities[]": Schema(
             type="array",  # type: ignore[arg-type]
             items=Schema(type="string", enum=["word", "segment"]),  # type: ignore[arg-type]

@@ -33,9 +33,9 @@ export function applyEvent(job, event) {
     case "TranscriptionRequested":
       return { ...next, status: next.status || "queued", stage: "queued", model: d.options?.model ?? next.model,
         priority: d.options?.priority ?? next.priority, created_at: next.created_at || event.occurred_at };
-    case "TranscriptionStarted":
-      return { ...next, status: "running", attempt: d.attempt, model: d.model, queue_position: null,
-        started_at: next.started_at || event.occurred_at };
+    case "TranscriptionStarted": // the stage the read model sets too: never "queued" while running
+      return { ...next, status: "running", stage: "loading_audio", attempt: d.attempt, model: d.model,
+        queue_position: null, started_at: next.started_at || event.occurred_at };
     case "TranscriptionProgressed":
       return next.status in END_STATUS ? next
         : { ...next, status: "running", stage: d.stage, progress: d.progress, eta_s: d.eta_s, queue_position: null };
@@ -69,9 +69,10 @@ export function describe(job) {
         job.priority && job.priority !== "normal" ? `, ${job.priority} priority` : ""}`;
     case "running": {
       if (job.stage === "listening") return "live: listening";
+      if (!job.stage || job.stage === "queued") return "starting"; // taken by a worker, no stage reported yet
       const pct = `${Math.round((job.progress || 0) * 100)}%`;
       const eta = job.eta_s != null && job.eta_s > 0 ? `, about ${clock(job.eta_s)} left` : "";
-      return `${(job.stage || "starting").replaceAll("_", " ")} ${pct}${eta}`;
+      return `${job.stage.replaceAll("_", " ")} ${pct}${eta}`;
     }
     case "failed":
       return `failed: ${job.error?.message || job.error?.code || "unknown reason"}`;

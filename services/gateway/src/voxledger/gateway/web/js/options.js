@@ -1,6 +1,6 @@
 // Transcription options (language, model from GET /v1/models, priority, word timestamps), for uploads and re-transcribing.
 import { api } from "./api.js";
-import { h } from "./dom.js";
+import { h, replace } from "./dom.js";
 
 // A job's place among the tenant's own queued jobs (the fair queue orders tenants first).
 const PRIORITIES = [["normal", "normal"], ["high", "high"], ["low", "low"]];
@@ -13,6 +13,14 @@ export async function servedModels() {
   return models;
 }
 
+// Only the languages the model transcribes (GET /v1/models: `languages`, null for any): English for `.en` ones.
+function offerLanguages(select, languages) {
+  const chosen = select.value;
+  const offered = languages ? LANGUAGES.filter(([value]) => languages.includes(value)) : LANGUAGES;
+  replace(select, offered.map(([value, label]) => h("option", { value }, label)));
+  if (offered.some(([value]) => value === chosen)) select.value = chosen;
+}
+
 // The option fields; `read()` gives them as the API takes them.
 export function optionFields(prefix) {
   const language = h("select", { id: `${prefix}-language`, name: "language" },
@@ -22,7 +30,11 @@ export function optionFields(prefix) {
     PRIORITIES.map(([value, label]) => h("option", { value }, label)));
   const words = h("input", { type: "checkbox", id: `${prefix}-words`, name: "word_timestamps" });
   servedModels().then((list) => {
-    for (const m of list.items || []) model.append(h("option", { value: m.name }, m.default ? `${m.name} (default)` : m.name));
+    const items = list.items || [];
+    for (const m of items) model.append(h("option", { value: m.name }, m.default ? `${m.name} (default)` : m.name));
+    const offer = () => offerLanguages(language, items.find((m) => m.name === (model.value || list.default))?.languages);
+    model.addEventListener("change", offer);
+    offer();
   });
   const el = h("fieldset", { class: "options" }, h("legend", {}, "Options"),
     h("label", { for: language.id }, "Language"), language,
