@@ -244,4 +244,8 @@ def main() -> None:
         timeout_keep_alive=settings.keep_alive_timeout_s,
         limit_concurrency=settings.max_connections,
         ws_max_size=settings.ws_max_message_kb * 1024,
+        # The client's address (the failed-auth limit counts by it) from the trusted proxies' X-Forwarded-For
+        # only; uvicorn's default would trust 127.0.0.1, so any local process could claim any address.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
