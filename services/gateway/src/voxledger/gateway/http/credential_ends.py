@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 KEY_REVOKED, KEY_EXPIRED = "key_revoked", "key_expired"
+RECANCEL_S = 0.1
 
 
 class Held:
@@ -90,8 +91,13 @@ class Guard:
     def _end(self, reason: str) -> None:
         if self.ended_by is None:
             self.ended_by = reason
-            if self._task is not None:
-                self._task.cancel()
+            self._cancel_until_done()
+
+    def _cancel_until_done(self) -> None:
+        """Cancels the work again while it runs: some libraries swallow a cancellation (nats-py's flush does)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            asyncio.get_running_loop().call_later(RECANCEL_S, self._cancel_until_done)
 
     async def run(self, work: Awaitable[None]) -> str | None:
         """Awaits `work`; None once it is done, or the reason it was cut short by its credential's end.
@@ -99,7 +105,7 @@ class Guard:
         Cancelling the caller cancels the work too, and is passed on as usual."""
         self._task = asyncio.ensure_future(work)
         if self.ended_by is not None:
-            self._task.cancel()
+            self._cancel_until_done()
         try:
             await self._task
         except asyncio.CancelledError:
