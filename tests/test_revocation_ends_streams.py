@@ -141,3 +141,28 @@ def test_revoking_a_key_closes_its_live_socket_and_no_later_audio_is_stored(stac
     # The session ended at once with the audio taken before the close: none sent after it was stored.
     recording = wait_recording_completed(client, session_id, 120)
     assert recording["duration_s"] <= seen.sent_s + FRAME_S
+
+
+def test_a_request_waiting_for_its_job_answers_401_once_its_key_is_revoked(stack, client):
+    created = issue(client, label="openai sdk", scope="member")
+    member = usable(stack, created["key"])
+    answered: list[tuple[float, httpx.Response]] = []
+
+    def transcribe() -> None:  # an OpenAI-compatible request: it waits for its job (a minute of audio)
+        with (AUDIO / "bench_60s.ogg").open("rb") as f:
+            files = {"file": ("bench_60s.ogg", f)}
+            answer = member.post("/v1/audio/transcriptions", files=files, data={"model": "whisper-1"}, timeout=120)
+        answered.append((time.monotonic(), answer))
+
+    waiting = threading.Thread(target=transcribe, daemon=True)
+    waiting.start()
+    [recording] = eventually(lambda: client.get("/v1/recordings").json()["items"], "the job listed", 30)
+    assert not answered, "the job ended before the revocation: nothing was left waiting"
+    revoked_at = time.monotonic()
+    assert client.delete(f"/v1/keys/{created['id']}").status_code == 202
+    waiting.join(REVOCATION_BOUND_S + 10)
+    [(at, answer)] = answered
+    assert at - revoked_at < REVOCATION_BOUND_S
+    assert answer.status_code == 401 and answer.json()["code"] == "key_revoked", answer.text
+    # The job is the tenant's and goes on after its key's end: cancelled here only to free the worker.
+    assert client.post(f"/v1/jobs/{recording['latest_job_id']}/cancel").status_code == 202
