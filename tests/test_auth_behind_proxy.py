@@ -3,12 +3,15 @@ ingress of deploy/ puts one in front of the gateway: every connection comes from
 only in its X-Forwarded-For. A gateway of the test's own on the shared stack's servers trusts the proxy
 (VOXLEDGER_TRUSTED_PROXIES) and exempts nobody; clients reach the proxy from distinct loopback addresses."""
 
+import asyncio
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from tests.helpers import new_client, second_gateway, serving, upload
 from voxledger.stack.embedded import free_port
@@ -22,6 +25,7 @@ error_log {dir}/error.log;
 events {{ worker_connections 64; }}
 http {{
     access_log off;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -33,6 +37,9 @@ http {{
             proxy_pass {upstream};
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
         }}
     }}
 }}
@@ -59,6 +66,15 @@ def from_address(url: str, address: str) -> httpx.Client:
     return httpx.Client(base_url=url, transport=httpx.HTTPTransport(local_address=address), timeout=30)
 
 
+async def live_auth(url: str, address: str, key: str) -> dict:
+    """The error a live socket from `address` gets for `stop` (with no session) once it sent `key`."""
+    ws_url = url.replace("http://", "ws://") + "/v1/live"
+    async with websockets.connect(ws_url, local_addr=(address, 0)) as ws:
+        await ws.send(json.dumps({"type": "auth", "api_key": key}))
+        await ws.send(json.dumps({"type": "stop"}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 30))
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -78,6 +94,9 @@ def test_behind_a_proxy_invalid_keys_are_limited_per_client_and_a_valid_key_is_a
         # The same client, now with valid credentials: served whatever it sent before.
         assert guesser.get("/v1/recordings", headers=bearer(valid)).status_code == 200
         assert guesser.get(link).status_code == 200
+        # The live socket counts and serves the same way.
+        assert asyncio.run(live_auth(proxied, "127.0.0.2", "vl_guess-live"))["code"] == "too_many_auth_failures"
+        assert asyncio.run(live_auth(proxied, "127.0.0.2", valid))["code"] == "start_required"  # authenticated
         # Another client behind the same proxy is counted apart: the gateway saw the forwarded address.
         with from_address(proxied, "127.0.0.3") as other:
             refused = other.get("/v1/recordings", headers=bearer("vl_guess-other"))

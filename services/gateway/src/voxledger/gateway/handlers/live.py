@@ -29,8 +29,10 @@ from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.keys import KeyInfo
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.http.auth import KeyResolver
+from voxledger.gateway.http.auth import AuthLimits, KeyResolver, refusal
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.quotas import Quotas, Slot
+from voxledger.gateway.http.state import app_state
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
@@ -194,8 +196,11 @@ class LiveConnection:
                 )
                 return None
         info = await self._key_resolver.resolve(key.strip())
-        if info is None:
-            await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
+        if info is None:  # counted against the address like an HTTP request's: a socket is no way around the limit
+            limits: AuthLimits = app_state(self._socket.scope).auth_limits
+            invalid = ApiError(401, "invalid_api_key", "the API key is not valid")
+            refused = refusal(limits, limits.address(self._socket.scope), invalid)
+            await self._fail(proto.ProtocolError(refused.code, refused.detail, fatal=True))
             return None
         if info.scope == "read":  # a live session writes a recording
             await self._fail(proto.ProtocolError("insufficient_scope", "a read key may not do this", fatal=True))

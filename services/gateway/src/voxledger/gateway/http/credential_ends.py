@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 KEY_REVOKED, KEY_EXPIRED = "key_revoked", "key_expired"
-RECANCEL_S = 0.1
+RECANCEL_S = 0.25  # long enough for the work's own cleanup (an unsubscribe) to finish first
 
 
 class Held:
