@@ -11,9 +11,10 @@ up *ARGS:
 demo:
     uv run voxledger demo
 
-# The whole test suite: unit tests, then integration tests on a real stack (installs Debian's Chromium if missing)
+# The whole test suite: unit tests, then integration tests on a real stack (installs Debian's Chromium and nginx if missing)
 test *ARGS:
     bash scripts/ensure_chromium.sh
+    bash scripts/ensure_nginx.sh
     uv run pytest {{ARGS}}
 
 # The gate CI runs before the tests: lint, format and types, each with zero findings

@@ -27,6 +27,7 @@ from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.runtime.vault import Vault, open_vault
+from voxledger.stack.embedded import free_port
 from voxledger.stack.provision import issue_key
 from voxledger.stack.supervisor import Stack
 
@@ -258,3 +259,44 @@ def log_events(stack, recording_id: str) -> list[Message]:
             await nc.close()
 
     return asyncio.run(load())
+
+
+@contextlib.contextmanager
+def second_gateway(stack, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Another gateway process on the shared stack's servers, on a port of its own (a revocation must reach every
+    gateway, not only the one that appended it); `env` overrides its settings. Its URL while the block runs."""
+    port = free_port()
+    env = {
+        **stack.service_env("gateway"),
+        "VOXLEDGER_HTTP_PORT": str(port),
+        "VOXLEDGER_LOG_FORMAT": "json",
+        **(env or {}),
+    }
+    url = f"http://127.0.0.1:{port}"
+    with serving([sys.executable, "-m", "voxledger.gateway"], f"{url}/healthz", log_path, env):
+        yield url
+
+
+@contextlib.contextmanager
+def serving(command: list[str], health_url: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+    """A server process of the test's own, once `health_url` answers 200; stopped (SIGTERM, then SIGKILL) when the
+    block ends, pass or fail. Its output goes to `log_path`."""
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    try:
+        eventually(lambda: answers(health_url), f"{command[0]} serving", 60)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -8,6 +8,7 @@ file is valid by the Compose Specification's schema. No server, no network."""
 
 import datetime
 import importlib.resources
+import ipaddress
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from voxledger.contracts import streams
 from voxledger.gateway.http.metrics import GatewayMetrics
+from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.nats_permissions import ROLES
 from voxledger.stack.embedded import nats_server_binary
 
@@ -125,6 +127,19 @@ def test_network_policies_deny_by_default_and_open_only_what_each_service_uses()
     assert set(postgres) == set(DB_SECRETS), "only the database's users reach PostgreSQL"
     ingress = [name for name, spec in policies.items() if spec.get("ingress")]
     assert ingress == ["gateway-ingress"], "only the gateway takes connections"
+
+
+def test_the_gateway_trusts_the_forwarded_address_of_its_proxy_only_in_private_ranges():
+    # Behind the ingress (or a proxy on the compose host) every client would otherwise have the proxy's address.
+    (container,) = workloads()["gateway"]["containers"]
+    k8s_value = next(e["value"] for e in container["env"] if e["name"] == "VOXLEDGER_TRUSTED_PROXIES")
+    compose_env = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["gateway"]["environment"]
+    compose_value = re.fullmatch(r"\$\{VOXLEDGER_TRUSTED_PROXIES:-(.+)\}", compose_env["VOXLEDGER_TRUSTED_PROXIES"])
+    assert compose_value is not None
+    for value in (k8s_value, compose_value.group(1)):
+        networks = [ipaddress.ip_network(n) for n in value.split(",")]
+        assert networks and all(n.is_private and n.prefixlen >= 8 for n in networks), value
+    assert "trusted_proxies" in GatewaySettings.__struct_fields__
 
 
 def test_compose_gives_each_service_only_its_own_secrets_and_no_default_password():

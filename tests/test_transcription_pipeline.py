@@ -54,14 +54,16 @@ def test_upload_streams_ordered_events_and_an_accurate_transcript(client):
     assert transcript["job_id"] == job_id
     assert_wer(said, transcript["text"], BATCH_WER)
     txt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "txt"})
-    assert txt.headers["content-type"].startswith("text/plain")
+    assert txt.headers["content-type"] == "text/plain; charset=utf-8"
     assert_wer(said, txt.text, BATCH_WER, "the text rendering")
 
     srt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "srt"}).text
     srt_times = _cue_times(srt, SRT_TIME)
     assert len(srt_times) == len(transcript["segments"])
     assert srt.splitlines()[0] == "1"
-    vtt = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "vtt"}).text
+    vtt_answer = client.get(f"/v1/recordings/{recording_id}/transcript", params={"format": "vtt"})
+    assert vtt_answer.headers["content-type"] == "text/vtt; charset=utf-8"
+    vtt = vtt_answer.text
     assert vtt.startswith("WEBVTT\n")
     vtt_times = _cue_times(vtt, VTT_TIME)
     for times in (srt_times, vtt_times):

@@ -23,9 +23,8 @@ from nats.js import api as js_api
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
 from tests.chaos.test_live_chaos import key_of, transcript_checks
 from tests.chaos.test_projector_lease import lease_holder_pid
-from tests.helpers import AUDIO, eventually, log_events, new_client, read_events, started_stack
+from tests.helpers import AUDIO, eventually, log_events, new_client, read_events, second_gateway, started_stack
 from tests.live_client import LiveRun, read_pcm, stream, ws_url
-from tests.test_api_keys import second_gateway
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.broker import connect
 from voxledger.stack import cluster

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
+from litestar.types import Message, Scope
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
@@ -195,6 +196,12 @@ def _lifespan(settings: GatewaySettings):
     return lifespan
 
 
+async def no_sniffing(message: Message, scope: Scope) -> None:
+    """Every answer, errors and unknown routes included, is taken as the type it says (no MIME sniffing)."""
+    if message["type"] == "http.response.start":
+        message["headers"] = [*message.get("headers", ()), (b"x-content-type-options", b"nosniff")]
+
+
 def create_app(settings: GatewaySettings) -> Litestar:
     state = {
         "settings": settings,
@@ -218,6 +225,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
         middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,
+        before_send=[no_sniffing],
         logging_config=None,  # structlog is configured by main()
         lifespan=[_lifespan(settings)],
         on_startup=[complete_document],  # links and problem responses, before the document is first served
@@ -244,4 +252,8 @@ def main() -> None:
         timeout_keep_alive=settings.keep_alive_timeout_s,
         limit_concurrency=settings.max_connections,
         ws_max_size=settings.ws_max_message_kb * 1024,
+        # The client's address (the failed-auth limit counts by it) from the trusted proxies' X-Forwarded-For
+        # only; uvicorn's default would trust 127.0.0.1, so any local process could claim any address.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )

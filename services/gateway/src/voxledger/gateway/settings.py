@@ -30,10 +30,14 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     upload_memory_mb: int = 8  # uploads larger than this spill to a temporary file
     sse_keepalive_s: float = 15.0
     auth_cache_s: float = 30.0  # revocations don't wait for it: they arrive on the event stream
-    # Failed authentications (invalid keys) per client address per minute; then 429 too_many_auth_failures.
+    # Failed authentications (invalid keys or audio links) per client address per minute; beyond it, that
+    # address's invalid credentials get 429 too_many_auth_failures (a valid key is always served).
     # Networks exempt from it (comma-separated CIDRs), e.g. a reverse proxy that limits by client address itself.
     auth_failures_per_minute: int = 20
     auth_limit_exempt: str = ""
+    # Reverse proxies whose X-Forwarded-For (and -Proto) give the client's address (comma-separated addresses or
+    # CIDRs, or *). Empty: none is trusted, and the address is the connection's peer.
+    trusted_proxies: str = ""
     # How long a read of a just-created id waits for the projection to catch up before 404.
     fresh_id_wait_s: float = 2.0
     consistency_wait_s: float = 2.0  # the longest a `?min_seq=` read waits for the projections

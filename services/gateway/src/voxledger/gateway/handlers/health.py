@@ -39,8 +39,9 @@ async def readyz(
         version = await readmodels.schema_version()
     except Exception as err:
         raise ApiError(503, "database_unavailable", f"Postgres is not reachable: {type(err).__name__}") from None
-    if version < READ_MODEL_SCHEMA_VERSION:
-        raise ApiError(503, "schema_outdated", f"schema version {version}, need {READ_MODEL_SCHEMA_VERSION}")
+    if version < READ_MODEL_SCHEMA_VERSION:  # the versions are logged, not shown to an anonymous caller
+        log.warning("readyz.schema_outdated", schema_version=version, needed=READ_MODEL_SCHEMA_VERSION)
+        raise ApiError(503, "schema_outdated", "the read-model schema is older than this gateway needs")
     try:
         head, projections = await bus.events_head(), await readmodels.projection_health()
     except Exception as err:
@@ -53,7 +54,7 @@ async def readyz(
         if head - p["last_seq"] > max_lag:
             detail = f"projection {p['name']} is {head - p['last_seq']} events behind the log (limit {max_lag})"
             raise ApiError(503, "projection_lagging", detail)
-    return {"status": "ready", "schema_version": version}
+    return {"status": "ready"}
 
 
 def check_metrics_token(request: Request, metrics_token: str) -> None:

@@ -27,9 +27,12 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
+from voxledger.gateway.domain.keys import KeyInfo
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.http.auth import KeyResolver
+from voxledger.gateway.http.auth import AuthLimits, KeyResolver, refusal
+from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.quotas import Quotas, Slot
+from voxledger.gateway.http.state import app_state
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
@@ -92,8 +95,27 @@ class LiveConnection:
         self._slot: Slot | None = None  # this connection's unit of the tenant's live-session quota
 
     async def serve(self) -> None:
-        tenant = await self._authenticate()
-        if tenant is None or not await self._open(tenant):
+        info = await self._authenticate()
+        if info is None:
+            return
+        ended_by = await self._key_resolver.guard(info).run(self._serve_session(info.tenant))
+        if ended_by is not None:
+            await self._end_for_credential(ended_by)
+
+    async def _end_for_credential(self, reason: str) -> None:
+        """The key was revoked or expired: nothing more reaches the client, no more audio is taken, and the
+        session ends at once with the audio received until then, as if the client had stopped."""
+        log.info("live.credential_ended", session_id=self.session_id, reason=reason)
+        if self._sender is not None:
+            self._sender.cancel()
+        with contextlib.suppress(WebSocketDisconnect):
+            await self._send(proto.error(reason, "the API key was revoked or has expired", fatal=True))
+        await self.close(POLICY_VIOLATION, reason)
+        if self.session_id is not None:
+            await self._bus.publish_end(self.session_id, self._offset, "stopped")
+
+    async def _serve_session(self, tenant: str) -> None:
+        if not await self._open(tenant):
             return
         reason = await self._relay_audio()
         if reason is None:
@@ -156,8 +178,8 @@ class LiveConnection:
             return "bytes", message["bytes"]
         return "text", message.get("text") or ""
 
-    async def _authenticate(self) -> str | None:
-        """The tenant, from `Authorization: Bearer` or, for browsers, a first `auth` message."""
+    async def _authenticate(self) -> KeyInfo | None:
+        """The key, from `Authorization: Bearer` or, for browsers, a first `auth` message."""
         scheme, _, key = self._socket.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             got = await self._next(self._settings.live_auth_timeout_s)  # an anonymous socket is not held long
@@ -174,8 +196,11 @@ class LiveConnection:
                 )
                 return None
         info = await self._key_resolver.resolve(key.strip())
-        if info is None:
-            await self._fail(proto.ProtocolError("invalid_api_key", "the API key is not valid", fatal=True))
+        if info is None:  # counted against the address like an HTTP request's: a socket is no way around the limit
+            limits: AuthLimits = app_state(self._socket.scope).auth_limits
+            invalid = ApiError(401, "invalid_api_key", "the API key is not valid")
+            refused = refusal(limits, limits.address(self._socket.scope), invalid)
+            await self._fail(proto.ProtocolError(refused.code, refused.detail, fatal=True))
             return None
         if info.scope == "read":  # a live session writes a recording
             await self._fail(proto.ProtocolError("insufficient_scope", "a read key may not do this", fatal=True))
@@ -187,7 +212,7 @@ class LiveConnection:
         except DomainError as err:
             await self._fail(proto.ProtocolError(err.code, err.message, fatal=True), TRY_AGAIN_LATER)
             return None
-        return tenant
+        return info
 
     async def _open(self, tenant: str) -> bool:
         """Waits for `start` or `resume`; anything else gets an error and the socket keeps waiting."""

@@ -45,11 +45,11 @@ from voxledger.gateway.http.quotas import Quotas, Slot
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
-FORMAT_MEDIA = {
-    "txt": "text/plain; charset=utf-8",
+FORMAT_MEDIA = {  # Litestar adds `; charset=utf-8` to a text/* type itself
+    "txt": "text/plain",
     "srt": "application/x-subrip",
-    "vtt": "text/vtt; charset=utf-8",
-    "rttm": "text/plain; charset=utf-8",
+    "vtt": "text/vtt",
+    "rttm": "text/plain",
 }
 
 

@@ -9,7 +9,13 @@ capability link (domain/audio_links.py) instead of a key, for that route only (a
 
 Revocations don't wait for the cache: each gateway follows the key events (an ordered consumer on
 `vl.evt.key.*.ApiKeyRevoked`, from the start of the log) and refuses a revoked key as soon as the event
-arrives, whatever its cache holds. Expiry is checked against the time the cached row carries.
+arrives, whatever its cache holds. Expiry is checked against the time the cached row carries. What a key
+already opened ends with it too: each request runs under a `Guard` (http/credential_ends.py), cut short when
+its key is revoked or expires; a stream that has started gets a last `closed` event, a wait gets a 401.
+
+Failed authentications are limited per client address (uvicorn takes it from `X-Forwarded-For` of the
+proxies in `VOXLEDGER_TRUSTED_PROXIES`), after the credential is checked: a valid key is never refused, an
+address that sent too many invalid ones gets 429 for its further invalid ones.
 """
 
 import asyncio
@@ -19,10 +25,11 @@ import re
 import time
 from datetime import UTC, datetime
 
+import msgspec
 import structlog
 from litestar import Request
 from litestar.datastructures import State
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -35,6 +42,7 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.audio_links import AudioLinks
 from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
+from voxledger.gateway.http.credential_ends import KEY_EXPIRED, Guard, OpenCredentials
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
 from voxledger.runtime import keys
@@ -59,6 +67,7 @@ class KeyResolver:
         self._uses = UseThrottle()
         self._reports: set[asyncio.Task[None]] = set()
         self._sub: JetStreamContext.PushSubscription | None = None
+        self.open = OpenCredentials()  # what each key holds open here: ended with the key
 
     async def start(self) -> None:
         """Follows every revocation in the log, old ones first, then each as it is appended."""
@@ -84,11 +93,23 @@ class KeyResolver:
         if isinstance(message.body, ApiKeyRevoked):
             key_id, at = message.envelope.aggregate_id, message.body.effective_at
             self._revoked[key_id] = min(at, self._revoked.get(key_id, at))
+            self.open.end_at(key_id, self._revoked[key_id])
 
     def revoked(self, key_id: str, now: datetime) -> bool:
         """Whether the key's revocation event has arrived and is in effect (for what a key made: audio links)."""
         at = self._revoked.get(key_id)
         return at is not None and at <= now
+
+    def revoked_at(self, key_id: str) -> datetime | None:
+        """When the key's revocation (as followed here) takes effect, if it is revoked."""
+        return self._revoked.get(key_id)
+
+    def guard(self, info: KeyInfo) -> Guard:
+        """A guard that ends what the key opens when it expires or is revoked."""
+        guard = Guard(self.open)
+        ends = [t for t in (info.revoked_at, self._revoked.get(info.key_id)) if t is not None]
+        guard.hold(info.key_id, info.expires_at, min(ends, default=None))
+        return guard
 
     async def resolve(self, api_key: str) -> KeyInfo | None:
         """The key's row when it is usable now: known, not expired, not revoked."""
@@ -152,24 +173,27 @@ def bearer_key(authorization: str) -> str | None:
     return key.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _not_limited(limits: AuthLimits | None, address: str | None, now: float) -> None:
-    if limits is not None and address is not None and (wait := limits.limiter.retry_after(address, now)):
+def refusal(limits: AuthLimits | None, address: str | None, error: ApiError) -> ApiError:
+    """What an invalid credential gets: `error`, counted against its address; a 429 once that address failed too
+    often. Only a credential that failed comes here, so a valid one is never refused whatever its address did."""
+    if limits is None or address is None:
+        return error
+    now = time.monotonic()
+    if wait := limits.limiter.retry_after(address, now):
         retry = str(max(1, round(wait)))
-        raise ApiError(429, "too_many_auth_failures", "too many failed authentications", {"Retry-After": retry})
+        return ApiError(429, "too_many_auth_failures", "too many failed authentications", {"Retry-After": retry})
+    limits.limiter.failed(address, now)
+    return error
 
 
 async def key_of(resolver: KeyResolver, authorization: str, limits: AuthLimits | None, address: str | None) -> KeyInfo:
-    """The key of `Authorization: Bearer <key>`, or a 401 (a 429 once the address failed too often)."""
-    now = time.monotonic()
-    _not_limited(limits, address, now)
+    """The key of `Authorization: Bearer <key>`, or a 401 (a 429 once the address sent too many invalid keys)."""
     key = bearer_key(authorization)
     if key is None:
         raise ApiError(401, "unauthorized", "send `Authorization: Bearer <api key>`", UNAUTHORIZED)
     info = await resolver.resolve(key)
     if info is None:
-        if limits is not None and address is not None:
-            limits.limiter.failed(address, now)
-        raise ApiError(401, "invalid_api_key", "the API key is not valid", UNAUTHORIZED)
+        raise refusal(limits, address, ApiError(401, "invalid_api_key", "the API key is not valid", UNAUTHORIZED))
     return info
 
 
@@ -180,19 +204,18 @@ def audio_link(request: Request) -> tuple[str, str] | None:
     return None if token is None or match is None else (match.group(1), token)
 
 
-def link_holder(state: State, recording_id: str, token: str, address: str | None) -> dict[str, object]:
-    """Who a valid audio link stands for (the tenant and key that made it, read-only), or a 401."""
-    limits: AuthLimits = state.auth_limits
+def link_holder(state: State, recording_id: str, token: str, address: str | None) -> tuple[dict[str, object], Guard]:
+    """Who a valid audio link stands for (the tenant and key that made it, read-only) and a guard that ends the
+    read if that key is revoked; or a 401 (429 once the address sent too many invalid credentials)."""
     links: AudioLinks = state.audio_links
     resolver: KeyResolver = state.key_resolver
-    now = time.monotonic()
-    _not_limited(limits, address, now)
     claims = links.verify(token, recording_id, time.time())
     if claims is None or resolver.revoked(claims.key_id, datetime.now(UTC)):
-        if address is not None:
-            limits.limiter.failed(address, now)
-        raise ApiError(401, "invalid_audio_link", "the audio link is not valid (expired, or not this recording's)")
-    return {"tenant": claims.tenant, "key_id": claims.key_id, "key_scope": "read"}
+        invalid = ApiError(401, "invalid_audio_link", "the audio link is not valid (expired, or not this recording's)")
+        raise refusal(state.auth_limits, address, invalid)
+    guard = Guard(resolver.open)
+    guard.hold(claims.key_id, None, resolver.revoked_at(claims.key_id))
+    return {"tenant": claims.tenant, "key_id": claims.key_id, "key_scope": "read"}, guard
 
 
 def auth_guard(app: ASGIApp) -> ASGIApp:
@@ -207,24 +230,64 @@ def auth_guard(app: ASGIApp) -> ASGIApp:
             state = app_state(scope)
             limits: AuthLimits = state.auth_limits
             if (link := audio_link(request)) is not None:  # the link decides, whatever header comes with it
-                holder = link_holder(state, *link, limits.address(scope))
+                holder, guard = link_holder(state, *link, limits.address(scope))
             else:
-                holder = await _key_holder(request, state, limits)
+                holder, guard = await _key_holder(request, state, limits)
             scope.setdefault("state", {}).update(holder)
             structlog.contextvars.bind_contextvars(tenant=holder["tenant"])  # per request: each runs in its own task
+            await serve_guarded(guard, app, scope, receive, send)
+            return
         await app(scope, receive, send)
 
     return middleware
 
 
-async def _key_holder(request: Request, state: State, limits: AuthLimits) -> dict[str, object]:
+async def _key_holder(request: Request, state: State, limits: AuthLimits) -> tuple[dict[str, object], Guard]:
     authorization = request.headers.get("authorization", "")
-    info = await key_of(state.key_resolver, authorization, limits, limits.address(request.scope))
+    resolver: KeyResolver = state.key_resolver
+    info = await key_of(resolver, authorization, limits, limits.address(request.scope))
     if not allowed(info.scope, request.method, request.scope["path"]):
         raise ApiError(403, "insufficient_scope", f"a {info.scope} key may not do this")
-    return {"tenant": info.tenant, "key_id": info.key_id, "key_scope": info.scope, "key_expires_at": info.expires_at}
+    holder: dict[str, object] = {
+        "tenant": info.tenant,
+        "key_id": info.key_id,
+        "key_scope": info.scope,
+        "key_expires_at": info.expires_at,
+    }
+    return holder, resolver.guard(info)
 
 
 def authenticate(request: Request) -> str:
     """The `tenant` dependency: the guard has already checked the key."""
     return request.scope["state"]["tenant"]
+
+
+ENDED = {KEY_EXPIRED: "the API key has expired"}
+
+
+async def serve_guarded(guard: Guard, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serves the request until its credential ends. Cut short before its answer began (a long wait), it is a
+    401; an event stream that began gets a last `closed` event and ends; any other answer is cut off."""
+    response: dict[str, object] = {}
+
+    async def watched(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            response["event_stream"] = any(
+                name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+                for name, value in message.get("headers", ())
+            )
+        response["complete"] = message["type"] == "http.response.body" and not message.get("more_body", False)
+        await send(message)
+
+    reason = await guard.run(app(scope, receive, watched))
+    if reason is None or response.get("complete"):
+        return
+    detail = ENDED.get(reason, "the API key was revoked")
+    log.info("auth.credential_ended", reason=reason, path=scope["path"])
+    if "event_stream" not in response:
+        raise ApiError(401, reason, detail, UNAUTHORIZED)
+    if response["event_stream"]:
+        closed = msgspec.json.encode({"code": reason, "detail": detail})
+        await send(
+            {"type": "http.response.body", "body": b"event: closed\ndata: " + closed + b"\n\n", "more_body": False}
+        )
