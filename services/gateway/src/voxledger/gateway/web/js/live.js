@@ -20,7 +20,7 @@ class LiveSession {
   async start() {
     this.media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false } });
     this.context = new AudioContext({ sampleRate: RATE }); // the browser resamples the microphone to 16 kHz
-    await this.context.audioWorklet.addModule("/app/js/pcm-worklet.js");
+    await this.context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
     const writer = new AudioWorkletNode(this.context, "pcm-writer");
     writer.port.onmessage = (e) => this.captured(new Int16Array(e.data));
     this.context.createMediaStreamSource(this.media).connect(writer);
