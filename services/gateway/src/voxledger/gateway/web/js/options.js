@@ -1,9 +1,10 @@
 // Transcription options (language, model from GET /v1/models, priority, word timestamps), for uploads and re-transcribing.
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
+import { DEFAULT_PRIORITY, PRIORITIES } from "./vocabulary.js";
 
-// A job's place among the tenant's own queued jobs (the fair queue orders tenants first).
-const PRIORITIES = [["normal", "normal"], ["high", "high"], ["low", "low"]];
+// A job's place among the tenant's own queued jobs (the fair queue orders tenants first); the default first.
+const PRIORITY_CHOICES = [DEFAULT_PRIORITY, ...PRIORITIES.filter((p) => p !== DEFAULT_PRIORITY)];
 const LANGUAGES = [["", "detect"], ["en", "English"], ["de", "German"], ["fr", "French"], ["es", "Spanish"],
   ["it", "Italian"], ["nl", "Dutch"], ["pt", "Portuguese"], ["ja", "Japanese"], ["zh", "Chinese"]];
 let models = null;
@@ -27,7 +28,7 @@ export function optionFields(prefix) {
     LANGUAGES.map(([value, label]) => h("option", { value }, label)));
   const model = h("select", { id: `${prefix}-model`, name: "model" }, h("option", { value: "" }, "default"));
   const priority = h("select", { id: `${prefix}-priority`, name: "priority" },
-    PRIORITIES.map(([value, label]) => h("option", { value }, label)));
+    PRIORITY_CHOICES.map((value) => h("option", { value }, value)));
   const words = h("input", { type: "checkbox", id: `${prefix}-words`, name: "word_timestamps" });
   servedModels().then((list) => {
     const items = list.items || [];

@@ -5,8 +5,8 @@ import { h, notice, replace } from "./dom.js";
 import { applyEvent, clock, fromApi } from "./jobs.js";
 import { insightsPanel } from "./insights.js";
 import { Player } from "./player.js";
-import { jobActions, statusCell } from "./recordings.js";
 import { stream } from "./stream.js";
+import { jobActions, statusCell } from "./widgets.js";
 
 const FORMATS = ["txt", "srt", "vtt", "json"];
 
@@ -117,7 +117,7 @@ class RecordingPage {
     const shown = j.job_id === this.selected;
     const time = (at) => h("td", { class: "when" }, at ? new Date(at).toLocaleTimeString() : "");
     return h("tr", { "data-job-id": j.job_id, "data-status": j.status, class: shown ? "selected" : null },
-      h("td", {}, statusCell(j)), h("td", {}, String(j.attempt ?? "")), h("td", {}, j.model || "default"),
+      h("td", {}, statusCell(j, j.job_id === this.recording.latest_job_id ? this.recording.status : undefined)), h("td", {}, String(j.attempt ?? "")), h("td", {}, j.model || "default"),
       time(j.created_at), time(j.finished_at),
       h("td", {}, h("button", { type: "button", class: "secondary", disabled: shown,
         onclick: () => ((this.pinned = true), this.select(j.job_id)) }, shown ? "shown" : "Show")));

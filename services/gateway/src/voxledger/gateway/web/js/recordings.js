@@ -2,49 +2,16 @@
 // status filter, each row's live state from the tenant's one event stream, and cancel, re-transcribe, delete.
 import { api, upload } from "./api.js";
 import { h, notice, replace } from "./dom.js";
-import { ACTIVE, applyEvent, describe, fromApi } from "./jobs.js";
-import { optionFields, retranscribe } from "./options.js";
+import { applyEvent, fromApi } from "./jobs.js";
+import { optionFields } from "./options.js";
 import { stream } from "./stream.js";
+import { RECORDING_STATUSES } from "./vocabulary.js";
+import { jobActions, statusCell } from "./widgets.js";
 
 const PAGE = 20;
-const STATUSES = ["", "uploaded", "queued", "running", "completed", "failed", "cancelled", "live"];
+const STATUSES = ["", ...RECORDING_STATUSES];
 const REFRESH_QUEUE = new Set(["TranscriptionRequested", "TranscriptionStarted", "TranscriptionCompleted",
   "TranscriptionFailed", "TranscriptionCancelled"]);
-
-export function jobActions(job, recordingId, { onDeleted } = {}) {
-  const busy = (fn) => async (e) => {
-    const button = e.currentTarget;
-    button.disabled = true;
-    try {
-      await fn();
-    } catch (err) {
-      alert(err.message);
-    } finally {
-      button.disabled = false;
-    }
-  };
-  return [
-    job && ACTIVE.has(job.status) &&
-      h("button", { type: "button", class: "secondary", "data-action": "cancel",
-        onclick: busy(() => api(`/v1/jobs/${job.job_id}/cancel`, { method: "POST" })) }, "Cancel"),
-    h("button", { type: "button", class: "secondary", "data-action": "retranscribe",
-      onclick: () => retranscribe(recordingId) }, "Re-transcribe"),
-    h("button", { type: "button", class: "danger", "data-action": "delete", onclick: busy(async () => {
-      if (!confirm("Delete this recording, its audio, transcripts and insights?")) return;
-      await api(`/v1/recordings/${recordingId}`, { method: "DELETE" });
-      onDeleted?.();
-    }) }, "Delete"),
-  ];
-}
-
-export function statusCell(job, recordingStatus) {
-  const status = job?.status || recordingStatus;
-  const detail = job ? describe(job) : status;
-  return h("span", { class: "status", "data-status": status },
-    h("span", { class: "badge" }, status),
-    h("span", { class: "detail" }, detail === status ? "" : detail),
-    status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
-}
 
 function uploader() {
   const fields = optionFields("upload");
@@ -135,7 +102,8 @@ class RecordingList {
   added(event) {
     const id = event.recording_id;
     const job = event.type === "LiveSessionStarted" ? applyEvent(undefined, event) : undefined;
-    this.rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at }, job });
+    const status = job ? "live" : "uploaded";
+    this.rows.set(id, { recording: { recording_id: id, status, created_at: event.occurred_at }, job });
     this.render(id);
     api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
       if (!this.rows.has(id)) return;
