@@ -33,7 +33,7 @@ const failure = (d) => ({ code: d.error_code, message: d.message });
 // What each event changes. An event seen again after the API already showed it (a page read while events
 // arrived) never takes a job back: a request keeps a later status, and a finished job is final.
 const CHANGES = {
-  TranscriptionRequested: (job, d, at) => ({
+  TranscriptionRequested: (d, at, job) => ({
     status: job.status || "queued",
     stage: job.stage || "queued",
     attempt: job.attempt ?? 0,
@@ -41,7 +41,7 @@ const CHANGES = {
     priority: d.options?.priority ?? DEFAULT_PRIORITY,
     created_at: job.created_at || at,
   }),
-  TranscriptionStarted: (job, d, at) => ({
+  TranscriptionStarted: (d, at) => ({
     status: "running",
     stage: "loading_audio", // the stage the read model sets too: never "queued" while running
     attempt: d.attempt,
@@ -50,9 +50,9 @@ const CHANGES = {
     queue_position: null,
     started_at: at,
   }),
-  TranscriptionProgressed: (job, d) => ({ stage: d.stage, progress: d.progress, eta_s: d.eta_s, queue_position: null }),
-  TranscriptionAttemptFailed: (job, d) => ({ status: "queued", stage: "queued", error: failure(d) }),
-  TranscriptionCompleted: (job, d, at) => ({
+  TranscriptionProgressed: (d) => ({ stage: d.stage, progress: d.progress, eta_s: d.eta_s, queue_position: null }),
+  TranscriptionAttemptFailed: (d) => ({ status: "queued", stage: "queued", error: failure(d) }),
+  TranscriptionCompleted: (d, at) => ({
     status: "completed",
     stage: "finalizing",
     progress: 1,
@@ -60,10 +60,10 @@ const CHANGES = {
     segment_count: d.segment_count,
     finished_at: at,
   }),
-  TranscriptionFailed: (job, d, at) => ({ status: "failed", error: failure(d), finished_at: at }),
-  TranscriptionCancelled: (job, d, at) => ({ status: "cancelled", finished_at: at }),
+  TranscriptionFailed: (d, at) => ({ status: "failed", error: failure(d), finished_at: at }),
+  TranscriptionCancelled: (_d, at) => ({ status: "cancelled", finished_at: at }),
   // A live session's job runs while it is spoken.
-  LiveSessionStarted: (job, d, at) => ({
+  LiveSessionStarted: (d, at, job) => ({
     status: "running",
     stage: "transcribing",
     attempt: 1,
@@ -79,7 +79,7 @@ export function applyEvent(job, event) {
   const d = event.data;
   const next = job || { job_id: d.job_id, recording_id: event.recording_id, progress: 0 };
   const change = FINISHED.has(next.status) ? undefined : CHANGES[event.type];
-  return change ? { ...next, ...change(next, d, event.occurred_at) } : { ...next };
+  return change ? { ...next, ...change(d, event.occurred_at, next) } : { ...next };
 }
 
 const clock = (s) => {
@@ -94,7 +94,8 @@ export function describe(job, recordingStatus) {
   switch (job.status) {
     case "queued":
       return `${job.queue_position ? `queued, #${job.queue_position} in line` : "queued"}${
-        job.priority && job.priority !== "normal" ? `, ${job.priority} priority` : ""}`;
+        job.priority && job.priority !== "normal" ? `, ${job.priority} priority` : ""
+      }`;
     case "running": {
       if (recordingStatus === "live") return "live: listening";
       if (!job.stage || job.stage === "queued") return "starting"; // taken by a worker, no stage reported yet

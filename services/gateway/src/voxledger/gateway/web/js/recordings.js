@@ -10,8 +10,13 @@ import { jobActions, statusCell } from "./widgets.js";
 
 const PAGE = 20;
 const STATUSES = ["", ...RECORDING_STATUSES];
-const REFRESH_QUEUE = new Set(["TranscriptionRequested", "TranscriptionStarted", "TranscriptionCompleted",
-  "TranscriptionFailed", "TranscriptionCancelled"]);
+const REFRESH_QUEUE = new Set([
+  "TranscriptionRequested",
+  "TranscriptionStarted",
+  "TranscriptionCompleted",
+  "TranscriptionFailed",
+  "TranscriptionCancelled",
+]);
 
 function uploader() {
   const fields = optionFields("upload");
@@ -21,7 +26,9 @@ function uploader() {
       const bar = h("progress", { max: 1, value: 0, "aria-label": `upload of ${file.name}` });
       const state = h("span", { class: "detail" }, "uploading");
       files.prepend(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, state));
-      upload(file, fields.read(), (p) => (bar.value = p)).then(
+      upload(file, fields.read(), (p) => {
+        bar.value = p;
+      }).then(
         (accepted) => {
           bar.value = 1;
           state.textContent = "uploaded"; // its row appears from the stream (RecordingUploaded)
@@ -34,14 +41,42 @@ function uploader() {
       );
     }
   };
-  const input = h("input", { type: "file", id: "file-input", multiple: true, accept: "audio/*,video/*",
-    onchange: () => { send([...input.files]); input.value = ""; } });
-  const zone = h("label", { class: "drop", for: "file-input", tabindex: "0",
-    onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()),
-    ondragover: (e) => { e.preventDefault(); zone.classList.add("over"); },
-    ondragleave: () => zone.classList.remove("over"),
-    ondrop: (e) => { e.preventDefault(); zone.classList.remove("over"); send([...e.dataTransfer.files]); } },
-  "Drop audio files here, or ", h("u", {}, "choose files"), input);
+  const input = h("input", {
+    type: "file",
+    id: "file-input",
+    multiple: true,
+    accept: "audio/*,video/*",
+    onchange: () => {
+      send([...input.files]);
+      input.value = "";
+    },
+  });
+  const zone = h(
+    "label",
+    {
+      class: "drop",
+      for: "file-input",
+      tabindex: "0",
+      onkeydown: (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        input.click();
+      },
+      ondragover: (e) => {
+        e.preventDefault();
+        zone.classList.add("over");
+      },
+      ondragleave: () => zone.classList.remove("over"),
+      ondrop: (e) => {
+        e.preventDefault();
+        zone.classList.remove("over");
+        send([...e.dataTransfer.files]);
+      },
+    },
+    "Drop audio files here, or ",
+    h("u", {}, "choose files"),
+    input,
+  );
   return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
 }
 
@@ -51,28 +86,43 @@ class RecordingList {
     this.rows = new Map(); // recording_id -> {recording, job, el}
     this.body = h("tbody");
     this.message = h("div");
-    this.filter = h("select", { id: "status-filter", "aria-label": "Status filter" },
-      STATUSES.map((s) => h("option", { value: s }, s || "all statuses")));
+    this.filter = h(
+      "select",
+      { id: "status-filter", "aria-label": "Status filter" },
+      STATUSES.map((s) => h("option", { value: s }, s || "all statuses")),
+    );
     this.older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
     this.newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
     this.cursors = [null]; // the cursor of each page visited; the last is the current page's
     this.nextCursor = null;
     this.buffered = []; // events that arrive while a page loads, applied once it has
     this.queueTimer = null;
-    this.filter.addEventListener("change", () => { this.cursors.splice(1); this.load(); });
-    this.older.addEventListener("click", () => { this.cursors.push(this.nextCursor); this.load(); });
-    this.newer.addEventListener("click", () => { this.cursors.pop(); this.load(); });
+    this.filter.addEventListener("change", () => {
+      this.cursors.splice(1);
+      this.load();
+    });
+    this.older.addEventListener("click", () => {
+      this.cursors.push(this.nextCursor);
+      this.load();
+    });
+    this.newer.addEventListener("click", () => {
+      this.cursors.pop();
+      this.load();
+    });
     this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
   }
 
   render(id) {
     const row = this.rows.get(id);
     const r = row.recording;
-    const el = h("tr", { "data-recording-id": id, "data-status": row.job?.status || r.status },
+    const el = h(
+      "tr",
+      { "data-recording-id": id, "data-status": row.job?.status || r.status },
       h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))));
+      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
+    );
     row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
     this.message.querySelector(".empty")?.remove();
@@ -142,7 +192,7 @@ class RecordingList {
     } finally {
       const pending = this.buffered;
       this.buffered = null;
-      pending.forEach((event) => this.apply(event));
+      for (const event of pending) this.apply(event);
       this.body.parentElement?.setAttribute("aria-busy", "false");
     }
   }
@@ -156,22 +206,42 @@ class RecordingList {
       this.render(r.recording_id);
     }
     // Finished jobs are not in the queue: read each (a failed one's reason is shown).
-    await Promise.all(page.items.filter((r) => r.latest_job_id && !active.has(r.latest_job_id)).map(async (r) => {
-      const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
-      const row = this.rows.get(r.recording_id);
-      if (row && !row.job) (row.job = job), this.render(r.recording_id);
-    }));
+    await Promise.all(
+      page.items
+        .filter((r) => r.latest_job_id && !active.has(r.latest_job_id))
+        .map(async (r) => {
+          const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
+          const row = this.rows.get(r.recording_id);
+          if (!row || row.job) return;
+          row.job = job;
+          this.render(r.recording_id);
+        }),
+    );
     this.nextCursor = page.next_cursor;
     this.older.hidden = !this.nextCursor;
     this.newer.hidden = this.cursors.length === 1;
-    if (!page.items.length) this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+    if (!page.items.length)
+      this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
   }
 
   element() {
-    const head = ["Recording", "Uploaded", "Status", ""].map((t) => h("th", { class: t === "Uploaded" ? "when" : null }, t));
-    const table = h("table", { class: "recordings", "aria-busy": "true" }, h("thead", {}, h("tr", {}, head)), this.body);
-    return h("section", { class: "card" }, h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
-      this.message, h("div", { class: "scroll" }, table), h("div", { class: "pager" }, this.newer, this.older));
+    const head = ["Recording", "Uploaded", "Status", ""].map((t) =>
+      h("th", { class: t === "Uploaded" ? "when" : null }, t),
+    );
+    const table = h(
+      "table",
+      { class: "recordings", "aria-busy": "true" },
+      h("thead", {}, h("tr", {}, head)),
+      this.body,
+    );
+    return h(
+      "section",
+      { class: "card" },
+      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
+      this.message,
+      h("div", { class: "scroll" }, table),
+      h("div", { class: "pager" }, this.newer, this.older),
+    );
   }
 
   leave() {

@@ -17,24 +17,48 @@ export function jobActions(job, recordingId, { onDeleted } = {}) {
     }
   };
   return [
-    job && ACTIVE.has(job.status) &&
-      h("button", { type: "button", class: "secondary", "data-action": "cancel",
-        onclick: busy(() => api(`/v1/jobs/${job.job_id}/cancel`, { method: "POST" })) }, "Cancel"),
-    h("button", { type: "button", class: "secondary", "data-action": "retranscribe",
-      onclick: () => retranscribe(recordingId) }, "Re-transcribe"),
-    h("button", { type: "button", class: "danger", "data-action": "delete", onclick: busy(async () => {
-      if (!confirm("Delete this recording, its audio, transcripts and insights?")) return;
-      await api(`/v1/recordings/${recordingId}`, { method: "DELETE" });
-      onDeleted?.();
-    }) }, "Delete"),
+    job &&
+      ACTIVE.has(job.status) &&
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          "data-action": "cancel",
+          onclick: busy(() => api(`/v1/jobs/${job.job_id}/cancel`, { method: "POST" })),
+        },
+        "Cancel",
+      ),
+    h(
+      "button",
+      { type: "button", class: "secondary", "data-action": "retranscribe", onclick: () => retranscribe(recordingId) },
+      "Re-transcribe",
+    ),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        "data-action": "delete",
+        onclick: busy(async () => {
+          if (!confirm("Delete this recording, its audio, transcripts and insights?")) return;
+          await api(`/v1/recordings/${recordingId}`, { method: "DELETE" });
+          onDeleted?.();
+        }),
+      },
+      "Delete",
+    ),
   ];
 }
 
 export function statusCell(job, recordingStatus) {
   const status = job?.status || recordingStatus;
   const detail = job ? describe(job, recordingStatus) : status;
-  return h("span", { class: "status", "data-status": status },
+  return h(
+    "span",
+    { class: "status", "data-status": status },
     h("span", { class: "badge" }, status),
     h("span", { class: "detail" }, detail === status ? "" : detail),
-    status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
+    status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }),
+  );
 }
