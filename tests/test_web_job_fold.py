@@ -53,7 +53,7 @@ def chunked() -> list[ev.Event]:
     return [plan, *queued, done[0], progressed("transcribing", 0.5, 2.0), done[1]]
 
 
-def live() -> list[ev.Event]:
+def live() -> tuple[list[ev.Event], list[ev.Event]]:
     stats = ev.LiveSessionStats(final_count=1, mean_confidence=0.9, speech_s=1.5, words_per_minute=120.0)
     options = ev.TranscriptionOptions(language="en")
     started = ev.LiveSessionStarted(

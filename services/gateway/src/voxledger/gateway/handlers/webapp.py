@@ -69,7 +69,9 @@ async def index() -> Response:
 def _vocabulary() -> HTTPRouteHandler:
     """The status vocabulary module (web_vocabulary), beside the app's modules so they import it as `./vocabulary.js`."""
 
-    @get(f"{versioned_assets()}/js/vocabulary.js", include_in_schema=False, cache_control=IMMUTABLE, sync_to_thread=False)
+    @get(
+        f"{versioned_assets()}/js/vocabulary.js", include_in_schema=False, cache_control=IMMUTABLE, sync_to_thread=False
+    )
     def vocabulary() -> Response:
         return Response(web_vocabulary.module_source(), media_type="text/javascript; charset=utf-8")
 
