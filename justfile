@@ -17,11 +17,16 @@ test *ARGS:
     bash scripts/ensure_nginx.sh
     uv run pytest {{ARGS}}
 
-# The gate CI runs before the tests: lint, format and types, each with zero findings
+# The gate CI runs before the tests: lint, format and types (Python and the web app), each with zero findings
 lint:
     uv run ruff check .
     uv run ruff format --check .
     uv run mypy
+    uv run biome ci
+
+# The web app's unit tests (node's own runner; node and the status vocabulary come from the uv environment)
+js-test:
+    uv run node --import ./tests/js/register.mjs --test tests/js/*.test.mjs
 
 # Chaos tests only: real processes killed mid-work (also part of `test`)
 chaos:

@@ -195,7 +195,7 @@ def recording_links(recording_id: str, job_id: str | None = None) -> Links:
     )
 
 
-FAILURE_EVENTS = frozenset({"TranscriptionFailed", "InsightFailed"})
+FAILURE_EVENTS = frozenset({"TranscriptionAttemptFailed", "TranscriptionFailed", "InsightFailed"})
 
 
 def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:

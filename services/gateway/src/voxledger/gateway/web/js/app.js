@@ -19,23 +19,36 @@ function keyFromFragment() {
 }
 
 function signIn(message) {
-  const input = h("input", { type: "password", id: "api-key", autocomplete: "off", required: true, "aria-label": "API key" });
-  const form = h("form", { class: "card sign-in", onsubmit: async (e) => {
-    e.preventDefault();
-    auth.set(input.value.trim());
-    try {
-      await api("/v1/recordings?limit=1");
-      start();
-    } catch (err) {
-      auth.clear();
-      replace(view, signIn(err.status === 401 ? "That key is not valid." : err.message));
-    }
-  } },
-  h("h1", {}, "Sign in"),
-  h("p", {}, "Paste an API key. It stays in this tab's session storage."),
-  message && notice(message),
-  h("label", { for: "api-key" }, "API key"), input,
-  h("button", { type: "submit" }, "Sign in"));
+  const input = h("input", {
+    type: "password",
+    id: "api-key",
+    autocomplete: "off",
+    required: true,
+    "aria-label": "API key",
+  });
+  const form = h(
+    "form",
+    {
+      class: "card sign-in",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        auth.set(input.value.trim());
+        try {
+          await api("/v1/recordings?limit=1");
+          start();
+        } catch (err) {
+          auth.clear();
+          replace(view, signIn(err.status === 401 ? "That key is not valid." : err.message));
+        }
+      },
+    },
+    h("h1", {}, "Sign in"),
+    h("p", {}, "Paste an API key. It stays in this tab's session storage."),
+    message && notice(message),
+    h("label", { for: "api-key" }, "API key"),
+    input,
+    h("button", { type: "submit" }, "Sign in"),
+  );
   setTimeout(() => input.focus());
   $("#sign-out").hidden = true;
   return form;
@@ -59,7 +72,8 @@ function route() {
     const page = render(match);
     leave = page.leave;
     replace(view, page.el);
-    for (const a of document.querySelectorAll("[data-nav]")) a.toggleAttribute("aria-current", a.dataset.nav === page.nav);
+    for (const a of document.querySelectorAll("[data-nav]"))
+      a.toggleAttribute("aria-current", a.dataset.nav === page.nav);
     view.focus({ preventScroll: true });
     return;
   }

@@ -23,7 +23,7 @@ export function notice(message, kind = "error") {
 
 // A search snippet's <mark>ed words, rendered as elements: nothing of the snippet is ever parsed as HTML.
 export function marked(snippet) {
-  return snippet.split(/(<mark>.*?<\/mark>)/g).map((part) =>
-    part.startsWith("<mark>") ? h("mark", {}, part.slice(6, -7)) : part,
-  );
+  return snippet
+    .split(/(<mark>.*?<\/mark>)/g)
+    .map((part) => (part.startsWith("<mark>") ? h("mark", {}, part.slice(6, -7)) : part));
 }

@@ -1,36 +1,68 @@
 // Insights of a completed job: summary, action items (click to seek), refined transcript, analytics as pictures.
 // Each kind shows its own state (running, ready, failed with the reason) and can be run again.
 import { api } from "./api.js";
-import { h, replace } from "./dom.js";
 import { barsChart, paceChart, speechChart } from "./charts.js";
+import { h, replace } from "./dom.js";
 import { clock } from "./jobs.js";
 
-const KINDS = [["summary", "Summary"], ["action_items", "Action items"], ["refinement", "Refined transcript"],
-  ["analytics", "Analytics"]];
+const KINDS = [
+  ["summary", "Summary"],
+  ["action_items", "Action items"],
+  ["refinement", "Refined transcript"],
+  ["analytics", "Analytics"],
+];
 
 function body(kind, payload, seek) {
   switch (kind) {
     case "summary":
-      return [h("p", {}, payload.text),
-        payload.keywords?.length > 0 && h("p", { class: "muted" }, `Keywords: ${payload.keywords.join(", ")}`)];
+      return [
+        h("p", {}, payload.text),
+        payload.keywords?.length > 0 && h("p", { class: "muted" }, `Keywords: ${payload.keywords.join(", ")}`),
+      ];
     case "action_items":
       return payload.items.length
-        ? h("ul", { class: "items" }, payload.items.map((item) => h("li", {},
-            h("button", { type: "button", class: "time", "data-start": item.start, onclick: () => seek(item.start) },
-              clock(item.start)),
-            ` ${item.text}`, item.assignee && h("span", { class: "muted" }, ` (${item.assignee})`))))
+        ? h(
+            "ul",
+            { class: "items" },
+            payload.items.map((item) =>
+              h(
+                "li",
+                {},
+                h(
+                  "button",
+                  { type: "button", class: "time", "data-start": item.start, onclick: () => seek(item.start) },
+                  clock(item.start),
+                ),
+                ` ${item.text}`,
+                item.assignee && h("span", { class: "muted" }, ` (${item.assignee})`),
+              ),
+            ),
+          )
         : h("p", { class: "muted" }, "No action items.");
     case "refinement":
       return payload.paragraphs.map((p) => h("p", { class: "para", onclick: () => seek(p.start) }, p.text));
     case "analytics":
-      return h("div", { class: "charts" },
+      return h(
+        "div",
+        { class: "charts" },
         payload.pace?.length > 0 && paceChart(payload.pace),
         speechChart(payload.speech_s, payload.silence_s),
         Object.keys(payload.fillers || {}).length
-          ? barsChart("Fillers", Object.entries(payload.fillers).sort((a, b) => b[1] - a[1]).slice(0, 8), "")
+          ? barsChart(
+              "Fillers",
+              Object.entries(payload.fillers)
+                .sort((a, b) => b[1] - a[1])
+                .slice(0, 8),
+              "",
+            )
           : h("p", { class: "muted" }, "No filler words."),
-        payload.speakers?.length > 0 && barsChart("Talk time per speaker",
-          payload.speakers.map((s) => [s.speaker, s.talk_time_s]), " s"));
+        payload.speakers?.length > 0 &&
+          barsChart(
+            "Talk time per speaker",
+            payload.speakers.map((s) => [s.speaker, s.talk_time_s]),
+            " s",
+          ),
+      );
     default:
       return null;
   }
@@ -47,15 +79,35 @@ export function insightsPanel(recordingId, seek) {
     await api(`/v1/recordings/${recordingId}/insights`, { method: "POST", body: { kinds: [kind], job_id: jobId } });
   };
   const render = (data) => {
-    replace(grid, KINDS.map(([kind, title]) => {
-      const insight = data.insights[kind] || { status: "pending" };
-      return h("article", { class: "kind", "data-kind": kind, "data-status": insight.status },
-        h("header", {}, h("h3", {}, title), h("span", { class: "badge" }, insight.status),
-          h("button", { type: "button", class: "link", "data-action": "rerun",
-            onclick: () => rerun(kind).catch((e) => alert(e.message)) }, "Re-run")),
-        insight.status === "failed" && h("p", { class: "notice error" }, insight.error?.message || insight.error?.code),
-        insight.status === "ready" && insight.payload && body(kind, insight.payload, seek));
-    }));
+    replace(
+      grid,
+      KINDS.map(([kind, title]) => {
+        const insight = data.insights[kind] || { status: "pending" };
+        return h(
+          "article",
+          { class: "kind", "data-kind": kind, "data-status": insight.status },
+          h(
+            "header",
+            {},
+            h("h3", {}, title),
+            h("span", { class: "badge" }, insight.status),
+            h(
+              "button",
+              {
+                type: "button",
+                class: "link",
+                "data-action": "rerun",
+                onclick: () => rerun(kind).catch((e) => alert(e.message)),
+              },
+              "Re-run",
+            ),
+          ),
+          insight.status === "failed" &&
+            h("p", { class: "notice error" }, insight.error?.message || insight.error?.code),
+          insight.status === "ready" && insight.payload && body(kind, insight.payload, seek),
+        );
+      }),
+    );
   };
   const load = async (job, seq) => {
     jobId = job;
@@ -69,7 +121,14 @@ export function insightsPanel(recordingId, seek) {
     el,
     load,
     waiting: (state = "waiting") =>
-      replace(grid, h("p", { class: "muted" }, state === "running" ? "Insights are being made…" : "Insights follow a completed transcript.")),
+      replace(
+        grid,
+        h(
+          "p",
+          { class: "muted" },
+          state === "running" ? "Insights are being made…" : "Insights follow a completed transcript.",
+        ),
+      ),
     // Insight events of the job shown: read the panel again, once for a burst of them.
     changed: (job, seq) => {
       clearTimeout(timer);

@@ -20,7 +20,7 @@ class LiveSession {
   async start() {
     this.media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false } });
     this.context = new AudioContext({ sampleRate: RATE }); // the browser resamples the microphone to 16 kHz
-    await this.context.audioWorklet.addModule("/app/js/pcm-worklet.js");
+    await this.context.audioWorklet.addModule(new URL("./pcm-worklet.js", import.meta.url));
     const writer = new AudioWorkletNode(this.context, "pcm-writer");
     writer.port.onmessage = (e) => this.captured(new Int16Array(e.data));
     this.context.createMediaStreamSource(this.media).connect(writer);
@@ -35,7 +35,8 @@ class LiveSession {
   }
 
   flush() {
-    while (this.ready && this.pending.length && this.ws.readyState === WebSocket.OPEN) this.ws.send(this.pending.shift()[1]);
+    while (this.ready && this.pending.length && this.ws.readyState === WebSocket.OPEN)
+      this.ws.send(this.pending.shift()[1]);
   }
 
   connect() {
@@ -45,8 +46,13 @@ class LiveSession {
     this.ready = false;
     ws.onopen = () => {
       ws.send(JSON.stringify({ type: "auth", api_key: auth.get() }));
-      ws.send(JSON.stringify(this.id ? { type: "resume", session_id: this.id, after_index: this.lastIndex }
-        : { type: "start", sample_rate: RATE, encoding: "pcm_s16le", language: this.language || null }));
+      ws.send(
+        JSON.stringify(
+          this.id
+            ? { type: "resume", session_id: this.id, after_index: this.lastIndex }
+            : { type: "start", sample_rate: RATE, encoding: "pcm_s16le", language: this.language || null },
+        ),
+      );
     };
     ws.onmessage = (raw) => this.received(JSON.parse(raw.data));
     ws.onclose = () => {
@@ -84,7 +90,7 @@ class LiveSession {
   }
 
   release() {
-    this.media?.getTracks().forEach((t) => t.stop());
+    for (const track of this.media?.getTracks() || []) track.stop();
     this.context?.close();
   }
 
@@ -102,8 +108,12 @@ export function liveView() {
   const status = h("p", { class: "muted live-state", role: "status" }, "Ready to listen.");
   const startButton = h("button", { type: "button", id: "live-start" }, "Start");
   const stopButton = h("button", { type: "button", id: "live-stop", class: "danger", disabled: true }, "Stop");
-  const language = h("select", { id: "live-language", "aria-label": "Language" },
-    h("option", { value: "en" }, "English"), h("option", { value: "" }, "detect"));
+  const language = h(
+    "select",
+    { id: "live-language", "aria-label": "Language" },
+    h("option", { value: "en" }, "English"),
+    h("option", { value: "" }, "detect"),
+  );
   const shown = new Set();
   let session = null;
   let timer = null;
@@ -114,9 +124,14 @@ export function liveView() {
     stopButton.disabled = true;
   };
   const view = {
-    state: (text) => (status.textContent = text),
+    state: (text) => {
+      status.textContent = text;
+    },
     segment: (m) => {
-      if (m.type === "interim") return (interim.textContent = m.text);
+      if (m.type === "interim") {
+        interim.textContent = m.text;
+        return;
+      }
       if (shown.has(m.index)) return; // a final sent again after a resume
       shown.add(m.index);
       finals.append(h("li", { "data-index": m.index }, h("span", { class: "time" }, clock(m.start)), ` ${m.text}`));
@@ -124,7 +139,11 @@ export function liveView() {
     },
     ended: (recordingId) => {
       idle();
-      replace(status, "Session ended. ", h("a", { href: `#/recordings/${recordingId}`, id: "live-recording" }, "Open its recording"));
+      replace(
+        status,
+        "Session ended. ",
+        h("a", { href: `#/recordings/${recordingId}`, id: "live-recording" }, "Open its recording"),
+      );
     },
   };
 
@@ -141,7 +160,9 @@ export function liveView() {
       return idle();
     }
     stopButton.disabled = false;
-    timer = setInterval(() => (elapsed.textContent = clock((Date.now() - session.started) / 1000)), 250);
+    timer = setInterval(() => {
+      elapsed.textContent = clock((Date.now() - session.started) / 1000);
+    }, 250);
   });
   stopButton.addEventListener("click", () => {
     stopButton.disabled = true;
@@ -149,8 +170,26 @@ export function liveView() {
     session?.stop();
   });
 
-  const el = h("div", { class: "page" }, h("section", { class: "card live" }, h("h1", {}, "Live"),
-    h("div", { class: "live-controls" }, language, startButton, stopButton, elapsed), status,
-    h("h2", {}, "Text"), finals, interim));
-  return { el, nav: "live", leave: () => { session?.close(); clearInterval(timer); } };
+  const el = h(
+    "div",
+    { class: "page" },
+    h(
+      "section",
+      { class: "card live" },
+      h("h1", {}, "Live"),
+      h("div", { class: "live-controls" }, language, startButton, stopButton, elapsed),
+      status,
+      h("h2", {}, "Text"),
+      finals,
+      interim,
+    ),
+  );
+  return {
+    el,
+    nav: "live",
+    leave: () => {
+      session?.close();
+      clearInterval(timer);
+    },
+  };
 }

@@ -14,9 +14,15 @@ export class Player {
     this.playing = false;
     this.renewing = false;
     this.closed = false;
-    this.el.addEventListener("timeupdate", () => this.renewing || (this.position = this.el.currentTime));
-    this.el.addEventListener("play", () => (this.playing = true));
-    this.el.addEventListener("pause", () => this.renewing || (this.playing = false));
+    this.el.addEventListener("timeupdate", () => {
+      if (!this.renewing) this.position = this.el.currentTime;
+    });
+    this.el.addEventListener("play", () => {
+      this.playing = true;
+    });
+    this.el.addEventListener("pause", () => {
+      if (!this.renewing) this.playing = false;
+    });
     this.el.addEventListener("error", () => this.renew());
   }
 
@@ -30,11 +36,15 @@ export class Player {
     if (this.renewing) return this.onFailed(new Error("the audio cannot be played"));
     this.renewing = true;
     const [at, playing] = [this.position, this.playing];
-    this.el.addEventListener("loadedmetadata", () => {
-      this.el.currentTime = at;
-      if (playing) this.el.play().catch(() => {});
-      this.renewing = false;
-    }, { once: true });
+    this.el.addEventListener(
+      "loadedmetadata",
+      () => {
+        this.el.currentTime = at;
+        if (playing) this.el.play().catch(() => {});
+        this.renewing = false;
+      },
+      { once: true },
+    );
     await this.load().catch((err) => this.onFailed(err));
   }
 

@@ -2,29 +2,54 @@
 // view, click to seek, Space plays and pauses), every job, exports, and the insights.
 import { api } from "./api.js";
 import { h, notice, replace } from "./dom.js";
-import { applyEvent, clock, fromApi } from "./jobs.js";
 import { insightsPanel } from "./insights.js";
+import { applyEvent, clock, fromApi } from "./jobs.js";
 import { Player } from "./player.js";
-import { jobActions, statusCell } from "./recordings.js";
 import { stream } from "./stream.js";
+import { jobActions, statusCell } from "./widgets.js";
 
 const FORMATS = ["txt", "srt", "vtt", "json"];
 
 function segmentEl(segment, seek) {
   // A word is [start, end, word, probability] (the API's compact form).
   const words = segment.words?.length
-    ? segment.words.map(([start, end, word]) => h("span", { class: "word", "data-start": start, "data-end": end,
-        onclick: (e) => { e.stopPropagation(); seek(start); } }, word))
+    ? segment.words.map(([start, end, word]) =>
+        h(
+          "span",
+          {
+            class: "word",
+            "data-start": start,
+            "data-end": end,
+            onclick: (e) => {
+              e.stopPropagation();
+              seek(start);
+            },
+          },
+          word,
+        ),
+      )
     : [segment.text.trim()];
-  return h("li", { class: "segment", "data-index": segment.index, "data-start": segment.start, "data-end": segment.end,
-    tabindex: "0", onclick: () => seek(segment.start), onkeydown: (e) => e.key === "Enter" && seek(segment.start) },
-  h("button", { type: "button", class: "time", tabindex: "-1" }, clock(segment.start)),
-  segment.speaker && h("span", { class: "speaker" }, segment.speaker), // filled once diarization exists
-  h("span", { class: "text" }, words));
+  return h(
+    "li",
+    {
+      class: "segment",
+      "data-index": segment.index,
+      "data-start": segment.start,
+      "data-end": segment.end,
+      tabindex: "0",
+      onclick: () => seek(segment.start),
+      onkeydown: (e) => e.key === "Enter" && seek(segment.start),
+    },
+    h("button", { type: "button", class: "time", tabindex: "-1" }, clock(segment.start)),
+    segment.speaker && h("span", { class: "speaker" }, segment.speaker), // filled once diarization exists
+    h("span", { class: "text" }, words),
+  );
 }
 
 async function download(recordingId, jobId, format) {
-  const response = await api(`/v1/recordings/${recordingId}/transcript?format=${format}&job_id=${jobId}`, { raw: true });
+  const response = await api(`/v1/recordings/${recordingId}/transcript?format=${format}&job_id=${jobId}`, {
+    raw: true,
+  });
   const url = URL.createObjectURL(await response.blob());
   const a = h("a", { href: url, download: `${recordingId}.${format}` });
   document.body.append(a);
@@ -109,27 +134,68 @@ class RecordingPage {
 
   renderHead() {
     const job = this.jobs.get(this.recording.latest_job_id);
-    replace(this.head, h("h1", {}, this.recording.filename), statusCell(job, this.recording.status),
-      h("div", { class: "actions" }, jobActions(job, this.id, { onDeleted: () => (location.hash = "#/") })));
+    replace(
+      this.head,
+      h("h1", {}, this.recording.filename),
+      statusCell(job, this.recording.status),
+      h("div", { class: "actions" }, jobActions(job, this.id, { onDeleted: () => this.leaveDeleted() })),
+    );
   }
 
   jobRow(j) {
     const shown = j.job_id === this.selected;
     const time = (at) => h("td", { class: "when" }, at ? new Date(at).toLocaleTimeString() : "");
-    return h("tr", { "data-job-id": j.job_id, "data-status": j.status, class: shown ? "selected" : null },
-      h("td", {}, statusCell(j)), h("td", {}, String(j.attempt ?? "")), h("td", {}, j.model || "default"),
-      time(j.created_at), time(j.finished_at),
-      h("td", {}, h("button", { type: "button", class: "secondary", disabled: shown,
-        onclick: () => ((this.pinned = true), this.select(j.job_id)) }, shown ? "shown" : "Show")));
+    return h(
+      "tr",
+      { "data-job-id": j.job_id, "data-status": j.status, class: shown ? "selected" : null },
+      h("td", {}, statusCell(j, j.job_id === this.recording.latest_job_id ? this.recording.status : undefined)),
+      h("td", {}, String(j.attempt ?? "")),
+      h("td", {}, j.model || "default"),
+      time(j.created_at),
+      time(j.finished_at),
+      h(
+        "td",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            disabled: shown,
+            onclick: () => {
+              this.pinned = true;
+              this.select(j.job_id);
+            },
+          },
+          shown ? "shown" : "Show",
+        ),
+      ),
+    );
   }
 
   renderJobs() {
     const newestFirst = [...this.jobs.values()].sort((a, b) => (a.created_at > b.created_at ? -1 : 1));
-    replace(this.jobsBody, newestFirst.map((j) => this.jobRow(j)));
-    replace(this.exports, this.jobs.get(this.selected)?.status === "completed"
-      ? FORMATS.map((f) => h("button", { type: "button", class: "secondary", "data-format": f,
-          onclick: () => download(this.id, this.selected, f) }, f.toUpperCase()))
-      : h("span", { class: "muted" }, "Exports once the job completes."));
+    replace(
+      this.jobsBody,
+      newestFirst.map((j) => this.jobRow(j)),
+    );
+    replace(
+      this.exports,
+      this.jobs.get(this.selected)?.status === "completed"
+        ? FORMATS.map((f) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                "data-format": f,
+                onclick: () => download(this.id, this.selected, f),
+              },
+              f.toUpperCase(),
+            ),
+          )
+        : h("span", { class: "muted" }, "Exports once the job completes."),
+    );
   }
 
   async select(jobId, seq = stream.lastId) {
@@ -145,7 +211,7 @@ class RecordingPage {
 
   apply(event) {
     if (event.recording_id !== this.id) return;
-    if (event.type === "RecordingDeleted") return (location.hash = "#/");
+    if (event.type === "RecordingDeleted") return this.leaveDeleted();
     const jobId = event.data?.job_id;
     if (!jobId) return;
     const shown = jobId === this.selected;
@@ -175,22 +241,44 @@ class RecordingPage {
     await this.select(this.recording.latest_job_id, seq);
     const pending = this.buffered;
     this.buffered = null;
-    pending.forEach((event) => this.apply(event));
+    for (const event of pending) this.apply(event);
     await this.player.load();
-    if (this.startAt != null) this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+    if (this.startAt != null)
+      this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
   }
 
   element() {
     const heads = ["Status", "Attempt", "Model", "Requested", "Finished", ""].map((t, i) =>
-      h("th", { class: i === 3 || i === 4 ? "when" : null }, t));
+      h("th", { class: i === 3 || i === 4 ? "when" : null }, t),
+    );
     const jobs = h("table", { class: "jobs" }, h("thead", {}, h("tr", {}, heads)), this.jobsBody);
-    return h("div", { class: "page recording" }, this.message, this.head,
-      h("div", { class: "split" },
-        h("section", { class: "card player" }, this.audio,
+    return h(
+      "div",
+      { class: "page recording" },
+      this.message,
+      this.head,
+      h(
+        "div",
+        { class: "split" },
+        h(
+          "section",
+          { class: "card player" },
+          this.audio,
           h("p", { class: "muted hint" }, "Space plays and pauses; click a line to jump there."),
-          h("h2", {}, "Export"), this.exports, h("h2", {}, "Jobs"), h("div", { class: "scroll" }, jobs)),
-        h("section", { class: "card" }, h("h2", {}, "Transcript"), this.transcript.el)),
-      this.insights.el);
+          h("h2", {}, "Export"),
+          this.exports,
+          h("h2", {}, "Jobs"),
+          h("div", { class: "scroll" }, jobs),
+        ),
+        h("section", { class: "card" }, h("h2", {}, "Transcript"), this.transcript.el),
+      ),
+      this.insights.el,
+    );
+  }
+
+  // The recording is gone: back to the list.
+  leaveDeleted() {
+    location.hash = "#/";
   }
 
   leave() {

@@ -2,49 +2,21 @@
 // status filter, each row's live state from the tenant's one event stream, and cancel, re-transcribe, delete.
 import { api, upload } from "./api.js";
 import { h, notice, replace } from "./dom.js";
-import { ACTIVE, applyEvent, describe, fromApi } from "./jobs.js";
-import { optionFields, retranscribe } from "./options.js";
+import { applyEvent, fromApi } from "./jobs.js";
+import { optionFields } from "./options.js";
 import { stream } from "./stream.js";
+import { RECORDING_STATUSES } from "./vocabulary.js";
+import { jobActions, statusCell } from "./widgets.js";
 
 const PAGE = 20;
-const STATUSES = ["", "uploaded", "queued", "running", "completed", "failed", "cancelled", "live"];
-const REFRESH_QUEUE = new Set(["TranscriptionRequested", "TranscriptionStarted", "TranscriptionCompleted",
-  "TranscriptionFailed", "TranscriptionCancelled"]);
-
-export function jobActions(job, recordingId, { onDeleted } = {}) {
-  const busy = (fn) => async (e) => {
-    const button = e.currentTarget;
-    button.disabled = true;
-    try {
-      await fn();
-    } catch (err) {
-      alert(err.message);
-    } finally {
-      button.disabled = false;
-    }
-  };
-  return [
-    job && ACTIVE.has(job.status) &&
-      h("button", { type: "button", class: "secondary", "data-action": "cancel",
-        onclick: busy(() => api(`/v1/jobs/${job.job_id}/cancel`, { method: "POST" })) }, "Cancel"),
-    h("button", { type: "button", class: "secondary", "data-action": "retranscribe",
-      onclick: () => retranscribe(recordingId) }, "Re-transcribe"),
-    h("button", { type: "button", class: "danger", "data-action": "delete", onclick: busy(async () => {
-      if (!confirm("Delete this recording, its audio, transcripts and insights?")) return;
-      await api(`/v1/recordings/${recordingId}`, { method: "DELETE" });
-      onDeleted?.();
-    }) }, "Delete"),
-  ];
-}
-
-export function statusCell(job, recordingStatus) {
-  const status = job?.status || recordingStatus;
-  const detail = job ? describe(job) : status;
-  return h("span", { class: "status", "data-status": status },
-    h("span", { class: "badge" }, status),
-    h("span", { class: "detail" }, detail === status ? "" : detail),
-    status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }));
-}
+const STATUSES = ["", ...RECORDING_STATUSES];
+const REFRESH_QUEUE = new Set([
+  "TranscriptionRequested",
+  "TranscriptionStarted",
+  "TranscriptionCompleted",
+  "TranscriptionFailed",
+  "TranscriptionCancelled",
+]);
 
 function uploader() {
   const fields = optionFields("upload");
@@ -54,7 +26,9 @@ function uploader() {
       const bar = h("progress", { max: 1, value: 0, "aria-label": `upload of ${file.name}` });
       const state = h("span", { class: "detail" }, "uploading");
       files.prepend(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, state));
-      upload(file, fields.read(), (p) => (bar.value = p)).then(
+      upload(file, fields.read(), (p) => {
+        bar.value = p;
+      }).then(
         (accepted) => {
           bar.value = 1;
           state.textContent = "uploaded"; // its row appears from the stream (RecordingUploaded)
@@ -67,14 +41,42 @@ function uploader() {
       );
     }
   };
-  const input = h("input", { type: "file", id: "file-input", multiple: true, accept: "audio/*,video/*",
-    onchange: () => { send([...input.files]); input.value = ""; } });
-  const zone = h("label", { class: "drop", for: "file-input", tabindex: "0",
-    onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()),
-    ondragover: (e) => { e.preventDefault(); zone.classList.add("over"); },
-    ondragleave: () => zone.classList.remove("over"),
-    ondrop: (e) => { e.preventDefault(); zone.classList.remove("over"); send([...e.dataTransfer.files]); } },
-  "Drop audio files here, or ", h("u", {}, "choose files"), input);
+  const input = h("input", {
+    type: "file",
+    id: "file-input",
+    multiple: true,
+    accept: "audio/*,video/*",
+    onchange: () => {
+      send([...input.files]);
+      input.value = "";
+    },
+  });
+  const zone = h(
+    "label",
+    {
+      class: "drop",
+      for: "file-input",
+      tabindex: "0",
+      onkeydown: (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        input.click();
+      },
+      ondragover: (e) => {
+        e.preventDefault();
+        zone.classList.add("over");
+      },
+      ondragleave: () => zone.classList.remove("over"),
+      ondrop: (e) => {
+        e.preventDefault();
+        zone.classList.remove("over");
+        send([...e.dataTransfer.files]);
+      },
+    },
+    "Drop audio files here, or ",
+    h("u", {}, "choose files"),
+    input,
+  );
   return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
 }
 
@@ -84,28 +86,43 @@ class RecordingList {
     this.rows = new Map(); // recording_id -> {recording, job, el}
     this.body = h("tbody");
     this.message = h("div");
-    this.filter = h("select", { id: "status-filter", "aria-label": "Status filter" },
-      STATUSES.map((s) => h("option", { value: s }, s || "all statuses")));
+    this.filter = h(
+      "select",
+      { id: "status-filter", "aria-label": "Status filter" },
+      STATUSES.map((s) => h("option", { value: s }, s || "all statuses")),
+    );
     this.older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
     this.newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
     this.cursors = [null]; // the cursor of each page visited; the last is the current page's
     this.nextCursor = null;
     this.buffered = []; // events that arrive while a page loads, applied once it has
     this.queueTimer = null;
-    this.filter.addEventListener("change", () => { this.cursors.splice(1); this.load(); });
-    this.older.addEventListener("click", () => { this.cursors.push(this.nextCursor); this.load(); });
-    this.newer.addEventListener("click", () => { this.cursors.pop(); this.load(); });
+    this.filter.addEventListener("change", () => {
+      this.cursors.splice(1);
+      this.load();
+    });
+    this.older.addEventListener("click", () => {
+      this.cursors.push(this.nextCursor);
+      this.load();
+    });
+    this.newer.addEventListener("click", () => {
+      this.cursors.pop();
+      this.load();
+    });
     this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
   }
 
   render(id) {
     const row = this.rows.get(id);
     const r = row.recording;
-    const el = h("tr", { "data-recording-id": id, "data-status": row.job?.status || r.status },
+    const el = h(
+      "tr",
+      { "data-recording-id": id, "data-status": row.job?.status || r.status },
       h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))));
+      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
+    );
     row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
     this.message.querySelector(".empty")?.remove();
@@ -135,7 +152,8 @@ class RecordingList {
   added(event) {
     const id = event.recording_id;
     const job = event.type === "LiveSessionStarted" ? applyEvent(undefined, event) : undefined;
-    this.rows.set(id, { recording: { recording_id: id, status: "uploaded", created_at: event.occurred_at }, job });
+    const status = job ? "live" : "uploaded";
+    this.rows.set(id, { recording: { recording_id: id, status, created_at: event.occurred_at }, job });
     this.render(id);
     api(`/v1/recordings/${id}?min_seq=${event.seq}`).then((r) => {
       if (!this.rows.has(id)) return;
@@ -174,7 +192,7 @@ class RecordingList {
     } finally {
       const pending = this.buffered;
       this.buffered = null;
-      pending.forEach((event) => this.apply(event));
+      for (const event of pending) this.apply(event);
       this.body.parentElement?.setAttribute("aria-busy", "false");
     }
   }
@@ -188,22 +206,42 @@ class RecordingList {
       this.render(r.recording_id);
     }
     // Finished jobs are not in the queue: read each (a failed one's reason is shown).
-    await Promise.all(page.items.filter((r) => r.latest_job_id && !active.has(r.latest_job_id)).map(async (r) => {
-      const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
-      const row = this.rows.get(r.recording_id);
-      if (row && !row.job) (row.job = job), this.render(r.recording_id);
-    }));
+    await Promise.all(
+      page.items
+        .filter((r) => r.latest_job_id && !active.has(r.latest_job_id))
+        .map(async (r) => {
+          const job = fromApi(await api(`/v1/jobs/${r.latest_job_id}`));
+          const row = this.rows.get(r.recording_id);
+          if (!row || row.job) return;
+          row.job = job;
+          this.render(r.recording_id);
+        }),
+    );
     this.nextCursor = page.next_cursor;
     this.older.hidden = !this.nextCursor;
     this.newer.hidden = this.cursors.length === 1;
-    if (!page.items.length) this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+    if (!page.items.length)
+      this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
   }
 
   element() {
-    const head = ["Recording", "Uploaded", "Status", ""].map((t) => h("th", { class: t === "Uploaded" ? "when" : null }, t));
-    const table = h("table", { class: "recordings", "aria-busy": "true" }, h("thead", {}, h("tr", {}, head)), this.body);
-    return h("section", { class: "card" }, h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
-      this.message, h("div", { class: "scroll" }, table), h("div", { class: "pager" }, this.newer, this.older));
+    const head = ["Recording", "Uploaded", "Status", ""].map((t) =>
+      h("th", { class: t === "Uploaded" ? "when" : null }, t),
+    );
+    const table = h(
+      "table",
+      { class: "recordings", "aria-busy": "true" },
+      h("thead", {}, h("tr", {}, head)),
+      this.body,
+    );
+    return h(
+      "section",
+      { class: "card" },
+      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
+      this.message,
+      h("div", { class: "scroll" }, table),
+      h("div", { class: "pager" }, this.newer, this.older),
+    );
   }
 
   leave() {
