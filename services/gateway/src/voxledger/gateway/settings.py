@@ -24,6 +24,8 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     max_live_sessions_per_tenant: int = 20
     max_queued_jobs_per_tenant: int = 1000
     max_insight_runs_per_tenant: int = 20
+    max_webhooks_per_tenant: int = 10  # endpoints (each event is posted to every one of them)
+    max_webhook_sends_per_minute: int = 10  # tests and redeliveries, together
     quota_retry_after_s: int = 5
     consistency_poll_s: float = 0.25  # fallback poll of the checkpoints, should a notification be lost
     live_auth_timeout_s: float = 5.0  # a socket without a Bearer header must send its auth message this soon

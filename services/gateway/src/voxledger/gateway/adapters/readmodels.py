@@ -238,6 +238,11 @@ class ReadModels:
             "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')", tenant
         )
 
+    async def webhook_count(self, tenant: str) -> int:
+        return await self.pool.fetchval(
+            "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted'", tenant
+        )
+
     async def insight_runs_in_flight(self, tenant: str) -> int:
         return await self.pool.fetchval(
             """SELECT count(DISTINCT run_id) FROM insights
