@@ -31,6 +31,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     live_auth_timeout_s: float = 5.0  # a socket without a Bearer header must send its auth message this soon
     upload_memory_mb: int = 8  # uploads larger than this spill to a temporary file
     sse_keepalive_s: float = 15.0
+    sse_max_resume_events: int = 10_000  # /v1/events: a Last-Event-ID further back restarts at the head (reset)
     auth_cache_s: float = 30.0  # revocations don't wait for it: they arrive on the event stream
     # Failed authentications (invalid keys) per client address per minute; then 429 too_many_auth_failures.
     # Networks exempt from it (comma-separated CIDRs), e.g. a reverse proxy that limits by client address itself.
