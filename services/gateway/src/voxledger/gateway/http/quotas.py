@@ -1,7 +1,7 @@
 """Per-tenant quotas: a clear 429 with `Retry-After` and a code instead of a slow death by one tenant.
 
 Open SSE streams and live sessions are counted in memory, per gateway process (they live in this
-process anyway), and so are the rates of costly actions (webhook tests and redeliveries). Queued jobs,
+process anyway), and so are uploads in flight and the rates of costly actions (webhook tests and redeliveries). Queued jobs,
 insight runs in flight and webhook endpoints come from small indexed read-model queries.
 """
 
@@ -78,6 +78,7 @@ class Quotas:
         retry = settings.quota_retry_after_s
         self.sse_streams = ConcurrencyQuota("sse_streams", settings.max_sse_streams_per_tenant, retry)
         self.live_sessions = ConcurrencyQuota("live_sessions", settings.max_live_sessions_per_tenant, retry)
+        self.uploads = ConcurrencyQuota("uploads_in_flight", settings.max_uploads_in_flight_per_tenant, retry)
         self.webhook_sends = RateQuota("webhook_sends_per_minute", settings.max_webhook_sends_per_minute)
         self._settings = settings
         self._readmodels = readmodels
