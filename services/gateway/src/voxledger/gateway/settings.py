@@ -15,6 +15,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # uvicorn: header bytes, idle keep-alive, connections at once (beyond it 503), WebSocket message size
     max_header_kb: int = 16
     keep_alive_timeout_s: int = 5
+    header_timeout_s: float = 10.0  # a request head (or a new connection's first request) must arrive this soon
     max_connections: int = 1000
     ws_max_message_kb: int = 1024
     # /metrics needs `Authorization: Bearer <token>`; unset: one is generated in <data_dir>/metrics-token
