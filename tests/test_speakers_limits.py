@@ -1,33 +1,12 @@
 """A speakers job's own decode is bounded like every other: a tiny file of hours of silence fails `audio_too_long`
 at once, and the worker process (where diarization decodes) does not grow by the decoded length."""
 
-import io
-
-import av
-import numpy as np
-
+from tests.audio_gen import silent_flac
 from tests.helpers import new_client, wait_job
 
 LIMIT_S = 600
 SILENCE_S = 3600  # six times the limit: decoded whole it would be 115 M samples, about 0.7 GB at its peak
-RATE = 8000
 GROWTH_BOUND = 150 * 2**20  # bytes of peak resident memory the worker may gain for the refused job
-
-
-def silent_flac(seconds: int) -> bytes:
-    """An hour of silence is about 0.6 MB of FLAC: each minute one frame of zeros."""
-    out = io.BytesIO()
-    with av.open(out, "w", format="flac") as container:
-        stream = container.add_stream("flac", rate=RATE, layout="mono")
-        minute = np.zeros((1, 60 * RATE), dtype=np.int16)
-        for i in range(seconds // 60):
-            frame = av.AudioFrame.from_ndarray(minute, format="s16", layout="mono")
-            frame.sample_rate, frame.pts = RATE, i * 60 * RATE
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
 
 
 def peak_rss(pid: int) -> int:
