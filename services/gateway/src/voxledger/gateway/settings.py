@@ -25,6 +25,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     max_live_sessions_per_tenant: int = 20
     max_queued_jobs_per_tenant: int = 1000
     max_insight_runs_per_tenant: int = 20
+    max_storage_mb_per_tenant: int = 100_000  # stored audio (uploads and ended live sessions)
     max_uploads_in_flight_per_tenant: int = 8  # bodies still arriving, per gateway process
     max_webhooks_per_tenant: int = 10  # endpoints (each event is posted to every one of them)
     max_webhook_sends_per_minute: int = 10  # tests and redeliveries, together

@@ -158,6 +158,7 @@ async def accept_upload(
 ) -> schemas.Accepted:
     """Stores a checked upload and publishes its one command (with a job unless `options` is None); closes the form."""
     try:
+        await quotas.check_storage(tenant, form.size)
         if options is not None:
             await quotas.check_queued_jobs(tenant)
         ids = await reserve(

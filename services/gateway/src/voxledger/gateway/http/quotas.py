@@ -99,6 +99,15 @@ class Quotas:
             "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant
         )
 
+    async def check_storage(self, tenant: str, adding_bytes: int) -> None:
+        """The tenant's stored audio (as the read model shows it) with this upload stays within its quota."""
+        limit_mb = self._settings.max_storage_mb_per_tenant
+
+        async def used_mb(tenant: str) -> float:
+            return (await self._readmodels.stored_bytes(tenant) + adding_bytes) / 2**20
+
+        await self._check("storage_mb", limit_mb, used_mb, tenant)  # reaching the limit exactly counts as over
+
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant
         await self._check("insight_runs", limit, self._readmodels.insight_runs_in_flight, tenant)
