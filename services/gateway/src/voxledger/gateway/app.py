@@ -43,6 +43,7 @@ from voxledger.gateway.http.auth import AuthLimits, KeyResolver, auth_guard, aut
 from voxledger.gateway.http.body_timeout import body_timeout_guard
 from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
 from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
+from voxledger.gateway.http.header_deadline import with_header_deadline
 from voxledger.gateway.http.metrics import GatewayMetrics, metrics_token
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.http.tracing import tracing
@@ -246,8 +247,8 @@ def main() -> None:
         timeout_graceful_shutdown=5,
         # Slow or greedy clients: bounded header bytes (h11, so the bound is known), idle keep-alive
         # connections closed, connections at once capped (then 503), WebSocket messages bounded.
-        # A trickled body is timed out by body_timeout_guard; uvicorn has no header-read timeout.
-        http="h11",
+        # A trickled body is timed out by body_timeout_guard, a trickled head by the protocol's own deadline.
+        http=with_header_deadline(settings.header_timeout_s),
         h11_max_incomplete_event_size=settings.max_header_kb * 1024,
         timeout_keep_alive=settings.keep_alive_timeout_s,
         limit_concurrency=settings.max_connections,

@@ -15,6 +15,7 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     # uvicorn: header bytes, idle keep-alive, connections at once (beyond it 503), WebSocket message size
     max_header_kb: int = 16
     keep_alive_timeout_s: int = 5
+    header_timeout_s: float = 10.0  # a request head (or a new connection's first request) must arrive this soon
     max_connections: int = 1000
     ws_max_message_kb: int = 1024
     # /metrics needs `Authorization: Bearer <token>`; unset: one is generated in <data_dir>/metrics-token
@@ -24,11 +25,19 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     max_live_sessions_per_tenant: int = 20
     max_queued_jobs_per_tenant: int = 1000
     max_insight_runs_per_tenant: int = 20
+    max_storage_mb_per_tenant: int = 100_000  # stored audio (uploads and ended live sessions)
+    max_uploads_in_flight_per_tenant: int = 8  # bodies still arriving, per gateway process
+    max_webhooks_per_tenant: int = 10  # endpoints (each event is posted to every one of them)
+    max_webhook_sends_per_minute: int = 10  # tests and redeliveries, together
     quota_retry_after_s: int = 5
     consistency_poll_s: float = 0.25  # fallback poll of the checkpoints, should a notification be lost
     live_auth_timeout_s: float = 5.0  # a socket without a Bearer header must send its auth message this soon
     upload_memory_mb: int = 8  # uploads larger than this spill to a temporary file
+    # A whole request body must arrive within body_floor_s + its size at body_min_kib_per_s (408 body_too_slow)
+    body_floor_s: float = 60.0
+    body_min_kib_per_s: float = 16.0
     sse_keepalive_s: float = 15.0
+    sse_max_resume_events: int = 10_000  # /v1/events: a Last-Event-ID further back restarts at the head (reset)
     auth_cache_s: float = 30.0  # revocations don't wait for it: they arrive on the event stream
     # Failed authentications (invalid keys or audio links) per client address per minute; beyond it, that
     # address's invalid credentials get 429 too_many_auth_failures (a valid key is always served).

@@ -238,6 +238,17 @@ class ReadModels:
             "SELECT count(*) FROM jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')", tenant
         )
 
+    async def stored_bytes(self, tenant: str) -> int:
+        """The size of the tenant's stored recordings (deleted ones are purged from the table)."""
+        return await self.pool.fetchval(
+            "SELECT coalesce(sum(size_bytes), 0)::bigint FROM recordings WHERE tenant_id = $1", tenant
+        )
+
+    async def webhook_count(self, tenant: str) -> int:
+        return await self.pool.fetchval(
+            "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted'", tenant
+        )
+
     async def insight_runs_in_flight(self, tenant: str) -> int:
         return await self.pool.fetchval(
             """SELECT count(DISTINCT run_id) FROM insights

@@ -23,10 +23,12 @@ from voxledger.gateway.settings import GatewaySettings
 ALL_RECORDINGS = f"{subjects.EVENTS_PREFIX}.{subjects.RECORDING}.>"
 
 
-def ready_message(seq: int) -> ServerSentEventMessage:
+def ready_message(seq: int, reset: bool = False) -> ServerSentEventMessage:
     """The stream's first message: the sequence it starts after. Read the list with it as `min_seq`, then apply
-    the events that follow: nothing between the read and the stream is missed."""
-    return ServerSentEventMessage(data=f'{{"seq":{seq}}}', event="ready", id=seq)
+    the events that follow: nothing between the read and the stream is missed. With `reset`, the resume point
+    was too far back to replay: the stream starts at the head instead, and the client reloads its state."""
+    data = f'{{"seq":{seq},"reset":"resume_too_old"}}' if reset else f'{{"seq":{seq}}}'
+    return ServerSentEventMessage(data=data, event="ready", id=seq)
 
 
 @get("/events", summary="Server-sent events of all the tenant's recordings; resumes from Last-Event-ID")
@@ -41,12 +43,17 @@ async def tenant_events(
 ) -> ServerSentEvent:
     resume = last_event_id or after
     # A fresh stream starts at the log's head: the tenant's history is read from the read models, not replayed.
-    after_seq = parse_seq(resume, "Last-Event-ID", "invalid_last_event_id") if resume else await bus.events_head()
+    # So does a resume from too far back: every tenant's events pass through here to be filtered, so a replay's
+    # cost is bounded by sse_max_resume_events, not by the age of the log.
+    head = await bus.events_head()
+    after_seq = parse_seq(resume, "Last-Event-ID", "invalid_last_event_id") if resume else head
+    reset = head - after_seq > settings.sse_max_resume_events
+    after_seq = head if reset else after_seq
     slot = quotas.sse_streams.acquire(tenant)
     follow = bus.follow_subject(ALL_RECORDINGS, after_seq, settings.sse_keepalive_s)  # 0: an empty log, from its start
 
     async def frames() -> AsyncIterator[ServerSentEventMessage]:
-        yield ready_message(after_seq)
+        yield ready_message(after_seq, reset)
         async for msg in follow:
             if msg is None or decode_envelope(msg.data).tenant_id == tenant:
                 yield await sse_frame(bus, msg)

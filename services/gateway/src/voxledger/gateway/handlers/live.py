@@ -369,6 +369,6 @@ class LiveConnection:
                     await self._send(
                         {**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)}
                     )
-                    if reason == "failed":
-                        await self.close(INTERNAL_ERROR, "session_failed")
+                    # Ended by the worker too (held too long, too little audio): the socket goes with the session.
+                    await self.close(*((INTERNAL_ERROR, "session_failed") if reason == "failed" else (1000, reason)))
                     return

@@ -138,7 +138,7 @@ async def _stream(answers: JobAnswers, accepted: schemas.Accepted, slot: Slot) -
 async def _answer(
     request: Request, tenant: str, catalog: ModelCatalog, answers: JobAnswers, key: str | None, task: Task
 ) -> Response:
-    form = await read_form(request, answers.settings)
+    form = await read_form(request, answers.settings, answers.quotas, tenant)
     try:
         detected = checked_audio(form)
         stream = form_flag(form.fields.get("stream"), "stream", False)

@@ -63,18 +63,23 @@ def form_flag(value: str | None, name: str, default: bool) -> bool:
     raise Malformed("invalid_field", f"`{name}` must be true or false")
 
 
-async def read_form(request: Request, settings: GatewaySettings) -> UploadedForm:
+async def read_form(request: Request, settings: GatewaySettings, quotas: Quotas, tenant: str) -> UploadedForm:
+    """The streamed form; one of the tenant's uploads in flight while it arrives (http/body_timeout.py paces it)."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
         raise TooLarge("file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
-    return await parse_upload(
-        request.headers.get("content-type", ""),
-        request.stream(),
-        settings.max_upload_mb * 2**20,
-        settings.upload_memory_mb * 2**20,
-        settings.max_form_fields,
-    )
+    slot = quotas.uploads.acquire(tenant)
+    try:
+        return await parse_upload(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            settings.max_upload_mb * 2**20,
+            settings.upload_memory_mb * 2**20,
+            settings.max_form_fields,
+        )
+    finally:
+        slot.release()
 
 
 def checked_audio(form: UploadedForm) -> str:
@@ -129,7 +134,7 @@ async def upload_recording(
     metrics: NamedDependency[GatewayMetrics],
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Accepted:
-    form = await read_form(request, settings)
+    form = await read_form(request, settings, quotas, tenant)
     try:
         detected, options, transcribe = _checked_form(catalog, form)
     except BaseException:
@@ -153,6 +158,7 @@ async def accept_upload(
 ) -> schemas.Accepted:
     """Stores a checked upload and publishes its one command (with a job unless `options` is None); closes the form."""
     try:
+        await quotas.check_storage(tenant, form.size)
         if options is not None:
             await quotas.check_queued_jobs(tenant)
         ids = await reserve(

@@ -4,6 +4,7 @@ Each write is one durable command (the webhooks service decides it) answered wit
 token. The signing secret is made here, so the 202 of a create or a rotation can show it, once.
 """
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -19,13 +20,14 @@ from voxledger.gateway.adapters import webhook_reads
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
 from voxledger.gateway.adapters.readmodels import ReadModels
-from voxledger.gateway.domain.errors import Conflict, Unacceptable, not_found
+from voxledger.gateway.domain.errors import Conflict, NotFound, Unacceptable, not_found
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.domain.webhooks import check_description, check_events, check_overlap, check_url, new_secret
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import Cursor, DeliveryId, IdempotencyKey, MinSeq, WebhookId
+from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.netguard import AddressRefused, resolve_checked
@@ -60,6 +62,8 @@ async def create_webhook(
     tenant: NamedDependency[str],
     settings: NamedDependency[GatewaySettings],
     bus: NamedDependency[Bus],
+    fresh: NamedDependency[FreshReads],
+    quotas: NamedDependency[Quotas],
     data: JSONBody[ws.WebhookCreate],
     idempotency_key: IdempotencyKey = None,
 ) -> ws.WebhookCreated:
@@ -78,7 +82,10 @@ async def create_webhook(
     command = wh.CreateWebhookEndpoint(
         endpoint_id=endpoint_id, url=url, events=events, description=description, secret=secret
     )
-    await _send(request, bus, command, tenant, f"wh-create:{endpoint_id}")
+    async with quotas.webhook_creation(tenant):
+        await _send(request, bus, command, tenant, f"wh-create:{endpoint_id}")
+        with contextlib.suppress(NotFound):  # projected late: the count may lag for a moment, the create stands
+            await _endpoint(fresh, tenant, endpoint_id)
     now = datetime.now(UTC)
     return ws.WebhookCreated(
         endpoint_id=endpoint_id,
@@ -164,9 +171,11 @@ async def send_test_webhook(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
+    quotas: NamedDependency[Quotas],
     endpoint_id: WebhookId,
 ) -> ws.WebhookTestAccepted:
     row = _enabled(await _endpoint(fresh, tenant, endpoint_id))
+    quotas.webhook_sends.take(tenant)
     test_id = new_id()
     await _send(
         request, bus, wh.SendTestWebhook(endpoint_id=row["endpoint_id"], test_id=test_id), tenant, f"wh-test:{test_id}"
@@ -226,10 +235,12 @@ async def redeliver_webhook(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     bus: NamedDependency[Bus],
+    quotas: NamedDependency[Quotas],
     endpoint_id: WebhookId,
     delivery_id: DeliveryId,
 ) -> ws.RedeliveryAccepted:
     row = _enabled(await _endpoint(fresh, tenant, endpoint_id))
+    quotas.webhook_sends.take(tenant)
     original = await webhook_reads.delivery(
         fresh.readmodels.pool, tenant, row["endpoint_id"], valid_id(delivery_id, "delivery")
     )

@@ -1,15 +1,22 @@
 """Per-tenant quotas: a clear 429 with `Retry-After` and a code instead of a slow death by one tenant.
 
 Open SSE streams and live sessions are counted in memory, per gateway process (they live in this
-process anyway). Queued jobs and insight runs in flight come from small indexed read-model queries.
+process anyway), and so are uploads in flight and the rates of costly actions (webhook tests and redeliveries). Queued jobs,
+insight runs in flight and webhook endpoints come from small indexed read-model queries.
 """
 
+import asyncio
+import contextlib
+import math
+import time
 import weakref
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 
 import structlog
 
 from voxledger.gateway.domain.errors import QuotaExceeded
+from voxledger.gateway.domain.keys import FailureLimiter
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -52,18 +59,54 @@ class ConcurrencyQuota:
         return self._held[tenant]
 
 
+class RateQuota:
+    """At most `per_minute` actions per tenant in fixed one-minute windows, counted in this process."""
+
+    def __init__(self, name: str, per_minute: int):
+        self.name, self.limit = name, per_minute
+        self._windows = FailureLimiter(per_minute)  # counts any event per key, failures or not
+
+    def take(self, tenant: str) -> None:
+        now = time.monotonic()
+        if (wait := self._windows.retry_after(tenant, now)) is not None:
+            raise QuotaExceeded(self.name, self.limit, max(1, math.ceil(wait)))
+        self._windows.failed(tenant, now)
+
+
 class Quotas:
     def __init__(self, settings, readmodels):
         retry = settings.quota_retry_after_s
         self.sse_streams = ConcurrencyQuota("sse_streams", settings.max_sse_streams_per_tenant, retry)
         self.live_sessions = ConcurrencyQuota("live_sessions", settings.max_live_sessions_per_tenant, retry)
+        self.uploads = ConcurrencyQuota("uploads_in_flight", settings.max_uploads_in_flight_per_tenant, retry)
+        self.webhook_sends = RateQuota("webhook_sends_per_minute", settings.max_webhook_sends_per_minute)
         self._settings = settings
         self._readmodels = readmodels
+        self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @contextlib.asynccontextmanager
+    async def webhook_creation(self, tenant: str) -> AsyncIterator[None]:
+        """One create at a time per tenant in this process, checked against the count the read model shows;
+        the caller waits inside until its endpoint is projected, so a burst of creates cannot slip past."""
+        async with self._creating[tenant]:
+            await self._check(
+                "webhook_endpoints", self._settings.max_webhooks_per_tenant, self._readmodels.webhook_count, tenant
+            )
+            yield
 
     async def check_queued_jobs(self, tenant: str) -> None:
         await self._check(
             "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant
         )
+
+    async def check_storage(self, tenant: str, adding_bytes: int) -> None:
+        """The tenant's stored audio (as the read model shows it) with this upload stays within its quota."""
+        limit_mb = self._settings.max_storage_mb_per_tenant
+
+        async def used_mb(tenant: str) -> float:
+            return (await self._readmodels.stored_bytes(tenant) + adding_bytes) / 2**20
+
+        await self._check("storage_mb", limit_mb, used_mb, tenant)  # reaching the limit exactly counts as over
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant

@@ -8,7 +8,7 @@ import asyncio
 import gc
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,27 +57,38 @@ async def fetch_blob(js: JetStreamContext, blob_key: str, workdir: Path) -> Path
     return path
 
 
-def decode(path: Path, offset_s: float = 0.0, max_duration_s: float = float("inf")) -> tuple[np.ndarray, float]:
+def decode(
+    path: Path,
+    offset_s: float = 0.0,
+    max_duration_s: float = float("inf"),
+    interrupt: Callable[[], None] | None = None,
+) -> tuple[np.ndarray, float]:
     """Samples from `offset_s` on, and the full duration in seconds.
 
     Audio longer than `max_duration_s` is refused: by its declared length before decoding,
-    and by the decoded length while decoding, so memory stays bounded either way.
+    and by the decoded length while decoding, so memory stays bounded either way. `interrupt` is called
+    between decoded frames: whatever it raises ends the decode (a stopped job's work).
     """
     max_samples = max_duration_s * SAMPLE_RATE
     decoded = 0
     chunks: list[np.ndarray] = []
     with _decoder(path, max_duration_s) as (container, stream):
         for _, pcm in _pcm(container, stream, flush=True):
+            if interrupt is not None:
+                interrupt()
             chunks.append(pcm)
             decoded += len(pcm)
             if decoded > max_samples:
                 raise _too_long(decoded / SAMPLE_RATE, max_duration_s)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    chunks.clear()  # the pieces go before the float copy is made: two copies at most, never three
     duration_s = len(samples) / SAMPLE_RATE
     if duration_s == 0:
         raise AudioError("audio_empty", "the file contains no audio samples")
-    start = int(offset_s * SAMPLE_RATE)
-    return samples[start:].astype(np.float32) / 32768.0, duration_s
+    out = samples[int(offset_s * SAMPLE_RATE) :].astype(np.float32)
+    del samples
+    out /= 32768.0  # in place: no second float copy
+    return out, duration_s
 
 
 def _audio_stream(container: "av.container.InputContainer", max_duration_s: float) -> "av.audio.AudioStream":

@@ -99,7 +99,11 @@ class Diarizer:
         return overlap_add(np.concatenate(parts).astype(np.float32), first, frames)
 
     def _embed(self, samples: NDArray[np.float32], spans: list[tuple[float, float]], report: Progress) -> NDArray:
-        feats = [self._features(samples[round(a * RATE) : round(b * RATE)]) for a, b in spans]
+        feats = []
+        for i, (a, b) in enumerate(spans):
+            if i % BATCH == 0:
+                report(0.0)  # a stopped run ends here too: features of hours of speech take a while
+            feats.append(self._features(samples[round(a * RATE) : round(b * RATE)]))
         out = np.zeros((len(feats), 192), dtype=np.float32)
         by_length: dict[int, list[int]] = {}
         for i, f in enumerate(feats):

@@ -201,7 +201,7 @@ class Attempt:
         count = speaker_count(options.speakers, options.min_speakers, options.max_speakers)
         if count is None or self._loaded.state.jobs[self._job_id].diarized:
             return None
-        return DiarizationRun(path, count)
+        return DiarizationRun(path, count, self._settings.max_audio_duration_s)
 
     async def _finish_diarization(self, signals: Signals) -> None:
         """Waits for the turns (the `diarizing` stage, when transcription finished first) and appends them."""

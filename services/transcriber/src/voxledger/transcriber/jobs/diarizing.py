@@ -1,7 +1,8 @@
 """A job's diarization, run in a thread of the worker next to the model process's transcription.
 
-It decodes the whole file itself (a resumed transcription may start late; speaker turns need all of it), and
-stops at its next progress report once the attempt ends early (cancel, hand-back, lost lease).
+It decodes the whole file itself (a resumed transcription may start late; speaker turns need all of it), within
+the length limit every decode has, and stops at its next decoded frame or progress report once the attempt ends
+early (cancel, hand-back, lost lease, a failure): a stopped job's decode never runs on in the background.
 """
 
 import asyncio
@@ -24,23 +25,27 @@ class Stopped(Exception):
 
 
 class DiarizationRun:
-    def __init__(self, path: Path, count: SpeakerCount):
+    def __init__(self, path: Path, count: SpeakerCount, max_duration_s: float):
         self.progress = 0.0
         self.processing_s = 0.0
         self._stop = threading.Event()
+        self._max_duration_s = max_duration_s
         self._task = asyncio.create_task(asyncio.to_thread(self._work, path, count))
         self._task.add_done_callback(self._settled)
 
     def _work(self, path: Path, count: SpeakerCount) -> list[SpeakerTurn]:
         start = time.thread_time()  # this thread's CPU: onnxruntime runs on it (one intra-op thread)
-        samples, _ = audio.decode(path)
+        samples, _ = audio.decode(path, max_duration_s=self._max_duration_s, interrupt=self._raise_if_stopped)
         turns = diarizer.shared().diarize(samples, count, self._on_progress)
         self.processing_s = round(time.thread_time() - start, 3)
         return [SpeakerTurn(t.start, t.end, t.speaker) for t in turns]
 
-    def _on_progress(self, progress: float) -> None:
+    def _raise_if_stopped(self) -> None:
         if self._stop.is_set():
             raise Stopped()
+
+    def _on_progress(self, progress: float) -> None:
+        self._raise_if_stopped()
         self.progress = progress
 
     @staticmethod

@@ -64,7 +64,7 @@ class Rediarizer:
     async def _diarize(self, blob_key: str, count: SpeakerCount) -> tuple[list, float]:
         with tempfile.TemporaryDirectory(prefix="voxledger-diarize-") as workdir:
             path = await audio.fetch_blob(self._js, blob_key, Path(workdir))
-            run = DiarizationRun(path, count)
+            run = DiarizationRun(path, count, self._settings.max_audio_duration_s)
             try:
                 while not run.done():
                     await run.wait(WAIT_S)

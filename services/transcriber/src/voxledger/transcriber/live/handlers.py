@@ -25,6 +25,7 @@ from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
 from voxledger.transcriber.live.adapters import frames
+from voxledger.transcriber.live.domain.activity import ActivityRules, SessionActivity
 from voxledger.transcriber.live.domain.samples import to_samples
 from voxledger.transcriber.live.domain.session import (
     Claim,
@@ -120,6 +121,7 @@ class SessionRunner:
         """Feeds the policy until the end marker or inactivity; returns the end reason."""
         seen = 0  # samples of the session so far, counting those skipped as already final
         last_audio = time.monotonic()
+        activity = SessionActivity(self._activity_rules(), started_at=last_audio)
         while True:
             try:
                 batch = [await asyncio.wait_for(self._queue.get(), timeout=0.5)]
@@ -137,11 +139,24 @@ class SessionRunner:
                 if len(fresh):
                     policy.add_audio(fresh)
                 last_audio = time.monotonic()
+                activity.add(last_audio, len(samples) / SAMPLE_RATE)
             if policy.due():
                 await self._step(loaded, model, policy)
-            elif time.monotonic() - last_audio > self._settings.live_inactivity_timeout_s:
+            if (reason := self._ends_now(activity, last_audio)) is not None:
+                log.info("live.session_ending", reason=reason)
                 await self._step(loaded, model, policy, flush=True)
-                return "inactivity"
+                return reason
+
+    def _activity_rules(self) -> ActivityRules:
+        s = self._settings
+        return ActivityRules(s.live_max_wall_s, s.live_audio_window_s, s.live_min_audio_ratio)
+
+    def _ends_now(self, activity: SessionActivity, last_audio: float) -> LiveEndReason | None:
+        """Silent too long, held too long, or too little audio for the slot it holds."""
+        now = time.monotonic()
+        if now - last_audio > self._settings.live_inactivity_timeout_s:
+            return "inactivity"
+        return activity.verdict(now)
 
     async def _step(self, loaded: Loaded, model, policy: StreamingPolicy, flush: bool = False) -> None:
         words = []

@@ -4,6 +4,9 @@ A session waits in the `live_sessions` bucket; a worker with room takes its leas
 another worker holds it) and renews it well inside the TTL. A worker that dies stops renewing, its
 lease expires, and the next scan of any worker with room takes the session over.
 
+One tenant holds at most its share of a worker's slots (`tenant_share`): its further sessions wait (and are
+refused `no_live_capacity` at the gateway) while other tenants' sessions still find room.
+
 Nothing is retried forever: a session that fails on this worker `live_max_attempts` times, or that
 workers took `live_max_claims` times, ends as failed with a code, and its slot is free again.
 """
@@ -46,6 +49,7 @@ class LiveWorker:
         # The pid keeps a restarted process apart from its dead predecessor: taking over is then visible.
         self.name = worker_name(settings.worker_name)
         self.sessions: dict[str, asyncio.Task] = {}
+        self._tenants: dict[str, str] = {}  # held session id -> its tenant
         self._failures: dict[str, tuple[int, float]] = {}  # session id -> (failed holds here, not before)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -77,10 +81,14 @@ class LiveWorker:
             if lease is None:
                 continue  # held by a live worker
             registration = await registry.get(session_id)
-            if registration is None:
+            if registration is None or self._tenant_full(registration.spec.tenant_id):
                 await lease.release()
-                continue  # ended meanwhile
+                continue  # ended meanwhile, or its tenant holds its share here: other tenants' sessions go first
+            self._tenants[session_id] = registration.spec.tenant_id
             self.sessions[session_id] = asyncio.create_task(self._hold(registry, registration, lease))
+
+    def _tenant_full(self, tenant: str) -> bool:
+        return sum(1 for held_by in self._tenants.values() if held_by == tenant) >= self._settings.tenant_share
 
     async def _hold(self, registry: SessionRegistry, registration: Registration, lease: Lease) -> None:
         session_id, spec = registration.session_id, registration.spec
@@ -111,6 +119,7 @@ class LiveWorker:
                 await self._failed(session_id, lease, failures)
             finally:
                 self.sessions.pop(session_id, None)
+                self._tenants.pop(session_id, None)
 
     async def _keep(self, work, registry: SessionRegistry, registration: Registration, lease: Lease) -> None:
         """Runs the session while its lease is renewed and its registration refreshed."""
