@@ -171,7 +171,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     before = everything_stored(stack)
     assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
     assert mentions(before, "content_type", rec), "the scan sees what is in clear (the content type)"
-    assert not mentions(before, token), "the filename is sealed"
+    assert not mentions(before, token), "the filename, prompt and hotwords are sealed"
     assert not [w for w in heard if mentions(before, w, rec)], "the transcript and insights are sealed"
     assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
     # The files: the key (wrapped) in its bucket's blocks, the audio in the object store's, the typed words in
