@@ -9,6 +9,7 @@ recording's data key (AES-256-GCM), and the delete erased that key.
 
 import asyncio
 
+import nats
 from nats.js import api as js_api
 from nats.js.errors import ObjectNotFoundError
 
@@ -31,6 +32,10 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET, LIVE_AUDIO
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.runtime.broker import connect
+from voxledger.runtime.crypto import DataCipher, MasterKeys, ensure_master_key
+from voxledger.runtime.provisioning import provision
+from voxledger.runtime.vault import Vault
+from voxledger.stack.embedded import NatsServer
 
 # Words of the fixture long enough that random ciphertext (base64) never spells one by chance.
 CONTENT_WORDS = ["budget", "quarter", "morning", "everyone", "review", "afternoon"]
@@ -241,3 +246,42 @@ def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readab
         assert filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
     after = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
     assert filename_in_log(after) == "short_meeting.ogg"
+
+
+def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_every_key_and_marker(tmp_path):
+    """A bucket made before erasure (nats-py's, denying message deletes for good) is made anew by provisioning:
+    the keys still open what they sealed, a destroyed key stays destroyed, and a destroy now erases."""
+    nats_server = NatsServer(tmp_path / "nats").start()
+
+    async def journey() -> None:
+        nc = await nats.connect(nats_server.url)
+        try:
+            js = nc.jetstream()
+            old = await js.create_key_value(js_api.KeyValueConfig(bucket=DATA_KEYS_BUCKET))
+            master = MasterKeys(ensure_master_key(tmp_path / "master.key"))
+            kept, destroyed = new_id(), new_id()
+            await old.put(kept, master.wrap(kept, data_key := DataCipher.new_key()))
+            await old.put(destroyed, master.wrap(destroyed, DataCipher.new_key()))
+            await old.purge(destroyed)
+
+            await provision(js)
+            info = await js.stream_info(f"KV_{DATA_KEYS_BUCKET}")
+            assert not info.config.deny_delete and info.config.max_msgs_per_subject == 1
+            vault = Vault(nc, master)
+            assert (await vault.cipher(kept)) is not None
+            assert (
+                master.unwrap(kept, (await (await js.key_value(DATA_KEYS_BUCKET)).get(kept)).value or b"")[0]
+                == data_key
+            )
+            assert await vault.erased(destroyed), "the purge marker came along: never a fresh key"
+            await vault.destroy(kept)
+            assert await Vault(nc, master).erased(kept)
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(journey())
+    finally:
+        nats_server.stop()
+    blocks = b"".join(p.read_bytes() for p in (tmp_path / "nats").rglob("*.blk"))
+    assert b"wrapped" not in blocks, "no wrapped key left in any block file"
