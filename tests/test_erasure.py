@@ -235,8 +235,10 @@ def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readab
         return uploaded.body.filename
 
     before = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    wrapped_by_old, _ = stored_key_and_audio(stack, before)
     rotated = cli(stack, "keys", "rotate-master")
     assert " data keys re-wrapped" in rotated and "kept until --retire" in rotated, rotated
+    assert not stored_anywhere(stack, {"old": wrapped_by_old}), "the revision a re-wrap replaced is erased"
     assert filename_in_log(before) == "short_meeting.ogg"
     during = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]  # on the new key
 
@@ -266,7 +268,7 @@ def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_eve
 
             await provision(js)
             info = await js.stream_info(f"KV_{DATA_KEYS_BUCKET}")
-            assert not info.config.deny_delete and info.config.max_msgs_per_subject == 1
+            assert not info.config.deny_delete and info.config.max_msgs_per_subject == 2
             vault = Vault(nc, master)
             assert (await vault.cipher(kept)) is not None
             assert (

@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator
 
 from nats.js import JetStreamContext
 from nats.js import api as js_api
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
+
+# nats-server's answer to a delete of a sequence that holds no message (any more).
+MESSAGE_NOT_FOUND = 10057
 
 
 async def stored(js: JetStreamContext, stream: str, subject: str) -> AsyncIterator[js_api.RawStreamMsg]:
@@ -25,19 +28,29 @@ async def stored(js: JetStreamContext, stream: str, subject: str) -> AsyncIterat
         cursor = (found.seq or cursor) + 1
 
 
+async def erase_sequence(js: JetStreamContext, stream: str, seq: int) -> bool:
+    """Erases one message; False if there was none (erased meanwhile by another try of the same work)."""
+    try:
+        await js.delete_msg(stream, seq)  # without `no_erase`: the server overwrites the bytes
+    except APIError as err:
+        if err.err_code != MESSAGE_NOT_FOUND:
+            raise
+        return False
+    return True
+
+
 async def erase_subject(js: JetStreamContext, stream: str, subject: str) -> int:
     """Erases every message of `subject` in `stream`; how many there were."""
     erased = 0
     async for found in stored(js, stream, subject):
         assert found.seq is not None
-        await js.delete_msg(stream, found.seq)  # without `no_erase`: the server overwrites the bytes
-        erased += 1
+        erased += await erase_sequence(js, stream, found.seq)
     return erased
 
 
-def key_value_stream(bucket: str, replicas: int) -> js_api.StreamConfig:
-    """A KV bucket's stream as nats-py makes it (history 1), except that it allows message deletes, which
-    `erase_subject` needs: nats-server never lets a stream's `deny_delete` be turned off afterwards."""
+def key_value_stream(bucket: str, replicas: int, history: int) -> js_api.StreamConfig:
+    """A KV bucket's stream as nats-py makes it, except that it allows message deletes, which erasing
+    needs: nats-server never lets a stream's `deny_delete` be turned off afterwards."""
     return js_api.StreamConfig(
         name=f"KV_{bucket}",
         subjects=[f"$KV.{bucket}.>"],
@@ -48,7 +61,7 @@ def key_value_stream(bucket: str, replicas: int) -> js_api.StreamConfig:
         duplicate_window=120,
         max_consumers=-1,
         max_msgs=-1,
-        max_msgs_per_subject=1,
+        max_msgs_per_subject=history,
         num_replicas=replicas,
         storage=js_api.StorageType.FILE,
     )

@@ -75,7 +75,8 @@ async def _ensure_data_keys(js: JetStreamContext, replicas: int) -> None:
     """The data keys' bucket, allowing the message deletes that erase a destroyed key from the disk. A bucket
     made before (nats-py's, denying deletes for good) is copied into a new one: provisioning runs before the
     services start, so no key is read or created meanwhile."""
-    config = key_value_stream(streams.DATA_KEYS_BUCKET, replicas)
+    # History 2: a re-wrap erases the revision it replaced (vault.rewrap_data_keys).
+    config = key_value_stream(streams.DATA_KEYS_BUCKET, replicas, history=2)
     assert config.name is not None
     try:
         info = await js.stream_info(config.name)
@@ -83,6 +84,7 @@ async def _ensure_data_keys(js: JetStreamContext, replicas: int) -> None:
         await js.add_stream(config)
         return
     if not info.config.deny_delete:
+        await js.update_stream(config)
         return
     kept = [m async for m in stored(js, config.name, f"$KV.{streams.DATA_KEYS_BUCKET}.>")]
     await js.delete_stream(config.name)  # its files are removed with it

@@ -21,7 +21,7 @@ from voxledger.contracts import envelope, sealing, streams
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.live import SEALED_HEADER
 from voxledger.runtime.crypto import DataCipher, MasterKeys, RecordingErased, master_key_path
-from voxledger.runtime.erasure import erase_subject
+from voxledger.runtime.erasure import erase_sequence, erase_subject
 from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
 from voxledger.runtime.logging import get_logger
 from voxledger.runtime.settings import CommonSettings
@@ -176,7 +176,8 @@ class Vault:
 
 async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[int, int]:
     """Re-wraps every data key not yet wrapped by the current master key: (re-wrapped, already current).
-    Each update expects the revision it read, so a key destroyed meanwhile stays destroyed."""
+    Each update expects the revision it read, so a key destroyed meanwhile stays destroyed; the revision it
+    replaced is then erased, so no copy wrapped by an older master key stays on the disk."""
     kv = await js.key_value(streams.DATA_KEYS_BUCKET)
     try:
         recording_ids = await kv.keys()
@@ -196,6 +197,7 @@ async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[in
             continue
         with contextlib.suppress(KeyWrongLastSequenceError):
             await kv.update(recording_id, master.wrap(recording_id, data_key), last=entry.revision)
+            await erase_sequence(js, f"KV_{streams.DATA_KEYS_BUCKET}", entry.revision)
             rewrapped += 1
     return rewrapped, current
 

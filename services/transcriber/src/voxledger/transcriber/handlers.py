@@ -21,6 +21,7 @@ from voxledger.contracts.commands import DeleteRecording, RecordingCommand
 from voxledger.contracts.envelope import Envelope, Message, decode_envelope
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.commands import handle_command
+from voxledger.runtime.consumers import heartbeat
 from voxledger.runtime.erasure import erase_subject
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.domain.recording import Recording, decide
@@ -29,6 +30,8 @@ from voxledger.transcriber.jobs.runner import TranscriptionWorker
 log = structlog.get_logger(__name__)
 
 RecordingRepository = AggregateRepository[Recording]
+# Well inside the recording commands' AckWait: erasing runs at about 10 MB of audio a second (README: Erasure).
+ERASE_HEARTBEAT_S = 5.0
 
 
 async def handle_recording_command(
@@ -37,7 +40,8 @@ async def handle_recording_command(
     async def run(cmd: RecordingCommand, cause: Envelope) -> list[Message]:
         loaded = await repo.load(cmd.recording_id)
         if isinstance(cmd, DeleteRecording):
-            await _erase(js, vault, loaded, cmd)
+            async with heartbeat(msg, ERASE_HEARTBEAT_S):  # a large upload's chunks take a while to erase
+                await _erase(js, vault, loaded, cmd)
         return await repo.execute(loaded, cmd, cause)
 
     await handle_command(msg, RecordingCommand, run, vault=vault, bind=lambda cmd: {"recording_id": cmd.recording_id})
