@@ -189,7 +189,7 @@ async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[in
             entry = await kv.get(recording_id)
         except KeyNotFoundError:
             continue  # destroyed since the listing
-        if not entry.value:
+        if not entry.value or entry.revision is None:
             continue
         data_key, kid = master.unwrap(recording_id, entry.value)
         if kid == master.current:
