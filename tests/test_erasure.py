@@ -1,15 +1,19 @@
 """Deletion that erases: after a delete, no word of a recording is readable anywhere.
 
-Not through the API, not after a replay of the read models, not in the raw bytes of any stream or bucket.
+Not through the API, not after a replay of the read models, not in the raw bytes of any stream or bucket,
+and not in any file of the data directory, with the master key file in hand: the data key, the audio, what
+the person typed (filename, prompt, hotwords) and the read models' rows are gone from the disk (tests/disk.py).
 The log itself stays complete (job timing and statuses are still there); its content is sealed with the
-recording's data key (AES-256-GCM), and the delete destroyed that key.
+recording's data key (AES-256-GCM), and the delete erased that key.
 """
 
 import asyncio
 
+import nats
 from nats.js import api as js_api
 from nats.js.errors import ObjectNotFoundError
 
+from tests.disk import row_files_holding, stored_anywhere, stored_key_and_audio, unique_wav
 from tests.helpers import (
     AUDIO,
     cli,
@@ -28,6 +32,10 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET, LIVE_AUDIO
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.runtime.broker import connect
+from voxledger.runtime.crypto import DataCipher, MasterKeys, ensure_master_key
+from voxledger.runtime.provisioning import provision
+from voxledger.runtime.vault import Vault
+from voxledger.stack.embedded import NatsServer
 
 # Words of the fixture long enough that random ciphertext (base64) never spells one by chance.
 CONTENT_WORDS = ["budget", "quarter", "morning", "everyone", "review", "afternoon"]
@@ -125,16 +133,23 @@ def store_live_frame(stack, recording_id: str, frame: bytes) -> bytes:
     return asyncio.run(store())
 
 
-def _upload(client, filename: str, idempotency_key: str):
-    with (AUDIO / "short_meeting.ogg").open("rb") as f:
-        files = {"file": (filename, f)}
-        return client.post("/v1/recordings", files=files, data={"language": "en"}, headers=idempotency_key)
+def _upload(client, filename: str, audio: bytes, idempotency_key: dict[str, str], **typed: str):
+    files = {"file": (filename, audio)}
+    return client.post("/v1/recordings", files=files, data={"language": "en", **typed}, headers=idempotency_key)
+
+
+def assert_erased_from_disk(stack, recording_id: str, token: str, kept: dict[str, bytes]) -> None:
+    """After the delete has been applied everywhere: none of it in any file, nor the recording's rows."""
+    found = stored_anywhere(stack, {**kept, "typed": token.encode()})
+    assert not found, f"still on disk: {found}"
+    assert not row_files_holding(stack, recording_id), "the read models' files keep none of its rows"
 
 
 def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     token = f"erasure{new_id().replace('-', '')[-12:]}"  # a word nobody else ever stored
-    filename, retry = f"{token}.ogg", {"Idempotency-Key": token}
-    accepted = _upload(client, filename, retry)
+    filename, retry, wav = f"{token}.wav", {"Idempotency-Key": token}, unique_wav(AUDIO / "short_meeting.ogg")
+    typed = {"prompt": f"Minutes of {token}.", "hotwords": token}  # what a person typed, sealed like the filename
+    accepted = _upload(client, filename, wav, retry, **typed)
     assert accepted.status_code == 202, accepted.text
     rec, job = accepted.json()["recording_id"], accepted.json()["job_id"]
     assert wait_job(client, job)["status"] == "completed"
@@ -146,6 +161,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     heard = [w for w in CONTENT_WORDS if w in words(text)]
     assert heard, f"the model heard none of {CONTENT_WORDS}: {text!r}"
     assert client.get(f"/v1/recordings/{rec}").json()["filename"] == filename
+    assert client.get(f"/v1/jobs/{job}").json()["options"]["hotwords"] == token, "sealed, and opened for its reader"
     assert rec in {h["recording_id"] for h in client.get("/v1/search", params={"q": heard[0]}).json()["items"]}
     insights = client.get(f"/v1/recordings/{rec}/insights")
     assert insights.status_code == 200 and heard[0] in insights.text.lower()
@@ -159,10 +175,17 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert token.encode() not in store_live_frame(stack, rec, frame)
     before = everything_stored(stack)
     assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
-    assert mentions(before, "audio/ogg", rec), "the scan sees what is in clear (the content type)"
-    assert not mentions(before, token), "the filename is sealed"
+    assert mentions(before, "content_type", rec), "the scan sees what is in clear (the content type)"
+    assert not mentions(before, token), "the filename, prompt and hotwords are sealed"
     assert not [w for w in heard if mentions(before, w, rec)], "the transcript and insights are sealed"
     assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
+    # The files: the key (wrapped) in its bucket's blocks, the audio in the object store's, the typed words in
+    # the read models (PostgreSQL) and nowhere in the log; the scan finds each before the delete.
+    key, audio = stored_key_and_audio(stack, rec)
+    found = stored_anywhere(stack, {"key": key, "audio": audio, "typed": token.encode()})
+    assert found.keys() == {"key", "audio", "typed"}, found
+    assert not [f for f in found["typed"] if not f.startswith("postgres/")], "the log keeps no typed word in clear"
+    assert row_files_holding(stack, rec), "the scan sees the recording's rows in the read models' files"
 
     deleted = client.delete(f"/v1/recordings/{rec}")
     assert deleted.status_code == 202
@@ -182,7 +205,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
         assert client.get(path).status_code == 404, path
     for word in heard:
         assert rec not in {h["recording_id"] for h in client.get("/v1/search", params={"q": word}).json()["items"]}
-    again = _upload(client, filename, retry)
+    again = _upload(client, filename, wav, retry, **typed)
     assert again.status_code == 409 and again.json()["code"] == "recording_deleted", again.text
     assert not audio_stored(stack, rec)
 
@@ -198,7 +221,11 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert not mentions(after, token)
     assert not [s for s, _ in after[LIVE_AUDIO.name] if rec in s], "the live audio purged"
     assert not [w for w in heard if mentions(after, w, rec)]
-    assert upload(client, "short_meeting.ogg").status_code == 202, "the stack goes on as before"
+    # Every file under the data directory: once the projector has applied the delete (an upload after it is
+    # visible, so its batch, and the erasure that follows a delete's, are done), the key, the audio, the typed
+    # words and the rows are nowhere.
+    assert upload(client, "short_meeting.ogg", transcribe="false").status_code == 202, "the stack goes on as before"
+    assert_erased_from_disk(stack, rec, token, {"key": key, "audio": audio})
 
 
 def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readable(stack, client):
@@ -208,8 +235,10 @@ def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readab
         return uploaded.body.filename
 
     before = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    wrapped_by_old, _ = stored_key_and_audio(stack, before)
     rotated = cli(stack, "keys", "rotate-master")
     assert " data keys re-wrapped" in rotated and "kept until --retire" in rotated, rotated
+    assert not stored_anywhere(stack, {"old": wrapped_by_old}), "the revision a re-wrap replaced is erased"
     assert filename_in_log(before) == "short_meeting.ogg"
     during = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]  # on the new key
 
@@ -219,3 +248,42 @@ def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readab
         assert filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
     after = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
     assert filename_in_log(after) == "short_meeting.ogg"
+
+
+def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_every_key_and_marker(tmp_path):
+    """A bucket made before erasure (nats-py's, denying message deletes for good) is made anew by provisioning:
+    the keys still open what they sealed, a destroyed key stays destroyed, and a destroy now erases."""
+    nats_server = NatsServer(tmp_path / "nats").start()
+
+    async def journey() -> None:
+        nc = await nats.connect(nats_server.url)
+        try:
+            js = nc.jetstream()
+            old = await js.create_key_value(js_api.KeyValueConfig(bucket=DATA_KEYS_BUCKET))
+            master = MasterKeys(ensure_master_key(tmp_path / "master.key"))
+            kept, destroyed = new_id(), new_id()
+            await old.put(kept, master.wrap(kept, data_key := DataCipher.new_key()))
+            await old.put(destroyed, master.wrap(destroyed, DataCipher.new_key()))
+            await old.purge(destroyed)
+
+            await provision(js)
+            info = await js.stream_info(f"KV_{DATA_KEYS_BUCKET}")
+            assert not info.config.deny_delete and info.config.max_msgs_per_subject == 2
+            vault = Vault(nc, master)
+            assert (await vault.cipher(kept)) is not None
+            assert (
+                master.unwrap(kept, (await (await js.key_value(DATA_KEYS_BUCKET)).get(kept)).value or b"")[0]
+                == data_key
+            )
+            assert await vault.erased(destroyed), "the purge marker came along: never a fresh key"
+            await vault.destroy(kept)
+            assert await Vault(nc, master).erased(kept)
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(journey())
+    finally:
+        nats_server.stop()
+    blocks = b"".join(p.read_bytes() for p in (tmp_path / "nats").rglob("*.blk"))
+    assert b"wrapped" not in blocks, "no wrapped key left in any block file"

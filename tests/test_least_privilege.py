@@ -40,6 +40,8 @@ REFUSED = [
     ("transcriber", "pub", "vl.cmd.rec.UploadRecording"),
     ("transcriber", "pub", "vl.evt.key.x.ApiKeyRevoked"),
     ("transcriber", "pub", "$JS.API.STREAM.INFO.WEBHOOKS"),
+    ("transcriber", "pub", "$JS.API.STREAM.MSG.DELETE.EVENTS"),  # it erases keys and audio, never the log
+    ("gateway", "pub", "$JS.API.STREAM.MSG.DELETE.KV_data_keys"),  # only a delete's handler erases a key
     ("live", "pub", "vl.evt.wh.x.WebhookCreated"),
     ("live", "pub", "$KV.idempotency.x"),
     ("postproc", "pub", "vl.live.audio.x"),

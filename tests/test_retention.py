@@ -1,4 +1,5 @@
-"""Retention: a tenant's setting (an event) makes old recordings be deleted, as delete commands through the log.
+"""Retention: a tenant's setting (an event) makes old recordings be deleted, as delete commands through the log,
+and erased from every file of the data directory as a client's delete erases them (tests/test_erasure.py).
 
 The scheduler runs in one gateway at a time, under a lease. Its sweep is also run here, in the test process,
 with a "day" of one second (a test setting): the shared stack keeps real days, since other tests (the API
@@ -9,7 +10,9 @@ import asyncio
 
 import msgspec
 
-from tests.helpers import eventually, new_client, stack_vault, upload, wait_logged
+from tests.disk import row_files_holding, stored_anywhere, stored_key_and_audio, unique_wav
+from tests.helpers import AUDIO, eventually, new_client, stack_vault, upload, wait_logged, wait_visible
+from voxledger.contracts.ids import new_id
 from voxledger.contracts.streams import LEASES_BUCKET
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
@@ -53,7 +56,11 @@ def _retention_journey(stack, client, tenant: str) -> None:
         refused = member.put("/v1/settings", json={"retention_days": 1})
         assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
     assert client.put("/v1/settings", json={"retention_days": 0}).status_code in (400, 422)
-    old = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    token = f"retained{new_id().replace('-', '')[-12:]}"  # in its filename only
+    with_token = {"file": (f"{token}.wav", unique_wav(AUDIO / "short_meeting.ogg"))}
+    old = client.post("/v1/recordings", files=with_token, data={"transcribe": "false"}).json()["recording_id"]
+    wait_visible(client, f"/v1/recordings/{old}")
+    key, audio = stored_key_and_audio(stack, old)
 
     changed = client.put("/v1/settings", json={"retention_days": 1})
     assert changed.status_code == 202 and changed.json() == {"retention_days": 1}
@@ -64,5 +71,10 @@ def _retention_journey(stack, client, tenant: str) -> None:
     history = wait_logged(stack, old, "RecordingDeleted", timeout_s=30)
     assert all(m.erased for m in history if m.envelope.type == "RecordingUploaded"), "erased as DELETE erases"
     eventually(lambda: client.get(f"/v1/recordings/{old}").status_code == 404, "the recording gone")
+    # Erased from the disk as a DELETE erases it (an upload after it visible: the delete's erasure is done).
+    assert upload(client, "short_meeting.ogg", transcribe="false").status_code == 202
+    found = stored_anywhere(stack, {"key": key, "audio": audio, "filename": token.encode()})
+    assert not found, f"still on disk: {found}"
+    assert not row_files_holding(stack, old)
     assert client.put("/v1/settings", json={"retention_days": None}).status_code == 202
     eventually(lambda: client.get("/v1/settings").json() == {"retention_days": None}, "retention off again")

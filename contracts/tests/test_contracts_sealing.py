@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 
 from voxledger.contracts import events as ev
 from voxledger.contracts import insights as ins
-from voxledger.contracts.commands import NameSpeakers, UploadRecording
+from voxledger.contracts.commands import NameSpeakers, RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import KeyRequired, decode, encode, seal
 from voxledger.contracts.sealing import SEALED_FIELDS
 from voxledger.projector.domain.intake import project_message
@@ -34,6 +34,10 @@ def _segments() -> ev.SegmentsTranscribed:
     return ev.SegmentsTranscribed(job_id="j1", segments=[msgspec.structs.replace(segment, words=words)])
 
 
+# What a person typed to steer the model: sealed; the options the dispatcher routes on stay in clear.
+TYPED = ev.TranscriptionOptions(model="small", prompt=f"Minutes, {WORD}.", hotwords=WORD, priority="high")
+
+
 def _item() -> ins.ActionItem:
     return ins.ActionItem(text=WORD, kind="request", assignee=None, due=None, start=0, end=1)
 
@@ -44,6 +48,18 @@ SEALED_BODIES = [
     UploadRecording(
         recording_id=REC, filename=f"{WORD}.ogg", content_type="audio/ogg", size_bytes=1, blob_key="b", blob_digest="d"
     ),
+    UploadRecording(
+        recording_id=REC,
+        filename="a.ogg",
+        content_type="audio/ogg",
+        size_bytes=1,
+        blob_key="b",
+        blob_digest="d",
+        job_id="j1",
+        options=TYPED,
+    ),
+    ev.TranscriptionRequested(job_id="j1", options=TYPED),
+    RequestTranscription(recording_id=REC, job_id="j1", options=TYPED),
     *(
         ev.InsightReady(job_id="j1", run_id="r1", kind=kind, engine="builtin", payload=payload, processing_s=0.1)
         for kind, payload in (
@@ -63,7 +79,10 @@ def test_a_sealed_message_keeps_no_word_in_clear_and_opens_with_its_key(body):
     wire = encode(seal(body, aggregate_id=REC, tenant_id="acme", occurred_at=T0), cipher)
     assert WORD.encode() not in wire
     data = json.loads(wire)["data"]
-    clear = {k: v for k, v in msgspec.to_builtins(body).items() if k not in SEALED_FIELDS[type(body).__name__]}
+    clear = msgspec.to_builtins(body)
+    for name in SEALED_FIELDS[type(body).__name__]:
+        outer, _, inner = name.partition(".")
+        (clear.get(outer, {}) if inner else clear).pop(inner or outer, None)
     assert data == {**clear, "sealed": data["sealed"]}, "only the sensitive fields are sealed; the rest stays in clear"
     opened = decode(wire, lambda rid: cipher if rid == REC else None)
     assert opened.body == body and not opened.erased

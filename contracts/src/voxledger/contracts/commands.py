@@ -16,9 +16,9 @@ class Command(msgspec.Struct, kw_only=True):
 class UploadRecording(Command):
     """Registers stored audio as a recording; with job_id set, also queues a transcription.
 
-    v2: `filename` may be sealed (contracts/sealing.py)."""
+    v2: `filename` may be sealed; v3: `options.prompt` and `options.hotwords` too (contracts/sealing.py)."""
 
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
 
     recording_id: str
     filename: str
@@ -31,6 +31,9 @@ class UploadRecording(Command):
 
 
 class RequestTranscription(Command):
+    """v2: `options.prompt` and `options.hotwords` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     recording_id: str
     job_id: str
     options: TranscriptionOptions = msgspec.field(default_factory=TranscriptionOptions)
@@ -88,4 +91,8 @@ RecordingCommand = (
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}
 
-COMMAND_UPCASTERS = {("UploadRecording", 1): clear_v1_to_v2}
+COMMAND_UPCASTERS = {
+    ("UploadRecording", 1): clear_v1_to_v2,
+    ("UploadRecording", 2): clear_v1_to_v2,
+    ("RequestTranscription", 1): clear_v1_to_v2,
+}

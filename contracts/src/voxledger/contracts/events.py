@@ -74,6 +74,9 @@ class RecordingUploaded(Event):
 
 
 class TranscriptionRequested(Event):
+    """v2: `options.prompt` and `options.hotwords` may be sealed (contracts/sealing.py)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     job_id: str
     options: TranscriptionOptions
 
@@ -254,6 +257,7 @@ EVENT_UPCASTERS = {
     ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
     ("ApiKeyIssued", 2): api_key_issued_v2_to_v3,
     ("RecordingUploaded", 1): clear_v1_to_v2,
+    ("TranscriptionRequested", 1): clear_v1_to_v2,
     ("SegmentsTranscribed", 1): clear_v1_to_v2,
     ("InsightReady", 1): clear_v1_to_v2,
 }

@@ -33,9 +33,13 @@ def without_content(_: str) -> PayloadCipher | None:
     return None
 
 
-# message type -> the fields that hold a person's words, names or voice.
+# What a person typed to steer the model (names, vocabulary): `options.prompt` is the field `prompt` of `options`.
+TYPED_OPTIONS = ("options.prompt", "options.hotwords")
+# message type -> the fields that hold a person's words, names or voice (a dotted name: a field of a field).
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {
-    "UploadRecording": ("filename",),
+    "UploadRecording": ("filename", *TYPED_OPTIONS),
+    "RequestTranscription": TYPED_OPTIONS,
+    "TranscriptionRequested": TYPED_OPTIONS,
     "RecordingUploaded": ("filename",),
     "SegmentsTranscribed": ("segments",),
     "ChunkTranscribed": ("segments",),
@@ -76,6 +80,8 @@ def _erased_payload(data: dict[str, Any]) -> dict[str, Any]:
 # message type -> the values its sealed fields read as once the key is gone.
 ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "UploadRecording": lambda _: {"filename": ""},
+    "RequestTranscription": lambda _: {},  # the options read as sent, without prompt and hotwords
+    "TranscriptionRequested": lambda _: {},
     "RecordingUploaded": lambda _: {"filename": ""},
     "SegmentsTranscribed": lambda _: {"segments": []},
     "ChunkTranscribed": lambda _: {"segments": []},
@@ -99,10 +105,23 @@ def seal_fields(
     data: dict[str, Any], kind: str, cipher: PayloadCipher, aad: bytes, encode: Callable[[Any], bytes]
 ) -> dict[str, Any]:
     """`data` with the type's sensitive fields moved into one ciphertext."""
-    names = SEALED_FIELDS[kind]
-    secret = {name: data[name] for name in names if name in data}
-    clear = {name: value for name, value in data.items() if name not in names}
+    clear, secret = dict(data), {}
+    for name in SEALED_FIELDS[kind]:
+        outer, _, inner = name.partition(".")
+        if not inner and outer in clear:
+            secret[name] = clear.pop(outer)
+        elif inner and isinstance(clear.get(outer), dict) and inner in clear[outer]:
+            clear[outer] = {**clear[outer]}
+            secret[name] = clear[outer].pop(inner)
     return {**clear, SEALED_FIELD: base64.b64encode(cipher.encrypt(encode(secret), aad)).decode()}
+
+
+def _merged(data: dict[str, Any], secret: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the opened fields back in their places."""
+    for name, value in secret.items():
+        outer, _, inner = name.partition(".")
+        data = {**data, outer: {**data.get(outer, {}), inner: value}} if inner else {**data, name: value}
+    return data
 
 
 def open_fields(
@@ -118,4 +137,4 @@ def open_fields(
         return data, False  # written in clear (before sealing, or with sealing off)
     if cipher is None:
         return {**data, **ERASED[kind](data)}, True
-    return {**data, **decode(cipher.decrypt(base64.b64decode(sealed), aad))}, False
+    return _merged(data, decode(cipher.decrypt(base64.b64decode(sealed), aad))), False

@@ -172,8 +172,9 @@ PROJECTION_LEASE_TTL_S = 5.0
 # The transcription dispatcher: one active across all transcribers; a standby takes over within this.
 DISPATCH_LEASE_TTL_S = 5.0
 
-# Each recording's data key, wrapped by the master key (runtime/crypto.py); key = recording id, history 1.
-# Deleting a recording purges its key: what was sealed with it can never be read again.
+# Each recording's data key, wrapped by the master key (runtime/crypto.py); key = recording id, history 2 (a
+# re-wrap erases the revision it replaced). Deleting a recording erases its key from the disk (runtime/erasure.py):
+# what was sealed with it can never be read again.
 DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.

@@ -70,6 +70,11 @@ LEASES = kv(streams.LEASES_BUCKET)
 DATA_KEYS = kv(streams.DATA_KEYS_BUCKET)
 DATA_KEYS_WATCH = f"$KV.{streams.DATA_KEYS_BUCKET}.>"
 PURGE_LIVE_AUDIO = f"{API}.STREAM.PURGE.{streams.LIVE_AUDIO.name}"
+# A delete erases the recording's data key and its audio's chunks from the disk, message by message.
+ERASE = (
+    f"{API}.STREAM.MSG.DELETE.KV_{streams.DATA_KEYS_BUCKET}",
+    f"{API}.STREAM.MSG.DELETE.OBJ_{streams.AUDIO_BUCKET}",
+)
 TRANSCRIPTION_WORK_ADVISORY = (
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
     f"{streams.TRANSCRIPTION_WORK.stream}.{streams.TRANSCRIPTION_WORK.durable}"
@@ -112,7 +117,8 @@ ROLES: dict[str, Permissions] = {
             *LEASES,
             *objects(streams.AUDIO_BUCKET, write=True),
             *DATA_KEYS,
-            PURGE_LIVE_AUDIO,  # a delete erases the recording's live audio
+            PURGE_LIVE_AUDIO,  # a delete purges the recording's live audio (sealed with the erased key)
+            *ERASE,
             *WORK,
         ),
         subscribe=(

@@ -21,6 +21,7 @@ from voxledger.contracts import envelope, sealing, streams
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.live import SEALED_HEADER
 from voxledger.runtime.crypto import DataCipher, MasterKeys, RecordingErased, master_key_path
+from voxledger.runtime.erasure import erase_sequence, erase_subject
 from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
 from voxledger.runtime.logging import get_logger
 from voxledger.runtime.settings import CommonSettings
@@ -156,15 +157,27 @@ class Vault:
         return None if cipher is None else cipher.decrypt(data, sealing.associated_data(recording_id, kind, part))
 
     async def destroy(self, recording_id: str) -> None:
-        """Deletes the key and purges its history; the purge marker left behind holds no key material."""
+        """Erases the key from the disk (runtime/erasure.py), then leaves a purge marker, which holds no key
+        material and keeps the key from being created again. The marker expects the subject empty: a key
+        created between the erase and the marker is erased on the next round."""
         self._forget(recording_id)
-        await (await self._bucket()).purge(recording_id)
+        stream, subject = f"KV_{streams.DATA_KEYS_BUCKET}", _subject(recording_id)
+        marker = {KV_OPERATION: "PURGE", "Nats-Rollup": "sub", "Nats-Expected-Last-Subject-Sequence": "0"}
+        while True:
+            await erase_subject(self._js, stream, subject)
+            try:
+                await self._js.publish(subject, b"", headers=marker)
+                break
+            except (APIError, BadRequestError) as err:
+                if err.err_code != WRONG_LAST_SEQUENCE:
+                    raise
         log.info("data_key.destroyed", recording_id=recording_id)
 
 
 async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[int, int]:
     """Re-wraps every data key not yet wrapped by the current master key: (re-wrapped, already current).
-    Each update expects the revision it read, so a key destroyed meanwhile stays destroyed."""
+    Each update expects the revision it read, so a key destroyed meanwhile stays destroyed; the revision it
+    replaced is then erased, so no copy wrapped by an older master key stays on the disk."""
     kv = await js.key_value(streams.DATA_KEYS_BUCKET)
     try:
         recording_ids = await kv.keys()
@@ -176,7 +189,7 @@ async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[in
             entry = await kv.get(recording_id)
         except KeyNotFoundError:
             continue  # destroyed since the listing
-        if not entry.value:
+        if not entry.value or entry.revision is None:
             continue
         data_key, kid = master.unwrap(recording_id, entry.value)
         if kid == master.current:
@@ -184,6 +197,7 @@ async def rewrap_data_keys(js: JetStreamContext, master: MasterKeys) -> tuple[in
             continue
         with contextlib.suppress(KeyWrongLastSequenceError):
             await kv.update(recording_id, master.wrap(recording_id, data_key), last=entry.revision)
+            await erase_sequence(js, f"KV_{streams.DATA_KEYS_BUCKET}", entry.revision)
             rewrapped += 1
     return rewrapped, current
 

@@ -193,6 +193,10 @@ class PostgresServer(ServerProcess):
             "fsync=on",
             "-c",
             "max_connections=200",
+            # WAL segments a checkpoint no longer needs are removed, not renamed for reuse with their old
+            # bytes: so a deleted recording's rows leave pg_wal too (projector's erase_deleted_rows)
+            "-c",
+            "wal_recycle=off",
         ]
         with self.log.open("ab") as log:
             self._chown(self.log, user)
@@ -257,6 +261,9 @@ class PostgresServer(ServerProcess):
             subprocess.run([*psql, "-c", create], check=True, capture_output=True, env=env)
         grants = f"REVOKE ALL ON DATABASE {DATABASE} FROM PUBLIC; GRANT CONNECT ON DATABASE {DATABASE} TO {PG_READER}"
         subprocess.run([*psql, "-c", grants], check=True, capture_output=True, env=env)
+        # The projector ends a delete's erasure with a WAL switch and a checkpoint (README: Erasure).
+        erasing = f"GRANT pg_checkpoint TO {PG_OWNER}; GRANT EXECUTE ON FUNCTION pg_switch_wal() TO {PG_OWNER}"
+        subprocess.run([*psql, "-d", DATABASE, "-c", erasing], check=True, capture_output=True, env=env)
 
     @staticmethod
     def _prepare_user(bin_path: Path) -> str | None:

@@ -17,7 +17,14 @@ from nats.js import JetStreamContext
 from nats.js import api as js_api
 
 from voxledger.contracts import streams
-from voxledger.projector.adapters.postgres import PROJECTION, Layout, apply_batch, checkpoint, refresh_statistics
+from voxledger.projector.adapters.postgres import (
+    PROJECTION,
+    Layout,
+    apply_batch,
+    checkpoint,
+    erase_deleted_rows,
+    refresh_statistics,
+)
 from voxledger.projector.domain.intake import Item, needs_key, project_message
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 from voxledger.runtime.lifecycle import sleep_unless
@@ -41,6 +48,10 @@ class Projected(msgspec.Struct):
     @property
     def skipped(self) -> int:
         return sum(1 for i in self.items if i.skipped is not None)
+
+    @property
+    def deletes(self) -> bool:
+        return any(i.event_type == "RecordingDeleted" and i.skipped is None for i in self.items)
 
 
 async def project_raw(messages: list[Msg], vault: Vault) -> Projected:
@@ -87,12 +98,22 @@ async def _commit(
     pool: asyncpg.Pool, layout: Layout, projected: Projected, lag: int, stop: asyncio.Event, *, analyze: bool
 ) -> int | None:
     committed = await apply_until_committed(pool, layout, projected, lag, stop)
+    if committed is not None and projected.deletes:
+        await _erase(pool, layout)
     if committed is not None and analyze:
         try:
             await refresh_statistics(pool, layout)
         except Exception as err:  # only the query plans suffer; autovacuum will catch up
             log.warning("projector.analyze_failed", error=str(err))
     return committed
+
+
+async def _erase(pool: asyncpg.Pool, layout: Layout) -> None:
+    """After a batch with deletes: their rows erased from the files; a failure leaves them until the next."""
+    try:
+        await erase_deleted_rows(pool, layout)
+    except Exception:
+        log.exception("projector.erase_failed", note="deleted rows stay in the database files until the next delete")
 
 
 async def run_projection(

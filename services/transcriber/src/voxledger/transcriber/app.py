@@ -71,7 +71,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         )
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
-        worker = TranscriptionWorker(nc, repo, pool, settings)
+        worker = TranscriptionWorker(nc, repo, pool, settings, vault)
         dispatching = asyncio.create_task(Dispatcher(nc, settings, worker.worker_name).serve(stop_dispatching))
         started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings), dispatching))
         await nc.subscribe(

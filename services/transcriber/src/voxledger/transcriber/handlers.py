@@ -6,7 +6,7 @@ and redelivered. Transcription jobs are slow and held under a lease: the work th
 hands out is routed by its type, a TranscriptionRequested to the job runner (jobs/runner.py).
 
 A delete erases before it is recorded: the data key is destroyed first (from then on nothing sealed with
-it can be read), then the live audio and the blob are purged, then RecordingDeleted is appended. Each step
+it can be read), then the live audio is purged and the blob's chunks erased (runtime/erasure.py), then RecordingDeleted is appended. Each step
 is idempotent, so a crash anywhere leaves a command that is redelivered and finishes the rest.
 """
 
@@ -21,6 +21,8 @@ from voxledger.contracts.commands import DeleteRecording, RecordingCommand
 from voxledger.contracts.envelope import Envelope, Message, decode_envelope
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.commands import handle_command
+from voxledger.runtime.consumers import heartbeat
+from voxledger.runtime.erasure import erase_subject
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.domain.recording import Recording, decide
 from voxledger.transcriber.jobs.runner import TranscriptionWorker
@@ -28,6 +30,8 @@ from voxledger.transcriber.jobs.runner import TranscriptionWorker
 log = structlog.get_logger(__name__)
 
 RecordingRepository = AggregateRepository[Recording]
+# Well inside the recording commands' AckWait: erasing runs at about 10 MB of audio a second (README: Erasure).
+ERASE_HEARTBEAT_S = 5.0
 
 
 async def handle_recording_command(
@@ -36,7 +40,8 @@ async def handle_recording_command(
     async def run(cmd: RecordingCommand, cause: Envelope) -> list[Message]:
         loaded = await repo.load(cmd.recording_id)
         if isinstance(cmd, DeleteRecording):
-            await _erase(js, vault, loaded, cmd)
+            async with heartbeat(msg, ERASE_HEARTBEAT_S):  # a large upload's chunks take a while to erase
+                await _erase(js, vault, loaded, cmd)
         return await repo.execute(loaded, cmd, cause)
 
     await handle_command(msg, RecordingCommand, run, vault=vault, bind=lambda cmd: {"recording_id": cmd.recording_id})
@@ -61,11 +66,21 @@ async def _erase(js: JetStreamContext, vault: Vault, loaded: Loaded[Recording], 
     Rejected otherwise), and again on a redelivery: each step finds its work done."""
     decide(cmd, loaded.state)
     await vault.destroy(cmd.recording_id)
+    # Live frames are sealed with the key just erased: a purge leaves only ciphertext nobody can open.
     await js.purge_stream(streams.LIVE_AUDIO.name, subject=subjects.live_audio_subject(cmd.recording_id))
     if loaded.state.blob_key:
-        try:
-            store = await js.object_store(streams.AUDIO_BUCKET)
-            await store.delete(loaded.state.blob_key)
-        except ObjectNotFoundError:
-            pass  # already removed by an earlier try
+        await _erase_blob(js, loaded.state.blob_key)
     log.info("recording.erased", blob_key=loaded.state.blob_key)
+
+
+async def _erase_blob(js: JetStreamContext, blob_key: str) -> None:
+    """The uploaded audio is stored as it came, not sealed: its chunks are erased from the disk one by one
+    (a store delete alone purges them, leaving their bytes in the block files), then the object deleted."""
+    store = await js.object_store(streams.AUDIO_BUCKET)
+    try:
+        info = await store.get_info(blob_key)
+    except ObjectNotFoundError:
+        return  # already removed by an earlier try
+    chunks = await erase_subject(js, f"OBJ_{streams.AUDIO_BUCKET}", f"$O.{streams.AUDIO_BUCKET}.C.{info.nuid}")
+    await store.delete(blob_key)
+    log.info("blob.erased", blob_key=blob_key, chunks=chunks)

@@ -7,6 +7,7 @@ one projection (a replay's swap, a projector that lost its lease) serialise on i
 """
 
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -117,6 +118,24 @@ async def refresh_statistics(pool: asyncpg.Pool, layout: Layout) -> None:
         for table in TABLES:
             await conn.execute(f"ANALYZE {layout.table(table)}")
     log.info("projector.statistics_refreshed")
+
+
+# The tables a delete removes a recording's rows from (_purge) that held what was said or typed in it.
+ERASED_TABLES = ("recordings", "jobs", "segments", "insights", "live_sessions", QUARANTINE_TABLE)
+
+
+async def erase_deleted_rows(pool: asyncpg.Pool, layout: Layout) -> None:
+    """Removes deleted rows' bytes from every file of the cluster. A DELETE (and a plain VACUUM after it)
+    leaves them in the heap pages, and GIN keeps a lexeme's entry; VACUUM FULL writes each table and its
+    indexes anew and drops the old files. The WAL that recorded the rows is then switched away from, and a
+    checkpoint removes its segments (the server runs with wal_recycle=off: unlinked, not kept for reuse)."""
+    started = time.perf_counter()
+    async with pool.acquire() as conn:
+        for table in ERASED_TABLES:
+            await conn.execute(f"VACUUM FULL {layout.table(table)}")
+        await conn.execute("SELECT pg_switch_wal()")
+        await conn.execute("CHECKPOINT")
+    log.info("projector.deleted_rows_erased", took_s=round(time.perf_counter() - started, 3))
 
 
 async def checkpoint(pool: asyncpg.Pool, name: str = PROJECTION) -> int:

@@ -19,7 +19,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from opentelemetry import trace
 
-from voxledger.contracts import streams, subjects
+from voxledger.contracts import sealing, streams, subjects
 from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, decode_envelope
 from voxledger.contracts.envelope import decode as envelope_decode
@@ -30,6 +30,7 @@ from voxledger.runtime.consumers import decode_or_reject, heartbeat
 from voxledger.runtime.leases import Lease, LeaseLost
 from voxledger.runtime.lifecycle import worker_name
 from voxledger.runtime.telemetry import context_from_traceparent
+from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain.limits import SpeedEstimate
 from voxledger.transcriber.domain.recording import Fail, Recording, StartAttempt, chunk_todo
@@ -78,8 +79,11 @@ class TranscriptionWorker:
     by the attempt number, so a worker that was paused past its lease cannot write.
     """
 
-    def __init__(self, nc: Client, repo: RecordingRepository, pool: ModelPool, settings: TranscriberSettings):
+    def __init__(
+        self, nc: Client, repo: RecordingRepository, pool: ModelPool, settings: TranscriberSettings, vault: Vault
+    ):
         self._nc = nc
+        self._vault = vault  # a job's prompt and hotwords are sealed
         self._js = nc.jetstream()
         self._repo = repo
         self._pool = pool
@@ -126,7 +130,7 @@ class TranscriptionWorker:
     async def _handle(self, msg: NatsMessage) -> None:
         """A job runs its attempt, which plans its chunks if the recording is long; a chunk runs alone.
         Both are held under a lease of their own and heartbeated the same way."""
-        if (message := await decode_or_reject(msg)) is None:
+        if (message := await decode_or_reject(msg, self._vault)) is None:
             return
         cause = message.envelope
         if isinstance(message.body, TranscriptionChunkQueued):
@@ -193,7 +197,9 @@ class TranscriptionWorker:
         """JetStream gave up redelivering a job (its last worker died): end it as failed instead of hanging."""
         seq = msgspec.json.decode(advisory.data)["stream_seq"]
         try:
-            message = envelope_decode((await self._js.get_msg(streams.WORK.name, seq)).data or b"")
+            # only its ids count here: its sealed options (prompt, hotwords) are not opened
+            spent = (await self._js.get_msg(streams.WORK.name, seq)).data or b""
+            message = envelope_decode(spent, sealing.without_content)
             request = message.body
             if not isinstance(request, TranscriptionRequested | TranscriptionChunkQueued):
                 raise TypeError(f"not a job or a chunk: {message.envelope.type}")
