@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import statistics
 import threading
@@ -20,6 +21,7 @@ from tests.helpers import (
     eventually,
     metrics_text,
     new_client,
+    read_events,
     started_stack,
     upload,
     wait_job,
@@ -257,6 +259,17 @@ def test_deeply_nested_json_and_an_overlong_boundary_are_400s_with_a_code(client
     # Ordinary nesting is still read: the bound is far above what any request of this API needs.
     fine = client.post(f"/v1/recordings/{recording_id}/transcriptions", json={"model": "tiny.en"})
     assert fine.status_code == 202, fine.text
+
+
+def test_a_tenant_never_sees_a_workers_host_or_pid(stack, client):
+    accepted = upload(client, "short_meeting.ogg")
+    recording_id, job_id = accepted.json()["recording_id"], accepted.json()["job_id"]
+    started = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)[-1]["data"]["worker"]
+    shown = wait_job(client, job_id)["worker"]
+    assert shown == started, "the job and its events name the same worker"
+    pids = {str(p.proc.pid) for p in stack.processes}
+    assert not pids & set(shown.split("-")) and socket.gethostname() not in shown, shown
+    assert re.fullmatch(r"transcriber-\d+-[0-9a-f]{8}", shown), "the replica's name and an opaque instance"
 
 
 def test_metrics_need_the_metrics_token(stack):

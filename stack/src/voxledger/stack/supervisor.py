@@ -282,9 +282,10 @@ class Stack:
         return next(p for p in self.processes if p.name == name and p.index == index)
 
     def process_of(self, worker: str) -> ServiceProcess:
-        """The process behind a worker name (`runtime.lifecycle.worker_name`: its pid comes last)."""
-        pid = int(worker.rsplit("-", 1)[1])
-        return next(p for p in self.processes if p.proc.pid == pid)
+        """The process now running as the replica a worker id names (`runtime.lifecycle.worker_id`: the
+        replica's name, which this stack sets, then a random instance)."""
+        label = worker.rsplit("-", 1)[0]
+        return next(p for p in self.processes if p.label == label)
 
     def stop(self) -> None:
         # Webhooks and gateway first (stop taking work), then workers, then the projector, then the servers.

@@ -8,6 +8,7 @@ Replicas share the durable consumers, so adding processes adds throughput.
 """
 
 import asyncio
+import os
 from dataclasses import dataclass
 from functools import partial
 
@@ -80,7 +81,9 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         await nc.subscribe(
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
         )
-        log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
+        log.info(
+            "transcriber.ready", model=settings.model, worker=worker.worker_name, pid=os.getpid(), concurrency=pool.size
+        )
 
     @app.on_shutdown
     async def drain() -> None:
