@@ -83,8 +83,12 @@ def unstarted_stack(
     data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
 ) -> Stack:
     """The stack `started_stack` starts, for a test that starts it itself (and acts while it starts)."""
-    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
-    return Stack(data, log_dir=data / "logs", scale=scale, env=env, nats_cluster=nats_cluster)
+    return Stack(data, log_dir=data / "logs", scale=scale, env=stack_env(env), nats_cluster=nats_cluster)
+
+
+def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """What the suite's stacks set in their services' environment (`env` on top)."""
+    return {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
 
 
 @contextlib.contextmanager
