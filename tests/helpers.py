@@ -76,9 +76,20 @@ def started_stack(
 ) -> Iterator[Stack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
     `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends; `nats_cluster`: that many nats-servers."""
-    env = {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
-    with Stack(data, log_dir=data / "logs", scale=scale, env=env, nats_cluster=nats_cluster) as stack:
+    with unstarted_stack(data, scale=scale, env=env, nats_cluster=nats_cluster) as stack:
         yield stack
+
+
+def unstarted_stack(
+    data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
+) -> Stack:
+    """The stack `started_stack` starts, for a test that starts it itself (and acts while it starts)."""
+    return Stack(data, log_dir=data / "logs", scale=scale, env=stack_env(env), nats_cluster=nats_cluster)
+
+
+def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """What the suite's stacks set in their services' environment (`env` on top)."""
+    return {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
 
 
 @contextlib.contextmanager

@@ -36,11 +36,22 @@ ANSWERS = {
     },
 }
 
+# Well-formed answers out of bounds, one bound each: a time past the recording, an endless text, a
+# reference to a segment that does not exist.
+HOSTILE = {
+    "Summarize": {**ANSWERS["Summarize"], "points": [{"text": "x", "start": 0.0, "end": 1e9, "score": 1.0}]},
+    "action items": {"items": [{**ANSWERS["action items"]["items"][0], "text": "share " * 100_000}]},
+    "Rewrite": {
+        **ANSWERS["Rewrite"],
+        "paragraphs": [{**ANSWERS["Rewrite"]["paragraphs"][0], "source_segments": [9999]}],
+    },
+}
+
 
 class FakeLlm:
     def __init__(self, latency_s: float = 0.0):
         self.latency_s = latency_s
-        self.mode = "ok"  # ok | invalid | error
+        self.mode = "ok"  # ok | invalid | hostile | error
         self.calls: list[dict] = []
         server = self
 
@@ -54,7 +65,8 @@ class FakeLlm:
                     self._reply(503, {"error": "overloaded"})
                     return
                 system = request["messages"][0]["content"]
-                answer = next(body for key, body in ANSWERS.items() if key in system)
+                answers = HOSTILE if server.mode == "hostile" else ANSWERS
+                answer = next(body for key, body in answers.items() if key in system)
                 content = "this is not json" if server.mode == "invalid" else json.dumps(answer)
                 self._reply(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 

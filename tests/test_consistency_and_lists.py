@@ -1,9 +1,10 @@
 """Read-your-writes tokens on every 202, and list filters with cursors that stay stable under inserts."""
 
 import time
+import uuid
 from datetime import UTC, datetime
 
-from tests.helpers import upload, wait_job
+from tests.helpers import new_client, upload, wait_job
 
 TOKEN = "X-Consistency-Token"
 STALE = "X-Read-Model-Stale"
@@ -42,6 +43,20 @@ def test_a_read_with_the_token_of_a_202_always_shows_that_write(client):
         unknown.elapsed,
         future.elapsed,
     )
+
+
+def test_another_tenants_token_is_answered_like_a_token_that_names_no_write(stack, client):
+    """Otherwise min_seq is an oracle: a tenant could confirm that another tenant's write happened."""
+    theirs = upload(client, "short_meeting.ogg", transcribe="false").headers[TOKEN]
+    never = str(uuid.uuid5(uuid.NAMESPACE_URL, f"never-{time.time_ns()}"))  # the form of a command id
+    with new_client(stack, "consistency-oracle") as other:
+        answers = [other.get("/v1/recordings", params={"min_seq": token}) for token in (theirs, never, theirs)]
+    assert [(a.status_code, a.headers.get(STALE)) for a in answers] == [(200, "true")] * 3
+    assert [a.json()["items"] for a in answers] == [[]] * 3
+    elapsed = [a.elapsed.total_seconds() for a in answers]
+    assert all(1.8 < e < 3.5 for e in elapsed), f"each waits the full 2 s, whichever token: {elapsed}"
+    own = client.get("/v1/recordings", params={"min_seq": theirs, "limit": 1})
+    assert STALE not in own.headers and own.elapsed.total_seconds() < 1.5, "the writer's own read is not slowed"
 
 
 def test_lists_filter_by_status_and_creation_time_and_page_stably(client):

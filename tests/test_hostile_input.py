@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import statistics
 import threading
@@ -20,6 +21,7 @@ from tests.helpers import (
     eventually,
     metrics_text,
     new_client,
+    read_events,
     started_stack,
     upload,
     wait_job,
@@ -231,6 +233,43 @@ def test_json_bodies_and_forms_are_bounded_while_they_stream(client):
     body, content_type = _multipart(b"a.ogg", {f"f{i}": b"1" for i in range(40)})
     fields = client.post("/v1/recordings", content=body, headers={"Content-Type": content_type})
     assert fields.status_code == 413 and fields.json()["code"] == "too_many_fields"
+
+
+def test_deeply_nested_json_and_an_overlong_boundary_are_400s_with_a_code(client):
+    recording_id = _recording(client)
+    for deep in (b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000):
+        nested = client.post(
+            f"/v1/recordings/{recording_id}/transcriptions",
+            content=deep,
+            headers={"Content-Type": "application/json"},
+        )
+        assert nested.status_code == 400 and nested.json()["code"] == "json_too_deep", nested.text
+        settings = client.put("/v1/settings", content=deep, headers={"Content-Type": "application/json"})
+        assert settings.status_code == 400 and settings.json()["code"] == "json_too_deep", settings.text
+    body, _ = _multipart(b"a.ogg")
+    boundary = "b" * 300  # python-multipart refuses a boundary over 256 bytes when the parser is built
+    long_boundary = client.post(
+        "/v1/recordings",
+        content=body.replace(b"voxledgerhostile", boundary.encode()),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert long_boundary.status_code == 400 and long_boundary.json()["code"] == "malformed_multipart", (
+        long_boundary.text
+    )
+    # Ordinary nesting is still read: the bound is far above what any request of this API needs.
+    fine = client.post(f"/v1/recordings/{recording_id}/transcriptions", json={"model": "tiny.en"})
+    assert fine.status_code == 202, fine.text
+
+
+def test_a_tenant_never_sees_a_workers_host_or_pid(stack, client):
+    accepted = upload(client, "short_meeting.ogg")
+    recording_id, job_id = accepted.json()["recording_id"], accepted.json()["job_id"]
+    started = read_events(client, recording_id, until="TranscriptionStarted", job_id=job_id)[-1]["data"]["worker"]
+    shown = wait_job(client, job_id)["worker"]
+    assert shown == started, "the job and its events name the same worker"
+    pids = {str(p.proc.pid) for p in stack.processes}
+    assert not pids & set(shown.split("-")) and socket.gethostname() not in shown, shown
+    assert re.fullmatch(r"transcriber-\d+-[0-9a-f]{8}", shown), "the replica's name and an opaque instance"
 
 
 def test_metrics_need_the_metrics_token(stack):

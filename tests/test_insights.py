@@ -132,9 +132,10 @@ def test_the_llm_engine_produces_structured_insights_and_says_so(llm, llm_stack)
     prompts = [call["request"]["messages"][1]["content"] for call in llm.calls]
     heard = [s["text"] for s in segments]  # whatever words the model heard: each segment is in every prompt
     assert all(text in p for p in prompts for text in heard), "the transcript is what the model is given"
+    assert all(call["request"]["max_tokens"] == 4096 for call in llm.calls), "the model's output is capped"
 
 
-@pytest.mark.parametrize("mode", ["invalid", "error"])
+@pytest.mark.parametrize("mode", ["invalid", "hostile", "error"])
 def test_a_failing_llm_falls_back_to_the_builtin_engine(llm, llm_stack, mode):
     llm.mode = mode
     with new_client(llm_stack, f"llm-{mode}") as client:

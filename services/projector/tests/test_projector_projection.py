@@ -290,7 +290,9 @@ def test_an_event_a_command_decided_records_the_commands_effect():
         causation_id=command_id,
     )
     (op,) = project(decode(encode(sealed)), seq=42)
-    assert op == Upsert("command_effects", {"command_id": command_id}, {"seq": 42, "recorded_at": T0})
+    assert op == Upsert(
+        "command_effects", {"command_id": command_id}, {"tenant_id": TENANT, "seq": 42, "recorded_at": T0}
+    )
 
 
 def test_a_commands_effect_is_recorded_only_at_the_last_event_of_its_append():
@@ -306,7 +308,11 @@ def test_a_commands_effect_is_recorded_only_at_the_last_event_of_its_append():
         [op for op in project(decode(encode(m)), seq=50 + i) if getattr(op, "table", None) == "command_effects"]
         for i, m in enumerate(appended)
     ]
-    assert effects == [[], [], [Upsert("command_effects", {"command_id": command_id}, {"seq": 52, "recorded_at": T0})]]
+    assert effects == [
+        [],
+        [],
+        [Upsert("command_effects", {"command_id": command_id}, {"tenant_id": TENANT, "seq": 52, "recorded_at": T0})],
+    ]
 
 
 def test_empty_segment_batch_is_harmless():

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 from typing import TypeVar
@@ -35,6 +36,13 @@ def worker_name(configured: str = "") -> str:
     """Who holds a lease or runs an attempt. The pid keeps a restarted process apart from its dead
     predecessor, so a takeover is visible even when the configured name stays the same."""
     return f"{configured or socket.gethostname()}-{os.getpid()}"
+
+
+def worker_id(configured: str = "") -> str:
+    """Who runs an attempt or holds a live session, as tenants see it too (a job's and its events' `worker`):
+    the replica's configured name and a random instance, never the host or the pid. A new process is a new
+    worker, so a takeover is visible even when the configured name stays the same."""
+    return f"{configured or 'worker'}-{secrets.token_hex(4)}"
 
 
 def stop_on_signals() -> asyncio.Event:

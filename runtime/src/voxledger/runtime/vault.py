@@ -8,6 +8,7 @@ erased message (its sensitive fields blank), never an error: the recording was d
 import asyncio
 import contextlib
 from collections.abc import Iterable
+from functools import partial
 
 import cachetools
 from nats.aio.client import Client
@@ -20,6 +21,7 @@ from nats.js.kv import KeyValue
 from voxledger.contracts import envelope, sealing, streams
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.live import SEALED_HEADER
+from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
 from voxledger.runtime.crypto import DataCipher, MasterKeys, RecordingErased, master_key_path
 from voxledger.runtime.erasure import erase_sequence, erase_subject
 from voxledger.runtime.eventstore import WRONG_LAST_SEQUENCE
@@ -70,8 +72,9 @@ class Vault:
         self._cache[recording_id] = None
 
     async def _bucket(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self._js.key_value(streams.DATA_KEYS_BUCKET)
+        if self._kv is None:  # its stream's info, which a leader election holds up: ridden out, not raised
+            bucket = partial(self._js.key_value, streams.DATA_KEYS_BUCKET)
+            self._kv = await with_broker_retry(bucket, "open the data-keys bucket", BROKER_PATIENCE_S)
         return self._kv
 
     async def cipher(self, recording_id: str, *, create: bool = False) -> DataCipher | None:

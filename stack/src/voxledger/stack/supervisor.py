@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import nats.errors
 import structlog
 
 from voxledger.contracts import streams
@@ -35,6 +36,8 @@ SERVICES = ("projector", "transcriber", "live", "postproc", "gateway", "webhooks
 MODULES = {"live": "voxledger.transcriber.live"}  # the rest run as voxledger.<name>
 # Each service's NATS identity is the role of its name; only these two get a database at all.
 DATABASE_USERS = ("projector", "gateway")
+# Restarts of one service while the stack starts: past this, its failure is a fault, not a blip to ride out.
+START_RESTARTS = 5
 
 
 @dataclass
@@ -184,16 +187,22 @@ class Stack:
 
     def wait_ready(self, timeout_s: float = 120) -> None:
         """Until the gateway answers ready and every transcriber pulls commands. A transcriber loads its
-        model before it pulls; an upload sent earlier would sit unseen, and read as a 404 meanwhile."""
+        model before it pulls; an upload sent earlier would sit unseen, and read as a 404 meanwhile.
+        A service that exits meanwhile (a NATS node lost in the middle of its start) is restarted with
+        backoff, as later; only one that keeps failing fails the start."""
         deadline = time.monotonic() + timeout_s
         for what, ready in (("the gateway", self._gateway_ready), ("the transcribers", self._transcribers_pulling)):
             while not ready():
-                for p in self.processes:
-                    if p.proc.poll() is not None:
-                        raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start")
+                self._restart_failed_at_start()
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{what} did not get ready within {timeout_s:.0f} s")
                 time.sleep(0.1)
+
+    def _restart_failed_at_start(self) -> None:
+        for p in self.processes:
+            if p.proc.poll() is not None and p.restarts >= START_RESTARTS:
+                raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start, {p.restarts} times over")
+        self.supervise_once()
 
     def _gateway_ready(self) -> bool:
         """Serving: ready, or only waiting on the projections (a backlog, a quarantined event), which a
@@ -209,7 +218,10 @@ class Stack:
         wanted = sum(p.name == "transcriber" for p in self.processes)
         if not wanted:
             return True
-        return asyncio.run(provision.pulling(self.nats_as("provision"), streams.RECORDING_COMMANDS)) >= wanted
+        try:
+            return asyncio.run(provision.pulling(self.nats_as("provision"), streams.RECORDING_COMMANDS)) >= wanted
+        except (nats.errors.Error, TimeoutError, OSError):  # e.g. an election under way: asked again
+            return False
 
     def _write_info(self) -> None:
         info = provision.StackInfo(
@@ -270,9 +282,10 @@ class Stack:
         return next(p for p in self.processes if p.name == name and p.index == index)
 
     def process_of(self, worker: str) -> ServiceProcess:
-        """The process behind a worker name (`runtime.lifecycle.worker_name`: its pid comes last)."""
-        pid = int(worker.rsplit("-", 1)[1])
-        return next(p for p in self.processes if p.proc.pid == pid)
+        """The process now running as the replica a worker id names (`runtime.lifecycle.worker_id`: the
+        replica's name, which this stack sets, then a random instance)."""
+        label = worker.rsplit("-", 1)[0]
+        return next(p for p in self.processes if p.label == label)
 
     def stop(self) -> None:
         # Webhooks and gateway first (stop taking work), then workers, then the projector, then the servers.

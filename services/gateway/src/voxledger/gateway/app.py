@@ -46,6 +46,7 @@ from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
 from voxledger.gateway.http.header_deadline import with_header_deadline
 from voxledger.gateway.http.metrics import GatewayMetrics, metrics_token
 from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.http.request import GatewayRequest
 from voxledger.gateway.http.tracing import tracing
 from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.retention import RetentionScheduler
@@ -223,6 +224,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
         ],
         dependencies=dependencies(),
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=GatewayRequest,
         # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
         middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,

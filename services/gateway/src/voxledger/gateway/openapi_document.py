@@ -5,11 +5,14 @@ Litestar documents what the handlers' signatures say. That misses:
   in app.py make sure of it), yet Litestar documents its own `{status_code, detail, extra}` shape, or nothing;
 - the event stream and the transcript renderings, which return a bare `Response` that Litestar calls JSON;
 - the public operations (health, readiness, metrics), which inherit the global bearer requirement;
+- the models this deployment serves, the one `model` a request may name;
 - the links between operations (openapi_links).
 
 Each is filled in where the document does not already say better, so that clients and the fuzz suite check
 responses against what is really sent, and can build a valid upload.
 """
+
+from dataclasses import replace
 
 from litestar import Litestar
 from litestar.openapi.spec import (
@@ -20,9 +23,11 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     OpenAPIType,
     Reference,
+    RequestBody,
     Schema,
 )
 
+from voxledger.gateway.domain.openai import OPENAI_MODELS
 from voxledger.gateway.openapi_links import add_links, operations
 
 PROBLEM_JSON = "application/problem+json"
@@ -185,9 +190,27 @@ def _mark_public(app: Litestar, openapi: OpenAPI) -> None:
                     operation.security = []
 
 
+def _served_models_only(openapi: OpenAPI, names: list[str]) -> None:
+    """A request's `model` is one of the models this deployment serves (OpenAI's routes: or an OpenAI name), so
+    that a client or a fuzzer sends one that is accepted, not any string that is then refused as unknown."""
+    for (_, path), operation in operations(openapi).items():
+        body = operation.request_body
+        for media in (body.content or {}).values() if isinstance(body, RequestBody) else ():
+            form = media.schema
+            if isinstance(form, Schema) and isinstance((form.properties or {}).get("model"), Schema):
+                allowed = [*names, *OPENAI_MODELS] if path.startswith("/v1/audio/") else names
+                model = replace(form.properties["model"], enum=allowed)  # type: ignore[index]
+                media.schema = replace(form, properties={**(form.properties or {}), "model": model})
+    for component in (openapi.components.schemas or {}).values() if openapi.components else ():
+        model = (component.properties or {}).get("model") if isinstance(component, Schema) else None
+        if isinstance(model, Schema) and model.pattern is not None:  # a request's (a response's has none)
+            model.enum = [*names, None] if model.one_of else list(names)
+
+
 def complete_document(app: Litestar) -> None:
     """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
     openapi = app.openapi_schema
     document_bodies(openapi)
     _mark_public(app, openapi)
+    _served_models_only(openapi, [m.name for m in app.state["catalog"].listing()])
     add_links(openapi)

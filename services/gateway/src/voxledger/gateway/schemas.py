@@ -12,7 +12,12 @@ from voxledger.contracts.insights import INSIGHT_KINDS
 from voxledger.gateway.domain.models import ServedModel
 from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.speakers import MAX_SPEAKERS, SpeakerSegment
-from voxledger.gateway.domain.validation import LANGUAGE_PATTERN, SINGLE_LINE_PATTERN, UUID_PATTERN
+from voxledger.gateway.domain.validation import (
+    LANGUAGE_PATTERN,
+    MULTILINE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    UUID_PATTERN,
+)
 
 
 def _documented(**schema: Any) -> msgspec.Meta:
@@ -171,7 +176,9 @@ class TranscriptionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     task: events.Task = "transcribe"
     word_timestamps: bool = False
     vad: bool = False
-    prompt: Annotated[str | None, _documented(max_length=MAX_PROMPT_CHARS, examples=["Acme, Q3 budget"])] = None
+    prompt: Annotated[
+        str | None, _documented(pattern=MULTILINE_PATTERN, max_length=MAX_PROMPT_CHARS, examples=["Acme, Q3 budget"])
+    ] = None
     hotwords: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=MAX_HOTWORDS_CHARS)] = None
     temperature: Annotated[float | None, _documented(minimum=0, maximum=1)] = None
     # Chunks decoded at once (1: sequential); unset: the transcriber's default.

@@ -63,7 +63,13 @@ def create_app(settings: PostprocSettings) -> FastStream:
         store = EventStore(nc.jetstream(), vault=await open_vault(nc, settings))
         repo = AggregateRepository(store, subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
         llm = (
-            LlmEngine(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
+            LlmEngine(
+                settings.llm_url,
+                settings.llm_model,
+                settings.llm_api_key,
+                settings.llm_timeout_s,
+                settings.llm_max_tokens,
+            )
             if settings.llm_url
             else None
         )

@@ -8,7 +8,9 @@ Replicas share the durable consumers, so adding processes adds throughput.
 """
 
 import asyncio
+import os
 from dataclasses import dataclass
+from functools import partial
 
 import msgspec
 import structlog
@@ -18,7 +20,7 @@ from nats.aio.client import Client
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import connect, nats_access
+from voxledger.runtime.broker import BROKER_PATIENCE_S, connect, nats_access, with_broker_retry
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
@@ -61,10 +63,12 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         js = nc.jetstream()
         # Apply this worker's AckWait to the shared consumers (provisioning created them with the default): the
         # dispatcher's, whose deliveries are not bounded, and the workers', bounded by the attempts.
+        # Idempotent, so retried through a leader election rather than failing the start.
         jobs = streams.TRANSCRIPTION_JOBS
-        await js.add_consumer(jobs.stream, consumer_config(jobs, ack_wait_s=settings.ack_wait_s))
         work = msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
-        await js.add_consumer(work.stream, consumer_config(work, ack_wait_s=settings.ack_wait_s))
+        for spec in (jobs, work):
+            config = consumer_config(spec, ack_wait_s=settings.ack_wait_s)
+            await with_broker_retry(partial(js.add_consumer, spec.stream, config), "apply AckWait", BROKER_PATIENCE_S)
         vault = await open_vault(nc, settings)
         repo = AggregateRepository(
             EventStore(js, vault=vault), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
@@ -77,7 +81,9 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         await nc.subscribe(
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
         )
-        log.info("transcriber.ready", model=settings.model, worker=worker.worker_name, concurrency=pool.size)
+        log.info(
+            "transcriber.ready", model=settings.model, worker=worker.worker_name, pid=os.getpid(), concurrency=pool.size
+        )
 
     @app.on_shutdown
     async def drain() -> None:

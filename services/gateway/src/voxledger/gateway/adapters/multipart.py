@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 if TYPE_CHECKING:
@@ -124,16 +124,17 @@ async def parse_upload(
     if media_type != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMedia("multipart_required", "send the audio as multipart/form-data with a `file` part")
     form = UploadedForm(memory_bytes)
-    parser = MultipartParser(params[b"boundary"], callbacks=_FormReader(form, max_bytes, max_fields).callbacks())
     received, max_body = 0, max_bytes + FORM_OVERHEAD_BYTES
     try:
+        # Built inside the try: the parser refuses a boundary over 256 bytes as it is built.
+        parser = MultipartParser(params[b"boundary"], callbacks=_FormReader(form, max_bytes, max_fields).callbacks())
         async for chunk in body:
             received += len(chunk)
             if received > max_body:  # e.g. a huge preamble: counted as it streams, whatever Content-Length said
                 raise TooLarge("file_too_large", f"the upload exceeds the {max_bytes // 2**20} MiB limit")
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as err:
+    except FormParserError as err:
         form.close()
         raise Malformed("malformed_multipart", f"the multipart body is malformed: {err}") from None
     except BaseException:

@@ -150,8 +150,9 @@ class ReadModels:
             or 0
         )
 
-    async def command_effect(self, command_id: str) -> int | None:
-        return await self.pool.fetchval("SELECT seq FROM command_effects WHERE command_id = $1", command_id)
+    async def command_effect(self, tenant: str, command_id: str) -> int | None:
+        sql = "SELECT seq FROM command_effects WHERE command_id = $1 AND tenant_id = $2"
+        return await self.pool.fetchval(sql, command_id, tenant)
 
     async def projection_health(self) -> list:
         """Each live projection's checkpoint and how many events it holds in quarantine (a small table)."""

@@ -14,7 +14,7 @@ from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.validation import check_text
 
 MAX_SPEAKERS = 20  # what a request may ask for; the estimate itself stops at 8 unless max_speakers says more
-SPEAKERS_PATTERN = r"^(auto|off|[1-9][0-9]?)$"
+SPEAKERS_PATTERN = r"^(auto|off|[1-9]|1[0-9]|20)$"  # a count up to MAX_SPEAKERS
 MAX_NAME_CHARS = 64
 
 

@@ -19,12 +19,13 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 SEQ_PATTERN = rf"^[0-9]{{1,{MAX_SEQ_DIGITS}}}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}$"
 SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"  # tab and newline allowed (prose)
 
 _UUID = re.compile(UUID_PATTERN)
 _SEQ = re.compile(SEQ_PATTERN)
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what MULTILINE_PATTERN excludes
 # Bidirectional overrides and isolates, and other invisible format characters that make a name
 # read differently from what it is (e.g. `evil\u202Egpj.exe`).
 _UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")

@@ -138,7 +138,11 @@ async def wait_for_projection(request: Request) -> None:
     deadline = time.monotonic() + state.settings.consistency_wait_s
     if is_canonical_id(raw):
         # A token is a command's id; an id that cannot be one names no write, so no wait can satisfy it.
-        wanted = await _token_seq(state, raw.lower(), deadline) if could_be_command_id(raw) else None
+        tenant = request.scope["state"].get("tenant")  # none on the routes outside /v1: no write of theirs
+        if tenant is None or not could_be_command_id(raw):
+            wanted = None
+        else:
+            wanted = await _token_seq(state, tenant, raw.lower(), deadline)
     else:
         wanted = parse_seq(raw, "min_seq", "invalid_min_seq")
         if await _past_the_head(state, wanted):
@@ -168,10 +172,12 @@ async def when_advanced(notifier: ProjectionNotifier, check: Callable[[], Awaita
             return None
 
 
-async def _token_seq(state: State, command_id: str, deadline: float) -> int | None:
+async def _token_seq(state: State, tenant: str, command_id: str, deadline: float) -> int | None:
     """The stream head once the command's effect is projected: the projector records it at the last event
-    of the command's append, so by then every event the command led to is in the log."""
-    effect = await when_advanced(state.notifier, lambda: state.readmodels.command_effect(command_id), deadline)
+    of the command's append, so by then every event the command led to is in the log. Only the tenant's own
+    commands count: another tenant's token waits out the deadline like one that names no write, so the
+    answer never tells whether that write happened."""
+    effect = await when_advanced(state.notifier, lambda: state.readmodels.command_effect(tenant, command_id), deadline)
     return None if effect is None else await state.bus.events_head()
 
 

@@ -17,6 +17,7 @@ from voxledger.gateway.domain.speakers import SPEAKERS_PATTERN
 from voxledger.gateway.domain.validation import (
     LANGUAGE_PATTERN,
     MAX_FILENAME_CHARS,
+    MULTILINE_PATTERN,
     SEQ_PATTERN,
     SINGLE_LINE_PATTERN,
     UUID_PATTERN,
@@ -111,6 +112,7 @@ _FLAG = Schema(type="string", enum=["true", "false", "1", "0", "yes", "no"])  # 
 _PROMPT = Schema(
     type="string",  # type: ignore[arg-type]
     max_length=MAX_PROMPT_CHARS,
+    pattern=MULTILINE_PATTERN,
     description="Text to condition the model on (faster-whisper's initial prompt): names, spelling, style",
 )
 _HOTWORDS = Schema(

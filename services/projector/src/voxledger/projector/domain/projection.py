@@ -44,9 +44,8 @@ def project(message: Message, seq: int) -> list[Op]:
     projector = PROJECTORS.get(type(event))
     ops = projector(meta, event, seq) if projector else []
     if meta.causation_id and not meta.commit_remaining and isinstance(event, COMMAND_EFFECTS):
-        ops.append(
-            Upsert("command_effects", {"command_id": meta.causation_id}, {"seq": seq, "recorded_at": meta.occurred_at})
-        )
+        effect = {"tenant_id": meta.tenant_id, "seq": seq, "recorded_at": meta.occurred_at}
+        ops.append(Upsert("command_effects", {"command_id": meta.causation_id}, effect))
     return ops
 
 

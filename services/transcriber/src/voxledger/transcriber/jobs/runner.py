@@ -28,7 +28,7 @@ from voxledger.contracts.failures import public_message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import decode_or_reject, heartbeat
 from voxledger.runtime.leases import Lease, LeaseLost
-from voxledger.runtime.lifecycle import worker_name
+from voxledger.runtime.lifecycle import worker_id
 from voxledger.runtime.telemetry import context_from_traceparent
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model_process import ModelPool
@@ -88,7 +88,7 @@ class TranscriptionWorker:
         self._repo = repo
         self._pool = pool
         self._settings = settings
-        self.worker_name = worker_name(settings.worker_name)
+        self.worker_name = worker_id(settings.worker_name)
         self.speed = SpeedEstimate(settings.initial_realtime_factor)
         self.draining = asyncio.Event()  # set on SIGTERM: start nothing new, hand back the running jobs
         self.idle = asyncio.Event()

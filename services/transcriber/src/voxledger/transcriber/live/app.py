@@ -1,6 +1,7 @@
 """Wiring for the live worker: NATS, the model, the Recording aggregate's live decider, and the claim loop."""
 
 import asyncio
+import os
 
 import structlog
 
@@ -33,7 +34,13 @@ async def serve(settings: LiveSettings) -> None:
     worker = LiveWorker(nc, repo, models, settings, vault)
     try:
         await asyncio.to_thread(models.get, settings.model)  # loaded before the first session claims it
-        log.info("live.ready", worker=worker.name, model=settings.model, max_sessions=settings.live_max_sessions)
+        log.info(
+            "live.ready",
+            worker=worker.name,
+            pid=os.getpid(),
+            model=settings.model,
+            max_sessions=settings.live_max_sessions,
+        )
         await worker.run(stop)
     finally:
         await nc.drain()

@@ -24,7 +24,7 @@ from voxledger.contracts.streams import LIVE_LEASE_TTL_S
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.broker import BROKER_UNAVAILABLE_ERRORS, BrokerUnavailable
 from voxledger.runtime.leases import Lease, LeaseLost
-from voxledger.runtime.lifecycle import sleep_unless, worker_name
+from voxledger.runtime.lifecycle import sleep_unless, worker_id
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model import ModelCache
 from voxledger.transcriber.live.adapters.registry import Registration, SessionRegistry
@@ -46,8 +46,7 @@ class LiveWorker:
     ):
         self._nc, self._js, self._repo, self._models, self._settings = nc, nc.jetstream(), repo, models, settings
         self._vault = vault
-        # The pid keeps a restarted process apart from its dead predecessor: taking over is then visible.
-        self.name = worker_name(settings.worker_name)
+        self.name = worker_id(settings.worker_name)  # a new process, a new name: a takeover is visible
         self.sessions: dict[str, asyncio.Task] = {}
         self._tenants: dict[str, str] = {}  # held session id -> its tenant
         self._failures: dict[str, tuple[int, float]] = {}  # session id -> (failed holds here, not before)
