@@ -24,6 +24,10 @@ lint:
     uv run mypy
     uv run biome ci
 
+# The documentation site (mkdocs.yml, docs/) into site/, strict: a broken link or anchor fails it. Serve it: `uv run mkdocs serve`
+docs:
+    NO_MKDOCS_2_WARNING=1 uv run mkdocs build --strict --site-dir site
+
 # The web app's unit tests (node's own runner; node and the status vocabulary come from the uv environment)
 js-test:
     uv run node --import ./tests/js/register.mjs --test tests/js/*.test.mjs

@@ -3,8 +3,8 @@
 Each example opens a socket (key in the header, in an `auth` message, a wrong key, or none) and sends a random
 sequence of text frames (valid and invalid JSON, wrong types, huge values, control characters, unknown types)
 and binary frames (empty, odd lengths, huge), then `start` and `stop`, and reads every answer until the server
-closes. Checks: every server message is one of the documented types and every error code one the README lists
-under "Live transcription"; an authenticated socket ends with `ended` (or a documented fatal error), and the
+closes. Checks: every server message is one of the documented types and every error code one the documentation
+lists (docs/live-transcription.md); an authenticated socket ends with `ended` (or a documented fatal error), and the
 server closes cleanly with a documented close code, in bounded time. Afterwards a correct session still gets
 `ready`, finals and `ended` (the platform was not stopped and no capacity was drained), every projection has
 caught up, nothing was quarantined, and no service logged an error.
@@ -30,8 +30,8 @@ from voxledger.contracts.live import SAMPLE_RATES
 
 pytestmark = pytest.mark.fuzz
 
-README = Path(__file__).parents[2] / "README.md"
-CLOSE_CODES = {1000, 1008, 1013}  # normal; after a fatal error; no live capacity (README)
+LIVE_DOC = Path(__file__).parents[2] / "docs" / "live-transcription.md"
+CLOSE_CODES = {1000, 1008, 1013}  # normal; after a fatal error; no live capacity (docs/live-transcription.md)
 SESSION_END_S = 45  # stop sent: the server answers `ended` and closes within this (a stall otherwise)
 FRAME_CAP, SESSION_AUDIO_CAP = 4096, 48_000  # in a session: below the 5 s burst at the lowest rate, so no pacing
 HUGE = 2**20
@@ -39,8 +39,8 @@ WS_MAX_MESSAGE = 1024 * 1024  # the gateway's default VOXLEDGER_WS_MAX_MESSAGE_K
 
 
 def documented_error_codes() -> set[str]:
-    """The codes README's "Live transcription" lists for `{"type": "error", ...}`: what clients are promised."""
-    text = README.read_text()
+    """The codes docs/live-transcription.md lists for `{"type": "error", ...}`: what clients are promised."""
+    text = LIVE_DOC.read_text()
     block = text[text.index('- `{"type": "error"') :].split("\n- ", 1)[0]
     return set(re.findall(r"`([a-z_]+)`", block))
 
