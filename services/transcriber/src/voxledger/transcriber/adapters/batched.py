@@ -58,36 +58,37 @@ def speech_chunks(audio: np.ndarray, vad: dict[str, Any]) -> list[list[dict[str,
 def transcribe_batched(
     model: WhisperModel, audio: np.ndarray, batch_size: int, vad: dict[str, Any], **hints: Any
 ) -> tuple[Iterator[RawSegment], Any]:
-    """As `BatchedInferencePipeline(model).transcribe(audio, batch_size=..., vad_parameters=vad, **hints)`,
-    the first chunk decoded before it returns (it detects the language) and the rest as the segments are read."""
+    """As `BatchedInferencePipeline(model).transcribe(audio, batch_size=..., vad_parameters=vad, **hints)`:
+    the language is known when it returns (detected on the first chunk, as faster-whisper does); the
+    groups are decoded as the segments are read."""
     pipeline = BatchedInferencePipeline(model)
     chunks = speech_chunks(audio, vad)
     if not chunks:  # no speech: faster-whisper's own answer (no segments, the language it assumes)
         return pipeline.transcribe(audio, batch_size=batch_size, vad_parameters=vad, **hints)
+    first, info = _group(pipeline, audio, chunks[:1], hints)
+    hints = {**hints, "language": info.language}
     sizer = GroupSizer(batch_size)
-    started = time.monotonic()
-    info, first = _decode_group(pipeline, audio, chunks[:1], hints)
-    sizer.observe(1, time.monotonic() - started)
-    hints = {**hints, "language": info.language}  # detected once, on the first chunk, as faster-whisper does
 
     def segments() -> Iterator[RawSegment]:
-        yield from first
-        done = 1
-        while done < len(chunks):
-            group = chunks[done : done + sizer.size]
+        done, size, pending = 0, 1, first
+        while True:
             started = time.monotonic()
-            _, decoded = _decode_group(pipeline, audio, group, hints)
-            sizer.observe(len(group), time.monotonic() - started)
-            done += len(group)
+            decoded = list(pending)  # the group's batch is decoded here
+            done += size
             yield from decoded
+            if done >= len(chunks):
+                return
+            sizer.observe(size, time.monotonic() - started)
+            size = min(sizer.size, len(chunks) - done)
+            pending, _ = _group(pipeline, audio, chunks[done : done + size], hints)
 
     return segments(), info
 
 
-def _decode_group(
+def _group(
     pipeline: BatchedInferencePipeline, audio: np.ndarray, group: list[list[dict[str, int]]], hints: dict[str, Any]
-) -> tuple[Any, list[RawSegment]]:
-    """One batch: the group's speech joined, each chunk a clip of it, times mapped back to the recording."""
+) -> tuple[Iterator[RawSegment], Any]:
+    """One batch, decoded as it is read: the group's speech joined, each chunk a clip of it, times mapped back."""
     clips = [clip for chunk in group for clip in chunk]
     speech = np.concatenate([audio[clip["start"] : clip["end"]] for clip in clips])
     spans, at = [], 0
@@ -96,4 +97,4 @@ def _decode_group(
         spans.append({"start": at / SAMPLE_RATE, "end": (at + length) / SAMPLE_RATE})
         at += length
     raw, info = pipeline.transcribe(speech, clip_timestamps=spans, batch_size=len(group), **hints)
-    return info, list(restore_speech_timestamps(raw, clips, SAMPLE_RATE))
+    return restore_speech_timestamps(raw, clips, SAMPLE_RATE), info
