@@ -6,12 +6,16 @@
 - overhead: POST /v1/recordings -> job `completed` in the read model, divided by raw
   faster-whisper in the same mode (decode + transcribe, model already loaded, same model and settings).
 - latency: 202 -> job visible as `queued`, and 202 -> first progress event.
+- batched decoding in process, on the same model: faster-whisper's pipeline in one call (as the transcriber
+  did before it decoded in growing groups, adapters/batched.py) against the transcriber's own `transcribe`:
+  time, CPU, WER, when the first segment came and the longest wait between two.
 
 Run: `uv run just bench` (or `uv run python -m bench.pipeline --repeats 3`). Prints a table.
 """
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import tempfile
@@ -26,10 +30,17 @@ from httpx_sse import connect_sse
 
 from tests.helpers import AUDIO, new_client, reference
 from tests.wer import word_error_rate
+from voxledger.contracts.events import TranscriptionOptions
 from voxledger.runtime.settings import served_models
 from voxledger.stack.supervisor import Stack
 from voxledger.transcriber.adapters.audio import decode
-from voxledger.transcriber.adapters.model import resolve_model
+from voxledger.transcriber.adapters.model import (
+    BATCHED_VAD,
+    cut_into_sentences,
+    resolve_model,
+    temperatures,
+    transcribe,
+)
 from voxledger.transcriber.settings import TranscriberSettings
 
 FILES = ("bench_60s.ogg", "bench_300s.ogg")
@@ -53,6 +64,52 @@ def raw_run(model: WhisperModel, path: Path, batch_size: int) -> Run:
         segments, _ = model.transcribe(samples)
     text = " ".join(s.text for s in segments)
     return Run(time.perf_counter() - start, word_error_rate(reference(path.name), text))
+
+
+class Decode(NamedTuple):
+    seconds: float
+    cpu_s: float
+    wer: float
+    first_s: float
+    longest_wait_s: float
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def decode_run(model: WhisperModel, samples, name: str, batch_size: int, grouped: bool) -> Decode:
+    """Batched decoding as the transcriber does it (`grouped`), or as it did before: one call to the pipeline."""
+    start, cpu = time.perf_counter(), _cpu_s()
+    if grouped:
+        _, _, segments = transcribe(model, samples, TranscriptionOptions(batch_size=batch_size), 0.0, 0)
+    else:
+        raw, _ = BatchedInferencePipeline(model).transcribe(
+            samples,
+            batch_size=batch_size,
+            word_timestamps=True,
+            vad_parameters=BATCHED_VAD,
+            temperature=temperatures(None),
+        )
+        segments = cut_into_sentences(raw, keep_words=False)
+    arrivals, texts = [start], []
+    for segment in segments:
+        arrivals.append(time.perf_counter())
+        texts.append(segment.text)
+    seconds, cpu_s = time.perf_counter() - start, _cpu_s() - cpu
+    waits = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    return Decode(seconds, cpu_s, word_error_rate(reference(name), " ".join(texts)), waits[0], max(waits))
+
+
+def compare_decoding(model: WhisperModel, name: str, batch_size: int, repeats: int) -> dict[str, list[Decode]]:
+    samples, _ = decode(AUDIO / name)
+    runs: dict[str, list[Decode]] = {"one call (before)": [], "grouped (now)": []}
+    for repeat in range(repeats):
+        for label in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
+            runs[label].append(decode_run(model, samples, name, batch_size, grouped=label.startswith("grouped")))
+            time.sleep(SETTLE_S)
+    return runs
 
 
 def pipeline_run(client: httpx.Client, path: Path, batch_size: int | None = None) -> Run:
@@ -127,6 +184,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--latency-runs", type=int, default=10)
+    parser.add_argument("--files", nargs="+", default=FILES, choices=FILES)
     args = parser.parse_args()
 
     settings = TranscriberSettings()
@@ -145,11 +203,12 @@ def main() -> int:
         for batch_size in modes.values():  # warm both paths in each mode once
             pipeline_run(client, AUDIO / "short_meeting.ogg", batch_size)
             raw_run(model, AUDIO / "short_meeting.ogg", batch_size)
-        for name in FILES:
+        for name in args.files:
             by_mode = {mode: measure(model, client, name, size, args.repeats) for mode, size in modes.items()}
             today = by_mode["sequential"][2]
             rows += [(name, mode, *figures, today / figures[2]) for mode, figures in by_mode.items()]
         queued, progress = latencies(client, AUDIO / "short_meeting.ogg", args.latency_runs)
+    decoding = {name: compare_decoding(model, name, settings.batch_size, args.repeats) for name in args.files}
 
     out = sys.stdout
     out.write(
@@ -172,7 +231,20 @@ def main() -> int:
     )
     out.write(f"\n202 -> job visible as queued:    {ms(queued)}\n")
     out.write(f"202 -> first progress event:     {ms(progress)}\n")
+    write_decoding(out, decoding, settings.batch_size)
     return 0
+
+
+def write_decoding(out, decoding: dict[str, dict[str, list[Decode]]], batch_size: int) -> None:
+    out.write(f"\nbatched decoding in process (batch_size {batch_size}, word times, sentences; median)\n\n")
+    out.write(f"{'file':<16}{'how':<20}{'s':>7}{'CPU s':>8}{'WER':>7}{'first segment s':>17}{'longest wait s':>16}\n")
+    for name, runs in decoding.items():
+        for label, decodes in runs.items():
+            med = Decode(*(statistics.median(column) for column in zip(*decodes, strict=True)))
+            out.write(
+                f"{name:<16}{label:<20}{med.seconds:>7.2f}{med.cpu_s:>8.2f}{med.wer:>6.1%}"
+                f"{med.first_s:>17.2f}{med.longest_wait_s:>16.2f}\n"
+            )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def configure_logging(service: str, fmt: str = "auto", level: str = "info") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
+    # faster-whisper logs each decode ("Processing audio...", "VAD filter removed...") at info
+    for noisy in ("uvicorn.access", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)

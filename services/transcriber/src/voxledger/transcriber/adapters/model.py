@@ -7,11 +7,12 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper import WhisperModel
 from threadpoolctl import threadpool_limits
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
 from voxledger.runtime.settings import CommonSettings, load_settings, served_models
+from voxledger.transcriber.adapters.batched import transcribe_batched
 from voxledger.transcriber.domain.sentences import sentence_pieces
 
 BUNDLED_MODEL = "tiny.en"
@@ -117,7 +118,8 @@ def transcribe(
 ) -> tuple[str, float, Iterator[Segment]]:
     """Blocking; segments are produced lazily as the model decodes. Times are absolute (offset added).
 
-    `batch_size` (the job's, else the worker's default) above 1 decodes chunks in parallel batches.
+    `batch_size` (the job's, else the worker's default) above 1 decodes chunks in parallel batches, a few
+    at a time so that segments come as they are done (adapters/batched.py).
     Returns the language, the detector's probability for it (1.0 when the job named it), and the segments."""
     batch_size = options.batch_size or default_batch_size
     hints = {
@@ -129,10 +131,8 @@ def transcribe(
     }
     if batch_size > 1:
         # Word times are needed to cut each chunk into sentences; they are dropped again if not asked for.
-        raw, info = BatchedInferencePipeline(model).transcribe(
-            audio, batch_size=batch_size, word_timestamps=True, vad_parameters=BATCHED_VAD, **hints
-        )
-        decoded = _sentences(raw, keep_words=options.word_timestamps)
+        raw, info = transcribe_batched(model, audio, batch_size, BATCHED_VAD, word_timestamps=True, **hints)
+        decoded = cut_into_sentences(raw, keep_words=options.word_timestamps)
     else:
         raw, info = model.transcribe(audio, word_timestamps=options.word_timestamps, vad_filter=options.vad, **hints)
         decoded = (_decoded(seg, seg.text.strip(), _words(seg.words)) for seg in raw)
@@ -173,7 +173,7 @@ def _decoded(
     )
 
 
-def _sentences(raw: Iterable[Any], keep_words: bool) -> Iterator[Decoded]:
+def cut_into_sentences(raw: Iterable[Any], keep_words: bool) -> Iterator[Decoded]:
     """Each batched chunk cut into sentences at its word times."""
     for seg in raw:
         words = _words(seg.words)
