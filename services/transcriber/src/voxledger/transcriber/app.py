@@ -66,9 +66,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
         work = msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
         await js.add_consumer(work.stream, consumer_config(work, ack_wait_s=settings.ack_wait_s))
         vault = await open_vault(nc, settings)
-        repo = AggregateRepository(
-            EventStore(js, vault=vault), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
-        )
+        repo = AggregateRepository(EventStore(js, vault=vault), subjects.RECORDING, recording.DECIDER)
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings)
