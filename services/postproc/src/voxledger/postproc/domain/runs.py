@@ -16,7 +16,6 @@ from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayl
 from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.contracts.statuses import InsightStatus
 
-
 # The segments in log order, as a persistent chain of batches: appending a batch is O(1) and shares the rest.
 SegmentChain = tuple["SegmentChain | None", list[ev.Segment]]
 

@@ -34,7 +34,12 @@ class FinalsTally(msgspec.Struct, frozen=True, kw_only=True):
         last = segments[-1]
         count = self.count + len(segments)
         return FinalsTally(
-            count=count, next_index=last.index + 1, until_s=last.end, speech_s=speech_s, words=words, confidence=confidence
+            count=count,
+            next_index=last.index + 1,
+            until_s=last.end,
+            speech_s=speech_s,
+            words=words,
+            confidence=confidence,
         )
 
     def statistics(self) -> ev.LiveSessionStats:
