@@ -6,6 +6,7 @@ from tests.decider import Scenario
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import CancelTranscription, RequestTranscription, UploadRecording
 from voxledger.transcriber.domain.recording import (
+    DECIDER,
     Cancel,
     Complete,
     Fail,
@@ -412,3 +413,20 @@ def test_gap_inside_a_batch_is_rejected():
     with pytest.raises(Rejected) as info:
         agg.when(RecordSegments(job_id=JOB1, attempt=1, segments=[seg(0), seg(2)]))
     assert info.value.code == "segment_gap"
+
+
+def test_evolving_leaves_the_state_a_job_holds_as_it_was():
+    uploaded = DECIDER.fold(decide(upload(), DECIDER.initial))
+    held = uploaded.jobs[JOB1]  # what a running worker read
+    started = DECIDER.fold(
+        [*decide(upload(), DECIDER.initial), ev.TranscriptionStarted(job_id=JOB1, attempt=1, worker="w", model="m")]
+    )
+    after = evolve(
+        uploaded,
+        ev.TranscriptionCompleted(job_id=JOB1, language="en", duration_s=1.0, segment_count=0, processing_s=0.1),
+    )
+    assert (held.status, uploaded.jobs[JOB1].status, started.jobs[JOB1].status) == ("queued", "queued", "running")
+    assert after.jobs[JOB1].status == "completed"
+    assert DECIDER.initial == Recording()  # folding never changes the decider's own initial state
+    with pytest.raises(AttributeError):
+        uploaded.deleted = True  # type: ignore[misc]

@@ -6,20 +6,18 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from voxledger.contracts import key_commands, retention, sealing, webhooks
+from voxledger.contracts import catalogue, key_commands, retention, sealing, webhooks
 from voxledger.contracts.commands import COMMAND_TYPES, COMMAND_UPCASTERS, Command
-from voxledger.contracts.events import EVENT_TYPES, EVENT_UPCASTERS, Event
+from voxledger.contracts.events import EVENT_UPCASTERS, Event
 from voxledger.contracts.ids import new_id
 
 Body = Event | Command
 MESSAGE_TYPES: dict[str, type[Body]] = {
-    **EVENT_TYPES,
+    **catalogue.EVENT_TYPES,
     **COMMAND_TYPES,
-    **webhooks.EVENT_TYPES,
     **webhooks.COMMAND_TYPES,
     **key_commands.COMMAND_TYPES,
     **retention.COMMAND_TYPES,
-    **retention.EVENT_TYPES,
 }
 
 # (type, from_version) -> pure function turning that version's data into the next version's.

@@ -227,31 +227,6 @@ class ApiKeyUsed(Event):
     at: datetime
 
 
-RecordingEvent = (
-    RecordingUploaded
-    | TranscriptionRequested
-    | TranscriptionStarted
-    | TranscriptionProgressed
-    | SegmentsTranscribed
-    | TranscriptionCompleted
-    | TranscriptionAttemptFailed
-    | TranscriptionFailed
-    | TranscriptionCancelRequested
-    | TranscriptionCancelled
-    | RecordingDeleted
-    | InsightsRequested
-    | InsightStarted
-    | InsightReady
-    | InsightFailed
-    | InsightsCompleted
-)
-
-ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed
-
-AnyEvent = RecordingEvent | ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed
-
-EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in AnyEvent.__args__}
-
 # (type, from_version) -> the pure function that lifts that version's data to the next one.
 EVENT_UPCASTERS = {
     ("ApiKeyIssued", 1): api_key_issued_v1_to_v2,
@@ -305,9 +280,6 @@ class LiveSessionEnded(Event):
     stats: LiveSessionStats
 
 
-LIVE_EVENTS: tuple[type[Event], ...] = (LiveSessionStarted, LiveSessionTakenOver, LiveSessionEnded)
-EVENT_TYPES.update({cls.__name__: cls for cls in LIVE_EVENTS})
-
 # --- Speakers: diarization of a job, its own stage; times and labels only, never text ---
 
 
@@ -342,9 +314,6 @@ class SpeakersNamed(Event):
     job_id: str
     names: dict[str, str]
 
-
-SPEAKER_EVENTS: tuple[type[Event], ...] = (SpeakersDiarized, SpeakersNamed, DiarizationRequested)
-EVENT_TYPES.update({cls.__name__: cls for cls in SPEAKER_EVENTS})
 
 # --- Chunked jobs: a long recording split at silences, each chunk a unit of work any transcriber takes ---
 # The chunks' words are stitched into the job's SegmentsTranscribed in order, so readers see a job as usual.
@@ -388,5 +357,41 @@ class ChunkTranscribed(Event):
     language_probability: float | None = None
 
 
-CHUNK_EVENTS: tuple[type[Event], ...] = (TranscriptionChunked, TranscriptionChunkQueued, ChunkTranscribed)
-EVENT_TYPES.update({cls.__name__: cls for cls in CHUNK_EVENTS})
+# --- One union per aggregate of this module: every event type its stream holds, in the order they occur ---
+
+RecordingEvent = (
+    RecordingUploaded
+    | TranscriptionRequested
+    | TranscriptionStarted
+    | TranscriptionProgressed
+    | SegmentsTranscribed
+    | SpeakersDiarized
+    | TranscriptionCompleted
+    | TranscriptionAttemptFailed
+    | TranscriptionFailed
+    | TranscriptionCancelRequested
+    | TranscriptionCancelled
+    | TranscriptionChunked
+    | TranscriptionChunkQueued
+    | ChunkTranscribed
+    | LiveSessionStarted
+    | LiveSessionTakenOver
+    | LiveSessionEnded
+    | DiarizationRequested
+    | SpeakersNamed
+    | InsightsRequested
+    | InsightStarted
+    | InsightReady
+    | InsightFailed
+    | InsightsCompleted
+    | RecordingDeleted
+)
+ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed
+
+
+def event_types(*unions: Any) -> dict[str, type[Event]]:
+    """Name -> class of every event type in the aggregates' unions (a union of one is the class itself)."""
+    return {cls.__name__: cls for union in unions for cls in (get_args(union) or (union,))}
+
+
+EVENT_TYPES: dict[str, type[Event]] = event_types(RecordingEvent, ApiKeyEvent)

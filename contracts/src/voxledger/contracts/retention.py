@@ -7,7 +7,7 @@ DeleteRecording for each recording past it, which erases it exactly as DELETE do
 """
 
 from voxledger.contracts.commands import Command
-from voxledger.contracts.events import Event
+from voxledger.contracts.events import Event, event_types
 
 
 class ChangeRetention(Command):
@@ -19,4 +19,5 @@ class RetentionChanged(Event):
 
 
 COMMAND_TYPES: dict[str, type[Command]] = {"ChangeRetention": ChangeRetention}
-EVENT_TYPES: dict[str, type[Event]] = {"RetentionChanged": RetentionChanged}
+TenantEvent = RetentionChanged  # a tenant's settings aggregate: its one event type so far
+EVENT_TYPES: dict[str, type[Event]] = event_types(TenantEvent)

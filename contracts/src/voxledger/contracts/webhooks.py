@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 import msgspec
 
 from voxledger.contracts.commands import Command
-from voxledger.contracts.events import Event
+from voxledger.contracts.events import Event, event_types
 
 # What a tenant can subscribe to; `webhook.test` is sent by the test call only, never subscribed to.
 WebhookEventType = Literal[
@@ -161,17 +161,17 @@ class WebhookDeliveryDropped(Event):
     first_attempt_at: str | None = None
 
 
-ENDPOINT_EVENTS: tuple[type[Event], ...] = (
-    WebhookEndpointCreated,
-    WebhookEndpointUpdated,
-    WebhookEndpointDisabled,
-    WebhookEndpointDeleted,
-    WebhookSecretRotated,
-    WebhookTestRequested,
-    WebhookRedeliveryRequested,
+EndpointEvent = (
+    WebhookEndpointCreated
+    | WebhookEndpointUpdated
+    | WebhookEndpointDisabled
+    | WebhookEndpointDeleted
+    | WebhookSecretRotated
+    | WebhookTestRequested
+    | WebhookRedeliveryRequested
 )
-DELIVERY_EVENTS: tuple[type[Event], ...] = (WebhookDeliveryAttempted, WebhookDeliveryDropped)
-EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in (*ENDPOINT_EVENTS, *DELIVERY_EVENTS)}
+DeliveryEvent = WebhookDeliveryAttempted | WebhookDeliveryDropped
+EVENT_TYPES: dict[str, type[Event]] = event_types(EndpointEvent, DeliveryEvent)
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in WebhookCommand.__args__}
 
 

@@ -3,7 +3,6 @@
 Keys are 256-bit random, so a fast hash is enough; only the hash is ever stored or sent.
 """
 
-import contextlib
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -13,11 +12,14 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from voxledger.contracts import envelope, subjects
-from voxledger.contracts.envelope import Message, seal
-from voxledger.contracts.events import ApiKeyIssued, ApiKeyRevoked, ApiKeyUsed, KeyScope
+from voxledger.contracts.envelope import seal
+from voxledger.contracts.events import ApiKeyIssued, ApiKeyUsed, KeyScope
 from voxledger.contracts.ids import new_id
+from voxledger.runtime import api_key
+from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.api_key import ApiKey, IssueKey, RevokeKey
 from voxledger.runtime.broker import message_headers
-from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
+from voxledger.runtime.eventstore import EventStore
 
 KEY_PREFIX = "vl_"
 PREFIX_CHARS = 10  # what lists show of a key: enough to recognise it, far too little to guess it
@@ -56,17 +58,14 @@ def new_key(label: str, scope: KeyScope, expires_at: datetime | None = None) -> 
     return NewKey(new_id(), secret, event)
 
 
-async def _issued(store: EventStore, key_id: str) -> tuple[list[Message], int, ApiKeyIssued | None]:
-    history, seq = await store.load(subjects.API_KEY, key_id)
-    issued = next((m.body for m in history if isinstance(m.body, ApiKeyIssued)), None)
-    return history, seq, issued
+def _repository(store: EventStore) -> AggregateRepository[ApiKey]:
+    return AggregateRepository(store, subjects.API_KEY, api_key.DECIDER)
 
 
 async def issue(store: EventStore, tenant: str, key_id: str, event: ApiKeyIssued) -> None:
     """Appends the key's ApiKeyIssued, its first event; a key already issued (a redelivery) stays as it is."""
-    message = seal(event, aggregate_id=key_id, tenant_id=check_tenant(tenant))
-    with contextlib.suppress(ConcurrencyConflict):
-        await store.append(subjects.API_KEY, key_id, [message], 0)
+    repo = _repository(store)
+    await repo.execute(await repo.load(key_id), IssueKey(event=event), tenant_id=check_tenant(tenant))
 
 
 async def revoke(
@@ -78,27 +77,15 @@ async def revoke(
 ) -> bool:
     """Appends ApiKeyRevoked unless already revoked by then; False for a key unknown (to `tenant`, if given).
 
-    Another writer (a last-use report) may append in between: on a conflict, reload and decide again.
+    Another writer (a last-use report) may append in between: the repository reloads and decides again.
     """
-    event = ApiKeyRevoked(
-        effective_at=effective_at or datetime.now(UTC),
-        reason="rotated" if replaced_by else "revoked",
-        replaced_by=replaced_by,
-    )
-    for _ in range(10):
-        history, seq, issued = await _issued(store, key_id)
-        owner = history[0].envelope.tenant_id if history else None
-        if issued is None or (tenant is not None and owner != tenant):
-            return False
-        if any(isinstance(m.body, ApiKeyRevoked) and m.body.effective_at <= event.effective_at for m in history):
-            return True
-        message = seal(event, aggregate_id=key_id, tenant_id=history[0].envelope.tenant_id)
-        try:
-            await store.append(subjects.API_KEY, key_id, [message], seq)
-            return True
-        except ConcurrencyConflict:
-            continue
-    raise ConcurrencyConflict(f"key {key_id}: too many concurrent writers")
+    repo = _repository(store)
+    loaded = await repo.load(key_id)
+    if loaded.state.issued is None or (tenant is not None and loaded.owner != tenant):
+        return False
+    revocation = RevokeKey(effective_at=effective_at or datetime.now(UTC), replaced_by=replaced_by)
+    await repo.execute(loaded, revocation)  # the key's own tenant, whoever asks
+    return True
 
 
 async def rotate(
@@ -108,8 +95,9 @@ async def rotate(
 
     Both appends are idempotent, so a redelivered rotation finishes what a first try began.
     """
-    history, _, old = await _issued(store, key_id)
-    if old is None or history[0].envelope.tenant_id != tenant:
+    loaded = await _repository(store).load(key_id)
+    old = loaded.state.issued
+    if old is None or loaded.owner != tenant:
         return False
     new = ApiKeyIssued(key_hash=key_hash, prefix=prefix, label=old.label, scope=old.scope, expires_at=old.expires_at)
     await issue(store, tenant, new_key_id, new)

@@ -61,7 +61,7 @@ def create_app(settings: PostprocSettings) -> FastStream:
     async def start() -> None:
         nc = await connect(nats_access(settings), "postproc-events")
         store = EventStore(nc.jetstream(), vault=await open_vault(nc, settings))
-        repo = AggregateRepository(store, subjects.RECORDING, runs.fold, runs.decide, runs.evolve)
+        repo = AggregateRepository(store, subjects.RECORDING, runs.DECIDER)
         llm = (
             LlmEngine(
                 settings.llm_url,

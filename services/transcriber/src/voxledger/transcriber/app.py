@@ -70,9 +70,7 @@ def create_app(settings: TranscriberSettings) -> FastStream:
             config = consumer_config(spec, ack_wait_s=settings.ack_wait_s)
             await with_broker_retry(partial(js.add_consumer, spec.stream, config), "apply AckWait", BROKER_PATIENCE_S)
         vault = await open_vault(nc, settings)
-        repo = AggregateRepository(
-            EventStore(js, vault=vault), subjects.RECORDING, recording.fold, recording.decide, recording.evolve
-        )
+        repo = AggregateRepository(EventStore(js, vault=vault), subjects.RECORDING, recording.DECIDER)
         # Start the model processes before taking jobs, so the first job does not pay for loading.
         await pool.start()
         worker = TranscriptionWorker(nc, repo, pool, settings, vault)

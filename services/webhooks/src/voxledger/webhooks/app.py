@@ -80,10 +80,9 @@ def create_app(settings: WebhooksSettings) -> FastStream:
         nc = await connect(nats_access(settings), "webhooks")
         js = nc.jetstream()
         store = EventStore(js)
-        endpoints = AggregateRepository(store, subjects.WEBHOOK, endpoint.fold, endpoint.decide, endpoint.evolve)
+        endpoints = AggregateRepository(store, subjects.WEBHOOK, endpoint.DECIDER)
         policy = settings.retry_policy
-        decide = delivery.decide_with(policy)
-        deliveries = AggregateRepository(store, subjects.WEBHOOK_DELIVERY, delivery.fold, decide, delivery.evolve)
+        deliveries = AggregateRepository(store, subjects.WEBHOOK_DELIVERY, delivery.decider(policy))
         follower = RegistryFollower(js)
         await follower.start()
         sender = Sender(

@@ -5,35 +5,48 @@ settles once (ready or failed); the run completes once, when all have settled.
 Redelivery or replay therefore never duplicates anything.
 """
 
-import msgspec
+from functools import cached_property
 
-from voxledger.contracts import decisions
+import msgspec
+from msgspec.structs import replace
+
 from voxledger.contracts import events as ev
-from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.decisions import Decider, Rejected
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind, InsightPayload, TranscriptLine
 from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.contracts.statuses import InsightStatus
 
+# The segments in log order, as a persistent chain of batches: appending a batch is O(1) and shares the rest.
+SegmentChain = tuple["SegmentChain | None", list[ev.Segment]]
 
-class JobTranscript(msgspec.Struct, kw_only=True):
-    lines: list[TranscriptLine] = msgspec.field(default_factory=list)
+
+class JobTranscript(msgspec.Struct, frozen=True, kw_only=True, dict=True):
+    segments: SegmentChain | None = None
     duration_s: float = 0.0
     completed: bool = False
-    turns: list[Turn] = msgspec.field(default_factory=list)  # a diarized job's speaker turns
+    turns: tuple[Turn, ...] = ()  # a diarized job's speaker turns
     names: dict[str, str] = msgspec.field(default_factory=dict)
 
-    def label(self, first: int = 0) -> None:
-        """Each line's speaker (from `first` on) from the turns and names, so analytics count per speaker."""
-        for line in self.lines[first:]:
-            who = speaker_at(line.start, line.end, self.turns)
-            line.speaker = resolve(who, self.names) if who else None
+    @cached_property
+    def lines(self) -> list[TranscriptLine]:
+        """The transcript's lines, each with its speaker from the turns and names; computed once per value."""
+        batches, chain = [], self.segments
+        while chain is not None:
+            chain, batch = chain
+            batches.append(batch)
+        lines = [_line(s) for batch in reversed(batches) for s in batch]
+        if self.turns:
+            for line in lines:
+                who = speaker_at(line.start, line.end, self.turns)
+                line.speaker = resolve(who, self.names) if who else None
+        return lines
 
     def named_turns(self) -> list[Turn]:
         """The speaker turns with each label's display name (after renames and merges)."""
         return [(start, end, resolve(label, self.names)) for start, end, label in self.turns]
 
 
-class Run(msgspec.Struct, kw_only=True):
+class Run(msgspec.Struct, frozen=True, kw_only=True):
     job_id: str
     kinds: dict[InsightKind, InsightStatus]
     completed: bool = False
@@ -43,7 +56,7 @@ class Run(msgspec.Struct, kw_only=True):
         return [k for k, status in self.kinds.items() if status in ("pending", "running")]
 
 
-class InsightState(msgspec.Struct, kw_only=True):
+class InsightState(msgspec.Struct, frozen=True, kw_only=True):
     jobs: dict[str, JobTranscript] = msgspec.field(default_factory=dict)
     runs: dict[str, Run] = msgspec.field(default_factory=dict)
     deleted: bool = False
@@ -88,39 +101,45 @@ RunCommand = OpenRun | StartInsight | FinishInsight | FailInsight | CompleteRun
 def evolve(state: InsightState, event: ev.Event) -> InsightState:
     match event:
         case ev.TranscriptionRequested(job_id=job_id) | ev.TranscriptionStarted(job_id=job_id):
-            state.jobs.setdefault(job_id, JobTranscript())
+            return state if job_id in state.jobs else _with_job(state, job_id, JobTranscript())
         case ev.SegmentsTranscribed(job_id=job_id, segments=segments):
-            job = state.jobs.setdefault(job_id, JobTranscript())
-            first = len(job.lines)
-            job.lines.extend(_line(s) for s in segments)
-            if job.turns:
-                job.label(first)
+            job = state.jobs.get(job_id, JobTranscript())
+            return _with_job(state, job_id, replace(job, segments=(job.segments, segments)))
         case ev.SpeakersDiarized(job_id=job_id, turns=turns, run_id=run_id):
-            job = state.jobs.setdefault(job_id, JobTranscript())
-            job.turns = [(t.start, t.end, t.speaker) for t in turns]
-            if run_id is not None:
-                job.names = {}
-            job.label()
+            job = state.jobs.get(job_id, JobTranscript())
+            diarized = replace(job, turns=tuple((t.start, t.end, t.speaker) for t in turns))
+            return _with_job(state, job_id, diarized if run_id is None else replace(diarized, names={}))
         case ev.SpeakersNamed(job_id=job_id, names=names):
-            job = state.jobs.setdefault(job_id, JobTranscript())
-            job.names = dict(names)
-            job.label()
+            return _with_job(state, job_id, replace(state.jobs.get(job_id, JobTranscript()), names=dict(names)))
         case ev.TranscriptionCompleted(job_id=job_id, duration_s=duration_s):
-            job = state.jobs.setdefault(job_id, JobTranscript())
-            job.duration_s, job.completed = duration_s, True
+            job = state.jobs.get(job_id, JobTranscript())
+            return _with_job(state, job_id, replace(job, duration_s=duration_s, completed=True))
         case ev.InsightsRequested(job_id=job_id, run_id=run_id, kinds=kinds):
-            state.runs[run_id] = Run(job_id=job_id, kinds=dict.fromkeys(kinds, "pending"))
+            return _with_run(state, run_id, Run(job_id=job_id, kinds=dict.fromkeys(kinds, "pending")))
         case ev.InsightStarted(run_id=run_id, kind=kind):
-            state.runs[run_id].kinds[kind] = "running"
+            return _with_kind(state, run_id, kind, "running")
         case ev.InsightReady(run_id=run_id, kind=kind):
-            state.runs[run_id].kinds[kind] = "ready"
+            return _with_kind(state, run_id, kind, "ready")
         case ev.InsightFailed(run_id=run_id, kind=kind):
-            state.runs[run_id].kinds[kind] = "failed"
+            return _with_kind(state, run_id, kind, "failed")
         case ev.InsightsCompleted(run_id=run_id):
-            state.runs[run_id].completed = True
+            return _with_run(state, run_id, replace(state.runs[run_id], completed=True))
         case ev.RecordingDeleted():
-            state.deleted = True
+            return replace(state, deleted=True)
     return state
+
+
+def _with_job(state: InsightState, job_id: str, job: JobTranscript) -> InsightState:
+    return replace(state, jobs={**state.jobs, job_id: job})
+
+
+def _with_run(state: InsightState, run_id: str, run: Run) -> InsightState:
+    return replace(state, runs={**state.runs, run_id: run})
+
+
+def _with_kind(state: InsightState, run_id: str, kind: InsightKind, status: InsightStatus) -> InsightState:
+    run = state.runs[run_id]
+    return _with_run(state, run_id, replace(run, kinds={**run.kinds, kind: status}))
 
 
 def _line(segment: ev.Segment) -> TranscriptLine:
@@ -130,7 +149,7 @@ def _line(segment: ev.Segment) -> TranscriptLine:
 
 
 def fold(history: list[ev.Event]) -> InsightState:
-    return decisions.fold(evolve, InsightState(), history)
+    return DECIDER.fold(history)
 
 
 def decide(command: RunCommand, state: InsightState) -> list[ev.Event]:
@@ -187,3 +206,6 @@ def _open_run(state: InsightState, run_id: str) -> Run:
     if run.completed:
         raise Rejected("run_completed", f"insight run {run_id} already completed")
     return run
+
+
+DECIDER: Decider[RunCommand, ev.Event, InsightState] = Decider(initial=InsightState(), decide=decide, evolve=evolve)

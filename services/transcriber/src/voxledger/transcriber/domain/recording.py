@@ -7,8 +7,8 @@ id, so a redelivered command or a retried attempt never duplicates an effect.
 from datetime import datetime
 
 import msgspec
+from msgspec.structs import replace
 
-from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
 from voxledger.contracts.commands import (
     CancelTranscription,
@@ -19,7 +19,7 @@ from voxledger.contracts.commands import (
     RequestTranscription,
     UploadRecording,
 )
-from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.decisions import Decider, Rejected
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.statuses import JobStatus
 from voxledger.transcriber.domain import stitching
@@ -27,13 +27,13 @@ from voxledger.transcriber.domain import stitching
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
-class Chunking(msgspec.Struct, kw_only=True):
+class Chunking(msgspec.Struct, frozen=True, kw_only=True):
     """A chunked job's plan and what its chunks have recorded; segments wait here until they are stitched."""
 
     duration_s: float
     spans: list[ev.ChunkSpan]
     planned_at: datetime | None = None
-    recorded: set[int] = msgspec.field(default_factory=set)
+    recorded: frozenset[int] = frozenset()
     pending: dict[int, list[ev.Segment]] = msgspec.field(default_factory=dict)  # recorded, not yet stitched
     stitched: int = 0  # chunks 0..stitched-1 are in the job's segments
     audio_s: float = 0.0  # of the recorded chunks
@@ -42,7 +42,7 @@ class Chunking(msgspec.Struct, kw_only=True):
     language_probability: float | None = None
 
 
-class Job(msgspec.Struct, kw_only=True):
+class Job(msgspec.Struct, frozen=True, kw_only=True):
     job_id: str
     options: ev.TranscriptionOptions
     status: JobStatus = "queued"
@@ -51,18 +51,18 @@ class Job(msgspec.Struct, kw_only=True):
     transcribed_until_s: float = 0.0
     cancel_requested: bool = False
     diarized: bool = False  # its SpeakersDiarized is in the log: a retry does not diarize again
-    speaker_labels: set[str] = msgspec.field(default_factory=set)
+    speaker_labels: frozenset[str] = frozenset()
     speaker_names: dict[str, str] = msgspec.field(default_factory=dict)
     diarization_runs: dict[str, bool] = msgspec.field(default_factory=dict)  # run id -> done
     chunking: Chunking | None = None  # set once the job is split into chunks
 
 
-class Recording(msgspec.Struct, kw_only=True):
+class Recording(msgspec.Struct, frozen=True, kw_only=True):
     exists: bool = False
     deleted: bool = False
     blob_key: str = ""
     jobs: dict[str, Job] = msgspec.field(default_factory=dict)
-    insight_runs: set[str] = msgspec.field(default_factory=set)
+    insight_runs: frozenset[str] = frozenset()
 
 
 # --- Worker intents: decisions a running worker asks the aggregate to make ---
@@ -177,69 +177,84 @@ Command = (  # what the decider decides on: the bus's recording commands and the
 
 def evolve(state: Recording, event: ev.Event) -> Recording:
     match event:
-        case ev.RecordingUploaded(blob_key=blob_key):
-            state.exists, state.blob_key = True, blob_key
+        case ev.RecordingUploaded(blob_key=blob_key) | ev.LiveSessionEnded(blob_key=blob_key):
+            # An ended live session's audio is saved: from then on it is a recording like an upload.
+            return replace(state, exists=True, blob_key=blob_key)
         case ev.TranscriptionRequested(job_id=job_id, options=options):
-            state.jobs[job_id] = Job(job_id=job_id, options=options)
-        case ev.TranscriptionStarted(job_id=job_id, attempt=attempt):
-            job = state.jobs[job_id]
-            job.status, job.attempt = "running", attempt
-        case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if segments:
-            job = state.jobs[job_id]
-            job.next_segment_index = segments[-1].index + 1
-            job.transcribed_until_s = segments[-1].end
-        case ev.SpeakersDiarized(job_id=job_id, turns=turns, run_id=run_id):
-            job = state.jobs[job_id]
-            job.diarized, job.speaker_labels = True, {t.speaker for t in turns}
-            if run_id is not None:
-                job.diarization_runs[run_id], job.speaker_names = True, {}
-        case ev.DiarizationRequested(job_id=job_id, run_id=run_id):
-            state.jobs[job_id].diarization_runs[run_id] = False
-        case ev.SpeakersNamed(job_id=job_id, names=names):
-            state.jobs[job_id].speaker_names = dict(names)
-        case ev.TranscriptionCompleted(job_id=job_id):
-            state.jobs[job_id].status = "completed"
-        case ev.TranscriptionAttemptFailed(job_id=job_id):
-            state.jobs[job_id].status = "queued"
-        case ev.TranscriptionFailed(job_id=job_id):
-            state.jobs[job_id].status = "failed"
-        case ev.TranscriptionCancelRequested(job_id=job_id):
-            state.jobs[job_id].cancel_requested = True
-        case ev.TranscriptionCancelled(job_id=job_id):
-            state.jobs[job_id].status = "cancelled"
-        case ev.TranscriptionChunked(job_id=job_id, duration_s=duration_s, chunks=chunks, planned_at=planned_at):
-            state.jobs[job_id].chunking = Chunking(duration_s=duration_s, spans=chunks, planned_at=planned_at)
-        case ev.ChunkTranscribed():
-            _chunk_recorded(state.jobs[event.job_id], event)
-        case ev.RecordingDeleted():
-            state.deleted = True
-        case ev.InsightsRequested(run_id=run_id):
-            state.insight_runs.add(run_id)
+            return _with_job(state, Job(job_id=job_id, options=options))
         case ev.LiveSessionStarted(job_id=job_id, options=options):
-            state.jobs[job_id] = Job(job_id=job_id, options=options, status="running", attempt=1)
-        case ev.LiveSessionEnded(blob_key=blob_key):
-            # The session's audio is saved: from now on it is a recording like an upload.
-            state.exists, state.blob_key = True, blob_key
+            return _with_job(state, Job(job_id=job_id, options=options, status="running", attempt=1))
+        case ev.RecordingDeleted():
+            return replace(state, deleted=True)
+        case ev.InsightsRequested(run_id=run_id):
+            return replace(state, insight_runs=state.insight_runs | {run_id})
+        case _ if (job := state.jobs.get(getattr(event, "job_id", ""))) is not None:
+            evolved = _evolve_job(job, event)
+            return state if evolved is job else _with_job(state, evolved)
     return state
 
 
-def _chunk_recorded(job: Job, event: ev.ChunkTranscribed) -> None:
-    chunking = job.chunking
-    assert chunking is not None, "a chunk of an unchunked job"
+def _with_job(state: Recording, job: Job) -> Recording:
+    return replace(state, jobs={**state.jobs, job.job_id: job})
+
+
+def _evolve_job(job: Job, event: ev.Event) -> Job:
+    match event:
+        case ev.TranscriptionStarted(attempt=attempt):
+            return replace(job, status="running", attempt=attempt)
+        case ev.SegmentsTranscribed(segments=segments) if segments:
+            return replace(job, next_segment_index=segments[-1].index + 1, transcribed_until_s=segments[-1].end)
+        case ev.SpeakersDiarized(turns=turns, run_id=run_id):
+            diarized = replace(job, diarized=True, speaker_labels=frozenset(t.speaker for t in turns))
+            if run_id is None:
+                return diarized
+            return replace(diarized, diarization_runs={**job.diarization_runs, run_id: True}, speaker_names={})
+        case ev.DiarizationRequested(run_id=run_id):
+            return replace(job, diarization_runs={**job.diarization_runs, run_id: False})
+        case ev.SpeakersNamed(names=names):
+            return replace(job, speaker_names=dict(names))
+        case ev.TranscriptionCompleted() | ev.TranscriptionAttemptFailed() | ev.TranscriptionFailed():
+            return replace(job, status=ENDED_AS[type(event)])
+        case ev.TranscriptionCancelled():
+            return replace(job, status="cancelled")
+        case ev.TranscriptionCancelRequested():
+            return replace(job, cancel_requested=True)
+        case ev.TranscriptionChunked(duration_s=duration_s, chunks=chunks, planned_at=planned_at):
+            return replace(job, chunking=Chunking(duration_s=duration_s, spans=chunks, planned_at=planned_at))
+        case ev.ChunkTranscribed():
+            assert job.chunking is not None, "a chunk of an unchunked job"
+            return replace(job, chunking=_chunk_recorded(job.chunking, event))
+    return job
+
+
+ENDED_AS: dict[type, JobStatus] = {
+    ev.TranscriptionCompleted: "completed",
+    ev.TranscriptionAttemptFailed: "queued",
+    ev.TranscriptionFailed: "failed",
+}
+
+
+def _chunk_recorded(chunking: Chunking, event: ev.ChunkTranscribed) -> Chunking:
     span = chunking.spans[event.index]
-    chunking.recorded.add(event.index)
-    chunking.pending[event.index] = event.segments
-    chunking.audio_s += span.end_s - span.start_s
-    chunking.compute_s += event.processing_s
-    if chunking.language is None:
-        chunking.language, chunking.language_probability = event.language, event.language_probability
-    while chunking.stitched in chunking.pending:  # its segments are in the SegmentsTranscribed decided with it
-        del chunking.pending[chunking.stitched]
-        chunking.stitched += 1
+    pending, stitched = {**chunking.pending, event.index: event.segments}, chunking.stitched
+    while stitched in pending:  # its segments are in the SegmentsTranscribed decided with it
+        del pending[stitched]
+        stitched += 1
+    first = chunking.language is None
+    return replace(
+        chunking,
+        recorded=chunking.recorded | {event.index},
+        pending=pending,
+        stitched=stitched,
+        audio_s=chunking.audio_s + span.end_s - span.start_s,
+        compute_s=chunking.compute_s + event.processing_s,
+        language=event.language if first else chunking.language,
+        language_probability=event.language_probability if first else chunking.language_probability,
+    )
 
 
 def fold(history: list[ev.Event]) -> Recording:
-    return decisions.fold(evolve, Recording(), history)
+    return DECIDER.fold(history)
 
 
 def decide(command: Command, state: Recording) -> list[ev.Event]:
@@ -618,3 +633,6 @@ def _running_job(state: Recording, job_id: str, attempt: int) -> Job:
     if job.cancel_requested:
         raise Rejected("cancel_requested", f"job {job_id} is being cancelled")
     return job
+
+
+DECIDER: Decider[Command, ev.Event, Recording] = Decider(initial=Recording(), decide=decide, evolve=evolve)

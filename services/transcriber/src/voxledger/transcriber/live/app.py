@@ -24,13 +24,7 @@ async def serve(settings: LiveSettings) -> None:
     nc = await connect(nats_access(settings), "live")
     models = ModelCache(settings.device, settings.compute_type, settings.cpu_threads, settings.allow_model_download)
     vault = await open_vault(nc, settings)
-    repo = AggregateRepository(
-        EventStore(nc.jetstream(), vault=vault),
-        subjects.RECORDING,
-        live_session.fold,
-        live_session.decide,
-        live_session.evolve,
-    )
+    repo = AggregateRepository(EventStore(nc.jetstream(), vault=vault), subjects.RECORDING, live_session.DECIDER)
     worker = LiveWorker(nc, repo, models, settings, vault)
     try:
         await asyncio.to_thread(models.get, settings.model)  # loaded before the first session claims it

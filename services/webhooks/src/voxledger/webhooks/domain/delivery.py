@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
+from msgspec.structs import replace
 
 from voxledger.contracts import decisions
 from voxledger.contracts import webhooks as wh
-from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.decisions import Decider, Rejected
 from voxledger.contracts.events import Event
 from voxledger.runtime.consumers import retry_delay_s
 
@@ -40,7 +41,7 @@ class AttemptResult(msgspec.Struct, frozen=True, kw_only=True):
     response_excerpt: str = ""
 
 
-class DeliveryState(msgspec.Struct, kw_only=True):
+class DeliveryState(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int = 0
     first_attempt_at: datetime | None = None
     settled: bool = False
@@ -95,16 +96,20 @@ def disable_reason(policy: RetryPolicy, result: AttemptResult, first: datetime, 
 
 def evolve(state: DeliveryState, event: Event) -> DeliveryState:
     if isinstance(event, wh.WebhookDeliveryAttempted):
-        state.attempts = event.attempt
-        state.first_attempt_at = datetime.fromisoformat(event.first_attempt_at)
-        state.settled = event.outcome != "retrying"
-    elif isinstance(event, wh.WebhookDeliveryDropped):
-        state.settled = True
+        first = datetime.fromisoformat(event.first_attempt_at)
+        return DeliveryState(attempts=event.attempt, first_attempt_at=first, settled=event.outcome != "retrying")
+    if isinstance(event, wh.WebhookDeliveryDropped):
+        return replace(state, settled=True)
     return state
 
 
 def fold(history: list[Event]) -> DeliveryState:
     return decisions.fold(evolve, DeliveryState(), history)
+
+
+def decider(policy: RetryPolicy) -> Decider[DeliveryCommand, Event, DeliveryState]:
+    """A delivery's Decider under a deployment's retry policy."""
+    return Decider(initial=DeliveryState(), decide=decide_with(policy), evolve=evolve)
 
 
 Decide = Callable[[DeliveryCommand, DeliveryState], list[Event]]

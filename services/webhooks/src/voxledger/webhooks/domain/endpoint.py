@@ -6,14 +6,14 @@ Repeating a command (a redelivered message) decides nothing new, so replay and r
 from datetime import datetime
 
 import msgspec
+from msgspec.structs import replace
 
-from voxledger.contracts import decisions
 from voxledger.contracts import webhooks as wh
-from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.decisions import Decider, Rejected
 from voxledger.contracts.events import Event
 
 
-class Endpoint(msgspec.Struct, kw_only=True):
+class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     exists: bool = False
     deleted: bool = False
     enabled: bool = True
@@ -24,7 +24,7 @@ class Endpoint(msgspec.Struct, kw_only=True):
     secret: str = ""
     previous_secret: str | None = None
     previous_valid_until: str | None = None
-    requested: set[str] = msgspec.field(default_factory=set)  # test and redelivery ids already decided
+    requested: frozenset[str] = frozenset()  # test and redelivery ids already decided
 
     @property
     def live(self) -> bool:
@@ -61,34 +61,28 @@ EndpointCommand = (
 def evolve(state: Endpoint, event: Event) -> Endpoint:
     match event:
         case wh.WebhookEndpointCreated(url=url, events=events, description=description, secret=secret):
-            state.exists, state.url, state.events, state.description, state.secret = (
-                True,
-                url,
-                events,
-                description,
-                secret,
-            )
+            return replace(state, exists=True, url=url, events=events, description=description, secret=secret)
         case wh.WebhookEndpointUpdated():
-            state.url = event.url if event.url is not None else state.url
-            state.events = event.events if event.events is not None else state.events
-            state.description = event.description if event.description is not None else state.description
-            if event.enabled:
-                state.enabled, state.disabled_reason = True, None
+            updated = replace(
+                state,
+                url=event.url if event.url is not None else state.url,
+                events=event.events if event.events is not None else state.events,
+                description=event.description if event.description is not None else state.description,
+            )
+            return replace(updated, enabled=True, disabled_reason=None) if event.enabled else updated
         case wh.WebhookEndpointDisabled(reason=reason):
-            state.enabled, state.disabled_reason = False, reason
+            return replace(state, enabled=False, disabled_reason=reason)
         case wh.WebhookEndpointDeleted():
-            state.deleted = True
+            return replace(state, deleted=True)
         case wh.WebhookSecretRotated(secret=secret, previous_valid_until=until):
-            state.previous_secret, state.previous_valid_until, state.secret = state.secret, until, secret
-        case wh.WebhookTestRequested(test_id=test_id):
-            state.requested.add(test_id)
-        case wh.WebhookRedeliveryRequested(delivery_id=delivery_id):
-            state.requested.add(delivery_id)
+            return replace(state, previous_secret=state.secret, previous_valid_until=until, secret=secret)
+        case wh.WebhookTestRequested(test_id=request_id) | wh.WebhookRedeliveryRequested(delivery_id=request_id):
+            return replace(state, requested=state.requested | {request_id})
     return state
 
 
 def fold(history: list[Event]) -> Endpoint:
-    return decisions.fold(evolve, Endpoint(), history)
+    return DECIDER.fold(history)
 
 
 def decide(command: EndpointCommand, state: Endpoint) -> list[Event]:
@@ -156,3 +150,6 @@ def _send(command: wh.SendTestWebhook | wh.RedeliverWebhook, state: Endpoint) ->
             payload=command.payload,
         )
     ]
+
+
+DECIDER: Decider[EndpointCommand, Event, Endpoint] = Decider(initial=Endpoint(), decide=decide, evolve=evolve)

@@ -6,28 +6,67 @@ statistics and completes the job, which makes the session a recording with a tra
 """
 
 import msgspec
+from msgspec.structs import replace
 
-from voxledger.contracts import decisions
 from voxledger.contracts import events as ev
-from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.decisions import Decider, Rejected
 from voxledger.contracts.live import LiveSessionSpec, segment_confidence
 
 
-class LiveSession(msgspec.Struct, kw_only=True):
+class FinalsTally(msgspec.Struct, frozen=True, kw_only=True):
+    """What the session's finals add up to: all that deciding needs of them, kept in O(1) per final."""
+
+    count: int = 0
+    next_index: int = 0
+    until_s: float = 0.0
+    speech_s: float = 0.0
+    words: int = 0
+    confidence: float = 0.0  # summed over the finals
+
+    def add(self, segments: list[ev.Segment]) -> "FinalsTally":
+        if not segments:
+            return self
+        speech_s, words, confidence = self.speech_s, self.words, self.confidence
+        for s in segments:  # summed in order, so the statistics are the same floats as summing the list
+            speech_s += max(0.0, s.end - s.start)
+            words += len(s.text.split())
+            confidence += segment_confidence(s)
+        last = segments[-1]
+        count = self.count + len(segments)
+        return FinalsTally(
+            count=count,
+            next_index=last.index + 1,
+            until_s=last.end,
+            speech_s=speech_s,
+            words=words,
+            confidence=confidence,
+        )
+
+    def statistics(self) -> ev.LiveSessionStats:
+        """Final segment count, mean confidence, speech duration and words per minute of speech."""
+        return ev.LiveSessionStats(
+            final_count=self.count,
+            mean_confidence=round(self.confidence / self.count, 4) if self.count else 0.0,
+            speech_s=round(self.speech_s, 3),
+            words_per_minute=round(self.words * 60 / self.speech_s, 1) if self.speech_s > 0 else 0.0,
+        )
+
+
+class LiveSession(msgspec.Struct, frozen=True, kw_only=True):
     started: bool = False
     ended: bool = False
     job_id: str = ""
     worker: str = ""
     claims: int = 0  # how many times a worker took the session: bounded, so a poison session cannot loop
-    finals: list[ev.Segment] = msgspec.field(default_factory=list)
+    finals: FinalsTally = FinalsTally()
 
     @property
     def next_index(self) -> int:
-        return self.finals[-1].index + 1 if self.finals else 0
+        return self.finals.next_index
 
     @property
     def finalized_until_s(self) -> float:
-        return self.finals[-1].end if self.finals else 0.0
+        return self.finals.until_s
 
 
 class Claim(msgspec.Struct, kw_only=True):
@@ -72,20 +111,18 @@ class End(msgspec.Struct, kw_only=True):
 def evolve(state: LiveSession, event: ev.Event) -> LiveSession:
     match event:
         case ev.LiveSessionStarted(job_id=job_id, worker=worker):
-            state.started, state.job_id, state.worker = True, job_id, worker
-            state.claims += 1
+            return replace(state, started=True, job_id=job_id, worker=worker, claims=state.claims + 1)
         case ev.LiveSessionTakenOver(worker=worker):
-            state.worker = worker
-            state.claims += 1
+            return replace(state, worker=worker, claims=state.claims + 1)
         case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == state.job_id:
-            state.finals.extend(segments)
+            return replace(state, finals=state.finals.add(segments))
         case ev.LiveSessionEnded():
-            state.ended = True
+            return replace(state, ended=True)
     return state
 
 
 def fold(history: list[ev.Event]) -> LiveSession:
-    return decisions.fold(evolve, LiveSession(), history)
+    return DECIDER.fold(history)
 
 
 CLIENT_END_REASONS: tuple[ev.LiveEndReason, ...] = ("stopped", "inactivity", "max_duration")
@@ -161,13 +198,13 @@ def _end(command: End, state: LiveSession) -> list[ev.Event]:
             blob_key=command.blob_key,
             blob_digest=command.blob_digest,
             size_bytes=command.size_bytes,
-            stats=statistics(state.finals),
+            stats=state.finals.statistics(),
         ),
         ev.TranscriptionCompleted(
             job_id=state.job_id,
             language=command.language,
             duration_s=command.duration_s,
-            segment_count=len(state.finals),
+            segment_count=state.finals.count,
             processing_s=command.processing_s,
         ),
     ]
@@ -188,7 +225,7 @@ def _fail(command: Fail, state: LiveSession) -> list[ev.Event]:
             blob_key=audio.blob_key,
             blob_digest=audio.blob_digest,
             size_bytes=audio.size_bytes,
-            stats=statistics(state.finals),
+            stats=state.finals.statistics(),
         ),
     ]
 
@@ -202,12 +239,9 @@ def _require_open(state: LiveSession) -> None:
 
 def statistics(finals: list[ev.Segment]) -> ev.LiveSessionStats:
     """Final segment count, mean confidence, speech duration and words per minute of speech, from finals only."""
-    speech_s = sum(max(0.0, s.end - s.start) for s in finals)
-    words = sum(len(s.text.split()) for s in finals)
-    confidence = sum(segment_confidence(s) for s in finals) / len(finals) if finals else 0.0
-    return ev.LiveSessionStats(
-        final_count=len(finals),
-        mean_confidence=round(confidence, 4),
-        speech_s=round(speech_s, 3),
-        words_per_minute=round(words * 60 / speech_s, 1) if speech_s > 0 else 0.0,
-    )
+    return FinalsTally().add(finals).statistics()
+
+
+DECIDER: Decider[Claim | RecordFinals | End | Fail, ev.Event, LiveSession] = Decider(
+    initial=LiveSession(), decide=decide, evolve=evolve
+)
