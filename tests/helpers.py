@@ -19,6 +19,7 @@ import nats.errors
 from httpx_sse import EventSource, connect_sse
 from nats.js import api as js_api
 
+from tests.chaos_stack import ChaosStack
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
@@ -29,7 +30,6 @@ from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.runtime.vault import Vault, open_vault
 from voxledger.stack.embedded import free_port
 from voxledger.stack.provision import issue_key
-from voxledger.stack.supervisor import Stack
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -73,7 +73,7 @@ AUTH_TEST_ENV = {"VOXLEDGER_AUTH_LIMIT_EXEMPT": "127.0.0.1/32"}
 @contextlib.contextmanager
 def started_stack(
     data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
-) -> Iterator[Stack]:
+) -> Iterator[ChaosStack]:
     """The one way the suite starts a stack: servers and services under `data`, each service's log in
     `data/logs`, stopped (SIGTERM, then SIGKILL) when the block ends; `nats_cluster`: that many nats-servers."""
     with unstarted_stack(data, scale=scale, env=env, nats_cluster=nats_cluster) as stack:
@@ -82,9 +82,9 @@ def started_stack(
 
 def unstarted_stack(
     data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
-) -> Stack:
+) -> ChaosStack:
     """The stack `started_stack` starts, for a test that starts it itself (and acts while it starts)."""
-    return Stack(data, log_dir=data / "logs", scale=scale, env=stack_env(env), nats_cluster=nats_cluster)
+    return ChaosStack(data, log_dir=data / "logs", scale=scale, env=stack_env(env), nats_cluster=nats_cluster)
 
 
 def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:

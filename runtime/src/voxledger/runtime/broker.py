@@ -6,20 +6,18 @@ Publishes carry a `Nats-Msg-Id`, so an operation retried while NATS restarts lan
 import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from voxledger.contracts import envelope, subjects
+from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
+from voxledger.runtime.codec import Codec, codec
 from voxledger.runtime.logging import get_logger
 from voxledger.runtime.settings import CommonSettings
-
-if TYPE_CHECKING:
-    from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 
@@ -119,13 +117,13 @@ async def publish_command(
     message: Message,
     dedup_key: str,
     patience_s: float = BROKER_PATIENCE_S,
-    vault: "Vault | None" = None,
+    vault: Codec | None = None,
 ) -> int:
     """One durable publish. The dedup key (client Idempotency-Key or generated) makes retries harmless.
     With a vault, a command's sensitive fields are sealed (UploadRecording's filename)."""
     headers = message_headers(message)
     headers["Nats-Msg-Id"] = dedup_key
     subject = subjects.command_subject(target, message.envelope.type)
-    payload = await vault.encode(message) if vault else envelope.encode(message)
+    payload = await codec(vault).encode(message)
     ack = await with_broker_retry(lambda: js.publish(subject, payload, headers=headers), f"send {subject}", patience_s)
     return ack.seq

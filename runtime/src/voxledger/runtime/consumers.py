@@ -3,14 +3,12 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import structlog
 
-from voxledger.contracts import envelope, sealing
-
-if TYPE_CHECKING:
-    from voxledger.runtime.vault import Vault
+from voxledger.contracts import envelope
+from voxledger.runtime.codec import CONTENT_BLIND, Codec, codec
 
 log = structlog.get_logger(__name__)
 
@@ -23,11 +21,11 @@ class Acknowledgeable(Protocol):
     async def reject(self) -> None: ...
 
 
-async def decode_or_reject(msg: Acknowledgeable, vault: "Vault | None" = None) -> envelope.Message | None:
+async def decode_or_reject(msg: Acknowledgeable, vault: Codec | None = None) -> envelope.Message | None:
     """A message no version of this code can read is terminated loudly; retrying cannot help.
     Without a vault, sealed fields read blank: for consumers that need no content."""
     try:
-        return await vault.decode(msg.body) if vault else envelope.decode(msg.body, sealing.without_content)
+        return await codec(vault, CONTENT_BLIND).decode(msg.body)
     except (envelope.UnknownMessage, ValueError) as err:
         log.error("message.undecodable", error=str(err))
         await msg.reject()

@@ -7,7 +7,6 @@ writer can never duplicate or interleave events.
 
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from nats.js import JetStreamContext
 from nats.js import api as js_api
@@ -16,10 +15,8 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 from voxledger.contracts import envelope, streams, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.runtime.broker import BROKER_PATIENCE_S, BROKER_UNAVAILABLE_ERRORS, message_headers, with_broker_retry
+from voxledger.runtime.codec import Codec, codec
 from voxledger.runtime.logging import get_logger
-
-if TYPE_CHECKING:
-    from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 
@@ -33,17 +30,17 @@ class ConcurrencyConflict(Exception):
 class EventStore:
     """Loads an aggregate's history and appends new events to it."""
 
-    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S, vault: "Vault | None" = None):
+    def __init__(self, js: JetStreamContext, patience_s: float = BROKER_PATIENCE_S, vault: Codec | None = None):
         """`vault` seals and opens recordings' content; without one (key events only) all is in clear."""
         self._js = js
         self._patience_s = patience_s
-        self._vault = vault
+        self._codec = codec(vault)
 
     async def _decode(self, payload: bytes) -> Message:
-        return await self._vault.decode(payload) if self._vault else envelope.decode(payload)
+        return await self._codec.decode(payload)
 
     async def _encode(self, message: Message) -> bytes:
-        return await self._vault.encode(message) if self._vault else envelope.encode(message)
+        return await self._codec.encode(message)
 
     async def load(self, aggregate: str, aggregate_id: str) -> tuple[list[Message], int]:
         """Every event of the aggregate, decoded, and the stream sequence of the last one (0 if none)."""

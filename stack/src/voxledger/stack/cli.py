@@ -17,8 +17,8 @@ from voxledger.runtime.keys import SCOPES, key_status
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.stack.client.commands import register as register_client_commands
+from voxledger.stack.local import alive, data_dir, running_stack
 from voxledger.stack.provision import (
-    StackInfo,
     issue_new_key,
     list_keys,
     provision,
@@ -28,18 +28,6 @@ from voxledger.stack.provision import (
 )
 from voxledger.stack.secrets import PG_OWNER, PG_READER, Secrets, write_private
 from voxledger.stack.supervisor import SERVICES, Stack
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("VOXLEDGER_DATA_DIR", ".voxledger"))
-
-
-def running_stack(directory: Path) -> StackInfo | None:
-    info_file = directory / "run" / "stack.json"
-    if not info_file.exists():
-        return None
-    info = msgspec.json.decode(info_file.read_bytes(), type=StackInfo)
-    return info if _alive(info.supervisor_pid) else None
 
 
 def parse_scale(values: list[str]) -> dict[str, int]:
@@ -102,17 +90,9 @@ def cmd_ps(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{'SERVICE':<16}{'PID':>8}  STATE\n")
     for pid_file in sorted(run_dir.glob("*.pid")):
         pid = int(pid_file.read_text().split()[0])
-        state = "running" if _alive(pid) else "dead"
+        state = "running" if alive(pid) else "dead"
         sys.stdout.write(f"{pid_file.stem:<16}{pid:>8}  {state}\n")
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def cmd_provision(args: argparse.Namespace) -> int:

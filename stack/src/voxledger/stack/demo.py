@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from httpx_sse import connect_sse
 
+from voxledger.stack.local import running_stack
 from voxledger.stack.supervisor import Stack
 
 SAMPLE = Path(__file__).resolve().parent / "samples" / "meeting.ogg"  # package data: a short synthetic meeting
@@ -99,8 +100,6 @@ def follow(client: httpx.Client, events_path: str, job_id: str, until: set[str],
 
 
 def run_demo(data_dir: Path, audio: Path | None) -> int:
-    from voxledger.stack.cli import running_stack
-
     audio = audio or SAMPLE
     info = running_stack(data_dir)
     if info is not None:

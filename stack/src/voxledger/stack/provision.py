@@ -7,7 +7,7 @@ import msgspec
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.events import KeyScope
-from voxledger.projector.adapters.schema import migrate
+from voxledger.projector.admin import migrate
 from voxledger.runtime import broker, crypto, eventstore, keys, provisioning
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.vault import rewrap_data_keys
@@ -90,15 +90,6 @@ async def pulling(nats: broker.NatsAccess, spec: streams.ConsumerSpec) -> int:
         return (await nc.jetstream().consumer_info(spec.stream, spec.durable)).num_waiting
     finally:
         await nc.close()
-
-
-class StackInfo(msgspec.Struct, kw_only=True):
-    """What a running `voxledger up` writes to <data dir>/run/stack.json for other commands to find it."""
-
-    nats_url: str
-    database_url: str
-    http_url: str
-    supervisor_pid: int
 
 
 class MasterRotation(msgspec.Struct):

@@ -5,13 +5,11 @@ a container orchestrator does in production.
 """
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +27,8 @@ from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.stack import cluster, provision
 from voxledger.stack.cluster import NatsCluster
 from voxledger.stack.embedded import NatsServer, PostgresServer, free_port
-from voxledger.stack.secrets import PG_READER, Secrets, write_private
+from voxledger.stack.local import StackInfo, write_info
+from voxledger.stack.secrets import PG_READER, Secrets
 
 log = structlog.get_logger(__name__)
 SERVICES = ("projector", "transcriber", "live", "postproc", "gateway", "webhooks", "keys")
@@ -112,7 +111,13 @@ class Stack:
                 for index in range(self.scale.get(name, 0)):
                     self.processes.append(self._spawn(name, index))
             self.wait_ready()
-            self._write_info()
+            info = StackInfo(
+                nats_url=self.nats_url,
+                database_url=self.database_url,
+                http_url=self.http_url,
+                supervisor_pid=os.getpid(),
+            )
+            write_info(self.data_dir, info)
         except BaseException:
             self.stop()
             raise
@@ -191,7 +196,12 @@ class Stack:
         A service that exits meanwhile (a NATS node lost in the middle of its start) is restarted with
         backoff, as later; only one that keeps failing fails the start."""
         deadline = time.monotonic() + timeout_s
-        for what, ready in (("the gateway", self._gateway_ready), ("the transcribers", self._transcribers_pulling)):
+        wanted = sum(p.name == "transcriber" for p in self.processes)
+        probes = (
+            ("the gateway", lambda: _gateway_ready(self.http_url)),
+            ("the transcribers", lambda: _transcribers_pulling(self.nats_as("provision"), wanted)),
+        )
+        for what, ready in probes:
             while not ready():
                 self._restart_failed_at_start()
                 if time.monotonic() > deadline:
@@ -203,32 +213,6 @@ class Stack:
             if p.proc.poll() is not None and p.restarts >= START_RESTARTS:
                 raise RuntimeError(f"{p.label} exited with {p.proc.returncode} during start, {p.restarts} times over")
         self.supervise_once()
-
-    def _gateway_ready(self) -> bool:
-        """Serving: ready, or only waiting on the projections (a backlog, a quarantined event), which a
-        running stack resolves, not a start that waits."""
-        try:
-            ready = httpx.get(f"{self.http_url}/readyz", timeout=1)
-            code = ready.json().get("code") if ready.status_code == 503 else None
-        except (httpx.HTTPError, ValueError):
-            return False
-        return ready.status_code == 200 or code in ("projection_lagging", "projection_quarantined")
-
-    def _transcribers_pulling(self) -> bool:
-        wanted = sum(p.name == "transcriber" for p in self.processes)
-        if not wanted:
-            return True
-        try:
-            return asyncio.run(provision.pulling(self.nats_as("provision"), streams.RECORDING_COMMANDS)) >= wanted
-        except (nats.errors.Error, TimeoutError, OSError):  # e.g. an election under way: asked again
-            return False
-
-    def _write_info(self) -> None:
-        info = provision.StackInfo(
-            nats_url=self.nats_url, database_url=self.database_url, http_url=self.http_url, supervisor_pid=os.getpid()
-        )
-        # Owner-only: the database URL carries the schema owner's password.
-        write_private(self.run_dir / "stack.json", msgspec.json.encode(info).decode(), replace=True)
 
     def supervise_once(self) -> None:
         """Restarts any service that died, with backoff proportional to how often it has crashed."""
@@ -242,50 +226,8 @@ class Stack:
             replacement.restarts = p.restarts + 1
             self.processes[i] = replacement
 
-    def restart(self, name: str, index: int = 0) -> ServiceProcess:
-        """Starts a fresh process in place of the given one (killing it first if it still runs)."""
-        i, old = next((i, p) for i, p in enumerate(self.processes) if p.name == name and p.index == index)
-        if old.proc.poll() is None:
-            old.proc.kill()
-            old.proc.wait()
-        self.processes[i] = self._spawn(name, index)
-        return self.processes[i]
-
-    @contextlib.contextmanager
-    def outage(self, server: str) -> Iterator[None]:
-        """Stops the embedded `nats` or `postgres` server for the block, then starts it again on the
-        same port with the same data: a real outage the services have to ride out."""
-        running = {"nats": self.nats, "postgres": self.postgres}[server]
-        if running is None:
-            raise RuntimeError(f"{server} is external to this stack; only embedded servers can be restarted")
-        running.stop()
-        try:
-            yield
-        finally:
-            running.start()
-
-    def restart_nats(self) -> None:
-        with self.outage("nats"):
-            pass
-
-    def restart_postgres(self) -> None:
-        with self.outage("postgres"):
-            pass
-
-    def add(self, name: str) -> ServiceProcess:
-        """Starts one more instance of a service on the running stack."""
-        index = max((p.index for p in self.processes if p.name == name), default=-1) + 1
-        self.processes.append(self._spawn(name, index))
-        return self.processes[-1]
-
     def service(self, name: str, index: int = 0) -> ServiceProcess:
         return next(p for p in self.processes if p.name == name and p.index == index)
-
-    def process_of(self, worker: str) -> ServiceProcess:
-        """The process now running as the replica a worker id names (`runtime.lifecycle.worker_id`: the
-        replica's name, which this stack sets, then a random instance)."""
-        label = worker.rsplit("-", 1)[0]
-        return next(p for p in self.processes if p.label == label)
 
     def stop(self) -> None:
         # Webhooks and gateway first (stop taking work), then workers, then the projector, then the servers.
@@ -310,3 +252,23 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _gateway_ready(http_url: str) -> bool:
+    """Serving: ready, or only waiting on the projections (a backlog, a quarantined event), which a
+    running stack resolves, not a start that waits."""
+    try:
+        ready = httpx.get(f"{http_url}/readyz", timeout=1)
+        code = ready.json().get("code") if ready.status_code == 503 else None
+    except (httpx.HTTPError, ValueError):
+        return False
+    return ready.status_code == 200 or code in ("projection_lagging", "projection_quarantined")
+
+
+def _transcribers_pulling(access: NatsAccess, wanted: int) -> bool:
+    if not wanted:
+        return True
+    try:
+        return asyncio.run(provision.pulling(access, streams.RECORDING_COMMANDS)) >= wanted
+    except (nats.errors.Error, TimeoutError, OSError):  # e.g. an election under way: asked again
+        return False

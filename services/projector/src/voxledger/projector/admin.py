@@ -6,6 +6,7 @@ Each call connects to the servers it needs and closes them again.
 from voxledger.projector.adapters import quarantine, shadow
 from voxledger.projector.adapters.postgres import PROJECTION, Layout
 from voxledger.projector.adapters.quarantine import QuarantinedEvent, RetryReport
+from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.replay import ReplayReport, replay
 from voxledger.runtime import broker
 from voxledger.runtime.db import create_pool
@@ -16,6 +17,7 @@ __all__ = [
     "QuarantinedEvent",
     "ReplayReport",
     "RetryReport",
+    "migrate",
     "projection_digest",
     "quarantined_events",
     "replay_projection",

@@ -11,6 +11,8 @@ from typing import Any, BinaryIO
 import httpx
 from httpx_sse import aconnect_sse
 
+from voxledger.stack.local import data_dir, running_stack
+
 DEFAULT_TIMEOUT = httpx.Timeout(60, read=120)  # the SSE stream sends a keep-alive well inside two minutes
 
 
@@ -37,8 +39,6 @@ class Connection:
 
 def resolve_connection(url: str | None, key: str | None) -> Connection:
     """--url/--key, else VOXLEDGER_URL/VOXLEDGER_API_KEY, else the embedded stack running here and its dev key."""
-    from voxledger.stack.cli import data_dir, running_stack  # cli.py dispatches to this package
-
     url = url or os.environ.get("VOXLEDGER_URL")
     key = key or os.environ.get("VOXLEDGER_API_KEY")
     if not url and (info := running_stack(data_dir())) is not None:

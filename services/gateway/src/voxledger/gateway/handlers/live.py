@@ -4,44 +4,42 @@ Each connection is a LiveConnection with one job per method. The socket is read 
 and control messages) and written by one sender task (interims, finals, ended) plus error replies,
 serialized by a lock. A client that disconnects leaves the session open: it may resume it.
 
-The socket is closed once: by this handler, or by the server itself (a message over the size cap, a missed
-keepalive) possibly while a reply is being written. Whichever comes first, later sends and closes are no-ops.
+The socket is closed once (live_channel.py); the sender task is live_forward.py's.
 """
 
 import asyncio
 import contextlib
 import time
 
-import msgspec
 import structlog
 from litestar import WebSocket, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from nats.aio.client import Client as Nats
 
-from voxledger.contracts import events as ev
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
-from voxledger.contracts.live import LiveInterim, LiveSessionSpec
+from voxledger.contracts.live import LiveSessionSpec
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.live import LiveBus
 from voxledger.gateway.domain import live_protocol as proto
 from voxledger.gateway.domain.errors import DomainError
-from voxledger.gateway.domain.keys import KeyInfo
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.http.auth import AuthLimits, KeyResolver, refusal
-from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.handlers.live_channel import (
+    INTERNAL_ERROR,
+    POLICY_VIOLATION,
+    TIMED_OUT,
+    TRY_AGAIN_LATER,
+    LiveChannel,
+    authenticate,
+)
+from voxledger.gateway.handlers.live_forward import Forwarder, admitted
+from voxledger.gateway.http.auth import KeyResolver
 from voxledger.gateway.http.quotas import Quotas, Slot
-from voxledger.gateway.http.state import app_state
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.telemetry import current_traceparent
 
 log = structlog.get_logger(__name__)
-TIMED_OUT = object()
-# What sending on a socket that is closed raises: Litestar's WebSocketDisconnect once a disconnect was received,
-# an OSError when the transport is gone, and (uvicorn) a RuntimeError when the server already sent a close frame.
-SOCKET_GONE = (WebSocketDisconnect, OSError, RuntimeError)
-POLICY_VIOLATION, INTERNAL_ERROR, TRY_AGAIN_LATER = 1008, 1011, 1013
 
 
 @websocket("/live")
@@ -77,27 +75,26 @@ class LiveConnection:
         quotas: Quotas,
         catalog: ModelCatalog,
     ):
-        self._socket = socket
+        self._channel = LiveChannel(socket)
         self._settings = settings
         self._bus = bus
         self._key_resolver, self._quotas, self._catalog = key_resolver, quotas, catalog
         self._out: asyncio.Queue = asyncio.Queue()
-        self._send_lock = asyncio.Lock()
         self._subscriptions: list = []
         self._sender: asyncio.Task | None = None
         self._ended = asyncio.Event()
-        self._closed = False  # a close frame went out (from here or from the server): nothing more is sent
         self.session_id: str | None = None
         self._spec: LiveSessionSpec | None = None
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
-        self._started_seq = 0  # the consistency token of `ready`: reads with ?min_seq= see the session
         self._slot: Slot | None = None  # this connection's unit of the tenant's live-session quota
 
     async def serve(self) -> None:
-        info = await self._authenticate()
-        if info is None:
+        timeout_s = self._settings.live_auth_timeout_s
+        authenticated = await authenticate(self._channel, timeout_s, self._key_resolver, self._quotas)
+        if authenticated is None:
             return
+        info, self._slot = authenticated
         ended_by = await self._key_resolver.guard(info).run(self._serve_session(info.tenant))
         if ended_by is not None:
             await self._end_for_credential(ended_by)
@@ -109,7 +106,7 @@ class LiveConnection:
         if self._sender is not None:
             self._sender.cancel()
         with contextlib.suppress(WebSocketDisconnect):
-            await self._send(proto.error(reason, "the API key was revoked or has expired", fatal=True))
+            await self._channel.send(proto.error(reason, "the API key was revoked or has expired", fatal=True))
         await self.close(POLICY_VIOLATION, reason)
         if self.session_id is not None:
             await self._bus.publish_end(self.session_id, self._offset, "stopped")
@@ -142,82 +139,12 @@ class LiveConnection:
                 await sub.unsubscribe()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Sends the close frame unless one went out already; a socket that is gone counts as closed."""
-        async with self._send_lock:
-            if self._closed:
-                return
-            self._closed = True
-            with contextlib.suppress(*SOCKET_GONE):
-                await self._socket.close(code, reason)
-
-    async def _send(self, message: dict) -> None:
-        """One message to the client; WebSocketDisconnect once the socket is closed or the client is gone."""
-        async with self._send_lock:
-            if self._closed:
-                raise WebSocketDisconnect(detail="the socket is closed")
-            try:
-                await self._socket.send_data(msgspec.json.encode(message).decode())
-            except SOCKET_GONE as err:
-                self._closed = True
-                raise WebSocketDisconnect(detail="the socket is closed") from err
-
-    async def _fail(self, err: proto.ProtocolError, close_code: int = POLICY_VIOLATION) -> None:
-        await self._send(proto.error(err.code, err.message, err.fatal))
-        if err.fatal:
-            await self.close(close_code, err.code)
-
-    async def _next(self, timeout_s: float):
-        """("text", str) or ("bytes", bytes); None when the client is gone; TIMED_OUT after `timeout_s` of silence."""
-        try:
-            message = await asyncio.wait_for(self._socket.receive(), timeout_s)
-        except TimeoutError:
-            return TIMED_OUT
-        if message["type"] != "websocket.receive":
-            return None
-        if message.get("bytes") is not None:
-            return "bytes", message["bytes"]
-        return "text", message.get("text") or ""
-
-    async def _authenticate(self) -> KeyInfo | None:
-        """The key, from `Authorization: Bearer` or, for browsers, a first `auth` message."""
-        scheme, _, key = self._socket.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            got = await self._next(self._settings.live_auth_timeout_s)  # an anonymous socket is not held long
-            key = ""
-            if isinstance(got, tuple) and got[0] == "text":
-                with contextlib.suppress(proto.ProtocolError):
-                    message = proto.parse(got[1])
-                    key = message.api_key if isinstance(message, proto.Auth) else ""
-            if not key:
-                await self._fail(
-                    proto.ProtocolError(
-                        "unauthorized", "send `Authorization: Bearer <api key>` or an auth message first", fatal=True
-                    )
-                )
-                return None
-        info = await self._key_resolver.resolve(key.strip())
-        if info is None:  # counted against the address like an HTTP request's: a socket is no way around the limit
-            limits: AuthLimits = app_state(self._socket.scope).auth_limits
-            invalid = ApiError(401, "invalid_api_key", "the API key is not valid")
-            refused = refusal(limits, limits.address(self._socket.scope), invalid)
-            await self._fail(proto.ProtocolError(refused.code, refused.detail, fatal=True))
-            return None
-        if info.scope == "read":  # a live session writes a recording
-            await self._fail(proto.ProtocolError("insufficient_scope", "a read key may not do this", fatal=True))
-            return None
-        tenant = info.tenant
-        structlog.contextvars.bind_contextvars(tenant=tenant)
-        try:
-            self._slot = self._quotas.live_sessions.acquire(tenant)
-        except DomainError as err:
-            await self._fail(proto.ProtocolError(err.code, err.message, fatal=True), TRY_AGAIN_LATER)
-            return None
-        return info
+        await self._channel.close(code, reason)
 
     async def _open(self, tenant: str) -> bool:
         """Waits for `start` or `resume`; anything else gets an error and the socket keeps waiting."""
         while True:
-            got = await self._next(self._settings.live_inactivity_timeout_s)
+            got = await self._channel.receive(self._settings.live_inactivity_timeout_s)
             if got is None or got is TIMED_OUT:
                 return False
             kind, data = got
@@ -233,7 +160,7 @@ class LiveConnection:
                     "start_required", f"`{type(message).__name__.lower()}` needs a session: send `start` first"
                 )
             except proto.ProtocolError as err:
-                await self._fail(err)
+                await self._channel.fail(err)
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
         try:  # refused here, never discovered later by a worker that cannot load it
@@ -252,35 +179,23 @@ class LiveConnection:
         )
         self._subscriptions = await self._bus.follow(self.session_id, self._out)
         await self._bus.register(self.session_id, spec)
-        if not await self._admitted():
+        started_seq = await admitted(self._out, self._settings.live_admission_timeout_s)
+        if started_seq is None:
             await self._bus.unregister(self.session_id)
             busy = proto.ProtocolError("no_live_capacity", "every live worker is busy; try again shortly", fatal=True)
-            await self._fail(busy, TRY_AGAIN_LATER)
+            await self._channel.fail(busy, TRY_AGAIN_LATER)
             return False
         self._spec = spec
         log.info("live.session_started", session_id=self.session_id)
         ready = {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": 0.0}
         try:
-            await self._send({**ready, "event_seq": self._started_seq})
+            await self._channel.send({**ready, "event_seq": started_seq})
         except WebSocketDisconnect:
             # Gone before it learned the session's id, the client cannot resume it: the worker is freed now.
             await self._bus.publish_end(self.session_id, 0, "inactivity")
             raise
-        self._sender = asyncio.create_task(self._forward())
+        self._start_sender(spec.job_id)
         return True
-
-    async def _admitted(self) -> bool:
-        """True once a worker has claimed the session (its LiveSessionStarted arrived) within the admission wait."""
-        deadline = time.monotonic() + self._settings.live_admission_timeout_s
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                item = await asyncio.wait_for(self._out.get(), left)
-            except TimeoutError:
-                return False
-            if isinstance(item, tuple) and isinstance(item[1], ev.LiveSessionStarted):
-                self._started_seq = item[0]
-                return True
-        return False
 
     async def _resume(self, tenant: str, resume: proto.Resume) -> bool:
         spec = await self._bus.spec(resume.session_id)
@@ -291,10 +206,10 @@ class LiveConnection:
         self._subscriptions = await self._bus.follow(self.session_id, self._out)
         received_s = proto.seconds(self._offset, spec.encoding, spec.sample_rate)
         log.info("live.session_resumed", session_id=self.session_id, received_s=received_s)
-        await self._send(
+        await self._channel.send(
             {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": received_s}
         )
-        self._sender = asyncio.create_task(self._forward())
+        self._start_sender(spec.job_id)
         return True
 
     async def _relay_audio(self) -> str | None:
@@ -303,7 +218,7 @@ class LiveConnection:
         pacer = proto.Pacer(time.monotonic(), settings.live_burst_s)
         warned = False
         while True:
-            got = await self._next(settings.live_inactivity_timeout_s)
+            got = await self._channel.receive(settings.live_inactivity_timeout_s)
             if got is TIMED_OUT:
                 return "inactivity"
             if got is None:
@@ -318,11 +233,11 @@ class LiveConnection:
                     )
                 proto.check_frame(data, spec.encoding)
             except proto.ProtocolError as err:
-                await self._fail(err)  # the frame or message is refused, the session goes on
+                await self._channel.fail(err)  # the frame or message is refused, the session goes on
                 continue
             frame_s = proto.seconds(len(data), spec.encoding, spec.sample_rate)
             if proto.seconds(self._offset, spec.encoding, spec.sample_rate) + frame_s > settings.live_max_session_s:
-                await self._send(
+                await self._channel.send(
                     proto.error(
                         "session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True
                     )
@@ -332,7 +247,7 @@ class LiveConnection:
             self._offset += len(data)
             if (wait_s := pacer.add(frame_s, time.monotonic())) > 0:
                 if not warned:
-                    await self._send(
+                    await self._channel.send(
                         proto.error(
                             "sending_too_fast", "audio arrives faster than real time: reading is paused to keep pace"
                         )
@@ -340,35 +255,6 @@ class LiveConnection:
                     warned = True
                 await asyncio.sleep(wait_s)  # not reading pushes back on the client through TCP; nothing is dropped
 
-    async def _forward(self) -> None:
-        """Interims, finals (each once, in order) and the end, from the worker's output to the client."""
-        try:
-            await self._forward_until_ended()
-        except WebSocketDisconnect:
-            pass  # the client is gone: the session stays open to be resumed
-        finally:
-            self._ended.set()  # nothing more will reach this client
-
-    async def _forward_until_ended(self) -> None:
-        while True:
-            item = await self._out.get()
-            match item[1] if isinstance(item, tuple) else item:
-                case LiveInterim(index=index) if index > self._last_final:
-                    await self._send({"type": "interim", **msgspec.to_builtins(item)})
-                case ev.SegmentsTranscribed(job_id=job_id, segments=segments) if job_id == self._session[1].job_id:
-                    for segment in segments:
-                        if segment.index > self._last_final:
-                            await self._send(proto.final(segment))
-                            self._last_final = segment.index
-                case ev.TranscriptionFailed(job_id=job_id, error_code=code, message=message) if (
-                    job_id == self._session[1].job_id
-                ):
-                    await self._send(proto.error(code, message, fatal=True))  # the worker could not serve it
-                case ev.LiveSessionEnded(reason=reason, duration_s=duration_s, stats=stats):
-                    ended = {"type": "ended", "session_id": self.session_id, "recording_id": self.session_id}
-                    await self._send(
-                        {**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)}
-                    )
-                    # Ended by the worker too (held too long, too little audio): the socket goes with the session.
-                    await self.close(*((INTERNAL_ERROR, "session_failed") if reason == "failed" else (1000, reason)))
-                    return
+    def _start_sender(self, job_id: str) -> None:
+        forwarder = Forwarder(self._channel, self._out, self._session[0], job_id, self._last_final)
+        self._sender = asyncio.create_task(forwarder.run(self._ended))

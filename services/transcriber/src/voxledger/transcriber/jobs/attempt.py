@@ -1,11 +1,10 @@
-"""One attempt at a job: feed the model process, append what it reports, within a time limit.
+"""One attempt at a job: feed the model process, append what it reports (journal.py), within a time limit.
 
 The attempt writes only in its own name (its attempt number), so once another
 worker has taken the job over, whatever this one still tries to append is refused.
 """
 
 import asyncio
-import math
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -14,12 +13,9 @@ from pathlib import Path
 import structlog
 from nats.js import JetStreamContext
 
-from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import Segment, Stage, TranscriptionRequested
-from voxledger.contracts.failures import public_message
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.leases import LeaseLost
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.adapters.model_process import (
     Decoded,
@@ -37,55 +33,18 @@ from voxledger.transcriber.adapters.model_process import (
 from voxledger.transcriber.domain.limits import SpeedEstimate, attempt_limit_s
 from voxledger.transcriber.domain.progress import ProgressTracker, SegmentBatcher
 from voxledger.transcriber.domain.recording import (
-    Cancel,
     Complete,
-    Fail,
     PlanChunks,
     Recording,
-    RecordSegments,
-    RecordSpeakers,
-    ReportProgress,
 )
 from voxledger.transcriber.domain.speakers import speaker_count
 from voxledger.transcriber.jobs import planning
-from voxledger.transcriber.jobs.diarizing import DiarizationRun
+from voxledger.transcriber.jobs.diarizing import DiarizationRun, record_turns, start_diarization
+from voxledger.transcriber.jobs.journal import AttemptJournal
+from voxledger.transcriber.jobs.signals import SIGNAL_CHECK_S, AttemptFailed, Signals
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
-
-SIGNAL_CHECK_S = 0.25  # how soon a cancel, a lost lease or a shutdown is noticed between reports
-
-
-class HandBack(Exception):
-    """The worker is shutting down: return the job so another worker resumes it now, not after AckWait."""
-
-
-class AttemptFailed(Exception):
-    def __init__(self, code: str, message: str, permanent: bool):
-        super().__init__(message)
-        self.code = code
-        self.permanent = permanent
-
-
-class Signals:
-    """Why an attempt must stop early; set from other tasks, checked between reports."""
-
-    def __init__(self, draining: asyncio.Event):
-        self.cancel = asyncio.Event()
-        self.lease_lost = asyncio.Event()
-        self.draining = draining
-
-    async def still_ours(self) -> bool:
-        """Asked before each heartbeat: a job whose lease is lost is never extended again."""
-        return not self.lease_lost.is_set()
-
-    def raise_if_set(self) -> None:
-        if self.lease_lost.is_set():
-            raise LeaseLost("the job's lease expired and was taken over")
-        if self.cancel.is_set():
-            raise Rejected("cancel_requested", "cancelled while transcribing")
-        if self.draining.is_set():
-            raise HandBack()
 
 
 class Attempt:
@@ -98,13 +57,12 @@ class Attempt:
         cause: Envelope,
         settings: TranscriberSettings,
     ):
-        self._repo = repo
         self._loaded = loaded
         self._job_id = request.job_id
         self._request = request
         self._number = number
-        self._cause = cause
         self._settings = settings
+        self._journal = AttemptJournal(repo, loaded, cause, request.job_id, number)
         job = loaded.state.jobs[request.job_id]
         self._resume_s, self._first_index = job.transcribed_until_s, job.next_segment_index
         self._batcher = SegmentBatcher(settings.segment_batch_max, settings.segment_batch_age_s)
@@ -113,7 +71,6 @@ class Attempt:
         self._language_probability: float | None = None
         self._processed_s = self._resume_s
         self._diarization: DiarizationRun | None = None
-        self._progress_shown = 0.0  # the highest progress reported so far
 
     async def run(
         self, js: JetStreamContext, pool: ModelPool, model: str, speed: SpeedEstimate, signals: Signals
@@ -124,7 +81,10 @@ class Attempt:
             path = await audio.fetch_blob(js, self._loaded.state.blob_key, Path(workdir))
             if await self._planned_chunks(path):
                 return  # the chunks are the work now: any worker takes them
-            self._diarization = self._start_diarization(path)
+            diarized = self._loaded.state.jobs[self._job_id].diarized
+            self._diarization = start_diarization(
+                self._request.options, diarized, path, self._settings.max_audio_duration_s
+            )
             try:
                 await self._transcribe(pool, path, model, speed, signals)
                 transcribed_s = time.monotonic() - t0
@@ -135,8 +95,7 @@ class Attempt:
         duration_s = self._tracker.duration_s if self._tracker else self._processed_s
         compute_s = time.monotonic() - t0
         speed.observe(duration_s - self._resume_s, transcribed_s)  # the model's speed: waiting on speakers aside
-        await self._repo.execute(
-            self._loaded,
+        await self._journal.append(
             Complete(
                 job_id=self._job_id,
                 attempt=self._number,
@@ -144,8 +103,7 @@ class Attempt:
                 language_probability=self._language_probability,
                 duration_s=round(duration_s, 3),
                 processing_s=round(compute_s, 3),
-            ),
-            self._cause,
+            )
         )
         log.info("job.completed", duration_s=round(duration_s, 2), processing_s=round(compute_s, 2))
 
@@ -171,7 +129,7 @@ class Attempt:
             priority=options.priority,  # each chunk takes the job's place among its tenant's work
             planned_at=datetime.now(UTC),
         )
-        await self._repo.execute(self._loaded, command, self._cause)
+        await self._journal.append(command)
         log.info("job.chunked", chunks=len(spans), duration_s=round(duration_s, 1))
         return True
 
@@ -195,37 +153,10 @@ class Attempt:
                 if not ended:  # stopped early: the process must drop the job before the next one
                     await process.stop_job(self._settings.stop_grace_s)
 
-    def _start_diarization(self, path: Path) -> DiarizationRun | None:
-        """Speaker turns, concurrently with transcription, unless not asked for or already in the log."""
-        options = self._request.options
-        count = speaker_count(options.speakers, options.min_speakers, options.max_speakers)
-        if count is None or self._loaded.state.jobs[self._job_id].diarized:
-            return None
-        return DiarizationRun(path, count, self._settings.max_audio_duration_s)
-
     async def _finish_diarization(self, signals: Signals) -> None:
-        """Waits for the turns (the `diarizing` stage, when transcription finished first) and appends them."""
-        run = self._diarization
-        if run is not None:
+        if self._diarization is not None:
             duration_s = self._tracker.duration_s if self._tracker else self._processed_s
-            # A generous bound (diarization runs at a few percent of real time): a hung one must not hold the job.
-            deadline = time.monotonic() + self._settings.attempt_timeout_floor_s + duration_s
-            last, shown = -math.inf, self._progress_shown
-            while not run.done():
-                signals.raise_if_set()
-                if time.monotonic() > deadline:
-                    raise AttemptFailed("attempt_timeout", "diarization ran past its time limit", permanent=False)
-                if time.monotonic() - last >= self._settings.progress_interval_s:
-                    # Job progress never goes back: diarizing continues from where transcription left it.
-                    last, shown = time.monotonic(), max(shown, round(run.progress, 4))
-                    await self._report("diarizing", shown, duration_s)
-                await run.wait(SIGNAL_CHECK_S)
-            signals.raise_if_set()
-            command = RecordSpeakers(
-                job_id=self._job_id, attempt=self._number, turns=run.turns(), processing_s=run.processing_s
-            )
-            await self._repo.execute(self._loaded, command, self._cause)
-            log.info("job.diarized", speakers=len({t.speaker for t in command.turns}), cpu_s=run.processing_s)
+            await record_turns(self._diarization, self._journal, signals, self._settings, duration_s)
         await self._report("finalizing", 1.0, self._tracker.duration_s if self._tracker else 0.0, 0.0)
 
     async def _follow(self, process: ModelProcess, speed: SpeedEstimate, signals: Signals) -> bool:
@@ -296,36 +227,17 @@ class Attempt:
             await self._report("transcribing", snap.progress, snap.processed_s, snap.eta_s)
 
     async def cancel(self) -> None:
-        """Records the stop of a cancelled job; the request may so far be known from the subscription only."""
-        current = await self._repo.load(self._loaded.aggregate_id)
-        self._loaded.state, self._loaded.seq = current.state, current.seq
-        await self._repo.execute(self._loaded, Cancel(job_id=self._job_id, attempt=self._number), self._cause)
+        await self._journal.cancel()
 
     async def fail(self, code: str, retry_at: str | None = None) -> None:
-        """A failed attempt; with `retry_at` the job is retried, without it the job has failed.
-
-        The tenant reads the code and its fixed sentence; the details are the caller's to log."""
-        message = public_message(code)
-        command = Fail(job_id=self._job_id, attempt=self._number, error_code=code, message=message, retry_at=retry_at)
-        await self._repo.execute(self._loaded, command, self._cause)
+        await self._journal.fail(code, retry_at)
 
     async def hand_back(self) -> None:
         """Keeps the segments transcribed so far, so the next worker resumes after them."""
         await self._flush(self._batcher.flush())
 
     async def _flush(self, batch: list[Segment]) -> None:
-        if batch:
-            command = RecordSegments(job_id=self._job_id, attempt=self._number, segments=batch)
-            await self._repo.execute(self._loaded, command, self._cause)
+        await self._journal.segments(batch)
 
     async def _report(self, stage: Stage, progress: float, processed_s: float, eta_s: float | None = None) -> None:
-        self._progress_shown = max(self._progress_shown, progress)
-        command = ReportProgress(
-            job_id=self._job_id,
-            attempt=self._number,
-            stage=stage,
-            progress=progress,
-            processed_s=processed_s,
-            eta_s=eta_s,
-        )
-        await self._repo.execute(self._loaded, command, self._cause)
+        await self._journal.report(stage, progress, processed_s, eta_s)

@@ -32,7 +32,7 @@ from voxledger.transcriber.adapters.model_process import (
 )
 from voxledger.transcriber.domain.limits import SpeedEstimate, attempt_limit_s
 from voxledger.transcriber.domain.recording import Cancel, Fail, RecordChunk, Recording
-from voxledger.transcriber.jobs.attempt import SIGNAL_CHECK_S, AttemptFailed, Signals
+from voxledger.transcriber.jobs.signals import SIGNAL_CHECK_S, AttemptFailed, Signals
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)

@@ -7,15 +7,20 @@ early (cancel, hand-back, lost lease, a failure): a stopped job's decode never r
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from pathlib import Path
 
 import structlog
 
-from voxledger.contracts.events import SpeakerTurn
+from voxledger.contracts.events import SpeakerTurn, TranscriptionOptions
 from voxledger.transcriber.adapters import audio, diarizer
-from voxledger.transcriber.domain.speakers import SpeakerCount
+from voxledger.transcriber.domain.recording import RecordSpeakers
+from voxledger.transcriber.domain.speakers import SpeakerCount, speaker_count
+from voxledger.transcriber.jobs.journal import AttemptJournal
+from voxledger.transcriber.jobs.signals import SIGNAL_CHECK_S, AttemptFailed, Signals
+from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
 
@@ -65,3 +70,37 @@ class DiarizationRun:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def start_diarization(
+    options: TranscriptionOptions, diarized: bool, path: Path, max_duration_s: float
+) -> DiarizationRun | None:
+    """Speaker turns, concurrently with transcription, unless not asked for or already in the log."""
+    count = speaker_count(options.speakers, options.min_speakers, options.max_speakers)
+    if count is None or diarized:
+        return None
+    return DiarizationRun(path, count, max_duration_s)
+
+
+async def record_turns(
+    run: DiarizationRun, journal: AttemptJournal, signals: Signals, settings: TranscriberSettings, duration_s: float
+) -> None:
+    """Waits for the turns (the `diarizing` stage, when transcription finished first) and appends them."""
+    # A generous bound (diarization runs at a few percent of real time): a hung one must not hold the job.
+    deadline = time.monotonic() + settings.attempt_timeout_floor_s + duration_s
+    last, shown = -math.inf, journal.progress_shown
+    while not run.done():
+        signals.raise_if_set()
+        if time.monotonic() > deadline:
+            raise AttemptFailed("attempt_timeout", "diarization ran past its time limit", permanent=False)
+        if time.monotonic() - last >= settings.progress_interval_s:
+            # Job progress never goes back: diarizing continues from where transcription left it.
+            last, shown = time.monotonic(), max(shown, round(run.progress, 4))
+            await journal.report("diarizing", shown, duration_s)
+        await run.wait(SIGNAL_CHECK_S)
+    signals.raise_if_set()
+    command = RecordSpeakers(
+        job_id=journal.job_id, attempt=journal.number, turns=run.turns(), processing_s=run.processing_s
+    )
+    await journal.append(command)
+    log.info("job.diarized", speakers=len({t.speaker for t in command.turns}), cpu_s=run.processing_s)
