@@ -34,8 +34,8 @@ async def handled_once(command_queue, outcome: Exception | None, body: bytes | N
 
 async def test_a_handled_command_is_acked_and_never_redelivered(command_queue):
     queue, _ = await handled_once(command_queue, None)
-    assert await queue.unsettled() == 0
     assert await queue.next(2 * TRANSIENT_RETRY_S) is None
+    assert await queue.unsettled() == 0
 
 
 @pytest.mark.parametrize("body", [None, b"not an envelope"], ids=["rejected", "unreadable"])
@@ -46,8 +46,8 @@ async def test_a_rejected_or_unreadable_command_is_terminated(command_queue, bod
     assert msg is not None
     await handle_command(msg, CancelTranscription, running(Rejected("job_not_found", "no such job")))
     await terminated.next_msg(timeout=5)  # raises if JetStream was not told to terminate it
-    assert await queue.unsettled() == 0
     assert await queue.next(2 * TRANSIENT_RETRY_S) is None
+    assert await queue.unsettled() == 0
 
 
 async def test_a_conflict_is_redelivered_soon_to_decide_again(command_queue):
