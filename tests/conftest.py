@@ -2,12 +2,14 @@
 on free ports in a temporary directory. Nothing is mocked."""
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client as Nats
 
 from tests.helpers import new_client, started_stack
+from voxledger.runtime.broker import connect
 from voxledger.stack.supervisor import Stack
 
 TESTS = Path(__file__).parent
@@ -56,3 +58,23 @@ def client(stack, request):
     tenant = request.node.name.replace("[", "-").replace("]", "")[:40].strip("-_")
     with new_client(stack, tenant) as c:
         yield c
+
+
+@pytest.fixture
+async def nats_on() -> AsyncIterator[Callable[..., Awaitable[Nats]]]:
+    """`await nats_on(stack, role)`: a NATS connection to that stack (the shared one or a test's own) as `role`;
+    every connection it opened closes when the test ends, pass or fail."""
+    async with contextlib.AsyncExitStack() as opened:
+
+        async def open_as(on: Stack, role: str = "provision") -> Nats:
+            nc = await connect(on.nats_as(role), "test")
+            opened.push_async_callback(nc.close)
+            return nc
+
+        yield open_as
+
+
+@pytest.fixture
+async def nc(stack, nats_on) -> Nats:
+    """A NATS connection to the shared stack with the provisioner's rights (it may read every stream)."""
+    return await nats_on(stack)

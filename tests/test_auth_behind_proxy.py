@@ -13,7 +13,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.helpers import new_client, second_gateway, serving, upload
+from tests.helpers import second_gateway, serving, upload
 from voxledger.stack.embedded import free_port
 
 LIMIT = 20  # VOXLEDGER_AUTH_FAILURES_PER_MINUTE's default
@@ -79,8 +79,9 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def test_behind_a_proxy_invalid_keys_are_limited_per_client_and_a_valid_key_is_always_served(stack, proxied):
-    with new_client(stack, "auth-behind-proxy") as owner, from_address(proxied, "127.0.0.2") as guesser:
+async def test_behind_a_proxy_invalid_keys_are_limited_per_client_and_a_valid_key_is_always_served(proxied, client):
+    owner = client  # an admin of a tenant of this test's own
+    with from_address(proxied, "127.0.0.2") as guesser:
         valid = owner.headers["Authorization"].removeprefix("Bearer ")
         recording = upload(owner, "short_meeting.ogg", transcribe="false").json()["recording_id"]
         link = owner.post(f"/v1/recordings/{recording}/audio-link").json()["url"]
@@ -95,8 +96,8 @@ def test_behind_a_proxy_invalid_keys_are_limited_per_client_and_a_valid_key_is_a
         assert guesser.get("/v1/recordings", headers=bearer(valid)).status_code == 200
         assert guesser.get(link).status_code == 200
         # The live socket counts and serves the same way.
-        assert asyncio.run(live_auth(proxied, "127.0.0.2", "vl_guess-live"))["code"] == "too_many_auth_failures"
-        assert asyncio.run(live_auth(proxied, "127.0.0.2", valid))["code"] == "start_required"  # authenticated
+        assert (await live_auth(proxied, "127.0.0.2", "vl_guess-live"))["code"] == "too_many_auth_failures"
+        assert (await live_auth(proxied, "127.0.0.2", valid))["code"] == "start_required"  # authenticated
         # Another client behind the same proxy is counted apart: the gateway saw the forwarded address.
         with from_address(proxied, "127.0.0.3") as other:
             refused = other.get("/v1/recordings", headers=bearer("vl_guess-other"))

@@ -1,15 +1,12 @@
 """The event store on a real JetStream: a retried append whose first try landed (its ack lost in a broker
 restart) counts as done, never as a conflict or a second copy; a real concurrent write still conflicts."""
 
-import asyncio
-
 import pytest
 
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.events import RecordingUploaded
 from voxledger.contracts.ids import new_id
-from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import ConcurrencyConflict, EventStore
 
 
@@ -20,21 +17,14 @@ def uploaded(recording_id: str, filename: str):
     return seal(body, aggregate_id=recording_id, tenant_id="event-store-test")
 
 
-def test_a_retried_append_that_already_landed_is_kept_once(stack):
-    async def scenario():
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            store, recording_id = EventStore(nc.jetstream()), new_id()
-            message = uploaded(recording_id, "a.wav")
-            first = await store.append(subjects.RECORDING, recording_id, [message], 0)
-            retried = await store.append(subjects.RECORDING, recording_id, [message], 0)
-            with pytest.raises(ConcurrencyConflict):
-                await store.append(subjects.RECORDING, recording_id, [uploaded(recording_id, "b.wav")], 0)
-            history, last = await store.load(subjects.RECORDING, recording_id)
-            return first, retried, [m.envelope.event_id for m in history], last, message.envelope.event_id
-        finally:
-            await nc.close()
-
-    first, retried, history, last, event_id = asyncio.run(scenario())
+async def test_a_retried_append_that_already_landed_is_kept_once(nc):
+    store, recording_id = EventStore(nc.jetstream()), new_id()
+    message = uploaded(recording_id, "a.wav")
+    first = await store.append(subjects.RECORDING, recording_id, [message], 0)
+    retried = await store.append(subjects.RECORDING, recording_id, [message], 0)
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(subjects.RECORDING, recording_id, [uploaded(recording_id, "b.wav")], 0)
+    loaded, last = await store.load(subjects.RECORDING, recording_id)
+    history, event_id = [m.envelope.event_id for m in loaded], message.envelope.event_id
     assert retried == first == last, "the retry reports the first try's sequence"
     assert history == [event_id], "exactly one copy, and the conflicting writer's event is not in the log"

@@ -195,7 +195,7 @@ def test_numbers_ids_and_cursors_are_parsed_strictly(client):
     assert client.get("/v1/search", params={"q": "x", "cursor": "bzrCsg"}).json()["code"] == "invalid_cursor"
 
 
-def test_only_served_models_are_accepted_on_upload_retranscription_and_live(stack, client):
+async def test_only_served_models_are_accepted_on_upload_retranscription_and_live(stack, client):
     listed = client.get("/v1/models")
     assert listed.status_code == 200, listed.text
     models = {m["name"]: m for m in listed.json()["items"]}
@@ -216,7 +216,7 @@ def test_only_served_models_are_accepted_on_upload_retranscription_and_live(stac
             await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": "nope"}))
             return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
-    error = asyncio.run(live_start())
+    error = await live_start()
     assert error["type"] == "error" and error["code"] == "unknown_model", error
 
 
@@ -279,7 +279,7 @@ def test_metrics_need_the_metrics_token(stack):
     assert "voxledger_jobs" in metrics_text(stack)
 
 
-def test_a_waiter_is_woken_by_a_notification_not_by_the_poll(stack):
+async def test_a_waiter_is_woken_by_a_notification_not_by_the_poll(stack):
     async def scenario() -> float:
         notifier = ProjectionNotifier(stack.database_url, poll_s=3600)  # the fallback poll never comes in time
         await notifier.start()
@@ -301,7 +301,7 @@ def test_a_waiter_is_woken_by_a_notification_not_by_the_poll(stack):
         finally:
             await notifier.stop()
 
-    assert asyncio.run(scenario()) < 2
+    assert await scenario() < 2
 
 
 @pytest.fixture(scope="module")
@@ -361,7 +361,7 @@ def test_sse_streams_are_limited_per_tenant_and_freed_on_disconnect(quota_client
         time.sleep(0.1)
 
 
-def test_live_sessions_are_limited_per_tenant(quota_stack, quota_client):
+async def test_live_sessions_are_limited_per_tenant(quota_stack, quota_client):
     headers = {"Authorization": quota_client.headers["authorization"]}
 
     async def scenario() -> dict:
@@ -370,7 +370,7 @@ def test_live_sessions_are_limited_per_tenant(quota_stack, quota_client):
             async with websockets.connect(ws_url(quota_stack), additional_headers=headers) as second:
                 return json.loads(await asyncio.wait_for(second.recv(), 10))
 
-    refused = asyncio.run(scenario())
+    refused = await scenario()
     assert refused["type"] == "error" and refused["code"] == "quota_exceeded" and refused["fatal"], refused
 
 
@@ -404,7 +404,7 @@ def test_a_stalled_request_body_ends_with_408(quota_stack, quota_client):
     assert waited < 10, f"the stalled body held the request for {waited:.1f} s"
 
 
-def test_a_live_socket_must_authenticate_soon_and_its_messages_are_checked(stack, client):
+async def test_a_live_socket_must_authenticate_soon_and_its_messages_are_checked(stack, client):
     async def anonymous() -> tuple[dict, float]:
         async with websockets.connect(ws_url(stack)) as ws:  # no header, and no auth message
             started = time.monotonic()
@@ -417,10 +417,10 @@ def test_a_live_socket_must_authenticate_soon_and_its_messages_are_checked(stack
             await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "language": "e\u0000"}))
             return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
-    message, waited = asyncio.run(anonymous())
+    message, waited = await anonymous()
     assert message["code"] == "unauthorized" and message["fatal"], message
     assert waited < 10, f"an anonymous socket was held {waited:.1f} s"
-    refused = asyncio.run(nul_language())
+    refused = await nul_language()
     assert refused["code"] == "invalid_characters" and not refused["fatal"], refused
 
 
@@ -467,7 +467,7 @@ def test_odd_query_values_never_cause_a_5xx(client):
                     assert response.json()["code"], (path, name, value)
 
 
-def test_a_socket_closed_by_the_server_mid_reply_ends_cleanly_and_frees_its_worker(stack, client):
+async def test_a_socket_closed_by_the_server_mid_reply_ends_cleanly_and_frees_its_worker(stack, client):
     """An oversized frame right after `start`: the server closes with 1009 while `ready` is being written."""
     watch = ErrorLogWatch(stack)
     headers = {"Authorization": client.headers["authorization"]}
@@ -482,7 +482,7 @@ def test_a_socket_closed_by_the_server_mid_reply_ends_cleanly_and_frees_its_work
             return ws.close_code
 
     for _ in range(3):
-        assert asyncio.run(start_then_oversized()) in (1009, 1006)
+        assert await start_then_oversized() in (1009, 1006)
 
     def sessions_ended() -> bool:
         sessions = client.get("/v1/live/sessions").json()["items"]
@@ -492,7 +492,7 @@ def test_a_socket_closed_by_the_server_mid_reply_ends_cleanly_and_frees_its_work
     assert watch.errors() == []
 
 
-def test_a_stop_racing_a_failed_session_gets_one_clean_close(stack, client):
+async def test_a_stop_racing_a_failed_session_gets_one_clean_close(stack, client):
     """The worker fails the session (its model cannot load) while the gateway handles `stop`: both end the socket."""
     watch = ErrorLogWatch(stack)
     headers = {"Authorization": client.headers["authorization"]}
@@ -508,7 +508,7 @@ def test_a_stop_racing_a_failed_session_gets_one_clean_close(stack, client):
             return received, ws.close_code
 
     for _ in range(3):
-        received, close_code = asyncio.run(start_and_stop())
+        received, close_code = await start_and_stop()
         assert received[0]["type"] == "ready" and received[-1]["type"] == "ended", received
         assert received[-1]["reason"] == "failed" and close_code == 1011, (received, close_code)
     assert watch.errors() == []

@@ -2,7 +2,6 @@
 
 import asyncio
 
-from voxledger.runtime.broker import connect
 from voxledger.runtime.leases import Lease
 
 TRIALS = 20
@@ -20,17 +19,10 @@ async def take_over(js, key: str) -> str:
             return "acquired"
 
 
-def test_a_lease_expiring_during_an_acquire_is_taken_over_not_raised(stack):
+async def test_a_lease_expiring_during_an_acquire_is_taken_over_not_raised(nc):
     """A redelivered job whose worker died waits for the dead worker's lease. An acquire whose key expired
     between its create and its read-back used to raise KeyNotFoundError, which crashed the handler and spent
     one of the job's bounded deliveries without an attempt (tests/chaos/test_worker_lost.py then timed out)."""
 
-    async def run() -> list[str]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js = nc.jetstream()
-            return await asyncio.gather(*(take_over(js, f"test.expiry.{i}") for i in range(TRIALS)))
-        finally:
-            await nc.close()
-
-    assert asyncio.run(run()) == ["acquired"] * TRIALS
+    js = nc.jetstream()
+    assert await asyncio.gather(*(take_over(js, f"test.expiry.{i}") for i in range(TRIALS))) == ["acquired"] * TRIALS

@@ -17,7 +17,6 @@ from tests.helpers import cli
 from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import TABLES
 from voxledger.runtime import keys
-from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.nats_permissions import ROLES
 from voxledger.stack.embedded import PostgresServer
@@ -78,14 +77,14 @@ async def _violations(stack, role: str, cases: list[tuple[str, str]]) -> list[st
         await nc.close()
 
 
-def test_each_identity_is_refused_outside_its_role_and_only_keys_appends_key_events(stack):
+async def test_each_identity_is_refused_outside_its_role_and_only_keys_appends_key_events(stack, nats_on):
     async def probe() -> dict[str, list[str]]:
         by_role: dict[str, list[tuple[str, str]]] = {}
         for role, op, subject in REFUSED:
             by_role.setdefault(role, []).append((op, subject))
         return {role: await _violations(stack, role, cases) for role, cases in by_role.items()}
 
-    reported = asyncio.run(probe())
+    reported = await probe()
     for role, op, subject in REFUSED:
         kind = "publish" if op == "pub" else "subscription"
         expected = f'permissions violation for {kind} to "{subject}"'.lower()  # nats-py lower-cases the error
@@ -94,32 +93,29 @@ def test_each_identity_is_refused_outside_its_role_and_only_keys_appends_key_eve
     async def allowed() -> dict[str, int]:
         heads = {}
         for role in ROLES:  # every identity reads the log (a JetStream API request) ...
-            nc = await connect(stack.nats_as(role), f"probe-{role}")
-            try:
-                heads[role] = (await nc.jetstream().stream_info(streams.EVENTS.name)).state.last_seq
-                if role == "keys":  # ... and the key command handler's appends a real key event, acknowledged
-                    key = keys.new_key("least-privilege", "read")
-                    await keys.issue(EventStore(nc.jetstream()), "least-privilege", key.key_id, key.event)
-                    history, _ = await EventStore(nc.jetstream()).load("key", key.key_id)
-                    assert [m.envelope.type for m in history] == ["ApiKeyIssued"]
-            finally:
-                await nc.close()
+            nc = await nats_on(stack, role)
+            heads[role] = (await nc.jetstream().stream_info(streams.EVENTS.name)).state.last_seq
+            if role == "keys":  # ... and the key command handler's appends a real key event, acknowledged
+                key = keys.new_key("least-privilege", "read")
+                await keys.issue(EventStore(nc.jetstream()), "least-privilege", key.key_id, key.event)
+                history, _ = await EventStore(nc.jetstream()).load("key", key.key_id)
+                assert [m.envelope.type for m in history] == ["ApiKeyIssued"]
         return heads
 
-    assert set(asyncio.run(allowed())) == set(ROLES)
+    assert set(await allowed()) == set(ROLES)
 
 
-def test_nothing_connects_without_credentials_and_the_secrets_are_owner_only(stack):
+async def test_nothing_connects_without_credentials_and_the_secrets_are_owner_only(stack):
     async def anonymous() -> None:
         await nats.connect(stack.nats_url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
     with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-        asyncio.run(anonymous())
+        await anonymous()
 
     dsn = urlsplit(stack.database_url)  # the schema owner, with a wrong password: scram refuses it
     without_password = f"postgresql://{dsn.username}@{dsn.hostname}:{dsn.port}{dsn.path}"
     with pytest.raises(asyncpg.InvalidPasswordError):
-        asyncio.run(asyncpg.connect(without_password, password="wrong"))
+        await asyncpg.connect(without_password, password="wrong")
 
     secrets_dir = stack.data_dir / "secrets"
     assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
@@ -131,7 +127,7 @@ def test_nothing_connects_without_credentials_and_the_secrets_are_owner_only(sta
     assert seeds and not any(seed in config for seed in seeds), "the server config holds public keys only"
 
 
-def test_only_the_gateway_and_projector_get_a_database_and_the_gateway_only_reads(stack):
+async def test_only_the_gateway_and_projector_get_a_database_and_the_gateway_only_reads(stack):
     assert {p.name for p in stack.processes} == set(SERVICES)
     for p in stack.processes:  # the environment each running process really has
         environ = Path(f"/proc/{p.proc.pid}/environ").read_bytes().split(b"\0")
@@ -162,13 +158,13 @@ def test_only_the_gateway_and_projector_get_a_database_and_the_gateway_only_read
         "CREATE TABLE sneaky (id int)",
         "UPDATE projection_checkpoints SET last_seq = 0",
     ]
-    assert asyncio.run(as_gateway(writes)) == writes
+    assert await as_gateway(writes) == writes
     # A replay builds fresh tables and swaps them in: the gateway still reads them all, and still only reads.
     cli(stack, "replay")
-    assert asyncio.run(as_gateway(writes[:2])) == writes[:2]
+    assert await as_gateway(writes[:2]) == writes[:2]
 
 
-def test_a_data_dir_from_before_credentials_gets_a_scram_cluster_and_keeps_the_old_one_aside(tmp_path):
+async def test_a_data_dir_from_before_credentials_gets_a_scram_cluster_and_keeps_the_old_one_aside(tmp_path):
     """Its own PostgreSQL (no stack): a cluster made before credentials has no `scram` marker. The next start
     moves it aside and initialises a scram one, whose read models the projector rebuilds from the log."""
     secrets = Secrets(tmp_path / "secrets").ensure()
@@ -185,7 +181,7 @@ def test_a_data_dir_from_before_credentials_gets_a_scram_cluster_and_keeps_the_o
             finally:
                 await conn.close()
 
-        assert asyncio.run(check()) == "scram-sha-256"
+        assert await check() == "scram-sha-256"
         hba = (tmp_path / "postgres" / "pgdata" / "pg_hba.conf").read_text()
         rules = [line for line in hba.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         assert rules and all(line.split()[-1] == "scram-sha-256" for line in rules), rules

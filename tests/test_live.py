@@ -11,7 +11,6 @@ from tests.helpers import AUDIO, eventually, metrics_text, new_client, reference
 from tests.live_client import read_pcm, stream, ws_url
 from tests.wer import BATCH_WER, STREAMING_GAP, STREAMING_WER, assert_wer
 from voxledger.contracts.streams import LIVE_SESSIONS_BUCKET
-from voxledger.runtime.broker import connect
 
 REFERENCE = reference("short_meeting.wav")
 
@@ -27,10 +26,10 @@ def api_key(client) -> str:
 
 
 @pytest.fixture(scope="module")
-def streamed(stack, live_client):
+async def streamed(stack, live_client):
     """One session of the short fixture at real-time pace, shared by the tests that read its outcome."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
-    return asyncio.run(stream(ws_url(stack), api_key(live_client), pcm, rate))
+    return await stream(ws_url(stack), api_key(live_client), pcm, rate)
 
 
 def live_sessions(stack) -> dict[str, float]:
@@ -107,7 +106,9 @@ def test_ended_session_can_be_retranscribed(streamed, live_client):
     assert_wer(REFERENCE, text, STREAMING_WER, "the saved live audio, transcribed again")
 
 
-def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_paced_not_dropped(stack, live_client):
+async def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_paced_not_dropped(
+    stack, live_client
+):
     """Also: the gateway's live-session gauge counts it while it runs, and no longer once it ended."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
     seen_live: list[dict] = []
@@ -139,7 +140,7 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
         return messages
 
     before = sum(live_sessions(stack).values())
-    messages = asyncio.run(session())
+    messages = await session()
     eventually(lambda: sum(live_sessions(stack).values()) <= before, "the ended session no longer counted", 10)
     assert seen_live[0]["status"] == "live" and seen_live[1]["status"] == "live" and seen_live[1]["source"] == "live"
     errors = [m for m in messages if m["type"] == "error"]
@@ -149,20 +150,13 @@ def test_a_session_is_readable_while_it_runs_and_audio_faster_than_real_time_is_
     assert ended["duration_s"] == pytest.approx(audio_s, abs=0.05), "every frame was kept"
 
 
-def test_scanning_for_sessions_leaves_no_consumers_behind(stack):
+async def test_scanning_for_sessions_leaves_no_consumers_behind(stack, nc):
     """Each scan of the live_sessions bucket reads its keys through a consumer; left for the server's default
     5 minutes, one per 0.25 s scan, they used to reach the consumer limit and break every scan after that."""
 
-    async def consumer_counts() -> tuple[int, int]:
-        nc = await connect(stack.nats_as("provision"), "consumer-count")
-        try:
-            stream = f"KV_{LIVE_SESSIONS_BUCKET}"
-            before = (await nc.jetstream().stream_info(stream)).state.consumer_count
-            await asyncio.sleep(4)  # time is what is measured here: 16 scans per live worker
-            return before, (await nc.jetstream().stream_info(stream)).state.consumer_count
-        finally:
-            await nc.close()
-
-    before, after = asyncio.run(consumer_counts())
+    stream = f"KV_{LIVE_SESSIONS_BUCKET}"
+    before = (await nc.jetstream().stream_info(stream)).state.consumer_count
+    await asyncio.sleep(4)  # time is what is measured here: 16 scans per live worker
+    after = (await nc.jetstream().stream_info(stream)).state.consumer_count
     live_workers = len([p for p in stack.processes if p.name == "live"])
     assert after <= 12 * live_workers, (before, after)  # about 8 in flight per worker: 2 s threshold / 0.25 s scans

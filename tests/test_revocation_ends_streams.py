@@ -126,14 +126,14 @@ async def live_session_revoked(url: str, key: str, revoke) -> tuple[str, Revoked
     return ready["session_id"], seen
 
 
-def test_revoking_a_key_closes_its_live_socket_and_no_later_audio_is_stored(stack, client, capsys):
+async def test_revoking_a_key_closes_its_live_socket_and_no_later_audio_is_stored(stack, client, capsys):
     created = issue(client, label="microphone", scope="member")
     usable(stack, created["key"])
 
     def revoke() -> None:
         assert client.delete(f"/v1/keys/{created['id']}").status_code == 202
 
-    session_id, seen = asyncio.run(live_session_revoked(ws_url(stack), created["key"], revoke))
+    session_id, seen = await live_session_revoked(ws_url(stack), created["key"], revoke)
     with capsys.disabled():
         print(
             f"\nlive socket of a revoked key closed {(seen.closed_at - seen.at) * 1000:.0f} ms after the DELETE was sent"

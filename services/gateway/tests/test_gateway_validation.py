@@ -165,7 +165,7 @@ def test_live_messages_refuse_control_characters_and_loose_ids():
     assert caught.value.code == "invalid_message"
 
 
-def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
+async def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
     import asyncio
     import time
 
@@ -187,7 +187,7 @@ def test_the_notifier_wakes_waiters_when_the_slowest_live_projection_advances():
         assert notifier.projected_seq == 7, "a late notification never moves a checkpoint back"
         assert not await notifier.wait_for_seq(8, time.monotonic() + 0.05), "at the deadline it says so"
 
-    asyncio.run(scenario())
+    await scenario()
 
 
 def test_every_kind_of_domain_error_maps_to_one_status():

@@ -1,7 +1,5 @@
 """What a webhook endpoint may be, as the gateway checks it at create and update (no servers needed)."""
 
-import asyncio
-
 import pytest
 
 from voxledger.gateway.domain.errors import Unacceptable
@@ -21,12 +19,12 @@ from voxledger.runtime.settings import load_settings
         "http://10.0.0.7/h",
     ],
 )
-def test_a_private_target_is_refused_by_default_and_allowed_by_the_setting(url):
+async def test_a_private_target_is_refused_by_default_and_allowed_by_the_setting(url):
     with pytest.raises(Unacceptable) as refused:
-        asyncio.run(_checked_url(url, load_settings(GatewaySettings, {})))
+        await _checked_url(url, load_settings(GatewaySettings, {}))
     assert (refused.value.code, refused.value.field) == ("private_address", "url")
     allowed = load_settings(GatewaySettings, {"VOXLEDGER_WEBHOOK_ALLOW_PRIVATE": "true"})
-    assert asyncio.run(_checked_url(url, allowed)) == url
+    assert await _checked_url(url, allowed) == url
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """Poison events with no IO: a failing batch is split until the failing events are alone, and every other
 event is committed in order; what a quarantined event becomes; raw messages that do not decode."""
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -46,42 +45,42 @@ class Ledger:
         return item
 
 
-def run(items: list[int], ledger: Ledger) -> int:
-    return asyncio.run(isolate(items, ledger.attempt, ledger.quarantine, lambda e: isinstance(e, Poison)))
+async def run(items: list[int], ledger: Ledger) -> int:
+    return await isolate(items, ledger.attempt, ledger.quarantine, lambda e: isinstance(e, Poison))
 
 
-def test_a_clean_batch_is_one_try():
+async def test_a_clean_batch_is_one_try():
     ledger = Ledger(poison=set())
-    assert run(list(range(1, 5001)), ledger) == 5000
+    assert await run(list(range(1, 5001)), ledger) == 5000
     assert ledger.attempts == 1 and ledger.set_aside == []
 
 
 @pytest.mark.parametrize("poison", [{1}, {5000}, {2500}, {7, 8}, {1, 4999, 5000}, set(range(100, 140))])
-def test_the_poison_is_isolated_and_everything_else_commits_in_order(poison):
+async def test_the_poison_is_isolated_and_everything_else_commits_in_order(poison):
     items = list(range(1, 5001))
     ledger = Ledger(poison=poison)
-    assert run(items, ledger) == 5000
+    assert await run(items, ledger) == 5000
     assert ledger.set_aside == sorted(poison)
     assert ledger.committed == items, "every event once, in order, the poison as its quarantine"
 
 
-def test_splitting_costs_a_few_tries_per_poison_event():
+async def test_splitting_costs_a_few_tries_per_poison_event():
     ledger = Ledger(poison={3333})
-    run(list(range(1, 5001)), ledger)
+    await run(list(range(1, 5001)), ledger)
     assert ledger.attempts <= 2 * 13 + 1  # two tries per halving of 5000
 
 
-def test_a_transient_failure_is_not_split_but_raised():
+async def test_a_transient_failure_is_not_split_but_raised():
     ledger = Ledger(poison=set(), transient_at=1)
     with pytest.raises(ConnectionError):
-        run([1, 2, 3], ledger)
+        await run([1, 2, 3], ledger)
     assert ledger.committed == [] and ledger.set_aside == []
 
 
-def test_a_transient_failure_while_splitting_is_raised_with_the_prefix_committed():
+async def test_a_transient_failure_while_splitting_is_raised_with_the_prefix_committed():
     ledger = Ledger(poison={4}, transient_at=3)  # tries: all, [1..4] (poison), [1, 2]: transient
     with pytest.raises(ConnectionError):
-        run(list(range(1, 9)), ledger)
+        await run(list(range(1, 9)), ledger)
     assert ledger.set_aside == []  # the retry of the whole batch skips what is committed, by its checkpoint
 
 
