@@ -6,6 +6,7 @@ import time
 import pytest
 
 from tests.audio_gen import silent_flac
+from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.domain.media import AudioError
 from voxledger.transcriber.domain.speakers import SpeakerCount
 from voxledger.transcriber.jobs.diarizing import DiarizationRun, Stopped
@@ -18,6 +19,14 @@ def hour(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def whole_decode_s(hour) -> float:
+    """What decoding the whole hour takes on this machine now: the yardstick, so a busy machine fails nothing."""
+    started = time.monotonic()
+    audio.decode(hour)
+    return time.monotonic() - started
+
+
 async def settle(run: DiarizationRun, timeout_s: float = 30) -> None:
     """Waits for the run's end; its error, if any, is raised here."""
     started = time.monotonic()
@@ -27,17 +36,17 @@ async def settle(run: DiarizationRun, timeout_s: float = 30) -> None:
     run.turns()
 
 
-async def test_a_file_over_the_limit_is_refused_before_decoding(hour):
+async def test_a_file_over_the_limit_is_refused_before_decoding(hour, whole_decode_s):
     started = time.monotonic()
     with pytest.raises(AudioError) as refused:
         await settle(DiarizationRun(hour, SpeakerCount(), max_duration_s=600))
-    assert refused.value.code == "audio_too_long" and time.monotonic() - started < 1.0
+    assert refused.value.code == "audio_too_long" and time.monotonic() - started < whole_decode_s / 4
 
 
-async def test_a_stop_ends_the_decode_at_its_next_frame(hour):
+async def test_a_stop_ends_the_decode_at_its_next_frame(hour, whole_decode_s):
     run = DiarizationRun(hour, SpeakerCount(), max_duration_s=4 * 3600)
     run.stop()
     started = time.monotonic()
     with pytest.raises(Stopped):
         await settle(run)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < whole_decode_s / 4
