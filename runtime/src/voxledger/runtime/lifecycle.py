@@ -19,14 +19,13 @@ from typing import TypeVar
 from faststream import FastStream
 from faststream.nats import NatsBroker
 
-from voxledger.runtime.broker import nats_access
+from voxledger.runtime.broker import RECONNECT_WAIT_S, log_nats_error, nats_access
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 
 S = TypeVar("S", bound=CommonSettings)
 Hook = Callable[[], Awaitable[None]]
-RECONNECT_WAIT_S = 0.5
 
 
 def start_service(service: str, settings_type: type[S]) -> S:
@@ -75,6 +74,7 @@ def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
         name=service,
         max_reconnect_attempts=-1,
         reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
+        error_cb=log_nats_error,
         logger=faststream_logger(service),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
         **access.options(),
