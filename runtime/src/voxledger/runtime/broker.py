@@ -21,6 +21,7 @@ from voxledger.runtime.settings import CommonSettings
 
 log = get_logger(__name__)
 
+RECONNECT_WAIT_S = 0.5
 BROKER_PATIENCE_S = 60.0  # a worker rides out a broker restart instead of failing the attempt
 T = TypeVar("T")
 
@@ -90,16 +91,18 @@ def nats_access(settings: CommonSettings) -> NatsAccess:
     )
 
 
-async def connect(access: NatsAccess, name: str) -> Client:
-    async def on_error(err: Exception) -> None:
-        log.warning("nats.error", error=str(err))
+async def log_nats_error(err: Exception) -> None:
+    log.warning("nats.error", error=str(err))
 
+
+async def connect(access: NatsAccess, name: str) -> Client:
+    """A connection outside FastStream (the gateway, the CLI, tests); a consuming service's is its broker's."""
     return await nats.connect(
         access.servers,
         name=name,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        error_cb=on_error,
+        reconnect_time_wait=RECONNECT_WAIT_S,
+        error_cb=log_nats_error,
         **access.options(),
     )
 

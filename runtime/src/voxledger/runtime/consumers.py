@@ -3,14 +3,36 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.subscriber.usecases import LogicSubscriber
 
-from voxledger.contracts import envelope
+from voxledger.contracts import envelope, streams
 from voxledger.runtime.codec import CONTENT_BLIND, Codec, codec
+from voxledger.runtime.provisioning import consumer_config
 
 log = structlog.get_logger(__name__)
+
+
+def durable_pull(
+    broker: NatsBroker, spec: streams.ConsumerSpec, *, ack_wait_s: float | None = None, workers: int | None = None
+) -> "LogicSubscriber[Any]":
+    """The one durable pull subscriber: `spec`'s shared consumer (replicas share it), one message per fetch, acked
+    by hand; with `workers`, that many handled at once. Without `ack_wait_s` the consumer keeps its provisioned AckWait."""
+    return broker.subscriber(
+        spec.filter_subject,
+        stream=JStream(spec.stream, declare=False),
+        durable=spec.durable,
+        config=consumer_config(spec, ack_wait_s=ack_wait_s),
+        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
+        # timeout passes, which would hold a lone message for up to `timeout` seconds.
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=workers,
+    )
 
 
 class Acknowledgeable(Protocol):

@@ -1,6 +1,8 @@
 """One way to start and stop a service: settings, logging and tracing, the stop signal, the worker's name.
 
-Every service's `main()` is `start_service(...)` followed by its own `serve`; every
+Every service's `main()` is `start_service(...)` followed by its own `serve`, which reads "bootstrap, then
+consume or serve": `bootstrap(settings)` builds the process's frozen `Services` on its one NATS connection
+(a consuming service's is its FastStream broker's), then `consume` runs the subscribers. Every
 long-running loop stops on the same `stop` event, set by SIGTERM or SIGINT.
 """
 
@@ -11,17 +13,19 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from faststream import FastStream
 from faststream.nats import NatsBroker
 
-from voxledger.runtime.broker import nats_access
+from voxledger.runtime.broker import RECONNECT_WAIT_S, log_nats_error, nats_access
 from voxledger.runtime.logging import configure_logging
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 
 S = TypeVar("S", bound=CommonSettings)
-RECONNECT_WAIT_S = 0.5
+Hook = Callable[[], Awaitable[None]]
 
 
 def start_service(service: str, settings_type: type[S]) -> S:
@@ -61,12 +65,16 @@ async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
 
 
 def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
-    """The FastStream broker of a consuming service: reconnects forever, logs through structlog."""
+    """The FastStream broker of a consuming service: its one NATS connection (named after the service, with
+    its own identity) for the subscribers, JetStream, KV and the object store; reconnects forever, logs
+    through structlog."""
     access = nats_access(settings)
     return NatsBroker(
         access.servers,
+        name=service,
         max_reconnect_attempts=-1,
         reconnect_time_wait=RECONNECT_WAIT_S,  # type: ignore[arg-type]  # FastStream annotates int; nats-py takes seconds
+        error_cb=log_nats_error,
         logger=faststream_logger(service),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
         **access.options(),
@@ -75,3 +83,16 @@ def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
 
 def faststream_logger(service: str) -> logging.Logger:
     return logging.getLogger(f"voxledger.{service}.faststream")  # rendered by structlog like every other line
+
+
+async def consume(broker: NatsBroker, service: str, *, drain: Hook | None = None, close: Hook | None = None) -> None:
+    """Runs the broker's subscribers until SIGTERM or SIGINT. `drain` runs first, while the subscribers and the
+    connection still work (work in hand finishes); then the subscribers stop and the connection drains; then
+    `close` releases what is not NATS (model processes, HTTP clients)."""
+    app = FastStream(
+        broker,
+        logger=faststream_logger(service),
+        on_shutdown=[drain] if drain else (),
+        after_shutdown=[close] if close else (),
+    )
+    await app.run()

@@ -3,8 +3,10 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 import uvicorn
 from litestar import Litestar, Router, get
@@ -14,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
 from litestar.types import Message, Scope
+from nats.aio.client import Client
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
@@ -56,7 +59,7 @@ from voxledger.runtime.crypto import MasterKeys, master_key_path
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.lifecycle import start_service
 from voxledger.runtime.settings import served_models
-from voxledger.runtime.vault import open_vault
+from voxledger.runtime.vault import Vault, open_vault
 
 log = structlog.get_logger(__name__)
 
@@ -154,46 +157,78 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+@dataclass(frozen=True)
+class Services:
+    """What the lifespan builds on the process's one NATS connection and its Postgres pool; each field is in the
+    app's state under its name (SERVICES), except the connections and the vault, which only `close` uses."""
+
+    pool: asyncpg.Pool
+    nc: Client
+    vault: Vault
+    bus: Bus
+    readmodels: ReadModels
+    key_resolver: KeyResolver
+    notifier: ProjectionNotifier
+    quotas: Quotas
+    fresh: FreshReads
+    answers: openai.JobAnswers
+    audio_links: AudioLinks
+
+    def injected(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in SERVICES if hasattr(self, name)}
+
+    async def close(self) -> None:
+        await self.notifier.stop()
+        await self.key_resolver.stop()
+        await self.vault.stop()
+        await self.nc.drain()
+        await self.pool.close()
+
+
+async def bootstrap(settings: GatewaySettings, metrics: GatewayMetrics) -> Services:
+    """Connects to Postgres and NATS, and starts the projection notifier and the key resolver."""
+    pool = await create_pool(settings.database_url, max_size=20)
+    nc = await connect(nats_access(settings), "gateway")
+    readmodels = ReadModels(pool)
+    notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
+    await notifier.start()
+    vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
+    master = MasterKeys(master_key_path(settings))
+    bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
+    key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
+    await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
+    return Services(
+        pool=pool,
+        nc=nc,
+        vault=vault,
+        bus=bus,
+        readmodels=readmodels,
+        key_resolver=key_resolver,
+        notifier=notifier,
+        quotas=quotas,
+        fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
+        answers=openai.JobAnswers(settings, bus, readmodels, notifier, quotas, metrics),
+        # Links to a recording's audio, signed with a key derived from the master key: any gateway verifies them
+        audio_links=AudioLinks(lambda: master.derive(HKDF_INFO)),
+    )
+
+
 def _lifespan(settings: GatewaySettings):
-    """Connects to Postgres and NATS, starts the projection notifier, and puts what needs them in the state."""
+    """Bootstrap, put what handlers get in the state, and run the retention scheduler while serving."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, max_size=20)
-        nc = await connect(nats_access(settings), "gateway")
-        readmodels = ReadModels(pool)
-        notifier = ProjectionNotifier(settings.database_url, settings.consistency_poll_s)
-        await notifier.start()
-        vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
-        master = MasterKeys(master_key_path(settings))
-        bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
-        key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
-        await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
-        app.state.update(
-            nc=nc,
-            bus=bus,
-            readmodels=readmodels,
-            key_resolver=key_resolver,
-            notifier=notifier,
-            quotas=quotas,
-            fresh=FreshReads(readmodels, notifier, settings.fresh_id_wait_s),
-            answers=openai.JobAnswers(settings, bus, readmodels, notifier, quotas, app.state.metrics),
-            # Links to a recording's audio, signed with a key derived from the master key: any gateway verifies them
-            audio_links=AudioLinks(lambda: master.derive(HKDF_INFO)),
-        )
+        services = await bootstrap(settings, app.state.metrics)
+        app.state.update(services.injected())
         log.info("gateway.ready", url=f"http://{settings.http_host}:{settings.http_port}")
         stopping = asyncio.Event()
-        retention = asyncio.create_task(RetentionScheduler(settings, bus, readmodels).run(stopping))
+        retention = asyncio.create_task(RetentionScheduler(settings, services.bus, services.readmodels).run(stopping))
         try:
             yield
         finally:
             stopping.set()
             await retention
-            await notifier.stop()
-            await key_resolver.stop()
-            await vault.stop()
-            await nc.drain()
-            await pool.close()
+            await services.close()
 
     return lifespan
 

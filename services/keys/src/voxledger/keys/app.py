@@ -5,54 +5,47 @@ This process alone holds the `keys` NATS identity, the only one that may append 
 """
 
 import asyncio
+from dataclasses import dataclass
 
 import structlog
-from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsMessage, PullSub
-from nats.aio.client import Client
+from faststream.nats import NatsBroker, NatsMessage
 
 from voxledger.contracts import streams
 from voxledger.keys.handlers import KeyCommands
-from voxledger.runtime.broker import connect, nats_access
-from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
-from voxledger.runtime.provisioning import consumer_config
+from voxledger.runtime.consumers import durable_pull
+from voxledger.runtime.lifecycle import consume, nats_broker, start_service
 from voxledger.runtime.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: CommonSettings) -> FastStream:
+@dataclass(frozen=True)
+class Services:
+    """What the process runs on: the broker (its one NATS connection) and the key command handler."""
+
+    broker: NatsBroker
+    commands: KeyCommands
+
+
+async def bootstrap(settings: CommonSettings) -> Services:
     broker = nats_broker(settings, "keys")
-    started: list[tuple[Client, KeyCommands]] = []
-    spec = streams.KEY_COMMANDS
+    nc = await broker.connect()
+    return Services(broker, KeyCommands(nc.jetstream()))
 
-    @broker.subscriber(
-        spec.filter_subject,
-        stream=JStream(spec.stream, declare=False),
-        durable=spec.durable,
-        config=consumer_config(spec),  # as provisioned: an existing consumer keeps its settings
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
+
+def subscribe(services: Services) -> None:
+    @durable_pull(services.broker, streams.KEY_COMMANDS)  # as provisioned: an existing consumer keeps its settings
     async def on_key_command(msg: NatsMessage) -> None:
-        await started[0][1].on_command(msg)
+        await services.commands.on_command(msg)
 
-    app = FastStream(broker, logger=faststream_logger("keys"))
 
-    @app.on_startup
-    async def start() -> None:
-        nc = await connect(nats_access(settings), "keys")
-        started.append((nc, KeyCommands(nc.jetstream())))
-        log.info("keys.ready")
-
-    @app.after_shutdown
-    async def stop() -> None:
-        for nc, _ in started:
-            await nc.drain()
-
-    return app
+async def serve(settings: CommonSettings) -> None:
+    services = await bootstrap(settings)
+    subscribe(services)
+    log.info("keys.ready")
+    await consume(services.broker, "keys")
 
 
 def main() -> None:
     settings = start_service("keys", CommonSettings)
-    asyncio.run(create_app(settings).run())
+    asyncio.run(serve(settings))

@@ -1,12 +1,14 @@
-"""Wiring: connect, migrate the read-model schema, and project while holding the lease, until SIGTERM.
+"""Wiring: bootstrap (connect, migrate the read-model schema), then project while holding the lease, until SIGTERM.
 
 Instances beyond the first wait on standby and take over when the active one dies.
 """
 
 import asyncio
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from prometheus_client import start_http_server
 
@@ -15,24 +17,44 @@ from voxledger.projector.adapters.postgres import PROJECTION
 from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
-from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.db import create_pool
 from voxledger.runtime.leases import Lease
-from voxledger.runtime.lifecycle import sleep_unless, start_service, stop_on_signals, worker_name
+from voxledger.runtime.lifecycle import nats_broker, sleep_unless, start_service, stop_on_signals, worker_name
 from voxledger.runtime.vault import Vault, open_vault
 
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Services:
+    """What the process runs on: its one NATS connection (a FastStream broker's, with no subscribers: the
+    projection is an ordered feed under a lease, see docs/layout.md), the vault, the read-model database."""
+
+    broker: NatsBroker
+    js: JetStreamContext
+    vault: Vault
+    pool: asyncpg.Pool
+
+    async def close(self) -> None:
+        await self.broker.stop()  # drains the connection
+        await self.pool.close()
+
+
+async def bootstrap(settings: ProjectorSettings) -> Services:
+    """Connects, and migrates the read-model schema."""
+    pool = await create_pool(settings.database_url, max_size=4)
+    broker = nats_broker(settings, "projector")
+    nc = await broker.connect()
+    version = await migrate(pool)
+    log.info("projector.schema", version=version)
+    return Services(broker, nc.jetstream(), await open_vault(nc, settings), pool)
+
+
 async def serve(settings: ProjectorSettings) -> None:
     stop = stop_on_signals()
-    pool = await create_pool(settings.database_url, max_size=4)
-    nc = await connect(nats_access(settings), "projector")
+    services = await bootstrap(settings)
     try:
-        version = await migrate(pool)
-        log.info("projector.schema", version=version)
-        js = nc.jetstream()
-        vault = await open_vault(nc, settings)
+        js, vault, pool = services.js, services.vault, services.pool
         holder, key, ttl_s = worker_name(), f"projector.{PROJECTION}", streams.PROJECTION_LEASE_TTL_S
         while not stop.is_set():
             if lease := await Lease.acquire(js, key, holder, ttl_s):
@@ -40,8 +62,7 @@ async def serve(settings: ProjectorSettings) -> None:
             else:
                 await sleep_unless(stop, settings.standby_poll_s)
     finally:
-        await nc.drain()
-        await pool.close()
+        await services.close()
 
 
 async def _project_while_held(

@@ -1,4 +1,4 @@
-"""Wiring: a FastStream app with three durable pull subscribers sharing one process, and the dispatcher.
+"""Wiring: bootstrap, then consume: three durable pull subscribers sharing one process, and the dispatcher.
 
 - recording commands (fast: decide and append),
 - transcription work from the WORK queue (slow: `concurrency` at a time, each in a model child process,
@@ -14,15 +14,15 @@ from functools import partial
 
 import msgspec
 import structlog
-from faststream import AckPolicy, FastStream
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
-from nats.aio.client import Client
+from faststream.nats import NatsBroker, NatsMessage
+from nats.js import JetStreamContext
 
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.broker import BROKER_PATIENCE_S, connect, nats_access, with_broker_retry
+from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
+from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.eventstore import EventStore
-from voxledger.runtime.lifecycle import faststream_logger, nats_broker, start_service
+from voxledger.runtime.lifecycle import consume, nats_broker, start_service
 from voxledger.runtime.provisioning import consumer_config
 from voxledger.runtime.vault import Vault, open_vault
 from voxledger.transcriber.adapters.model_process import ModelPool
@@ -37,105 +37,89 @@ log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class _Started:
-    """What start-up connects; the subscribers reach it once the app has started."""
+class Services:
+    """What the process runs on, all on the broker's one NATS connection: the Recording aggregate, the vault,
+    the model processes, the transcription worker, the diarization re-runs and the fair dispatcher."""
 
-    nc: Client
+    broker: NatsBroker
+    js: JetStreamContext
     repo: AggregateRepository[recording.Recording]
-    worker: TranscriptionWorker
     vault: Vault
+    pool: ModelPool
+    worker: TranscriptionWorker
     rediarizer: Rediarizer
-    dispatching: asyncio.Task[None]
+    dispatcher: Dispatcher
 
 
-def create_app(settings: TranscriberSettings) -> FastStream:
+async def bootstrap(settings: TranscriberSettings) -> Services:
     broker = nats_broker(settings, "transcriber")
+    nc = await broker.connect()
+    js = nc.jetstream()
+    await _apply_ack_wait(js, settings)
+    vault = await open_vault(nc, settings)
+    repo = AggregateRepository(EventStore(js, vault=vault), subjects.RECORDING, recording.DECIDER)
+    # Start the model processes before taking jobs, so the first job does not pay for loading.
     pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
-    started: list[_Started] = []
+    await pool.start()
+    worker = TranscriptionWorker(nc, repo, pool, settings, vault)
+    work = _work_consumer(settings)
+    await nc.subscribe(
+        f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
+    )
+    dispatcher = Dispatcher(nc, settings, worker.worker_name)
+    return Services(broker, js, repo, vault, pool, worker, Rediarizer(js, repo, settings), dispatcher)
+
+
+def _work_consumer(settings: TranscriberSettings) -> streams.ConsumerSpec:
+    return msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
+
+
+async def _apply_ack_wait(js: JetStreamContext, settings: TranscriberSettings) -> None:
+    """This worker's AckWait on the shared consumers (provisioning created them with the default): the
+    dispatcher's, whose deliveries are not bounded, and the workers', bounded by the attempts.
+    Idempotent, so retried through a leader election rather than failing the start."""
+    for spec in (streams.TRANSCRIPTION_JOBS, _work_consumer(settings)):
+        config = consumer_config(spec, ack_wait_s=settings.ack_wait_s)
+        await with_broker_retry(partial(js.add_consumer, spec.stream, config), "apply AckWait", BROKER_PATIENCE_S)
+
+
+def subscribe(services: Services, ack_wait_s: float) -> None:
+    """The durable pull subscribers, one message at a time each (the long work acked by hand)."""
+
+    @durable_pull(services.broker, streams.RECORDING_COMMANDS)
+    async def on_recording_command(msg: NatsMessage) -> None:
+        await handle_recording_command(msg, services.repo, services.js, services.vault)
+
+    @durable_pull(services.broker, streams.TRANSCRIPTION_WORK, ack_wait_s=ack_wait_s)
+    async def on_transcription_work(msg: NatsMessage) -> None:
+        await handle_work(msg, services.worker)
+
+    @durable_pull(services.broker, streams.DIARIZATION_RUNS, ack_wait_s=ack_wait_s)
+    async def on_diarization_requested(msg: NatsMessage) -> None:
+        await services.rediarizer.handle(msg)
+
+
+async def serve(settings: TranscriberSettings) -> None:
+    services = await bootstrap(settings)
+    subscribe(services, settings.ack_wait_s)
     stop_dispatching = asyncio.Event()
+    dispatching = asyncio.create_task(services.dispatcher.serve(stop_dispatching))
 
-    _subscribe(broker, settings, started)
-    app = FastStream(broker, logger=faststream_logger("transcriber"))
-
-    @app.on_startup
-    async def start() -> None:
-        nc = await connect(nats_access(settings), "transcriber-events")
-        js = nc.jetstream()
-        # Apply this worker's AckWait to the shared consumers (provisioning created them with the default): the
-        # dispatcher's, whose deliveries are not bounded, and the workers', bounded by the attempts.
-        # Idempotent, so retried through a leader election rather than failing the start.
-        jobs = streams.TRANSCRIPTION_JOBS
-        work = msgspec.structs.replace(streams.TRANSCRIPTION_WORK, max_deliver=settings.max_attempts + 1)
-        for spec in (jobs, work):
-            config = consumer_config(spec, ack_wait_s=settings.ack_wait_s)
-            await with_broker_retry(partial(js.add_consumer, spec.stream, config), "apply AckWait", BROKER_PATIENCE_S)
-        vault = await open_vault(nc, settings)
-        repo = AggregateRepository(EventStore(js, vault=vault), subjects.RECORDING, recording.DECIDER)
-        # Start the model processes before taking jobs, so the first job does not pay for loading.
-        await pool.start()
-        worker = TranscriptionWorker(nc, repo, pool, settings, vault)
-        dispatching = asyncio.create_task(Dispatcher(nc, settings, worker.worker_name).serve(stop_dispatching))
-        started.append(_Started(nc, repo, worker, vault, Rediarizer(js, repo, settings), dispatching))
-        await nc.subscribe(
-            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
-        )
-        log.info(
-            "transcriber.ready", model=settings.model, worker=worker.worker_name, pid=os.getpid(), concurrency=pool.size
-        )
-
-    @app.on_shutdown
     async def drain() -> None:
         stop_dispatching.set()  # a standby takes over what this one held (NAKed back)
-        for running in started:
-            await running.dispatching
-            await running.worker.drain(settings.shutdown_grace_s)
+        await dispatching
+        await services.worker.drain(settings.shutdown_grace_s)
 
-    @app.after_shutdown
-    async def stop() -> None:
-        await pool.close()
-        for running in started:
-            await running.nc.drain()
-
-    return app
-
-
-def _subscribe(broker: NatsBroker, settings: TranscriberSettings, started: list[_Started]) -> None:
-    """The durable pull subscribers; what they need exists once the app has started."""
-
-    @broker.subscriber(
-        streams.RECORDING_COMMANDS.filter_subject,
-        stream=JStream(streams.COMMANDS.name, declare=False),
-        durable=streams.RECORDING_COMMANDS.durable,
-        config=consumer_config(streams.RECORDING_COMMANDS),
-        # batch_size 1: nats-py's fetch of a larger batch lingers until the batch fills or the
-        # timeout passes, which would hold a lone command for up to `timeout` seconds.
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
+    log.info(
+        "transcriber.ready",
+        model=settings.model,
+        worker=services.worker.worker_name,
+        pid=os.getpid(),
+        concurrency=services.pool.size,
     )
-    async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, started[0].repo, started[0].nc.jetstream(), started[0].vault)
-
-    @_one_at_a_time(broker, streams.TRANSCRIPTION_WORK, settings.ack_wait_s)
-    async def on_transcription_work(msg: NatsMessage) -> None:
-        await handle_work(msg, started[0].worker)
-
-    @_one_at_a_time(broker, streams.DIARIZATION_RUNS, settings.ack_wait_s)
-    async def on_diarization_requested(msg: NatsMessage) -> None:
-        await started[0].rediarizer.handle(msg)
+    await consume(services.broker, "transcriber", drain=drain, close=services.pool.close)
 
 
 def main() -> None:
     settings = start_service("transcriber", TranscriberSettings)
-    asyncio.run(create_app(settings).run())
-
-
-def _one_at_a_time(broker: NatsBroker, spec: streams.ConsumerSpec, ack_wait_s: float):
-    """A durable pull subscriber that takes one message at a time and acks it by hand (long work)."""
-    return broker.subscriber(
-        spec.filter_subject,
-        stream=JStream(spec.stream, declare=False),
-        durable=spec.durable,
-        config=consumer_config(spec, ack_wait_s=ack_wait_s),
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        ack_policy=AckPolicy.MANUAL,
-    )
+    asyncio.run(serve(settings))
