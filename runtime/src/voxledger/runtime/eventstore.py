@@ -5,7 +5,6 @@ optimistic concurrency on the aggregate's subjects, so a retried or racing
 writer can never duplicate or interleave events.
 """
 
-import contextlib
 from collections.abc import Sequence
 
 from nats.js import JetStreamContext
@@ -14,7 +13,8 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from voxledger.contracts import envelope, streams, subjects
 from voxledger.contracts.envelope import Message
-from voxledger.runtime.broker import BROKER_PATIENCE_S, BROKER_UNAVAILABLE_ERRORS, message_headers, with_broker_retry
+from voxledger.runtime import feeds
+from voxledger.runtime.broker import BROKER_PATIENCE_S, message_headers, with_broker_retry
 from voxledger.runtime.codec import Codec, codec
 from voxledger.runtime.logging import get_logger
 
@@ -49,31 +49,16 @@ class EventStore:
         )
 
     async def _load(self, aggregate: str, aggregate_id: str) -> tuple[list[Message], int]:
-        sub = await self._js.subscribe(
-            subjects.aggregate_filter(aggregate, aggregate_id),
-            ordered_consumer=True,
-            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-        )
-        try:
-            info = await sub.consumer_info()
-            history: list[Message] = []
-            last_seq = 0
-            delivered = info.delivered.consumer_seq if info.delivered else 0
-            if (info.num_pending or 0) + (delivered or 0) == 0:
-                return history, last_seq
-            while True:
-                raw = await sub.next_msg(timeout=10)
+        history: list[Message] = []
+        last_seq = 0
+        async with feeds.stored(self._js, subjects.aggregate_filter(aggregate, aggregate_id)) as events:
+            async for raw in events:
                 last_seq = raw.metadata.sequence.stream
                 try:
                     history.append(await self._decode(raw.data))
                 except envelope.UnknownMessage as err:
                     log.warning("event.skipped_unknown", subject=raw.subject, reason=str(err))
-                if raw.metadata.num_pending == 0:
-                    break
-            return history, last_seq
-        finally:
-            with contextlib.suppress(*BROKER_UNAVAILABLE_ERRORS):
-                await sub.unsubscribe()  # the server drops an abandoned ordered consumer by itself
+        return history, last_seq
 
     async def append(
         self, aggregate: str, aggregate_id: str, messages: Sequence[Message], expected_last_seq: int

@@ -13,7 +13,7 @@ from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.adapters.retention import retention_settings
 from voxledger.gateway.settings import GatewaySettings
-from voxledger.runtime.leases import Lease
+from voxledger.runtime.leadership import Leadership, run_as_leader
 from voxledger.runtime.lifecycle import sleep_unless, worker_name
 
 log = structlog.get_logger(__name__)
@@ -28,21 +28,13 @@ class RetentionScheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         every_s = self._settings.retention_check_s
-        while not stop.is_set():
-            try:
-                if lease := await Lease.acquire(self._bus.js, LEASE_KEY, self._holder, max(every_s * 3, 5.0)):
-                    await self._sweep_while_held(lease, stop)
-            except Exception:
-                log.exception("retention.sweep_failed")
-            await sleep_unless(stop, every_s)
+        leadership = Leadership("retention", LEASE_KEY, self._holder, max(every_s * 3, 5.0), every_s)
+        await run_as_leader(self._bus.js, leadership, self._sweep_until, stop, _sweep_failed)
 
-    async def _sweep_while_held(self, lease: Lease, stop: asyncio.Event) -> None:
-        async with lease.held() as lost:
-            while not (stop.is_set() or lost.is_set()):
-                await self.sweep()
-                await sleep_unless(stop, self._settings.retention_check_s)
-        if stop.is_set():
-            await lease.release()
+    async def _sweep_until(self, halt: asyncio.Event) -> None:
+        while not halt.is_set():
+            await self.sweep()
+            await sleep_unless(halt, self._settings.retention_check_s)
 
     async def sweep(self, tenants: Collection[str] | None = None) -> int:
         """Sends the deletes that are due now (of `tenants` only, if given); returns how many."""
@@ -58,3 +50,7 @@ class RetentionScheduler:
         if sent:
             log.info("retention.deletes_sent", count=sent)
         return sent
+
+
+def _sweep_failed() -> None:
+    log.exception("retention.sweep_failed")

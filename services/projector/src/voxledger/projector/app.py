@@ -18,8 +18,8 @@ from voxledger.projector.adapters.schema import migrate
 from voxledger.projector.follow import run_projection
 from voxledger.projector.settings import ProjectorSettings
 from voxledger.runtime.db import create_pool
-from voxledger.runtime.leases import Lease
-from voxledger.runtime.lifecycle import nats_broker, sleep_unless, start_service, stop_on_signals, worker_name
+from voxledger.runtime.leadership import Leadership, run_as_leader
+from voxledger.runtime.lifecycle import nats_broker, start_service, stop_on_signals, worker_name
 from voxledger.runtime.vault import Vault, open_vault
 
 log = structlog.get_logger(__name__)
@@ -55,39 +55,18 @@ async def serve(settings: ProjectorSettings) -> None:
     services = await bootstrap(settings)
     try:
         js, vault, pool = services.js, services.vault, services.pool
-        holder, key, ttl_s = worker_name(), f"projector.{PROJECTION}", streams.PROJECTION_LEASE_TTL_S
-        while not stop.is_set():
-            if lease := await Lease.acquire(js, key, holder, ttl_s):
-                await _project_while_held(js, vault, pool, settings, lease, stop)
-            else:
-                await sleep_unless(stop, settings.standby_poll_s)
+        leadership = Leadership(
+            "projector",
+            f"projector.{PROJECTION}",
+            worker_name(),
+            streams.PROJECTION_LEASE_TTL_S,
+            settings.standby_poll_s,
+        )
+        await run_as_leader(
+            js, leadership, lambda halt: run_projection(js, pool, settings.batch_max, halt, vault), stop
+        )
     finally:
         await services.close()
-
-
-async def _project_while_held(
-    js: JetStreamContext,
-    vault: Vault,
-    pool: asyncpg.Pool,
-    settings: ProjectorSettings,
-    lease: Lease,
-    stop: asyncio.Event,
-) -> None:
-    log.info("projector.active", holder=lease.holder)
-    async with lease.held() as halt:
-        relay = asyncio.create_task(_relay(stop, halt))  # a stop halts the projection like a lost lease
-        try:
-            await run_projection(js, pool, settings.batch_max, halt, vault)
-        finally:
-            relay.cancel()
-    if stop.is_set():
-        await lease.release()
-    log.info("projector.standby" if not stop.is_set() else "projector.released", holder=lease.holder)
-
-
-async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
-    await source.wait()
-    target.set()
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ import structlog
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 
 from voxledger.contracts import streams
 from voxledger.projector.adapters.postgres import (
@@ -26,6 +25,7 @@ from voxledger.projector.adapters.postgres import (
     refresh_statistics,
 )
 from voxledger.projector.domain.intake import Item, needs_key, project_message
+from voxledger.runtime import feeds
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 from voxledger.runtime.lifecycle import sleep_unless
 from voxledger.runtime.vault import Vault
@@ -167,14 +167,7 @@ async def _subscribe(js: JetStreamContext, queue: asyncio.Queue[Msg], from_seq: 
     async def on_message(msg: Msg) -> None:
         await queue.put(msg)
 
-    return await js.subscribe(
-        streams.EVENTS.subjects[0],
-        ordered_consumer=True,
-        cb=on_message,
-        pending_msgs_limit=batch_max * 50,
-        pending_bytes_limit=512 * 1024 * 1024,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq),
-    )
+    return await feeds.follow(js, streams.EVENTS.subjects[0], on_message, start_seq=from_seq, backlog=batch_max * 50)
 
 
 async def _next_batch(queue: asyncio.Queue[Msg], stopping: asyncio.Task[Any], batch_max: int) -> list[Msg] | None:

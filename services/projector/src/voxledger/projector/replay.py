@@ -14,7 +14,6 @@ import msgspec
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 
 from voxledger.contracts import streams
 from voxledger.projector.adapters import shadow
@@ -27,6 +26,7 @@ from voxledger.projector.adapters.postgres import (
 )
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 from voxledger.projector.follow import contiguous, project_raw
+from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault
 
 log = structlog.get_logger(__name__)
@@ -59,14 +59,9 @@ class EventFeed:
         async def on_message(msg: Msg) -> None:
             await self._queue.put(msg)
 
-        self._sub = await self._js.subscribe(
-            streams.EVENTS.subjects[0],
-            ordered_consumer=True,
-            cb=on_message,
-            # Room for a backlog well beyond the queue: a subscription over its limit drops messages.
-            pending_msgs_limit=self._batch_max * 50,
-            pending_bytes_limit=512 * 1024 * 1024,
-            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq),
+        # Room for a backlog well beyond the queue: a subscription over its limit drops messages.
+        self._sub = await feeds.follow(
+            self._js, streams.EVENTS.subjects[0], on_message, start_seq=from_seq, backlog=self._batch_max * 50
         )
 
     async def take(self, until_seq: int) -> list[Msg]:

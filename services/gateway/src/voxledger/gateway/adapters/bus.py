@@ -9,13 +9,13 @@ from typing import IO, cast
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 from nats.js.errors import ObjectNotFoundError
 from nats.js.object_store import ObjectStore
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import Command
 from voxledger.contracts.envelope import Message, seal
+from voxledger.runtime import feeds
 from voxledger.runtime.broker import publish_command, with_broker_retry
 from voxledger.runtime.telemetry import current_traceparent
 from voxledger.runtime.vault import Vault
@@ -103,29 +103,20 @@ class Bus:
 
     async def follow_subject(self, subject: str, after_seq: int, idle_s: float) -> AsyncGenerator[Msg | None, None]:
         """The events on `subject` after `after_seq` (0: from the start), in order, forever; None when idle."""
-        policy = (
-            js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1)
-            if after_seq
-            else js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
-        )
-        sub = await self.js.subscribe(subject, ordered_consumer=True, config=policy)
-        try:
+        async with feeds.ordered(self.js, subject, start_seq=after_seq + 1 if after_seq else None) as sub:
             while True:
                 try:
                     yield await sub.next_msg(timeout=idle_s)
                 except NatsTimeout:
                     yield None
-        finally:
-            await sub.unsubscribe()
 
     async def read_audio(self, key: str, start: int, end: int) -> AsyncGenerator[bytes, None]:
         """Bytes `start..end` (inclusive) of a stored blob, chunk by chunk as the Object Store holds them;
         ObjectNotFoundError once the blob is deleted, even after its first chunks."""
         store = await self.js.object_store(streams.AUDIO_BUCKET)
         info = await store.get_info(key)
-        sub = await self.js.subscribe(f"$O.{streams.AUDIO_BUCKET}.C.{info.nuid}", ordered_consumer=True)
         offset = 0
-        try:
+        async with feeds.ordered(self.js, f"$O.{streams.AUDIO_BUCKET}.C.{info.nuid}") as sub:
             while offset <= end:
                 try:
                     chunk = (await sub.next_msg(timeout=PATIENCE_S)).data
@@ -136,8 +127,6 @@ class Bus:
                 if lo < hi:
                     yield chunk[lo:hi]
                 offset += len(chunk)
-        finally:
-            await sub.unsubscribe()
 
     async def audio_size(self, key: str) -> int | None:
         """The stored blob's size; None when there is none (deleted, or never stored)."""

@@ -6,7 +6,6 @@ import contextlib
 import msgspec
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
@@ -23,6 +22,7 @@ from voxledger.contracts.live import (
     lease_key,
 )
 from voxledger.contracts.streams import LEASES_BUCKET, LIVE_AUDIO, LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
+from voxledger.runtime import feeds
 from voxledger.runtime.broker import with_broker_retry
 from voxledger.runtime.crypto import OVERHEAD
 from voxledger.runtime.kv import stored_keys
@@ -100,12 +100,7 @@ class LiveBus:
                 await out.put(_interim_decoder.decode(data))
 
         interims = await self._nc.subscribe(subjects.live_interim_subject(session_id), cb=on_interim)
-        events = await self._js.subscribe(
-            subjects.aggregate_filter(subjects.RECORDING, session_id),
-            ordered_consumer=True,
-            cb=on_event,
-            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-        )
+        events = await feeds.follow(self._js, subjects.aggregate_filter(subjects.RECORDING, session_id), on_event)
         return [interims, events]
 
 

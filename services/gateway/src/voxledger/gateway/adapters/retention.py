@@ -1,13 +1,11 @@
 """Tenants' retention settings, read from the log: the latest RetentionChanged of each tenant."""
 
-import contextlib
-
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import envelope, streams, subjects
 from voxledger.contracts.retention import RetentionChanged
+from voxledger.runtime import feeds
 
 CHANGES = subjects.event_type_filter(subjects.TENANT, RetentionChanged.__name__)
 
@@ -28,22 +26,8 @@ async def retention_of(js: JetStreamContext, tenant: str) -> int | None:
 
 async def retention_settings(js: JetStreamContext) -> dict[str, int]:
     """Every tenant with a retention set: tenant -> days."""
-    sub = await js.subscribe(
-        CHANGES,
-        ordered_consumer=True,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.LAST_PER_SUBJECT),
-    )
-    try:
-        info = await sub.consumer_info()
-        delivered = info.delivered.consumer_seq if info.delivered else 0
-        found: dict[str, int | None] = {}
-        if (info.num_pending or 0) + (delivered or 0) == 0:
-            return {}
-        while True:
-            msg = await sub.next_msg(timeout=10)
+    found: dict[str, int | None] = {}
+    async with feeds.stored(js, CHANGES, last_per_subject=True) as changes:
+        async for msg in changes:
             found[envelope.decode_envelope(msg.data).tenant_id] = _days(msg.data)
-            if msg.metadata.num_pending == 0:
-                return {tenant: days for tenant, days in found.items() if days is not None}
-    finally:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+    return {tenant: days for tenant, days in found.items() if days is not None}

@@ -33,7 +33,6 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy
 
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.events import ApiKeyRevoked
@@ -45,7 +44,7 @@ from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, 
 from voxledger.gateway.http.credential_ends import KEY_EXPIRED, Guard, OpenCredentials
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
-from voxledger.runtime import keys
+from voxledger.runtime import feeds, keys
 
 log = structlog.get_logger(__name__)
 
@@ -72,10 +71,7 @@ class KeyResolver:
     async def start(self) -> None:
         """Follows every revocation in the log, old ones first, then each as it is appended."""
         if self._nc is not None:
-            js = self._nc.jetstream()
-            self._sub = await js.subscribe(
-                REVOCATIONS, cb=self._on_revoked, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
-            )
+            self._sub = await feeds.follow(self._nc.jetstream(), REVOCATIONS, self._on_revoked)
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -7,19 +7,18 @@ completion). It holds the checkpoint row meanwhile, so the live projector waits.
 An aggregate whose history still fails is left as it was, still quarantined.
 """
 
-import contextlib
 from datetime import datetime
 
 import asyncpg
 import msgspec
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import streams, subjects
 from voxledger.projector.adapters.postgres import Layout, apply_ops, is_poison, lock_checkpoint
 from voxledger.projector.domain.intake import Item, needs_key, project_message, subject_parts
 from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
+from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault
 
 HISTORY_TIMEOUT_S = 10.0
@@ -102,28 +101,16 @@ async def _rebuild_aggregate(
 
 async def _history(js: JetStreamContext, vault: Vault, aggregate: str, aggregate_id: str, until_seq: int) -> list[Item]:
     """The aggregate's events up to `until_seq`, projected, in order."""
-    sub = await js.subscribe(
-        subjects.aggregate_filter(aggregate, aggregate_id),
-        ordered_consumer=True,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-    )
-    try:
-        items: list[Item] = []
-        info = await sub.consumer_info()
-        delivered = info.delivered.consumer_seq if info.delivered else 0
-        if (info.num_pending or 0) + (delivered or 0) == 0:
-            return items
-        while True:
-            raw = await sub.next_msg(timeout=HISTORY_TIMEOUT_S)
+    items: list[Item] = []
+    async with feeds.stored(
+        js, subjects.aggregate_filter(aggregate, aggregate_id), timeout_s=HISTORY_TIMEOUT_S
+    ) as events:
+        async for raw in events:
             if raw.metadata.sequence.stream > until_seq:
-                return items  # the live projector applies it, after this
+                break  # the live projector applies it, after this
             ciphers = await vault.ciphers(rid for rid in [needs_key(raw.subject)] if rid)
             items.append(project_message(raw.metadata.sequence.stream, raw.subject, raw.data, ciphers.get))
-            if raw.metadata.num_pending == 0:
-                return items
-    finally:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+    return items
 
 
 async def _clear(conn: asyncpg.Connection, layout: Layout, aggregate: str, aggregate_id: str) -> None:

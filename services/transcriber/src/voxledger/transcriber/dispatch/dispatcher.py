@@ -28,7 +28,7 @@ from nats.js import JetStreamContext
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import decode_envelope
-from voxledger.runtime.leases import Lease
+from voxledger.runtime.leadership import Leadership, run_as_leader
 from voxledger.runtime.lifecycle import sleep_unless
 from voxledger.transcriber.dispatch.fairness import FairQueue, Work, work_priority
 from voxledger.transcriber.settings import TranscriberSettings
@@ -74,29 +74,20 @@ class Dispatcher:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Dispatches while holding the lease, stands by while another transcriber does; until `stop`."""
-        while not stop.is_set():
-            try:
-                lease = await Lease.acquire(self._js, LEASE_KEY, self._holder, streams.DISPATCH_LEASE_TTL_S)
-                if lease is not None:
-                    await self._while_held(lease, stop)
-                    continue
-            except Exception:
-                log.warning("dispatcher.unavailable", exc_info=True)  # the broker is away: try again shortly
-            await sleep_unless(stop, self._settings.dispatch_standby_poll_s)
+        poll_s = self._settings.dispatch_standby_poll_s
+        leadership = Leadership("dispatcher", LEASE_KEY, self._holder, streams.DISPATCH_LEASE_TTL_S, poll_s)
+        await run_as_leader(self._js, leadership, self._dispatch_until, stop, _unavailable)
 
-    async def _while_held(self, lease: Lease, stop: asyncio.Event) -> None:
-        log.info("dispatcher.active", holder=self._holder)
-        async with lease.held() as halt:
-            session = _Session(self._nc, self._settings, halt)
-            relay = asyncio.create_task(_relay(stop, halt))
-            try:
-                await session.run()
-            finally:
-                relay.cancel()
-                await session.hand_back()
-        if stop.is_set():
-            await lease.release()
-        log.info("dispatcher.standby" if not stop.is_set() else "dispatcher.released", holder=self._holder)
+    async def _dispatch_until(self, halt: asyncio.Event) -> None:
+        session = _Session(self._nc, self._settings, halt)
+        try:
+            await session.run()
+        finally:
+            await session.hand_back()
+
+
+def _unavailable() -> None:
+    log.warning("dispatcher.unavailable", exc_info=True)  # the broker is away: try again shortly
 
 
 class _Session:
@@ -218,8 +209,3 @@ class _Session:
                 with contextlib.suppress(Exception):
                     await msg.ack()  # its job ended cancelled: there is nothing left to dispatch
                 log.info("dispatcher.dropped_cancelled", seq=seq, job_id=job_id)
-
-
-async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
-    await source.wait()
-    target.set()

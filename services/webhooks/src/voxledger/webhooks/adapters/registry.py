@@ -7,11 +7,11 @@ import structlog
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import envelope, streams, subjects
 from voxledger.contracts.events import Event
+from voxledger.runtime import feeds
 from voxledger.webhooks.domain.registry import Registry
 
 log = structlog.get_logger(__name__)
@@ -28,12 +28,7 @@ class RegistryFollower:
         self._sub: Subscription | None = None
 
     async def start(self) -> None:
-        self._sub = await self._js.subscribe(
-            ENDPOINT_EVENTS,
-            ordered_consumer=True,
-            cb=self._on_message,
-            config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-        )
+        self._sub = await feeds.follow(self._js, ENDPOINT_EVENTS, self._on_message)
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -7,14 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js import api as js_api
-from nats.js.errors import NotFoundError
 
 from voxledger.contracts import subjects
 from voxledger.contracts.live import FRAME_KIND, KIND_HEADER, OFFSET_HEADER, LiveSessionSpec
 from voxledger.contracts.streams import AUDIO_BUCKET, LIVE_AUDIO
+from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.live.domain.samples import SAMPLE_RATE, to_samples
 
@@ -39,38 +37,16 @@ async def follow(
     async def on_frame(msg: Msg) -> None:
         await on_message(await opened(vault, session_id, msg))
 
-    return await js.subscribe(
-        subjects.live_audio_subject(session_id),
-        ordered_consumer=True,
-        cb=on_frame,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-    )
+    return await feeds.follow(js, subjects.live_audio_subject(session_id), on_frame)
 
 
 async def _frames(js: JetStreamContext, vault: Vault, session_id: str) -> AsyncIterator[Msg]:
     """The session's stored frames up to its end marker (or the last one stored)."""
-    try:
-        await js.get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(session_id))
-    except NotFoundError:
-        return  # no audio at all: nothing to wait for
-    sub = await js.subscribe(
-        subjects.live_audio_subject(session_id),
-        ordered_consumer=True,
-        config=js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL),
-    )
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=5)
-            except NatsTimeout:
-                return
+    async with feeds.stored(js, subjects.live_audio_subject(session_id), timeout_s=5, quiet_ends=True) as frames:
+        async for msg in frames:
             if is_end(msg):
                 return
             yield await opened(vault, session_id, msg)
-            if msg.metadata.num_pending == 0:
-                return
-    finally:
-        await sub.unsubscribe()
 
 
 async def save_recording(
