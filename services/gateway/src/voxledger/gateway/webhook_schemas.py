@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from voxledger.contracts.readmodels import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from voxledger.contracts.webhooks import WEBHOOK_EVENT_TYPES
 from voxledger.gateway.domain.webhooks import DEFAULT_OVERLAP_S, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS
-from voxledger.gateway.schemas import Page, Row
+from voxledger.gateway.schemas import Page
 
 _URL = msgspec.Meta(
     extra_json_schema={
@@ -118,29 +119,48 @@ class DeliveryList(msgspec.Struct, kw_only=True):
 KNOWN_EVENTS = list(WEBHOOK_EVENT_TYPES)
 
 
-def webhook_view(row: Row) -> Webhook:
+def webhook_view(row: WebhookEndpointRow) -> Webhook:
     return Webhook(
-        endpoint_id=str(row["endpoint_id"]),
-        url=row["url"],
-        events=row["events"],
-        description=row["description"],
-        status=row["status"],
-        disabled_reason=row["disabled_reason"],
-        previous_secret_valid_until=row["previous_secret_valid_until"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        endpoint_id=row.endpoint_id,
+        url=row.url,
+        events=row.events,
+        description=row.description,
+        status=row.status,
+        disabled_reason=row.disabled_reason,
+        previous_secret_valid_until=row.previous_secret_valid_until,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
-def attempt_view(row: Row) -> Attempt:
-    return Attempt(**{f: row[f] for f in Attempt.__struct_fields__})
+def attempt_view(row: WebhookAttemptRow) -> Attempt:
+    return Attempt(
+        attempt=row.attempt,
+        outcome=row.outcome,
+        status_code=row.status_code,
+        error=row.error,
+        latency_ms=row.latency_ms,
+        response_excerpt=row.response_excerpt,
+        next_retry_at=row.next_retry_at,
+        attempted_at=row.attempted_at,
+    )
 
 
-def delivery_view(row: Row, attempts: list[Row]) -> Delivery:
-    fields = {f: row[f] for f in Delivery.__struct_fields__ if f not in ("attempt_log",)}
-    fields |= {"delivery_id": str(row["delivery_id"]), "redelivery_of": _str(row["redelivery_of"])}
-    return Delivery(**fields, attempt_log=[attempt_view(a) for a in attempts])
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
+def delivery_view(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> Delivery:
+    return Delivery(
+        delivery_id=row.delivery_id,
+        webhook_id=row.webhook_id,
+        event_type=row.event_type,
+        status=row.status,
+        attempts=row.attempts,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        last_latency_ms=row.last_latency_ms,
+        next_retry_at=row.next_retry_at,
+        redelivery_of=row.redelivery_of,
+        drop_reason=row.drop_reason,
+        payload=row.payload,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        attempt_log=[attempt_view(a) for a in attempts],
+    )

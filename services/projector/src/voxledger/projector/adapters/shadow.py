@@ -11,9 +11,9 @@ import re
 
 import asyncpg
 
-from voxledger.projector.adapters.postgres import SHADOW_SUFFIX, TABLES, Layout, lock_checkpoint
+from voxledger.contracts.readmodels import QUARANTINE_TABLE, SHADOW_SUFFIX, TABLES
+from voxledger.projector.adapters.postgres import Layout, lock_checkpoint
 from voxledger.projector.domain.batch import PRIMARY_KEYS
-from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 
 # The read models a client sees; bookkeeping (command_effects) is left out of the digest. Quarantined events
 # are in: a replay must set aside the same events and mark the same recordings (`read_model_error`), or it
