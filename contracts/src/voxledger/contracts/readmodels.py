@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from voxledger.contracts.events import KeyScope
+from voxledger.contracts.events import KeyScope, Word
 
 PROJECTION = "read_models"
 QUARANTINE_TABLE = "projection_quarantine"
@@ -107,7 +107,7 @@ class SegmentRow(ReadRow, frozen=True, kw_only=True):
     text: str
     avg_logprob: float
     no_speech_prob: float
-    words: list[dict[str, Any]] | None
+    words: list[Word] | None
 
 
 class SearchHitRow(ReadRow, frozen=True, kw_only=True):

@@ -243,7 +243,7 @@ def segment_view(row: SegmentRow) -> events.Segment:
         text=row.text,
         avg_logprob=row.avg_logprob,
         no_speech_prob=row.no_speech_prob,
-        words=msgspec.convert(row.words, list[events.Word]) if row.words else None,
+        words=row.words or None,
     )
 
 

@@ -30,7 +30,7 @@ LIVE_SESSION_COLUMNS = LiveSessionRow.columns()
 
 def decode_row(record: asyncpg.Record, row_type: type[R]) -> R:
     """One record as the contract's row: a column missing, or of another type than the contract says, raises."""
-    return msgspec.convert(dict(record.items()), row_type)
+    return msgspec.convert(dict(record), row_type)
 
 
 def decode_optional(record: asyncpg.Record | None, row_type: type[R]) -> R | None:
@@ -38,7 +38,7 @@ def decode_optional(record: asyncpg.Record | None, row_type: type[R]) -> R | Non
 
 
 def decode_rows(records: Iterable[asyncpg.Record], row_type: type[R]) -> list[R]:
-    return [decode_row(record, row_type) for record in records]
+    return [msgspec.convert(dict(record), row_type) for record in records]
 
 
 class ReadModels:
