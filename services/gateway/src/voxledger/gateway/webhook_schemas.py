@@ -120,47 +120,13 @@ KNOWN_EVENTS = list(WEBHOOK_EVENT_TYPES)
 
 
 def webhook_view(row: WebhookEndpointRow) -> Webhook:
-    return Webhook(
-        endpoint_id=row.endpoint_id,
-        url=row.url,
-        events=row.events,
-        description=row.description,
-        status=row.status,
-        disabled_reason=row.disabled_reason,
-        previous_secret_valid_until=row.previous_secret_valid_until,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return msgspec.convert(row, Webhook, from_attributes=True)
 
 
 def attempt_view(row: WebhookAttemptRow) -> Attempt:
-    return Attempt(
-        attempt=row.attempt,
-        outcome=row.outcome,
-        status_code=row.status_code,
-        error=row.error,
-        latency_ms=row.latency_ms,
-        response_excerpt=row.response_excerpt,
-        next_retry_at=row.next_retry_at,
-        attempted_at=row.attempted_at,
-    )
+    return msgspec.convert(row, Attempt, from_attributes=True)
 
 
 def delivery_view(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> Delivery:
-    return Delivery(
-        delivery_id=row.delivery_id,
-        webhook_id=row.webhook_id,
-        event_type=row.event_type,
-        status=row.status,
-        attempts=row.attempts,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        last_latency_ms=row.last_latency_ms,
-        next_retry_at=row.next_retry_at,
-        redelivery_of=row.redelivery_of,
-        drop_reason=row.drop_reason,
-        payload=row.payload,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        attempt_log=[attempt_view(a) for a in attempts],
-    )
+    log = [msgspec.structs.asdict(a) for a in attempts]
+    return msgspec.convert({**msgspec.structs.asdict(row), "attempt_log": log}, Delivery)
