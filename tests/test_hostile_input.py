@@ -28,7 +28,8 @@ from tests.helpers import (
     wait_visible,
 )
 from tests.live_client import ws_url
-from voxledger.gateway.http.consistency import CHANNEL, ProjectionNotifier
+from voxledger.contracts.readmodels import NOTIFY_CHANNEL as CHANNEL
+from voxledger.gateway.http.consistency import ProjectionNotifier
 
 MiB = 2**20
 ABSENT = "01900000-0000-7000-8000-000000000000"

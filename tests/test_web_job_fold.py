@@ -16,6 +16,7 @@ import msgspec
 
 from voxledger.contracts import events as ev
 from voxledger.contracts.envelope import Message, seal
+from voxledger.contracts.readmodels import JobRow
 from voxledger.gateway import schemas
 from voxledger.projector.domain.ops import Update, Upsert
 from voxledger.projector.domain.projection import project
@@ -25,8 +26,7 @@ RECORDING, JOB, TENANT = "0190a000-0000-7000-8000-000000000001", "0190a000-0000-
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 # The jobs table's defaults (projector migrations 001 and 018); every other column is NULL until an event sets it.
 COLUMN_DEFAULTS = {"progress": 0.0, "processed_s": 0.0, "attempt": 0, "priority": "normal"}
-NOT_COLUMNS = {"error", "links", "queue_position"}  # the job view's own fields, made from columns or the queue
-COLUMNS = [*(f for f in schemas.Job.__struct_fields__ if f not in NOT_COLUMNS), "error_code", "error_message"]
+COLUMNS = JobRow.__struct_fields__  # the columns the gateway reads
 
 SEGMENT = ev.Segment(index=0, start=0.0, end=1.5, text=" hello", avg_logprob=-0.2, no_speech_prob=0.01)
 STARTED = ev.TranscriptionStarted(job_id=JOB, attempt=1, worker="w1", model="tiny.en")
@@ -116,7 +116,7 @@ def case(events: list[ev.Event]) -> dict[str, Any]:
         seal(e, aggregate_id=RECORDING, tenant_id=TENANT, event_id=f"e{i}", occurred_at=T0 + timedelta(seconds=i))
         for i, e in enumerate(events)
     ]
-    job = msgspec.to_builtins(schemas.job_view(job_row(messages)))
+    job = msgspec.to_builtins(schemas.job_view(msgspec.convert(job_row(messages), JobRow)))
     return {"events": [sse_payload(m, seq) for seq, m in enumerate(messages, start=1)], "job": job}
 
 

@@ -4,6 +4,7 @@ import pytest
 from openai.types.audio import TranscriptionDiarized
 
 from voxledger.contracts.events import Segment, TranscriptionOptions, Word
+from voxledger.contracts.readmodels import JobRow
 from voxledger.gateway.domain import openai
 from voxledger.gateway.domain.errors import DomainError, Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
@@ -11,6 +12,11 @@ from voxledger.gateway.domain.options import check_batch_size, check_temperature
 from voxledger.gateway.domain.speakers import label
 
 CATALOG = ModelCatalog({"tiny.en": None, "base": None})
+
+
+def job_row(**columns: object) -> JobRow:
+    """A jobs row with the columns an answer reads; the others are null (they are not read)."""
+    return JobRow(**dict.fromkeys(JobRow.__struct_fields__) | columns)  # type: ignore[arg-type]
 
 
 def test_openai_model_names_mean_the_default_and_served_names_are_kept():
@@ -100,7 +106,7 @@ def test_verbose_json_segments_and_words():
         words=[Word(*w) for w in words],
     )  # fmt: skip
     asked = openai.parse_request(CATALOG, {"response_format": "verbose_json"}, ["word", "segment"], "transcribe", False)
-    job = {"language": "en", "duration_s": 1.0, "language_probability": 0.97}
+    job = job_row(language="en", duration_s=1.0, language_probability=0.97)
     body = openai.verbose_body(asked, job, [segment])
     assert body["text"] == "Good morning" and body["task"] == "transcribe" and body["language_probability"] == 0.97
     [seg] = body["segments"]
@@ -125,7 +131,7 @@ def test_diarized_json_diarizes_the_job_and_answers_a_segment_per_speaker_turn()
         index=0, start=0.0, end=1.6, text=" Hello Maria. Hi!", avg_logprob=-0.2, no_speech_prob=0.01, words=words
     )
     labelled = label([segment], [(0.0, 1.05, "S1"), (1.1, 1.7, "S2")], {"S2": "Maria"})
-    body = openai.diarized_body({"duration_s": 1.7}, labelled)
+    body = openai.diarized_body(job_row(duration_s=1.7), labelled)
     reply = TranscriptionDiarized.model_validate(body)  # OpenAI's own model of the answer
     assert reply.text == "Hello Maria. Hi!" and reply.usage and reply.usage.type == "duration"
     assert [(s.id, s.start, s.end, s.speaker, s.text) for s in reply.segments] == [

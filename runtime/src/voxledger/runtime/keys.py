@@ -5,9 +5,7 @@ Keys are 256-bit random, so a fast hash is enough; only the hash is ever stored 
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from nats.js import JetStreamContext
 
@@ -31,11 +29,11 @@ class NewKey:
         self.key_id, self.secret, self.event = key_id, secret, event
 
 
-def key_status(row: Mapping[str, Any], now: datetime) -> str:
-    """active, expired or revoked, from a read-model row (a rotated key is active until its overlap ends)."""
-    if row["revoked_at"] is not None and row["revoked_at"] <= now:
+def key_status(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> str:
+    """active, expired or revoked, from a read-model row's times (a rotated key is active until its overlap ends)."""
+    if revoked_at is not None and revoked_at <= now:
         return "revoked"
-    if row["expires_at"] is not None and row["expires_at"] <= now:
+    if expires_at is not None and expires_at <= now:
         return "expired"
     return "active"
 

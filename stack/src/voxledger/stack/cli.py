@@ -148,7 +148,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{'ID':<38}{'TENANT':<20}{'SCOPE':<8}{'STATUS':<9}{'PREFIX':<12}{'LAST USED':<27}LABEL\n")
     for row in rows:
         used = row["last_used_at"].isoformat(timespec="minutes") if row["last_used_at"] else "-"
-        status = key_status(row, now)
+        status = key_status(row["expires_at"], row["revoked_at"], now)
         sys.stdout.write(
             f"{row['key_id']:<38}{row['tenant_id']:<20}{row['scope']:<8}{status:<9}{row['prefix']:<12}{used:<27}"
             f"{row['name']}\n"

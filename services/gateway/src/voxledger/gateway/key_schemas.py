@@ -6,7 +6,8 @@ from typing import Annotated
 import msgspec
 
 from voxledger.contracts.events import KeyScope
-from voxledger.gateway.schemas import Page, Row
+from voxledger.contracts.readmodels import ApiKeyRow
+from voxledger.gateway.schemas import Page
 from voxledger.runtime.keys import key_status
 
 MAX_LABEL_CHARS = 200
@@ -50,15 +51,15 @@ class KeyPage(Page[ApiKey]):
     items: list[ApiKey]
 
 
-def key_view(row: Row, now: datetime) -> ApiKey:
+def key_view(row: ApiKeyRow, now: datetime) -> ApiKey:
     return ApiKey(
-        id=row["key_id"],
-        label=row["name"],
-        scope=row["scope"],
-        prefix=row["prefix"],
-        status=key_status(row, now),
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        last_used_at=row["last_used_at"],
+        id=row.key_id,
+        label=row.name,
+        scope=row.scope,
+        prefix=row.prefix,
+        status=key_status(row.expires_at, row.revoked_at, now),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
     )

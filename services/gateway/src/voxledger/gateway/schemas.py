@@ -9,6 +9,7 @@ import msgspec
 from voxledger.contracts import events
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import INSIGHT_KINDS
+from voxledger.contracts.readmodels import InsightRow, JobRow, LiveSessionRow, RecordingRow, SearchHitRow, SegmentRow
 from voxledger.gateway.domain.models import ServedModel
 from voxledger.gateway.domain.options import MAX_HOTWORDS_CHARS, MAX_PROMPT_CHARS
 from voxledger.gateway.domain.speakers import MAX_SPEAKERS, SpeakerSegment
@@ -27,7 +28,7 @@ def _documented(**schema: Any) -> msgspec.Meta:
 
 
 T = TypeVar("T")
-Row = Any  # a read-model row (an asyncpg.Record), read by column name
+Row = TypeVar("Row")  # a read-model row (voxledger.contracts.readmodels)
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -214,32 +215,35 @@ def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
     return msgspec.Raw(msgspec.json.encode(body))
 
 
-def job_view(row, queue_position: int | None = None, queued_eta_s: float | None = None) -> Job:
+def _error(error_code: str | None) -> JobError | None:
+    return JobError(error_code, public_message(error_code)) if error_code else None
+
+
+def job_view(row: JobRow, queue_position: int | None = None, queued_eta_s: float | None = None) -> Job:
     """A job; a queued one with its place in the fair queue and the ETA that follows from it (domain/queue.py)."""
-    error = JobError(row["error_code"], public_message(row["error_code"])) if row["error_code"] else None
     extra = {
         "queue_position": queue_position,
         **({"eta_s": queued_eta_s} if queue_position is not None else {}),
-        "error": error,
-        "links": recording_links(row["recording_id"], row["job_id"]),
+        "error": _error(row.error_code),
+        "links": recording_links(row.recording_id, row.job_id),
     }
-    return msgspec.convert({**row, **extra}, Job)
+    return msgspec.convert({**msgspec.structs.asdict(row), **extra}, Job)
 
 
-def recording_view(row, jobs: list[Job] | None = None) -> Recording:
-    links = recording_links(row["recording_id"], row["latest_job_id"])
-    return msgspec.convert({**row, "links": links, "jobs": jobs}, Recording)
+def recording_view(row: RecordingRow, jobs: list[Job] | None = None) -> Recording:
+    links = recording_links(row.recording_id, row.latest_job_id)
+    return msgspec.convert({**msgspec.structs.asdict(row), "links": links, "jobs": jobs}, Recording)
 
 
-def segment_view(row) -> events.Segment:
+def segment_view(row: SegmentRow) -> events.Segment:
     return events.Segment(
-        index=row["idx"],
-        start=row["start_s"],
-        end=row["end_s"],
-        text=row["text"],
-        avg_logprob=row["avg_logprob"],
-        no_speech_prob=row["no_speech_prob"],
-        words=msgspec.convert(row["words"], list[events.Word]) if row["words"] else None,
+        index=row.idx,
+        start=row.start_s,
+        end=row.end_s,
+        text=row.text,
+        avg_logprob=row.avg_logprob,
+        no_speech_prob=row.no_speech_prob,
+        words=row.words or None,
     )
 
 
@@ -280,9 +284,8 @@ class InsightsAccepted(msgspec.Struct, kw_only=True):
     links: Links
 
 
-def insight_view(row) -> Insight:
-    error = JobError(row["error_code"], public_message(row["error_code"])) if row["error_code"] else None
-    return msgspec.convert({**row, "error": error}, Insight)
+def insight_view(row: InsightRow) -> Insight:
+    return msgspec.convert({**msgspec.structs.asdict(row), "error": _error(row.error_code)}, Insight)
 
 
 def insights_status(statuses: list[str]) -> str:
@@ -296,17 +299,17 @@ def insights_status(statuses: list[str]) -> str:
     return "partial" if "ready" in statuses else "failed"
 
 
-def search_hit_view(row) -> SearchHit:
+def search_hit_view(row: SearchHitRow) -> SearchHit:
     return SearchHit(
-        recording_id=row["recording_id"],
-        job_id=row["job_id"],
-        filename=row["filename"],
-        segment_index=row["idx"],
-        start=row["start_s"],
-        end=row["end_s"],
-        snippet=row["snippet"],
-        rank=round(row["rank"], 6),
-        links=recording_links(row["recording_id"], row["job_id"]),
+        recording_id=row.recording_id,
+        job_id=row.job_id,
+        filename=row.filename,
+        segment_index=row.idx,
+        start=row.start_s,
+        end=row.end_s,
+        snippet=row.snippet,
+        rank=round(row.rank, 6),
+        links=recording_links(row.recording_id, row.job_id),
     )
 
 
@@ -333,8 +336,9 @@ class LiveSessionPage(Page[LiveSession]):
     items: list[LiveSession]
 
 
-def live_session_view(row, finals: list[events.Segment] | None = None) -> LiveSession:
-    return msgspec.convert({**row, "recording_id": row["session_id"], "finals": finals}, LiveSession)
+def live_session_view(row: LiveSessionRow, finals: list[events.Segment] | None = None) -> LiveSession:
+    fields = msgspec.structs.asdict(row)
+    return msgspec.convert({**fields, "recording_id": row.session_id, "finals": finals}, LiveSession)
 
 
 class OpenAIModel(msgspec.Struct):

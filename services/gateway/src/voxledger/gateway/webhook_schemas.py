@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 import msgspec
 
+from voxledger.contracts.readmodels import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from voxledger.contracts.webhooks import WEBHOOK_EVENT_TYPES
 from voxledger.gateway.domain.webhooks import DEFAULT_OVERLAP_S, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS
-from voxledger.gateway.schemas import Page, Row
+from voxledger.gateway.schemas import Page
 
 _URL = msgspec.Meta(
     extra_json_schema={
@@ -118,29 +119,14 @@ class DeliveryList(msgspec.Struct, kw_only=True):
 KNOWN_EVENTS = list(WEBHOOK_EVENT_TYPES)
 
 
-def webhook_view(row: Row) -> Webhook:
-    return Webhook(
-        endpoint_id=str(row["endpoint_id"]),
-        url=row["url"],
-        events=row["events"],
-        description=row["description"],
-        status=row["status"],
-        disabled_reason=row["disabled_reason"],
-        previous_secret_valid_until=row["previous_secret_valid_until"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+def webhook_view(row: WebhookEndpointRow) -> Webhook:
+    return msgspec.convert(row, Webhook, from_attributes=True)
 
 
-def attempt_view(row: Row) -> Attempt:
-    return Attempt(**{f: row[f] for f in Attempt.__struct_fields__})
+def attempt_view(row: WebhookAttemptRow) -> Attempt:
+    return msgspec.convert(row, Attempt, from_attributes=True)
 
 
-def delivery_view(row: Row, attempts: list[Row]) -> Delivery:
-    fields = {f: row[f] for f in Delivery.__struct_fields__ if f not in ("attempt_log",)}
-    fields |= {"delivery_id": str(row["delivery_id"]), "redelivery_of": _str(row["redelivery_of"])}
-    return Delivery(**fields, attempt_log=[attempt_view(a) for a in attempts])
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
+def delivery_view(row: WebhookDeliveryRow, attempts: list[WebhookAttemptRow]) -> Delivery:
+    log = [msgspec.structs.asdict(a) for a in attempts]
+    return msgspec.convert({**msgspec.structs.asdict(row), "attempt_log": log}, Delivery)

@@ -16,15 +16,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from voxledger.contracts import streams
+from voxledger.contracts.readmodels import PROJECTION, QUARANTINE_TABLE, SHADOW_SUFFIX
 from voxledger.projector.adapters import shadow
-from voxledger.projector.adapters.postgres import (
-    PROJECTION,
-    SHADOW_SUFFIX,
-    Layout,
-    apply_batch,
-    apply_in_transaction,
-)
-from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
+from voxledger.projector.adapters.postgres import Layout, apply_batch, apply_in_transaction
 from voxledger.projector.follow import contiguous, project_raw
 from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault

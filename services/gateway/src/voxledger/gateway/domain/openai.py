@@ -11,6 +11,7 @@ from typing import Any, Literal, cast
 import msgspec
 
 from voxledger.contracts.events import Segment, Task, TranscriptionOptions
+from voxledger.contracts.readmodels import JobRow
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.options import job_options
@@ -128,16 +129,16 @@ def segment_body(segment: Segment, temperature: float) -> dict[str, Any]:
     }
 
 
-def verbose_body(request: OpenAIRequest, job: dict[str, Any], segments: Sequence[Segment]) -> dict[str, Any]:
+def verbose_body(request: OpenAIRequest, job: JobRow, segments: Sequence[Segment]) -> dict[str, Any]:
     """verbose_json: task, language, duration, text, segments and words as asked, and what voxledger adds."""
     temperature = request.options.temperature or 0.0
     body: dict[str, Any] = {
         "task": request.options.task,
-        "language": job["language"],
-        "duration": job["duration_s"],
+        "language": job.language,
+        "duration": job.duration_s,
         "text": transcript_text(segments),
-        "usage": {"type": "duration", "seconds": job["duration_s"]},
-        "language_probability": job["language_probability"],
+        "usage": {"type": "duration", "seconds": job.duration_s},
+        "language_probability": job.language_probability,
     }
     if request.segments:
         body["segments"] = [segment_body(s, temperature) for s in segments]
@@ -150,12 +151,12 @@ def transcript_text(segments: Sequence[Segment]) -> str:
     return " ".join(s.text for s in segments if s.text)
 
 
-def diarized_body(job: dict[str, Any], segments: Sequence[Cue]) -> dict[str, Any]:
+def diarized_body(job: JobRow, segments: Sequence[Cue]) -> dict[str, Any]:
     """diarized_json: the text, and a segment per speaker turn, each with voxledger's label (or given name)."""
     cues = timed_cues(segments)
     return {
         "task": "transcribe",
-        "duration": job["duration_s"],
+        "duration": job.duration_s,
         "text": " ".join(cue.text for cue in cues),
         "segments": [
             {
@@ -168,7 +169,7 @@ def diarized_body(job: dict[str, Any], segments: Sequence[Cue]) -> dict[str, Any
             }
             for n, cue in enumerate(cues)
         ],
-        "usage": {"type": "duration", "seconds": job["duration_s"]},
+        "usage": {"type": "duration", "seconds": job.duration_s},
     }
 
 

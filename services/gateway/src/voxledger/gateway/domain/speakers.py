@@ -6,9 +6,9 @@ together here keeps either event free of the other's content, whichever the proj
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from voxledger.contracts.events import Segment, Speakers, Word
+from voxledger.contracts.readmodels import JobRow
 from voxledger.contracts.speakers import Turn, resolve, speaker_at
 from voxledger.gateway.domain.errors import Malformed, Unacceptable
 from voxledger.gateway.domain.validation import check_text
@@ -121,10 +121,10 @@ def _piece(
     )
 
 
-def job_turns(job: Mapping[str, Any]) -> tuple[list[Turn], dict[str, str]]:
+def job_turns(job: JobRow) -> tuple[list[Turn], dict[str, str]]:
     """A job row's speaker turns (none where it was not diarized) and the names given to their labels."""
-    turns = [(float(s), float(e), str(who)) for s, e, who in job["speaker_turns"] or []]
-    return turns, dict(job["speaker_names"] or {})
+    turns = [(float(s), float(e), str(who)) for s, e, who in job.speaker_turns or []]
+    return turns, dict(job.speaker_names or {})
 
 
 def named_turns(turns: Sequence[Turn], names: Mapping[str, str]) -> list[Turn]:

@@ -61,7 +61,7 @@ async def get_audio(
     link: AudioLinkToken = None,  # checked by the auth guard, before this runs
 ) -> Response:
     row = await fresh.recording(tenant, recording_id)  # the tenant's own, or 404
-    key = audio_key(row["recording_id"])
+    key = audio_key(row.recording_id)
     size = await bus.audio_size(key)
     if not size:
         raise _no_audio()
@@ -78,7 +78,7 @@ async def get_audio(
     return Stream(
         _prepended(first, pieces),
         status_code=206 if asked else 200,
-        media_type=row["content_type"] or "application/octet-stream",
+        media_type=row.content_type or "application/octet-stream",
         headers=headers,
     )
 
@@ -116,6 +116,6 @@ async def create_audio_link(
     expires = int(time.time()) + settings.audio_link_ttl_s
     if (key_expires := request.scope["state"].get("key_expires_at")) is not None:
         expires = min(expires, int(key_expires.timestamp()))
-    rid = row["recording_id"]
+    rid = row.recording_id
     token = audio_links.sign(rid, LinkClaims(tenant=tenant, key_id=request.scope["state"]["key_id"], expires=expires))
     return AudioLink(url=f"/v1/recordings/{rid}/audio?link={token}", expires_at=datetime.fromtimestamp(expires, UTC))

@@ -5,11 +5,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from voxledger.contracts.ids import created_at_ms
+from voxledger.contracts.readmodels import JobRow, LiveSessionRow, RecordingRow
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.errors import not_found
 from voxledger.gateway.domain.validation import is_canonical_id
 from voxledger.gateway.http.consistency import ProjectionNotifier, when_advanced
-from voxledger.gateway.schemas import Row
 
 T = TypeVar("T")
 
@@ -39,15 +39,15 @@ class FreshReads:
             raise not_found(what)
         return row
 
-    async def recording(self, tenant: str, recording_id: str) -> Row:
+    async def recording(self, tenant: str, recording_id: str) -> RecordingRow:
         """The caller's recording; 404 for anyone else's."""
         recording_id = valid_id(recording_id, "recording")
         return await self.fetch(lambda: self.readmodels.recording(tenant, recording_id), recording_id, "recording")
 
-    async def job(self, tenant: str, job_id: str) -> Row:
+    async def job(self, tenant: str, job_id: str) -> JobRow:
         job_id = valid_id(job_id, "job")
         return await self.fetch(lambda: self.readmodels.job(tenant, job_id), job_id, "job")
 
-    async def live_session(self, tenant: str, session_id: str) -> Row:
+    async def live_session(self, tenant: str, session_id: str) -> LiveSessionRow:
         session_id = valid_id(session_id, "live_session")
         return await self.fetch(lambda: self.readmodels.live_session(tenant, session_id), session_id, "live_session")

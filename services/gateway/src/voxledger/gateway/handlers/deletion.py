@@ -20,9 +20,9 @@ async def delete_recording(
     recording_id: RecordingId,
 ) -> schemas.DeleteAccepted:
     row = await fresh.recording(tenant, recording_id)
-    command = DeleteRecording(recording_id=row["recording_id"])
+    command = DeleteRecording(recording_id=row.recording_id)
     token = await bus.send(
-        command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"delete:{row['recording_id']}"
+        command, aggregate_id=row.recording_id, tenant=tenant, dedup_key=f"delete:{row.recording_id}"
     )
     issue_token(request, token)
-    return schemas.DeleteAccepted(recording_id=row["recording_id"], status="deleting")
+    return schemas.DeleteAccepted(recording_id=row.recording_id, status="deleting")

@@ -48,11 +48,11 @@ async def readyz(
         raise ApiError(503, "projection_unknown", f"projection state unavailable: {type(err).__name__}") from None
     max_lag = settings.ready_max_lag_events
     for p in projections:
-        if p["quarantined"]:
-            detail = f"projection {p['name']} holds {p['quarantined']} quarantined event(s): voxledger projections quarantine"
+        if p.quarantined:
+            detail = f"projection {p.name} holds {p.quarantined} quarantined event(s): voxledger projections quarantine"
             raise ApiError(503, "projection_quarantined", detail)
-        if head - p["last_seq"] > max_lag:
-            detail = f"projection {p['name']} is {head - p['last_seq']} events behind the log (limit {max_lag})"
+        if head - p.last_seq > max_lag:
+            detail = f"projection {p.name} is {head - p.last_seq} events behind the log (limit {max_lag})"
             raise ApiError(503, "projection_lagging", detail)
     return {"status": "ready"}
 

@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 from voxledger.contracts.commands import RequestInsights
 from voxledger.contracts.ids import new_id
 from voxledger.contracts.insights import INSIGHT_KINDS, InsightKind
+from voxledger.contracts.readmodels import JobRow
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
@@ -19,20 +20,19 @@ from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
 from voxledger.gateway.http.quotas import Quotas
-from voxledger.gateway.schemas import Row
 
 
-async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str, job_id: str | None) -> Row:
+async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str, job_id: str | None) -> JobRow:
     if job_id is None:
         job = await readmodels.latest_completed_job(tenant, recording_id)
         if job is None:
             raise Conflict("transcript_not_ready", "no transcription of this recording has completed")
         return job
     job = await readmodels.job(tenant, valid_id(job_id, "job"))
-    if job is None or job["recording_id"] != recording_id:
+    if job is None or job.recording_id != recording_id:
         raise not_found("job", "no such job for this recording")
-    if job["status"] != "completed":
-        raise Conflict("job_not_completed", f"insights need a completed job; this one is {job['status']}")
+    if job.status != "completed":
+        raise Conflict("job_not_completed", f"insights need a completed job; this one is {job.status}")
     return job
 
 
@@ -45,14 +45,14 @@ async def get_insights(
     min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.Insights:
     recording = await fresh.recording(tenant, recording_id)
-    job = await _completed_job(fresh.readmodels, tenant, recording["recording_id"], job_id)
-    rows = await fresh.readmodels.insights(tenant, job["job_id"])
+    job = await _completed_job(fresh.readmodels, tenant, recording.recording_id, job_id)
+    rows = await fresh.readmodels.insights(tenant, job.job_id)
     return schemas.Insights(
-        recording_id=recording["recording_id"],
-        job_id=job["job_id"],
-        run_id=rows[0]["run_id"] if rows else None,
-        status=schemas.insights_status([r["status"] for r in rows]),
-        insights={r["kind"]: schemas.insight_view(r) for r in rows},
+        recording_id=recording.recording_id,
+        job_id=job.job_id,
+        run_id=rows[0].run_id if rows else None,
+        status=schemas.insights_status([r.status for r in rows]),
+        insights={r.kind: schemas.insight_view(r) for r in rows},
     )
 
 
@@ -78,7 +78,7 @@ async def request_insights(
     check_strings(body, "")
     kinds = _kinds(body)
     recording = await fresh.recording(tenant, recording_id)
-    recording_id = recording["recording_id"]
+    recording_id = recording.recording_id
     job = await _completed_job(fresh.readmodels, tenant, recording_id, body.job_id)
     await quotas.check_insight_runs(tenant)
     ids = await reserve(
@@ -86,14 +86,14 @@ async def request_insights(
         tenant,
         f"insights:{recording_id}",
         idempotency_key,
-        fingerprint(job["job_id"], sorted(kinds)),
+        fingerprint(job.job_id, sorted(kinds)),
         lambda: {"run_id": new_id()},
     )
     run_id = str(ids["run_id"])
-    command = RequestInsights(recording_id=recording_id, job_id=job["job_id"], run_id=run_id, kinds=kinds)
+    command = RequestInsights(recording_id=recording_id, job_id=job.job_id, run_id=run_id, kinds=kinds)
     issue_token(request, await bus.send(command, aggregate_id=recording_id, tenant=tenant, dedup_key=run_id))
-    links = schemas.recording_links(recording_id, job["job_id"])
+    links = schemas.recording_links(recording_id, job.job_id)
     accepted = schemas.InsightsAccepted(
-        recording_id=recording_id, job_id=job["job_id"], run_id=run_id, kinds=[*kinds], links=links
+        recording_id=recording_id, job_id=job.job_id, run_id=run_id, kinds=[*kinds], links=links
     )
     return accepted

@@ -32,7 +32,7 @@ async def list_jobs(
 ) -> schemas.JobPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.jobs(tenant, limit + 1, before, status, created_after)
-    return schemas.JobPage.of(rows, limit, schemas.job_view, lambda r: encode_cursor(r["job_id"]))
+    return schemas.JobPage.of(rows, limit, schemas.job_view, lambda r: encode_cursor(r.job_id))
 
 
 @get("/jobs/{job_id:str}", summary="A transcription job")
@@ -40,10 +40,10 @@ async def get_job(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None
 ) -> schemas.Job:  # noqa: ARG001
     row = await fresh.job(tenant, job_id)
-    if row["status"] != "queued":
+    if row.status != "queued":
         return schemas.job_view(row)
     placed = queue.view(await fresh.readmodels.queue_state())
-    return schemas.job_view(row, *placed.get(row["job_id"], (None, None)))
+    return schemas.job_view(row, *placed.get(row.job_id, (None, None)))
 
 
 @post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
@@ -55,19 +55,19 @@ async def cancel_job(
     job_id: JobId,
 ) -> schemas.CancelAccepted:
     row = await fresh.job(tenant, job_id)
-    job_id = row["job_id"]
-    if row["status"] in ("completed", "failed"):
-        raise Conflict("job_finished", f"the job already {row['status']}; there is nothing to cancel")
-    if row["status"] != "cancelled":
-        command = CancelTranscription(recording_id=row["recording_id"], job_id=job_id)
-        token = await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"cancel:{job_id}")
+    job_id = row.job_id
+    if row.status in ("completed", "failed"):
+        raise Conflict("job_finished", f"the job already {row.status}; there is nothing to cancel")
+    if row.status != "cancelled":
+        command = CancelTranscription(recording_id=row.recording_id, job_id=job_id)
+        token = await bus.send(command, aggregate_id=row.recording_id, tenant=tenant, dedup_key=f"cancel:{job_id}")
         issue_token(request, token)
-    status = "cancelled" if row["status"] == "cancelled" else "cancelling"
-    return schemas.CancelAccepted(job_id=job_id, recording_id=row["recording_id"], status=status)
+    status = "cancelled" if row.status == "cancelled" else "cancelling"
+    return schemas.CancelAccepted(job_id=job_id, recording_id=row.recording_id, status=status)
 
 
 @get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
 async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
     rows = await readmodels.active_jobs(tenant)
-    placed = queue.view(await readmodels.queue_state()) if any(r["status"] == "queued" for r in rows) else {}
-    return schemas.Queue(items=[schemas.job_view(r, *placed.get(r["job_id"], (None, None))) for r in rows])
+    placed = queue.view(await readmodels.queue_state()) if any(r.status == "queued" for r in rows) else {}
+    return schemas.Queue(items=[schemas.job_view(r, *placed.get(r.job_id, (None, None))) for r in rows])

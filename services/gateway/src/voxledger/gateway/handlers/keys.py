@@ -15,6 +15,7 @@ from litestar.params import JSONBody, Parameter
 
 from voxledger.contracts import key_commands as kc
 from voxledger.contracts import subjects
+from voxledger.contracts.readmodels import ApiKeyRow
 from voxledger.gateway import key_schemas as ks
 from voxledger.gateway.adapters import key_reads
 from voxledger.gateway.adapters.bus import Bus
@@ -24,11 +25,10 @@ from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.params import Cursor, KeyId, MinSeq
-from voxledger.gateway.schemas import Row
 from voxledger.runtime import keys
 
 
-async def _key(fresh: FreshReads, tenant: str, key_id: str) -> Row:
+async def _key(fresh: FreshReads, tenant: str, key_id: str) -> ApiKeyRow:
     key_id = valid_id(key_id, "key")
     pool = fresh.readmodels.pool
     return await fresh.fetch(lambda: key_reads.key(pool, tenant, key_id), key_id, "key")
@@ -80,7 +80,7 @@ async def list_keys(
     before = decode_cursor(cursor) if cursor else None
     rows = await key_reads.keys(readmodels.pool, tenant, limit + 1, before)
     now = datetime.now(UTC)
-    return ks.KeyPage.of(rows, limit, lambda r: ks.key_view(r, now), lambda r: encode_cursor(str(r["key_id"])))
+    return ks.KeyPage.of(rows, limit, lambda r: ks.key_view(r, now), lambda r: encode_cursor(str(r.key_id)))
 
 
 @delete("/keys/{key_id:str}", status_code=202, summary="Revoke an API key; every gateway refuses it within a second")
@@ -89,9 +89,9 @@ async def revoke_key(
 ) -> ks.ApiKey:
     row = await _key(fresh, tenant, key_id)
     now = datetime.now(UTC)
-    await _send(bus, kc.RevokeApiKey(key_id=row["key_id"]), tenant, f"key-revoke:{row['key_id']}:{now.isoformat()}")
+    await _send(bus, kc.RevokeApiKey(key_id=row.key_id), tenant, f"key-revoke:{row.key_id}:{now.isoformat()}")
     view = ks.key_view(row, now)
-    view.status, view.revoked_at = "revoked", min(now, row["revoked_at"] or now)
+    view.status, view.revoked_at = "revoked", min(now, row.revoked_at or now)
     return view
 
 
@@ -105,12 +105,12 @@ async def rotate_key(
 ) -> ks.KeyRotated:
     row = await _key(fresh, tenant, key_id)
     now = datetime.now(UTC)
-    if keys.key_status(row, now) != "active":
+    if keys.key_status(row.expires_at, row.revoked_at, now) != "active":
         raise Unacceptable("key_not_active", "only an active key can be rotated")
     overlap_s = (data or ks.KeyRotation()).overlap_s
-    key = keys.new_key(row["name"], row["scope"], row["expires_at"])
+    key = keys.new_key(row.name, row.scope, row.expires_at)
     command = kc.RotateApiKey(
-        key_id=row["key_id"],
+        key_id=row.key_id,
         new_key_id=key.key_id,
         key_hash=key.event.key_hash,
         prefix=key.event.prefix,
@@ -120,6 +120,6 @@ async def rotate_key(
     created = _created(key, now)
     return ks.KeyRotated(
         **{f: getattr(created, f) for f in created.__struct_fields__},
-        replaces=row["key_id"],
+        replaces=row.key_id,
         old_key_valid_until=now + timedelta(seconds=overlap_s),
     )

@@ -23,7 +23,7 @@ async def list_live_sessions(
 ) -> schemas.LiveSessionPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.live_sessions(tenant, limit + 1, before)
-    return schemas.LiveSessionPage.of(rows, limit, schemas.live_session_view, lambda r: encode_cursor(r["session_id"]))
+    return schemas.LiveSessionPage.of(rows, limit, schemas.live_session_view, lambda r: encode_cursor(r.session_id))
 
 
 @get("/live/sessions/{session_id:str}", summary="A live session, its statistics and its finals so far")
@@ -34,5 +34,5 @@ async def get_live_session(
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> schemas.LiveSession:
     row = await fresh.live_session(tenant, session_id)
-    finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row["job_id"])]
+    finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row.job_id)]
     return schemas.live_session_view(row, finals)

@@ -18,6 +18,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from voxledger.contracts import events
 from voxledger.contracts.events import Segment, Task
 from voxledger.contracts.failures import public_message
+from voxledger.contracts.readmodels import JobRow
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.job_events import job_events
@@ -64,14 +65,14 @@ class JobAnswers:
         detail = f"job {job_id} is still running; follow it at /v1/jobs/{job_id}"
         raise ApiError(504, "job_still_running", detail)
 
-    async def result(self, tenant: str, job_id: str, end_seq: int) -> tuple[dict, list[Segment]]:
+    async def result(self, tenant: str, job_id: str, end_seq: int) -> tuple[JobRow, list[Segment]]:
         """The completed job and its segments, once the read models have projected its end."""
         await self.notifier.wait_for_seq(end_seq, time.monotonic() + self.settings.openai_result_wait_s)
         job = await self.readmodels.job(tenant, job_id)
-        if job is None or job["status"] != "completed":
+        if job is None or job.status != "completed":
             raise ApiError(503, "read_model_stale", "the job ended but its transcript is not readable yet; retry")
         rows = await self.readmodels.segments(tenant, job_id)
-        return dict(job), [schemas.segment_view(r) for r in rows]
+        return job, [schemas.segment_view(r) for r in rows]
 
 
 def _failure(event: events.Event) -> ApiError:
@@ -80,11 +81,11 @@ def _failure(event: events.Event) -> ApiError:
     return ApiError(openai.failure_status(code), code, message)
 
 
-def _rendered(request: openai.OpenAIRequest, job: dict, segments: list[Segment], headers: dict) -> Response:
+def _rendered(request: openai.OpenAIRequest, job: JobRow, segments: list[Segment], headers: dict) -> Response:
     match request.response_format:
         case "json":
             text = openai.transcript_text(segments)
-            body = {"text": text, "usage": {"type": "duration", "seconds": job["duration_s"]}}
+            body = {"text": text, "usage": {"type": "duration", "seconds": job.duration_s}}
             return Response(body, headers=headers)
         case "verbose_json":
             return Response(openai.verbose_body(request, job, segments), headers=headers)

@@ -15,6 +15,7 @@ from voxledger.contracts.commands import RequestTranscription, UploadRecording
 from voxledger.contracts.envelope import decode_envelope, needs_key
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.contracts.ids import new_id
+from voxledger.contracts.readmodels import JobRow, RecordingRow
 from voxledger.contracts.statuses import RecordingStatus
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
@@ -42,7 +43,6 @@ from voxledger.gateway.http.params import (
     UploadOperation,
 )
 from voxledger.gateway.http.quotas import Quotas, Slot
-from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 
 FORMAT_MEDIA = {  # Litestar adds `; charset=utf-8` to a text/* type itself
@@ -208,7 +208,7 @@ async def list_recordings(
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after)
-    return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r["recording_id"]))
+    return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
 @get("/recordings/{recording_id:str}", summary="A recording and its jobs")
@@ -219,7 +219,7 @@ async def get_recording(
     min_seq: MinSeq = None,  # noqa: ARG001
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
-    jobs = await fresh.readmodels.jobs_of(tenant, row["recording_id"])
+    jobs = await fresh.readmodels.jobs_of(tenant, row.recording_id)
     return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
@@ -257,32 +257,32 @@ async def request_transcription(
     ids = await reserve(
         bus.js,
         tenant,
-        f"transcriptions:{row['recording_id']}",
+        f"transcriptions:{row.recording_id}",
         idempotency_key,
         fingerprint(msgspec.to_builtins(options)),
         lambda: {"job_id": new_id()},
     )
     job_id = str(ids["job_id"])
-    command = RequestTranscription(recording_id=row["recording_id"], job_id=job_id, options=options)
-    issue_token(request, await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=job_id))
+    command = RequestTranscription(recording_id=row.recording_id, job_id=job_id, options=options)
+    issue_token(request, await bus.send(command, aggregate_id=row.recording_id, tenant=tenant, dedup_key=job_id))
     return schemas.Accepted(
-        recording_id=row["recording_id"],
+        recording_id=row.recording_id,
         job_id=job_id,
         status="queued",
-        links=schemas.recording_links(row["recording_id"], job_id),
+        links=schemas.recording_links(row.recording_id, job_id),
     )
 
 
-async def transcript_job(readmodels: ReadModels, tenant: str, recording: Row, job_id: str | None) -> Row:
+async def transcript_job(readmodels: ReadModels, tenant: str, recording: RecordingRow, job_id: str | None) -> JobRow:
     """The job whose transcript to show: the one asked for, or the newest completed one."""
     if job_id is not None:
         job = await readmodels.job(tenant, valid_id(job_id, "job"))
-        if job is None or job["recording_id"] != recording["recording_id"]:
+        if job is None or job.recording_id != recording.recording_id:
             raise not_found("job", "no such job for this recording")
         return job
-    job = await readmodels.latest_completed_job(tenant, recording["recording_id"])
+    job = await readmodels.latest_completed_job(tenant, recording.recording_id)
     if job is None:
-        detail = f"no transcription of this recording has completed (status: {recording['status']})"
+        detail = f"no transcription of this recording has completed (status: {recording.status})"
         raise Conflict("transcript_not_ready", detail)
     return job
 
@@ -300,23 +300,23 @@ async def get_transcript(
     job = await transcript_job(fresh.readmodels, tenant, row, job_id)
     turns, names = speakers.job_turns(job)
     if format == "rttm":
-        if job["speaker_turns"] is None:
+        if job.speaker_turns is None:
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
-        rttm = speakers.to_rttm(row["recording_id"], speakers.named_turns(turns, names))
-        return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers={"X-Job-Id": job["job_id"]})
-    rows = await fresh.readmodels.segments(tenant, job["job_id"])
+        rttm = speakers.to_rttm(row.recording_id, speakers.named_turns(turns, names))
+        return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers={"X-Job-Id": job.job_id})
+    rows = await fresh.readmodels.segments(tenant, job.job_id)
     segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
-    headers = {"X-Job-Id": job["job_id"], "X-Job-Status": job["status"]}
+    headers = {"X-Job-Id": job.job_id, "X-Job-Status": job.status}
     if format == "json":
         body = schemas.Transcript(
-            recording_id=row["recording_id"],
-            job_id=job["job_id"],
-            status=job["status"],
-            language=job["language"],
-            duration_s=job["duration_s"],
+            recording_id=row.recording_id,
+            job_id=job.job_id,
+            status=job.status,
+            language=job.language,
+            duration_s=job.duration_s,
             text=" ".join(s.text for s in segments),
             segments=segments,
-            language_probability=job["language_probability"],
+            language_probability=job.language_probability,
             speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
         )
         return Response(body, headers=headers)
@@ -356,7 +356,7 @@ async def recording_events(
     after_seq = parse_seq(last_event_id or after or "0", "Last-Event-ID", "invalid_last_event_id")
     row = await fresh.recording(tenant, recording_id)
     slot = quotas.sse_streams.acquire(tenant)
-    events = bus.follow(row["recording_id"], after_seq, settings.sse_keepalive_s)
+    events = bus.follow(row.recording_id, after_seq, settings.sse_keepalive_s)
     return sse_response((await sse_frame(bus, msg) async for msg in events), events, slot, metrics)
 
 

@@ -67,17 +67,15 @@ async def request_diarization(
     diarize, lo, hi = check_speakers(body.speakers, body.min_speakers, body.max_speakers)
     row = await fresh.recording(tenant, recording_id)
     job = await transcript_job(fresh.readmodels, tenant, row, body.job_id)
-    if job["status"] != "completed":
-        raise Conflict("job_not_completed", f"diarization runs again on a completed job; this one is {job['status']}")
+    if job.status != "completed":
+        raise Conflict("job_not_completed", f"diarization runs again on a completed job; this one is {job.status}")
     options = TranscriptionOptions(speakers="auto" if diarize == "off" else diarize, min_speakers=lo, max_speakers=hi)
     # A retry with the same Idempotency-Key is the same run; without one, each request is a run of its own.
     run_id = str(uuid.uuid5(RUN_IDS, f"{tenant}:{idempotency_key}")) if idempotency_key else new_id()
-    command = RequestDiarization(recording_id=row["recording_id"], job_id=job["job_id"], run_id=run_id, options=options)
-    token = await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=f"diarize:{run_id}")
+    command = RequestDiarization(recording_id=row.recording_id, job_id=job.job_id, run_id=run_id, options=options)
+    token = await bus.send(command, aggregate_id=row.recording_id, tenant=tenant, dedup_key=f"diarize:{run_id}")
     issue_token(request, token)
-    return DiarizationAccepted(
-        recording_id=row["recording_id"], job_id=job["job_id"], run_id=run_id, status="diarizing"
-    )
+    return DiarizationAccepted(recording_id=row.recording_id, job_id=job.job_id, run_id=run_id, status="diarizing")
 
 
 @patch("/recordings/{recording_id:str}/speakers", status_code=202, summary="Rename or merge a job's speakers")
@@ -92,20 +90,20 @@ async def name_speakers(
 ) -> SpeakerNamesAccepted:
     row = await fresh.recording(tenant, recording_id)
     job = await transcript_job(fresh.readmodels, tenant, row, data.job_id)
-    if job["speaker_turns"] is None:
+    if job.speaker_turns is None:
         raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
-    labels = {str(t[2]) for t in job["speaker_turns"]}
+    labels = {str(t[2]) for t in job.speaker_turns}
     if not data.names and not data.merge:
         raise Unacceptable("invalid_speakers", "give `names` or `merge`", "names")
     check_names(data.names, data.merge, labels)
-    command = NameSpeakers(recording_id=row["recording_id"], job_id=job["job_id"], names=data.names, merge=data.merge)
+    command = NameSpeakers(recording_id=row.recording_id, job_id=job.job_id, names=data.names, merge=data.merge)
     # Each request is its own rename (renaming back and forth must not be deduplicated), unless retried by key.
-    dedup = f"speakers:{job['job_id']}:{idempotency_key or new_id()}"
-    token = await bus.send(command, aggregate_id=row["recording_id"], tenant=tenant, dedup_key=dedup)
+    dedup = f"speakers:{job.job_id}:{idempotency_key or new_id()}"
+    token = await bus.send(command, aggregate_id=row.recording_id, tenant=tenant, dedup_key=dedup)
     issue_token(request, token)
-    names = {**(job["speaker_names"] or {}), **data.names, **data.merge}
+    names = {**(job.speaker_names or {}), **data.names, **data.merge}
     return SpeakerNamesAccepted(
-        recording_id=row["recording_id"],
-        job_id=job["job_id"],
+        recording_id=row.recording_id,
+        job_id=job.job_id,
         speakers={label: resolve(label, names) for label in sorted(labels, key=lambda s: (len(s), s))},
     )

@@ -15,6 +15,7 @@ from litestar.params import JSONBody, Parameter
 from voxledger.contracts import subjects
 from voxledger.contracts import webhooks as wh
 from voxledger.contracts.ids import new_id
+from voxledger.contracts.readmodels import WebhookEndpointRow
 from voxledger.gateway import webhook_schemas as ws
 from voxledger.gateway.adapters import webhook_reads
 from voxledger.gateway.adapters.bus import Bus
@@ -28,7 +29,6 @@ from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import Cursor, DeliveryId, IdempotencyKey, MinSeq, WebhookId
 from voxledger.gateway.http.quotas import Quotas
-from voxledger.gateway.schemas import Row
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.netguard import AddressRefused, resolve_checked
 
@@ -43,7 +43,7 @@ async def _checked_url(url: str, settings: GatewaySettings) -> str:
     return url
 
 
-async def _endpoint(fresh: FreshReads, tenant: str, endpoint_id: str) -> Row:
+async def _endpoint(fresh: FreshReads, tenant: str, endpoint_id: str) -> WebhookEndpointRow:
     endpoint_id = valid_id(endpoint_id, "webhook")
     pool = fresh.readmodels.pool
     return await fresh.fetch(lambda: webhook_reads.endpoint(pool, tenant, endpoint_id), endpoint_id, "webhook")
@@ -109,7 +109,7 @@ async def list_webhooks(
 ) -> ws.WebhookPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await webhook_reads.endpoints(readmodels.pool, tenant, limit + 1, before)
-    return ws.WebhookPage.of(rows, limit, ws.webhook_view, lambda r: encode_cursor(str(r["endpoint_id"])))
+    return ws.WebhookPage.of(rows, limit, ws.webhook_view, lambda r: encode_cursor(str(r.endpoint_id)))
 
 
 @get("/webhooks/{endpoint_id:str}", summary="A webhook endpoint (without its secret)")
@@ -135,7 +135,7 @@ async def update_webhook(
     check_strings(data, "")
     row = await _endpoint(fresh, tenant, endpoint_id)
     command = wh.UpdateWebhookEndpoint(
-        endpoint_id=row["endpoint_id"],
+        endpoint_id=row.endpoint_id,
         url=await _checked_url(data.url, settings) if data.url is not None else None,
         events=check_events(data.events) if data.events is not None else None,
         description=check_description(data.description) if data.description is not None else None,
@@ -160,9 +160,9 @@ async def delete_webhook(
     endpoint_id: WebhookId,
 ) -> ws.WebhookAccepted:
     row = await _endpoint(fresh, tenant, endpoint_id)
-    command = wh.DeleteWebhookEndpoint(endpoint_id=row["endpoint_id"])
-    await _send(request, bus, command, tenant, f"wh-delete:{row['endpoint_id']}")
-    return ws.WebhookAccepted(endpoint_id=row["endpoint_id"], status="deleting")
+    command = wh.DeleteWebhookEndpoint(endpoint_id=row.endpoint_id)
+    await _send(request, bus, command, tenant, f"wh-delete:{row.endpoint_id}")
+    return ws.WebhookAccepted(endpoint_id=row.endpoint_id, status="deleting")
 
 
 @post("/webhooks/{endpoint_id:str}/test", status_code=202, summary="Send a test event (`webhook.test`) to the endpoint")
@@ -178,14 +178,14 @@ async def send_test_webhook(
     quotas.webhook_sends.take(tenant)
     test_id = new_id()
     await _send(
-        request, bus, wh.SendTestWebhook(endpoint_id=row["endpoint_id"], test_id=test_id), tenant, f"wh-test:{test_id}"
+        request, bus, wh.SendTestWebhook(endpoint_id=row.endpoint_id, test_id=test_id), tenant, f"wh-test:{test_id}"
     )
-    return ws.WebhookTestAccepted(endpoint_id=row["endpoint_id"], test_id=test_id)
+    return ws.WebhookTestAccepted(endpoint_id=row.endpoint_id, test_id=test_id)
 
 
-def _enabled(row: Row) -> Row:
-    if row["status"] != "enabled":
-        raise Conflict("webhook_disabled", f"the endpoint is disabled ({row['disabled_reason']}); enable it first")
+def _enabled(row: WebhookEndpointRow) -> WebhookEndpointRow:
+    if row.status != "enabled":
+        raise Conflict("webhook_disabled", f"the endpoint is disabled ({row.disabled_reason}); enable it first")
     return row
 
 
@@ -203,11 +203,9 @@ async def rotate_webhook_secret(
     overlap_s = check_overlap((data or ws.SecretRotation()).overlap_s)
     row = await _endpoint(fresh, tenant, endpoint_id)
     secret, until = new_secret(), datetime.now(UTC) + timedelta(seconds=overlap_s)
-    command = wh.RotateWebhookSecret(
-        endpoint_id=row["endpoint_id"], secret=secret, previous_valid_until=until.isoformat()
-    )
+    command = wh.RotateWebhookSecret(endpoint_id=row.endpoint_id, secret=secret, previous_valid_until=until.isoformat())
     await _send(request, bus, command, tenant, f"wh-rotate:{new_id()}")
-    return ws.SecretRotated(endpoint_id=row["endpoint_id"], secret=secret, previous_secret_valid_until=until)
+    return ws.SecretRotated(endpoint_id=row.endpoint_id, secret=secret, previous_secret_valid_until=until)
 
 
 @get("/webhooks/{endpoint_id:str}/deliveries", summary="The endpoint's deliveries, newest first, with every attempt")
@@ -220,9 +218,9 @@ async def list_webhook_deliveries(
 ) -> ws.DeliveryList:
     row = await _endpoint(fresh, tenant, endpoint_id)
     pool = fresh.readmodels.pool
-    rows = await webhook_reads.deliveries(pool, tenant, row["endpoint_id"], limit)
-    attempts = await webhook_reads.attempts(pool, tenant, [r["delivery_id"] for r in rows])
-    return ws.DeliveryList(items=[ws.delivery_view(r, attempts.get(r["delivery_id"], [])) for r in rows])
+    rows = await webhook_reads.deliveries(pool, tenant, row.endpoint_id, limit)
+    attempts = await webhook_reads.attempts(pool, tenant, [r.delivery_id for r in rows])
+    return ws.DeliveryList(items=[ws.delivery_view(r, attempts.get(r.delivery_id, [])) for r in rows])
 
 
 @post(
@@ -242,23 +240,23 @@ async def redeliver_webhook(
     row = _enabled(await _endpoint(fresh, tenant, endpoint_id))
     quotas.webhook_sends.take(tenant)
     original = await webhook_reads.delivery(
-        fresh.readmodels.pool, tenant, row["endpoint_id"], valid_id(delivery_id, "delivery")
+        fresh.readmodels.pool, tenant, row.endpoint_id, valid_id(delivery_id, "delivery")
     )
     if original is None:
         raise not_found("delivery")
     command = wh.RedeliverWebhook(
-        endpoint_id=row["endpoint_id"],
+        endpoint_id=row.endpoint_id,
         delivery_id=new_id(),
-        original_delivery_id=original["delivery_id"],
-        webhook_id=original["webhook_id"],
-        event_type=original["event_type"],
-        resource_id=original["resource_id"],
-        payload=original["payload"],
+        original_delivery_id=original.delivery_id,
+        webhook_id=original.webhook_id,
+        event_type=original.event_type,
+        resource_id=original.resource_id,
+        payload=original.payload,
     )
     await _send(request, bus, command, tenant, f"wh-redeliver:{command.delivery_id}")
     return ws.RedeliveryAccepted(
-        endpoint_id=row["endpoint_id"],
+        endpoint_id=row.endpoint_id,
         delivery_id=command.delivery_id,
-        redelivery_of=original["delivery_id"],
-        webhook_id=original["webhook_id"],
+        redelivery_of=original.delivery_id,
+        webhook_id=original.webhook_id,
     )

@@ -23,6 +23,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from voxledger.contracts.readmodels import NOTIFY_CHANNEL, is_live_checkpoint
 from voxledger.gateway.adapters.bus import could_be_command_id
 from voxledger.gateway.domain.validation import is_canonical_id, parse_seq
 from voxledger.gateway.http.state import app_state
@@ -30,12 +31,7 @@ from voxledger.gateway.http.state import app_state
 log = structlog.get_logger(__name__)
 STALE_HEADER = "X-Read-Model-Stale"
 TOKEN_HEADER = "X-Consistency-Token"
-CHANNEL = "voxledger_projection"  # payload `<projection>:<checkpoint seq>`, sent in each checkpoint transaction
 CHECKPOINTS = "SELECT name, last_seq FROM projection_checkpoints"
-
-
-def _is_live(name: str) -> bool:
-    return not name.endswith("__shadow")  # a replay's shadow checkpoint does not count
 
 
 class ProjectionNotifier:
@@ -51,7 +47,7 @@ class ProjectionNotifier:
 
     @property
     def projected_seq(self) -> int:
-        live = [seq for name, seq in self._checkpoints.items() if _is_live(name)]
+        live = [seq for name, seq in self._checkpoints.items() if is_live_checkpoint(name)]
         return min(live) if live else 0
 
     async def start(self) -> None:
@@ -89,10 +85,10 @@ class ProjectionNotifier:
             conn = None
             try:
                 conn = await asyncpg.connect(self._dsn)
-                await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
                 backoff_s = 0.1
                 while not conn.is_closed():
-                    self._apply({r["name"]: r["last_seq"] for r in await conn.fetch(CHECKPOINTS)}, replace=True)
+                    self._apply(dict(await conn.fetch(CHECKPOINTS)), replace=True)
                     await asyncio.sleep(self._poll_s)
             except asyncio.CancelledError:
                 raise

@@ -71,9 +71,9 @@ class GatewayMetrics:
 
     def observe_projections(self, head: int, checkpoints: list) -> None:
         for row in checkpoints:
-            self.projector_lag.labels(row["name"]).set(max(head - row["last_seq"], 0))
-            self.projector_skipped.labels(row["name"]).set(row["skipped"])
-            self.projector_quarantined.labels(row["name"]).set(row["quarantined"])
+            self.projector_lag.labels(row.name).set(max(head - row.last_seq, 0))
+            self.projector_skipped.labels(row.name).set(row.skipped)
+            self.projector_quarantined.labels(row.name).set(row.quarantined)
 
 
 def metrics_token(settings: GatewaySettings) -> str:

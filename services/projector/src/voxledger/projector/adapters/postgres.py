@@ -17,33 +17,15 @@ import msgspec
 import structlog
 from prometheus_client import Counter
 
+from voxledger.contracts.readmodels import NOTIFY_CHANNEL, PROJECTION, QUARANTINE_TABLE, TABLES
 from voxledger.projector.domain import batch
 from voxledger.projector.domain.intake import Item, describe
 from voxledger.projector.domain.ops import Op, Purge, Row
-from voxledger.projector.domain.quarantine import QUARANTINE_TABLE, isolate, quarantined
+from voxledger.projector.domain.quarantine import isolate, quarantined
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
 
-PROJECTION = "read_models"
-# The tables of the read_models projection, in the order a rebuild creates them.
-TABLES = (
-    "api_keys",
-    "recordings",
-    "jobs",
-    "segments",
-    "insights",
-    "command_effects",
-    "deleted_recordings",
-    "live_sessions",
-    QUARANTINE_TABLE,
-    "webhook_endpoints",
-    "webhook_deliveries",
-    "webhook_attempts",
-)
-SHADOW_SUFFIX = "__shadow"
-# The gateway listens here for read-your-writes waits: '<projection>:<checkpoint>' on every commit that advances it.
-NOTIFY_CHANNEL = "voxledger_projection"
 
 # Errors the data causes, not the database's state: retrying the same batch would fail the same way forever.
 # Anything else (a lost connection, a server shutting down, a deadlock) is transient: the batch is retried whole.

@@ -15,9 +15,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts.readmodels import QUARANTINE_TABLE
 from voxledger.projector.adapters.postgres import Layout, apply_ops, is_poison, lock_checkpoint
 from voxledger.projector.domain.intake import Item, needs_key, project_message, subject_parts
-from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault
 

@@ -11,26 +11,14 @@ import re
 
 import asyncpg
 
-from voxledger.projector.adapters.postgres import SHADOW_SUFFIX, TABLES, Layout, lock_checkpoint
+from voxledger.contracts.readmodels import SHADOW_SUFFIX, TABLES
+from voxledger.projector.adapters.postgres import Layout, lock_checkpoint
 from voxledger.projector.domain.batch import PRIMARY_KEYS
-from voxledger.projector.domain.quarantine import QUARANTINE_TABLE
 
 # The read models a client sees; bookkeeping (command_effects) is left out of the digest. Quarantined events
 # are in: a replay must set aside the same events and mark the same recordings (`read_model_error`), or it
 # did not rebuild the same read models. When they were set aside (wall-clock time) is left out.
-DIGEST_TABLES = (
-    "api_keys",
-    "recordings",
-    "jobs",
-    "segments",
-    "insights",
-    "deleted_recordings",
-    "live_sessions",
-    QUARANTINE_TABLE,
-    "webhook_endpoints",
-    "webhook_deliveries",
-    "webhook_attempts",
-)
+DIGEST_TABLES = tuple(table for table in TABLES if table != "command_effects")
 NOT_DIGESTED = {"quarantined_at"}
 LOCK_WAIT_MS = 100
 LOCK_TRIES = 600

@@ -14,10 +14,10 @@ from typing import TypeVar
 import msgspec
 
 from voxledger.contracts import subjects
+from voxledger.contracts.readmodels import QUARANTINE_TABLE
 from voxledger.projector.domain.intake import Item
 from voxledger.projector.domain.ops import Op, Update, Upsert
 
-QUARANTINE_TABLE = "projection_quarantine"
 ERROR_CODE = "event_quarantined"
 MAX_TEXT = 2000  # a quarantine row stays small whatever the event held
 
