@@ -1,12 +1,49 @@
-"""API keys, pure: scope rules, when a key is usable, the failed-auth limiter and the last-use throttle."""
+"""API keys: scope rules (each route's guard, as the app wires it), when a key is usable, the failed-auth limiter
+and the last-use throttle."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 
-from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
+from voxledger.gateway.app import create_app
+from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, usable
+from voxledger.gateway.http.auth import needs_scope
+from voxledger.gateway.http.errors import ApiError
+from voxledger.gateway.settings import GatewaySettings
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> Litestar:
+    return create_app(GatewaySettings(metrics_token="t", data_dir=str(tmp_path_factory.mktemp("gateway"))))
+
+
+def route_handler(app: Litestar, method: str, path: str) -> HTTPRouteHandler | None:
+    """The handler the app routes `method path` to; None where it answers 404 or 405."""
+    for route in app.routes:
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(route.path_format))
+        if isinstance(route, HTTPRoute) and re.fullmatch(pattern, path) and method in route.route_handler_map:
+            return route.route_handler_map[method][0]
+    return None
+
+
+async def allowed(app: Litestar, scope: str, method: str, path: str) -> bool:
+    """Whether a key of `scope` gets past the route's guards (a request that reaches no route is refused by none)."""
+    handler = route_handler(app, method, path)
+    connection: ASGIConnection = ASGIConnection({"type": "http", "state": {"key_scope": scope}})  # type: ignore[arg-type]
+    try:
+        if handler is not None:
+            await handler.authorize_connection(connection)
+    except ApiError as refused:
+        assert (refused.status, refused.code) == (403, "insufficient_scope")
+        return False
+    return True
 
 
 @pytest.mark.parametrize(
@@ -32,8 +69,41 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
         ("admin", "POST", "/v1/recordings", True),
     ],
 )
-def test_scopes_allow_what_they_say(scope, method, path, ok):
-    assert allowed(scope, method, path) is ok
+async def test_scopes_allow_what_they_say(app, scope, method, path, ok):
+    assert await allowed(app, scope, method, path) is ok
+
+
+async def test_a_read_key_may_ask_for_an_audio_link_but_post_nothing_else(app):
+    assert await allowed(app, "read", "POST", "/v1/recordings/r1/audio-link")
+    assert route_handler(app, "POST", "/v1/recordings/r1/audio-link/x") is None  # no such route: 404
+    assert not await allowed(app, "read", "POST", "/v1/recordings/r1/transcriptions")
+
+
+def guards(handler: HTTPRouteHandler) -> list:
+    return [guard for layer in handler.ownership_layers for guard in layer.guards or ()]
+
+
+def scope_before(method: str, path: str) -> str:
+    """What the URL table of the middleware that checked scopes before guards asked of each route."""
+    if re.match(r"/v1/(keys|webhooks|settings)(/|$)", path):
+        return "admin"
+    return "read" if method in ("GET", "HEAD") or re.fullmatch(r"/v1/recordings/[^/]+/audio-link", path) else "member"
+
+
+def test_every_v1_route_is_guarded_by_the_scope_it_needed_before(app):
+    routes = [r for r in app.routes if isinstance(r, HTTPRoute)]
+    v1 = [
+        (m, r.path_format, h) for r in routes if r.path.startswith("/v1/") for m, (h, _) in r.route_handler_map.items()
+    ]
+    assert len([m for m, _, _ in v1 if m != "OPTIONS"]) == 40
+    for method, path, handler in v1:
+        needed = (
+            "member" if method == "OPTIONS" and scope_before(method, path) == "read" else scope_before(method, path)
+        )
+        assert handler.opt.get("scope") == needed, (method, path)
+        assert needs_scope in guards(handler), (method, path)
+    others = [h for r in routes if not r.path.startswith("/v1/") for h, _ in r.route_handler_map.values()]
+    assert not any(needs_scope in guards(h) for h in others)  # health, docs, the web app: no key
 
 
 def test_a_key_is_usable_until_it_expires_or_is_revoked_by_either_source():

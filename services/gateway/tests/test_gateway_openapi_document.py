@@ -90,3 +90,24 @@ def test_health_is_public_and_every_v1_operation_needs_the_bearer_key(document):
         for method, op in item.items():
             if path.startswith("/v1/"):
                 assert "security" not in op, (method, path)  # the global bearer requirement applies
+
+
+def test_every_operation_sits_under_one_declared_resource_tag(document):
+    declared = {tag["name"] for tag in document["tags"]}
+    used = [op.get("tags", []) for path in document["paths"].values() for op in path.values()]
+    assert all(len(tags) == 1 and tags[0] in declared for tags in used), used
+    assert {tags[0] for tags in used} == declared
+    assert "WS /v1/live" in document["info"]["description"]  # no WebSocket operation exists to describe it
+
+
+def test_min_seq_is_documented_on_the_reads_that_honour_it_and_nowhere_else(document):
+    with_min_seq = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if any(p["name"] == "min_seq" and p["in"] == "query" for p in op.get("parameters", []))
+    }
+    assert {method for method, _ in with_min_seq} == {"get"}
+    assert len(with_min_seq) == 12
+    assert ("get", "/v1/recordings/{recording_id}/transcript") in with_min_seq
+    assert ("get", "/v1/webhooks/{endpoint_id}/deliveries") in with_min_seq

@@ -9,9 +9,8 @@ from typing import Any
 import asyncpg
 import structlog
 import uvicorn
-from litestar import Litestar, Router, get
+from litestar import Litestar, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
@@ -20,29 +19,12 @@ from nats.aio.client import Client
 
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
+from voxledger.gateway.dependencies import PROVIDERS, dependencies
 from voxledger.gateway.domain.audio_links import HKDF_INFO, AudioLinks
 from voxledger.gateway.domain.models import ModelCatalog
-from voxledger.gateway.handlers import (
-    audio,
-    deletion,
-    events,
-    health,
-    insights,
-    jobs,
-    keys,
-    live,
-    live_sessions,
-    models,
-    openai,
-    recordings,
-    search,
-    speakers,
-    webapp,
-    webhooks,
-)
-from voxledger.gateway.handlers import settings as settings_routes
+from voxledger.gateway.handlers import openai, webapp
 from voxledger.gateway.handlers.common import FreshReads
-from voxledger.gateway.http.auth import AuthLimits, KeyResolver, auth_guard, authenticate
+from voxledger.gateway.http.auth import AuthLimits, KeyResolver, auth_guard
 from voxledger.gateway.http.body_timeout import body_timeout_guard
 from voxledger.gateway.http.consistency import ProjectionNotifier, consistency_headers, wait_for_projection
 from voxledger.gateway.http.errors import EXCEPTION_HANDLERS
@@ -53,6 +35,7 @@ from voxledger.gateway.http.request import GatewayRequest
 from voxledger.gateway.http.tracing import tracing
 from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.retention import RetentionScheduler
+from voxledger.gateway.routes import LIVE_SOCKET, TAGS, health_router, v1_router
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.broker import connect, nats_access
 from voxledger.runtime.crypto import MasterKeys, master_key_path
@@ -62,80 +45,6 @@ from voxledger.runtime.settings import served_models
 from voxledger.runtime.vault import Vault, open_vault
 
 log = structlog.get_logger(__name__)
-
-# The public API; every route under /v1 needs an API key (auth_guard), checked before anything else.
-V1_ROUTES = [
-    recordings.upload_recording,
-    recordings.list_recordings,
-    recordings.get_recording,
-    recordings.request_transcription,
-    recordings.get_transcript,
-    recordings.recording_events,
-    speakers.name_speakers,
-    speakers.request_diarization,
-    insights.get_insights,
-    insights.request_insights,
-    deletion.delete_recording,
-    search.search_transcripts,
-    jobs.list_jobs,
-    jobs.get_job,
-    jobs.cancel_job,
-    jobs.get_queue,
-    live.live_socket,
-    live_sessions.list_live_sessions,
-    live_sessions.get_live_session,
-    models.list_models,
-    models.get_model,
-    openai.create_transcription,
-    openai.create_translation,
-    webhooks.create_webhook,
-    webhooks.list_webhooks,
-    webhooks.get_webhook,
-    webhooks.update_webhook,
-    webhooks.delete_webhook,
-    webhooks.send_test_webhook,
-    webhooks.rotate_webhook_secret,
-    webhooks.list_webhook_deliveries,
-    webhooks.redeliver_webhook,
-    keys.create_key,
-    keys.list_keys,
-    keys.revoke_key,
-    keys.rotate_key,
-    settings_routes.get_settings,
-    settings_routes.put_settings,
-    events.tenant_events,
-    audio.get_audio,
-    audio.create_audio_link,
-]
-
-# What handlers ask for by parameter name. Each is made once (at creation or in the lifespan) and kept
-# in the app's state; the DI reads it from there for each request that asks.
-SERVICES = (
-    "settings",
-    "metrics",
-    "metrics_token",
-    "catalog",
-    "nc",
-    "bus",
-    "readmodels",
-    "key_resolver",
-    "notifier",
-    "quotas",
-    "fresh",
-    "answers",
-    "audio_links",
-)
-
-
-def _from_state(name: str) -> Provide:
-    def provide(state: State) -> Any:
-        return state[name]
-
-    return Provide(provide, sync_to_thread=False)
-
-
-def dependencies() -> dict[str, Provide]:
-    return {"tenant": Provide(authenticate, sync_to_thread=False), **{name: _from_state(name) for name in SERVICES}}
 
 
 @get("/docs", include_in_schema=False)
@@ -148,7 +57,8 @@ def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="voxledger",
         version="0.1.0",
-        description="Self-hosted speech transcription: upload, follow progress, read transcripts.",
+        description="Self-hosted speech transcription: upload, follow progress, read transcripts.\n\n" + LIVE_SOCKET,
+        tags=TAGS,
         security=[{"BearerAuth": []}],
         components=Components(
             security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", description="API key")}
@@ -160,7 +70,7 @@ def openapi_config() -> OpenAPIConfig:
 @dataclass(frozen=True)
 class Services:
     """What the lifespan builds on the process's one NATS connection and its Postgres pool; each field is in the
-    app's state under its name (SERVICES), except the connections and the vault, which only `close` uses."""
+    app's state under its name (PROVIDERS), except the connections and the vault, which only `close` uses."""
 
     pool: asyncpg.Pool
     nc: Client
@@ -175,7 +85,7 @@ class Services:
     audio_links: AudioLinks
 
     def injected(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in SERVICES if hasattr(self, name)}
+        return {name: getattr(self, name) for name in PROVIDERS if hasattr(self, name)}
 
     async def close(self) -> None:
         await self.notifier.stop()
@@ -249,10 +159,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
     }
     return Litestar(
         route_handlers=[
-            Router("/v1", route_handlers=V1_ROUTES),
-            health.healthz,
-            health.readyz,
-            health.metrics,
+            v1_router(),
+            health_router(),
             docs,
             webapp.index,
             *webapp.asset_routers(),
@@ -260,7 +168,8 @@ def create_app(settings: GatewaySettings) -> Litestar:
         dependencies=dependencies(),
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=GatewayRequest,
-        # The key is checked first (auth_guard), before a body is read or a consistency wait starts.
+        # The key is checked first (auth_guard), then its scope (each route's guard), before a body is read or a
+        # consistency wait starts.
         middleware=[tracing, consistency_headers, auth_guard, body_timeout_guard],
         before_request=wait_for_projection,
         before_send=[no_sniffing],

@@ -1,6 +1,5 @@
 """API keys, pure: what a key's scope allows, when a key is usable, and the per-address limit on failed logins."""
 
-import re
 from collections import OrderedDict
 from datetime import datetime
 
@@ -8,9 +7,9 @@ import msgspec
 
 from voxledger.contracts.events import KeyScope
 
-READ_METHODS = frozenset({"GET", "HEAD"})  # an SSE stream is a GET
-ADMIN_PATHS = ("/v1/keys", "/v1/webhooks", "/v1/settings")  # managing keys, webhooks and tenant settings
-READ_POSTS = re.compile(r"/v1/recordings/[^/]+/audio-link")  # a POST that only reads: a link to audio it may read
+# Each scope may do what the ones before it may: `read` only reads, `member` uses the API, `admin` also manages
+# keys, webhooks and tenant settings. Each route names the least it needs (its `opt["scope"]`).
+SCOPE_ORDER: tuple[KeyScope, ...] = ("read", "member", "admin")
 
 
 class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,15 +26,9 @@ def usable(info: KeyInfo, now: datetime, revoked_at: datetime | None = None) -> 
     return all(now < t for t in ends)
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + "/")
-
-
-def allowed(scope: KeyScope, method: str, path: str) -> bool:
-    """`admin` may do anything; `member` all but managing keys and webhooks; `read` only reads outside those."""
-    if any(_under(path, prefix) for prefix in ADMIN_PATHS):
-        return scope == "admin"
-    return scope != "read" or method.upper() in READ_METHODS or READ_POSTS.fullmatch(path) is not None
+def covers(held: KeyScope, needed: KeyScope) -> bool:
+    """Whether a key of scope `held` may use a route that needs `needed`."""
+    return SCOPE_ORDER.index(held) >= SCOPE_ORDER.index(needed)
 
 
 class FailureLimiter:

@@ -51,6 +51,7 @@ PARTIAL = ResponseSpec(
     "/recordings/{recording_id:str}/audio",
     summary="The recording's audio; supports a byte Range",
     responses={206: PARTIAL},
+    opt={"scope": "read"},
 )
 async def get_audio(
     tenant: NamedDependency[str],
@@ -102,6 +103,7 @@ class AudioLink(msgspec.Struct, kw_only=True):
     "/recordings/{recording_id:str}/audio-link",
     status_code=200,
     summary="A link to the recording's audio that needs no key, for minutes (for an <audio src>)",
+    opt={"scope": "read"},
 )
 async def create_audio_link(
     request: Request,

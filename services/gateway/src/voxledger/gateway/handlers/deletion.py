@@ -11,7 +11,12 @@ from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import RecordingId
 
 
-@delete("/recordings/{recording_id:str}", status_code=202, summary="Delete a recording and everything from it")
+@delete(
+    "/recordings/{recording_id:str}",
+    status_code=202,
+    summary="Delete a recording and everything from it",
+    opt={"scope": "member"},
+)
 async def delete_recording(
     request: Request,
     tenant: NamedDependency[str],

@@ -31,7 +31,11 @@ def ready_message(seq: int, reset: bool = False) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=data, event="ready", id=seq)
 
 
-@get("/events", summary="Server-sent events of all the tenant's recordings; resumes from Last-Event-ID")
+@get(
+    "/events",
+    summary="Server-sent events of all the tenant's recordings; resumes from Last-Event-ID",
+    opt={"scope": "read"},
+)
 async def tenant_events(
     tenant: NamedDependency[str],
     settings: NamedDependency[GatewaySettings],

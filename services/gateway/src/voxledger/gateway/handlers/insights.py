@@ -18,7 +18,7 @@ from voxledger.gateway.domain.errors import Conflict, Malformed, not_found
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.params import IdempotencyKey, MinSeq, OptionalJobId, RecordingId
+from voxledger.gateway.http.params import IdempotencyKey, OptionalJobId, RecordingId
 from voxledger.gateway.http.quotas import Quotas
 
 
@@ -36,13 +36,16 @@ async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str,
     return job
 
 
-@get("/recordings/{recording_id:str}/insights", summary="Refined text, analytics, action items and summary")
+@get(
+    "/recordings/{recording_id:str}/insights",
+    summary="Refined text, analytics, action items and summary",
+    opt={"scope": "read"},
+)
 async def get_insights(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
     job_id: OptionalJobId = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.Insights:
     recording = await fresh.recording(tenant, recording_id)
     job = await _completed_job(fresh.readmodels, tenant, recording.recording_id, job_id)
@@ -63,7 +66,12 @@ def _kinds(body: schemas.InsightsRequest) -> list[InsightKind]:
     return cast(list[InsightKind], kinds)
 
 
-@post("/recordings/{recording_id:str}/insights", status_code=202, summary="Run post-processing again")
+@post(
+    "/recordings/{recording_id:str}/insights",
+    status_code=202,
+    summary="Run post-processing again",
+    opt={"scope": "member"},
+)
 async def request_insights(
     request: Request,
     tenant: NamedDependency[str],

@@ -17,10 +17,10 @@ from voxledger.gateway.domain.errors import Conflict
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import FreshReads
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.params import Cursor, JobId, MinSeq
+from voxledger.gateway.http.params import Cursor, JobId
 
 
-@get("/jobs", summary="List the tenant's jobs, newest first")
+@get("/jobs", summary="List the tenant's jobs, newest first", opt={"scope": "read"})
 async def list_jobs(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],
@@ -28,17 +28,14 @@ async def list_jobs(
     cursor: Cursor = None,
     status: FromQuery[JobStatus | None] = None,
     created_after: FromQuery[datetime | None] = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.JobPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.jobs(tenant, limit + 1, before, status, created_after)
     return schemas.JobPage.of(rows, limit, schemas.job_view, lambda r: encode_cursor(r.job_id))
 
 
-@get("/jobs/{job_id:str}", summary="A transcription job")
-async def get_job(
-    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId, min_seq: MinSeq = None
-) -> schemas.Job:  # noqa: ARG001
+@get("/jobs/{job_id:str}", summary="A transcription job", opt={"scope": "read"})
+async def get_job(tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], job_id: JobId) -> schemas.Job:  # noqa: ARG001
     row = await fresh.job(tenant, job_id)
     if row.status != "queued":
         return schemas.job_view(row)
@@ -46,7 +43,7 @@ async def get_job(
     return schemas.job_view(row, *placed.get(row.job_id, (None, None)))
 
 
-@post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job")
+@post("/jobs/{job_id:str}/cancel", status_code=202, summary="Cancel a queued or running job", opt={"scope": "member"})
 async def cancel_job(
     request: Request,
     tenant: NamedDependency[str],
@@ -66,7 +63,7 @@ async def cancel_job(
     return schemas.CancelAccepted(job_id=job_id, recording_id=row.recording_id, status=status)
 
 
-@get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA")
+@get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA", opt={"scope": "read"})
 async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
     rows = await readmodels.active_jobs(tenant)
     placed = queue.view(await readmodels.queue_state()) if any(r.status == "queued" for r in rows) else {}

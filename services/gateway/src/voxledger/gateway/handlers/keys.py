@@ -24,7 +24,7 @@ from voxledger.gateway.domain.errors import Unacceptable
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.handlers.common import FreshReads, valid_id
-from voxledger.gateway.http.params import Cursor, KeyId, MinSeq
+from voxledger.gateway.http.params import Cursor, KeyId
 from voxledger.runtime import keys
 
 
@@ -52,7 +52,7 @@ def _created(key: keys.NewKey, now: datetime) -> ks.KeyCreated:
     )
 
 
-@post("/keys", status_code=202, summary="Issue an API key; the answer shows the key once")
+@post("/keys", status_code=202, summary="Issue an API key; the answer shows the key once", opt={"scope": "admin"})
 async def create_key(
     tenant: NamedDependency[str], bus: NamedDependency[Bus], data: JSONBody[ks.KeyCreate]
 ) -> ks.KeyCreated:
@@ -69,13 +69,12 @@ async def create_key(
     return _created(key, now)
 
 
-@get("/keys", summary="List the tenant's API keys, newest first (never their secrets)")
+@get("/keys", summary="List the tenant's API keys, newest first (never their secrets)", opt={"scope": "admin"})
 async def list_keys(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> ks.KeyPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await key_reads.keys(readmodels.pool, tenant, limit + 1, before)
@@ -83,7 +82,12 @@ async def list_keys(
     return ks.KeyPage.of(rows, limit, lambda r: ks.key_view(r, now), lambda r: encode_cursor(str(r.key_id)))
 
 
-@delete("/keys/{key_id:str}", status_code=202, summary="Revoke an API key; every gateway refuses it within a second")
+@delete(
+    "/keys/{key_id:str}",
+    status_code=202,
+    summary="Revoke an API key; every gateway refuses it within a second",
+    opt={"scope": "admin"},
+)
 async def revoke_key(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], bus: NamedDependency[Bus], key_id: KeyId
 ) -> ks.ApiKey:
@@ -95,7 +99,12 @@ async def revoke_key(
     return view
 
 
-@post("/keys/{key_id:str}/rotate", status_code=202, summary="Issue a key like this one and revoke this one")
+@post(
+    "/keys/{key_id:str}/rotate",
+    status_code=202,
+    summary="Issue a key like this one and revoke this one",
+    opt={"scope": "admin"},
+)
 async def rotate_key(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],

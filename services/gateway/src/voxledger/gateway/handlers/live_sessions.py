@@ -10,28 +10,28 @@ from voxledger.gateway import schemas
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.pagination import decode_cursor, encode_cursor
 from voxledger.gateway.handlers.common import FreshReads
-from voxledger.gateway.http.params import Cursor, MinSeq, SessionId
+from voxledger.gateway.http.params import Cursor, SessionId
 
 
-@get("/live/sessions", summary="List live sessions, newest first")
+@get("/live/sessions", summary="List live sessions, newest first", opt={"scope": "read"})
 async def list_live_sessions(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.LiveSessionPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.live_sessions(tenant, limit + 1, before)
     return schemas.LiveSessionPage.of(rows, limit, schemas.live_session_view, lambda r: encode_cursor(r.session_id))
 
 
-@get("/live/sessions/{session_id:str}", summary="A live session, its statistics and its finals so far")
+@get(
+    "/live/sessions/{session_id:str}",
+    summary="A live session, its statistics and its finals so far",
+    opt={"scope": "read"},
+)
 async def get_live_session(
-    tenant: NamedDependency[str],
-    fresh: NamedDependency[FreshReads],
-    session_id: SessionId,
-    min_seq: MinSeq = None,  # noqa: ARG001
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], session_id: SessionId
 ) -> schemas.LiveSession:
     row = await fresh.live_session(tenant, session_id)
     finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row.job_id)]

@@ -20,12 +20,20 @@ def _openai_models(catalog: ModelCatalog) -> list[OpenAIModel]:
     return [OpenAIModel(**openai.model_object(name, STARTED)) for name in names]
 
 
-@get("/models", summary="The models this deployment serves, which is the default, and their languages")
+@get(
+    "/models",
+    summary="The models this deployment serves, which is the default, and their languages",
+    opt={"scope": "read"},
+)
 async def list_models(tenant: NamedDependency[str], catalog: NamedDependency[ModelCatalog]) -> ModelList:  # noqa: ARG001 (authenticated like every /v1 route)
     return ModelList(items=catalog.listing(), default=catalog.default, data=_openai_models(catalog))
 
 
-@get("/models/{model_id:str}", summary="One model in OpenAI's shape: a served model, or an OpenAI name for the default")
+@get(
+    "/models/{model_id:str}",
+    summary="One model in OpenAI's shape: a served model, or an OpenAI name for the default",
+    opt={"scope": "read"},
+)
 async def get_model(
     tenant: NamedDependency[str], catalog: NamedDependency[ModelCatalog], model_id: ModelId
 ) -> OpenAIModel:  # noqa: ARG001

@@ -175,6 +175,7 @@ async def _answer(
     summary="OpenAI-compatible: transcribe a file (multipart), answering when its job has ended",
     request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
     operation_class=OpenAIOperation,
+    opt={"scope": "member"},
 )
 async def create_transcription(
     request: Request,
@@ -192,6 +193,7 @@ async def create_transcription(
     summary="OpenAI-compatible: translate a file's speech into English text (multipart)",
     request_max_body_size=None,
     operation_class=OpenAIOperation,
+    opt={"scope": "member"},
 )
 async def create_translation(
     request: Request,

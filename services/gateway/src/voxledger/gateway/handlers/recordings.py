@@ -36,7 +36,6 @@ from voxledger.gateway.http.params import (
     Cursor,
     IdempotencyKey,
     LastEventId,
-    MinSeq,
     OptionalJobId,
     RecordingId,
     ResumeAfter,
@@ -123,6 +122,7 @@ def _checked_form(catalog: ModelCatalog, form: UploadedForm) -> tuple[str, Trans
     summary="Upload a recording (multipart `file`) and queue its transcription",
     request_max_body_size=None,  # streamed, and capped while it streams by the multipart parser
     operation_class=UploadOperation,
+    opt={"scope": "member"},
 )
 async def upload_recording(
     request: Request,
@@ -196,7 +196,7 @@ async def accept_upload(
     )
 
 
-@get("/recordings", summary="List recordings, newest first")
+@get("/recordings", summary="List recordings, newest first", opt={"scope": "read"})
 async def list_recordings(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],
@@ -204,26 +204,27 @@ async def list_recordings(
     cursor: Cursor = None,
     status: FromQuery[RecordingStatus | None] = None,
     created_after: FromQuery[datetime | None] = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after)
     return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
-@get("/recordings/{recording_id:str}", summary="A recording and its jobs")
+@get("/recordings/{recording_id:str}", summary="A recording and its jobs", opt={"scope": "read"})
 async def get_recording(
-    tenant: NamedDependency[str],
-    fresh: NamedDependency[FreshReads],
-    recording_id: RecordingId,
-    min_seq: MinSeq = None,  # noqa: ARG001
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
     jobs = await fresh.readmodels.jobs_of(tenant, row.recording_id)
     return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
-@post("/recordings/{recording_id:str}/transcriptions", status_code=202, summary="Transcribe again, as a new job")
+@post(
+    "/recordings/{recording_id:str}/transcriptions",
+    status_code=202,
+    summary="Transcribe again, as a new job",
+    opt={"scope": "member"},
+)
 async def request_transcription(
     request: Request,
     tenant: NamedDependency[str],
@@ -287,14 +288,17 @@ async def transcript_job(readmodels: ReadModels, tenant: str, recording: Recordi
     return job
 
 
-@get("/recordings/{recording_id:str}/transcript", summary="The transcript as json, txt, srt, vtt or rttm")
+@get(
+    "/recordings/{recording_id:str}/transcript",
+    summary="The transcript as json, txt, srt, vtt or rttm",
+    opt={"scope": "read"},
+)
 async def get_transcript(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     recording_id: RecordingId,
     format: FromQuery[Literal["json", "txt", "srt", "vtt", "rttm"]] = "json",  # noqa: A002
     job_id: OptionalJobId = None,
-    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> Response:
     row = await fresh.recording(tenant, recording_id)
     job = await transcript_job(fresh.readmodels, tenant, row, job_id)
@@ -341,7 +345,11 @@ async def sse_frame(bus: Bus, msg: Msg | None) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=_encode(payload).decode(), event=env.type, id=seq)
 
 
-@get("/recordings/{recording_id:str}/events", summary="Server-sent events of the recording; resumes from Last-Event-ID")
+@get(
+    "/recordings/{recording_id:str}/events",
+    summary="Server-sent events of the recording; resumes from Last-Event-ID",
+    opt={"scope": "read"},
+)
 async def recording_events(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],

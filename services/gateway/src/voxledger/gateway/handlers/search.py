@@ -15,7 +15,9 @@ from voxledger.gateway.domain.validation import check_text
 from voxledger.gateway.http.params import Cursor, SearchText, SpeakerName
 
 
-@get("/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first')
+@get(
+    "/search", summary='Search transcripts: words, "exact phrases", prefix*; best matches first', opt={"scope": "read"}
+)
 async def search_transcripts(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],

@@ -16,12 +16,17 @@ from voxledger.gateway.adapters.retention import retention_of
 from voxledger.gateway.tenant_schemas import TenantSettings
 
 
-@get("/settings", summary="The tenant's settings")
+@get("/settings", summary="The tenant's settings", opt={"scope": "admin"})
 async def get_settings(tenant: NamedDependency[str], bus: NamedDependency[Bus]) -> TenantSettings:
     return TenantSettings(retention_days=await retention_of(bus.js, tenant))
 
 
-@put("/settings", status_code=202, summary="Change the tenant's settings: retention_days (null: keep)")
+@put(
+    "/settings",
+    status_code=202,
+    summary="Change the tenant's settings: retention_days (null: keep)",
+    opt={"scope": "admin"},
+)
 async def put_settings(
     tenant: NamedDependency[str], bus: NamedDependency[Bus], data: JSONBody[TenantSettings]
 ) -> TenantSettings:

@@ -53,7 +53,12 @@ class DiarizationAccepted(msgspec.Struct, kw_only=True):
     status: str  # diarizing: the job's turns are replaced once SpeakersDiarized (with this run_id) is in
 
 
-@post("/recordings/{recording_id:str}/diarization", status_code=202, summary="Diarize a completed job again")
+@post(
+    "/recordings/{recording_id:str}/diarization",
+    status_code=202,
+    summary="Diarize a completed job again",
+    opt={"scope": "member"},
+)
 async def request_diarization(
     request: Request,
     tenant: NamedDependency[str],
@@ -78,7 +83,12 @@ async def request_diarization(
     return DiarizationAccepted(recording_id=row.recording_id, job_id=job.job_id, run_id=run_id, status="diarizing")
 
 
-@patch("/recordings/{recording_id:str}/speakers", status_code=202, summary="Rename or merge a job's speakers")
+@patch(
+    "/recordings/{recording_id:str}/speakers",
+    status_code=202,
+    summary="Rename or merge a job's speakers",
+    opt={"scope": "member"},
+)
 async def name_speakers(
     request: Request,
     tenant: NamedDependency[str],

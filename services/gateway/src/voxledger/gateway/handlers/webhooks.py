@@ -27,7 +27,7 @@ from voxledger.gateway.domain.validation import check_strings
 from voxledger.gateway.domain.webhooks import check_description, check_events, check_overlap, check_url, new_secret
 from voxledger.gateway.handlers.common import FreshReads, valid_id
 from voxledger.gateway.http.consistency import issue_token
-from voxledger.gateway.http.params import Cursor, DeliveryId, IdempotencyKey, MinSeq, WebhookId
+from voxledger.gateway.http.params import Cursor, DeliveryId, IdempotencyKey, WebhookId
 from voxledger.gateway.http.quotas import Quotas
 from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.netguard import AddressRefused, resolve_checked
@@ -56,7 +56,12 @@ async def _send(request: Request, bus: Bus, command: wh.WebhookCommand, tenant: 
     issue_token(request, token)
 
 
-@post("/webhooks", status_code=202, summary="Create a webhook endpoint; the answer shows its signing secret once")
+@post(
+    "/webhooks",
+    status_code=202,
+    summary="Create a webhook endpoint; the answer shows its signing secret once",
+    opt={"scope": "admin"},
+)
 async def create_webhook(
     request: Request,
     tenant: NamedDependency[str],
@@ -99,30 +104,31 @@ async def create_webhook(
     )
 
 
-@get("/webhooks", summary="List the tenant's webhook endpoints, newest first")
+@get("/webhooks", summary="List the tenant's webhook endpoints, newest first", opt={"scope": "admin"})
 async def list_webhooks(
     tenant: NamedDependency[str],
     readmodels: NamedDependency[ReadModels],
     limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-    min_seq: MinSeq = None,  # noqa: ARG001 (the consistency hook reads it)
 ) -> ws.WebhookPage:
     before = decode_cursor(cursor) if cursor else None
     rows = await webhook_reads.endpoints(readmodels.pool, tenant, limit + 1, before)
     return ws.WebhookPage.of(rows, limit, ws.webhook_view, lambda r: encode_cursor(str(r.endpoint_id)))
 
 
-@get("/webhooks/{endpoint_id:str}", summary="A webhook endpoint (without its secret)")
+@get("/webhooks/{endpoint_id:str}", summary="A webhook endpoint (without its secret)", opt={"scope": "admin"})
 async def get_webhook(
-    tenant: NamedDependency[str],
-    fresh: NamedDependency[FreshReads],
-    endpoint_id: WebhookId,
-    min_seq: MinSeq = None,  # noqa: ARG001
+    tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], endpoint_id: WebhookId
 ) -> ws.Webhook:
     return ws.webhook_view(await _endpoint(fresh, tenant, endpoint_id))
 
 
-@patch("/webhooks/{endpoint_id:str}", status_code=202, summary="Change a webhook endpoint, or enable or disable it")
+@patch(
+    "/webhooks/{endpoint_id:str}",
+    status_code=202,
+    summary="Change a webhook endpoint, or enable or disable it",
+    opt={"scope": "admin"},
+)
 async def update_webhook(
     request: Request,
     tenant: NamedDependency[str],
@@ -151,7 +157,12 @@ async def update_webhook(
     return view
 
 
-@delete("/webhooks/{endpoint_id:str}", status_code=202, summary="Delete a webhook endpoint; its deliveries stop")
+@delete(
+    "/webhooks/{endpoint_id:str}",
+    status_code=202,
+    summary="Delete a webhook endpoint; its deliveries stop",
+    opt={"scope": "admin"},
+)
 async def delete_webhook(
     request: Request,
     tenant: NamedDependency[str],
@@ -165,7 +176,12 @@ async def delete_webhook(
     return ws.WebhookAccepted(endpoint_id=row.endpoint_id, status="deleting")
 
 
-@post("/webhooks/{endpoint_id:str}/test", status_code=202, summary="Send a test event (`webhook.test`) to the endpoint")
+@post(
+    "/webhooks/{endpoint_id:str}/test",
+    status_code=202,
+    summary="Send a test event (`webhook.test`) to the endpoint",
+    opt={"scope": "admin"},
+)
 async def send_test_webhook(
     request: Request,
     tenant: NamedDependency[str],
@@ -190,7 +206,10 @@ def _enabled(row: WebhookEndpointRow) -> WebhookEndpointRow:
 
 
 @post(
-    "/webhooks/{endpoint_id:str}/rotate-secret", status_code=202, summary="Rotate the signing secret, with an overlap"
+    "/webhooks/{endpoint_id:str}/rotate-secret",
+    status_code=202,
+    summary="Rotate the signing secret, with an overlap",
+    opt={"scope": "admin"},
 )
 async def rotate_webhook_secret(
     request: Request,
@@ -208,13 +227,16 @@ async def rotate_webhook_secret(
     return ws.SecretRotated(endpoint_id=row.endpoint_id, secret=secret, previous_secret_valid_until=until)
 
 
-@get("/webhooks/{endpoint_id:str}/deliveries", summary="The endpoint's deliveries, newest first, with every attempt")
+@get(
+    "/webhooks/{endpoint_id:str}/deliveries",
+    summary="The endpoint's deliveries, newest first, with every attempt",
+    opt={"scope": "admin"},
+)
 async def list_webhook_deliveries(
     tenant: NamedDependency[str],
     fresh: NamedDependency[FreshReads],
     endpoint_id: WebhookId,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-    min_seq: MinSeq = None,  # noqa: ARG001
 ) -> ws.DeliveryList:
     row = await _endpoint(fresh, tenant, endpoint_id)
     pool = fresh.readmodels.pool
@@ -227,6 +249,7 @@ async def list_webhook_deliveries(
     "/webhooks/{endpoint_id:str}/deliveries/{delivery_id:str}/redeliver",
     status_code=202,
     summary="Send a delivery again, with its original `webhook-id`",
+    opt={"scope": "admin"},
 )
 async def redeliver_webhook(
     request: Request,

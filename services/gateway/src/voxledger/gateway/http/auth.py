@@ -2,7 +2,9 @@
 
 Authentication runs first: `auth_guard` is a middleware, so for every `/v1` HTTP request the key is
 checked before any body is read, any consistency wait starts or any read-model query runs. An
-unauthenticated request of any size answers 401 at once; its body is never read.
+unauthenticated request of any size answers 401 at once; its body is never read. Authorization follows, still
+before any of those: `needs_scope`, a Litestar guard, compares the key's scope with the least the route names
+in its `opt={"scope": ...}` (read < member < admin).
 
 The one exception is a recording's audio: `GET /v1/recordings/{id}/audio?link=<token>` is let through by a
 capability link (domain/audio_links.py) instead of a key, for that route only (an `<audio src>` sends no header).
@@ -28,7 +30,9 @@ from datetime import UTC, datetime
 import msgspec
 import structlog
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -40,7 +44,7 @@ from voxledger.contracts.key_commands import RecordApiKeyUse
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.audio_links import AudioLinks
-from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, allowed, usable
+from voxledger.gateway.domain.keys import FailureLimiter, KeyInfo, UseThrottle, covers, usable
 from voxledger.gateway.http.credential_ends import KEY_EXPIRED, Guard, OpenCredentials
 from voxledger.gateway.http.errors import ApiError
 from voxledger.gateway.http.state import app_state
@@ -215,7 +219,7 @@ def link_holder(state: State, recording_id: str, token: str, address: str | None
 
 
 def auth_guard(app: ASGIApp) -> ASGIApp:
-    """Checks the key of every `/v1` HTTP request, and its scope, before its handler runs; puts the tenant in the scope.
+    """Checks the key of every `/v1` HTTP request before its route runs; puts the tenant and the key's scope in the scope.
 
     The live WebSocket authenticates itself (browsers send the key in a first message) with a short deadline.
     """
@@ -242,8 +246,6 @@ async def _key_holder(request: Request, state: State, limits: AuthLimits) -> tup
     authorization = request.headers.get("authorization", "")
     resolver: KeyResolver = state.key_resolver
     info = await key_of(resolver, authorization, limits, limits.address(request.scope))
-    if not allowed(info.scope, request.method, request.scope["path"]):
-        raise ApiError(403, "insufficient_scope", f"a {info.scope} key may not do this")
     holder: dict[str, object] = {
         "tenant": info.tenant,
         "key_id": info.key_id,
@@ -251,6 +253,15 @@ async def _key_holder(request: Request, state: State, limits: AuthLimits) -> tup
         "key_expires_at": info.expires_at,
     }
     return holder, resolver.guard(info)
+
+
+async def needs_scope(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The guard of every `/v1` HTTP route: the key (checked by `auth_guard`) must cover the route's
+    `opt["scope"]`. A route that names none needs `admin`, so a route added without one is closed, not open.
+    Async, so that Litestar calls it in the request's task rather than in a thread."""
+    held = connection.scope.get("state", {}).get("key_scope")
+    if held is None or not covers(held, handler.opt.get("scope", "admin")):
+        raise ApiError(403, "insufficient_scope", f"a {held} key may not do this")
 
 
 def authenticate(request: Request) -> str:

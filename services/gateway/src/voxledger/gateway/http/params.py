@@ -56,16 +56,17 @@ Cursor = Annotated[
         schema_extra={"pattern": CURSOR_PATTERN, "min_length": 1, "max_length": 64},
     ),
 ]
-MinSeq = Annotated[
-    str | None,
-    QueryParameter(
-        name="min_seq",
-        description="Read your writes: an event sequence (SSE `id`) or an `X-Consistency-Token`; the read waits "
-        "up to 2 s for the read models to include it, else answers with `X-Read-Model-Stale: true`",
-        schema_extra={"pattern": f"({SEQ_PATTERN})|({UUID_PATTERN})", "max_length": 36},
-        examples=[Example(value="42"), Example(value=ID_EXAMPLE)],
-    ),
-]
+# A router-level parameter (routes.py): the reads under that router document it; the consistency hook reads it.
+MIN_SEQ = QueryParameter(
+    annotation=str | None,
+    name="min_seq",
+    default=None,
+    required=False,
+    description="Read your writes: an event sequence (SSE `id`) or an `X-Consistency-Token`; the read waits "
+    "up to 2 s for the read models to include it, else answers with `X-Read-Model-Stale: true`",
+    schema_extra={"pattern": f"({SEQ_PATTERN})|({UUID_PATTERN})", "max_length": 36},
+    examples=[Example(value="42"), Example(value=ID_EXAMPLE)],
+)
 LastEventId = Annotated[
     str | None,
     HeaderParameter(
