@@ -47,6 +47,16 @@ async def test_control_characters_in_a_field_are_refused_naming_it():
     assert (err.status, err.code, err.field) == (422, "invalid_characters", "model")
 
 
+async def test_a_prompt_may_span_lines_as_in_a_json_body_but_no_other_field_may():
+    parsed = await parse(form({"prompt": b"Acme\n\tQ3 budget"}))
+    assert parsed.fields == {"prompt": "Acme\n\tQ3 budget"}
+    parsed.close()
+    err = await refused(form({"hotwords": b"Acme\nQ3"}))
+    assert (err.status, err.code, err.field) == (422, "invalid_characters", "hotwords")
+    err = await refused(form({"prompt": b"Acme\x0b"}))
+    assert (err.status, err.code, err.field) == (422, "invalid_characters", "prompt")
+
+
 async def test_fields_are_bounded_in_number_and_size():
     assert (await refused(form({f"f{i}": b"1" for i in range(5)}))).code == "too_many_fields"
     assert (await refused(form({"model": b"x" * 5000}))).code == "field_too_large"

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 from voxledger.gateway.domain.errors import Malformed, TooLarge, UnsupportedMedia
 from voxledger.gateway.domain.validation import check_text, display_filename
 
+PROSE_FIELDS = frozenset({"prompt"})  # may span lines, as in a JSON body; every other field is one line
+
 MAX_FIELD_BYTES = 4096
 MAX_HEADER_BYTES = 2048  # one part header (name or value)
 FORM_OVERHEAD_BYTES = 256 * 1024  # boundaries, part headers and small fields around the file
@@ -112,7 +114,8 @@ class _FormReader:
     def part_end(self) -> None:
         name = self.part.get("name")
         if name and name != "file":
-            value = check_text(self.part["value"].decode(errors="replace"), name, MAX_FIELD_BYTES)
+            text = self.part["value"].decode(errors="replace")
+            value = check_text(text, name, MAX_FIELD_BYTES, multiline=name in PROSE_FIELDS)
             self.form.fields[name] = value
             self.form.lists.setdefault(name, []).append(value)
 
