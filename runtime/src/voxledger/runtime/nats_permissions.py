@@ -124,7 +124,8 @@ ROLES: dict[str, Permissions] = {
         subscribe=(
             INBOX,
             DATA_KEYS_WATCH,
-            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"),
+            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"),  # a running job stops
+            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelled"),  # its queued work is dropped
             TRANSCRIPTION_WORK_ADVISORY,
         ),
         deny_publish=(ALL_COMMANDS,),

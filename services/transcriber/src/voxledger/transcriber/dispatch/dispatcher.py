@@ -105,10 +105,12 @@ class _Session:
     async def run(self) -> None:
         spec = streams.TRANSCRIPTION_JOBS
         sub = await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
-        # A queued job's cancel ends it at once (the decider appends TranscriptionCancelled): drop its work, so
-        # that it takes no turn from its tenant. One missed while disconnected is skipped by the worker instead.
+        # A job that ended cancelled needs none of its work any more: drop it, so that it takes no turn from its
+        # tenant. Only the end counts, not the request: a chunked job's cancel is recorded by whichever of its
+        # chunks a worker takes next, so its queued chunks must still go out until one has. One missed while
+        # disconnected is skipped by the worker instead.
         cancels = await self._nc.subscribe(
-            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelRequested"), cb=self._on_cancel
+            subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelled"), cb=self._on_cancel
         )
         loops = [self._pull(sub), self._heartbeat(), self._dispatch()]
         tasks = [asyncio.create_task(loop) for loop in loops]
