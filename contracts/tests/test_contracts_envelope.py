@@ -176,6 +176,7 @@ SAMPLES: list[ev.Event | cmd.Command] = [
         recording_id=REC, job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers=3, max_speakers=4)
     ),
     ev.DiarizationRequested(job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers="auto")),
+    ev.DiarizationProgressed(job_id=JOB, run_id="run-2", progress=0.4),
     rt.ChangeRetention(retention_days=30),
     rt.RetentionChanged(retention_days=None),
     # chunked jobs: a long recording's plan, its units of work, and a chunk's (sealed) segments

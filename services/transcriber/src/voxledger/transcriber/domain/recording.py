@@ -107,6 +107,12 @@ class RecordRediarization(msgspec.Struct, kw_only=True):
     processing_s: float
 
 
+class ReportRediarizationProgress(msgspec.Struct, kw_only=True):
+    job_id: str
+    run_id: str
+    progress: float
+
+
 class Complete(msgspec.Struct, kw_only=True):
     job_id: str
     attempt: int
@@ -167,6 +173,7 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | RecordSpeakers
     | RequestDiarization
     | RecordRediarization
+    | ReportRediarizationProgress
     | Complete
     | Cancel
     | Fail
@@ -277,6 +284,8 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _request_diarization(command, state)
         case RecordRediarization():
             return _record_rediarization(command, state)
+        case ReportRediarizationProgress():
+            return _report_rediarization_progress(command, state)
         case StartAttempt():
             return _start_attempt(command, state)
         case ReportProgress():
@@ -365,13 +374,24 @@ def _request_diarization(command: RequestDiarization, state: Recording) -> list[
     return [ev.DiarizationRequested(job_id=job.job_id, run_id=command.run_id, options=command.options)]
 
 
-def _record_rediarization(command: RecordRediarization, state: Recording) -> list[ev.Event]:
+def _running_rediarization(state: Recording, job_id: str, run_id: str) -> Job | None:
+    """The job whose re-run this is; None once the run's turns are in (a retried append)."""
     _require_live(state)
-    job = state.jobs.get(command.job_id)
-    if job is None or command.run_id not in job.diarization_runs:
-        raise Rejected("run_not_found", f"no diarization run {command.run_id}")
-    if job.diarization_runs[command.run_id]:
-        return []  # a retried append
+    job = state.jobs.get(job_id)
+    if job is None or run_id not in job.diarization_runs:
+        raise Rejected("run_not_found", f"no diarization run {run_id}")
+    return None if job.diarization_runs[run_id] else job
+
+
+def _report_rediarization_progress(command: ReportRediarizationProgress, state: Recording) -> list[ev.Event]:
+    if _running_rediarization(state, command.job_id, command.run_id) is None:
+        return []
+    return [ev.DiarizationProgressed(job_id=command.job_id, run_id=command.run_id, progress=command.progress)]
+
+
+def _record_rediarization(command: RecordRediarization, state: Recording) -> list[ev.Event]:
+    if (job := _running_rediarization(state, command.job_id, command.run_id)) is None:
+        return []
     turns, spent = command.turns, command.processing_s
     return [ev.SpeakersDiarized(job_id=job.job_id, turns=turns, processing_s=spent, run_id=command.run_id)]
 
