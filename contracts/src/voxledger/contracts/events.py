@@ -307,6 +307,14 @@ class DiarizationRequested(Event):
     options: TranscriptionOptions
 
 
+class RecordingDescribed(Event):
+    """A recording's name, tags and folder as a person set them (each whole; empty: none)."""
+
+    name: str
+    tags: list[str]
+    folder: str
+
+
 class DiarizationProgressed(Event):
     """How far a diarization re-run has come (0..1), about once a second while it runs."""
 
@@ -393,6 +401,7 @@ RecordingEvent = (
     | InsightReady
     | InsightFailed
     | InsightsCompleted
+    | RecordingDescribed
     | RecordingDeleted
 )
 ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed

@@ -13,6 +13,7 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import (
     CancelTranscription,
     DeleteRecording,
+    DescribeRecording,
     NameSpeakers,
     RequestDiarization,
     RequestInsights,
@@ -63,6 +64,9 @@ class Recording(msgspec.Struct, frozen=True, kw_only=True):
     blob_key: str = ""
     jobs: dict[str, Job] = msgspec.field(default_factory=dict)
     insight_runs: frozenset[str] = frozenset()
+    name: str = ""  # as a person named, tagged and filed it (RecordingDescribed)
+    tags: tuple[str, ...] = ()
+    folder: str = ""
 
 
 # --- Worker intents: decisions a running worker asks the aggregate to make ---
@@ -167,6 +171,7 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | RequestInsights
     | DeleteRecording
     | NameSpeakers
+    | DescribeRecording
     | StartAttempt
     | ReportProgress
     | RecordSegments
@@ -193,6 +198,8 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             return _with_job(state, Job(job_id=job_id, options=options, status="running", attempt=1))
         case ev.RecordingDeleted():
             return replace(state, deleted=True)
+        case ev.RecordingDescribed(name=name, tags=tags, folder=folder):
+            return replace(state, name=name, tags=tuple(tags), folder=folder)
         case ev.InsightsRequested(run_id=run_id):
             return replace(state, insight_runs=state.insight_runs | {run_id})
         case _ if (job := state.jobs.get(getattr(event, "job_id", ""))) is not None:
@@ -280,6 +287,8 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _request_insights(command, state)
         case NameSpeakers():
             return _name_speakers(command, state)
+        case DescribeRecording():
+            return _describe(command, state)
         case RequestDiarization():
             return _request_diarization(command, state)
         case RecordRediarization():
@@ -362,6 +371,16 @@ def _name_speakers(command: NameSpeakers, state: Recording) -> list[ev.Event]:
     if names == job.speaker_names:
         return []  # a repeated rename
     return [ev.SpeakersNamed(job_id=job.job_id, names=names)]
+
+
+def _describe(command: DescribeRecording, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    name = state.name if command.name is None else command.name
+    tags = state.tags if command.tags is None else tuple(dict.fromkeys(command.tags))  # once each, in order
+    folder = state.folder if command.folder is None else command.folder
+    if (name, tags, folder) == (state.name, state.tags, state.folder):
+        return []  # nothing changes (a repeated request)
+    return [ev.RecordingDescribed(name=name, tags=list(tags), folder=folder)]
 
 
 def _request_diarization(command: RequestDiarization, state: Recording) -> list[ev.Event]:
