@@ -310,28 +310,35 @@ async def get_transcript(
         if job.speaker_turns is None:
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
         rttm = speakers.to_rttm(row.recording_id, speakers.named_turns(turns, names))
-        headers = {"X-Job-Id": job.job_id, "Content-Disposition": attachment(schemas.display_name(row), "rttm")}
+        headers = {"X-Job-Id": job.job_id, "Content-Disposition": attachment(schemas.download_stem(row), "rttm")}
         return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers=headers)
-    rows = await fresh.readmodels.segments(tenant, job.job_id)
-    segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
+    segments = await labelled_segments(fresh.readmodels, tenant, job)
     headers = {"X-Job-Id": job.job_id, "X-Job-Status": job.status}
     if format != "json":  # an export downloads as `<name>.<format>`; JSON is the API's own answer
-        headers["Content-Disposition"] = attachment(schemas.display_name(row), format)
-    if format == "json":
-        body = schemas.Transcript(
-            recording_id=row.recording_id,
-            job_id=job.job_id,
-            status=job.status,
-            language=job.language,
-            duration_s=job.duration_s,
-            text=" ".join(s.text for s in segments),
-            segments=segments,
-            language_probability=job.language_probability,
-            speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
-        )
-        return Response(body, headers=headers)
-    render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]
-    return Response(render(segments), media_type=FORMAT_MEDIA[format], headers=headers)
+        headers["Content-Disposition"] = attachment(schemas.download_stem(row), format)
+        return Response(RENDERERS[format](segments), media_type=FORMAT_MEDIA[format], headers=headers)
+    body = schemas.Transcript(
+        recording_id=row.recording_id,
+        job_id=job.job_id,
+        status=job.status,
+        language=job.language,
+        duration_s=job.duration_s,
+        text=" ".join(s.text for s in segments),
+        segments=segments,
+        language_probability=job.language_probability,
+        speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
+    )
+    return Response(body, headers=headers)
+
+
+RENDERERS = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}
+
+
+async def labelled_segments(readmodels: ReadModels, tenant: str, job: JobRow) -> list[speakers.SpeakerSegment]:
+    """The job's segments, each with the (named) speaker it overlaps most once the job is diarized."""
+    turns, names = speakers.job_turns(job)
+    rows = await readmodels.segments(tenant, job.job_id)
+    return speakers.label([schemas.segment_view(r) for r in rows], turns, names)
 
 
 _encode = msgspec.json.Encoder().encode

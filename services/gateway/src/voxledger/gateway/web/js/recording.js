@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { h, notice, replace } from "./dom.js";
 import { insightsPanel } from "./insights.js";
 import { applyEvent, clock, fromApi } from "./jobs.js";
-import { attachmentName, describeRecording, tagChips } from "./library.js";
+import { attachmentName, describeRecording, save, tagChips } from "./library.js";
 import { Player } from "./player.js";
 import { stream } from "./stream.js";
 import { jobActions, statusCell } from "./widgets.js";
@@ -47,17 +47,17 @@ function segmentEl(segment, seek) {
   );
 }
 
+// `call.ogg` exports as `call.json`, as the gateway names the other formats.
+const exportStem = (name) => name.replace(/\.(ogg|oga|opus|wav|mp3|m4a|mp4|aac|flac|webm)$/i, "");
+
 // An export, saved under the name the gateway gives it (the recording's name), else `<name>.<format>`.
 async function download(recording, jobId, format) {
   const path = `/v1/recordings/${recording.recording_id}/transcript?format=${format}&job_id=${jobId}`;
   const response = await api(path, { raw: true });
-  const name = attachmentName(response.headers.get("Content-Disposition"), `${recording.name}.${format}`);
-  const url = URL.createObjectURL(await response.blob());
-  const a = h("a", { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  save(
+    await response.blob(),
+    attachmentName(response.headers.get("Content-Disposition"), `${exportStem(recording.name)}.${format}`),
+  );
 }
 
 // The transcript of one job: segments by index (one arriving twice, on a resumed stream, is shown once), and the
