@@ -24,11 +24,13 @@ def durable_pull(
     ack_wait_s: float | None = None,
     workers: int | None = None,
     decoder: Decoder | None = None,
+    persistent: bool = True,
 ) -> "LogicSubscriber[Any]":
     """The one durable pull subscriber: `spec`'s shared consumer (replicas share it), one message per fetch; with
     `workers`, that many handled at once. Without `ack_wait_s` the consumer keeps its provisioned AckWait.
     Its handler receives the message as `decoder` reads it (envelopes with content blind by default), and the
-    broker's middleware (runtime/messaging.py) settles it: FastStream itself acks nothing."""
+    broker's middleware (runtime/messaging.py) settles it: FastStream itself acks nothing. One that is not
+    `persistent` is started and stopped by its owner (`start()`, `stop()`), not with the broker."""
     return broker.subscriber(
         spec.filter_subject,
         stream=JStream(spec.stream, declare=False),
@@ -40,6 +42,7 @@ def durable_pull(
         ack_policy=AckPolicy.MANUAL,
         max_workers=workers,
         decoder=decoder or envelopes(),
+        persistent=persistent,
     )
 
 

@@ -90,6 +90,11 @@ def structs(kind: type[Any]) -> Decoder:
     return decode
 
 
+async def raw(msg: StreamMessage[Any]) -> Any:
+    """The decoder that hands over the message as the client received it (nats-py's `Msg`)."""
+    return msg.raw_message
+
+
 def settlement_of(err: Exception) -> Settlement:
     """The one policy for a handler that raised, with why logged."""
     match err:

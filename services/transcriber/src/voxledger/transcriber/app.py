@@ -68,7 +68,7 @@ async def bootstrap(settings: TranscriberSettings) -> Services:
     await nc.subscribe(
         f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
     )
-    dispatcher = Dispatcher(nc, settings, worker.worker_name)
+    dispatcher = Dispatcher(broker, nc, settings, worker.worker_name)
     return Services(broker, js, repo, vault, pool, worker, Rediarizer(js, repo, settings), dispatcher)
 
 
