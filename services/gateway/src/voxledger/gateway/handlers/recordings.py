@@ -206,7 +206,7 @@ async def list_recordings(
     created_after: FromQuery[datetime | None] = None,
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after)
+    rows = await readmodels.recordings.page(tenant, limit + 1, before, status, created_after)
     return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
@@ -215,7 +215,7 @@ async def get_recording(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
-    jobs = await fresh.readmodels.jobs_of(tenant, row.recording_id)
+    jobs = await fresh.readmodels.recordings.jobs_of(tenant, row.recording_id)
     return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
@@ -277,11 +277,11 @@ async def request_transcription(
 async def transcript_job(readmodels: ReadModels, tenant: str, recording: RecordingRow, job_id: str | None) -> JobRow:
     """The job whose transcript to show: the one asked for, or the newest completed one."""
     if job_id is not None:
-        job = await readmodels.job(tenant, valid_id(job_id, "job"))
+        job = await readmodels.jobs.get(tenant, valid_id(job_id, "job"))
         if job is None or job.recording_id != recording.recording_id:
             raise not_found("job", "no such job for this recording")
         return job
-    job = await readmodels.latest_completed_job(tenant, recording.recording_id)
+    job = await readmodels.jobs.latest_completed_job(tenant, recording.recording_id)
     if job is None:
         detail = f"no transcription of this recording has completed (status: {recording.status})"
         raise Conflict("transcript_not_ready", detail)
@@ -308,7 +308,7 @@ async def get_transcript(
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
         rttm = speakers.to_rttm(row.recording_id, speakers.named_turns(turns, names))
         return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers={"X-Job-Id": job.job_id})
-    rows = await fresh.readmodels.segments(tenant, job.job_id)
+    rows = await fresh.readmodels.transcripts.segments(tenant, job.job_id)
     segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
     headers = {"X-Job-Id": job.job_id, "X-Job-Status": job.status}
     if format == "json":
