@@ -97,7 +97,7 @@ async def export_recordings(
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for wanted in dict.fromkeys(recording_id):
             row = await fresh.recording(tenant, wanted)
-            job = await fresh.readmodels.latest_completed_job(tenant, row.recording_id)
+            job = await fresh.readmodels.jobs.latest_completed_job(tenant, row.recording_id)
             if job is None:
                 missing.append(schemas.display_name(row))
                 continue

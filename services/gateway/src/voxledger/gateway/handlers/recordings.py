@@ -209,7 +209,7 @@ async def list_recordings(
     folder: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after, tag=tag, folder=folder)
+    rows = await readmodels.recordings.page(tenant, limit + 1, before, status, created_after, tag=tag, folder=folder)
     return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
@@ -218,7 +218,7 @@ async def get_recording(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
-    jobs = await fresh.readmodels.jobs_of(tenant, row.recording_id)
+    jobs = await fresh.readmodels.recordings.jobs_of(tenant, row.recording_id)
     return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
@@ -280,11 +280,11 @@ async def request_transcription(
 async def transcript_job(readmodels: ReadModels, tenant: str, recording: RecordingRow, job_id: str | None) -> JobRow:
     """The job whose transcript to show: the one asked for, or the newest completed one."""
     if job_id is not None:
-        job = await readmodels.job(tenant, valid_id(job_id, "job"))
+        job = await readmodels.jobs.get(tenant, valid_id(job_id, "job"))
         if job is None or job.recording_id != recording.recording_id:
             raise not_found("job", "no such job for this recording")
         return job
-    job = await readmodels.latest_completed_job(tenant, recording.recording_id)
+    job = await readmodels.jobs.latest_completed_job(tenant, recording.recording_id)
     if job is None:
         detail = f"no transcription of this recording has completed (status: {recording.status})"
         raise Conflict("transcript_not_ready", detail)
@@ -337,7 +337,7 @@ RENDERERS = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": trans
 async def labelled_segments(readmodels: ReadModels, tenant: str, job: JobRow) -> list[speakers.SpeakerSegment]:
     """The job's segments, each with the (named) speaker it overlaps most once the job is diarized."""
     turns, names = speakers.job_turns(job)
-    rows = await readmodels.segments(tenant, job.job_id)
+    rows = await readmodels.transcripts.segments(tenant, job.job_id)
     return speakers.label([schemas.segment_view(r) for r in rows], turns, names)
 
 
