@@ -165,6 +165,7 @@ class LiveConnection:
     async def _start(self, tenant: str, start: proto.Start) -> bool:
         try:  # refused here, never discovered later by a worker that cannot load it
             model = self._catalog.check(start.model)
+            await self._quotas.check_event_log(tenant)  # a session appends events as it goes
         except DomainError as err:
             raise proto.ProtocolError(err.code, err.message) from None
         self.session_id = new_id()
