@@ -68,6 +68,10 @@ WEBHOOK_TEST_ENV = {
 # Many tests send invalid keys from 127.0.0.1 on purpose (fuzzing, 401 checks): that address is exempt from
 # the failed-auth limit; tests/test_api_keys.py checks the limit from another loopback address.
 AUTH_TEST_ENV = {"VOXLEDGER_AUTH_LIMIT_EXEMPT": "127.0.0.1/32"}
+# One tenant whose share of the event log is 1 KiB: its API key (2 events, ~600 bytes) fits, an upload more does not
+# (tests/test_storage_quota.py); every other tenant has the default.
+EVENT_LOG_FULL_TENANT = "event-log-full"
+QUOTA_TEST_ENV = {"VOXLEDGER_TENANT_EVENT_LOG_MB": f"{EVENT_LOG_FULL_TENANT}=0.001"}
 
 
 @contextlib.contextmanager
@@ -89,7 +93,13 @@ def unstarted_stack(
 
 def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """What the suite's stacks set in their services' environment (`env` on top)."""
-    return {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
+    return {
+        "VOXLEDGER_SERVED_MODELS": SERVED_MODELS,
+        **WEBHOOK_TEST_ENV,
+        **AUTH_TEST_ENV,
+        **QUOTA_TEST_ENV,
+        **(env or {}),
+    }
 
 
 @contextlib.contextmanager

@@ -254,6 +254,11 @@ class UsageReads:
             "SELECT coalesce(sum(size_bytes), 0)::bigint FROM recordings WHERE tenant_id = $1", tenant
         )
 
+    async def event_log_bytes(self, tenant: str) -> int:
+        """The bytes of the tenant's events in the log, as the projector counted them (deletes do not shrink it)."""
+        used = await self.pool.fetchval("SELECT event_bytes FROM tenant_usage WHERE tenant_id = $1", tenant)
+        return used or 0
+
     async def webhook_count(self, tenant: str) -> int:
         return await self.pool.fetchval(
             "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted'", tenant

@@ -89,6 +89,7 @@ async def request_insights(
     recording_id = recording.recording_id
     job = await _completed_job(fresh.readmodels, tenant, recording_id, body.job_id)
     await quotas.check_insight_runs(tenant)
+    await quotas.check_event_log(tenant)
     ids = await reserve(
         bus.js,
         tenant,

@@ -258,6 +258,7 @@ async def request_transcription(
     )
     row = await fresh.recording(tenant, recording_id)
     await quotas.check_queued_jobs(tenant)
+    await quotas.check_event_log(tenant)
     ids = await reserve(
         bus.js,
         tenant,

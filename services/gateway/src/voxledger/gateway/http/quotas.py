@@ -2,7 +2,8 @@
 
 Open SSE streams and live sessions are counted in memory, per gateway process (they live in this
 process anyway), and so are uploads in flight and the rates of costly actions (webhook tests and redeliveries). Queued jobs,
-insight runs in flight and webhook endpoints come from small indexed read-model queries.
+insight runs in flight, webhook endpoints and storage (stored audio, and the tenant's events in the log, which the
+projector counts as it applies them) come from small indexed read-model queries, so they hold across gateways.
 """
 
 import asyncio
@@ -85,6 +86,7 @@ class Quotas:
         self.webhook_sends = RateQuota("webhook_sends_per_minute", settings.max_webhook_sends_per_minute)
         self._settings = settings
         self._readmodels = readmodels
+        self._event_log_mb = tenant_limits(settings.tenant_event_log_mb)
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @contextlib.asynccontextmanager
@@ -113,12 +115,22 @@ class Quotas:
             return (await self._readmodels.usage.stored_bytes(tenant) + adding_bytes) / 2**20
 
         await self._check("storage_mb", limit_mb, used_mb, tenant)  # reaching the limit exactly counts as over
+        await self.check_event_log(tenant)
+
+    async def check_event_log(self, tenant: str) -> None:
+        """New work appends events, which the log keeps for good: none once the tenant's share is used up."""
+        limit_mb = self._event_log_mb.get(tenant, self._settings.max_event_log_mb_per_tenant)
+
+        async def used_mb(tenant: str) -> float:
+            return await self._readmodels.event_log_bytes(tenant) / 2**20
+
+        await self._check("event_log_mb", limit_mb, used_mb, tenant)
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant
         await self._check("insight_runs", limit, self._readmodels.usage.insight_runs_in_flight, tenant)
 
-    async def _check(self, quota: str, limit: int, count, tenant: str) -> None:
+    async def _check(self, quota: str, limit: float, count, tenant: str) -> None:
         try:
             used = await count(tenant)
         except DATABASE_UNAVAILABLE_ERRORS as err:
@@ -127,3 +139,9 @@ class Quotas:
             return
         if used >= limit:
             raise QuotaExceeded(quota, limit, self._settings.quota_retry_after_s)
+
+
+def tenant_limits(raw: str) -> dict[str, float]:
+    """`tenant=number,...` (a setting, checked by its pattern) as {tenant: number}."""
+    pairs = (entry.partition("=") for entry in raw.split(",") if entry)
+    return {tenant: float(number) for tenant, _, number in pairs}

@@ -119,7 +119,10 @@ class RecordingPage {
     this.audio.addEventListener("timeupdate", () => this.transcript.follow(this.audio.currentTime));
     this.onKey = (e) => this.key(e);
     document.addEventListener("keydown", this.onKey);
-    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+    this.off = stream.on(
+      (event) => (this.buffered ? this.buffered.push(event) : this.apply(event)),
+      () => this.refresh().catch((err) => this.message.append(notice(err.message))), // events were skipped
+    );
   }
 
   seek(t, play = true) {
@@ -254,24 +257,32 @@ class RecordingPage {
     this.renderJobs();
   }
 
-  // The recording and its latest job read with the stream's position as min_seq, then the events since; then
-  // the audio, streamed by a link (see player.js).
+  // The recording and its latest job, then the audio, streamed by a link (see player.js).
   async open() {
+    if (!(await this.refresh())) return;
+    await this.player.load();
+    if (this.startAt != null)
+      this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+  }
+
+  // The recording and its jobs read with the stream's position as min_seq, then the events since: on opening,
+  // and when the stream skipped events (a resume too far back). False when the recording is gone.
+  async refresh() {
+    this.buffered ??= [];
     const seq = await stream.ready();
     try {
       this.recording = await api(`/v1/recordings/${this.id}?min_seq=${seq}`);
     } catch (err) {
-      return replace(this.message, notice(err.status === 404 ? "No such recording." : err.message));
+      replace(this.message, notice(err.status === 404 ? "No such recording." : err.message));
+      return false;
     }
-    for (const j of this.recording.jobs || []) this.jobs.set(j.job_id, fromApi(j));
+    this.jobs = new Map((this.recording.jobs || []).map((j) => [j.job_id, fromApi(j)]));
     this.renderHead();
-    await this.select(this.recording.latest_job_id, seq);
+    await this.select(this.pinned ? this.selected : this.recording.latest_job_id, seq);
     const pending = this.buffered;
     this.buffered = null;
     for (const event of pending) this.apply(event);
-    await this.player.load();
-    if (this.startAt != null)
-      this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+    return true;
   }
 
   element() {

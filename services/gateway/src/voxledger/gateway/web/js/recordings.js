@@ -119,7 +119,10 @@ class RecordingList {
       this.cursors.pop();
       this.load();
     });
-    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+    this.off = stream.on(
+      (event) => (this.buffered ? this.buffered.push(event) : this.apply(event)),
+      () => this.load(), // events were skipped: the page is read anew
+    );
   }
 
   render(id) {
