@@ -16,8 +16,10 @@ from collections.abc import AsyncIterator
 
 import structlog
 
+from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.errors import QuotaExceeded
 from voxledger.gateway.domain.keys import FailureLimiter
+from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -78,7 +80,7 @@ class RateQuota:
 
 
 class Quotas:
-    def __init__(self, settings, readmodels):
+    def __init__(self, settings: GatewaySettings, readmodels: ReadModels):
         retry = settings.quota_retry_after_s
         self.sse_streams = ConcurrencyQuota("sse_streams", settings.max_sse_streams_per_tenant, retry)
         self.live_sessions = ConcurrencyQuota("live_sessions", settings.max_live_sessions_per_tenant, retry)
@@ -122,7 +124,7 @@ class Quotas:
         limit_mb = self._event_log_mb.get(tenant, self._settings.max_event_log_mb_per_tenant)
 
         async def used_mb(tenant: str) -> float:
-            return await self._readmodels.event_log_bytes(tenant) / 2**20
+            return await self._readmodels.usage.event_log_bytes(tenant) / 2**20
 
         await self._check("event_log_mb", limit_mb, used_mb, tenant)
 
