@@ -26,7 +26,6 @@ from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import KeyScope
 from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.runtime.vault import Vault, open_vault
@@ -251,36 +250,29 @@ def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator
         source.response.close()
 
 
-def wait_logged(
-    stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60
+async def wait_logged(
+    nc, stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60
 ) -> list[Message]:
-    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself, so it needs
-    neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
-
-    async def wait() -> list[Message]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js, vault = nc.jetstream(), await stack_vault(nc, stack)
-            subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
-            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
-            subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
-            deadline = time.monotonic() + timeout_s
-            try:
-                while True:
-                    left_s = deadline - time.monotonic()
-                    assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
-                    with contextlib.suppress(nats.errors.TimeoutError):
-                        logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
-                        if job_id in (None, getattr(logged.body, "job_id", None)):
-                            break
-            finally:
-                await subscription.unsubscribe()
-            history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
-            return history
-        finally:
-            await nc.close()
-
-    return asyncio.run(wait())
+    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself (`nc`, a
+    connection to `stack` as `provision`), so it needs neither the API nor the database (a test may have stopped
+    them, or the recording may be deleted)."""
+    js, vault = nc.jetstream(), await stack_vault(nc, stack)
+    subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
+    everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+    subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            left_s = deadline - time.monotonic()
+            assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
+            with contextlib.suppress(nats.errors.TimeoutError):
+                logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
+                if job_id in (None, getattr(logged.body, "job_id", None)):
+                    break
+    finally:
+        await subscription.unsubscribe()
+    history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
+    return history
 
 
 async def stack_vault(nc, stack) -> Vault:
@@ -288,19 +280,12 @@ async def stack_vault(nc, stack) -> Vault:
     return await open_vault(nc, load_settings(CommonSettings, stack.service_env("gateway")))
 
 
-def log_events(stack, recording_id: str) -> list[Message]:
-    """The recording's events as stored in the log, read straight from JetStream."""
-
-    async def load() -> list[Message]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
-            history, _ = await store.load(subjects.RECORDING, recording_id)
-            return history
-        finally:
-            await nc.close()
-
-    return asyncio.run(load())
+async def log_events(nc, stack, recording_id: str) -> list[Message]:
+    """The recording's events as stored in the log, read straight from JetStream (`nc`: a connection to `stack`
+    as `provision`)."""
+    store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
+    history, _ = await store.load(subjects.RECORDING, recording_id)
+    return history
 
 
 async def audio_stored(nc, recording_id: str) -> bool:
