@@ -174,6 +174,7 @@ def _speakers_named_and_rerun(h: History, job_id: str, clock: float) -> None:
     h.add(ev.SpeakersNamed(job_id=job_id, names={"S1": "Maria", "S2": "S1"}))
     run_id = new_id()
     h.add(ev.DiarizationRequested(job_id=job_id, run_id=run_id, options=ev.TranscriptionOptions(speakers=3)))
+    h.add(ev.DiarizationProgressed(job_id=job_id, run_id=run_id, progress=0.5))
     h.add(ev.SpeakersDiarized(job_id=job_id, turns=_turns(clock, 3), processing_s=0.1, run_id=run_id))
 
 
@@ -237,6 +238,8 @@ def recording_history(
     words, weights = vocabulary or (None, None)
     for _ in range(rng.choice(jobs)):
         _job(h, rng, rng.choice(outcomes), segments, progress, lambda: sentence(rng, words, weights))
+    if len(h.messages) % 3 == 0:  # named and filed by a person (no draw from rng: other histories stay as they were)
+        h.add(ev.RecordingDescribed(name=f"Call of {h.at:%d %B}", tags=["sales", "q3"], folder="Customers"))
     if rng.random() < deleted:
         h.add(ev.RecordingDeleted())
     return h

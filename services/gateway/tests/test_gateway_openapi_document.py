@@ -108,6 +108,6 @@ def test_min_seq_is_documented_on_the_reads_that_honour_it_and_nowhere_else(docu
         if any(p["name"] == "min_seq" and p["in"] == "query" for p in op.get("parameters", []))
     }
     assert {method for method, _ in with_min_seq} == {"get"}
-    assert len(with_min_seq) == 12
+    assert len(with_min_seq) == 13
     assert ("get", "/v1/recordings/{recording_id}/transcript") in with_min_seq
     assert ("get", "/v1/webhooks/{endpoint_id}/deliveries") in with_min_seq

@@ -29,6 +29,6 @@ async def search_transcripts(
     query = parse_query(q)
     speaker = check_text(speaker, "speaker", MAX_NAME_CHARS) if speaker is not None else None
     offset = decode_offset(cursor) if cursor else 0
-    rows = await readmodels.search(tenant, query.text, query.prefixes, limit + 1, offset, speaker)
+    rows = await readmodels.transcripts.search(tenant, query.text, query.prefixes, limit + 1, offset, speaker)
     # Ranked, so the cursor is a position in the ranking rather than the last row's id.
     return schemas.SearchPage.of(rows, limit, schemas.search_hit_view, lambda _: encode_offset(offset + limit))

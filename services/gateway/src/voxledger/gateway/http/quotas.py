@@ -58,6 +58,9 @@ class ConcurrencyQuota:
     def held(self, tenant: str) -> int:
         return self._held[tenant]
 
+    def total(self) -> int:
+        return sum(self._held.values())
+
 
 class RateQuota:
     """At most `per_minute` actions per tenant in fixed one-minute windows, counted in this process."""
@@ -90,13 +93,16 @@ class Quotas:
         the caller waits inside until its endpoint is projected, so a burst of creates cannot slip past."""
         async with self._creating[tenant]:
             await self._check(
-                "webhook_endpoints", self._settings.max_webhooks_per_tenant, self._readmodels.webhook_count, tenant
+                "webhook_endpoints",
+                self._settings.max_webhooks_per_tenant,
+                self._readmodels.usage.webhook_count,
+                tenant,
             )
             yield
 
     async def check_queued_jobs(self, tenant: str) -> None:
         await self._check(
-            "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant
+            "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.usage.active_job_count, tenant
         )
 
     async def check_storage(self, tenant: str, adding_bytes: int) -> None:
@@ -104,13 +110,13 @@ class Quotas:
         limit_mb = self._settings.max_storage_mb_per_tenant
 
         async def used_mb(tenant: str) -> float:
-            return (await self._readmodels.stored_bytes(tenant) + adding_bytes) / 2**20
+            return (await self._readmodels.usage.stored_bytes(tenant) + adding_bytes) / 2**20
 
         await self._check("storage_mb", limit_mb, used_mb, tenant)  # reaching the limit exactly counts as over
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant
-        await self._check("insight_runs", limit, self._readmodels.insight_runs_in_flight, tenant)
+        await self._check("insight_runs", limit, self._readmodels.usage.insight_runs_in_flight, tenant)
 
     async def _check(self, quota: str, limit: int, count, tenant: str) -> None:
         try:

@@ -2,11 +2,12 @@
 // status filter, each row's live state from the tenant's one event stream, and cancel, re-transcribe, delete.
 import { api, upload } from "./api.js";
 import { h, notice, replace } from "./dom.js";
-import { applyEvent, fromApi } from "./jobs.js";
+import { applyEvent, clock, fromApi } from "./jobs.js";
+import { BulkBar, tagChips } from "./library.js";
 import { optionFields } from "./options.js";
 import { stream } from "./stream.js";
 import { RECORDING_STATUSES } from "./vocabulary.js";
-import { jobActions, statusCell } from "./widgets.js";
+import { jobActions, rowMenu, statusCell } from "./widgets.js";
 
 const PAGE = 20;
 const STATUSES = ["", ...RECORDING_STATUSES];
@@ -80,9 +81,15 @@ function uploader() {
   return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
 }
 
+// What a row says of a recording besides its name: how long it is and the model that transcribed it.
+function meta(recording, job) {
+  const length = recording.duration_s != null ? clock(recording.duration_s) : null;
+  return [length, job?.model].filter(Boolean).join(" · ");
+}
+
 // The list: rows keyed by recording id, each with its latest job as the events have shaped it.
 class RecordingList {
-  constructor() {
+  constructor(tag) {
     this.rows = new Map(); // recording_id -> {recording, job, el}
     this.body = h("tbody");
     this.message = h("div");
@@ -91,16 +98,19 @@ class RecordingList {
       { id: "status-filter", "aria-label": "Status filter" },
       STATUSES.map((s) => h("option", { value: s }, s || "all statuses")),
     );
+    this.tag = h("input", { id: "tag-filter", "aria-label": "Tag filter", placeholder: "tag", value: tag, size: 10 });
     this.older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
     this.newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
     this.cursors = [null]; // the cursor of each page visited; the last is the current page's
     this.nextCursor = null;
     this.buffered = []; // events that arrive while a page loads, applied once it has
     this.queueTimer = null;
-    this.filter.addEventListener("change", () => {
-      this.cursors.splice(1);
-      this.load();
-    });
+    this.bulk = new BulkBar();
+    for (const control of [this.filter, this.tag])
+      control.addEventListener("change", () => {
+        this.cursors.splice(1);
+        this.load();
+      });
     this.older.addEventListener("click", () => {
       this.cursors.push(this.nextCursor);
       this.load();
@@ -118,17 +128,37 @@ class RecordingList {
     const el = h(
       "tr",
       { "data-recording-id": id, "data-status": row.job?.status || r.status },
-      h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
+      h("td", { class: "pick" }, this.bulk.checkbox(r)),
+      h(
+        "td",
+        {},
+        h("a", { href: `#/recordings/${id}` }, r.name || r.filename || "…"),
+        tagChips(r.tags, (tag) => this.filterByTag(tag)),
+        h("div", { class: "meta muted" }, meta(r, row.job)),
+      ),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
+      h("td", {}, rowMenu(jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
     );
     row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
     this.message.querySelector(".empty")?.remove();
   }
 
+  // Named, tagged or filed (here or elsewhere): the row shows it at once; an empty name falls back to the file's.
+  described(row, { name, tags, folder }) {
+    row.recording = { ...row.recording, name: name || row.recording.filename, tags, folder };
+    this.render(row.recording.recording_id);
+  }
+
+  filterByTag(tag) {
+    this.tag.value = tag;
+    this.cursors.splice(1);
+    this.load();
+  }
+
   drop(id) {
+    this.bulk.toggle({ recording_id: id }, false);
     this.rows.get(id)?.el?.remove();
     this.rows.delete(id);
   }
@@ -166,8 +196,10 @@ class RecordingList {
     const id = event.recording_id;
     if (event.type === "RecordingDeleted") return this.drop(id);
     const created = event.type === "RecordingUploaded" || event.type === "LiveSessionStarted";
-    if (created && !this.rows.has(id) && this.cursors.length === 1 && !this.filter.value) return this.added(event);
+    const unfiltered = this.cursors.length === 1 && !this.filter.value && !this.tag.value.trim();
+    if (created && !this.rows.has(id) && unfiltered) return this.added(event);
     const row = this.rows.get(id);
+    if (row && event.type === "RecordingDescribed") return this.described(row, event.data);
     if (!row || !event.data?.job_id) return;
     if (event.type === "TranscriptionRequested" && row.job?.job_id !== event.data.job_id) row.job = undefined;
     if (row.job && row.job.job_id !== event.data.job_id) return; // an older job's late event
@@ -179,10 +211,12 @@ class RecordingList {
   // One page, read with the stream's position as min_seq; events that came meanwhile are applied after it.
   async load() {
     this.buffered = [];
+    this.bulk.clear();
     replace(this.message);
     const seq = await stream.ready();
     const params = new URLSearchParams({ limit: PAGE, min_seq: seq });
     if (this.filter.value) params.set("status", this.filter.value);
+    if (this.tag.value.trim()) params.set("tag", this.tag.value.trim());
     if (this.cursors.at(-1)) params.set("cursor", this.cursors.at(-1));
     try {
       const [page, queue] = await Promise.all([api(`/v1/recordings?${params}`), api(`/v1/queue?min_seq=${seq}`)]);
@@ -220,12 +254,15 @@ class RecordingList {
     this.nextCursor = page.next_cursor;
     this.older.hidden = !this.nextCursor;
     this.newer.hidden = this.cursors.length === 1;
-    if (!page.items.length)
-      this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+    if (!page.items.length) {
+      const filtered = this.filter.value || this.tag.value.trim();
+      const empty = filtered ? "No recordings match these filters." : "No recordings yet: upload one above.";
+      this.message.append(h("p", { class: "muted empty" }, empty));
+    }
   }
 
   element() {
-    const head = ["Recording", "Uploaded", "Status", ""].map((t) =>
+    const head = ["", "Recording", "Uploaded", "Status", ""].map((t) =>
       h("th", { class: t === "Uploaded" ? "when" : null }, t),
     );
     const table = h(
@@ -237,7 +274,8 @@ class RecordingList {
     return h(
       "section",
       { class: "card" },
-      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
+      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.tag, this.filter),
+      this.bulk.el,
       this.message,
       h("div", { class: "scroll" }, table),
       h("div", { class: "pager" }, this.newer, this.older),
@@ -250,8 +288,8 @@ class RecordingList {
   }
 }
 
-export function recordingsView() {
-  const list = new RecordingList();
+export function recordingsView(tag = "") {
+  const list = new RecordingList(tag);
   list.load();
   return { el: h("div", { class: "page" }, uploader(), list.element()), nav: "recordings", leave: () => list.leave() };
 }
