@@ -39,7 +39,7 @@ from tests.fuzz.settle import (
     assert_projections_caught_up,
     wait_queue_drained,
 )
-from tests.helpers import AUDIO, new_client, stack_env
+from tests.helpers import AUDIO, stack_env
 from voxledger.gateway.app import create_app
 from voxledger.gateway.openapi_document import complete_document
 from voxledger.gateway.settings import GatewaySettings
@@ -361,12 +361,12 @@ def test_chains_of_linked_requests_answer_as_documented(api_schema, fuzz_client,
     assert scenarios[0] >= AT_LEAST, f"only {scenarios[0]} scenarios ran within {STATEFUL_BUDGET_S} s"
 
 
-def test_afterwards_jobs_ended_projections_caught_up_nothing_quarantined_and_no_error_logged(
-    stack, fuzz_client, log_watch
+async def test_afterwards_jobs_ended_projections_caught_up_nothing_quarantined_and_no_error_logged(
+    stack, fuzz_client, log_watch, nc, pg_on, client_on
 ):
     # With a key issued now: the fuzzer holds an admin key and may have revoked or rotated its own.
-    with new_client(stack, fuzz_client.tenant) as checker:
-        wait_queue_drained(checker)
-    assert_projections_caught_up(stack)
+    wait_queue_drained(await client_on(stack, fuzz_client.tenant))
+    db = await pg_on(stack.database_url)
+    await assert_projections_caught_up(nc, db)
     assert log_watch.errors() == []
-    assert_nothing_quarantined(stack, [fuzz_client.tenant])
+    await assert_nothing_quarantined(db, [fuzz_client.tenant])
