@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers import cli, eventually, metrics_text, started_stack, upload, wait_job, wait_visible
 from tests.histories import append_all, histories
+from voxledger.contracts.envelope import decode_envelope
 from voxledger.contracts.ids import new_id
 
 TENANT = "replay"
@@ -41,6 +42,21 @@ async def api_keys(conn) -> list[tuple]:
 
 async def head(js) -> int:
     return (await js.stream_info("EVENTS")).state.last_seq
+
+
+async def tenant_usage(conn) -> dict[str, tuple[int, int]]:
+    rows = await conn.fetch("SELECT tenant_id, events, event_bytes FROM tenant_usage")
+    return {r["tenant_id"]: (r["events"], r["event_bytes"]) for r in rows}
+
+
+async def appended_since(js, seq: int) -> dict[str, tuple[int, int]]:
+    """Events and bytes per tenant appended to EVENTS after `seq`."""
+    counts: dict[str, tuple[int, int]] = {}
+    for n in range(seq + 1, await head(js) + 1):
+        data = (await js.get_msg("EVENTS", n)).data or b""
+        events, size = counts.get(tenant := decode_envelope(data).tenant_id, (0, 0))
+        counts[tenant] = (events + 1, size + len(data))
+    return counts
 
 
 async def caught_up(client: httpx.Client, js) -> None:
@@ -79,6 +95,7 @@ async def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_thro
     made = through_the_api(stack, client)
     await caught_up(client, js)
     live, keys_before = digests(stack), await api_keys(await pg_on(stack.database_url))
+    usage_before, seq_before = await tenant_usage(await pg_on(stack.database_url)), await head(js)
     assert int(live["recordings"].split()[0]) > 250 and int(live["deleted_recordings"].split()[0]) > 10
 
     failures, reads = [], [0]
@@ -97,11 +114,17 @@ async def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_thro
     assert reads[0] > 20, f"only {reads[0]} reads overlapped the replay"
 
     # The reads during the replay are key uses too: one past a minute's turn appends an ApiKeyUsed, so a
-    # key's last use may rightly be later now. Everything else must be exactly what it was.
+    # key's last use may rightly be later now, and the tenant's usage counts that event. Everything else must be
+    # exactly what it was; the usage, exactly what it was plus the events appended since.
+    await caught_up(client, js)
     replayed = digests(stack)
-    assert {t: d for t, d in replayed.items() if t != "api_keys"} == {
-        t: d for t, d in live.items() if t != "api_keys"
+    moving = ("api_keys", "tenant_usage")
+    assert {t: d for t, d in replayed.items() if t not in moving} == {
+        t: d for t, d in live.items() if t not in moving
     }, "the replayed read models differ from the live ones"
+    since = await appended_since(js, seq_before)
+    expected = {t: (n + since.get(t, (0, 0))[0], b + since.get(t, (0, 0))[1]) for t, (n, b) in usage_before.items()}
+    assert await tenant_usage(await pg_on(stack.database_url)) == expected, "the replay counted another usage"
     assert await api_keys(await pg_on(stack.database_url)) == keys_before, "the replayed keys differ from the live ones"
     assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, "deleted stays deleted"
     assert client.get(f"/v1/recordings/{made['untranscribed']['recording_id']}").status_code == 200
