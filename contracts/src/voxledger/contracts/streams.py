@@ -185,4 +185,4 @@ DISPATCH_LEASE_TTL_S = 5.0
 DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 18
+READ_MODEL_SCHEMA_VERSION = 25
