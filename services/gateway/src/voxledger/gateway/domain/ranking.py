@@ -3,7 +3,8 @@
 Reciprocal rank fusion (Cormack et al. 2009): an item's score is the sum of 1 / (K + rank) over the ranked
 lists it is in, so neither full-text ranks nor cosine similarities need a common scale. A keyword hit (a
 segment) inside a passage found by meaning is the same moment: they fuse into that passage. The digest list
-ranks whole recordings; each of a recording's hits gets its share, so the right recording comes first.
+ranks whole recordings; each of a recording's hits gets its share, so the right recording comes first. A fused
+moment keeps the keyword hit's place (its segment, start and end) and the passage's similarity.
 """
 
 import html
@@ -56,7 +57,11 @@ def fuse(ranked: Sequence[Sequence[Found]], recordings: Sequence[str] = ()) -> l
             into = _containing(item, passages)
             key = into.key()
             kept = merged.get(key, into)
-            merged[key] = msgspec.structs.replace(kept, snippet=kept.snippet or item.snippet)
+            if item.snippet is not None and kept.snippet is None:  # a keyword hit gives the moment its exact place
+                kept = msgspec.structs.replace(
+                    item, passage=into.passage, similarity=into.similarity, speaker=into.speaker or item.speaker
+                )
+            merged[key] = kept
             scores[key] = scores.get(key, 0.0) + 1 / (RRF_K + rank)
     prior = {rid: DIGEST_WEIGHT / (RRF_K + rank) for rank, rid in enumerate(recordings, start=1)}
     out = [Scored(found=f, score=scores[k] + prior.get(f.recording_id, 0.0)) for k, f in merged.items()]
