@@ -4,8 +4,8 @@ from tests.decider import Scenario
 from voxledger.contracts import events as ev
 from voxledger.contracts.insights import TranscriptLine
 from voxledger.postproc.domain.embedding import PART_SIZE, EmbeddingState, EmbedPassages, decide, evolve
-from voxledger.postproc.domain.passages import passages
-from voxledger.runtime.embeddings import MAX_TOKENS, shared_embedder
+from voxledger.postproc.domain.passages import DIGEST_TOKENS, PASSAGE_TOKENS, passages
+from voxledger.runtime.embeddings import shared_embedder
 
 JOB = "job-1"
 count = shared_embedder().count_tokens
@@ -24,9 +24,9 @@ def test_turns_group_a_speaker_s_lines_and_a_long_line_is_split_never_cut():
     said = " ".join(p.text for p in turns[1:]).split()
     assert said == lines[2].text.split(), "every word in exactly one passage, in order"
     assert turns[-1].end == 64.0 and all(a.end == b.start for a, b in zip(turns[1:], turns[2:], strict=False))
-    assert all(count(p.text) <= MAX_TOKENS for p in found)
+    assert all(count(p.text) <= PASSAGE_TOKENS for p in turns), "each fits the model without truncation"
     (digest,) = [p for p in found if p.kind == "digest"]
-    assert digest.index == len(turns) and digest.text
+    assert digest.index == len(turns) and digest.text and count(digest.text) <= DIGEST_TOKENS
 
 
 def test_a_job_is_embedded_once_in_parts_and_never_after_its_deletion():

@@ -58,8 +58,8 @@ class PassageEmbedder:
         with structlog.contextvars.bound_contextvars(recording_id=loaded.aggregate_id, job_id=job_id):
             try:
                 async with heartbeat(msg, self._settings.heartbeat_s):
+                    embedder = await asyncio.to_thread(shared_embedder)  # loaded once per process
                     started = time.monotonic()
-                    embedder = await asyncio.to_thread(shared_embedder)
                     found = await asyncio.to_thread(embed_transcript, embedder, job.lines)
                     took = time.monotonic() - started
                     command = EmbedPassages(

@@ -49,11 +49,11 @@ def passage_found(row: PassageHitRow) -> Found:
     )
 
 
-async def retrieve(passages: Passages, scope: Scope, vector: list[float], keyword: list[Found]) -> list[Scored]:
-    """Hybrid retrieval: the keyword hits and the nearest passages fused, recordings ranked by their digest."""
+async def retrieve(passages: Passages, scope: Scope, vector: list[float], *keyword: list[Found]) -> list[Scored]:
+    """Hybrid retrieval: the keyword lists and the nearest passages fused, recordings ranked by their digest."""
     nearest = [passage_found(r) for r in await passages.nearest(scope, vector, CANDIDATES)]
     digests = await passages.digests(scope, vector, DIGESTS)
-    return fuse([keyword, nearest], [d.recording_id for d in digests])
+    return fuse([*keyword, nearest], [d.recording_id for d in digests])
 
 
 def citation(scored: Scored) -> Citation:

@@ -56,7 +56,8 @@ async def search_transcripts(
     else:
         rows = await readmodels.search(tenant, query.text, query.prefixes, wanted, 0, speaker)
         keyword = [_keyword_found(r) for r in rows]
-        ranked = [s for s in await retrieve(passages, scope, vector, keyword) if _kept(s.found)]
+        words = [passage_found(r) for r in await passages.by_words(scope, q, vector, wanted)]
+        ranked = [s for s in await retrieve(passages, scope, vector, keyword, words) if _kept(s.found)]
     return schemas.SearchPage.of(ranked[offset : offset + limit + 1], limit, _hit_view, next_cursor)
 
 
