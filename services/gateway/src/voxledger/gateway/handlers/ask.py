@@ -53,7 +53,7 @@ async def retrieve(passages: Passages, scope: Scope, vector: list[float], *keywo
     """Hybrid retrieval: the keyword lists and the nearest passages fused, recordings ranked by their digest."""
     nearest = [passage_found(r) for r in await passages.nearest(scope, vector, CANDIDATES)]
     digests = await passages.digests(scope, vector, DIGESTS)
-    return fuse([*keyword, nearest], [d.recording_id for d in digests])
+    return fuse(keyword, nearest, [d.recording_id for d in digests])
 
 
 def citation(scored: Scored) -> Citation:

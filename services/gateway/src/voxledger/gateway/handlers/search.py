@@ -12,7 +12,7 @@ from voxledger.gateway.adapters.passages import Passages, Scope
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.ask_schemas import SearchMode
 from voxledger.gateway.domain.pagination import decode_offset, encode_offset
-from voxledger.gateway.domain.ranking import Found, Scored, plain_snippet, relevant
+from voxledger.gateway.domain.ranking import Found, Scored, relevant
 from voxledger.gateway.domain.search import parse_query
 from voxledger.gateway.domain.speakers import MAX_NAME_CHARS
 from voxledger.gateway.domain.validation import check_text
@@ -88,7 +88,7 @@ def _hit_view(scored: Scored) -> schemas.SearchHit:
         segment_index=found.segment_index,
         start=found.start,
         end=found.end,
-        snippet=found.snippet or plain_snippet(found.text),
+        snippet=found.snippet or found.text,  # a passage found by meaning alone: its text, nothing marked
         rank=round(scored.score, 6),
         links=schemas.recording_links(found.recording_id, found.job_id),
         text=found.text,

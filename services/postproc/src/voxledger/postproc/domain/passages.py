@@ -14,7 +14,7 @@ from voxledger.contracts.insights import TranscriptLine
 from voxledger.postproc.domain.summary import summarize
 
 # all-MiniLM-L6-v2 accepts 256 tokens and was trained on 128; a question matches a passage of a sentence or two
-# far better than a long one (bench/ask.py: recall@5 0.93 at 32 tokens, 0.77 at 48, at the same threshold).
+# far better than a long one (docs/ask.md: on the evaluation set's texts, recall@5 0.93 at 32 tokens, 0.77 at 48).
 PASSAGE_TOKENS = 32
 DIGEST_TOKENS = 128  # the digest stands for the whole recording: as much of it as the model learnt to read
 CountTokens = Callable[[str], int]
