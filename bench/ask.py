@@ -7,17 +7,30 @@ whose span is within 10 s of the answer's), MRR, the share of unanswerable quest
 and latency p50/p95 through the HTTP API; then /v1/ask the same way (its "not found" share too). Also what
 embedding a transcript costs next to transcribing it (the stack's own log lines and events).
 
-Run: `uv run just bench-ask` (a stack of its own; a few minutes). Prints tables.
+With `--passages N`, the tenant then gets N more passages (synthetic recordings of 100 random unit vectors
+each, appended to the log and projected) and the same questions are asked again: latency at that scale.
+
+Run: `uv run just bench-ask [--passages 100000]` (a stack of its own; a few minutes). Prints tables.
 """
 
+import argparse
+import asyncio
 import json
+import random
+import struct
 import time
 from pathlib import Path
 
 import httpx
+import msgspec
 
-from bench.readmodel_stack import bench_stack, percentile
+from bench.readmodel_stack import bench_stack, percentile, wait_checkpoint
 from tests.helpers import new_client, wait_job, wait_logged
+from tests.histories import append_all, histories
+from voxledger.contracts import events as ev
+from voxledger.contracts import streams
+from voxledger.runtime.broker import connect
+from voxledger.runtime.db import create_pool
 
 ASK = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "ask"
 NEAR_S = 10.0
@@ -86,7 +99,55 @@ def embedding_cost(stack, made: dict[str, dict]) -> tuple[float, float]:
     return embedding_s, transcribing_s
 
 
+def random_passages(rng: random.Random, count: int, end: float) -> list[ev.Passage]:
+    def unit() -> bytes:
+        v = [rng.gauss(0, 1) for _ in range(384)]
+        norm = sum(x * x for x in v) ** 0.5
+        return struct.pack("<384f", *(x / norm for x in v))
+
+    return [
+        ev.Passage(index=i, kind="turn", start=i * end / count, end=(i + 1) * end / count, text=f"p{i}", vector=unit())
+        for i in range(count)
+    ]
+
+
+async def add_passages(stack, tenant: str, passages: int) -> None:
+    """Synthetic completed recordings of the tenant, each with 100 random passages, projected."""
+    rng = random.Random(5)
+    shape = {"segments": 2, "progress": 1, "outcomes": ("completed",), "deleted": 0.0, "jobs": (1,)}
+    made = list(histories(9, tenant, passages // 100, **shape))
+    for h in made:
+        for i, m in enumerate(h.messages):
+            if isinstance(m.body, ev.PassagesEmbedded):
+                body = msgspec.structs.replace(m.body, passages=random_passages(rng, 100, 60.0))
+                h.messages[i] = msgspec.structs.replace(m, body=body)
+    nc = await connect(stack.nats_as("provision"), "bench")
+    pool = await create_pool(stack.database_url, max_size=2)
+    try:
+        js = nc.jetstream()
+        await append_all(js, made, in_flight=64)
+        for spec in (streams.INSIGHTS_ON_COMPLETION, streams.EMBEDDINGS_ON_COMPLETION):  # their runs settled
+            while (info := await js.consumer_info(spec.stream, spec.durable)).num_pending or info.num_ack_pending:
+                await asyncio.sleep(1)
+        await wait_checkpoint(pool, (await js.stream_info("EVENTS")).state.last_seq, poll_s=0.5)
+    finally:
+        await pool.close()
+        await nc.close()
+
+
+def table(measured: dict, questions: list[dict], made: dict[str, dict]) -> None:
+    print(f"| | {' | '.join(measured)} |\n|---|{'---|' * len(measured)}")
+    scores = {name: score(ranked, questions, made) for name, (ranked, _) in measured.items()}
+    for metric in ("recall@1", "recall@5", "MRR", "not found"):
+        print(f"| {metric} | " + " | ".join(f"{scores[n][metric]:.2f}" for n in measured) + " |")
+    for p in (50, 95):
+        print(f"| latency p{p} (ms) | " + " | ".join(f"{percentile(ms, p):.0f}" for _, ms in measured.values()) + " |")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--passages", type=int, default=0, help="then add this many synthetic passages and ask again")
+    args = parser.parse_args()
     evaluation = json.loads((ASK / "eval.json").read_text())
     questions = evaluation["questions"]
     with bench_stack({}) as stack, new_client(stack, "bench-ask") as client:
@@ -97,17 +158,22 @@ def main() -> None:
         time.sleep(1)  # the last passages projected (milliseconds behind the log)
         measured = run_modes(client, questions)
         embedding_s, transcribing_s = embedding_cost(stack, made)
+        if args.passages:
+            started = time.perf_counter()
+            asyncio.run(add_passages(stack, "bench-ask", args.passages))
+            loaded_s = time.perf_counter() - started
+            scaled = run_modes(client, questions)
     answerable = sum(1 for q in questions if q["recording"])
     print(f"{len(questions)} questions ({answerable} answerable) over {len(made)} recordings; a hit is right")
     print(f"within {NEAR_S:.0f} s of the answer's span in its recording\n")
-    print(f"| | {' | '.join(measured)} |\n|---|{'---|' * len(measured)}")
-    scores = {name: score(ranked, questions, made) for name, (ranked, _) in measured.items()}
-    for metric in ("recall@1", "recall@5", "MRR", "not found"):
-        print(f"| {metric} | " + " | ".join(f"{scores[n][metric]:.2f}" for n in measured) + " |")
-    for p in (50, 95):
-        print(f"| latency p{p} (ms) | " + " | ".join(f"{percentile(ms, p):.0f}" for _, ms in measured.values()) + " |")
+    table(measured, questions, made)
     share = embedding_s / transcribing_s if transcribing_s else float("nan")
     print(f"\nembedding {embedding_s:.2f} s vs transcribing {transcribing_s:.2f} s with tiny.en: {share:.1%}")
+    if args.passages:
+        print(
+            f"\nwith {args.passages} more passages ({args.passages // 100} recordings; loaded in {loaded_s:.0f} s):\n"
+        )
+        table(scaled, questions, made)
 
 
 if __name__ == "__main__":
