@@ -14,7 +14,17 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import cli, eventually, metrics_text, new_client, started_stack, upload, wait_job, wait_visible
+from tests.helpers import (
+    cli,
+    eventually,
+    metrics_text,
+    new_client,
+    started_stack,
+    upload,
+    wait_job,
+    wait_logged,
+    wait_visible,
+)
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
 from voxledger.runtime.broker import connect
@@ -85,6 +95,8 @@ def through_the_api(stack, client) -> dict:
     untranscribed = upload(client, "short_meeting.ogg", transcribe="false").json()
     for job in (kept["job_id"], again["job_id"], doomed["job_id"], cancelled["job_id"]):
         wait_job(client, job, timeout_s=300)
+    for job in (kept["job_id"], again["job_id"]):  # embedded after completing: in the log before the digest
+        wait_logged(stack, kept["recording_id"], "PassagesEmbedded", job_id=job, timeout_s=120)
     assert client.delete(f"/v1/recordings/{doomed['recording_id']}").status_code == 202
     return {"kept": kept, "doomed": doomed, "untranscribed": untranscribed}
 
