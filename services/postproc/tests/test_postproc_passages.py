@@ -44,3 +44,8 @@ def test_a_job_is_embedded_once_in_parts_and_never_after_its_deletion():
     assert scenario.when(embed) == [], "embedded once"
     scenario.given(ev.RecordingDeleted())
     assert scenario.rejects(embed) == "recording_deleted"
+
+
+def test_the_transcript_folds_whatever_became_of_the_insight_runs():
+    started = ev.InsightStarted(job_id=JOB, run_id="a run never requested", kind="summary")
+    assert evolve(EmbeddingState(), started) == EmbeddingState()

@@ -27,9 +27,23 @@ class EmbedPassages(msgspec.Struct, kw_only=True):
     passages: list[ev.Passage]
 
 
+# The events a transcript is folded from (as the insight runs fold it); insight runs themselves are not its business.
+TRANSCRIPT_EVENTS = (
+    ev.TranscriptionRequested,
+    ev.TranscriptionStarted,
+    ev.SegmentsTranscribed,
+    ev.SpeakersDiarized,
+    ev.SpeakersNamed,
+    ev.TranscriptionCompleted,
+    ev.RecordingDeleted,
+)
+
+
 def evolve(state: EmbeddingState, event: ev.Event) -> EmbeddingState:
     if isinstance(event, ev.PassagesEmbedded):
         return replace(state, embedded=state.embedded | {event.job_id}) if event.complete else state
+    if not isinstance(event, TRANSCRIPT_EVENTS):
+        return state
     transcripts = runs.evolve(state.transcripts, event)
     return state if transcripts is state.transcripts else replace(state, transcripts=transcripts)
 
