@@ -189,6 +189,7 @@ def _speakers_named_and_rerun(h: History, job_id: str, clock: float) -> None:
     h.add(ev.SpeakersNamed(job_id=job_id, names={"S1": "Maria", "S2": "S1"}))
     run_id = new_id()
     h.add(ev.DiarizationRequested(job_id=job_id, run_id=run_id, options=ev.TranscriptionOptions(speakers=3)))
+    h.add(ev.DiarizationProgressed(job_id=job_id, run_id=run_id, progress=0.5))
     h.add(ev.SpeakersDiarized(job_id=job_id, turns=_turns(clock, 3), processing_s=0.1, run_id=run_id))
 
 

@@ -7,7 +7,9 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from tests.helpers import new_client, upload
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.helpers import eventually, metrics_text, new_client, upload
 
 # The floor leaves a loaded machine time to get both trickles into their handlers before they are cut off.
 FLOOR_S, IN_FLIGHT = 15, 2
@@ -52,6 +54,14 @@ class Trickle(threading.Thread):
         return int(head.split()[1]), json.loads(body)["code"]
 
 
+def uploads_in_flight(stack) -> float:
+    """The upload bodies the gateway is receiving: how a test knows the trickles are in their handlers."""
+    family = next(
+        f for f in text_string_to_metric_families(metrics_text(stack)) if f.name == "voxledger_uploads_in_flight"
+    )
+    return family.samples[0].value
+
+
 def test_a_tenant_s_slow_uploads_are_capped_and_cut_off(own_stack):
     stack = own_stack(env=ENV)
     with new_client(stack, "slow-a") as a, new_client(stack, "slow-b") as b:
@@ -60,9 +70,15 @@ def test_a_tenant_s_slow_uploads_are_capped_and_cut_off(own_stack):
         for t in trickles:
             t.start()
 
-        # The tenant's third upload while both trickle is refused 429 `uploads_in_flight`: that check failed in 2 of 3
-        # full runs (never refused within the floor) and passed alone; its race is not found yet, so only the other
-        # tenant's upload is checked here until it is.
+        # The trickles are in their handlers once the gateway counts both bodies as arriving; until then a third
+        # upload would race them. Then the tenant's next upload is refused, and another tenant's is not.
+        try:
+            eventually(lambda: uploads_in_flight(stack) == IN_FLIGHT, "both trickles in flight", FLOOR_S - 2)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; the trickles got: {[t.answer[:200] for t in trickles]}") from None
+        over = upload(a, "short_meeting.ogg", await_visible=False)
+        assert over.status_code == 429, over.text
+        assert over.json()["code"] == "quota_exceeded" and over.json()["field"] == "uploads_in_flight", over.text
         assert upload(b, "short_meeting.ogg", await_visible=False).status_code == 202
 
         for t in trickles:

@@ -178,10 +178,13 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ev.SpeakersDiarized(job_id=JOB, turns=[ev.SpeakerTurn(0.0, 1.5, "S1")], processing_s=0.4),
     ev.SpeakersNamed(job_id=JOB, names={"S1": "Maria", "S2": "S1"}),
     cmd.NameSpeakers(recording_id=REC, job_id=JOB, names={"S1": "Maria"}, merge={"S2": "S1"}),
+    cmd.DescribeRecording(recording_id=REC, name="Weekly sync", tags=["sales"]),
     cmd.RequestDiarization(
         recording_id=REC, job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers=3, max_speakers=4)
     ),
     ev.DiarizationRequested(job_id=JOB, run_id="run-2", options=ev.TranscriptionOptions(speakers="auto")),
+    ev.DiarizationProgressed(job_id=JOB, run_id="run-2", progress=0.4),
+    ev.RecordingDescribed(name="Weekly sync", tags=["sales"], folder="Customers"),
     rt.ChangeRetention(retention_days=30),
     rt.RetentionChanged(retention_days=None),
     # chunked jobs: a long recording's plan, its units of work, and a chunk's (sealed) segments

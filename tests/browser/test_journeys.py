@@ -96,6 +96,9 @@ def test_upload_watch_the_stages_read_and_click_a_segment_to_seek(app: Page, cli
     assert "-->" in download.value.path().read_text()
     summary = app.locator("article[data-kind=summary]")
     expect(summary).to_have_attribute("data-status", "ready", timeout=JOB_TIMEOUT_MS)
+    # Each insight names the engine that made it; with the built-in ones, an admin is told how to connect a model.
+    expect(summary.locator(".engine")).to_have_text("built-in, extractive")
+    expect(app.locator(".engine-hint")).to_contain_text("VOXLEDGER_LLM_URL")
     expect(app.locator("article[data-kind=analytics] svg").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     shoot(app, "recording")
 

@@ -50,3 +50,16 @@ def test_a_tiny_transcript_gets_one_point():
     lines = [TranscriptLine(index=0, start=0.0, end=3.0, text="We agreed to move the launch to March.")]
     result = summarize(lines)
     assert [p.text for p in result.points] == ["We agreed to move the launch to March."]
+
+
+def test_numbers_spoken_as_words_are_never_keywords():
+    texts = [
+        "We need two designers and two developers for the two launches.",
+        "The two designers start the launch plan in two weeks.",
+        "Hiring two developers costs about fifty thousand for the launch.",
+        "Two of the launches depend on the developers finishing the plan.",
+    ]
+    lines = [TranscriptLine(index=i, start=i * 5.0, end=i * 5.0 + 4.0, text=t) for i, t in enumerate(texts)]
+    keywords = summarize(lines).keywords
+    assert "launch" in " ".join(keywords) and "developer" in " ".join(keywords), keywords
+    assert not {"two", "fifty", "thousand"} & {word for kw in keywords for word in kw.split()}, keywords

@@ -331,9 +331,11 @@ def test_every_event_type_has_a_projector_but_those_that_change_no_row():
     from voxledger.projector.domain.projection import PROJECTORS
 
     # a cancel request changes nothing until the worker cancels; InsightsCompleted is implied by the kinds' rows;
-    # a chunked job's plan, chunks and chunk results reach the rows as the stitched segments and progress
+    # a chunked job's plan, chunks and chunk results reach the rows as the stitched segments and progress;
+    # a diarization re-run's progress is for the recording's event stream (its turns replace the job's at the end)
     assert {n for n, t in EVENT_TYPES.items() if t not in PROJECTORS} == {
         "InsightsCompleted",
+        "DiarizationProgressed",
         "TranscriptionCancelRequested",
         "TranscriptionChunked",
         "TranscriptionChunkQueued",

@@ -11,6 +11,7 @@ from voxledger.transcriber.domain.recording import (
     Recording,
     RecordRediarization,
     RecordSpeakers,
+    ReportRediarizationProgress,
     StartAttempt,
     decide,
     evolve,
@@ -146,8 +147,14 @@ def test_a_rerun_replaces_the_turns_of_a_completed_job_once():
     requested = agg.when(RequestDiarization(recording_id="r", job_id=job, run_id="run-1", options=options))
     assert requested == [ev.DiarizationRequested(job_id=job, run_id="run-1", options=options)]
     assert agg.when(RequestDiarization(recording_id="r", job_id=job, run_id="run-1", options=options)) == []
+    progress = ReportRediarizationProgress(job_id=job, run_id="run-1", progress=0.4)
+    assert agg.when(progress) == [ev.DiarizationProgressed(job_id=job, run_id="run-1", progress=0.4)]
+    with pytest.raises(Rejected) as unknown:
+        agg.when(ReportRediarizationProgress(job_id=job, run_id="run-9", progress=0.4))
+    assert unknown.value.code == "run_not_found"
     turns = [ev.SpeakerTurn(0.0, 1.0, "S1"), ev.SpeakerTurn(1.0, 2.0, "S2")]
     done = agg.when(RecordRediarization(job_id=job, run_id="run-1", turns=turns, processing_s=0.2))
     assert done == [ev.SpeakersDiarized(job_id=job, turns=turns, processing_s=0.2, run_id="run-1")]
     assert agg.state.jobs[job].speaker_names == {} and agg.state.jobs[job].speaker_labels == {"S1", "S2"}
     assert agg.when(RecordRediarization(job_id=job, run_id="run-1", turns=turns, processing_s=0.2)) == []
+    assert agg.when(progress) == [], "a finished run reports no more progress"

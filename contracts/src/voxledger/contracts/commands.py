@@ -79,6 +79,15 @@ class RequestDiarization(Command):
     options: TranscriptionOptions
 
 
+class DescribeRecording(Command):
+    """Names, tags or files a recording; a field left out keeps its value (an empty one clears it)."""
+
+    recording_id: str
+    name: str | None = None
+    tags: list[str] | None = None
+    folder: str | None = None
+
+
 RecordingCommand = (
     UploadRecording
     | RequestTranscription
@@ -87,6 +96,7 @@ RecordingCommand = (
     | DeleteRecording
     | NameSpeakers
     | RequestDiarization
+    | DescribeRecording
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.__name__: cls for cls in RecordingCommand.__args__}

@@ -307,6 +307,22 @@ class DiarizationRequested(Event):
     options: TranscriptionOptions
 
 
+class RecordingDescribed(Event):
+    """A recording's name, tags and folder as a person set them (each whole; empty: none)."""
+
+    name: str
+    tags: list[str]
+    folder: str
+
+
+class DiarizationProgressed(Event):
+    """How far a diarization re-run has come (0..1), about once a second while it runs."""
+
+    job_id: str
+    run_id: str
+    progress: float
+
+
 class SpeakersNamed(Event):
     """The whole mapping of a job's labels after a rename or merge: a label maps to a name, or to another label
     it was merged into (S3 -> S1 -> "Maria")."""
@@ -404,6 +420,7 @@ RecordingEvent = (
     | LiveSessionTakenOver
     | LiveSessionEnded
     | DiarizationRequested
+    | DiarizationProgressed
     | SpeakersNamed
     | InsightsRequested
     | InsightStarted
@@ -411,6 +428,7 @@ RecordingEvent = (
     | InsightFailed
     | InsightsCompleted
     | PassagesEmbedded
+    | RecordingDescribed
     | RecordingDeleted
 )
 ApiKeyEvent = ApiKeyIssued | ApiKeyRevoked | ApiKeyUsed

@@ -62,6 +62,9 @@ class RecordingRow(ReadRow, frozen=True, kw_only=True):
     updated_at: datetime
     source: str
     read_model_error: dict[str, Any] | None
+    name: str
+    tags: list[str]
+    folder: str
 
 
 class JobRow(ReadRow, frozen=True, kw_only=True):

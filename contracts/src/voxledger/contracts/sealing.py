@@ -48,6 +48,9 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     # The names people give to speakers are a person's name, like the words.
     "NameSpeakers": ("names",),
     "SpeakersNamed": ("names",),
+    # What a person calls and files a recording says what it is about, like its filename.
+    "DescribeRecording": ("name", "tags", "folder"),
+    "RecordingDescribed": ("name", "tags", "folder"),
 }
 
 _ANALYTICS_ZEROS = dict.fromkeys(
@@ -90,6 +93,8 @@ ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "PassagesEmbedded": lambda _: {"passages": []},
     "NameSpeakers": lambda _: {"names": {}},
     "SpeakersNamed": lambda _: {"names": {}},
+    "DescribeRecording": lambda _: {"name": None, "tags": None, "folder": None},
+    "RecordingDescribed": lambda _: {"name": "", "tags": [], "folder": ""},
 }
 
 

@@ -105,6 +105,7 @@ async def bootstrap(settings: GatewaySettings, metrics: GatewayMetrics) -> Servi
     vault = await open_vault(nc, settings)  # watches for destroyed keys from the start
     master = MasterKeys(master_key_path(settings))
     bus, quotas = Bus(nc.jetstream(), vault), Quotas(settings, readmodels)
+    metrics.uploads_in_flight.set_function(quotas.uploads.total)
     key_resolver = KeyResolver(readmodels, settings.auth_cache_s, nc, bus)
     await key_resolver.start()  # revocations apply from the event stream, not when the cache expires
     return Services(

@@ -23,6 +23,7 @@ from voxledger.gateway.handlers import (
     insights,
     jobs,
     keys,
+    library,
     live,
     live_sessions,
     models,
@@ -47,7 +48,7 @@ LIVE_SOCKET = (
     "Live transcription page."
 )
 TAGS = [
-    Tag(name="recordings", description="Upload recordings, transcribe them again, read their transcripts"),
+    Tag(name="recordings", description="Upload recordings, name, tag and file them, read their transcripts"),
     Tag(name="speakers", description="Diarize a recording and name its speakers"),
     Tag(name="insights", description="Post-processing: refined text, analytics, action items, summary"),
     Tag(name="audio", description="A recording's audio, and links to it that need no key"),
@@ -89,6 +90,7 @@ def v1_router() -> Router:
                     recordings.upload_recording,
                     recordings.request_transcription,
                     recordings.recording_events,
+                    library.describe_recording,
                     deletion.delete_recording,
                 ],
                 reads=[recordings.list_recordings, recordings.get_recording, recordings.get_transcript],

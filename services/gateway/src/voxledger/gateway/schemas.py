@@ -142,6 +142,9 @@ class ReadModelError(msgspec.Struct, kw_only=True):
 
 class Recording(msgspec.Struct, kw_only=True):
     recording_id: str
+    name: str  # as named; else the filename, or "Live <start>" for a live session's recording
+    tags: list[str]
+    folder: str
     filename: str
     content_type: str
     size_bytes: int
@@ -233,9 +236,31 @@ def job_view(row: JobRow, queue_position: int | None = None, queued_eta_s: float
     return msgspec.convert({**msgspec.structs.asdict(row), **extra}, Job)
 
 
+def display_name(row: RecordingRow) -> str:
+    """What a recording is called: the name a person gave it, else its file's, else when its live session began."""
+    if row.name:
+        return row.name
+    if row.source == "live":
+        return f"Live {row.created_at:%Y-%m-%d %H:%M}"
+    return row.filename
+
+
 def recording_view(row: RecordingRow, jobs: list[Job] | None = None) -> Recording:
     links = recording_links(row.recording_id, row.latest_job_id)
-    return msgspec.convert({**msgspec.structs.asdict(row), "links": links, "jobs": jobs}, Recording)
+    fields = {**msgspec.structs.asdict(row), "name": display_name(row), "links": links, "jobs": jobs}
+    return msgspec.convert(fields, Recording)
+
+
+class RecordingDescription(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What to change of a recording's name, tags and folder; a field left out keeps its value."""
+
+    name: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=200, examples=["Weekly sync"])] = (
+        None
+    )
+    tags: Annotated[list[str] | None, _documented(max_items=20, examples=[["sales", "q3"]])] = None
+    folder: Annotated[str | None, _documented(pattern=SINGLE_LINE_PATTERN, max_length=100, examples=["Customers"])] = (
+        None
+    )
 
 
 def segment_view(row: SegmentRow) -> events.Segment:
@@ -372,3 +397,12 @@ class SseEvent(msgspec.Struct):
     recording_id: str
     occurred_at: str
     data: msgspec.Raw
+
+
+class RecordingDescribed(msgspec.Struct, kw_only=True):
+    """The recording's name, tags and folder once the change is in (the consistency token says when)."""
+
+    recording_id: str
+    name: str
+    tags: list[str]
+    folder: str

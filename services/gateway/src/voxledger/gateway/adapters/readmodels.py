@@ -57,19 +57,31 @@ class ReadModels:
         return decode_optional(await self.pool.fetchrow(sql, tenant, recording_id), RecordingRow)
 
     async def recordings(
-        self, tenant: str, limit: int, before: str | None, status: str | None, created_after: datetime | None = None
+        self,
+        tenant: str,
+        limit: int,
+        before: str | None,
+        status: str | None,
+        created_after: datetime | None = None,
+        *,
+        tag: str | None = None,
+        folder: str | None = None,
     ) -> list[RecordingRow]:
         records = await self.pool.fetch(
             f"""SELECT {RECORDING_COLUMNS} FROM recordings
                 WHERE tenant_id = $1 AND ($2::uuid IS NULL OR recording_id < $2::uuid)
                   AND ($3::text IS NULL OR status = $3)
                   AND ($5::timestamptz IS NULL OR created_at > $5)
+                  AND ($6::text IS NULL OR tags @> ARRAY[$6::text])
+                  AND ($7::text IS NULL OR folder = $7)
                 ORDER BY recording_id DESC LIMIT $4""",
             tenant,
             before,
             status,
             limit,
             created_after,
+            tag,
+            folder,
         )
         return decode_rows(records, RecordingRow)
 

@@ -24,6 +24,7 @@ from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain import speakers, transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
+from voxledger.gateway.domain.downloads import attachment
 from voxledger.gateway.domain.errors import Conflict, Malformed, TooLarge, Unacceptable, UnsupportedMedia, not_found
 from voxledger.gateway.domain.models import ModelCatalog
 from voxledger.gateway.domain.options import job_options
@@ -204,9 +205,11 @@ async def list_recordings(
     cursor: Cursor = None,
     status: FromQuery[RecordingStatus | None] = None,
     created_after: FromQuery[datetime | None] = None,
+    tag: FromQuery[Annotated[str | None, Parameter(max_length=40)]] = None,
+    folder: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after)
+    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after, tag=tag, folder=folder)
     return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
@@ -307,10 +310,13 @@ async def get_transcript(
         if job.speaker_turns is None:
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
         rttm = speakers.to_rttm(row.recording_id, speakers.named_turns(turns, names))
-        return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers={"X-Job-Id": job.job_id})
+        headers = {"X-Job-Id": job.job_id, "Content-Disposition": attachment(schemas.display_name(row), "rttm")}
+        return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers=headers)
     rows = await fresh.readmodels.segments(tenant, job.job_id)
     segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
     headers = {"X-Job-Id": job.job_id, "X-Job-Status": job.status}
+    if format != "json":  # an export downloads as `<name>.<format>`; JSON is the API's own answer
+        headers["Content-Disposition"] = attachment(schemas.display_name(row), format)
     if format == "json":
         body = schemas.Transcript(
             recording_id=row.recording_id,

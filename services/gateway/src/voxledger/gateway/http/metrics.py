@@ -19,6 +19,9 @@ class GatewayMetrics:
         PlatformCollector(registry=r)
         self.sse_clients = Gauge("voxledger_sse_clients", "Open server-sent-event streams", registry=r)
         self.uploads = Counter("voxledger_uploads_total", "Recordings accepted for upload", registry=r)
+        self.uploads_in_flight = Gauge(
+            "voxledger_uploads_in_flight", "Upload bodies still arriving, all tenants (this gateway)", registry=r
+        )
         self.problems = Counter("voxledger_http_problems_total", "Error responses by code", ["code"], registry=r)
         # Read at scrape time: from the read models and from JetStream's consumer state.
         self.jobs = Gauge("voxledger_jobs", "Jobs by status, all tenants", ["status"], registry=r)

@@ -58,6 +58,9 @@ class ConcurrencyQuota:
     def held(self, tenant: str) -> int:
         return self._held[tenant]
 
+    def total(self) -> int:
+        return sum(self._held.values())
+
 
 class RateQuota:
     """At most `per_minute` actions per tenant in fixed one-minute windows, counted in this process."""

@@ -39,6 +39,15 @@ _GENERIC = word_set(
     question questions everyone somebody anybody nobody guy guys people
     """
 )
+# Numbers spoken as words: a count is never a topic ("two" topped a short meeting's keywords).
+_NUMBER_WORDS = word_set(
+    """
+    zero two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds
+    thousand thousands million millions billion billions half quarter dozen percent fourth fifth sixth
+    seventh eighth ninth tenth twice
+    """
+)
 
 
 def _stem(word: str) -> str:
@@ -60,6 +69,7 @@ def _terms(text: str) -> list[str | None]:
         if (
             lowered in STOP_WORDS
             or lowered in _GENERIC
+            or lowered in _NUMBER_WORDS
             or len(lowered) < 3
             or not lowered[0].isalpha()
             or "'" in lowered

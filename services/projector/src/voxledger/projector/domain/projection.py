@@ -34,6 +34,7 @@ COMMAND_EFFECTS = (
     ev.RecordingDeleted,
     ev.SpeakersNamed,
     ev.DiarizationRequested,
+    ev.RecordingDescribed,
     *webhooks.COMMAND_EFFECTS,
 )
 
@@ -162,6 +163,17 @@ def _speakers_diarized(meta: Envelope, event: ev.SpeakersDiarized, seq: int) -> 
 
 def _diarization_requested(meta: Envelope, event: ev.DiarizationRequested, seq: int) -> list[Op]:
     return [_job(event.job_id, meta.occurred_at, seq, {"diarization_run_id": event.run_id})]
+
+
+def _recording_described(meta: Envelope, event: ev.RecordingDescribed, seq: int) -> list[Op]:
+    values = {
+        "name": event.name,
+        "tags": event.tags,
+        "folder": event.folder,
+        "updated_at": meta.occurred_at,
+        "last_seq": seq,
+    }
+    return [Update("recordings", {"recording_id": meta.aggregate_id}, values)]
 
 
 def _speakers_named(meta: Envelope, event: ev.SpeakersNamed, seq: int) -> list[Op]:
@@ -312,6 +324,7 @@ PROJECTORS: dict[type, Projector] = {
     ev.SpeakersDiarized: _speakers_diarized,
     ev.SpeakersNamed: _speakers_named,
     ev.DiarizationRequested: _diarization_requested,
+    ev.RecordingDescribed: _recording_described,
     ev.TranscriptionStarted: _job_status("running", _started),
     ev.TranscriptionCompleted: _job_status("completed", _completed),
     ev.TranscriptionAttemptFailed: _job_status("queued", _attempt_failed),

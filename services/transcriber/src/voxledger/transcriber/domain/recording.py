@@ -13,6 +13,7 @@ from voxledger.contracts import events as ev
 from voxledger.contracts.commands import (
     CancelTranscription,
     DeleteRecording,
+    DescribeRecording,
     NameSpeakers,
     RequestDiarization,
     RequestInsights,
@@ -63,6 +64,9 @@ class Recording(msgspec.Struct, frozen=True, kw_only=True):
     blob_key: str = ""
     jobs: dict[str, Job] = msgspec.field(default_factory=dict)
     insight_runs: frozenset[str] = frozenset()
+    name: str = ""  # as a person named, tagged and filed it (RecordingDescribed)
+    tags: tuple[str, ...] = ()
+    folder: str = ""
 
 
 # --- Worker intents: decisions a running worker asks the aggregate to make ---
@@ -105,6 +109,12 @@ class RecordRediarization(msgspec.Struct, kw_only=True):
     run_id: str
     turns: list[ev.SpeakerTurn]
     processing_s: float
+
+
+class ReportRediarizationProgress(msgspec.Struct, kw_only=True):
+    job_id: str
+    run_id: str
+    progress: float
 
 
 class Complete(msgspec.Struct, kw_only=True):
@@ -161,12 +171,14 @@ Command = (  # what the decider decides on: the bus's recording commands and the
     | RequestInsights
     | DeleteRecording
     | NameSpeakers
+    | DescribeRecording
     | StartAttempt
     | ReportProgress
     | RecordSegments
     | RecordSpeakers
     | RequestDiarization
     | RecordRediarization
+    | ReportRediarizationProgress
     | Complete
     | Cancel
     | Fail
@@ -186,6 +198,8 @@ def evolve(state: Recording, event: ev.Event) -> Recording:
             return _with_job(state, Job(job_id=job_id, options=options, status="running", attempt=1))
         case ev.RecordingDeleted():
             return replace(state, deleted=True)
+        case ev.RecordingDescribed(name=name, tags=tags, folder=folder):
+            return replace(state, name=name, tags=tuple(tags), folder=folder)
         case ev.InsightsRequested(run_id=run_id):
             return replace(state, insight_runs=state.insight_runs | {run_id})
         case _ if (job := state.jobs.get(getattr(event, "job_id", ""))) is not None:
@@ -273,10 +287,14 @@ def decide(command: Command, state: Recording) -> list[ev.Event]:
             return _request_insights(command, state)
         case NameSpeakers():
             return _name_speakers(command, state)
+        case DescribeRecording():
+            return _describe(command, state)
         case RequestDiarization():
             return _request_diarization(command, state)
         case RecordRediarization():
             return _record_rediarization(command, state)
+        case ReportRediarizationProgress():
+            return _report_rediarization_progress(command, state)
         case StartAttempt():
             return _start_attempt(command, state)
         case ReportProgress():
@@ -355,6 +373,16 @@ def _name_speakers(command: NameSpeakers, state: Recording) -> list[ev.Event]:
     return [ev.SpeakersNamed(job_id=job.job_id, names=names)]
 
 
+def _describe(command: DescribeRecording, state: Recording) -> list[ev.Event]:
+    _require_live(state)
+    name = state.name if command.name is None else command.name
+    tags = state.tags if command.tags is None else tuple(dict.fromkeys(command.tags))  # once each, in order
+    folder = state.folder if command.folder is None else command.folder
+    if (name, tags, folder) == (state.name, state.tags, state.folder):
+        return []  # nothing changes (a repeated request)
+    return [ev.RecordingDescribed(name=name, tags=list(tags), folder=folder)]
+
+
 def _request_diarization(command: RequestDiarization, state: Recording) -> list[ev.Event]:
     _require_live(state)
     job = state.jobs.get(command.job_id)
@@ -365,13 +393,24 @@ def _request_diarization(command: RequestDiarization, state: Recording) -> list[
     return [ev.DiarizationRequested(job_id=job.job_id, run_id=command.run_id, options=command.options)]
 
 
-def _record_rediarization(command: RecordRediarization, state: Recording) -> list[ev.Event]:
+def _running_rediarization(state: Recording, job_id: str, run_id: str) -> Job | None:
+    """The job whose re-run this is; None once the run's turns are in (a retried append)."""
     _require_live(state)
-    job = state.jobs.get(command.job_id)
-    if job is None or command.run_id not in job.diarization_runs:
-        raise Rejected("run_not_found", f"no diarization run {command.run_id}")
-    if job.diarization_runs[command.run_id]:
-        return []  # a retried append
+    job = state.jobs.get(job_id)
+    if job is None or run_id not in job.diarization_runs:
+        raise Rejected("run_not_found", f"no diarization run {run_id}")
+    return None if job.diarization_runs[run_id] else job
+
+
+def _report_rediarization_progress(command: ReportRediarizationProgress, state: Recording) -> list[ev.Event]:
+    if _running_rediarization(state, command.job_id, command.run_id) is None:
+        return []
+    return [ev.DiarizationProgressed(job_id=command.job_id, run_id=command.run_id, progress=command.progress)]
+
+
+def _record_rediarization(command: RecordRediarization, state: Recording) -> list[ev.Event]:
+    if (job := _running_rediarization(state, command.job_id, command.run_id)) is None:
+        return []
     turns, spent = command.turns, command.processing_s
     return [ev.SpeakersDiarized(job_id=job.job_id, turns=turns, processing_s=spent, run_id=command.run_id)]
 

@@ -1,10 +1,12 @@
-"""Diarization re-runs of completed jobs: one DiarizationRequested in, its SpeakersDiarized out.
+"""Diarization re-runs of completed jobs: one DiarizationRequested in, its SpeakersDiarized out, with a
+DiarizationProgressed about once a second while it runs (as a transcription reports its progress).
 
 Heartbeated like a job; a redelivered request whose turns are already in the log is acked without work.
 A file that cannot be decoded is terminated (it was transcribed, so this is rare); anything else is retried.
 """
 
 import tempfile
+import time
 from pathlib import Path
 
 import structlog
@@ -12,19 +14,18 @@ from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import DiarizationRequested
-from voxledger.runtime.aggregates import AggregateRepository
+from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.consumers import decode_or_reject, heartbeat
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.domain.media import AudioError
-from voxledger.transcriber.domain.recording import Recording, RecordRediarization
+from voxledger.transcriber.domain.recording import Recording, RecordRediarization, ReportRediarizationProgress
 from voxledger.transcriber.domain.speakers import SpeakerCount, speaker_count
 from voxledger.transcriber.jobs.diarizing import DiarizationRun
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
-
-WAIT_S = 1.0
 
 
 class Rediarizer:
@@ -45,7 +46,7 @@ class Rediarizer:
             count = speaker_count(options.speakers, options.min_speakers, options.max_speakers) or SpeakerCount()
             try:
                 async with heartbeat(msg, self._settings.heartbeat_s):
-                    turns, spent = await self._diarize(loaded.state.blob_key, count)
+                    turns, spent = await self._diarize(loaded, request, message.envelope, count)
                 command = RecordRediarization(job_id=job.job_id, run_id=request.run_id, turns=turns, processing_s=spent)
                 await self._repo.execute(loaded, command, message.envelope)
             except Rejected as err:
@@ -61,13 +62,20 @@ class Rediarizer:
             log.info("rediarization.done", speakers=len({t.speaker for t in turns}), cpu_s=spent)
             await msg.ack()
 
-    async def _diarize(self, blob_key: str, count: SpeakerCount) -> tuple[list, float]:
+    async def _diarize(
+        self, loaded: Loaded[Recording], request: DiarizationRequested, cause: Envelope, count: SpeakerCount
+    ) -> tuple[list, float]:
         with tempfile.TemporaryDirectory(prefix="voxledger-diarize-") as workdir:
-            path = await audio.fetch_blob(self._js, blob_key, Path(workdir))
+            path = await audio.fetch_blob(self._js, loaded.state.blob_key, Path(workdir))
             run = DiarizationRun(path, count, self._settings.max_audio_duration_s)
             try:
+                shown, interval_s = 0.0, self._settings.progress_interval_s
                 while not run.done():
-                    await run.wait(WAIT_S)
+                    shown = max(shown, round(run.progress, 4))
+                    report = ReportRediarizationProgress(job_id=request.job_id, run_id=request.run_id, progress=shown)
+                    started = time.monotonic()
+                    await self._repo.execute(loaded, report, cause)
+                    await run.wait(interval_s - (time.monotonic() - started))
                 return run.turns(), run.processing_s
             finally:
                 run.stop()

@@ -1,5 +1,6 @@
 // Insights of a completed job: summary, action items (click to seek), refined transcript, analytics as pictures.
-// Each kind shows its own state (running, ready, failed with the reason) and can be run again.
+// Each kind shows its own state (running, ready, failed with the reason) and the engine that made it, and can be
+// run again.
 import { api } from "./api.js";
 import { barsChart, paceChart, speechChart } from "./charts.js";
 import { h, replace } from "./dom.js";
@@ -11,6 +12,19 @@ const KINDS = [
   ["refinement", "Refined transcript"],
   ["analytics", "Analytics"],
 ];
+
+// Which engine made an insight, as the events record it: "builtin" or "llm:<model>". The built-in text engines
+// only pick and order what was said; analytics are measured either way.
+export function engineLabel(engine, kind) {
+  if (!engine) return "";
+  if (engine.startsWith("llm:")) return `LLM: ${engine.slice(4)}`;
+  return kind === "analytics" ? "built-in, measured" : "built-in, extractive";
+}
+
+const LLM_HINT =
+  "Made by voxledger's built-in engines, which pick and order what was said; they write nothing new. " +
+  "An admin can connect an OpenAI-compatible model with VOXLEDGER_LLM_URL and VOXLEDGER_LLM_MODEL " +
+  "(see the configuration page of the documentation).";
 
 function body(kind, payload, seek) {
   switch (kind) {
@@ -79,6 +93,7 @@ export function insightsPanel(recordingId, seek) {
     await api(`/v1/recordings/${recordingId}/insights`, { method: "POST", body: { kinds: [kind], job_id: jobId } });
   };
   const render = (data) => {
+    const builtin = Object.values(data.insights).some((i) => i.engine === "builtin");
     replace(
       grid,
       KINDS.map(([kind, title]) => {
@@ -91,6 +106,8 @@ export function insightsPanel(recordingId, seek) {
             {},
             h("h3", {}, title),
             h("span", { class: "badge" }, insight.status),
+            insight.engine &&
+              h("span", { class: "engine muted", "data-engine": insight.engine }, engineLabel(insight.engine, kind)),
             h(
               "button",
               {
@@ -107,6 +124,7 @@ export function insightsPanel(recordingId, seek) {
           insight.status === "ready" && insight.payload && body(kind, insight.payload, seek),
         );
       }),
+      builtin && h("p", { class: "muted engine-hint" }, LLM_HINT),
     );
   };
   const load = async (job, seq) => {
