@@ -25,7 +25,7 @@ import httpx
 import msgspec
 
 from bench.readmodel_stack import bench_stack, percentile, wait_checkpoint
-from tests.helpers import new_client, wait_job, wait_logged
+from tests.helpers import new_client, wait_job, wait_logged, wait_visible
 from tests.histories import append_all, histories
 from voxledger.contracts import events as ev
 from voxledger.contracts import streams
@@ -44,6 +44,7 @@ def upload_all(client: httpx.Client, names: list[str]) -> dict[str, dict]:
             response = client.post("/v1/recordings", files={"file": (f"{name}.ogg", f)}, data={"language": "en"})
         response.raise_for_status()
         made[name] = response.json()
+        wait_visible(client, f"/v1/recordings/{made[name]['recording_id']}")
     return made
 
 

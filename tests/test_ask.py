@@ -4,7 +4,7 @@ is gone from every answer as soon as its delete is read."""
 
 from pathlib import Path
 
-from tests.helpers import eventually, new_client, wait_job, wait_logged
+from tests.helpers import eventually, new_client, wait_job, wait_logged, wait_visible
 
 ASK = Path(__file__).parent / "fixtures" / "ask"
 PARAPHRASE = "When does the Portugal branch start operating?"  # said: "The Lisbon office opens on ..."
@@ -15,6 +15,7 @@ def upload_ask_fixture(client, name: str) -> dict:
     with (ASK / f"{name}.ogg").open("rb") as f:
         accepted = client.post("/v1/recordings", files={"file": (f"{name}.ogg", f)}, data={"language": "en"})
     assert accepted.status_code == 202, accepted.text
+    wait_visible(client, f"/v1/recordings/{accepted.json()['recording_id']}")  # the read side lags a little
     return accepted.json()
 
 
