@@ -253,6 +253,8 @@ def recording_history(
     words, weights = vocabulary or (None, None)
     for _ in range(rng.choice(jobs)):
         _job(h, rng, rng.choice(outcomes), segments, progress, lambda: sentence(rng, words, weights))
+    if len(h.messages) % 3 == 0:  # named and filed by a person (no draw from rng: other histories stay as they were)
+        h.add(ev.RecordingDescribed(name=f"Call of {h.at:%d %B}", tags=["sales", "q3"], folder="Customers"))
     if rng.random() < deleted:
         h.add(ev.RecordingDeleted())
     return h

@@ -175,6 +175,32 @@ def test_cancel_a_running_job_then_delete_it(app: Page, client):
     eventually(lambda: client.get(path).status_code == 404, "the deleted recording gone from the read models")
 
 
+def test_rename_and_tag_a_recording_export_it_under_its_name_and_filter_by_a_tag(app: Page, client, shoot):
+    accepted = upload(client, "short_meeting.ogg").json()
+    upload(client, "short_meeting.ogg", transcribe="false")  # another recording, without the tag
+    wait_job(client, accepted["job_id"])
+    open_recording(app, accepted["recording_id"])
+    app.click("button[data-action=describe]")
+    app.fill("#describe-name", "Réunion d'équipe")
+    app.fill("#describe-tags", "sales, q3")
+    app.fill("#describe-folder", "Customers")
+    app.click("dialog button[type=submit]")
+    expect(app.locator(".rec-head h1")).to_have_text("Réunion d'équipe")
+    expect(app.locator(".rec-head .tag")).to_have_text(["sales", "q3"])
+    shoot(app, "recording-named")
+    with app.expect_download() as download:
+        app.click("button[data-format=txt]")
+    assert download.value.suggested_filename == "Réunion d'équipe.txt"
+
+    app.locator(".rec-head .tag", has_text="q3").click()  # the list, filtered by that tag
+    rows = app.locator("tr[data-recording-id]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Réunion d'équipe")
+    app.fill("#tag-filter", "nothing-has-this")
+    app.press("#tag-filter", "Enter")
+    expect(app.locator(".empty")).to_have_text("No recordings match these filters.")
+
+
 def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):
     wait_job(client, upload(client, "bench_60s.ogg").json()["job_id"])
     spoken = words(reference("bench_60s.ogg"))

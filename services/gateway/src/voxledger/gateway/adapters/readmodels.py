@@ -72,7 +72,7 @@ class ReadModels:
                 WHERE tenant_id = $1 AND ($2::uuid IS NULL OR recording_id < $2::uuid)
                   AND ($3::text IS NULL OR status = $3)
                   AND ($5::timestamptz IS NULL OR created_at > $5)
-                  AND ($6::text IS NULL OR tags @> ARRAY[$6::text])
+                  AND ($6::text IS NULL OR tags @> jsonb_build_array($6::text))
                   AND ($7::text IS NULL OR folder = $7)
                 ORDER BY recording_id DESC LIMIT $4""",
             tenant,

@@ -76,16 +76,17 @@ async def _describe(conn: asyncpg.Connection, table: str) -> list[Column]:
            ORDER BY a.attnum""",
         table,
     )
-    return [Column(r["attname"], r["type"], _constant(r["dflt"])) for r in rows]
+    return [Column(r["attname"], r["type"], _constant(r["dflt"], r["type"])) for r in rows]
 
 
-def _constant(expression: str | None) -> object:
-    """Literal defaults (`0`, `0.0`, `'upload'::text`) as Python values; other defaults are not used."""
+def _constant(expression: str | None, column_type: str) -> object:
+    """Literal defaults (`0`, `0.0`, `'upload'::text`, `'[]'::jsonb`) as Python values; other defaults are not used."""
     if expression is None:
         return None
     text = re.fullmatch(r"'((?:[^']|'')*)'(?:::[\w ]+)?", expression)
     if text:
-        return text.group(1).replace("''", "'")
+        literal = text.group(1).replace("''", "'")
+        return msgspec.json.decode(literal) if column_type == "jsonb" else literal
     try:
         return int(expression)
     except ValueError:

@@ -55,7 +55,7 @@ function signIn(message) {
 }
 
 const ROUTES = [
-  [/^#\/?$/, () => recordingsView()],
+  [/^#\/?(?:\?tag=(.*))?$/, (m) => recordingsView(m[1] ? decodeURIComponent(m[1]) : "")],
   [/^#\/recordings\/([0-9a-f-]{36})(?:\?t=([0-9.]+))?$/, (m) => recordingView(m[1], m[2] ? Number(m[2]) : null)],
   [/^#\/search(?:\?q=(.*))?$/, (m) => searchView(m[1] ? decodeURIComponent(m[1]) : "")],
   [/^#\/live$/, () => liveView()],

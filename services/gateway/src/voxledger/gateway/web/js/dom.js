@@ -27,3 +27,45 @@ export function marked(snippet) {
     .split(/(<mark>.*?<\/mark>)/g)
     .map((part) => (part.startsWith("<mark>") ? h("mark", {}, part.slice(6, -7)) : part));
 }
+
+// A modal form: `submit()` resolves with what the dialog resolves with, or throws to show its message and stay
+// open; Cancel or Escape resolve with null.
+export function modal({ title, intro, fields, submitText, submit }) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "card", "aria-label": title });
+    const close = (result) => {
+      dialog.close();
+      dialog.remove();
+      resolve(result);
+    };
+    const error = h("p", { class: "notice error", hidden: true, role: "alert" });
+    const onsubmit = async (e) => {
+      e.preventDefault();
+      try {
+        close(await submit());
+      } catch (err) {
+        error.hidden = false;
+        error.textContent = err.message;
+      }
+    };
+    dialog.append(
+      h(
+        "form",
+        { method: "dialog", onsubmit },
+        h("h2", {}, title),
+        intro && h("p", { class: "muted" }, intro),
+        fields,
+        error,
+        h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "submit" }, submitText),
+          h("button", { type: "button", class: "secondary", onclick: () => close(null) }, "Cancel"),
+        ),
+      ),
+    );
+    document.body.append(dialog);
+    dialog.addEventListener("cancel", () => close(null));
+    dialog.showModal();
+  });
+}

@@ -1,6 +1,6 @@
 // Transcription options (language, model from GET /v1/models, priority, word timestamps), for uploads and re-transcribing.
 import { api } from "./api.js";
-import { h, replace } from "./dom.js";
+import { h, modal, replace } from "./dom.js";
 import { DEFAULT_PRIORITY, PRIORITIES } from "./vocabulary.js";
 
 // A job's place among the tenant's own queued jobs (the fair queue orders tenants first); the default first.
@@ -80,46 +80,16 @@ export function optionFields(prefix) {
 
 // A dialog that re-transcribes a recording with the options chosen; resolves with the new job, or null.
 export function retranscribe(recordingId) {
-  return new Promise((resolve) => {
-    const fields = optionFields("again");
-    const dialog = h("dialog", { class: "card", "aria-label": "Transcribe again" });
-    const close = (result) => {
-      dialog.close();
-      dialog.remove();
-      resolve(result);
-    };
-    const error = h("p", { class: "notice error", hidden: true, role: "alert" });
-    dialog.append(
-      h(
-        "form",
-        {
-          method: "dialog",
-          onsubmit: async (e) => {
-            e.preventDefault();
-            const { language, model, priority, word_timestamps } = fields.read();
-            const body = { word_timestamps, priority, ...(language && { language }), ...(model && { model }) };
-            try {
-              close(await api(`/v1/recordings/${recordingId}/transcriptions`, { method: "POST", body }));
-            } catch (err) {
-              error.hidden = false;
-              error.textContent = err.message;
-            }
-          },
-        },
-        h("h2", {}, "Transcribe again"),
-        h("p", { class: "muted" }, "A new job; earlier jobs and their transcripts stay."),
-        fields.el,
-        error,
-        h(
-          "div",
-          { class: "actions" },
-          h("button", { type: "submit" }, "Start"),
-          h("button", { type: "button", class: "secondary", onclick: () => close(null) }, "Cancel"),
-        ),
-      ),
-    );
-    document.body.append(dialog);
-    dialog.addEventListener("cancel", () => close(null));
-    dialog.showModal();
+  const fields = optionFields("again");
+  return modal({
+    title: "Transcribe again",
+    intro: "A new job; earlier jobs and their transcripts stay.",
+    fields: fields.el,
+    submitText: "Start",
+    submit: () => {
+      const { language, model, priority, word_timestamps } = fields.read();
+      const body = { word_timestamps, priority, ...(language && { language }), ...(model && { model }) };
+      return api(`/v1/recordings/${recordingId}/transcriptions`, { method: "POST", body });
+    },
   });
 }

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { h, notice, replace } from "./dom.js";
 import { insightsPanel } from "./insights.js";
 import { applyEvent, clock, fromApi } from "./jobs.js";
+import { attachmentName, describeRecording, tagChips } from "./library.js";
 import { Player } from "./player.js";
 import { stream } from "./stream.js";
 import { jobActions, statusCell } from "./widgets.js";
@@ -46,12 +47,13 @@ function segmentEl(segment, seek) {
   );
 }
 
-async function download(recordingId, jobId, format) {
-  const response = await api(`/v1/recordings/${recordingId}/transcript?format=${format}&job_id=${jobId}`, {
-    raw: true,
-  });
+// An export, saved under the name the gateway gives it (the recording's name), else `<name>.<format>`.
+async function download(recording, jobId, format) {
+  const path = `/v1/recordings/${recording.recording_id}/transcript?format=${format}&job_id=${jobId}`;
+  const response = await api(path, { raw: true });
+  const name = attachmentName(response.headers.get("Content-Disposition"), `${recording.name}.${format}`);
   const url = URL.createObjectURL(await response.blob());
-  const a = h("a", { href: url, download: `${recordingId}.${format}` });
+  const a = h("a", { href: url, download: name });
   document.body.append(a);
   a.click();
   a.remove();
@@ -136,10 +138,35 @@ class RecordingPage {
     const job = this.jobs.get(this.recording.latest_job_id);
     replace(
       this.head,
-      h("h1", {}, this.recording.filename),
+      h("h1", {}, this.recording.name),
       statusCell(job, this.recording.status),
-      h("div", { class: "actions" }, jobActions(job, this.id, { onDeleted: () => this.leaveDeleted() })),
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          { type: "button", class: "secondary", "data-action": "describe", onclick: () => this.describe() },
+          "Rename",
+        ),
+        jobActions(job, this.id, { onDeleted: () => this.leaveDeleted() }),
+      ),
+      h(
+        "p",
+        { class: "filed" },
+        this.recording.folder && h("span", { class: "folder" }, `Folder: ${this.recording.folder}`),
+        tagChips(this.recording.tags, (tag) => {
+          location.hash = `#/?tag=${encodeURIComponent(tag)}`;
+        }),
+      ),
     );
+  }
+
+  async describe() {
+    const described = await describeRecording(this.recording);
+    if (!described) return;
+    const { name, tags, folder } = described;
+    this.recording = { ...this.recording, name, tags, folder };
+    this.renderHead();
   }
 
   jobRow(j) {
@@ -189,7 +216,7 @@ class RecordingPage {
                 type: "button",
                 class: "secondary",
                 "data-format": f,
-                onclick: () => download(this.id, this.selected, f),
+                onclick: () => download(this.recording, this.selected, f),
               },
               f.toUpperCase(),
             ),

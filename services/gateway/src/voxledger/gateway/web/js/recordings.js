@@ -3,6 +3,7 @@
 import { api, upload } from "./api.js";
 import { h, notice, replace } from "./dom.js";
 import { applyEvent, fromApi } from "./jobs.js";
+import { tagChips } from "./library.js";
 import { optionFields } from "./options.js";
 import { stream } from "./stream.js";
 import { RECORDING_STATUSES } from "./vocabulary.js";
@@ -82,7 +83,7 @@ function uploader() {
 
 // The list: rows keyed by recording id, each with its latest job as the events have shaped it.
 class RecordingList {
-  constructor() {
+  constructor(tag) {
     this.rows = new Map(); // recording_id -> {recording, job, el}
     this.body = h("tbody");
     this.message = h("div");
@@ -91,16 +92,18 @@ class RecordingList {
       { id: "status-filter", "aria-label": "Status filter" },
       STATUSES.map((s) => h("option", { value: s }, s || "all statuses")),
     );
+    this.tag = h("input", { id: "tag-filter", "aria-label": "Tag filter", placeholder: "tag", value: tag, size: 10 });
     this.older = h("button", { type: "button", class: "secondary", id: "older", hidden: true }, "Older");
     this.newer = h("button", { type: "button", class: "secondary", id: "newer", hidden: true }, "Newer");
     this.cursors = [null]; // the cursor of each page visited; the last is the current page's
     this.nextCursor = null;
     this.buffered = []; // events that arrive while a page loads, applied once it has
     this.queueTimer = null;
-    this.filter.addEventListener("change", () => {
-      this.cursors.splice(1);
-      this.load();
-    });
+    for (const control of [this.filter, this.tag])
+      control.addEventListener("change", () => {
+        this.cursors.splice(1);
+        this.load();
+      });
     this.older.addEventListener("click", () => {
       this.cursors.push(this.nextCursor);
       this.load();
@@ -118,7 +121,12 @@ class RecordingList {
     const el = h(
       "tr",
       { "data-recording-id": id, "data-status": row.job?.status || r.status },
-      h("td", {}, h("a", { href: `#/recordings/${id}` }, r.filename || "…")),
+      h(
+        "td",
+        {},
+        h("a", { href: `#/recordings/${id}` }, r.name || r.filename || "…"),
+        tagChips(r.tags, (tag) => this.filterByTag(tag)),
+      ),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
       h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
@@ -126,6 +134,12 @@ class RecordingList {
     row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
     this.message.querySelector(".empty")?.remove();
+  }
+
+  filterByTag(tag) {
+    this.tag.value = tag;
+    this.cursors.splice(1);
+    this.load();
   }
 
   drop(id) {
@@ -183,6 +197,7 @@ class RecordingList {
     const seq = await stream.ready();
     const params = new URLSearchParams({ limit: PAGE, min_seq: seq });
     if (this.filter.value) params.set("status", this.filter.value);
+    if (this.tag.value.trim()) params.set("tag", this.tag.value.trim());
     if (this.cursors.at(-1)) params.set("cursor", this.cursors.at(-1));
     try {
       const [page, queue] = await Promise.all([api(`/v1/recordings?${params}`), api(`/v1/queue?min_seq=${seq}`)]);
@@ -220,8 +235,11 @@ class RecordingList {
     this.nextCursor = page.next_cursor;
     this.older.hidden = !this.nextCursor;
     this.newer.hidden = this.cursors.length === 1;
-    if (!page.items.length)
-      this.message.append(h("p", { class: "muted empty" }, "No recordings yet: upload one above."));
+    if (!page.items.length) {
+      const filtered = this.filter.value || this.tag.value.trim();
+      const empty = filtered ? "No recordings match these filters." : "No recordings yet: upload one above.";
+      this.message.append(h("p", { class: "muted empty" }, empty));
+    }
   }
 
   element() {
@@ -237,7 +255,7 @@ class RecordingList {
     return h(
       "section",
       { class: "card" },
-      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.filter),
+      h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.tag, this.filter),
       this.message,
       h("div", { class: "scroll" }, table),
       h("div", { class: "pager" }, this.newer, this.older),
@@ -250,8 +268,8 @@ class RecordingList {
   }
 }
 
-export function recordingsView() {
-  const list = new RecordingList();
+export function recordingsView(tag = "") {
+  const list = new RecordingList(tag);
   list.load();
   return { el: h("div", { class: "page" }, uploader(), list.element()), nav: "recordings", leave: () => list.leave() };
 }
