@@ -85,8 +85,8 @@ def caught_up(client: httpx.Client, stack) -> None:
 
 def through_the_api(stack, client) -> dict:
     """Real uploads and transcriptions: completed, re-transcribed, cancelled, deleted, never transcribed."""
-    kept = upload(client, "short_meeting.ogg", language="en").json()
-    # The transcriber (which also handles commands) may still be starting.
+    # The transcriber (which also handles commands) may still be starting: the upload waits longer than usual.
+    kept = upload(client, "short_meeting.ogg", await_visible=False, language="en").json()
     wait_visible(client, f"/v1/recordings/{kept['recording_id']}", timeout_s=120)
     again = client.post(f"/v1/recordings/{kept['recording_id']}/transcriptions", json={"language": "en"}).json()
     doomed = upload(client, "short_meeting.ogg").json()
