@@ -95,8 +95,9 @@ def through_the_api(stack, client) -> dict:
     untranscribed = upload(client, "short_meeting.ogg", transcribe="false").json()
     for job in (kept["job_id"], again["job_id"], doomed["job_id"], cancelled["job_id"]):
         wait_job(client, job, timeout_s=300)
-    for job in (kept["job_id"], again["job_id"]):  # embedded after completing: in the log before the digest
+    for job in (kept["job_id"], again["job_id"]):  # embedded and post-processed after completing: before the digest
         wait_logged(stack, kept["recording_id"], "PassagesEmbedded", job_id=job, timeout_s=120)
+        wait_logged(stack, kept["recording_id"], "InsightsCompleted", job_id=job, timeout_s=300)
     assert client.delete(f"/v1/recordings/{doomed['recording_id']}").status_code == 202
     return {"kept": kept, "doomed": doomed, "untranscribed": untranscribed}
 
