@@ -89,13 +89,21 @@ def run_modes(client: httpx.Client, questions: list[dict]) -> dict[str, tuple[li
     return out
 
 
+async def logged(stack, made: dict[str, dict], event_type: str) -> list[list]:
+    """Each recording's log once it holds `event_type`."""
+    nc = await connect(stack.nats_as("provision"), "bench")
+    try:
+        return [await wait_logged(nc, stack, a["recording_id"], event_type, timeout_s=600) for a in made.values()]
+    finally:
+        await nc.close()
+
+
 def embedding_cost(stack, made: dict[str, dict]) -> tuple[float, float]:
     """Seconds spent embedding and transcribing all the recordings (postproc's log lines, the jobs' events)."""
     embedded = [json.loads(line) for line in (stack.log_dir / "postproc-0.log").read_text().splitlines() if line]
     embedding_s = sum(e["took_s"] for e in embedded if e.get("event") == "passages.embedded")
     transcribing_s = 0.0
-    for accepted in made.values():
-        history = wait_logged(stack, accepted["recording_id"], "TranscriptionCompleted")
+    for history in asyncio.run(logged(stack, made, "TranscriptionCompleted")):
         transcribing_s += next(m.body.processing_s for m in history if m.envelope.type == "TranscriptionCompleted")
     return embedding_s, transcribing_s
 
@@ -155,7 +163,7 @@ def main() -> None:
         made = upload_all(client, list(evaluation["recordings"]))
         for accepted in made.values():
             assert wait_job(client, accepted["job_id"], timeout_s=600)["status"] == "completed"
-            wait_logged(stack, accepted["recording_id"], "PassagesEmbedded", timeout_s=120)
+        asyncio.run(logged(stack, made, "PassagesEmbedded"))
         time.sleep(1)  # the last passages projected (milliseconds behind the log)
         measured = run_modes(client, questions)
         embedding_s, transcribing_s = embedding_cost(stack, made)

@@ -30,8 +30,9 @@ import httpx
 import numpy as np
 import psutil
 
+from bench.log import logged_events
 from bench.proc_cpu import CpuMeter, machine_busy_s
-from tests.helpers import AUDIO, log_events, new_client, reference, wait_job, wait_visible
+from tests.helpers import AUDIO, new_client, reference, wait_job, wait_visible
 from tests.wer import word_error_rate
 from voxledger.stack.supervisor import Stack
 from voxledger.transcriber.adapters.audio import SAMPLE_RATE, decode
@@ -222,7 +223,7 @@ def one_run(stack: Stack, client: httpx.Client, path: Path, said: str | None, la
     others = (machine_busy_s()[0] - busy_before - cpu_s) / seconds
     assert job["status"] == "completed", job
     wait_visible(client, f"/v1/recordings/{accepted['recording_id']}")
-    history = log_events(stack, accepted["recording_id"])
+    history = logged_events(stack, accepted["recording_id"])
     text = " ".join(s.text for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments)
     chunks = sum(len(m.body.chunks) for m in history if m.envelope.type == "TranscriptionChunked")
     wer = word_error_rate(said, text) if said is not None else None

@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.helpers import log_events, new_client, read_events, upload, wait_job
+from bench.log import logged_events
+from tests.helpers import new_client, read_events, upload, wait_job
 from voxledger.stack.supervisor import Stack
 
 FILE = "bench_300s.ogg"
@@ -39,7 +40,9 @@ def crashed_run(stack, client, kill_at: float) -> tuple[float, float, float]:
     killed_wall, before_kill = datetime.now(UTC), time.monotonic() - started
     job = wait_job(client, job_id, timeout_s=600)
     second = next(
-        m for m in log_events(stack, recording_id) if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2
+        m
+        for m in logged_events(stack, recording_id)
+        if m.envelope.type == "TranscriptionStarted" and m.body.attempt == 2
     )
     recovery = (second.envelope.occurred_at - killed_wall).total_seconds()
     return before_kill, job["processing_s"], recovery

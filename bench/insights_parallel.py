@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.helpers import log_events, new_client, upload, wait_job
+from bench.log import logged_events
+from tests.helpers import new_client, upload, wait_job
 from tests.llm_server import FakeLlm
 from voxledger.stack.supervisor import Stack
 
@@ -23,7 +24,7 @@ def one_run(stack, client) -> tuple[float, float, dict[str, float]]:
     accepted = upload(client, "short_meeting.ogg").json()
     assert wait_job(client, accepted["job_id"])["status"] == "completed"
     while True:
-        history = log_events(stack, accepted["recording_id"])
+        history = logged_events(stack, accepted["recording_id"])
         if any(m.envelope.type == "InsightsCompleted" for m in history):
             break
         time.sleep(0.1)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import AUDIO, log_events, new_client, word_error_rate
+from bench.log import logged_events
+from tests.helpers import AUDIO, new_client, word_error_rate
 from tests.live_client import LiveRun, stream, ws_url
 from voxledger.contracts.events import TranscriptionOptions
 from voxledger.stack.supervisor import Stack
@@ -41,7 +42,7 @@ def latencies(stack, run: LiveRun) -> tuple[list[float], list[float]]:
     """(to first interim, to final) per word of the finals, in seconds after the word was spoken."""
     words = [
         w
-        for m in log_events(stack, run.session_id)
+        for m in logged_events(stack, run.session_id)
         if m.envelope.type == "SegmentsTranscribed"
         for s in m.body.segments
         for w in (s.words or [])

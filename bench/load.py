@@ -32,10 +32,11 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.log import logged_events
 from bench.proc_cpu import CpuMeter, machine_busy_s
 from bench.readmodel_stack import percentile
 from tests.chaos.ledger import job_events
-from tests.helpers import AUDIO, JOB_END_EVENTS, log_events, new_client
+from tests.helpers import AUDIO, JOB_END_EVENTS, new_client
 from tests.test_api_keys import second_gateway
 from voxledger.stack.supervisor import Stack
 
@@ -139,7 +140,7 @@ def endings(stack: Stack, accepted: list[Upload]) -> tuple[Counter, int]:
     ended: Counter = Counter()
     doubled = 0
     for u in accepted:
-        history = log_events(stack, u.body["recording_id"])
+        history = logged_events(stack, u.body["recording_id"])
         types = [m.envelope.type for m in job_events(history, u.body["job_id"]) if m.envelope.type in JOB_END_EVENTS]
         ended[" + ".join(types) or "no ending"] += 1
         ids = [m.envelope.event_id for m in history]

@@ -64,7 +64,7 @@ async def _measure(dsn: str, count: int, rounds: int) -> dict[str, float]:
             return await pool.fetch(SQL, TENANT, job_id)
 
         async def rows():
-            return await readmodels.segments(TENANT, job_id)
+            return await readmodels.transcripts.segments(TENANT, job_id)
 
         async def records_viewed():  # what the transcript handler did before: the view read each record by key
             return [_record_view(r) for r in await records()]

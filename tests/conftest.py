@@ -5,11 +5,15 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
+import asyncpg
+import httpx
 import pytest
 from nats.aio.client import Client as Nats
 
-from tests.helpers import new_client, started_stack
+from tests.helpers import api_client, new_client, started_stack
+from voxledger.contracts.events import KeyScope
 from voxledger.runtime.broker import connect
+from voxledger.stack.provision import issue_key
 from voxledger.stack.supervisor import Stack
 
 TESTS = Path(__file__).parent
@@ -75,6 +79,32 @@ async def nats_on() -> AsyncIterator[Callable[..., Awaitable[Nats]]]:
 
 
 @pytest.fixture
+async def pg_on() -> AsyncIterator[Callable[[str], Awaitable[asyncpg.Connection]]]:
+    """`await pg_on(dsn)`: a PostgreSQL connection (`stack.database_url`, say); each closes when the test ends."""
+    async with contextlib.AsyncExitStack() as opened:
+
+        async def open_at(dsn: str) -> asyncpg.Connection:
+            conn = await asyncpg.connect(dsn)
+            opened.push_async_callback(conn.close)
+            return conn
+
+        yield open_at
+
+
+@pytest.fixture
 async def nc(stack, nats_on) -> Nats:
     """A NATS connection to the shared stack with the provisioner's rights (it may read every stream)."""
     return await nats_on(stack)
+
+
+@pytest.fixture
+async def client_on() -> AsyncIterator[Callable[..., Awaitable[httpx.Client]]]:
+    """`await client_on(stack, tenant, scope)`: for an async test, a client with a fresh API key (as `new_client`);
+    each closes when the test ends."""
+    with contextlib.ExitStack() as opened:
+
+        async def open_for(on: Stack, tenant: str, scope: KeyScope = "admin") -> httpx.Client:
+            api_key = await issue_key(on.nats_as("keys"), tenant, "test", scope)
+            return opened.enter_context(api_client(on, api_key))
+
+        yield open_for

@@ -5,7 +5,6 @@ SQL, which hides a deleted row still in a heap page or a WAL segment: every file
 byte for byte, after PostgreSQL has written its buffers out (a checkpoint).
 """
 
-import asyncio
 import io
 import uuid
 import wave
@@ -16,7 +15,6 @@ import numpy as np
 from faster_whisper import decode_audio
 
 from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET
-from voxledger.runtime.broker import connect
 from voxledger.stack.secrets import PG_SUPERUSER
 
 # The read models' tables that hold what was said or typed in a recording.
@@ -53,9 +51,9 @@ def where_stored(root: Path, needles: dict[str, bytes]) -> dict[str, list[str]]:
     return found
 
 
-def stored_anywhere(stack, needles: dict[str, bytes]) -> dict[str, list[str]]:
+async def stored_anywhere(stack, needles: dict[str, bytes]) -> dict[str, list[str]]:
     """The needles found in any file of the stack, with PostgreSQL's buffers written out first."""
-    asyncio.run(_checkpoint(stack))
+    await _checkpoint(stack)
     return {name: files for name, files in where_stored(stack.data_dir, needles).items() if files}
 
 
@@ -67,28 +65,24 @@ async def _checkpoint(stack) -> None:
         await conn.close()
 
 
-def row_files_holding(stack, recording_id: str) -> list[str]:
+async def row_files_holding(stack, recording_id: str) -> list[str]:
     """The files of the tables that held the recording's content (and of their indexes and TOAST) that still
     hold its id, as PostgreSQL stores a uuid: 16 bytes."""
-
-    async def files() -> list[Path]:
-        conn = await asyncpg.connect(stack.postgres.dsn(PG_SUPERUSER))
-        try:
-            await conn.execute("CHECKPOINT")
-            rows = await conn.fetch(
-                """SELECT pg_relation_filepath(c.oid) AS path FROM pg_class c
-                    WHERE c.oid = ANY($1::regclass[])
-                       OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
-                       OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE oid = ANY($1::regclass[]))""",
-                list(CONTENT_TABLES),
-            )
-            return [stack.postgres.pgdata / r["path"] for r in rows if r["path"]]
-        finally:
-            await conn.close()
-
+    conn = await asyncpg.connect(stack.postgres.dsn(PG_SUPERUSER))
+    try:
+        await conn.execute("CHECKPOINT")
+        rows = await conn.fetch(
+            """SELECT pg_relation_filepath(c.oid) AS path FROM pg_class c
+                WHERE c.oid = ANY($1::regclass[])
+                   OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY($1::regclass[]))
+                   OR c.oid IN (SELECT reltoastrelid FROM pg_class WHERE oid = ANY($1::regclass[]))""",
+            list(CONTENT_TABLES),
+        )
+    finally:
+        await conn.close()
     needle = uuid.UUID(recording_id).bytes
     held = []
-    for first in asyncio.run(files()):
+    for first in (stack.postgres.pgdata / r["path"] for r in rows if r["path"]):
         # the relation's 1 GB segments (16384.1, ...), its free space and visibility maps (16384_fsm, ...)
         forks = (f for f in first.parent.iterdir() if f.name.partition(".")[0].partition("_")[0] == first.name)
         for segment in sorted(forks):
@@ -97,18 +91,10 @@ def row_files_holding(stack, recording_id: str) -> list[str]:
     return held
 
 
-def stored_key_and_audio(stack, recording_id: str) -> tuple[bytes, bytes]:
+async def stored_key_and_audio(nc, recording_id: str) -> tuple[bytes, bytes]:
     """The recording's data key as its bucket stores it (wrapped by the master key), and 64 bytes from the
-    middle of its audio as the object store keeps them."""
-
-    async def read() -> tuple[bytes, bytes]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js = nc.jetstream()
-            key = (await (await js.key_value(DATA_KEYS_BUCKET)).get(recording_id)).value or b""
-            audio = (await (await js.object_store(AUDIO_BUCKET)).get(f"recordings/{recording_id}")).data or b""
-            return key, audio[len(audio) // 2 :][:64]
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+    middle of its audio as the object store keeps them (`nc`: a connection as `provision`)."""
+    js = nc.jetstream()
+    key = (await (await js.key_value(DATA_KEYS_BUCKET)).get(recording_id)).value or b""
+    audio = (await (await js.object_store(AUDIO_BUCKET)).get(f"recordings/{recording_id}")).data or b""
+    return key, audio[len(audio) // 2 :][:64]

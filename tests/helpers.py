@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,13 +18,14 @@ import httpx
 import nats.errors
 from httpx_sse import EventSource, connect_sse
 from nats.js import api as js_api
+from nats.js.errors import ObjectNotFoundError
 
 from tests.chaos_stack import ChaosStack
 from tests.wer import word_error_rate, words  # noqa: F401  (re-exported: older tests and the benches use them)
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import KeyScope
-from voxledger.runtime.broker import connect
+from voxledger.contracts.streams import AUDIO_BUCKET
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.settings import CommonSettings, load_settings
 from voxledger.runtime.vault import Vault, open_vault
@@ -48,6 +49,17 @@ def eventually(check: Callable[[], T], what: str, timeout_s: float = 30, interva
     return result
 
 
+async def eventually_async(
+    check: Callable[[], Awaitable[T]], what: str, timeout_s: float = 30, interval_s: float = POLL_S
+) -> T:
+    """As `eventually`, for a check that is a coroutine (a look at JetStream or PostgreSQL)."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := await check()):
+        assert time.monotonic() < deadline, f"{what}: still not after {timeout_s} s"
+        await asyncio.sleep(interval_s)
+    return result
+
+
 def reference(name: str) -> str:
     """The text a speech fixture was synthesized from."""
     return (AUDIO / name).with_suffix(".txt").read_text()
@@ -68,6 +80,10 @@ WEBHOOK_TEST_ENV = {
 # Many tests send invalid keys from 127.0.0.1 on purpose (fuzzing, 401 checks): that address is exempt from
 # the failed-auth limit; tests/test_api_keys.py checks the limit from another loopback address.
 AUTH_TEST_ENV = {"VOXLEDGER_AUTH_LIMIT_EXEMPT": "127.0.0.1/32"}
+# One tenant whose share of the event log is 1 KiB: its API key (2 events, ~600 bytes) fits, an upload more does not
+# (tests/test_storage_quota.py); every other tenant has the default.
+EVENT_LOG_FULL_TENANT = "event-log-full"
+QUOTA_TEST_ENV = {"VOXLEDGER_TENANT_EVENT_LOG_MB": f"{EVENT_LOG_FULL_TENANT}=0.001"}
 
 
 @contextlib.contextmanager
@@ -80,6 +96,17 @@ def started_stack(
         yield stack
 
 
+@contextlib.asynccontextmanager
+async def running_stack(data: Path, **options) -> AsyncIterator[ChaosStack]:
+    """`started_stack` for an async test: the supervisor's start runs an event loop of its own, so it runs on a thread."""
+    stack = unstarted_stack(data, **options)
+    await asyncio.to_thread(stack.start)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
 def unstarted_stack(
     data: Path, *, scale: dict[str, int] | None = None, env: dict[str, str] | None = None, nats_cluster: int = 1
 ) -> ChaosStack:
@@ -89,13 +116,26 @@ def unstarted_stack(
 
 def stack_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """What the suite's stacks set in their services' environment (`env` on top)."""
-    return {"VOXLEDGER_SERVED_MODELS": SERVED_MODELS, **WEBHOOK_TEST_ENV, **AUTH_TEST_ENV, **(env or {})}
+    return {
+        "VOXLEDGER_SERVED_MODELS": SERVED_MODELS,
+        **WEBHOOK_TEST_ENV,
+        **AUTH_TEST_ENV,
+        **QUOTA_TEST_ENV,
+        **(env or {}),
+    }
 
 
 @contextlib.contextmanager
 def new_client(stack, tenant: str, scope: KeyScope = "admin") -> Iterator[httpx.Client]:
-    """A client with a fresh API key for `tenant` (admin: it may manage webhooks), once the key works."""
-    api_key = asyncio.run(issue_key(stack.nats_as("keys"), tenant, "test", scope))
+    """A client with a fresh API key for `tenant` (admin: it may manage webhooks), once the key works. For sync
+    code (sync tests and fixtures, the benches, Playwright's tests); an async test takes the `client_on` fixture."""
+    with api_client(stack, asyncio.run(issue_key(stack.nats_as("keys"), tenant, "test", scope))) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def api_client(stack, api_key: str) -> Iterator[httpx.Client]:
+    """A client with `api_key`, once the gateway takes it."""
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         eventually(lambda: client.get("/v1/recordings").status_code != 401, "the new API key usable", 10)
         yield client
@@ -220,36 +260,29 @@ def _events_within(source: EventSource, timeout_s: float, what: str) -> Iterator
         source.response.close()
 
 
-def wait_logged(
-    stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60
+async def wait_logged(
+    nc, stack, recording_id: str, event_type: str, *, job_id: str | None = None, timeout_s: float = 60
 ) -> list[Message]:
-    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself, so it needs
-    neither the API nor the database (a test may have stopped them, or the recording may be deleted)."""
-
-    async def wait() -> list[Message]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js, vault = nc.jetstream(), await stack_vault(nc, stack)
-            subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
-            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
-            subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
-            deadline = time.monotonic() + timeout_s
-            try:
-                while True:
-                    left_s = deadline - time.monotonic()
-                    assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
-                    with contextlib.suppress(nats.errors.TimeoutError):
-                        logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
-                        if job_id in (None, getattr(logged.body, "job_id", None)):
-                            break
-            finally:
-                await subscription.unsubscribe()
-            history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
-            return history
-        finally:
-            await nc.close()
-
-    return asyncio.run(wait())
+    """The recording's log once it holds an `event_type` (of `job_id`): awaited on JetStream itself (`nc`, a
+    connection to `stack` as `provision`), so it needs neither the API nor the database (a test may have stopped
+    them, or the recording may be deleted)."""
+    js, vault = nc.jetstream(), await stack_vault(nc, stack)
+    subject = subjects.event_subject(subjects.RECORDING, recording_id, event_type)
+    everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+    subscription = await js.subscribe(subject, ordered_consumer=True, config=everything)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            left_s = deadline - time.monotonic()
+            assert left_s > 0, f"no {event_type} of {recording_id} in the log within {timeout_s:.0f} s"
+            with contextlib.suppress(nats.errors.TimeoutError):
+                logged = await vault.decode((await subscription.next_msg(timeout=left_s)).data)
+                if job_id in (None, getattr(logged.body, "job_id", None)):
+                    break
+    finally:
+        await subscription.unsubscribe()
+    history, _ = await EventStore(js, vault=vault).load(subjects.RECORDING, recording_id)
+    return history
 
 
 async def stack_vault(nc, stack) -> Vault:
@@ -257,19 +290,25 @@ async def stack_vault(nc, stack) -> Vault:
     return await open_vault(nc, load_settings(CommonSettings, stack.service_env("gateway")))
 
 
-def log_events(stack, recording_id: str) -> list[Message]:
-    """The recording's events as stored in the log, read straight from JetStream."""
+async def log_events(nc, stack, recording_id: str) -> list[Message]:
+    """The recording's events as stored in the log, read straight from JetStream (`nc`: a connection to `stack`
+    as `provision`)."""
+    store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
+    history, _ = await store.load(subjects.RECORDING, recording_id)
+    return history
 
-    async def load() -> list[Message]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))
-            history, _ = await store.load(subjects.RECORDING, recording_id)
-            return history
-        finally:
-            await nc.close()
 
-    return asyncio.run(load())
+async def audio_stored(nc, recording_id: str) -> bool:
+    """Whether the object store still holds the recording's audio."""
+    try:
+        await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
+    except ObjectNotFoundError:
+        return False
+    return True
+
+
+async def audio_removed(nc, recording_id: str) -> bool:
+    return not await audio_stored(nc, recording_id)
 
 
 @contextlib.contextmanager

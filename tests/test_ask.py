@@ -4,7 +4,7 @@ is gone from every answer as soon as its delete is read."""
 
 from pathlib import Path
 
-from tests.helpers import eventually, new_client, wait_job, wait_logged, wait_visible
+from tests.helpers import eventually, wait_job, wait_logged, wait_visible
 
 ASK = Path(__file__).parent / "fixtures" / "ask"
 PARAPHRASE = "When does the Portugal branch start operating?"  # said: "The Lisbon office opens on ..."
@@ -31,11 +31,13 @@ def ask(client, question: str, **body) -> dict:
     return answered.json()
 
 
-def test_a_paraphrase_finds_the_moment_by_meaning_cited_for_its_tenant_only_until_deleted(stack, client):
+async def test_a_paraphrase_finds_the_moment_by_meaning_cited_for_its_tenant_only_until_deleted(
+    stack, client, nc, client_on
+):
     office, launch = upload_ask_fixture(client, "office"), upload_ask_fixture(client, "launch")
     for made in (office, launch):
         assert wait_job(client, made["job_id"])["status"] == "completed"
-        wait_logged(stack, made["recording_id"], "PassagesEmbedded", timeout_s=60)
+        await wait_logged(nc, stack, made["recording_id"], "PassagesEmbedded", timeout_s=60)
     rec = office["recording_id"]
 
     hits = eventually(lambda: search(client, PARAPHRASE, "semantic"), "the passages projected")
@@ -59,10 +61,10 @@ def test_a_paraphrase_finds_the_moment_by_meaning_cited_for_its_tenant_only_unti
     refused = client.post("/v1/ask", json={"question": "x" * 600})
     assert refused.status_code in (400, 422) and refused.json()["code"], refused.text
 
-    with new_client(stack, "ask-other-tenant") as other:
-        for mode in ("semantic", "hybrid", "keyword"):
-            assert search(other, PARAPHRASE, mode) == [] and search(other, "Lisbon office", mode) == []
-        assert ask(other, PARAPHRASE)["citations"] == []
+    other = await client_on(stack, "ask-other-tenant")
+    for mode in ("semantic", "hybrid", "keyword"):
+        assert search(other, PARAPHRASE, mode) == [] and search(other, "Lisbon office", mode) == []
+    assert ask(other, PARAPHRASE)["citations"] == []
 
     deleted = client.delete(f"/v1/recordings/{rec}")
     assert deleted.status_code == 202

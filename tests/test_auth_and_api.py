@@ -89,7 +89,7 @@ def test_health_readiness_metrics_and_openapi(stack):
         assert docs.status_code == 200 and "html" in docs.headers["content-type"]
 
 
-def test_a_request_traceparent_reaches_the_events_and_the_read_model(stack, client):
+async def test_a_request_traceparent_reaches_the_events_and_the_read_model(stack, client, nc):
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     traced = client.post(
         "/v1/recordings",
@@ -98,7 +98,7 @@ def test_a_request_traceparent_reaches_the_events_and_the_read_model(stack, clie
     ).json()
     job = wait_job(client, traced["job_id"])
     assert job["trace_id"] == trace_id, "the projector stored the trace of the request that created the job"
-    history = log_events(stack, traced["recording_id"])
+    history = await log_events(nc, stack, traced["recording_id"])
     assert "TranscriptionCompleted" in [m.envelope.type for m in history]
     for message in history:
         assert trace_id in (message.envelope.traceparent or ""), message.envelope.type

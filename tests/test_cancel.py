@@ -5,7 +5,7 @@ import time
 from tests.helpers import log_events, read_events, upload, wait_job
 
 
-def test_a_running_job_stops_and_ends_cancelled(stack, client):
+async def test_a_running_job_stops_and_ends_cancelled(stack, client, nc):
     accepted = upload(client, "bench_300s.ogg").json()
     recording_id, job_id = accepted["recording_id"], accepted["job_id"]
     read_events(client, recording_id, until="SegmentsTranscribed", job_id=job_id)
@@ -24,11 +24,11 @@ def test_a_running_job_stops_and_ends_cancelled(stack, client):
     assert job["status"] == "cancelled" and job["progress"] < 1.0
     again = client.post(f"/v1/jobs/{job_id}/cancel")
     assert again.status_code == 202 and again.json()["status"] == "cancelled", "repeating a cancel is harmless"
-    types = [m.envelope.type for m in log_events(stack, recording_id)]
+    types = [m.envelope.type for m in await log_events(nc, stack, recording_id)]
     assert "TranscriptionCompleted" not in types and types.count("TranscriptionCancelled") == 1
 
 
-def test_a_cancelled_queued_job_is_never_started(stack, client):
+async def test_a_cancelled_queued_job_is_never_started(stack, client, nc):
     busy = upload(client, "bench_300s.ogg").json()  # occupies the only transcriber
     read_events(client, busy["recording_id"], until="TranscriptionStarted", job_id=busy["job_id"])
     queued = upload(client, "short_meeting.ogg").json()
@@ -45,7 +45,7 @@ def test_a_cancelled_queued_job_is_never_started(stack, client):
     # The worker is free again and has seen the cancelled job's request: it never started it.
     after = upload(client, "short_meeting.ogg").json()
     assert wait_job(client, after["job_id"])["status"] == "completed"
-    types = [m.envelope.type for m in log_events(stack, queued["recording_id"])]
+    types = [m.envelope.type for m in await log_events(nc, stack, queued["recording_id"])]
     assert "TranscriptionStarted" not in types and "TranscriptionCancelled" in types
 
 

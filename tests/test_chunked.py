@@ -6,7 +6,6 @@ Short AckWait and heartbeat, so a killed worker's chunk comes back within second
 the supervisor restarts the killed transcriber, but nothing after it needs to wait for that.
 """
 
-import asyncio
 import contextlib
 import io
 import wave
@@ -20,9 +19,8 @@ from nats.js.errors import KeyNotFoundError, NoKeysError
 
 from tests.helpers import (
     AUDIO,
-    eventually,
+    eventually_async,
     log_events,
-    new_client,
     reference,
     started_stack,
     wait_job,
@@ -33,7 +31,6 @@ from tests.test_erasure import everything_stored
 from tests.wer import BATCH_WER, assert_wer, words
 from voxledger.contracts import streams
 from voxledger.contracts.envelope import Message
-from voxledger.runtime.broker import connect
 from voxledger.stack.supervisor import Stack
 from voxledger.transcriber.adapters.audio import SAMPLE_RATE, decode
 
@@ -106,17 +103,17 @@ def assert_stitched(history: list[Message], said: str) -> None:
         assert seam_mismatch(words(said), words(near)) <= 1, f"the seam at {chunk.start_s} s: {near!r}"
 
 
-def test_a_long_recording_is_chunked_and_stitched_whole(chunk_stack, two_minutes):
+async def test_a_long_recording_is_chunked_and_stitched_whole(chunk_stack, two_minutes, nats_on, client_on):
     audio, said = two_minutes
-    with new_client(chunk_stack, "chunked") as client:
-        recording_id, job_id = post(client, audio)
-        job = wait_job(client, job_id, timeout_s=240)
-        assert job["status"] == "completed", job
-        history = log_events(chunk_stack, recording_id)
-        assert job["segment_count"] == len([s for e in of_type(history, "SegmentsTranscribed") for s in e.segments])
+    nc, client = await nats_on(chunk_stack), await client_on(chunk_stack, "chunked")
+    recording_id, job_id = post(client, audio)
+    job = wait_job(client, job_id, timeout_s=240)
+    assert job["status"] == "completed", job
+    history = await log_events(nc, chunk_stack, recording_id)
+    assert job["segment_count"] == len([s for e in of_type(history, "SegmentsTranscribed") for s in e.segments])
     assert_stitched(history, said)
     # A chunk's words are sealed like the segments: none of them is stored in clear (as text: after a space).
-    chunks = [raw for subject, raw in everything_stored(chunk_stack)["EVENTS"] if subject.endswith(".ChunkTranscribed")]
+    chunks = [raw for subject, raw in (await everything_stored(nc))["EVENTS"] if subject.endswith(".ChunkTranscribed")]
     heard = {w for e in of_type(history, "ChunkTranscribed") for s in e.segments for w in words(s.text) if len(w) > 6}
     assert chunks and heard and not [w for w in heard if any(f" {w}".encode() in raw.lower() for raw in chunks)]
     progress = [e.progress for e in of_type(history, "TranscriptionProgressed")]
@@ -124,70 +121,54 @@ def test_a_long_recording_is_chunked_and_stitched_whole(chunk_stack, two_minutes
     assert len(of_type(history, "TranscriptionChunkQueued")) == len(of_type(history, "TranscriptionChunked")[0].chunks)
 
 
-def test_cancel_reaches_every_chunk(chunk_stack, two_minutes):
+async def test_cancel_reaches_every_chunk(chunk_stack, two_minutes, nats_on, client_on):
     audio, _ = two_minutes
-    with new_client(chunk_stack, "chunked-cancel") as client:
-        recording_id, job_id = post(client, audio)
-        wait_logged(chunk_stack, recording_id, "ChunkTranscribed", job_id=job_id, timeout_s=120)
-        assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 202
-        job = wait_job(client, job_id, timeout_s=60)
-        assert job["status"] == "cancelled", job
-        eventually(lambda: settled(chunk_stack), "every queued chunk taken and settled", 60)
-        history = log_events(chunk_stack, recording_id)
+    nc, client = await nats_on(chunk_stack), await client_on(chunk_stack, "chunked-cancel")
+    recording_id, job_id = post(client, audio)
+    await wait_logged(nc, chunk_stack, recording_id, "ChunkTranscribed", job_id=job_id, timeout_s=120)
+    assert client.post(f"/v1/jobs/{job_id}/cancel").status_code == 202
+    job = wait_job(client, job_id, timeout_s=60)
+    assert job["status"] == "cancelled", job
+    await eventually_async(lambda: settled(nc), "every queued chunk taken and settled", 60)
+    history = await log_events(nc, chunk_stack, recording_id)
     types = [m.envelope.type for m in history]
     asked = types.index("TranscriptionCancelRequested")
     assert "ChunkTranscribed" not in types[asked:], f"a chunk was recorded after the cancel: {types[asked:]}"
     assert types.count("TranscriptionCancelled") == 1 and "TranscriptionCompleted" not in types
 
 
-def test_a_worker_killed_mid_chunk_costs_that_chunk_only(chunk_stack, two_minutes):
+async def test_a_worker_killed_mid_chunk_costs_that_chunk_only(chunk_stack, two_minutes, nats_on, client_on):
     audio, said = two_minutes
-    with new_client(chunk_stack, "chunked-kill") as client:
-        recording_id, job_id = post(client, audio)
-        before = wait_logged(chunk_stack, recording_id, "ChunkTranscribed", job_id=job_id, timeout_s=120)
-        done_before = {c.index: c.processing_s for c in of_type(before, "ChunkTranscribed")}
-        held = eventually(lambda: chunk_holders(chunk_stack, job_id, set(done_before)), "a chunk being transcribed", 30)
-        index, victim = next(iter(held.items()))
-        chunk_stack.process_of(victim).proc.kill()  # SIGKILL, mid-chunk
-        job = wait_job(client, job_id, timeout_s=240)
-        assert job["status"] == "completed", job
-        history = log_events(chunk_stack, recording_id)
+    nc, client = await nats_on(chunk_stack), await client_on(chunk_stack, "chunked-kill")
+    recording_id, job_id = post(client, audio)
+    before = await wait_logged(nc, chunk_stack, recording_id, "ChunkTranscribed", job_id=job_id, timeout_s=120)
+    done_before = {c.index: c.processing_s for c in of_type(before, "ChunkTranscribed")}
+    held = await eventually_async(lambda: chunk_holders(nc, job_id, set(done_before)), "a chunk being transcribed", 30)
+    index, victim = next(iter(held.items()))
+    chunk_stack.process_of(victim).proc.kill()  # SIGKILL, mid-chunk
+    job = wait_job(client, job_id, timeout_s=240)
+    assert job["status"] == "completed", job
+    history = await log_events(nc, chunk_stack, recording_id)
     assert_stitched(history, said)
     after = {c.index: c.processing_s for c in of_type(history, "ChunkTranscribed")}
     assert {i: after[i] for i in done_before} == done_before, "chunks recorded before the kill are kept as they were"
     assert index in after, f"the killed worker's chunk {index} was taken again and recorded"
 
 
-def chunk_holders(stack: Stack, job_id: str, recorded: set[int]) -> dict[int, str]:
+async def chunk_holders(nc, job_id: str, recorded: set[int]) -> dict[int, str]:
     """Chunk index -> the worker whose lease holds it, for the job's chunks not recorded yet."""
-
-    async def read() -> dict[int, str]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            kv = await nc.jetstream().key_value(streams.LEASES_BUCKET)
-            with contextlib.suppress(NoKeysError):
-                keys = [k for k in await kv.keys() if k.startswith(f"chunk.{job_id}.")]
-                held = {}
-                for key in keys:
-                    with contextlib.suppress(KeyNotFoundError):
-                        held[int(key.rsplit(".", 1)[1])] = ((await kv.get(key)).value or b"").decode()
-                return {i: worker for i, worker in held.items() if i not in recorded and worker}
-            return {}
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+    kv = await nc.jetstream().key_value(streams.LEASES_BUCKET)
+    with contextlib.suppress(NoKeysError):
+        keys = [k for k in await kv.keys() if k.startswith(f"chunk.{job_id}.")]
+        held = {}
+        for key in keys:
+            with contextlib.suppress(KeyNotFoundError):
+                held[int(key.rsplit(".", 1)[1])] = ((await kv.get(key)).value or b"").decode()
+        return {i: worker for i, worker in held.items() if i not in recorded and worker}
+    return {}
 
 
-def settled(stack: Stack) -> bool:
+async def settled(nc) -> bool:
     """Nothing left on the transcription-jobs consumer: no chunk waits, none is in a worker's hands."""
-
-    async def read() -> bool:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            info = await nc.jetstream().consumer_info(streams.EVENTS.name, streams.TRANSCRIPTION_JOBS.durable)
-            return info.num_pending == 0 and info.num_ack_pending == 0
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+    info = await nc.jetstream().consumer_info(streams.EVENTS.name, streams.TRANSCRIPTION_JOBS.durable)
+    return info.num_pending == 0 and info.num_ack_pending == 0

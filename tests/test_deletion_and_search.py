@@ -1,28 +1,17 @@
 """Deletion end to end, and transcript search: ranked, highlighted, phrases and prefixes, tenant-scoped."""
 
-import asyncio
-
-from nats.js.errors import ObjectNotFoundError
-
-from tests.helpers import eventually, new_client, read_events, reference, upload, wait_job, wait_logged
+from tests.helpers import (
+    audio_removed,
+    audio_stored,
+    eventually_async,
+    new_client,
+    read_events,
+    reference,
+    upload,
+    wait_job,
+    wait_logged,
+)
 from tests.wer import BATCH_WER, assert_wer, words
-from voxledger.contracts.streams import AUDIO_BUCKET
-from voxledger.runtime.broker import connect
-
-
-def audio_exists(stack, recording_id: str) -> bool:
-    async def check() -> bool:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
-            return True
-        except ObjectNotFoundError:
-            return False
-        finally:
-            await nc.close()
-
-    return asyncio.run(check())
-
 
 # Words of the fixtures that the english text search indexes (no stop words). The searches below use the
 # ones the model heard: which of them it hears depends on the processor (see tests/wer.py).
@@ -40,11 +29,11 @@ def said_in_order(segments: list[list[str]], first: str, second: str) -> bool:
     return any(s[i : i + 2] == [first, second] for s in segments for i in range(len(s)))
 
 
-def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(stack, client):
+async def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(stack, client, nc):
     running = upload(client, "bench_300s.ogg").json()
     rec, job = running["recording_id"], running["job_id"]
     read_events(client, rec, until="SegmentsTranscribed", job_id=job)
-    assert audio_exists(stack, rec)
+    assert await audio_stored(nc, rec)
 
     deleted = client.delete(f"/v1/recordings/{rec}")
     assert deleted.status_code == 202 and deleted.json() == {"recording_id": rec, "status": "deleting"}
@@ -56,7 +45,7 @@ def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(
     assert rec not in [r["recording_id"] for r in client.get("/v1/recordings").json()["items"]]
     assert job not in [j["job_id"] for j in client.get("/v1/jobs").json()["items"]]
 
-    history = wait_logged(stack, rec, "RecordingDeleted", timeout_s=30)
+    history = await wait_logged(nc, stack, rec, "RecordingDeleted", timeout_s=30)
     types = [m.envelope.type for m in history]
     assert "TranscriptionCancelled" in types and "TranscriptionCompleted" not in types
     deleted_at = types.index("RecordingDeleted")
@@ -65,7 +54,7 @@ def test_deleting_a_recording_cancels_its_running_job_and_removes_it_everywhere(
     commit = [m.envelope.commit_remaining for m in history if m.envelope.causation_id == delete_cause]
     assert commit == list(range(len(commit) - 1, -1, -1)) and len(commit) >= 2
     assert not {"SegmentsTranscribed", "TranscriptionProgressed"} & set(types[deleted_at:]), "the worker stopped"
-    eventually(lambda: not audio_exists(stack, rec), "the audio blob removed", 10)
+    await eventually_async(lambda: audio_removed(nc, rec), "the audio blob removed", 10)
 
     # The worker is free again: the next job runs to the end.
     after = upload(client, "short_meeting.ogg").json()

@@ -7,17 +7,16 @@ The log itself stays complete (job timing and statuses are still there); its con
 recording's data key (AES-256-GCM), and the delete erased that key.
 """
 
-import asyncio
-
 import nats
 from nats.js import api as js_api
-from nats.js.errors import ObjectNotFoundError
 
 from tests.disk import row_files_holding, stored_anywhere, stored_key_and_audio, unique_wav
 from tests.helpers import (
     AUDIO,
+    audio_removed,
+    audio_stored,
     cli,
-    eventually,
+    eventually_async,
     log_events,
     read_events,
     reference,
@@ -29,9 +28,8 @@ from tests.helpers import (
 from tests.wer import BATCH_WER, assert_wer, words
 from voxledger.contracts import sealing, subjects
 from voxledger.contracts.ids import new_id
-from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET, LIVE_AUDIO
+from voxledger.contracts.streams import DATA_KEYS_BUCKET, LIVE_AUDIO
 from voxledger.gateway.adapters.live import LiveBus
-from voxledger.runtime.broker import connect
 from voxledger.runtime.crypto import DataCipher, MasterKeys, ensure_master_key
 from voxledger.runtime.provisioning import provision
 from voxledger.runtime.vault import Vault
@@ -76,22 +74,14 @@ async def _messages(js, name: str, subjects_: list[str], workqueue: bool) -> lis
     return found
 
 
-def everything_stored(stack) -> dict[str, list[tuple[str, bytes]]]:
+async def everything_stored(nc) -> dict[str, list[tuple[str, bytes]]]:
     """Every message of every stream: EVENTS, COMMANDS, LIVE_AUDIO, WEBHOOKS, and each KV and object bucket."""
-
-    async def scan() -> dict[str, list[tuple[str, bytes]]]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js = nc.jetstream()
-            stored = {}
-            for info in await js.streams_info():
-                workqueue = info.config.retention == js_api.RetentionPolicy.WORK_QUEUE
-                stored[info.config.name] = await _messages(js, info.config.name, info.config.subjects or [], workqueue)
-            return stored
-        finally:
-            await nc.close()
-
-    return asyncio.run(scan())
+    js = nc.jetstream()
+    stored = {}
+    for info in await js.streams_info():
+        workqueue = info.config.retention == js_api.RetentionPolicy.WORK_QUEUE
+        stored[info.config.name] = await _messages(js, info.config.name, info.config.subjects or [], workqueue)
+    return stored
 
 
 def mentions(stored: dict[str, list[tuple[str, bytes]]], needle: str, recording_id: str | None = None) -> list[str]:
@@ -104,33 +94,11 @@ def mentions(stored: dict[str, list[tuple[str, bytes]]], needle: str, recording_
     ]
 
 
-def audio_stored(stack, recording_id: str) -> bool:
-    async def check() -> bool:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            await (await nc.jetstream().object_store(AUDIO_BUCKET)).get_info(f"recordings/{recording_id}")
-            return True
-        except ObjectNotFoundError:
-            return False
-        finally:
-            await nc.close()
-
-    return asyncio.run(check())
-
-
-def store_live_frame(stack, recording_id: str, frame: bytes) -> bytes:
+async def store_live_frame(nc, stack, recording_id: str, frame: bytes) -> bytes:
     """Stores a frame of the recording's live audio as the gateway does; returns the bytes stored."""
-
-    async def store() -> bytes:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            await LiveBus(nc, await stack_vault(nc, stack)).publish_audio(recording_id, 0, frame)
-            stored = await nc.jetstream().get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(recording_id))
-            return stored.data or b""
-        finally:
-            await nc.close()
-
-    return asyncio.run(store())
+    await LiveBus(nc, await stack_vault(nc, stack)).publish_audio(recording_id, 0, frame)
+    stored = await nc.jetstream().get_last_msg(LIVE_AUDIO.name, subjects.live_audio_subject(recording_id))
+    return stored.data or b""
 
 
 def _upload(client, filename: str, audio: bytes, idempotency_key: dict[str, str], **typed: str):
@@ -138,14 +106,14 @@ def _upload(client, filename: str, audio: bytes, idempotency_key: dict[str, str]
     return client.post("/v1/recordings", files=files, data={"language": "en", **typed}, headers=idempotency_key)
 
 
-def assert_erased_from_disk(stack, recording_id: str, token: str, kept: dict[str, bytes]) -> None:
+async def assert_erased_from_disk(stack, recording_id: str, token: str, kept: dict[str, bytes]) -> None:
     """After the delete has been applied everywhere: none of it in any file, nor the recording's rows."""
-    found = stored_anywhere(stack, {**kept, "typed": token.encode()})
+    found = await stored_anywhere(stack, {**kept, "typed": token.encode()})
     assert not found, f"still on disk: {found}"
-    assert not row_files_holding(stack, recording_id), "the read models' files keep none of its rows"
+    assert not await row_files_holding(stack, recording_id), "the read models' files keep none of its rows"
 
 
-def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
+async def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client, nc):
     token = f"erasure{new_id().replace('-', '')[-12:]}"  # a word nobody else ever stored
     filename, retry, wav = f"{token}.wav", {"Idempotency-Key": token}, unique_wav(AUDIO / "short_meeting.ogg")
     typed = {"prompt": f"Minutes of {token}.", "hotwords": token}  # what a person typed, sealed like the filename
@@ -153,8 +121,8 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert accepted.status_code == 202, accepted.text
     rec, job = accepted.json()["recording_id"], accepted.json()["job_id"]
     assert wait_job(client, job)["status"] == "completed"
-    wait_logged(stack, rec, "InsightsCompleted", timeout_s=90)
-    wait_logged(stack, rec, "PassagesEmbedded", timeout_s=90)
+    await wait_logged(nc, stack, rec, "InsightsCompleted", timeout_s=90)
+    await wait_logged(nc, stack, rec, "PassagesEmbedded", timeout_s=90)
 
     # Before the delete the content is readable through the API (and SSE opens the sealed segments) ...
     text = client.get(f"/v1/recordings/{rec}/transcript").json()["text"]
@@ -173,8 +141,8 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     # ... but the log never held it in clear: only ciphertext, and the data key is in its bucket. A frame of
     # live audio (here a distinctive byte pattern standing in for speech) is sealed too.
     frame = token.encode() * 100
-    assert token.encode() not in store_live_frame(stack, rec, frame)
-    before = everything_stored(stack)
+    assert token.encode() not in await store_live_frame(nc, stack, rec, frame)
+    before = await everything_stored(nc)
     assert [s for s, _ in before["EVENTS"] if rec in s], "the scan reads the log"
     assert mentions(before, "content_type", rec), "the scan sees what is in clear (the content type)"
     assert not mentions(before, token), "the filename, prompt and hotwords are sealed"
@@ -182,16 +150,16 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert [s for s, _ in before[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec)], "the recording has a data key"
     # The files: the key (wrapped) in its bucket's blocks, the audio in the object store's, the typed words in
     # the read models (PostgreSQL) and nowhere in the log; the scan finds each before the delete.
-    key, audio = stored_key_and_audio(stack, rec)
-    found = stored_anywhere(stack, {"key": key, "audio": audio, "typed": token.encode()})
+    key, audio = await stored_key_and_audio(nc, rec)
+    found = await stored_anywhere(stack, {"key": key, "audio": audio, "typed": token.encode()})
     assert found.keys() == {"key", "audio", "typed"}, found
     assert not [f for f in found["typed"] if not f.startswith("postgres/")], "the log keeps no typed word in clear"
-    assert row_files_holding(stack, rec), "the scan sees the recording's rows in the read models' files"
+    assert await row_files_holding(stack, rec), "the scan sees the recording's rows in the read models' files"
 
     deleted = client.delete(f"/v1/recordings/{rec}")
     assert deleted.status_code == 202
-    history = wait_logged(stack, rec, "RecordingDeleted", timeout_s=30)
-    eventually(lambda: not audio_stored(stack, rec), "the audio blob removed", 10)
+    history = await wait_logged(nc, stack, rec, "RecordingDeleted", timeout_s=30)
+    await eventually_async(lambda: audio_removed(nc, rec), "the audio blob removed", 10)
 
     # The log stays complete for accounting, but what was sealed now reads as erased, for good.
     types = [m.envelope.type for m in history]
@@ -208,7 +176,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
         assert rec not in {h["recording_id"] for h in client.get("/v1/search", params={"q": word}).json()["items"]}
     again = _upload(client, filename, wav, retry, **typed)
     assert again.status_code == 409 and again.json()["code"] == "recording_deleted", again.text
-    assert not audio_stored(stack, rec)
+    assert not await audio_stored(nc, rec)
 
     # A replay rebuilds the read models from the whole log: the recording stays gone.
     assert "swapped in" in cli(stack, "replay")
@@ -217,7 +185,7 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     assert rec not in {r["recording_id"] for r in client.get("/v1/recordings").json()["items"]}
 
     # The raw bytes of every stream and bucket: the key is gone, and no word is stored in clear.
-    after = everything_stored(stack)
+    after = await everything_stored(nc)
     assert not [s for s, raw in after[f"KV_{DATA_KEYS_BUCKET}"] if s.endswith(rec) and b"wrapped" in raw]
     assert not mentions(after, token)
     assert not [s for s, _ in after[LIVE_AUDIO.name] if rec in s], "the live audio purged"
@@ -226,37 +194,36 @@ def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, client):
     # visible, so its batch, and the erasure that follows a delete's, are done), the key, the audio, the typed
     # words and the rows are nowhere.
     assert upload(client, "short_meeting.ogg", transcribe="false").status_code == 202, "the stack goes on as before"
-    assert_erased_from_disk(stack, rec, token, {"key": key, "audio": audio})
+    await assert_erased_from_disk(stack, rec, token, {"key": key, "audio": audio})
 
 
-def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readable(stack, client):
-    def filename_in_log(recording_id: str) -> str:
-        (uploaded,) = [m for m in log_events(stack, recording_id) if m.envelope.type == "RecordingUploaded"]
+async def test_rotating_the_master_key_rewraps_every_data_key_and_keeps_content_readable(stack, client, nc):
+    async def filename_in_log(recording_id: str) -> str:
+        (uploaded,) = [m for m in await log_events(nc, stack, recording_id) if m.envelope.type == "RecordingUploaded"]
         assert not uploaded.erased
         return uploaded.body.filename
 
     before = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
-    wrapped_by_old, _ = stored_key_and_audio(stack, before)
+    wrapped_by_old, _ = await stored_key_and_audio(nc, before)
     rotated = cli(stack, "keys", "rotate-master")
     assert " data keys re-wrapped" in rotated and "kept until --retire" in rotated, rotated
-    assert not stored_anywhere(stack, {"old": wrapped_by_old}), "the revision a re-wrap replaced is erased"
-    assert filename_in_log(before) == "short_meeting.ogg"
+    assert not await stored_anywhere(stack, {"old": wrapped_by_old}), "the revision a re-wrap replaced is erased"
+    assert await filename_in_log(before) == "short_meeting.ogg"
     during = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]  # on the new key
 
     retired = cli(stack, "keys", "rotate-master", "--retire")
     assert "older master keys removed" in retired, retired
     for recording_id in (before, during):
-        assert filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
+        assert await filename_in_log(recording_id) == "short_meeting.ogg", "readable with the new master key alone"
     after = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
-    assert filename_in_log(after) == "short_meeting.ogg"
+    assert await filename_in_log(after) == "short_meeting.ogg"
 
 
-def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_every_key_and_marker(tmp_path):
+async def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_every_key_and_marker(tmp_path):
     """A bucket made before erasure (nats-py's, denying message deletes for good) is made anew by provisioning:
     the keys still open what they sealed, a destroyed key stays destroyed, and a destroy now erases."""
     nats_server = NatsServer(tmp_path / "nats").start()
-
-    async def journey() -> None:
+    try:
         nc = await nats.connect(nats_server.url)
         try:
             js = nc.jetstream()
@@ -281,9 +248,6 @@ def test_provisioning_remakes_a_data_keys_bucket_that_denies_deletes_keeping_eve
             assert await Vault(nc, master).erased(kept)
         finally:
             await nc.close()
-
-    try:
-        asyncio.run(journey())
     finally:
         nats_server.stop()
     blocks = b"".join(p.read_bytes() for p in (tmp_path / "nats").rglob("*.blk"))

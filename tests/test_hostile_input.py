@@ -196,7 +196,7 @@ def test_numbers_ids_and_cursors_are_parsed_strictly(client):
     assert client.get("/v1/search", params={"q": "x", "cursor": "bzrCsg"}).json()["code"] == "invalid_cursor"
 
 
-async def test_only_served_models_are_accepted_on_upload_retranscription_and_live(stack, client):
+async def test_only_served_models_and_their_languages_are_accepted_on_upload_retranscription_and_live(stack, client):
     listed = client.get("/v1/models")
     assert listed.status_code == 200, listed.text
     models = {m["name"]: m for m in listed.json()["items"]}
@@ -211,14 +211,19 @@ async def test_only_served_models_are_accepted_on_upload_retranscription_and_liv
     again = client.post(f"/v1/recordings/{recording_id}/transcriptions", json={"model": "/tmp/evil"})
     assert again.status_code == 422 and again.json()["code"] == "unknown_model"
 
-    async def live_start() -> dict:
+    async def live_starts(*starts: dict) -> list[dict]:
+        """What each `start` on one socket is answered (a refused start leaves the socket waiting for another)."""
         headers = {"Authorization": client.headers["authorization"]}
+        answers = []
         async with websockets.connect(ws_url(stack), additional_headers=headers) as ws:
-            await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "model": "nope"}))
-            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+            for start in starts:
+                await ws.send(json.dumps({"type": "start", "sample_rate": 16000, **start}))
+                answers.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        return answers
 
-    error = await live_start()
-    assert error["type"] == "error" and error["code"] == "unknown_model", error
+    unknown, german = await live_starts({"model": "nope"}, {"language": "DE"})  # tiny.en: English only
+    assert unknown["type"] == "error" and unknown["code"] == "unknown_model", unknown
+    assert german["type"] == "error" and german["code"] == "unsupported_language", german
 
 
 def test_json_bodies_and_forms_are_bounded_while_they_stream(client):

@@ -33,7 +33,7 @@ def insights_after(client, recording_id: str, job_id: str, run_id: str | None = 
     return response.json(), events
 
 
-def test_a_completed_job_gets_all_four_insights_exactly_once(stack, client):
+async def test_a_completed_job_gets_all_four_insights_exactly_once(stack, client, nc):
     accepted = completed_upload(client)
     insights, events = insights_after(client, accepted["recording_id"], accepted["job_id"])
 
@@ -50,7 +50,9 @@ def test_a_completed_job_gets_all_four_insights_exactly_once(stack, client):
     # The request in the audio is found, in the words the model heard it in.
     assert min((word_error_rate(ACTION_SAID, item["text"]) for item in items), default=1.0) <= BATCH_WER, items
 
-    kinds_in_log = [m for m in log_events(stack, accepted["recording_id"]) if m.envelope.type in INSIGHT_EVENTS]
+    kinds_in_log = [
+        m for m in await log_events(nc, stack, accepted["recording_id"]) if m.envelope.type in INSIGHT_EVENTS
+    ]
     counts = {t: sum(m.envelope.type == t for m in kinds_in_log) for t in INSIGHT_EVENTS}
     assert counts == {
         "InsightsRequested": 1,

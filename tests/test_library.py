@@ -1,6 +1,9 @@
 """Recordings that read like a library, on the shared stack: a name, tags and a folder set by a person, sealed in
 the log like the filename, filtered on in the list, and the name on every export's file."""
 
+import io
+import zipfile
+
 from tests.disk import where_stored
 from tests.helpers import new_client, upload, wait_job
 
@@ -35,6 +38,18 @@ def test_a_recording_is_named_tagged_and_filed_and_its_exports_carry_the_name(st
         export = client.get(f"{_path(recording_id)}/transcript", params={"format": fmt})
         assert f'filename="{NAME}.{fmt}"' in export.headers["content-disposition"], export.headers
 
+    # Several at once, as one zip: each transcript under its name; one not transcribed is named, not skipped silently.
+    untranscribed = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    both = {"recording_id": [recording_id, untranscribed], "format": "srt"}
+    exported = client.get("/v1/recordings/export", params=both)
+    assert exported.status_code == 200 and 'filename="recordings.zip"' in exported.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        assert archive.namelist() == [f"{NAME}.srt", "not-transcribed.txt"]
+        assert " --> " in archive.read(f"{NAME}.srt").decode()
+        assert archive.read("not-transcribed.txt").decode() == "short_meeting.ogg\n"
+    alone = client.get("/v1/recordings/export", params={"recording_id": untranscribed})
+    assert alone.status_code == 409 and alone.json()["code"] == "transcript_not_ready"
+
     # Sealed like the filename: the log's files on disk never hold the name in clear.
     assert where_stored(stack.data_dir / "nats", {"name": NAME.encode()}) == {"name": []}
 
@@ -52,3 +67,4 @@ def test_bad_descriptions_are_refused_with_a_code_and_other_tenants_cannot_descr
         assert refused.status_code == 422 and refused.json()["code"] == code, (body, refused.text)
     with new_client(stack, "library-other") as other:
         assert other.patch(_path(recording_id), json={"name": "mine"}).status_code == 404
+        assert other.get("/v1/recordings/export", params={"recording_id": recording_id}).status_code == 404

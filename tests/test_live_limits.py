@@ -7,7 +7,6 @@ import time
 
 import websockets
 
-from tests.helpers import new_client
 from tests.live_client import ws_url
 
 RATE = 16_000
@@ -68,8 +67,8 @@ async def scenario(url: str, key_a: str, key_b: str) -> None:
     await asyncio.gather(a1.close(), b.close())
 
 
-def test_a_tenant_holds_its_share_of_live_slots_and_idle_or_endless_sessions_end(own_stack):
-    stack = own_stack(env=ENV)
-    with new_client(stack, "live-a") as a, new_client(stack, "live-b") as b:
-        keys = [c.headers["Authorization"].split()[1] for c in (a, b)]
-        asyncio.run(scenario(ws_url(stack), *keys))
+async def test_a_tenant_holds_its_share_of_live_slots_and_idle_or_endless_sessions_end(own_stack, client_on):
+    stack = await asyncio.to_thread(own_stack, env=ENV)  # on a thread: the supervisor's start runs a loop of its own
+    a, b = await client_on(stack, "live-a"), await client_on(stack, "live-b")
+    keys = [c.headers["Authorization"].split()[1] for c in (a, b)]
+    await scenario(ws_url(stack), *keys)

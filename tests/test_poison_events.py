@@ -10,17 +10,15 @@ import json
 import signal
 import time
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import cli, metrics_text, new_client, stack_vault, started_stack, upload
+from tests.helpers import cli, metrics_text, new_client, running_stack, stack_vault, started_stack, upload
 from voxledger.contracts import events as ev
 from voxledger.contracts import subjects
 from voxledger.contracts.envelope import seal
 from voxledger.contracts.ids import new_id
 from voxledger.gateway.adapters.bus import command_id_for
-from voxledger.runtime.broker import connect
 from voxledger.runtime.eventstore import EventStore
 from voxledger.stack.embedded import free_port
 
@@ -34,42 +32,12 @@ def poison_stack(tmp_path_factory):
         yield stack
 
 
-def on_nats(stack, fn):
-    async def main():
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            return await fn(nc.jetstream())
-        finally:
-            await nc.close()
-
-    return asyncio.run(main())
-
-
-def on_postgres(stack, fn):
-    async def main():
-        conn = await asyncpg.connect(stack.database_url)
-        try:
-            return await fn(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(main())
-
-
-def append(stack, recording_id: str, tenant: str, body: ev.Event, causation_id: str | None = None) -> int:
+async def append(nc, stack, recording_id: str, tenant: str, body: ev.Event, causation_id: str | None = None) -> int:
     """As the transcriber appends: through the event store, after the recording's last event."""
-
-    async def go() -> int:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))  # sealed, as the transcriber's
-            _, last = await store.load(subjects.RECORDING, recording_id)
-            message = seal(body, aggregate_id=recording_id, tenant_id=tenant, causation_id=causation_id)
-            return await store.append(subjects.RECORDING, recording_id, [message], last)
-        finally:
-            await nc.close()
-
-    return asyncio.run(go())
+    store = EventStore(nc.jetstream(), vault=await stack_vault(nc, stack))  # sealed, as the transcriber's
+    _, last = await store.load(subjects.RECORDING, recording_id)
+    message = seal(body, aggregate_id=recording_id, tenant_id=tenant, causation_id=causation_id)
+    return await store.append(subjects.RECORDING, recording_id, [message], last)
 
 
 def quarantine(stack) -> dict[int, list[str]]:
@@ -103,22 +71,19 @@ def wait_quarantined(stack, seq: int) -> dict[int, list[str]]:
     return held
 
 
-def test_readyz_says_when_a_projection_lags_behind_the_log(poison_stack):
+async def test_readyz_says_when_a_projection_lags_behind_the_log(poison_stack, nats_on):
     stack = poison_stack
+    js = (await nats_on(stack)).jetstream()
     assert readyz(stack).status_code == 200
     projector = stack.service("projector", 0).proc
     projector.send_signal(signal.SIGSTOP)
     try:
-
-        async def publish(js):
-            for _ in range(MAX_LAG + 5):  # skipped as unknown, but every event counts towards the lag
-                await js.publish(
-                    "vl.evt.rec.lag.Unknown",
-                    b'{"event_id":"x","type":"Unknown","schema_version":1,'
-                    b'"aggregate_id":"lag","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}',
-                )
-
-        on_nats(stack, publish)
+        for _ in range(MAX_LAG + 5):  # skipped as unknown, but every event counts towards the lag
+            await js.publish(
+                "vl.evt.rec.lag.Unknown",
+                b'{"event_id":"x","type":"Unknown","schema_version":1,'
+                b'"aggregate_id":"lag","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}',
+            )
         lagging = readyz(stack)
         assert lagging.status_code == 503 and lagging.json()["code"] == "projection_lagging", lagging.text
         assert "behind" in lagging.json()["detail"]
@@ -131,121 +96,127 @@ def test_readyz_says_when_a_projection_lags_behind_the_log(poison_stack):
         time.sleep(0.05)
 
 
-def test_every_commit_notifies_the_projection_channel(poison_stack):
+async def test_every_commit_notifies_the_projection_channel(poison_stack, nats_on, pg_on):
     stack = poison_stack
-
-    async def listen(conn):
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        await conn.add_listener("voxledger_projection", lambda *args: heard.put_nowait(args[3]))
-        unknown = b'{"event_id":"n","type":"Unknown","schema_version":1,"aggregate_id":"n","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}'
-        seq = (
-            await asyncio.to_thread(lambda: on_nats(stack, lambda js: js.publish("vl.evt.rec.n.Unknown", unknown)))
-        ).seq
-        while True:
-            name, _, at = (await asyncio.wait_for(heard.get(), 10)).partition(":")
-            if name == "read_models" and int(at) >= seq:
-                return
-
-    on_postgres(stack, listen)
+    conn, js = await pg_on(stack.database_url), (await nats_on(stack)).jetstream()
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await conn.add_listener("voxledger_projection", lambda *args: heard.put_nowait(args[3]))
+    unknown = b'{"event_id":"n","type":"Unknown","schema_version":1,"aggregate_id":"n","tenant_id":"t","occurred_at":"2025-01-01T00:00:00Z"}'
+    seq = (await js.publish("vl.evt.rec.n.Unknown", unknown)).seq
+    while True:
+        name, _, at = (await asyncio.wait_for(heard.get(), 10)).partition(":")
+        if name == "read_models" and int(at) >= seq:
+            return
 
 
-def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_stack):
+async def test_a_nul_in_an_event_is_quarantined_and_every_other_tenant_goes_on(poison_stack, nats_on, client_on):
     stack = poison_stack
-    with new_client(stack, "poisoned") as victim, new_client(stack, "bystander") as bystander:
-        recording = upload(victim, "short_meeting.ogg", transcribe="false").json()
-        rid = recording["recording_id"]
-        options = ev.TranscriptionOptions(model="x\x00y")
-        command_id = command_id_for("poisoned", new_id())  # as if a RequestTranscription command had led to it
-        seq = append(stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options), command_id)
+    nc, victim, bystander = (
+        await nats_on(stack),
+        await client_on(stack, "poisoned"),
+        await client_on(stack, "bystander"),
+    )
+    recording = upload(victim, "short_meeting.ogg", transcribe="false").json()
+    rid = recording["recording_id"]
+    options = ev.TranscriptionOptions(model="x\x00y")
+    command_id = command_id_for("poisoned", new_id())  # as if a RequestTranscription command had led to it
+    seq = await append(
+        nc, stack, rid, "poisoned", ev.TranscriptionRequested(job_id=new_id(), options=options), command_id
+    )
 
-        took = visible_within(
-            bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0
-        )
-        held = wait_quarantined(stack, seq)
-        assert held[seq][1:4] == ["TranscriptionRequested", rid, "poisoned"], held[seq]
-        assert "Unicode" in " ".join(held[seq][5:]) or "0x00" in " ".join(held[seq][5:]), held[seq]
+    took = visible_within(
+        bystander, upload(bystander, "short_meeting.ogg", transcribe="false", await_visible=False), 1.0
+    )
+    held = wait_quarantined(stack, seq)
+    assert held[seq][1:4] == ["TranscriptionRequested", rid, "poisoned"], held[seq]
+    assert "Unicode" in " ".join(held[seq][5:]) or "0x00" in " ".join(held[seq][5:]), held[seq]
 
-        waited = victim.get(f"/v1/recordings/{rid}", params={"min_seq": command_id})
-        assert "X-Read-Model-Stale" not in waited.headers, "the token of a quarantined event's command is answered"
-        degraded = waited.json()
-        assert degraded["read_model_error"] == {"code": "event_quarantined", "seq": seq}
-        assert degraded["status"] == "uploaded" and degraded["jobs"] == [], "status stays what was projected"
-        listed = victim.get("/v1/recordings").json()["items"]
-        assert [r["read_model_error"] for r in listed if r["recording_id"] == rid] == [
-            {"code": "event_quarantined", "seq": seq}
-        ]
-        assert bystander.get("/v1/recordings").json()["items"][0]["read_model_error"] is None
+    waited = victim.get(f"/v1/recordings/{rid}", params={"min_seq": command_id})
+    assert "X-Read-Model-Stale" not in waited.headers, "the token of a quarantined event's command is answered"
+    degraded = waited.json()
+    assert degraded["read_model_error"] == {"code": "event_quarantined", "seq": seq}
+    assert degraded["status"] == "uploaded" and degraded["jobs"] == [], "status stays what was projected"
+    listed = victim.get("/v1/recordings").json()["items"]
+    assert [r["read_model_error"] for r in listed if r["recording_id"] == rid] == [
+        {"code": "event_quarantined", "seq": seq}
+    ]
+    assert bystander.get("/v1/recordings").json()["items"][0]["read_model_error"] is None
 
-        ready = readyz(stack)
-        assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined", ready.text
-        assert [line["seq"] for line in quarantined_log_lines(stack)].count(seq) == 1, "one error line per event"
-        assert [line["level"] for line in quarantined_log_lines(stack)] == ["error"] * len(quarantined_log_lines(stack))
-        metrics = httpx.get(f"http://127.0.0.1:{stack.extra_env['VOXLEDGER_PROJECTOR_METRICS_PORT']}/metrics").text
-        assert 'voxledger_projector_quarantined_events_total{projection="read_models"}' in metrics
-        assert 'voxledger_projector_quarantined_events{projection="read_models"} 1.0' in metrics_text(stack)
+    ready = readyz(stack)
+    assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined", ready.text
+    assert [line["seq"] for line in quarantined_log_lines(stack)].count(seq) == 1, "one error line per event"
+    assert [line["level"] for line in quarantined_log_lines(stack)] == ["error"] * len(quarantined_log_lines(stack))
+    metrics = httpx.get(f"http://127.0.0.1:{stack.extra_env['VOXLEDGER_PROJECTOR_METRICS_PORT']}/metrics").text
+    assert 'voxledger_projector_quarantined_events_total{projection="read_models"}' in metrics
+    assert 'voxledger_projector_quarantined_events{projection="read_models"} 1.0' in metrics_text(stack)
 
-        out = cli(stack, "projections", "quarantine", "--retry")
-        assert "still failing" in out and seq in quarantine(stack), "the NUL still cannot be stored: it stays"
-        print(f"bystander's upload visible after {took * 1000:.0f} ms")
+    out = cli(stack, "projections", "quarantine", "--retry")
+    assert "still failing" in out and seq in quarantine(stack), "the NUL still cannot be stored: it stays"
+    print(f"bystander's upload visible after {took * 1000:.0f} ms")
 
 
-def test_a_message_that_is_not_an_envelope_is_quarantined_and_the_projector_goes_on(poison_stack):
+async def test_a_message_that_is_not_an_envelope_is_quarantined_and_the_projector_goes_on(
+    poison_stack, nats_on, client_on
+):
     stack = poison_stack
-    seq = on_nats(stack, lambda js: js.publish("vl.evt.rec.x.Forged", b"{}")).seq
-    with new_client(stack, "after-forged") as client:  # a key issued after the poison works
-        visible_within(client, upload(client, "short_meeting.ogg", transcribe="false", await_visible=False), 5.0)
+    seq = (await (await nats_on(stack)).jetstream().publish("vl.evt.rec.x.Forged", b"{}")).seq
+    client = await client_on(stack, "after-forged")  # a key issued after the poison works
+    visible_within(client, upload(client, "short_meeting.ogg", transcribe="false", await_visible=False), 5.0)
     held = wait_quarantined(stack, seq)
     assert held[seq][1:4] == ["Forged", "x", "-"], held[seq]
     assert "ValidationError" in " ".join(held[seq][5:])
 
 
-def test_a_quarantined_event_applies_after_a_fix_with_retry(poison_stack):
+async def test_a_quarantined_event_applies_after_a_fix_with_retry(poison_stack, nats_on, pg_on, client_on):
     """A fault that a fix removes: here a constraint (say, from a bad migration) that refuses one job."""
     stack = poison_stack
     constraint = "ALTER TABLE jobs ADD CONSTRAINT refuses_fixable CHECK (options->>'model' IS DISTINCT FROM 'fixable')"
-    on_postgres(stack, lambda conn: conn.execute(constraint))
-    with new_client(stack, "fixable") as client:
-        rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
-        job_id = new_id()
-        seq = append(
-            stack,
-            rid,
-            "fixable",
-            ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(model="fixable")),
-        )
-        assert "CheckViolation" in " ".join(wait_quarantined(stack, seq)[seq])
-        assert client.get(f"/v1/recordings/{rid}").json()["read_model_error"] == {
-            "code": "event_quarantined",
-            "seq": seq,
-        }
+    conn = await pg_on(stack.database_url)
+    await conn.execute(constraint)
+    nc, client = await nats_on(stack), await client_on(stack, "fixable")
+    rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    job_id = new_id()
+    seq = await append(
+        nc,
+        stack,
+        rid,
+        "fixable",
+        ev.TranscriptionRequested(job_id=job_id, options=ev.TranscriptionOptions(model="fixable")),
+    )
+    assert "CheckViolation" in " ".join(wait_quarantined(stack, seq)[seq])
+    assert client.get(f"/v1/recordings/{rid}").json()["read_model_error"] == {
+        "code": "event_quarantined",
+        "seq": seq,
+    }
 
-        on_postgres(stack, lambda conn: conn.execute("ALTER TABLE jobs DROP CONSTRAINT refuses_fixable"))  # the fix
-        out = cli(stack, "projections", "quarantine", "--retry")
-        assert "1 now applied" in out, out
-        assert seq not in quarantine(stack)
-        fixed = client.get(f"/v1/recordings/{rid}").json()
-        assert fixed["read_model_error"] is None
-        assert [j["job_id"] for j in fixed["jobs"]] == [job_id] and fixed["jobs"][0]["options"]["model"] == "fixable"
-        # The transcriber took the job meanwhile (and failed it: no such model); the rebuilt rows hold that too.
-        assert fixed["status"] == fixed["jobs"][0]["status"] != "uploaded"
+    await conn.execute("ALTER TABLE jobs DROP CONSTRAINT refuses_fixable")  # the fix
+    out = cli(stack, "projections", "quarantine", "--retry")
+    assert "1 now applied" in out, out
+    assert seq not in quarantine(stack)
+    fixed = client.get(f"/v1/recordings/{rid}").json()
+    assert fixed["read_model_error"] is None
+    assert [j["job_id"] for j in fixed["jobs"]] == [job_id] and fixed["jobs"][0]["options"]["model"] == "fixable"
+    # The transcriber took the job meanwhile (and failed it: no such model); the rebuilt rows hold that too.
+    assert fixed["status"] == fixed["jobs"][0]["status"] != "uploaded"
 
 
-def test_deleting_a_recording_settles_its_quarantined_events(poison_stack):
+async def test_deleting_a_recording_settles_its_quarantined_events(poison_stack, nats_on, client_on):
     stack = poison_stack
-    with new_client(stack, "deleted") as client:
-        rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
-        seq = append(
-            stack,
-            rid,
-            "deleted",
-            ev.TranscriptionRequested(job_id=new_id(), options=ev.TranscriptionOptions(model="\x00")),
-        )
-        wait_quarantined(stack, seq)
-        assert client.delete(f"/v1/recordings/{rid}").status_code == 202
-        deadline = time.monotonic() + 30
-        while seq in quarantine(stack):
-            assert time.monotonic() < deadline, "the deleted recording's quarantined event stayed"
-        assert client.get(f"/v1/recordings/{rid}").status_code == 404
+    nc, client = await nats_on(stack), await client_on(stack, "deleted")
+    rid = upload(client, "short_meeting.ogg", transcribe="false").json()["recording_id"]
+    seq = await append(
+        nc,
+        stack,
+        rid,
+        "deleted",
+        ev.TranscriptionRequested(job_id=new_id(), options=ev.TranscriptionOptions(model="\x00")),
+    )
+    wait_quarantined(stack, seq)
+    assert client.delete(f"/v1/recordings/{rid}").status_code == 202
+    deadline = time.monotonic() + 30
+    while seq in quarantine(stack):
+        assert time.monotonic() < deadline, "the deleted recording's quarantined event stayed"
+    assert client.get(f"/v1/recordings/{rid}").status_code == 404
 
 
 def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack):
@@ -263,13 +234,15 @@ def test_a_replay_quarantines_the_same_events_and_the_digests_match(poison_stack
         upload(client, "short_meeting.ogg", transcribe="false")
 
 
-def test_a_stack_holding_a_quarantined_event_starts_again_and_says_why(tmp_path):
+async def test_a_stack_holding_a_quarantined_event_starts_again_and_says_why(tmp_path, nats_on):
     """`voxledger up` waits for a serving gateway: a quarantined event must not stop a restart."""
     only_read_side = {"transcriber": 0, "live": 0, "postproc": 0}
-    with started_stack(tmp_path, scale=only_read_side) as first:
-        seq = on_nats(first, lambda js: js.publish("vl.evt.rec.x.Forged", b"{}")).seq
+    async with running_stack(tmp_path, scale=only_read_side) as first:
+        nc = await nats_on(first)
+        seq = (await nc.jetstream().publish("vl.evt.rec.x.Forged", b"{}")).seq
+        await nc.close()  # before its stack stops: no reconnecting to a server that is gone
         wait_quarantined(first, seq)
-    with started_stack(tmp_path, scale=only_read_side) as again:
+    async with running_stack(tmp_path, scale=only_read_side) as again:
         ready = readyz(again)
         assert ready.status_code == 503 and ready.json()["code"] == "projection_quarantined"
         assert seq in quarantine(again)

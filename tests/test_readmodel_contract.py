@@ -1,11 +1,9 @@
 """The read-model contract against the schema the projector migrates: every column a gateway row reads exists,
 and a column the contract says is never null is NOT NULL in the table (else a decode fails on a real row)."""
 
-import asyncio
 import types
 import typing
 
-import asyncpg
 import msgspec
 import pytest
 
@@ -29,17 +27,13 @@ def _nullable(annotation: object) -> bool:
     return isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
-async def _columns(dsn: str) -> dict[str, dict[str, bool]]:
+async def _columns(conn) -> dict[str, dict[str, bool]]:
     """table -> column -> whether it may be null, for every table of the projection."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            """SELECT table_name, column_name, is_nullable = 'YES' AS nullable FROM information_schema.columns
-               WHERE table_schema = 'public' AND table_name = ANY($1::text[])""",
-            list(rm.TABLES),
-        )
-    finally:
-        await conn.close()
+    rows = await conn.fetch(
+        """SELECT table_name, column_name, is_nullable = 'YES' AS nullable FROM information_schema.columns
+           WHERE table_schema = 'public' AND table_name = ANY($1::text[])""",
+        list(rm.TABLES),
+    )
     found: dict[str, dict[str, bool]] = {}
     for table, column, nullable in rows:
         found.setdefault(table, {})[column] = nullable
@@ -47,10 +41,10 @@ async def _columns(dsn: str) -> dict[str, dict[str, bool]]:
 
 
 @pytest.mark.parametrize("row_type", list(ROW_TABLES), ids=lambda t: t.__name__)
-def test_each_row_reads_columns_the_projector_writes(stack, row_type):
+async def test_each_row_reads_columns_the_projector_writes(stack, pg_on, row_type):
     table = ROW_TABLES[row_type]
     assert table in rm.TABLES, f"{table} is not a table of the {rm.PROJECTION} projection"
-    columns = asyncio.run(_columns(stack.database_url))[table]
+    columns = (await _columns(await pg_on(stack.database_url)))[table]
     for field in msgspec.structs.fields(row_type):
         assert field.name in columns, f"{row_type.__name__}.{field.name}: no such column in {table}"
         if not _nullable(field.type):

@@ -5,29 +5,16 @@ The history mixes a few hundred recordings appended through the real contracts
 recordings made through the real API and the real model.
 """
 
-import asyncio
 import hashlib
 import json
 import threading
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import (
-    cli,
-    eventually,
-    metrics_text,
-    new_client,
-    started_stack,
-    upload,
-    wait_job,
-    wait_logged,
-    wait_visible,
-)
+from tests.helpers import cli, eventually, metrics_text, started_stack, upload, wait_job, wait_logged, wait_visible
 from tests.histories import append_all, histories
 from voxledger.contracts.ids import new_id
-from voxledger.runtime.broker import connect
 
 TENANT = "replay"
 
@@ -43,47 +30,28 @@ def digests(stack) -> dict[str, str]:
     return {name: f"{rows} {digest}" for name, rows, digest in (line.split() for line in lines)}
 
 
-def run(stack, coroutine_fn, *args, role: str = "provision"):
-    async def main():
-        nc = await connect(stack.nats_as(role), "test")
-        try:
-            return await coroutine_fn(nc.jetstream(), *args)
-        finally:
-            await nc.close()
-
-    return asyncio.run(main())
-
-
-def api_keys(stack) -> list[tuple]:
+async def api_keys(conn) -> list[tuple]:
     """The keys' rows without their last use (see the replay test)."""
-
-    async def rows() -> list[tuple]:
-        conn = await asyncpg.connect(stack.database_url)
-        try:
-            found = await conn.fetch(
-                "SELECT key_id, tenant_id, key_hash, prefix, name, created_at, scope, expires_at, revoked_at"
-                " FROM api_keys ORDER BY key_id"
-            )
-            return [tuple(r) for r in found]
-        finally:
-            await conn.close()
-
-    return asyncio.run(rows())
+    found = await conn.fetch(
+        "SELECT key_id, tenant_id, key_hash, prefix, name, created_at, scope, expires_at, revoked_at"
+        " FROM api_keys ORDER BY key_id"
+    )
+    return [tuple(r) for r in found]
 
 
 async def head(js) -> int:
     return (await js.stream_info("EVENTS")).state.last_seq
 
 
-def caught_up(client: httpx.Client, stack) -> None:
+async def caught_up(client: httpx.Client, js) -> None:
     """Waits until the read models include every event appended so far."""
-    params = {"min_seq": run(stack, head), "limit": 1}  # each read waits up to 2 s for the projector by itself
+    params = {"min_seq": await head(js), "limit": 1}  # each read waits up to 2 s for the projector by itself
     eventually(
         lambda: not client.get("/v1/recordings", params=params).headers.get("X-Read-Model-Stale"), "caught up", 120
     )
 
 
-def through_the_api(stack, client) -> dict:
+async def through_the_api(stack, client, nc) -> dict:
     """Real uploads and transcriptions: completed, re-transcribed, cancelled, deleted, never transcribed."""
     # The transcriber (which also handles commands) may still be starting: the upload waits longer than usual.
     kept = upload(client, "short_meeting.ogg", await_visible=False, language="en").json()
@@ -96,51 +64,53 @@ def through_the_api(stack, client) -> dict:
     for job in (kept["job_id"], again["job_id"], doomed["job_id"], cancelled["job_id"]):
         wait_job(client, job, timeout_s=300)
     for job in (kept["job_id"], again["job_id"]):  # embedded and post-processed after completing: before the digest
-        wait_logged(stack, kept["recording_id"], "PassagesEmbedded", job_id=job, timeout_s=120)
-        wait_logged(stack, kept["recording_id"], "InsightsCompleted", job_id=job, timeout_s=300)
+        await wait_logged(nc, stack, kept["recording_id"], "PassagesEmbedded", job_id=job, timeout_s=120)
+        await wait_logged(nc, stack, kept["recording_id"], "InsightsCompleted", job_id=job, timeout_s=300)
     assert client.delete(f"/v1/recordings/{doomed['recording_id']}").status_code == 202
     return {"kept": kept, "doomed": doomed, "untranscribed": untranscribed}
 
 
-def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout(replay_stack):
+async def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_throughout(
+    replay_stack, nats_on, pg_on, client_on
+):
     stack = replay_stack
-    appended = run(stack, lambda js: append_all(js, list(histories(seed=7, tenant=TENANT, count=300))))
+    nc = await nats_on(stack)
+    js = nc.jetstream()
+    appended = await append_all(js, list(histories(seed=7, tenant=TENANT, count=300)))
     assert appended > 5000
     stack.add("transcriber")  # after the appended jobs ended, so it only skips them
-    with new_client(stack, TENANT) as client:
-        made = through_the_api(stack, client)
-        caught_up(client, stack)
-        live, keys_before = digests(stack), api_keys(stack)
-        assert int(live["recordings"].split()[0]) > 250 and int(live["deleted_recordings"].split()[0]) > 10
+    client = await client_on(stack, TENANT)
+    made = await through_the_api(stack, client, nc)
+    await caught_up(client, js)
+    live, keys_before = digests(stack), await api_keys(await pg_on(stack.database_url))
+    assert int(live["recordings"].split()[0]) > 250 and int(live["deleted_recordings"].split()[0]) > 10
 
-        failures, reads = [], [0]
-        done = threading.Event()
-        probe = threading.Thread(
-            target=read_during_replay, args=(stack, client, made["kept"]["recording_id"], done, failures, reads)
-        )
-        probe.start()
-        try:
-            out = cli(stack, "replay")
-        finally:
-            done.set()
-            probe.join()
-        assert "swapped in" in out
-        assert failures == [], failures[:5]
-        assert reads[0] > 20, f"only {reads[0]} reads overlapped the replay"
+    failures, reads = [], [0]
+    done = threading.Event()
+    probe = threading.Thread(
+        target=read_during_replay, args=(stack, client, made["kept"]["recording_id"], done, failures, reads)
+    )
+    probe.start()
+    try:
+        out = cli(stack, "replay")
+    finally:
+        done.set()
+        probe.join()
+    assert "swapped in" in out
+    assert failures == [], failures[:5]
+    assert reads[0] > 20, f"only {reads[0]} reads overlapped the replay"
 
-        # The reads during the replay are key uses too: one past a minute's turn appends an ApiKeyUsed, so a
-        # key's last use may rightly be later now. Everything else must be exactly what it was.
-        replayed = digests(stack)
-        assert {t: d for t, d in replayed.items() if t != "api_keys"} == {
-            t: d for t, d in live.items() if t != "api_keys"
-        }, "the replayed read models differ from the live ones"
-        assert api_keys(stack) == keys_before, "the replayed keys differ from the live ones"
-        assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, (
-            "deleted stays deleted"
-        )
-        assert client.get(f"/v1/recordings/{made['untranscribed']['recording_id']}").status_code == 200
-        after = upload(client, "short_meeting.ogg").json()  # the live projector carries on with the new tables
-        assert wait_job(client, after["job_id"])["status"] == "completed"
+    # The reads during the replay are key uses too: one past a minute's turn appends an ApiKeyUsed, so a
+    # key's last use may rightly be later now. Everything else must be exactly what it was.
+    replayed = digests(stack)
+    assert {t: d for t, d in replayed.items() if t != "api_keys"} == {
+        t: d for t, d in live.items() if t != "api_keys"
+    }, "the replayed read models differ from the live ones"
+    assert await api_keys(await pg_on(stack.database_url)) == keys_before, "the replayed keys differ from the live ones"
+    assert client.get(f"/v1/recordings/{made['doomed']['recording_id']}").status_code == 404, "deleted stays deleted"
+    assert client.get(f"/v1/recordings/{made['untranscribed']['recording_id']}").status_code == 200
+    after = upload(client, "short_meeting.ogg").json()  # the live projector carries on with the new tables
+    assert wait_job(client, after["job_id"])["status"] == "completed"
 
 
 def read_during_replay(stack, client, recording_id: str, done: threading.Event, failures: list, reads: list) -> None:
@@ -159,7 +129,9 @@ def read_during_replay(stack, client, recording_id: str, done: threading.Event, 
             reads[0] += 1
 
 
-def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_ones_are_skipped(replay_stack):
+async def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_ones_are_skipped(
+    replay_stack, nats_on
+):
     """ApiKeyIssued v1 (field `name`) predates v2 (`label`): its upcaster keeps old keys working, live and replayed."""
     stack = replay_stack
     api_key = "vl_" + new_id().replace("-", "")
@@ -180,12 +152,14 @@ def test_v1_events_still_read_right_after_the_contract_moved_to_v2_and_unknown_o
         for doc, subject in docs:
             await js.publish(subject, json.dumps(doc).encode(), headers={"Nats-Msg-Id": doc["event_id"]})
 
-    run(stack, write, [(unknown, "vl.evt.rec.x.RecordingArchived")])
+    await write((await nats_on(stack)).jetstream(), [(unknown, "vl.evt.rec.x.RecordingArchived")])
     key_events = [
         (newer, f"vl.evt.key.{newer['aggregate_id']}.ApiKeyIssued"),
         (v1, f"vl.evt.key.{key_id}.ApiKeyIssued"),
     ]
-    run(stack, write, key_events, role="keys")  # only the key command handler's identity appends key events
+    await write(
+        (await nats_on(stack, "keys")).jetstream(), key_events
+    )  # only the key command handler's identity appends key events
     with httpx.Client(base_url=stack.http_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as legacy:
         eventually(lambda: legacy.get("/v1/recordings").status_code != 401, "the v1 key usable", 30)
         metrics = metrics_text(stack)

@@ -1,8 +1,9 @@
 """Stored audio per tenant is bounded: an upload that would take the tenant past VOXLEDGER_MAX_STORAGE_MB_PER_TENANT
 is refused 429 quota_exceeded (field storage_mb) and stores nothing; another tenant is unaffected, and a delete
-frees the room."""
+frees the room. The tenant's events in the log are bounded too (the projector counts them; a delete does not
+shrink the log): past its share, new work is refused 429 quota_exceeded (field event_log_mb)."""
 
-from tests.helpers import AUDIO, new_client, upload
+from tests.helpers import AUDIO, EVENT_LOG_FULL_TENANT, new_client, upload
 
 FILE = "short_meeting.wav"
 FITS = 3  # 3 x 288 kB fit in 1 MiB, a fourth does not
@@ -25,3 +26,21 @@ def test_uploads_past_the_tenant_s_storage_quota_are_refused(own_stack):
         token = deleted.headers["X-Consistency-Token"]
         assert len(a.get("/v1/recordings", params={"min_seq": token}).json()["items"]) == FITS - 1
         assert upload(a, FILE, transcribe="false").status_code == 202, "a delete frees its room"
+
+
+def test_new_work_past_the_tenant_s_share_of_the_event_log_is_refused(stack, client):
+    with new_client(stack, EVENT_LOG_FULL_TENANT) as full:
+        first = upload(full, FILE, transcribe="false")  # awaited until projected, its events counted
+        assert first.status_code == 202, "a tenant under its share (none used yet) is served"
+        refused = [
+            upload(full, FILE, transcribe="false"),
+            full.post(f"/v1/recordings/{first.json()['recording_id']}/transcriptions", json={}),
+        ]
+        for response in refused:
+            assert response.status_code == 429, response.text
+            problem = response.json()
+            assert (problem["code"], problem["field"]) == ("quota_exceeded", "event_log_mb"), problem
+            assert response.headers["content-type"].startswith("application/problem+json")
+        assert len(full.get("/v1/recordings").json()["items"]) == 1, "the refused upload stored nothing"
+    accepted = upload(client, FILE)
+    assert accepted.status_code == 202, "another tenant's share is its own"

@@ -1,5 +1,6 @@
-"""How a command message is settled (runtime/commands.py), on a real JetStream consumer: acked once handled,
-terminated when rejected or unreadable, redelivered soon after a conflict and later after any other failure."""
+"""How a command message is settled (the frame of runtime/messaging.py around runtime/commands.py), on a real
+JetStream consumer: acked once handled, terminated when rejected or unreadable, redelivered soon after a conflict
+and later after any other failure."""
 
 import time
 from typing import Any
@@ -8,8 +9,9 @@ import pytest
 
 from voxledger.contracts.commands import CancelTranscription
 from voxledger.contracts.decisions import Rejected
-from voxledger.runtime.commands import CONFLICT_RETRY_S, TRANSIENT_RETRY_S, handle_command
+from voxledger.runtime.commands import handle_command
 from voxledger.runtime.eventstore import ConcurrencyConflict
+from voxledger.runtime.messaging import CONFLICT_RETRY_S, TRANSIENT_RETRY_S, envelopes, framed
 
 ACK_WAIT_S = 30  # far beyond every delay here: a redelivery below comes from the NAK, not from the ack wait
 
@@ -23,12 +25,22 @@ def running(outcome: Exception | None):
     return run
 
 
+async def handle(msg, accepts: Any, run) -> None:
+    """As a subscriber of a service gets it: decoded, inside the frame that settles it."""
+    msg.set_decoder(envelopes())
+
+    async def handler(framed_msg):
+        await handle_command(await framed_msg.decode(), accepts, run)
+
+    await framed(msg, handler)
+
+
 async def handled_once(command_queue, outcome: Exception | None, body: bytes | None = None) -> tuple[Any, float]:
     """The command handled with `run` ending in `outcome`; the queue and when it was settled."""
     queue = await command_queue(ACK_WAIT_S, body)
     msg = await queue.next(5)
     assert msg is not None
-    await handle_command(msg, CancelTranscription, running(outcome))
+    await handle(msg, CancelTranscription, running(outcome))
     return queue, time.monotonic()
 
 
@@ -44,7 +56,7 @@ async def test_a_rejected_or_unreadable_command_is_terminated(command_queue, bod
     terminated = await queue.terminations()
     msg = await queue.next(5)
     assert msg is not None
-    await handle_command(msg, CancelTranscription, running(Rejected("job_not_found", "no such job")))
+    await handle(msg, CancelTranscription, running(Rejected("job_not_found", "no such job")))
     await terminated.next_msg(timeout=5)  # raises if JetStream was not told to terminate it
     assert await queue.next(2 * TRANSIENT_RETRY_S) is None
     assert await queue.unsettled() == 0
@@ -70,4 +82,4 @@ async def test_a_message_of_another_command_is_a_bug_and_raises(command_queue):
     msg = await queue.next(5)
     assert msg is not None
     with pytest.raises(TypeError, match="not a command of this handler"):
-        await handle_command(msg, Rejected, running(None))
+        await handle_command(await envelopes()(msg), Rejected, running(None))

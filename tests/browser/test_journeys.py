@@ -2,6 +2,7 @@
 
 import json
 import re
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -165,10 +166,12 @@ def test_cancel_a_running_job_then_delete_it(app: Page, client):
     accepted = upload(client, "bench_300s.ogg").json()
     row = app.locator(f"tr[data-recording-id='{accepted['recording_id']}']")
     expect(row).to_have_attribute("data-status", "running", timeout=JOB_TIMEOUT_MS)
+    row.locator(".row-menu summary").click()  # a row's actions are folded in its menu
     row.locator("button[data-action=cancel]").click()
     expect(row).to_have_attribute("data-status", "cancelled", timeout=JOB_TIMEOUT_MS)
     assert client.get(f"/v1/jobs/{accepted['job_id']}").json()["status"] == "cancelled"
     app.once("dialog", lambda dialog: dialog.accept())  # "Delete this recording...?"
+    row.locator(".row-menu summary").click()  # the cancelled row was drawn anew, its menu closed
     row.locator("button[data-action=delete]").click()
     expect(row).to_have_count(0)
     path = f"/v1/recordings/{accepted['recording_id']}"
@@ -199,6 +202,44 @@ def test_rename_and_tag_a_recording_export_it_under_its_name_and_filter_by_a_tag
     app.fill("#tag-filter", "nothing-has-this")
     app.press("#tag-filter", "Enter")
     expect(app.locator(".empty")).to_have_text("No recordings match these filters.")
+
+
+def test_on_a_phone_pick_several_recordings_tag_export_and_delete_them_at_once(app: Page, client, shoot):
+    app.set_viewport_size({"width": 390, "height": 844})
+    ids = [upload(client, "short_meeting.ogg").json() for _ in range(2)]
+    for accepted in ids:
+        wait_job(client, accepted["job_id"])
+    app.reload()
+    rows = [app.locator(f"tr[data-recording-id='{a['recording_id']}']") for a in ids]
+    for row in rows:
+        expect(row).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
+    wide = app.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 391)
+             .map((e) => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"""
+    )
+    assert app.evaluate("() => document.documentElement.scrollWidth") <= 390, f"wider than the phone: {wide}"
+    for row in rows:
+        row.locator("input.pick").check()
+    expect(app.locator(".bulk .count")).to_have_text("2 selected")
+    shoot(app, "recordings-phone")
+
+    app.click("button[data-bulk=tag]")
+    app.fill("#ask-one", "follow-up")
+    app.click("dialog button[type=submit]")
+    for row in rows:  # shown as the events arrive; both stay picked
+        expect(row.locator(".tag")).to_have_text(["follow-up"])
+    expect(app.locator(".bulk .count")).to_have_text("2 selected")
+    app.select_option("#bulk-format", "srt")
+    with app.expect_download() as download:
+        app.click("button[data-bulk=export]")
+    assert download.value.suggested_filename == "recordings.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert archive.namelist() == ["short_meeting.srt", "short_meeting (2).srt"]
+    app.once("dialog", lambda dialog: dialog.accept())  # "Delete 2 recordings...?"
+    app.click("button[data-bulk=delete]")
+    for row in rows:
+        expect(row).to_have_count(0)
+    expect(app.locator(".bulk")).to_be_hidden()
 
 
 def test_search_for_a_word_and_land_on_its_moment(app: Page, client, shoot):

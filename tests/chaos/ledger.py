@@ -1,6 +1,5 @@
 """Checks the chaos tests share: the event log tells one clean story per job, and the read model matches it."""
 
-import asyncio
 import time
 
 import httpx
@@ -41,42 +40,43 @@ def assert_clean_job_log(history: list[Message], job_id: str, ending: str) -> li
     return segments
 
 
-def read_model_segments(database_url: str, job_ids: list[str]) -> dict[str, list[tuple[int, str]]]:
-    """(index, text) of every projected segment of the jobs, in order."""
-
-    async def fetch() -> dict[str, list[tuple[int, str]]]:
-        pool = await create_pool(database_url, max_size=1)
-        try:
-            rows = await pool.fetch(
-                "SELECT job_id, idx, text FROM segments WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, idx", job_ids
-            )
-        finally:
-            await pool.close()
-        found: dict[str, list[tuple[int, str]]] = {job_id: [] for job_id in job_ids}
-        for row in rows:
-            found[row["job_id"]].append((row["idx"], row["text"]))
-        return found
-
-    return asyncio.run(fetch())
+async def read_model_segments(database_url: str, job_ids: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """(index, text) of every projected segment of the jobs, in order. Through the services' own pool: it waits
+    for a database that is still coming back, and reads ids as the services do."""
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        rows = await pool.fetch(
+            "SELECT job_id, idx, text FROM segments WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, idx", job_ids
+        )
+    finally:
+        await pool.close()
+    found: dict[str, list[tuple[int, str]]] = {job_id: [] for job_id in job_ids}
+    for row in rows:
+        found[row["job_id"]].append((row["idx"], row["text"]))
+    return found
 
 
-def assert_ledger_matches_read_model(stack, accepted: list[dict], jobs: list[dict]) -> None:
-    """Every job completed once, its log is clean, and its projected segments equal the logged ones."""
-    projected = read_model_segments(stack.database_url, [a["job_id"] for a in accepted])
+async def assert_ledger_matches_read_model(nc, stack, accepted: list[dict], jobs: list[dict]) -> None:
+    """Every job completed once, its log is clean, and its projected segments equal the logged ones (`nc`: a
+    connection to `stack` as `provision`)."""
+    projected = await read_model_segments(stack.database_url, [a["job_id"] for a in accepted])
     for a, job in zip(accepted, jobs, strict=True):
         assert job["status"] == "completed", job
-        segments = assert_clean_job_log(log_events(stack, a["recording_id"]), a["job_id"], "TranscriptionCompleted")
+        history = await log_events(nc, stack, a["recording_id"])
+        segments = assert_clean_job_log(history, a["job_id"], "TranscriptionCompleted")
         assert segments, f"job {a['job_id']} completed with no segments"
         assert projected[a["job_id"]] == [(s.index, s.text) for s in segments], "the read model differs from the log"
         assert job["segment_count"] == len(segments)
 
 
-def assert_insights_once(stack, accepted: list[dict], timeout_s: float = 120) -> None:
+async def assert_insights_once(nc, stack, accepted: list[dict], timeout_s: float = 120) -> None:
     """Post-processing kept up as well: every job's four insights settle, exactly once each."""
     deadline = time.monotonic() + timeout_s
     for a in accepted:
         left_s = deadline - time.monotonic()
-        history = wait_logged(stack, a["recording_id"], "InsightsCompleted", job_id=a["job_id"], timeout_s=left_s)
+        history = await wait_logged(
+            nc, stack, a["recording_id"], "InsightsCompleted", job_id=a["job_id"], timeout_s=left_s
+        )
         types = [m.envelope.type for m in job_events(history, a["job_id"])]
         counts = {t: types.count(t) for t in ("InsightStarted", "InsightReady", "InsightsCompleted")}
         assert counts == {"InsightStarted": 4, "InsightReady": 4, "InsightsCompleted": 1}, (a["job_id"], counts)

@@ -6,7 +6,7 @@ import struct
 import httpx
 
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs
-from tests.helpers import AUDIO, log_events, new_client, reference
+from tests.helpers import AUDIO, log_events, reference
 from tests.wer import BATCH_WER, assert_wer
 
 PROBLEM = "application/problem+json"
@@ -46,33 +46,33 @@ def send(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
     return client.post("/v1/recordings", files={"file": (name, data)}, data={"language": "en"})
 
 
-def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(stack):
-    with new_client(stack, "bad-input") as client:  # the shared stack: nothing is killed, the tenant is its own
-        accepted: list[tuple[str, dict, str]] = []
-        for name, content, expected in UPLOADS:
-            response = send(client, name, content)
-            if isinstance(expected, tuple):
-                assert (response.status_code, response.json()["code"]) == expected, (name, response.text)
-                assert response.headers["content-type"].startswith(PROBLEM)
-            else:
-                assert response.status_code == 202, (name, response.text)
-                accepted.append((name, response.json(), expected))
+async def test_bad_files_fail_with_their_own_code_while_good_jobs_complete(stack, nc, client_on):
+    client = await client_on(stack, "bad-input")  # the shared stack: nothing is killed, the tenant is its own
+    accepted: list[tuple[str, dict, str]] = []
+    for name, content, expected in UPLOADS:
+        response = send(client, name, content)
+        if isinstance(expected, tuple):
+            assert (response.status_code, response.json()["code"]) == expected, (name, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM)
+        else:
+            assert response.status_code == 202, (name, response.text)
+            accepted.append((name, response.json(), expected))
 
-        jobs = wait_jobs(client, [ids["job_id"] for _, ids, _ in accepted])
-        for (name, ids, expected), job in zip(accepted, jobs, strict=True):
-            history = log_events(stack, ids["recording_id"])
-            if expected == "completed":
-                assert job["status"] == "completed", (name, job)
-                assert_clean_job_log(history, ids["job_id"], "TranscriptionCompleted")
-                transcript = client.get(f"/v1/recordings/{ids['recording_id']}/transcript").json()
-                assert_wer(reference("short_meeting.wav"), transcript["text"], BATCH_WER, name)
-            else:
-                assert job["status"] == "failed" and job["error"]["code"] == expected, (name, job)
-                assert job["attempt"] == 1, f"{name}: a permanent failure is not retried"
-                assert_clean_job_log(history, ids["job_id"], "TranscriptionFailed")
-                types = [m.envelope.type for m in history]
-                assert "TranscriptionAttemptFailed" not in types and "SegmentsTranscribed" not in types, name
-                refused = client.get(f"/v1/recordings/{ids['recording_id']}/transcript")
-                assert refused.status_code == 409 and refused.json()["code"] == "transcript_not_ready", name
-        listed = client.get("/v1/recordings", params={"limit": 50}).json()["items"]
-        assert len(listed) == len(accepted), "a refused upload leaves no recording behind"
+    jobs = wait_jobs(client, [ids["job_id"] for _, ids, _ in accepted])
+    for (name, ids, expected), job in zip(accepted, jobs, strict=True):
+        history = await log_events(nc, stack, ids["recording_id"])
+        if expected == "completed":
+            assert job["status"] == "completed", (name, job)
+            assert_clean_job_log(history, ids["job_id"], "TranscriptionCompleted")
+            transcript = client.get(f"/v1/recordings/{ids['recording_id']}/transcript").json()
+            assert_wer(reference("short_meeting.wav"), transcript["text"], BATCH_WER, name)
+        else:
+            assert job["status"] == "failed" and job["error"]["code"] == expected, (name, job)
+            assert job["attempt"] == 1, f"{name}: a permanent failure is not retried"
+            assert_clean_job_log(history, ids["job_id"], "TranscriptionFailed")
+            types = [m.envelope.type for m in history]
+            assert "TranscriptionAttemptFailed" not in types and "SegmentsTranscribed" not in types, name
+            refused = client.get(f"/v1/recordings/{ids['recording_id']}/transcript")
+            assert refused.status_code == 409 and refused.json()["code"] == "transcript_not_ready", name
+    listed = client.get("/v1/recordings", params={"limit": 50}).json()["items"]
+    assert len(listed) == len(accepted), "a refused upload leaves no recording behind"

@@ -2,34 +2,34 @@
 Both end cancelled, the queued one never starts, neither completes later, and every other job completes."""
 
 from tests.chaos.ledger import assert_clean_job_log, wait_jobs, wait_visible
-from tests.helpers import log_events, new_client, read_events, upload
+from tests.helpers import log_events, read_events, upload
 
 
-def test_cancelling_a_queued_and_a_running_job_under_load(stack):
+async def test_cancelling_a_queued_and_a_running_job_under_load(stack, nc, client_on):
     # The shared stack will do: its one transcriber is this test's alone while it runs, and tenants keep data apart.
-    with new_client(stack, "cancel-load") as client:
-        running = upload(client, "bench_300s.ogg").json()
-        wait_visible(client, running["job_id"])
-        read_events(client, running["recording_id"], until="SegmentsTranscribed", job_id=running["job_id"])
-        queued = [upload(client, "short_meeting.wav").json() for _ in range(4)]
-        victim = queued[1]
-        wait_visible(client, victim["job_id"])
-        assert client.get(f"/v1/jobs/{victim['job_id']}").json()["status"] == "queued"
+    client = await client_on(stack, "cancel-load")
+    running = upload(client, "bench_300s.ogg").json()
+    wait_visible(client, running["job_id"])
+    read_events(client, running["recording_id"], until="SegmentsTranscribed", job_id=running["job_id"])
+    queued = [upload(client, "short_meeting.wav").json() for _ in range(4)]
+    victim = queued[1]
+    wait_visible(client, victim["job_id"])
+    assert client.get(f"/v1/jobs/{victim['job_id']}").json()["status"] == "queued"
 
-        assert client.post(f"/v1/jobs/{victim['job_id']}/cancel").status_code == 202
-        assert client.post(f"/v1/jobs/{running['job_id']}/cancel").status_code == 202
-        ended = read_events(
-            client,
-            running["recording_id"],
-            until={"TranscriptionCancelled", "TranscriptionCompleted"},
-            job_id=running["job_id"],
-        )
-        assert ended[-1]["event"] == "TranscriptionCancelled", "the running job stopped instead of finishing"
+    assert client.post(f"/v1/jobs/{victim['job_id']}/cancel").status_code == 202
+    assert client.post(f"/v1/jobs/{running['job_id']}/cancel").status_code == 202
+    ended = read_events(
+        client,
+        running["recording_id"],
+        until={"TranscriptionCancelled", "TranscriptionCompleted"},
+        job_id=running["job_id"],
+    )
+    assert ended[-1]["event"] == "TranscriptionCancelled", "the running job stopped instead of finishing"
 
-        others = [q for q in queued if q is not victim]
-        finished = wait_jobs(client, [q["job_id"] for q in others])
-        cancelled = wait_jobs(client, [running["job_id"], victim["job_id"]])
-        histories = {j["recording_id"]: log_events(stack, j["recording_id"]) for j in (running, *queued)}
+    others = [q for q in queued if q is not victim]
+    finished = wait_jobs(client, [q["job_id"] for q in others])
+    cancelled = wait_jobs(client, [running["job_id"], victim["job_id"]])
+    histories = {j["recording_id"]: await log_events(nc, stack, j["recording_id"]) for j in (running, *queued)}
 
     assert [job["status"] for job in finished] == ["completed"] * len(others)
     for job in finished:

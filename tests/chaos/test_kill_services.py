@@ -1,7 +1,5 @@
 """Chaos: kill -9 the gateway right after a 202, and the projector in the middle of a run of jobs."""
 
-import asyncio
-
 import httpx
 import pytest
 
@@ -33,16 +31,16 @@ def test_a_202_holds_when_the_gateway_dies_right_after_sending_it(chaos_stack):
         assert wait_job(client, accepted.json()["job_id"])["status"] == "completed"
 
 
-def test_the_read_model_converges_after_the_projector_is_killed_mid_run(chaos_stack):
-    with new_client(chaos_stack, "projector-chaos") as client:
-        accepted = [upload(client, "short_meeting.ogg").json() for _ in range(10)]
-        chaos_stack.service("projector").proc.kill()
-        accepted += [upload(client, "short_meeting.ogg", await_visible=False).json() for _ in range(10)]
-        chaos_stack.restart("projector")
-        # The projector applies in log order: once the newest job is visible, every earlier one is too.
-        newest = f"/v1/jobs/{accepted[-1]['job_id']}"
-        eventually(lambda: client.get(newest).status_code != 404, "the restarted projector caught up", 60)
-        jobs = [wait_job(client, a["job_id"], timeout_s=300) for a in accepted]
+async def test_the_read_model_converges_after_the_projector_is_killed_mid_run(chaos_stack, client_on):
+    client = await client_on(chaos_stack, "projector-chaos")
+    accepted = [upload(client, "short_meeting.ogg").json() for _ in range(10)]
+    chaos_stack.service("projector").proc.kill()
+    accepted += [upload(client, "short_meeting.ogg", await_visible=False).json() for _ in range(10)]
+    chaos_stack.restart("projector")
+    # The projector applies in log order: once the newest job is visible, every earlier one is too.
+    newest = f"/v1/jobs/{accepted[-1]['job_id']}"
+    eventually(lambda: client.get(newest).status_code != 404, "the restarted projector caught up", 60)
+    jobs = [wait_job(client, a["job_id"], timeout_s=300) for a in accepted]
     assert all(j["status"] == "completed" for j in jobs)
 
     async def rows() -> tuple[int, int, dict]:
@@ -63,7 +61,7 @@ def test_the_read_model_converges_after_the_projector_is_killed_mid_run(chaos_st
         finally:
             await pool.close()
 
-    recordings, job_rows, segments = asyncio.run(rows())
+    recordings, job_rows, segments = await rows()
     assert recordings == 20 and job_rows == 20, "exactly one row each: nothing lost, nothing doubled"
     for job in jobs:
         assert segments[job["job_id"]] == (job["segment_count"], job["segment_count"]), job["job_id"]

@@ -20,7 +20,6 @@ from voxledger.contracts.ids import new_id
 from voxledger.contracts.live import LiveSessionSpec
 from voxledger.contracts.streams import LIVE_SESSION_TTL_S, LIVE_SESSIONS_BUCKET
 from voxledger.gateway.adapters.live import LiveBus
-from voxledger.runtime.broker import connect as nats_connect
 
 REFERENCE = reference("short_meeting.wav")
 MAX_SESSION_S = 12
@@ -61,8 +60,8 @@ async def next_of(ws, kind: str, timeout_s: float = 60) -> dict:
             return message
 
 
-def transcript_checks(stack, session_id: str, finals: list[dict]) -> None:
-    history = log_events(stack, session_id)
+async def transcript_checks(nc, stack, session_id: str, finals: list[dict]) -> None:
+    history = await log_events(nc, stack, session_id)
     logged = [s for m in history if m.envelope.type == "SegmentsTranscribed" for s in m.body.segments]
     assert [s.index for s in logged] == list(range(len(logged))), "no final duplicated or missing in the log"
     assert [(f["index"], f["text"]) for f in finals] == [(s.index, s.text) for s in logged]
@@ -71,7 +70,7 @@ def transcript_checks(stack, session_id: str, finals: list[dict]) -> None:
 
 
 @pytest.mark.parametrize("stop", ["kill", "terminate"])
-def test_a_stopped_worker_s_session_continues_on_the_other_worker(live_stack, chaos_client, stop):
+async def test_a_stopped_worker_s_session_continues_on_the_other_worker(live_stack, chaos_client, stop, nats_on):
     """kill -9: the lease expires and the other worker takes over; SIGTERM: the worker hands it back at once."""
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
 
@@ -95,16 +94,17 @@ def test_a_stopped_worker_s_session_continues_on_the_other_worker(live_stack, ch
             await asyncio.wait_for(receiving, 180)
         return run
 
-    run = asyncio.run(session())
+    run = await session()
     assert run.ended is not None and run.ended["reason"] == "stopped"
-    history = log_events(live_stack, run.session_id)
+    nc = await nats_on(live_stack)
+    history = await log_events(nc, live_stack, run.session_id)
     started = next(m.body for m in history if m.envelope.type == "LiveSessionStarted")
     taken = [m.body for m in history if m.envelope.type == "LiveSessionTakenOver"]
     assert len(taken) == 1 and taken[0].worker != started.worker
-    transcript_checks(live_stack, run.session_id, run.finals)
+    await transcript_checks(nc, live_stack, run.session_id, run.finals)
 
 
-def test_a_client_that_reconnects_resumes_without_missing_or_repeated_finals(live_stack, chaos_client):
+async def test_a_client_that_reconnects_resumes_without_missing_or_repeated_finals(live_stack, chaos_client, nats_on):
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
 
     async def first_half() -> tuple[str, list[dict]]:
@@ -128,15 +128,15 @@ def test_a_client_that_reconnects_resumes_without_missing_or_repeated_finals(liv
             await asyncio.wait_for(receiving, 180)
         return run
 
-    session_id, before = asyncio.run(first_half())
-    after = asyncio.run(second_half(session_id, before[-1]["index"]))
+    session_id, before = await first_half()
+    after = await second_half(session_id, before[-1]["index"])
     finals = before + after.finals
     assert [f["index"] for f in finals] == list(range(len(finals)))
     assert after.ended is not None
-    transcript_checks(live_stack, session_id, finals)
+    await transcript_checks(await nats_on(live_stack), live_stack, session_id, finals)
 
 
-def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stack, chaos_client):
+async def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stack, chaos_client, nats_on):
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
 
     async def bad_client() -> list[str]:
@@ -164,7 +164,7 @@ def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stac
         await asyncio.wait_for(started.wait(), 60)  # the good session runs on a worker before the bad input comes
         return await bad_client(), await good
 
-    codes, good = asyncio.run(both())
+    codes, good = await both()
     assert codes == [
         "start_required",
         "malformed_message",
@@ -174,18 +174,18 @@ def test_bad_input_gets_coded_errors_and_other_sessions_are_unaffected(live_stac
         "max_duration",
     ]
     assert good.ended is not None and good.ended["reason"] == "stopped"
-    transcript_checks(live_stack, good.session_id, good.finals)
+    await transcript_checks(await nats_on(live_stack), live_stack, good.session_id, good.finals)
 
 
-def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(live_stack, chaos_client):
+async def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(live_stack, chaos_client):
     async def refused(headers: dict, first: str | None = None) -> str:
         async with websockets.connect(ws_url(live_stack), additional_headers=headers) as ws:
             if first is not None:
                 await ws.send(first)
             return (await next_of(ws, "error"))["code"]
 
-    assert asyncio.run(refused({})) == "unauthorized"
-    assert asyncio.run(refused({}, json.dumps({"type": "auth", "api_key": "vl_nope"}))) == "invalid_api_key"
+    assert await refused({}) == "unauthorized"
+    assert await refused({}, json.dumps({"type": "auth", "api_key": "vl_nope"})) == "invalid_api_key"
 
     async def capacity() -> str:
         # Two workers with room for one session each: a third session waits, then is refused.
@@ -201,7 +201,7 @@ def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(l
                 await next_of(ws, "ended")
         return code
 
-    assert asyncio.run(capacity()) == "no_live_capacity"
+    assert await capacity() == "no_live_capacity"
 
     async def browser_auth() -> str:
         async with websockets.connect(ws_url(live_stack)) as ws:
@@ -212,43 +212,40 @@ def test_without_a_valid_key_or_a_free_worker_a_session_is_refused_with_a_code(l
             await next_of(ws, "ended")
             return ready["type"]
 
-    assert asyncio.run(browser_auth()) == "ready"
+    assert await browser_auth() == "ready"
 
 
-async def _register_and_await_end(stack, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
+async def _register_and_await_end(nc, stack, specs: list[LiveSessionSpec], frame: bytes | None = None) -> dict:
     """Registers sessions the way the gateway does (bypassing its validation of `start`), optionally with one
-    stored audio frame each, and returns each session's events once it has ended (the end is awaited, not polled)."""
-    nc = await nats_connect(stack.nats_as("provision"), "test")
-    try:
-        vault = await stack_vault(nc, stack)
-        js, bus = nc.jetstream(), LiveBus(nc, vault)
-        session_ids = [new_id() for _ in specs]
-        for session_id, spec in zip(session_ids, specs, strict=True):
-            if frame is not None:
-                await bus.publish_audio(session_id, 0, frame)
-            await bus.register(session_id, spec)
-            stored = await js.get_last_msg(f"KV_{LIVE_SESSIONS_BUCKET}", f"$KV.{LIVE_SESSIONS_BUCKET}.{session_id}")
-            assert stored.headers["Nats-TTL"] == str(int(LIVE_SESSION_TTL_S)), "a registration nobody holds expires"
+    stored audio frame each, and returns each session's events once it has ended (the end is awaited, not polled).
+    `nc`: a connection to `stack` as `provision`."""
+    vault = await stack_vault(nc, stack)
+    js, bus = nc.jetstream(), LiveBus(nc, vault)
+    session_ids = [new_id() for _ in specs]
+    for session_id, spec in zip(session_ids, specs, strict=True):
+        if frame is not None:
+            await bus.publish_audio(session_id, 0, frame)
+        await bus.register(session_id, spec)
+        stored = await js.get_last_msg(f"KV_{LIVE_SESSIONS_BUCKET}", f"$KV.{LIVE_SESSIONS_BUCKET}.{session_id}")
+        assert stored.headers["Nats-TTL"] == str(int(LIVE_SESSION_TTL_S)), "a registration nobody holds expires"
 
-        async def ended(session_id: str) -> list:
-            sub = await js.subscribe(
-                subjects.aggregate_filter(subjects.RECORDING, session_id),
-                ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-            )
-            history = []
-            while not history or history[-1].envelope.type != "LiveSessionEnded":
-                history.append(await vault.decode((await sub.next_msg(timeout=90)).data))
-            await sub.unsubscribe()
-            return history
+    async def ended(session_id: str) -> list:
+        sub = await js.subscribe(
+            subjects.aggregate_filter(subjects.RECORDING, session_id),
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        history = []
+        while not history or history[-1].envelope.type != "LiveSessionEnded":
+            history.append(await vault.decode((await sub.next_msg(timeout=90)).data))
+        await sub.unsubscribe()
+        return history
 
-        histories = await asyncio.gather(*(ended(session_id) for session_id in session_ids))
-        specs_left = await js.key_value(LIVE_SESSIONS_BUCKET)
-        for session_id in session_ids:
-            await _removed(specs_left, session_id)  # the registration goes: no worker claims it again
-        return dict(zip(session_ids, histories, strict=True))
-    finally:
-        await nc.close()
+    histories = await asyncio.gather(*(ended(session_id) for session_id in session_ids))
+    specs_left = await js.key_value(LIVE_SESSIONS_BUCKET)
+    for session_id in session_ids:
+        await _removed(specs_left, session_id)  # the registration goes: no worker claims it again
+    return dict(zip(session_ids, histories, strict=True))
 
 
 async def _removed(registrations, session_id: str, timeout_s: float = 10) -> None:
@@ -272,10 +269,13 @@ def _spec(**changes) -> LiveSessionSpec:
     return msgspec.structs.replace(spec, **changes)
 
 
-def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_still_served(live_stack, chaos_client):
+async def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_still_served(
+    live_stack, chaos_client, nats_on
+):
     """Two bad-model sessions used to hold both workers (one session each) forever; now each ends with a code."""
+    nc = await nats_on(live_stack)
     started = time.monotonic()
-    histories = asyncio.run(_register_and_await_end(live_stack, [_spec(), _spec()]))
+    histories = await _register_and_await_end(nc, live_stack, [_spec(), _spec()])
     assert time.monotonic() - started < 30, "a session whose model cannot load ends at once"
     for history in histories.values():
         types = [m.envelope.type for m in history]
@@ -294,17 +294,17 @@ def test_sessions_whose_model_cannot_load_end_at_once_and_a_good_session_is_stil
         pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
         return messages, await stream(ws_url(live_stack), key_of(chaos_client), pcm, rate)
 
-    messages, good = asyncio.run(bad_then_good())
+    messages, good = await bad_then_good()
     assert [m["type"] for m in messages] == ["ready", "error", "ended"], messages
     assert (messages[1]["code"], messages[1]["fatal"], messages[2]["reason"]) == ("model_unavailable", True, "failed")
     assert good.ended is not None and good.ended["reason"] == "stopped"
-    transcript_checks(live_stack, good.session_id, good.finals)
+    await transcript_checks(nc, live_stack, good.session_id, good.finals)
 
 
-def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_reclaimed_forever(live_stack):
+async def test_a_session_that_fails_on_every_try_ends_as_failed_instead_of_being_reclaimed_forever(live_stack, nats_on):
     """A sample rate of 0 breaks every pass over its audio: retried a bounded number of times, then ended."""
-    histories = asyncio.run(
-        _register_and_await_end(live_stack, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200))
+    histories = await _register_and_await_end(
+        await nats_on(live_stack), live_stack, [_spec(sample_rate=0, options=TranscriptionOptions())], bytes(3200)
     )
     (history,) = histories.values()
     claims = [m for m in history if m.envelope.type in ("LiveSessionStarted", "LiveSessionTakenOver")]

@@ -23,7 +23,16 @@ from nats.js import api as js_api
 from tests.chaos.ledger import assert_insights_once, assert_ledger_matches_read_model, wait_jobs
 from tests.chaos.test_live_chaos import key_of, transcript_checks
 from tests.chaos.test_projector_lease import lease_holder_pid
-from tests.helpers import AUDIO, eventually, log_events, new_client, read_events, second_gateway, started_stack
+from tests.helpers import (
+    AUDIO,
+    eventually,
+    eventually_async,
+    log_events,
+    new_client,
+    read_events,
+    second_gateway,
+    started_stack,
+)
 from tests.live_client import LiveRun, read_pcm, stream, ws_url
 from voxledger.contracts import streams, subjects
 from voxledger.runtime.broker import connect
@@ -48,39 +57,24 @@ def cluster_client(cluster_stack):
         yield client
 
 
-def events_leader(stack) -> str:
-    async def read() -> str:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            return (await nc.jetstream().stream_info(streams.EVENTS.name)).cluster.leader
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+async def events_leader(nc) -> str:
+    return (await nc.jetstream().stream_info(streams.EVENTS.name)).cluster.leader
 
 
-def all_replicas_current(stack) -> bool:
+async def all_replicas_current(nc) -> bool:
     """Every stream (KV buckets and the object store included) has a leader and every peer caught up."""
-
-    async def check() -> bool:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            js = nc.jetstream(timeout=2)
-            infos = await js.streams_info()
-            return all(
-                i.cluster is not None
-                and i.cluster.leader is not None
-                and i.config.num_replicas == 3
-                and len(i.cluster.replicas or []) == 2
-                and all(p.current and not p.offline for p in i.cluster.replicas or [])
-                for i in infos
-            )
-        except (nats.errors.Error, TimeoutError):
-            return False
-        finally:
-            await nc.close()
-
-    return asyncio.run(check())
+    try:
+        infos = await nc.jetstream(timeout=2).streams_info()
+    except (nats.errors.Error, TimeoutError):
+        return False
+    return all(
+        i.cluster is not None
+        and i.cluster.leader is not None
+        and i.config.num_replicas == 3
+        and len(i.cluster.replicas or []) == 2
+        and all(p.current and not p.offline for p in i.cluster.replicas or [])
+        for i in infos
+    )
 
 
 class LeaderChange:
@@ -90,6 +84,8 @@ class LeaderChange:
         self.stack = stack
         self.elected: Future[tuple[str, float]] = Future()
         self.ready = threading.Event()
+        # A loop (and so a connection) of its own on a thread: the test's blocking calls must not delay when the
+        # election is seen.
         threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True).start()
         assert self.ready.wait(30), "the advisory subscription did not start"
 
@@ -146,7 +142,7 @@ def live_session(stack, client: httpx.Client, run: LiveRun, started: threading.E
         started.set()
         return await task
 
-    return asyncio.run(go())
+    return asyncio.run(go())  # on a pool thread, a loop of its own: the test's blocking calls run meanwhile
 
 
 def upload_accepted(client: httpx.Client, n: int) -> dict:
@@ -161,9 +157,11 @@ def upload_accepted(client: httpx.Client, n: int) -> dict:
     raise AssertionError(f"upload {n} was never accepted")
 
 
-def test_three_nodes_with_pid_files_owner_only_route_secrets_and_every_url_given(cluster_stack):
+async def test_three_nodes_with_pid_files_owner_only_route_secrets_and_every_url_given(cluster_stack, nats_on):
     stack = cluster_stack
-    assert all_replicas_current(stack), "every stream, KV bucket and the object store at three current replicas"
+    assert await all_replicas_current(await nats_on(stack)), (
+        "every stream, KV bucket and the object store at three current replicas"
+    )
     for n, node in enumerate(stack.nats.nodes):
         assert (stack.run_dir / f"nats-{n}.pid").read_text().strip() == str(node.pid)
         assert node.data_dir == stack.data_dir / f"nats-{n}" and (node.data_dir / "jetstream").is_dir()
@@ -174,7 +172,7 @@ def test_three_nodes_with_pid_files_owner_only_route_secrets_and_every_url_given
     assert stack.service_env("transcriber")["NATS_URL"] == ",".join(node.url for node in stack.nats.nodes)
 
 
-def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_stack, cluster_client):
+async def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_stack, cluster_client, nats_on):
     stack, client = cluster_stack, cluster_client
     with ThreadPoolExecutor(2) as pool:
         run, live_started = LiveRun(), threading.Event()
@@ -187,7 +185,7 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
         watched = pool.submit(follow_resuming, client, watched_id, connected)
         assert connected.wait(30), "the event stream did not open"
 
-        leader, change = events_leader(stack), LeaderChange(stack)
+        leader, change = await events_leader(await nats_on(stack)), LeaderChange(stack)
         killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
         stack.nats.kill_node(stack.nats.node_of(leader))
         accepted += [upload_accepted(client, n) for n in range(6, 8)]
@@ -199,9 +197,10 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
         run = live.result(timeout=180)
 
     assert new_leader != leader
-    assert_ledger_matches_read_model(stack, accepted, jobs)
-    assert_insights_once(stack, accepted)
-    stored = [m.envelope.type for m in log_events(stack, watched_id)]
+    nc = await nats_on(stack)  # after the kill
+    await assert_ledger_matches_read_model(nc, stack, accepted, jobs)
+    await assert_insights_once(nc, stack, accepted)
+    stored = [m.envelope.type for m in await log_events(nc, stack, watched_id)]
     assert [e["event"] for e in sse] == stored[: len(sse)], f"SSE missed or repeated: {sse} against {stored}"
     ids = [int(e["id"]) for e in sse]
     assert ids == sorted(set(ids)), "SSE ids rise strictly: nothing repeated after a resume"
@@ -212,48 +211,43 @@ def test_killing_the_events_leader_mid_load_loses_and_doubles_nothing(cluster_st
     assert [(e["id"], e["event"]) for e in rest] == [(e["id"], e["event"]) for e in sse[sse.index(before) + 1 :]]
     assert run.ended is not None and run.ended["reason"] == "stopped", run.ended
     assert any(run.started_at + t > killed_at for t, m in run.messages if m["type"] == "final"), "finals went on"
-    transcript_checks(stack, run.session_id, run.finals)
+    await transcript_checks(nc, stack, run.session_id, run.finals)
+    paused_s = await pause_across(nc, accepted, killed_wall)
     sys.stderr.write(
         f"\nEVENTS leader {leader} killed: {new_leader} elected after {elected_at - killed_at:.2f} s; the jobs"
-        f" paused {pause_across(stack, accepted, killed_wall):.2f} s; two uploads took {slowest_202_s:.2f} s;"
+        f" paused {paused_s:.2f} s; two uploads took {slowest_202_s:.2f} s;"
         f" SSE streams opened: {sse[-1]['streams']}\n"
     )
 
 
-def pause_across(stack, accepted: list[dict], at: datetime) -> float:
+async def pause_across(nc, accepted: list[dict], at: datetime) -> float:
     """The gap in the log's own (server) timestamps of the jobs' events around `at`: how long appends stood."""
     wanted = {a["recording_id"] for a in accepted}
-
-    async def stored_at() -> list[datetime]:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
-            sub = await nc.jetstream().subscribe(
-                f"{subjects.EVENTS_PREFIX}.>", ordered_consumer=True, config=everything
-            )
-            times = []
-            while True:
-                msg = await sub.next_msg(timeout=10)
-                if msg.subject.split(".")[3] in wanted:
-                    times.append(msg.metadata.timestamp)
-                if msg.metadata.num_pending == 0:
-                    return times
-        finally:
-            await nc.close()
-
-    times = asyncio.run(stored_at())
+    everything = js_api.ConsumerConfig(deliver_policy=js_api.DeliverPolicy.ALL)
+    sub = await nc.jetstream().subscribe(f"{subjects.EVENTS_PREFIX}.>", ordered_consumer=True, config=everything)
+    times = []
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=10)
+            if msg.subject.split(".")[3] in wanted:
+                times.append(msg.metadata.timestamp)
+            if msg.metadata.num_pending == 0:
+                break
+    finally:
+        await sub.unsubscribe()
     return (min(t for t in times if t > at) - max(t for t in times if t <= at)).total_seconds()
 
 
-def test_the_killed_node_rejoins_and_losing_another_loses_nothing_with_two_gateways(
-    cluster_stack, cluster_client, tmp_path
+async def test_the_killed_node_rejoins_and_losing_another_loses_nothing_with_two_gateways(
+    cluster_stack, cluster_client, tmp_path, nats_on
 ):
     stack, client = cluster_stack, cluster_client
     down = [n for n, node in enumerate(stack.nats.nodes) if node.proc is None or node.proc.poll() is not None]
     for n in down:
         stack.nats.start_node(n)
-    eventually(lambda: all_replicas_current(stack), "the restarted node caught up on every stream", 120, 0.5)
-    leader = stack.nats.node_of(events_leader(stack))
+    nc = await nats_on(stack)  # every node up again
+    await eventually_async(lambda: all_replicas_current(nc), "the restarted node caught up on every stream", 120, 0.5)
+    leader = stack.nats.node_of(await events_leader(nc))
     victim = leader if leader not in down else next(n for n in range(len(stack.nats.nodes)) if n not in down)
     with second_gateway(stack, tmp_path / "gateway-2.log") as url:
         other = httpx.Client(base_url=url, headers=client.headers, timeout=30)
@@ -261,7 +255,8 @@ def test_the_killed_node_rejoins_and_losing_another_loses_nothing_with_two_gatew
         stack.nats.kill_node(victim)
         accepted += [upload_accepted(gateway, 101 + n) for n, gateway in enumerate([client, other] * 3)]
         jobs = wait_jobs(other, [a["job_id"] for a in accepted])
-    assert_ledger_matches_read_model(stack, accepted, jobs)
+    nc = await nats_on(stack)  # after the kill
+    await assert_ledger_matches_read_model(nc, stack, accepted, jobs)
     projectors = {stack.service("projector", i).proc.pid for i in (0, 1)}
-    assert eventually(lambda: lease_holder_pid(stack), "a projector holding the lease", 30) in projectors
+    assert await eventually_async(lambda: lease_holder_pid(nc), "a projector holding the lease", 30) in projectors
     stack.nats.start_node(victim)

@@ -3,25 +3,24 @@
 import asyncio
 import time
 
-from tests.helpers import eventually, new_client, upload
+from tests.helpers import eventually_async, upload
 from voxledger.contracts.streams import LEASES_BUCKET
-from voxledger.runtime.broker import connect
 
 LEASE_KEY = "projector.read_models"
 
 
-def lease_holder_pid(stack) -> int | None:
-    async def read() -> int | None:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            entry = await (await nc.jetstream().key_value(LEASES_BUCKET)).get(LEASE_KEY)
-            return int(entry.value.decode().rsplit("-", 1)[1]) if entry.value else None
-        except Exception:  # no entry: nobody holds it right now
-            return None
-        finally:
-            await nc.close()
+async def lease_holder_pid(nc) -> int | None:
+    """The pid of the projector holding the lease (`nc`: a connection to its stack as `provision`)."""
+    try:
+        entry = await (await nc.jetstream().key_value(LEASES_BUCKET)).get(LEASE_KEY)
+        return int(entry.value.decode().rsplit("-", 1)[1]) if entry.value else None
+    except Exception:  # no entry: nobody holds it right now
+        return None
 
-    return asyncio.run(read())
+
+async def new_holder(nc, before: int | None) -> int | None:
+    pid = await lease_holder_pid(nc)
+    return pid if pid not in (None, before) else None
 
 
 def visible_at_once(client) -> bool:
@@ -33,22 +32,20 @@ def visible_at_once(client) -> bool:
     )
 
 
-def test_the_standby_projector_takes_over_within_10_s_when_the_active_one_dies(own_stack):
-    stack = own_stack(scale={"projector": 2})
-    with new_client(stack, "lease") as client:
-        projectors = {stack.service("projector", i).proc.pid: stack.service("projector", i) for i in (0, 1)}
-        active = lease_holder_pid(stack)
-        assert active in projectors, "one of the two projectors holds the lease"
-        assert visible_at_once(client)
-        logs = [(stack.log_dir / f"projector-{i}.log").read_text() for i in (0, 1)]
-        assert sum(log.count('"projector.active"') for log in logs) == 1, "only one instance ever projected"
+async def test_the_standby_projector_takes_over_within_10_s_when_the_active_one_dies(own_stack, nats_on, client_on):
+    stack = await asyncio.to_thread(own_stack, scale={"projector": 2})
+    nc, client = await nats_on(stack), await client_on(stack, "lease")
+    projectors = {stack.service("projector", i).proc.pid: stack.service("projector", i) for i in (0, 1)}
+    active = await lease_holder_pid(nc)
+    assert active in projectors, "one of the two projectors holds the lease"
+    assert visible_at_once(client)
+    logs = [(stack.log_dir / f"projector-{i}.log").read_text() for i in (0, 1)]
+    assert sum(log.count('"projector.active"') for log in logs) == 1, "only one instance ever projected"
 
-        projectors[active].proc.kill()
-        killed_at = time.monotonic()
-        # The lease key has no event on the log: poll it (each read is a NATS connection, so not too often).
-        holder = eventually(
-            lambda: (pid := lease_holder_pid(stack)) not in (None, active) and pid, "a new holder", 10, 0.1
-        )
-        took_over_s = time.monotonic() - killed_at
-        assert holder in projectors and holder != active
-        assert visible_at_once(client), f"the new active projector (after {took_over_s:.1f} s) applies new events"
+    projectors[active].proc.kill()
+    killed_at = time.monotonic()
+    # The lease key has no event on the log: poll it.
+    holder = await eventually_async(lambda: new_holder(nc, active), "a new holder", 10, 0.1)
+    took_over_s = time.monotonic() - killed_at
+    assert holder in projectors and holder != active
+    assert visible_at_once(client), f"the new active projector (after {took_over_s:.1f} s) applies new events"

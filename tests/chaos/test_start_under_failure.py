@@ -6,26 +6,17 @@ while starting is restarted with backoff like one that fails later, its start ri
 and the stack reports ready only once it can take work.
 """
 
-import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.helpers import eventually, new_client, unstarted_stack, upload, wait_job
+from tests.helpers import eventually, unstarted_stack, upload, wait_job
 from voxledger.contracts import streams
-from voxledger.runtime.broker import connect
 
 
-def stream_leader(stack, stream: str) -> str:
-    async def read() -> str:
-        nc = await connect(stack.nats_as("provision"), "test")
-        try:
-            return (await nc.jetstream(timeout=10).stream_info(stream)).cluster.leader
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+async def stream_leader(nc, stream: str) -> str:
+    return (await nc.jetstream(timeout=10).stream_info(stream)).cluster.leader
 
 
 def gateway_ready(stack) -> bool:
@@ -35,7 +26,7 @@ def gateway_ready(stack) -> bool:
         return False
 
 
-def test_a_node_and_a_transcriber_lost_while_the_stack_starts_do_not_take_it_down(tmp_path):
+async def test_a_node_and_a_transcriber_lost_while_the_stack_starts_do_not_take_it_down(tmp_path, nats_on, client_on):
     stack = unstarted_stack(tmp_path / "data", nats_cluster=3, scale={"transcriber": 2})
     with ThreadPoolExecutor(1) as pool:
         starting = pool.submit(stack.start)
@@ -49,7 +40,9 @@ def test_a_node_and_a_transcriber_lost_while_the_stack_starts_do_not_take_it_dow
             eventually(lambda: gateway_ready(stack) or starting.done(), "the gateway ready", 120)
             if starting.done():
                 starting.result()  # a start that gave up raises here, its servers already stopped
-            leader = stream_leader(stack, f"KV_{streams.DATA_KEYS_BUCKET}")
+            nc = await nats_on(stack)
+            leader = await stream_leader(nc, f"KV_{streams.DATA_KEYS_BUCKET}")
+            await nc.close()  # now: nats-py fails to close a connection still reconnecting to a stopped stack
             stack.nats.kill_node(stack.nats.node_of(leader))
             killed_at = time.monotonic()
             starting.result(timeout=240)  # raises if the start gave up
@@ -57,10 +50,10 @@ def test_a_node_and_a_transcriber_lost_while_the_stack_starts_do_not_take_it_dow
             assert all(p.proc.poll() is None for p in stack.processes), [p.label for p in stack.processes]
             assert stack.service("transcriber", 0).restarts >= 1
             # Ready means it takes work: an upload straight away is transcribed.
-            with new_client(stack, "start-under-failure") as client:
-                accepted = upload(client, "short_meeting.ogg")
-                assert accepted.status_code == 202, accepted.text
-                assert wait_job(client, accepted.json()["job_id"])["status"] == "completed"
+            client = await client_on(stack, "start-under-failure")
+            accepted = upload(client, "short_meeting.ogg")
+            assert accepted.status_code == 202, accepted.text
+            assert wait_job(client, accepted.json()["job_id"])["status"] == "completed"
             print(f"\nstack up {up_after_s:.1f} s after the node was killed")
         finally:
             if starting.exception(timeout=240) is None:  # a start that failed has stopped the stack itself

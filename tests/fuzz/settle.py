@@ -9,10 +9,7 @@ import asyncio
 import json
 import time
 
-import asyncpg
 import httpx
-
-from voxledger.runtime.broker import NatsAccess, connect
 
 POLL_S = 0.05
 
@@ -27,56 +24,29 @@ def wait_queue_drained(client: httpx.Client, timeout_s: float = 150) -> None:
         time.sleep(0.2)
 
 
-async def _events_head(nats: NatsAccess) -> int:
-    nc = await connect(nats, "fuzz-check")
-    try:
-        return (await nc.jetstream().stream_info("EVENTS")).state.last_seq
-    finally:
-        await nc.close()
-
-
-async def _caught_up(stack, timeout_s: float) -> tuple[int, dict[str, int]]:
-    head = await _events_head(stack.nats_as("provision"))
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            rows = await conn.fetch(
-                r"SELECT name, last_seq FROM projection_checkpoints WHERE name NOT LIKE '%\_\_shadow'"
-            )
-            checkpoints = {row["name"]: row["last_seq"] for row in rows}
-            if checkpoints and min(checkpoints.values()) >= head:
-                return head, checkpoints
-            if time.monotonic() > deadline:
-                return head, checkpoints
-            await asyncio.sleep(POLL_S)
-    finally:
-        await conn.close()
-
-
-def assert_projections_caught_up(stack, timeout_s: float = 30) -> None:
-    """Every projection reaches the EVENTS stream's head as it was when the fuzzing ended: none stalled."""
-    head, checkpoints = asyncio.run(_caught_up(stack, timeout_s))
+async def assert_projections_caught_up(nc, conn, timeout_s: float = 30) -> None:
+    """Every projection reaches the EVENTS stream's head as it was when the fuzzing ended: none stalled (`nc` and
+    `conn`: connections to the stack's NATS and its database)."""
+    head = (await nc.jetstream().stream_info("EVENTS")).state.last_seq
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rows = await conn.fetch(r"SELECT name, last_seq FROM projection_checkpoints WHERE name NOT LIKE '%\_\_shadow'")
+        checkpoints = {row["name"]: row["last_seq"] for row in rows}
+        if (checkpoints and min(checkpoints.values()) >= head) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(POLL_S)
     behind = {name: seq for name, seq in checkpoints.items() if seq < head}
     assert checkpoints and not behind, f"projections behind the stream head {head} after {timeout_s} s: {behind}"
 
 
-async def _quarantined(database_url: str, tenants: list[str]) -> list[dict]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT projection, seq, event_type, aggregate_id, tenant_id, error FROM projection_quarantine"
-            " WHERE tenant_id = ANY($1::text[]) ORDER BY seq",
-            tenants,
-        )
-        return [dict(row) for row in rows]
-    finally:
-        await conn.close()
-
-
-def assert_nothing_quarantined(stack, tenants: list[str]) -> None:
+async def assert_nothing_quarantined(conn, tenants: list[str]) -> None:
     """Only accepted (valid) requests of these tenants put events on the log, so none may be quarantined."""
-    quarantined = asyncio.run(_quarantined(stack.database_url, tenants))
+    rows = await conn.fetch(
+        "SELECT projection, seq, event_type, aggregate_id, tenant_id, error FROM projection_quarantine"
+        " WHERE tenant_id = ANY($1::text[]) ORDER BY seq",
+        tenants,
+    )
+    quarantined = [dict(row) for row in rows]
     assert quarantined == [], f"events of a valid request were quarantined: {quarantined}"
 
 

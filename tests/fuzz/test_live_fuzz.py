@@ -242,6 +242,7 @@ def test_random_frames_in_any_order_get_documented_answers_and_a_clean_close(sta
     @given(auth=auth_modes, script=frames)
     def fuzz(auth, script):
         note(describe(auth, script))
+        # Hypothesis calls this example function synchronously: each example runs its sessions on a loop of its own.
         received, close_code = asyncio.run(run(url, key, auth, script))
         note(f"received {received[-4:]} close {close_code}")
         asyncio.run(asyncio.wait_for(end_dropped_session(url, key, received), SESSION_END_S))
@@ -255,10 +256,13 @@ def test_random_frames_in_any_order_get_documented_answers_and_a_clean_close(sta
     fuzz()
 
 
-def test_afterwards_a_correct_session_is_served_and_nothing_is_left_behind(stack, fuzz_client, log_watch):
+async def test_afterwards_a_correct_session_is_served_and_nothing_is_left_behind(
+    stack, fuzz_client, log_watch, nc, pg_on
+):
     pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
-    session = asyncio.run(stream(ws_url(stack), fuzz_client.headers["Authorization"].split()[1], pcm, rate, speed=2))
+    session = await stream(ws_url(stack), fuzz_client.headers["Authorization"].split()[1], pcm, rate, speed=2)
     assert session.finals and session.ended and session.ended["reason"] == "stopped", session.messages[-3:]
-    assert_projections_caught_up(stack)
+    db = await pg_on(stack.database_url)
+    await assert_projections_caught_up(nc, db)
     assert log_watch.errors() == []
-    assert_nothing_quarantined(stack, [fuzz_client.tenant])
+    await assert_nothing_quarantined(db, [fuzz_client.tenant])

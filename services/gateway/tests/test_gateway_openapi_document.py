@@ -55,10 +55,25 @@ def test_every_link_names_a_documented_operation_and_fills_all_its_path_paramete
             for response in op["responses"].values():
                 for link in response.get("links", {}).values():
                     path, target = by_id[link["operationId"]]
-                    needed = {f"path.{p['name']}" for p in target.get("parameters", []) if p["in"] == "path"}
-                    assert set(link["parameters"]) == needed, (path, link)
+                    params = {f"{p['in']}.{p['name']}" for p in target.get("parameters", [])}
+                    needed = {p for p in params if p.startswith("path.")}
+                    assert needed <= set(link["parameters"]) <= params, (path, link)
                     found += 1
     assert found > 50
+
+
+def test_a_list_links_to_its_next_page_and_a_deliveries_list_to_its_redelivery(document):
+    recordings = document["paths"]["/v1/recordings"]["get"]["responses"]["200"]["links"]
+    assert {"query.cursor": "$response.body#/next_cursor"} in [link["parameters"] for link in recordings.values()]
+    deliveries = document["paths"]["/v1/webhooks/{endpoint_id}/deliveries"]["get"]["responses"]["200"]["links"]
+    redeliver = next(link for link in deliveries.values() if "delivery_id" in str(link["parameters"]))
+    assert redeliver["parameters"]["path.endpoint_id"] == "$request.path.endpoint_id"
+
+
+def test_a_request_body_that_refuses_unknown_fields_says_so(document):
+    schemas = document["components"]["schemas"]
+    for name in ("KeyCreate", "TranscriptionRequest", "WebhookCreate", "TenantSettings", "SpeakerNamesRequest"):
+        assert schemas[name]["additionalProperties"] is False, name
 
 
 def test_every_operation_documents_problem_json_for_its_other_statuses(document):
@@ -108,6 +123,6 @@ def test_min_seq_is_documented_on_the_reads_that_honour_it_and_nowhere_else(docu
         if any(p["name"] == "min_seq" and p["in"] == "query" for p in op.get("parameters", []))
     }
     assert {method for method, _ in with_min_seq} == {"get"}
-    assert len(with_min_seq) == 12
+    assert len(with_min_seq) == 13
     assert ("get", "/v1/recordings/{recording_id}/transcript") in with_min_seq
     assert ("get", "/v1/webhooks/{endpoint_id}/deliveries") in with_min_seq

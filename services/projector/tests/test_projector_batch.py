@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from voxledger.projector.domain.batch import fold_ops, recording_ids, rows_to_load, without_recordings
-from voxledger.projector.domain.ops import InsertMany, Purge, Update, Upsert
+from voxledger.projector.domain.ops import Add, InsertMany, Purge, Update, Upsert
 
 REC, OTHER = "rec-1", "rec-2"
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -73,3 +73,13 @@ def test_a_deletion_drops_the_recordings_quarantined_events_too():
     )
     outcome = fold_ops([quarantined, other, Purge(REC, "acme", T0)], {"projection_quarantine": {}})
     assert list(outcome.upserts["projection_quarantine"]) == [("read_models", 6)]
+
+
+def test_adds_sum_onto_the_loaded_total_or_start_one_and_survive_a_purge():
+    usage = [Add("tenant_usage", {"tenant_id": t}, {"events": 1, "event_bytes": n}) for t, n in [("a", 5), ("b", 7)]]
+    ops = [*usage, Purge("r1", "a", datetime.now(UTC)), usage[0]]
+    assert rows_to_load(ops) == {"tenant_usage": {("a",), ("b",)}}
+    loaded = {"tenant_usage": {("a",): {"tenant_id": "a", "events": 10, "event_bytes": 100}}}
+    rows = fold_ops(ops, loaded).upserts["tenant_usage"]
+    assert rows[("a",)] == {"tenant_id": "a", "events": 12, "event_bytes": 110}
+    assert rows[("b",)] == {"tenant_id": "b", "events": 1, "event_bytes": 7}

@@ -30,6 +30,7 @@ TABLES = (
     "webhook_endpoints",
     "webhook_deliveries",
     "webhook_attempts",
+    "tenant_usage",
 )
 # A replay rebuilds `<table><SHADOW_SUFFIX>` and checkpoints as `<projection><SHADOW_SUFFIX>`.
 SHADOW_SUFFIX = "__shadow"

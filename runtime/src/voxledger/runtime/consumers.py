@@ -10,18 +10,27 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.subscriber.usecases import LogicSubscriber
 
-from voxledger.contracts import envelope, streams
-from voxledger.runtime.codec import CONTENT_BLIND, Codec, codec
+from voxledger.contracts import streams
+from voxledger.runtime.messaging import Decoder, envelopes
 from voxledger.runtime.provisioning import consumer_config
 
 log = structlog.get_logger(__name__)
 
 
 def durable_pull(
-    broker: NatsBroker, spec: streams.ConsumerSpec, *, ack_wait_s: float | None = None, workers: int | None = None
+    broker: NatsBroker,
+    spec: streams.ConsumerSpec,
+    *,
+    ack_wait_s: float | None = None,
+    workers: int | None = None,
+    decoder: Decoder | None = None,
+    persistent: bool = True,
 ) -> "LogicSubscriber[Any]":
-    """The one durable pull subscriber: `spec`'s shared consumer (replicas share it), one message per fetch, acked
-    by hand; with `workers`, that many handled at once. Without `ack_wait_s` the consumer keeps its provisioned AckWait."""
+    """The one durable pull subscriber: `spec`'s shared consumer (replicas share it), one message per fetch; with
+    `workers`, that many handled at once. Without `ack_wait_s` the consumer keeps its provisioned AckWait.
+    Its handler receives the message as `decoder` reads it (envelopes with content blind by default), and the
+    broker's middleware (runtime/messaging.py) settles it: FastStream itself acks nothing. One that is not
+    `persistent` is started and stopped by its owner (`start()`, `stop()`), not with the broker."""
     return broker.subscriber(
         spec.filter_subject,
         stream=JStream(spec.stream, declare=False),
@@ -32,26 +41,13 @@ def durable_pull(
         pull_sub=PullSub(batch_size=1, timeout=5.0),
         ack_policy=AckPolicy.MANUAL,
         max_workers=workers,
+        decoder=decoder or envelopes(),
+        persistent=persistent,
     )
 
 
 class Acknowledgeable(Protocol):
-    body: bytes
-
     async def in_progress(self) -> None: ...
-
-    async def reject(self) -> None: ...
-
-
-async def decode_or_reject(msg: Acknowledgeable, vault: Codec | None = None) -> envelope.Message | None:
-    """A message no version of this code can read is terminated loudly; retrying cannot help.
-    Without a vault, sealed fields read blank: for consumers that need no content."""
-    try:
-        return await codec(vault, CONTENT_BLIND).decode(msg.body)
-    except (envelope.UnknownMessage, ValueError) as err:
-        log.error("message.undecodable", error=str(err))
-        await msg.reject()
-        return None
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,7 @@ from faststream.nats import NatsBroker
 
 from voxledger.runtime.broker import RECONNECT_WAIT_S, log_nats_error, nats_access
 from voxledger.runtime.logging import configure_logging
+from voxledger.runtime.messaging import Frame
 from voxledger.runtime.settings import CommonSettings, load_or_exit
 from voxledger.runtime.telemetry import setup_tracing
 
@@ -67,7 +68,7 @@ async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
 def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
     """The FastStream broker of a consuming service: its one NATS connection (named after the service, with
     its own identity) for the subscribers, JetStream, KV and the object store; reconnects forever, logs
-    through structlog."""
+    through structlog. Its middleware, `Frame`, gives every subscriber the same trace context and settle policy."""
     access = nats_access(settings)
     return NatsBroker(
         access.servers,
@@ -77,6 +78,7 @@ def nats_broker(settings: CommonSettings, service: str) -> NatsBroker:
         error_cb=log_nats_error,
         logger=faststream_logger(service),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only at debug
+        middlewares=[Frame],
         **access.options(),
     )
 

@@ -13,7 +13,9 @@ responses against what is really sent, and can build a valid upload.
 """
 
 from dataclasses import replace
+from typing import get_args
 
+import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import (
     Components,
@@ -207,10 +209,30 @@ def _served_models_only(openapi: OpenAPI, names: list[str]) -> None:
             model.enum = [*names, None] if model.one_of else list(names)
 
 
+def _closed_bodies(app: Litestar, openapi: OpenAPI) -> None:
+    """A request body that refuses unknown fields (`forbid_unknown_fields`) says so (`additionalProperties: false`),
+    so that a client or a fuzzer does not send fields that are then refused as an invalid request."""
+    schemas = openapi.components.schemas or {} if openapi.components else {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            for struct in _structs(data.annotation) if data is not None else ():
+                component = schemas.get(struct.__name__)
+                if isinstance(component, Schema) and struct.__struct_config__.forbid_unknown_fields:
+                    component.additional_properties = False
+
+
+def _structs(annotation: object) -> list[type[msgspec.Struct]]:
+    """The Structs an annotation names (`X`, `X | None`)."""
+    found = [annotation, *get_args(annotation)]
+    return [t for t in found if isinstance(t, type) and issubclass(t, msgspec.Struct)]
+
+
 def complete_document(app: Litestar) -> None:
     """At startup: Litestar builds the document once and caches it, so completing that object is enough."""
     openapi = app.openapi_schema
     document_bodies(openapi)
+    _closed_bodies(app, openapi)
     _mark_public(app, openapi)
     _served_models_only(openapi, [m.name for m in app.state["catalog"].listing()])
     add_links(openapi)

@@ -6,13 +6,14 @@ recording operation, and so on, so that a client generator or a stateful fuzzer 
 response into the next request instead of guessing them. They are added once to the generated document.
 """
 
-from litestar.openapi.spec import Link, OpenAPI, Operation, Parameter, Reference
+from litestar.openapi.spec import Link, OpenAPI, OpenAPIResponse, Operation, Parameter, Reference
 
 METHODS = ("get", "put", "post", "delete", "patch")
 RECORDING = "/v1/recordings/{recording_id}"
 JOB = "/v1/jobs/{job_id}"
+WEBHOOK = "/v1/webhooks/{endpoint_id}"
 
-# (method, path, status) of a response -> the JSON pointer of each id it carries.
+# (method, path, status) of a response -> the JSON pointer of each id it carries (or a runtime expression).
 SOURCES: dict[tuple[str, str, str], dict[str, str]] = {
     ("post", "/v1/recordings", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
     ("post", f"{RECORDING}/transcriptions", "202"): {"recording_id": "/recording_id", "job_id": "/job_id"},
@@ -27,6 +28,20 @@ SOURCES: dict[tuple[str, str, str], dict[str, str]] = {
     ("get", "/v1/search", "200"): {"recording_id": "/items/0/recording_id", "job_id": "/items/0/job_id"},
     ("post", "/v1/webhooks", "202"): {"endpoint_id": "/endpoint_id"},
     ("get", "/v1/webhooks", "200"): {"endpoint_id": "/items/0/endpoint_id"},
+    ("post", f"{WEBHOOK}/test", "202"): {"endpoint_id": "/endpoint_id"},
+    # A delivery's row does not repeat its endpoint: that is the listed endpoint, from the request's path.
+    ("get", f"{WEBHOOK}/deliveries", "200"): {
+        "endpoint_id": "$request.path.endpoint_id",
+        "delivery_id": "/items/0/delivery_id",
+    },
+    (
+        "post",
+        f"{WEBHOOK}/deliveries/{{delivery_id}}/redeliver",
+        "202",
+    ): {"endpoint_id": "/endpoint_id", "delivery_id": "/delivery_id"},
+    # A key made (or rotated) here, never the caller's own from the list: revoking that would end the session.
+    ("post", "/v1/keys", "202"): {"key_id": "/id"},
+    ("post", "/v1/keys/{key_id}/rotate", "202"): {"key_id": "/id"},
     ("get", "/v1/live/sessions", "200"): {
         "session_id": "/items/0/session_id",
         "recording_id": "/items/0/recording_id",
@@ -61,7 +76,23 @@ def add_links(openapi: OpenAPI) -> OpenAPI:
             needed = _path_parameters(target)
             if not needed or not needed <= pointers.keys() or target is source or not target.operation_id:
                 continue
-            parameters = {f"path.{name}": f"$response.body#{pointers[name]}" for name in sorted(needed)}
+            parameters = {f"path.{name}": _expression(pointers[name]) for name in sorted(needed)}
             links.setdefault(target.operation_id, Link(operation_id=target.operation_id, parameters=parameters))
         response.links = links or None
+    _link_next_pages(found)
     return openapi
+
+
+def _link_next_pages(found: dict[tuple[str, str], Operation]) -> None:
+    """A page's `next_cursor` is the `cursor` of the same list's next page: a real cursor, not a guessed one."""
+    for operation in found.values():
+        response = (operation.responses or {}).get("200")
+        cursors = [p for p in operation.parameters or () if isinstance(p, Parameter) and p.name == "cursor"]
+        if not cursors or not isinstance(response, OpenAPIResponse) or not operation.operation_id:
+            continue
+        page = Link(operation_id=operation.operation_id, parameters={"query.cursor": "$response.body#/next_cursor"})
+        response.links = {**(response.links or {}), f"{operation.operation_id}NextPage": page}
+
+
+def _expression(pointer: str) -> str:
+    return pointer if pointer.startswith("$") else f"$response.body#{pointer}"

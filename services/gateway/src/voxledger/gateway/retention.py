@@ -43,7 +43,7 @@ class RetentionScheduler:
             if tenants is not None and tenant not in tenants:
                 continue
             cutoff = now - timedelta(seconds=days * self._settings.retention_day_s)
-            for rid in await self._readmodels.recordings_created_before(tenant, cutoff, SWEEP_LIMIT):
+            for rid in await self._readmodels.recordings.created_before(tenant, cutoff, SWEEP_LIMIT):
                 command = DeleteRecording(recording_id=rid)
                 await self._bus.send(command, aggregate_id=rid, tenant=tenant, dedup_key=f"delete:{rid}")
                 sent += 1

@@ -93,7 +93,12 @@ def v1_router() -> Router:
                     library.describe_recording,
                     deletion.delete_recording,
                 ],
-                reads=[recordings.list_recordings, recordings.get_recording, recordings.get_transcript],
+                reads=[
+                    recordings.list_recordings,
+                    library.export_recordings,
+                    recordings.get_recording,
+                    recordings.get_transcript,
+                ],
             ),
             resource("speakers", [speakers.name_speakers, speakers.request_diarization]),
             resource("insights", [insights.request_insights], reads=[insights.get_insights]),

@@ -245,6 +245,15 @@ def display_name(row: RecordingRow) -> str:
     return row.filename
 
 
+def download_stem(row: RecordingRow) -> str:
+    """What an export of the recording is called before its format: its name, else its file's without the
+    audio extension (`call.ogg` exports as `call.srt`)."""
+    if row.name or row.source == "live":
+        return display_name(row)
+    stem, dot, _ = row.filename.rpartition(".")
+    return stem if dot and stem else row.filename
+
+
 def recording_view(row: RecordingRow, jobs: list[Job] | None = None) -> Recording:
     links = recording_links(row.recording_id, row.latest_job_id)
     fields = {**msgspec.structs.asdict(row), "name": display_name(row), "links": links, "jobs": jobs}

@@ -4,6 +4,9 @@ import msgspec
 
 from voxledger.runtime.settings import CommonSettings
 
+# `tenant=number` entries, comma-separated (a tenant id is a NATS subject token: no dots, spaces or wildcards)
+TENANT_LIMITS_PATTERN = r"^([^=,.*> \t]+=[0-9]+(\.[0-9]+)?(,[^=,.*> \t]+=[0-9]+(\.[0-9]+)?)*)?$"
+
 
 class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     http_host: str = "127.0.0.1"
@@ -26,6 +29,10 @@ class GatewaySettings(CommonSettings, kw_only=True, frozen=True):
     max_queued_jobs_per_tenant: int = 1000
     max_insight_runs_per_tenant: int = 20
     max_storage_mb_per_tenant: int = 100_000  # stored audio (uploads and ended live sessions)
+    # The tenant's events in the log (EVENTS keeps them for good: a delete erases content, not the events), and
+    # per-tenant exceptions to it, `tenant=MB` comma-separated (e.g. "acme=50000,trial=10")
+    max_event_log_mb_per_tenant: float = 10_000
+    tenant_event_log_mb: Annotated[str, msgspec.Meta(pattern=TENANT_LIMITS_PATTERN)] = ""
     max_uploads_in_flight_per_tenant: int = 8  # bodies still arriving, per gateway process
     max_webhooks_per_tenant: int = 10  # endpoints (each event is posted to every one of them)
     max_webhook_sends_per_minute: int = 10  # tests and redeliveries, together

@@ -7,17 +7,27 @@ import msgspec
 
 from voxledger.contracts.readmodels import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from voxledger.contracts.webhooks import WEBHOOK_EVENT_TYPES
+from voxledger.gateway.domain.validation import SINGLE_LINE_PATTERN
 from voxledger.gateway.domain.webhooks import DEFAULT_OVERLAP_S, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS
 from voxledger.gateway.schemas import Page
 
+# As check_url takes it: http(s), a host, no credentials, no fragment, no control characters or spaces.
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f/?#@]+(/[^\x00-\x20\x7f#]*)?(\?[^\x00-\x20\x7f#]*)?$"
 _URL = msgspec.Meta(
     extra_json_schema={
-        "extra": {"format": "uri", "max_length": MAX_URL_CHARS},
+        "extra": {"format": "uri", "max_length": MAX_URL_CHARS, "pattern": URL_PATTERN},
         "examples": ["https://example.com/hooks"],
     }
 )
-_EVENTS = msgspec.Meta(extra_json_schema={"examples": [["transcription.completed", "transcription.failed"]]})
-_DESCRIPTION = msgspec.Meta(extra_json_schema={"extra": {"max_length": MAX_DESCRIPTION_CHARS}})
+_EVENTS = msgspec.Meta(
+    extra_json_schema={
+        "extra": {"min_items": 1, "items": {"type": "string", "enum": list(WEBHOOK_EVENT_TYPES)}},
+        "examples": [["transcription.completed", "transcription.failed"]],
+    }
+)
+_DESCRIPTION = msgspec.Meta(
+    extra_json_schema={"extra": {"max_length": MAX_DESCRIPTION_CHARS, "pattern": SINGLE_LINE_PATTERN}}
+)
 
 
 class WebhookCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

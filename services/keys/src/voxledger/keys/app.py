@@ -8,9 +8,10 @@ import asyncio
 from dataclasses import dataclass
 
 import structlog
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 
 from voxledger.contracts import streams
+from voxledger.contracts.envelope import Message
 from voxledger.keys.handlers import KeyCommands
 from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.lifecycle import consume, nats_broker, start_service
@@ -35,8 +36,8 @@ async def bootstrap(settings: CommonSettings) -> Services:
 
 def subscribe(services: Services) -> None:
     @durable_pull(services.broker, streams.KEY_COMMANDS)  # as provisioned: an existing consumer keeps its settings
-    async def on_key_command(msg: NatsMessage) -> None:
-        await services.commands.on_command(msg)
+    async def on_key_command(message: Message) -> None:
+        await services.commands.on_command(message)
 
 
 async def serve(settings: CommonSettings) -> None:

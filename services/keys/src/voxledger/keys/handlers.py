@@ -2,10 +2,10 @@
 
 It runs in a process of its own, so that it alone holds the `keys` NATS identity, the only one allowed to
 publish to the key event subjects. Every command is idempotent, so a redelivery has no second effect. The
-frame around each (decode, log context and span, settle the message) is runtime/commands.py.
+frame around each (decode, trace, settle the message) is runtime/messaging.py; the log context and span,
+runtime/commands.py.
 """
 
-from faststream.nats import NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts import key_commands as kc
@@ -21,8 +21,8 @@ class KeyCommands:
     def __init__(self, js: JetStreamContext):
         self._js, self._store = js, EventStore(js)
 
-    async def on_command(self, msg: NatsMessage) -> None:
-        await handle_command(msg, kc.KeyCommand, self._run, bind=lambda cmd: {"key_id": cmd.key_id})
+    async def on_command(self, message: Message) -> None:
+        await handle_command(message, kc.KeyCommand, self._run, bind=lambda cmd: {"key_id": cmd.key_id})
 
     async def _run(self, command: kc.KeyCommand, cause: Envelope) -> list[Message]:
         if not await self._apply(command, cause.tenant_id):

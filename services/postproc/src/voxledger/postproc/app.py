@@ -7,6 +7,7 @@ import structlog
 from faststream.nats import NatsBroker, NatsMessage
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts.envelope import Message
 from voxledger.postproc.adapters.llm import LlmEngine
 from voxledger.postproc.domain import embedding, runs
 from voxledger.postproc.domain.engines import BUILTIN_ENGINES
@@ -17,6 +18,7 @@ from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import consume, nats_broker, start_service
+from voxledger.runtime.messaging import Settlement
 from voxledger.runtime.vault import open_vault
 
 log = structlog.get_logger(__name__)
@@ -57,16 +59,16 @@ async def bootstrap(settings: PostprocSettings) -> Services:
 
 def subscribe(services: Services, ack_wait_s: float) -> None:
     @durable_pull(services.broker, streams.INSIGHTS_ON_COMPLETION, ack_wait_s=ack_wait_s)
-    async def on_transcription_completed(msg: NatsMessage) -> None:
-        await services.runner.on_transcription_completed(msg)
+    async def on_transcription_completed(message: Message, msg: NatsMessage) -> Settlement:
+        return await services.runner.on_transcription_completed(message, msg)
 
     @durable_pull(services.broker, streams.INSIGHTS_ON_REQUEST, ack_wait_s=ack_wait_s)
-    async def on_insights_requested(msg: NatsMessage) -> None:
-        await services.runner.on_insights_requested(msg)
+    async def on_insights_requested(message: Message, msg: NatsMessage) -> Settlement:
+        return await services.runner.on_insights_requested(message, msg)
 
     @durable_pull(services.broker, streams.EMBEDDINGS_ON_COMPLETION, ack_wait_s=ack_wait_s)
-    async def on_transcription_completed_embed(msg: NatsMessage) -> None:
-        await services.embedder.on_transcription_completed(msg)
+    async def on_transcription_completed_embed(message: Message, msg: NatsMessage) -> Settlement:
+        return await services.embedder.on_transcription_completed(message, msg)
 
 
 async def serve(settings: PostprocSettings) -> None:

@@ -12,13 +12,15 @@ import structlog
 from faststream.nats.message import NatsMessage
 
 from voxledger.contracts.decisions import Rejected
+from voxledger.contracts.envelope import Message
 from voxledger.contracts.events import Passage, TranscriptionCompleted
 from voxledger.postproc.domain.embedding import EmbeddingState, EmbedPassages, needs_embedding
 from voxledger.postproc.domain.passages import passages
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.consumers import decode_or_reject, heartbeat
+from voxledger.runtime.consumers import heartbeat
 from voxledger.runtime.embeddings import Embedder, shared_embedder
+from voxledger.runtime.messaging import ACK, Nak, Settlement
 
 log = structlog.get_logger(__name__)
 
@@ -46,14 +48,11 @@ class PassageEmbedder:
         self._repo = repo
         self._settings = settings
 
-    async def on_transcription_completed(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
+    async def on_transcription_completed(self, message: Message, msg: NatsMessage) -> Settlement:
         job_id = message.body_as(TranscriptionCompleted).job_id
         loaded = await self._repo.load(message.envelope.aggregate_id)
         if not needs_embedding(loaded.state, job_id):
-            await msg.ack()  # embedded already, deleted, or superseded
-            return
+            return ACK  # embedded already, or deleted
         job = loaded.state.transcripts.jobs[job_id]
         with structlog.contextvars.bound_contextvars(recording_id=loaded.aggregate_id, job_id=job_id):
             try:
@@ -67,11 +66,10 @@ class PassageEmbedder:
                     )
                     await self._repo.execute(loaded, command, message.envelope)
             except Rejected as err:
-                log.info("passages.not_embedded", reason=str(err))
+                log.info("passages.not_embedded", reason=str(err))  # deleted meanwhile
+                return ACK
             except Exception:
                 log.exception("passages.embedding_interrupted")  # redelivery embeds again
-                await msg.nack(delay=self._settings.retry_base_s * 4)
-                return
-            else:
-                log.info("passages.embedded", passages=len(found), took_s=round(took, 3))
-            await msg.ack()
+                return Nak(self._settings.retry_base_s * 4)
+            log.info("passages.embedded", passages=len(found), took_s=round(took, 3))
+            return ACK

@@ -2,7 +2,8 @@
 
 Appends go through the aggregate one at a time (optimistic concurrency); the
 work between them runs in parallel. The message is acked only after
-InsightsCompleted is appended; a redelivery resumes the kinds left open.
+InsightsCompleted is appended; a redelivery resumes the kinds left open. Each handler gets the decoded message
+in its trace context and returns how the message is settled (runtime/messaging.py).
 """
 
 import asyncio
@@ -15,7 +16,7 @@ from faststream.nats.message import NatsMessage
 from opentelemetry import trace
 
 from voxledger.contracts.decisions import Rejected
-from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.envelope import Envelope, Message
 from voxledger.contracts.events import InsightsCompleted, InsightsRequested, TranscriptionCompleted
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.insights import InsightKind, InsightPayload
@@ -31,8 +32,8 @@ from voxledger.postproc.domain.runs import (
 )
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.consumers import decode_or_reject, heartbeat, retry_delay_s
-from voxledger.runtime.telemetry import context_from_traceparent
+from voxledger.runtime.consumers import heartbeat, retry_delay_s
+from voxledger.runtime.messaging import ACK, TERM, Nak, Settlement
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer("voxledger.postproc")
@@ -53,40 +54,30 @@ class InsightRunner:
         self._llm = llm
         self._settings = settings
 
-    async def on_transcription_completed(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
+    async def on_transcription_completed(self, message: Message, msg: NatsMessage) -> Settlement:
         completed = message.body_as(TranscriptionCompleted)
         loaded = await self._repo.load(message.envelope.aggregate_id)
         try:
             await self._repo.execute(loaded, OpenRun(job_id=completed.job_id), message.envelope)
         except Rejected as err:
             log.warning("insights.not_started", job_id=completed.job_id, reason=str(err))
-            await msg.reject()
-            return
-        await self._run(msg, loaded, completed.job_id, message.envelope)
+            return TERM
+        return await self._run(msg, loaded, completed.job_id, message.envelope)
 
-    async def on_insights_requested(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
+    async def on_insights_requested(self, message: Message, msg: NatsMessage) -> Settlement:
         requested = message.body_as(InsightsRequested)
         if requested.run_id == requested.job_id:
-            await msg.ack()  # the automatic run: its TranscriptionCompleted delivery drives it
-            return
+            return ACK  # the automatic run: its TranscriptionCompleted delivery drives it
         loaded = await self._repo.load(message.envelope.aggregate_id)
-        await self._run(msg, loaded, requested.run_id, message.envelope)
+        return await self._run(msg, loaded, requested.run_id, message.envelope)
 
-    async def _run(self, msg: NatsMessage, loaded: Loaded[InsightState], run_id: str, cause: Envelope) -> None:
+    async def _run(self, msg: NatsMessage, loaded: Loaded[InsightState], run_id: str, cause: Envelope) -> Settlement:
         run = loaded.state.runs.get(run_id)
         if run is None or run.completed or loaded.state.deleted:
-            await msg.ack()
-            return
+            return ACK
         job = loaded.state.jobs[run.job_id]
-        context = {"recording_id": loaded.aggregate_id, "job_id": run.job_id, "run_id": run_id}
-        with (
-            structlog.contextvars.bound_contextvars(**context),
-            tracer.start_as_current_span("insights", context=context_from_traceparent(cause.traceparent)),
-        ):
+        structlog.contextvars.bind_contextvars(recording_id=loaded.aggregate_id, job_id=run.job_id, run_id=run_id)
+        with tracer.start_as_current_span("insights"):
             try:
                 async with heartbeat(msg, self._settings.heartbeat_s):
                     outcomes = await asyncio.gather(
@@ -98,16 +89,14 @@ class InsightRunner:
                     completed = await self._repo.execute(loaded, CompleteRun(run_id=run_id), cause)
             except Rejected as err:
                 log.info("insights.run_closed", reason=str(err))  # completed elsewhere meanwhile
-                await msg.ack()
-                return
+                return ACK
             except Exception:
                 log.exception("insights.run_interrupted")  # the log is unreachable: redelivery resumes
-                await msg.nack(delay=self._settings.retry_base_s * 4)
-                return
+                return Nak(self._settings.retry_base_s * 4)
             summary = completed[0].body
             assert isinstance(summary, InsightsCompleted)
             log.info("insights.completed", ready=summary.ready, failed=summary.failed)
-            await msg.ack()
+            return ACK
 
     async def _kind(self, loaded, run_id: str, kind: InsightKind, job: JobTranscript, cause: Envelope) -> None:
         await self._repo.execute(loaded, StartInsight(run_id=run_id, kind=kind), cause)

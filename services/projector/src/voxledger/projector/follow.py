@@ -24,7 +24,7 @@ from voxledger.projector.adapters.postgres import (
     erase_deleted_rows,
     refresh_statistics,
 )
-from voxledger.projector.domain.intake import Item, needs_key, project_message
+from voxledger.projector.domain.intake import Item, counted, needs_key, project_message
 from voxledger.runtime import feeds
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 from voxledger.runtime.lifecycle import sleep_unless
@@ -59,7 +59,10 @@ async def project_raw(messages: list[Msg], vault: Vault) -> Projected:
     that does not decode or project becomes an item the apply quarantines. The batch's data keys are looked
     up first (a broker outage raises here, before anything is applied)."""
     ciphers = await vault.ciphers(rid for m in messages if (rid := needs_key(m.subject)))
-    items = [project_message(m.metadata.sequence.stream, m.subject, m.data, ciphers.get) for m in messages]
+    items = [
+        counted(project_message(m.metadata.sequence.stream, m.subject, m.data, ciphers.get), len(m.data))
+        for m in messages
+    ]
     for item in items:
         if item.skipped is not None:
             log.warning("event.skipped", event_type=item.event_type, seq=item.seq, reason=item.skipped)

@@ -18,11 +18,13 @@ from faststream.nats import NatsBroker, NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts.envelope import Message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
 from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import consume, nats_broker, start_service
+from voxledger.runtime.messaging import Settlement, envelopes
 from voxledger.runtime.provisioning import consumer_config
 from voxledger.runtime.vault import Vault, open_vault
 from voxledger.transcriber.adapters.model_process import ModelPool
@@ -61,12 +63,12 @@ async def bootstrap(settings: TranscriberSettings) -> Services:
     # Start the model processes before taking jobs, so the first job does not pay for loading.
     pool = ModelPool(settings.concurrency, settings.model_start_timeout_s)
     await pool.start()
-    worker = TranscriptionWorker(nc, repo, pool, settings, vault)
+    worker = TranscriptionWorker(nc, repo, pool, settings)
     work = _work_consumer(settings)
     await nc.subscribe(
         f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{work.stream}.{work.durable}", cb=worker.on_max_deliveries
     )
-    dispatcher = Dispatcher(nc, settings, worker.worker_name)
+    dispatcher = Dispatcher(broker, nc, settings, worker.worker_name)
     return Services(broker, js, repo, vault, pool, worker, Rediarizer(js, repo, settings), dispatcher)
 
 
@@ -84,19 +86,21 @@ async def _apply_ack_wait(js: JetStreamContext, settings: TranscriberSettings) -
 
 
 def subscribe(services: Services, ack_wait_s: float) -> None:
-    """The durable pull subscribers, one message at a time each (the long work acked by hand)."""
+    """The durable pull subscribers, one message at a time each (a job's message is settled by the job).
+    Commands and jobs carry sealed fields (a filename, a prompt): they are decoded through the vault."""
+    sealed = envelopes(services.vault)
 
-    @durable_pull(services.broker, streams.RECORDING_COMMANDS)
-    async def on_recording_command(msg: NatsMessage) -> None:
-        await handle_recording_command(msg, services.repo, services.js, services.vault)
+    @durable_pull(services.broker, streams.RECORDING_COMMANDS, decoder=sealed)
+    async def on_recording_command(message: Message, msg: NatsMessage) -> None:
+        await handle_recording_command(message, msg, services.repo, services.js, services.vault)
 
-    @durable_pull(services.broker, streams.TRANSCRIPTION_WORK, ack_wait_s=ack_wait_s)
-    async def on_transcription_work(msg: NatsMessage) -> None:
-        await handle_work(msg, services.worker)
+    @durable_pull(services.broker, streams.TRANSCRIPTION_WORK, ack_wait_s=ack_wait_s, decoder=sealed)
+    async def on_transcription_work(message: Message, msg: NatsMessage) -> Settlement:
+        return await handle_work(message, msg, services.worker)
 
     @durable_pull(services.broker, streams.DIARIZATION_RUNS, ack_wait_s=ack_wait_s)
-    async def on_diarization_requested(msg: NatsMessage) -> None:
-        await services.rediarizer.handle(msg)
+    async def on_diarization_requested(message: Message, msg: NatsMessage) -> Settlement:
+        return await services.rediarizer.handle(message, msg)
 
 
 async def serve(settings: TranscriberSettings) -> None:

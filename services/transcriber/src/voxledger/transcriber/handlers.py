@@ -1,8 +1,8 @@
 """Thin handlers: decode the message, load the aggregate, decide, append, ack.
 
-The frame around each command (decode, log context and span, settle the message) is runtime/commands.py:
-acks come last, once the effects are appended; a refused command is terminated, a transient failure NAKed
-and redelivered. Transcription jobs are slow and held under a lease: the work the dispatcher (dispatch/)
+The frame around each message (decode, trace, settle) is runtime/messaging.py, the log context and span of a
+command runtime/commands.py: acks come last, once the effects are appended; a refused command is terminated, a
+transient failure NAKed and redelivered. Transcription jobs are slow and held under a lease: the work the dispatcher (dispatch/)
 hands out is routed by its type, a TranscriptionRequested to the job runner (jobs/runner.py).
 
 A delete erases before it is recorded: the data key is destroyed first (from then on nothing sealed with
@@ -10,7 +10,6 @@ it can be read), then the live audio is purged and the blob's chunks erased (run
 is idempotent, so a crash anywhere leaves a command that is redelivered and finishes the rest.
 """
 
-import msgspec
 import structlog
 from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
@@ -18,11 +17,13 @@ from nats.js.errors import ObjectNotFoundError
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.commands import DeleteRecording, RecordingCommand
-from voxledger.contracts.envelope import Envelope, Message, decode_envelope
+from voxledger.contracts.envelope import Envelope, Message
+from voxledger.contracts.events import TranscriptionChunkQueued, TranscriptionRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.commands import handle_command
 from voxledger.runtime.consumers import heartbeat
 from voxledger.runtime.erasure import erase_subject
+from voxledger.runtime.messaging import TERM, Settlement
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.domain.recording import Recording, decide
 from voxledger.transcriber.jobs.runner import TranscriptionWorker
@@ -35,7 +36,7 @@ ERASE_HEARTBEAT_S = 5.0
 
 
 async def handle_recording_command(
-    msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext, vault: Vault
+    message: Message, msg: NatsMessage, repo: RecordingRepository, js: JetStreamContext, vault: Vault
 ) -> None:
     async def run(cmd: RecordingCommand, cause: Envelope) -> list[Message]:
         loaded = await repo.load(cmd.recording_id)
@@ -44,21 +45,15 @@ async def handle_recording_command(
                 await _erase(js, vault, loaded, cmd)
         return await repo.execute(loaded, cmd, cause)
 
-    await handle_command(msg, RecordingCommand, run, vault=vault, bind=lambda cmd: {"recording_id": cmd.recording_id})
+    await handle_command(message, RecordingCommand, run, bind=lambda cmd: {"recording_id": cmd.recording_id})
 
 
-async def handle_work(msg: NatsMessage, worker: TranscriptionWorker) -> None:
+async def handle_work(message: Message, msg: NatsMessage, worker: TranscriptionWorker) -> Settlement:
     """Work from the WORK queue, by its type; a type no handler here takes is terminated, loudly."""
-    try:
-        kind = decode_envelope(msg.body).type
-    except (msgspec.DecodeError, msgspec.ValidationError) as err:
-        kind = f"undecodable ({err})"
-    match kind:
-        case "TranscriptionRequested" | "TranscriptionChunkQueued":
-            await worker.handle(msg)  # a job, or one chunk of a long recording's job
-        case _:
-            log.error("work.unknown_type", type=kind, subject=msg.raw_message.subject)
-            await msg.reject()
+    if isinstance(message.body, TranscriptionRequested | TranscriptionChunkQueued):
+        return await worker.handle(message, msg)  # a job, or one chunk of a long recording's job
+    log.error("work.unknown_type", type=message.envelope.type, subject=msg.raw_message.subject)
+    return TERM
 
 
 async def _erase(js: JetStreamContext, vault: Vault, loaded: Loaded[Recording], cmd: DeleteRecording) -> None:

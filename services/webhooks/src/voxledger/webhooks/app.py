@@ -15,10 +15,13 @@ import structlog
 from faststream.nats import NatsBroker, NatsMessage
 
 from voxledger.contracts import streams, subjects
+from voxledger.contracts import webhooks as wh
+from voxledger.contracts.envelope import Message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.eventstore import EventStore
 from voxledger.runtime.lifecycle import consume, nats_broker, start_service
+from voxledger.runtime.messaging import Settlement, structs
 from voxledger.webhooks.adapters.registry import RegistryFollower
 from voxledger.webhooks.adapters.sender import Sender
 from voxledger.webhooks.adapters.workqueue import WorkQueue
@@ -71,20 +74,20 @@ def subscribe(services: Services, delivery_concurrency: int) -> None:
     broker, webhooks = services.broker, services.webhooks
 
     @durable_pull(broker, streams.WEBHOOK_COMMANDS, workers=1)
-    async def on_command(msg: NatsMessage) -> None:
-        await webhooks.on_command(msg)
+    async def on_command(message: Message) -> None:
+        await webhooks.on_command(message)
 
     @durable_pull(broker, streams.WEBHOOK_FANOUT, workers=1)
-    async def on_source_event(msg: NatsMessage) -> None:
-        await webhooks.on_source_event(msg)
+    async def on_source_event(message: Message, msg: NatsMessage) -> None:
+        await webhooks.on_source_event(message, msg.raw_message.metadata.sequence.stream)
 
-    @durable_pull(broker, streams.WEBHOOK_DELIVERIES, workers=delivery_concurrency)
-    async def on_delivery(msg: NatsMessage) -> None:
-        await webhooks.on_delivery(msg)
+    @durable_pull(broker, streams.WEBHOOK_DELIVERIES, workers=delivery_concurrency, decoder=structs(wh.DeliveryWork))
+    async def on_delivery(work: wh.DeliveryWork, msg: NatsMessage) -> Settlement:
+        return await webhooks.on_delivery(work, msg)
 
     @durable_pull(broker, streams.TENANT_COMMANDS, workers=1)
-    async def on_tenant_command(msg: NatsMessage) -> None:
-        await services.tenant_commands.on_command(msg)
+    async def on_tenant_command(message: Message) -> None:
+        await services.tenant_commands.on_command(message)
 
 
 async def serve(settings: WebhooksSettings) -> None:

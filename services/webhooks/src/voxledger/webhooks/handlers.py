@@ -13,13 +13,15 @@ import structlog
 from faststream.nats.message import NatsMessage
 
 from voxledger.contracts import webhooks as wh
+from voxledger.contracts.decisions import Rejected
 from voxledger.contracts.envelope import Envelope, Message
 from voxledger.runtime.aggregates import AggregateRepository
 from voxledger.runtime.commands import handle_command
-from voxledger.runtime.consumers import decode_or_reject, retry_delay_s
+from voxledger.runtime.consumers import retry_delay_s
+from voxledger.runtime.messaging import ACK, Nak, Settlement
 from voxledger.webhooks.adapters.registry import RegistryFollower
 from voxledger.webhooks.adapters.sender import Sender
-from voxledger.webhooks.adapters.workqueue import WorkQueue, decode_work
+from voxledger.webhooks.adapters.workqueue import WorkQueue
 from voxledger.webhooks.domain import catalog
 from voxledger.webhooks.domain.delivery import (
     DeliveryState,
@@ -32,7 +34,6 @@ from voxledger.webhooks.domain.endpoint import DisableEndpoint, Endpoint
 from voxledger.webhooks.domain.signing import signed_headers
 
 log = structlog.get_logger(__name__)
-TRANSIENT_RETRY_S = 1.0
 BLOCKED_MAX_S = 30.0
 
 
@@ -51,24 +52,17 @@ class Webhooks:
         self._follower, self._queue, self._sender = follower, queue, sender
         self._policy, self._blocked_recheck_s = policy, blocked_recheck_s
 
-    async def on_command(self, msg: NatsMessage) -> None:
-        await handle_command(msg, wh.WebhookCommand, self._run, bind=lambda cmd: {"endpoint_id": cmd.endpoint_id})
+    async def on_command(self, message: Message) -> None:
+        await handle_command(message, wh.WebhookCommand, self._run, bind=lambda cmd: {"endpoint_id": cmd.endpoint_id})
 
     async def _run(self, command: wh.WebhookCommand, cause: Envelope) -> list[Message]:
         return await self._endpoints.execute(await self._endpoints.load(command.endpoint_id), command, cause)
 
-    async def on_source_event(self, msg: NatsMessage) -> None:
+    async def on_source_event(self, message: Message, seq: int) -> None:
         """Queues one delivery per subscribed endpoint; acked once every one is queued (in log order)."""
-        if (message := await decode_or_reject(msg)) is None:
-            return
-        try:
-            for work in await self._plan(message, msg.raw_message.metadata.sequence.stream):
-                await self._queue.enqueue(work)
-        except Exception:
-            log.exception("webhook.fanout_failed_transiently", type=message.envelope.type)
-            await msg.nack(delay=TRANSIENT_RETRY_S)
-            return
-        await msg.ack()
+        structlog.contextvars.bind_contextvars(type=message.envelope.type)
+        for work in await self._plan(message, seq):
+            await self._queue.enqueue(work)
 
     async def _plan(self, message: Message, seq: int) -> list[wh.DeliveryWork]:
         meta, body = message.envelope, message.body
@@ -88,27 +82,20 @@ class Webhooks:
             for endpoint_id in registry.subscribers(meta.tenant_id, event.event_type, before_seq=seq)
         ]
 
-    async def on_delivery(self, msg: NatsMessage) -> None:
-        try:
-            work = decode_work(msg.body)
-        except msgspec.DecodeError:
-            log.error("webhook.work_undecodable")
-            await msg.reject()
-            return
+    async def on_delivery(self, work: wh.DeliveryWork, msg: NatsMessage) -> Settlement:
+        """One attempt: acked once settled, NAKed until the next attempt is due; a failure is the frame's."""
         raw = msg.raw_message
-        with structlog.contextvars.bound_contextvars(delivery_id=work.delivery_id, endpoint_id=work.endpoint_id):
-            try:
-                if not await self._queue.is_next(raw.subject, raw.metadata.sequence.stream):
-                    # An earlier delivery of this recording has not settled: wait for it, without an attempt.
-                    blocked = raw.metadata.num_delivered or 1
-                    await msg.nack(delay=min(retry_delay_s(blocked, self._blocked_recheck_s, 1.0), BLOCKED_MAX_S))
-                    return
-                retry_in_s = await self._attempt(work)
-            except Exception:
-                log.exception("webhook.delivery_interrupted")
-                await msg.nack(delay=TRANSIENT_RETRY_S)
-                return
-            await (msg.ack() if retry_in_s is None else msg.nack(delay=retry_in_s))
+        structlog.contextvars.bind_contextvars(delivery_id=work.delivery_id, endpoint_id=work.endpoint_id)
+        if not await self._queue.is_next(raw.subject, raw.metadata.sequence.stream):
+            # An earlier delivery of this recording has not settled: wait for it, without an attempt.
+            blocked = raw.metadata.num_delivered or 1
+            return Nak(min(retry_delay_s(blocked, self._blocked_recheck_s, 1.0), BLOCKED_MAX_S))
+        try:
+            retry_in_s = await self._attempt(work)
+        except Rejected as err:
+            log.info("webhook.delivery_settled", reason=err.message)  # settled by another attempt meanwhile
+            return ACK
+        return ACK if retry_in_s is None else Nak(retry_in_s)
 
     async def _attempt(self, work: wh.DeliveryWork) -> float | None:
         """Sends once and records the outcome; the seconds until the next attempt, or None once settled."""

@@ -4,7 +4,6 @@ It runs in the webhooks process next to the key command handler. A command that 
 nothing, so a redelivery has no second effect (domain/tenant.py decides).
 """
 
-from faststream.nats import NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts import subjects
@@ -20,8 +19,8 @@ class TenantCommands:
     def __init__(self, js: JetStreamContext):
         self._repo = AggregateRepository(EventStore(js), subjects.TENANT, tenant.DECIDER)
 
-    async def on_command(self, msg: NatsMessage) -> None:
-        await handle_command(msg, ChangeRetention, self._run)
+    async def on_command(self, message: Message) -> None:
+        await handle_command(message, ChangeRetention, self._run)
 
     async def _run(self, command: ChangeRetention, cause: Envelope) -> list[Message]:
         return await self._repo.execute(await self._repo.load(cause.tenant_id), command, cause)

@@ -1,4 +1,7 @@
-"""Queries against the read models. Every query is scoped to the caller's tenant."""
+"""Queries against the read models, one class per responsibility: recordings, jobs (and the queue), transcripts
+(segments, insights, search), live sessions, usage (what the quotas count) and the gateway's own operations
+(keys, command effects, schema, projections). `ReadModels` holds one of each on the pool: handlers get it
+injected and name the part (`readmodels.jobs.get(tenant, job_id)`). Every tenant's query is scoped to it."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -41,22 +44,17 @@ def decode_rows(records: Iterable[asyncpg.Record], row_type: type[R]) -> list[R]
     return [msgspec.convert(dict(record), row_type) for record in records]
 
 
-class ReadModels:
+class RecordingReads:
+    """The tenant's recordings, and the jobs of one."""
+
     def __init__(self, pool: asyncpg.Pool):
         self.pool = pool
 
-    async def key_for_hash(self, key_hash: str) -> KeyInfo | None:
-        sql = "SELECT key_id, tenant_id AS tenant, scope, expires_at, revoked_at FROM api_keys WHERE key_hash = $1"
-        return decode_optional(await self.pool.fetchrow(sql, key_hash), KeyInfo)
-
-    async def schema_version(self) -> int:
-        return await self.pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
-
-    async def recording(self, tenant: str, recording_id: str) -> RecordingRow | None:
+    async def get(self, tenant: str, recording_id: str) -> RecordingRow | None:
         sql = f"SELECT {RECORDING_COLUMNS} FROM recordings WHERE tenant_id = $1 AND recording_id = $2"
         return decode_optional(await self.pool.fetchrow(sql, tenant, recording_id), RecordingRow)
 
-    async def recordings(
+    async def page(
         self,
         tenant: str,
         limit: int,
@@ -85,13 +83,28 @@ class ReadModels:
         )
         return decode_rows(records, RecordingRow)
 
-    async def recordings_created_before(self, tenant: str, cutoff: datetime, limit: int) -> list[str]:
+    async def created_before(self, tenant: str, cutoff: datetime, limit: int) -> list[str]:
         """The tenant's recordings older than `cutoff`, oldest first: those retention deletes."""
         sql = """SELECT recording_id::text FROM recordings
                  WHERE tenant_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3"""
         return [recording_id for (recording_id,) in await self.pool.fetch(sql, tenant, cutoff, limit)]
 
-    async def jobs(
+    async def jobs_of(self, tenant: str, recording_id: str) -> list[JobRow]:
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 ORDER BY job_id DESC"
+        return decode_rows(await self.pool.fetch(sql, tenant, recording_id), JobRow)
+
+
+class JobReads:
+    """Jobs: one, a page, the active ones, and the queue they wait in."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def get(self, tenant: str, job_id: str) -> JobRow | None:
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND job_id = $2"
+        return decode_optional(await self.pool.fetchrow(sql, tenant, job_id), JobRow)
+
+    async def page(
         self, tenant: str, limit: int, before: str | None, status: str | None, created_after: datetime | None
     ) -> list[JobRow]:
         """The tenant's jobs, newest first; job ids are UUIDv7, so the keyset is stable under inserts."""
@@ -109,13 +122,16 @@ class ReadModels:
         )
         return decode_rows(records, JobRow)
 
-    async def jobs_of(self, tenant: str, recording_id: str) -> list[JobRow]:
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 ORDER BY job_id DESC"
-        return decode_rows(await self.pool.fetch(sql, tenant, recording_id), JobRow)
+    async def latest_completed_job(self, tenant: str, recording_id: str) -> JobRow | None:
+        sql = f"""SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 AND status = 'completed'
+                  ORDER BY job_id DESC LIMIT 1"""
+        return decode_optional(await self.pool.fetchrow(sql, tenant, recording_id), JobRow)
 
-    async def job(self, tenant: str, job_id: str) -> JobRow | None:
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND job_id = $2"
-        return decode_optional(await self.pool.fetchrow(sql, tenant, job_id), JobRow)
+    async def active_jobs(self, tenant: str) -> list[JobRow]:
+        """The tenant's queued and running jobs, oldest first."""
+        sql = f"""SELECT {JOB_COLUMNS} FROM jobs j
+                  WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id"""
+        return decode_rows(await self.pool.fetch(sql, tenant), JobRow)
 
     async def queue_state(self) -> QueueState:
         """What queue positions and ETAs come from (domain/queue.py), in one snapshot. Queued jobs with an
@@ -143,31 +159,20 @@ class ReadModels:
             typical_s=typical,
         )
 
-    async def latest_completed_job(self, tenant: str, recording_id: str) -> JobRow | None:
-        sql = f"""SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND recording_id = $2 AND status = 'completed'
-                  ORDER BY job_id DESC LIMIT 1"""
-        return decode_optional(await self.pool.fetchrow(sql, tenant, recording_id), JobRow)
+
+class TranscriptReads:
+    """What a job produced: its segments and insights, and the full-text search over every transcript."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
 
     async def segments(self, tenant: str, job_id: str) -> list[SegmentRow]:
         sql = f"SELECT {SegmentRow.columns()} FROM segments WHERE tenant_id = $1 AND job_id = $2 ORDER BY idx"
         return decode_rows(await self.pool.fetch(sql, tenant, job_id), SegmentRow)
 
-    async def command_effect(self, tenant: str, command_id: str) -> int | None:
-        sql = "SELECT seq FROM command_effects WHERE command_id = $1 AND tenant_id = $2"
-        return await self.pool.fetchval(sql, command_id, tenant)
-
-    async def projection_health(self) -> list[ProjectionRow]:
-        """Each live projection's checkpoint and how many events it holds in quarantine (a small table)."""
-        return [row for row in await self.projections() if is_live_checkpoint(row.name)]
-
-    async def projections(self) -> list[ProjectionRow]:
-        """Every checkpoint, a replay's shadow among them (the metrics show its progress)."""
-        records = await self.pool.fetch(
-            f"""SELECT c.name, c.last_seq, c.skipped,
-                       (SELECT count(*) FROM {QUARANTINE_TABLE} q WHERE q.projection = c.name) AS quarantined
-                FROM projection_checkpoints c ORDER BY c.name"""
-        )
-        return decode_rows(records, ProjectionRow)
+    async def insights(self, tenant: str, job_id: str) -> list[InsightRow]:
+        sql = f"SELECT {InsightRow.columns()} FROM insights WHERE tenant_id = $1 AND job_id = $2 ORDER BY kind"
+        return decode_rows(await self.pool.fetch(sql, tenant, job_id), InsightRow)
 
     async def search(
         self, tenant: str, query: str, prefixes: list[str], limit: int, offset: int, speaker: str | None = None
@@ -208,24 +213,34 @@ class ReadModels:
         )
         return decode_rows(records, SearchHitRow)
 
-    async def insights(self, tenant: str, job_id: str) -> list[InsightRow]:
-        sql = f"SELECT {InsightRow.columns()} FROM insights WHERE tenant_id = $1 AND job_id = $2 ORDER BY kind"
-        return decode_rows(await self.pool.fetch(sql, tenant, job_id), InsightRow)
 
-    async def active_jobs(self, tenant: str) -> list[JobRow]:
-        """The tenant's queued and running jobs, oldest first."""
-        sql = f"""SELECT {JOB_COLUMNS} FROM jobs j
-                  WHERE j.tenant_id = $1 AND j.status IN ('queued', 'running') ORDER BY j.job_id"""
-        return decode_rows(await self.pool.fetch(sql, tenant), JobRow)
+class LiveSessionReads:
+    """Live sessions."""
 
-    async def job_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
-        """Jobs by status, each counted from the `jobs_by_status` index (an index-only scan, not the table)."""
-        rows = await self.pool.fetch(
-            """SELECT s.status, (SELECT count(*) FROM jobs j WHERE j.status = s.status) AS n
-               FROM unnest($1::text[]) AS s(status)""",
-            list(statuses),
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def page(self, tenant: str, limit: int, before: str | None) -> list[LiveSessionRow]:
+        records = await self.pool.fetch(
+            f"""SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions
+                WHERE tenant_id = $1 AND ($2::uuid IS NULL OR session_id < $2::uuid)
+                ORDER BY session_id DESC LIMIT $3""",
+            tenant,
+            before,
+            limit,
         )
-        return dict(rows)
+        return decode_rows(records, LiveSessionRow)
+
+    async def get(self, tenant: str, session_id: str) -> LiveSessionRow | None:
+        sql = f"SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions WHERE tenant_id = $1 AND session_id = $2"
+        return decode_optional(await self.pool.fetchrow(sql, tenant, session_id), LiveSessionRow)
+
+
+class UsageReads:
+    """What the quotas count, per tenant."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
 
     async def active_job_count(self, tenant: str) -> int:
         """The tenant's queued and running jobs, from the small partial index `jobs_active_by_tenant`."""
@@ -239,6 +254,11 @@ class ReadModels:
             "SELECT coalesce(sum(size_bytes), 0)::bigint FROM recordings WHERE tenant_id = $1", tenant
         )
 
+    async def event_log_bytes(self, tenant: str) -> int:
+        """The bytes of the tenant's events in the log, as the projector counted them (deletes do not shrink it)."""
+        used = await self.pool.fetchval("SELECT event_bytes FROM tenant_usage WHERE tenant_id = $1", tenant)
+        return used or 0
+
     async def webhook_count(self, tenant: str) -> int:
         return await self.pool.fetchval(
             "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1 AND status <> 'deleted'", tenant
@@ -251,17 +271,55 @@ class ReadModels:
             tenant,
         )
 
-    async def live_sessions(self, tenant: str, limit: int, before: str | None) -> list[LiveSessionRow]:
-        records = await self.pool.fetch(
-            f"""SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions
-                WHERE tenant_id = $1 AND ($2::uuid IS NULL OR session_id < $2::uuid)
-                ORDER BY session_id DESC LIMIT $3""",
-            tenant,
-            before,
-            limit,
-        )
-        return decode_rows(records, LiveSessionRow)
 
-    async def live_session(self, tenant: str, session_id: str) -> LiveSessionRow | None:
-        sql = f"SELECT {LIVE_SESSION_COLUMNS} FROM live_sessions WHERE tenant_id = $1 AND session_id = $2"
-        return decode_optional(await self.pool.fetchrow(sql, tenant, session_id), LiveSessionRow)
+class OperationReads:
+    """The gateway's own machinery: API keys by hash, command effects (read-your-writes), the schema, the projections' health and the job counts the metrics show."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    async def key_for_hash(self, key_hash: str) -> KeyInfo | None:
+        sql = "SELECT key_id, tenant_id AS tenant, scope, expires_at, revoked_at FROM api_keys WHERE key_hash = $1"
+        return decode_optional(await self.pool.fetchrow(sql, key_hash), KeyInfo)
+
+    async def command_effect(self, tenant: str, command_id: str) -> int | None:
+        sql = "SELECT seq FROM command_effects WHERE command_id = $1 AND tenant_id = $2"
+        return await self.pool.fetchval(sql, command_id, tenant)
+
+    async def schema_version(self) -> int:
+        return await self.pool.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+
+    async def projection_health(self) -> list[ProjectionRow]:
+        """Each live projection's checkpoint and how many events it holds in quarantine (a small table)."""
+        return [row for row in await self.projections() if is_live_checkpoint(row.name)]
+
+    async def projections(self) -> list[ProjectionRow]:
+        """Every checkpoint, a replay's shadow among them (the metrics show its progress)."""
+        records = await self.pool.fetch(
+            f"""SELECT c.name, c.last_seq, c.skipped,
+                       (SELECT count(*) FROM {QUARANTINE_TABLE} q WHERE q.projection = c.name) AS quarantined
+                FROM projection_checkpoints c ORDER BY c.name"""
+        )
+        return decode_rows(records, ProjectionRow)
+
+    async def job_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        """Jobs by status, each counted from the `jobs_by_status` index (an index-only scan, not the table)."""
+        rows = await self.pool.fetch(
+            """SELECT s.status, (SELECT count(*) FROM jobs j WHERE j.status = s.status) AS n
+               FROM unnest($1::text[]) AS s(status)""",
+            list(statuses),
+        )
+        return dict(rows)
+
+
+class ReadModels:
+    """Every read of the read models, by responsibility; each query is scoped to the caller's tenant."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+        self.recordings = RecordingReads(pool)
+        self.jobs = JobReads(pool)
+        self.transcripts = TranscriptReads(pool)
+        self.live = LiveSessionReads(pool)
+        self.usage = UsageReads(pool)
+        self.ops = OperationReads(pool)

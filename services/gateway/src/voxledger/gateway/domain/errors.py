@@ -40,8 +40,9 @@ class UnsupportedMedia(DomainError):
 class QuotaExceeded(DomainError):
     """One of the tenant's quotas is used up; the client may retry after `retry_after_s`."""
 
-    def __init__(self, quota: str, limit: int, retry_after_s: int):
-        detail = f"the tenant's {quota.replace('_', ' ')} quota ({limit}) is used up; retry when some finish"
+    def __init__(self, quota: str, limit: float, retry_after_s: int):
+        shown = int(limit) if float(limit).is_integer() else limit
+        detail = f"the tenant's {quota.replace('_', ' ')} quota ({shown}) is used up; retry when some finish"
         super().__init__("quota_exceeded", detail, field=quota)  # the field names the quota
         self.retry_after_s = retry_after_s
 

@@ -42,12 +42,12 @@ class FreshReads:
     async def recording(self, tenant: str, recording_id: str) -> RecordingRow:
         """The caller's recording; 404 for anyone else's."""
         recording_id = valid_id(recording_id, "recording")
-        return await self.fetch(lambda: self.readmodels.recording(tenant, recording_id), recording_id, "recording")
+        return await self.fetch(lambda: self.readmodels.recordings.get(tenant, recording_id), recording_id, "recording")
 
     async def job(self, tenant: str, job_id: str) -> JobRow:
         job_id = valid_id(job_id, "job")
-        return await self.fetch(lambda: self.readmodels.job(tenant, job_id), job_id, "job")
+        return await self.fetch(lambda: self.readmodels.jobs.get(tenant, job_id), job_id, "job")
 
     async def live_session(self, tenant: str, session_id: str) -> LiveSessionRow:
         session_id = valid_id(session_id, "live_session")
-        return await self.fetch(lambda: self.readmodels.live_session(tenant, session_id), session_id, "live_session")
+        return await self.fetch(lambda: self.readmodels.live.get(tenant, session_id), session_id, "live_session")

@@ -36,14 +36,14 @@ async def readyz(
     if not nc.is_connected:
         raise ApiError(503, "nats_unavailable", "not connected to NATS")
     try:
-        version = await readmodels.schema_version()
+        version = await readmodels.ops.schema_version()
     except Exception as err:
         raise ApiError(503, "database_unavailable", f"Postgres is not reachable: {type(err).__name__}") from None
     if version < READ_MODEL_SCHEMA_VERSION:  # the versions are logged, not shown to an anonymous caller
         log.warning("readyz.schema_outdated", schema_version=version, needed=READ_MODEL_SCHEMA_VERSION)
         raise ApiError(503, "schema_outdated", "the read-model schema is older than this gateway needs")
     try:
-        head, projections = await bus.events_head(), await readmodels.projection_health()
+        head, projections = await bus.events_head(), await readmodels.ops.projection_health()
     except Exception as err:
         raise ApiError(503, "projection_unknown", f"projection state unavailable: {type(err).__name__}") from None
     max_lag = settings.ready_max_lag_events
@@ -75,9 +75,9 @@ async def metrics(
 ) -> Response:
     check_metrics_token(request, metrics_token)
     try:
-        metrics.observe_jobs(await readmodels.job_counts(JOB_STATUSES))
+        metrics.observe_jobs(await readmodels.ops.job_counts(JOB_STATUSES))
         metrics.observe_consumers(await bus.consumer_backlog())
-        metrics.observe_projections(await bus.events_head(), await readmodels.projections())
+        metrics.observe_projections(await bus.events_head(), await readmodels.ops.projections())
         metrics.observe_live_sessions(await live_session_counts(bus.js))
     except Exception as err:  # the counters kept in memory are still worth serving
         log.warning("metrics.sources_unavailable", error=str(err))

@@ -24,11 +24,11 @@ from voxledger.gateway.http.quotas import Quotas
 
 async def _completed_job(readmodels: ReadModels, tenant: str, recording_id: str, job_id: str | None) -> JobRow:
     if job_id is None:
-        job = await readmodels.latest_completed_job(tenant, recording_id)
+        job = await readmodels.jobs.latest_completed_job(tenant, recording_id)
         if job is None:
             raise Conflict("transcript_not_ready", "no transcription of this recording has completed")
         return job
-    job = await readmodels.job(tenant, valid_id(job_id, "job"))
+    job = await readmodels.jobs.get(tenant, valid_id(job_id, "job"))
     if job is None or job.recording_id != recording_id:
         raise not_found("job", "no such job for this recording")
     if job.status != "completed":
@@ -49,7 +49,7 @@ async def get_insights(
 ) -> schemas.Insights:
     recording = await fresh.recording(tenant, recording_id)
     job = await _completed_job(fresh.readmodels, tenant, recording.recording_id, job_id)
-    rows = await fresh.readmodels.insights(tenant, job.job_id)
+    rows = await fresh.readmodels.transcripts.insights(tenant, job.job_id)
     return schemas.Insights(
         recording_id=recording.recording_id,
         job_id=job.job_id,
@@ -89,6 +89,7 @@ async def request_insights(
     recording_id = recording.recording_id
     job = await _completed_job(fresh.readmodels, tenant, recording_id, body.job_id)
     await quotas.check_insight_runs(tenant)
+    await quotas.check_event_log(tenant)
     ids = await reserve(
         bus.js,
         tenant,

@@ -30,7 +30,7 @@ async def list_jobs(
     created_after: FromQuery[datetime | None] = None,
 ) -> schemas.JobPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.jobs(tenant, limit + 1, before, status, created_after)
+    rows = await readmodels.jobs.page(tenant, limit + 1, before, status, created_after)
     return schemas.JobPage.of(rows, limit, schemas.job_view, lambda r: encode_cursor(r.job_id))
 
 
@@ -39,7 +39,7 @@ async def get_job(tenant: NamedDependency[str], fresh: NamedDependency[FreshRead
     row = await fresh.job(tenant, job_id)
     if row.status != "queued":
         return schemas.job_view(row)
-    placed = queue.view(await fresh.readmodels.queue_state())
+    placed = queue.view(await fresh.readmodels.jobs.queue_state())
     return schemas.job_view(row, *placed.get(row.job_id, (None, None)))
 
 
@@ -65,6 +65,6 @@ async def cancel_job(
 
 @get("/queue", summary="The tenant's queued and running jobs, with queue position and ETA", opt={"scope": "read"})
 async def get_queue(tenant: NamedDependency[str], readmodels: NamedDependency[ReadModels]) -> schemas.Queue:
-    rows = await readmodels.active_jobs(tenant)
-    placed = queue.view(await readmodels.queue_state()) if any(r.status == "queued" for r in rows) else {}
+    rows = await readmodels.jobs.active_jobs(tenant)
+    placed = queue.view(await readmodels.jobs.queue_state()) if any(r.status == "queued" for r in rows) else {}
     return schemas.Queue(items=[schemas.job_view(r, *placed.get(r.job_id, (None, None))) for r in rows])

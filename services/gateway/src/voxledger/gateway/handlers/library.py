@@ -1,24 +1,32 @@
 """A recording as a library item: a name, tags and a folder that a person sets (`PATCH /v1/recordings/{id}`).
 
 They are sealed in the log like the filename, replayed like every event, and what the list filters by; exports
-are named after the name."""
+are named after the name, and several recordings' transcripts download as one zip (`GET /v1/recordings/export`).
+"""
+
+import io
+import zipfile
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request, patch
+from litestar import Request, Response, get, patch
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody, Parameter
 
 from voxledger.contracts.commands import DescribeRecording
 from voxledger.contracts.ids import new_id
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
-from voxledger.gateway.domain.errors import Unacceptable
+from voxledger.gateway.domain.downloads import attachment, file_name
+from voxledger.gateway.domain.errors import Conflict, Unacceptable
 from voxledger.gateway.domain.validation import check_text
 from voxledger.gateway.handlers.common import FreshReads
+from voxledger.gateway.handlers.recordings import RENDERERS, labelled_segments
 from voxledger.gateway.http.consistency import issue_token
 from voxledger.gateway.http.params import IdempotencyKey, RecordingId
 
 MAX_NAME_CHARS, MAX_FOLDER_CHARS, MAX_TAG_CHARS, MAX_TAGS = 200, 100, 40, 20
+MAX_EXPORTED = 50  # recordings in one zip: a page of the list, selected
 
 
 def checked_description(body: schemas.RecordingDescription) -> DescribeRecording:
@@ -68,3 +76,47 @@ async def describe_recording(
     )
     view = schemas.recording_view(after)
     return schemas.RecordingDescribed(recording_id=row.recording_id, name=view.name, tags=view.tags, folder=view.folder)
+
+
+@get(
+    "/recordings/export",
+    summary="Several recordings' transcripts as one zip",
+    opt={"scope": "read"},
+)
+async def export_recordings(
+    tenant: NamedDependency[str],
+    fresh: NamedDependency[FreshReads],
+    recording_id: FromQuery[Annotated[list[str], Parameter(min_items=1, max_items=MAX_EXPORTED)]],
+    format: FromQuery[Literal["txt", "srt", "vtt"]] = "txt",  # noqa: A002
+) -> Response:
+    """Each recording's newest completed transcript as `<name>.<format>` (one file per recording, in the order
+    given); a recording without one is named in `not-transcribed.txt`. Any id not the caller's is a 404."""
+    buffer = io.BytesIO()
+    names: set[str] = set()
+    missing: list[str] = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for wanted in dict.fromkeys(recording_id):
+            row = await fresh.recording(tenant, wanted)
+            job = await fresh.readmodels.jobs.latest_completed_job(tenant, row.recording_id)
+            if job is None:
+                missing.append(schemas.display_name(row))
+                continue
+            text = RENDERERS[format](await labelled_segments(fresh.readmodels, tenant, job))
+            archive.writestr(_unique(file_name(schemas.download_stem(row), format), names), text)
+        if not names:
+            raise Conflict("transcript_not_ready", "none of these recordings has a completed transcript")
+        if missing:
+            archive.writestr("not-transcribed.txt", "\n".join(missing) + "\n")
+    headers = {"Content-Disposition": attachment("recordings", "zip")}
+    return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
+
+
+def _unique(file_name: str, taken: set[str]) -> str:
+    """`name.srt`, or `name (2).srt` and on where recordings share a name."""
+    stem, _, extension = file_name.rpartition(".")
+    candidate, n = file_name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}).{extension}"
+    taken.add(candidate)
+    return candidate

@@ -163,12 +163,15 @@ class LiveConnection:
                 await self._channel.fail(err)
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
-        try:  # refused here, never discovered later by a worker that cannot load it
+        language = start.language and start.language.lower()
+        try:  # refused here, never discovered later by a worker that cannot load it (or answers in English)
             model = self._catalog.check(start.model)
+            self._catalog.check_language(model, language)
+            await self._quotas.check_event_log(tenant)  # a session appends events as it goes
         except DomainError as err:
             raise proto.ProtocolError(err.code, err.message) from None
         self.session_id = new_id()
-        options = TranscriptionOptions(model=model, language=start.language and start.language.lower())
+        options = TranscriptionOptions(model=model, language=language)
         spec = LiveSessionSpec(
             tenant_id=tenant,
             job_id=new_id(),

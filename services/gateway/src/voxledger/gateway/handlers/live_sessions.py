@@ -21,7 +21,7 @@ async def list_live_sessions(
     cursor: Cursor = None,
 ) -> schemas.LiveSessionPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.live_sessions(tenant, limit + 1, before)
+    rows = await readmodels.live.page(tenant, limit + 1, before)
     return schemas.LiveSessionPage.of(rows, limit, schemas.live_session_view, lambda r: encode_cursor(r.session_id))
 
 
@@ -34,5 +34,5 @@ async def get_live_session(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], session_id: SessionId
 ) -> schemas.LiveSession:
     row = await fresh.live_session(tenant, session_id)
-    finals = [schemas.segment_view(r) for r in await fresh.readmodels.segments(tenant, row.job_id)]
+    finals = [schemas.segment_view(r) for r in await fresh.readmodels.transcripts.segments(tenant, row.job_id)]
     return schemas.live_session_view(row, finals)

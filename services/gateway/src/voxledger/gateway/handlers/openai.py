@@ -68,10 +68,10 @@ class JobAnswers:
     async def result(self, tenant: str, job_id: str, end_seq: int) -> tuple[JobRow, list[Segment]]:
         """The completed job and its segments, once the read models have projected its end."""
         await self.notifier.wait_for_seq(end_seq, time.monotonic() + self.settings.openai_result_wait_s)
-        job = await self.readmodels.job(tenant, job_id)
+        job = await self.readmodels.jobs.get(tenant, job_id)
         if job is None or job.status != "completed":
             raise ApiError(503, "read_model_stale", "the job ended but its transcript is not readable yet; retry")
-        rows = await self.readmodels.segments(tenant, job_id)
+        rows = await self.readmodels.transcripts.segments(tenant, job_id)
         return job, [schemas.segment_view(r) for r in rows]
 
 

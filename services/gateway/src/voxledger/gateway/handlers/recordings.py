@@ -209,7 +209,7 @@ async def list_recordings(
     folder: FromQuery[Annotated[str | None, Parameter(max_length=100)]] = None,
 ) -> schemas.RecordingPage:
     before = decode_cursor(cursor) if cursor else None
-    rows = await readmodels.recordings(tenant, limit + 1, before, status, created_after, tag=tag, folder=folder)
+    rows = await readmodels.recordings.page(tenant, limit + 1, before, status, created_after, tag=tag, folder=folder)
     return schemas.RecordingPage.of(rows, limit, schemas.recording_view, lambda r: encode_cursor(r.recording_id))
 
 
@@ -218,7 +218,7 @@ async def get_recording(
     tenant: NamedDependency[str], fresh: NamedDependency[FreshReads], recording_id: RecordingId
 ) -> schemas.Recording:
     row = await fresh.recording(tenant, recording_id)
-    jobs = await fresh.readmodels.jobs_of(tenant, row.recording_id)
+    jobs = await fresh.readmodels.recordings.jobs_of(tenant, row.recording_id)
     return schemas.recording_view(row, [schemas.job_view(j) for j in jobs])
 
 
@@ -258,6 +258,7 @@ async def request_transcription(
     )
     row = await fresh.recording(tenant, recording_id)
     await quotas.check_queued_jobs(tenant)
+    await quotas.check_event_log(tenant)
     ids = await reserve(
         bus.js,
         tenant,
@@ -280,11 +281,11 @@ async def request_transcription(
 async def transcript_job(readmodels: ReadModels, tenant: str, recording: RecordingRow, job_id: str | None) -> JobRow:
     """The job whose transcript to show: the one asked for, or the newest completed one."""
     if job_id is not None:
-        job = await readmodels.job(tenant, valid_id(job_id, "job"))
+        job = await readmodels.jobs.get(tenant, valid_id(job_id, "job"))
         if job is None or job.recording_id != recording.recording_id:
             raise not_found("job", "no such job for this recording")
         return job
-    job = await readmodels.latest_completed_job(tenant, recording.recording_id)
+    job = await readmodels.jobs.latest_completed_job(tenant, recording.recording_id)
     if job is None:
         detail = f"no transcription of this recording has completed (status: {recording.status})"
         raise Conflict("transcript_not_ready", detail)
@@ -310,28 +311,35 @@ async def get_transcript(
         if job.speaker_turns is None:
             raise Conflict("speakers_not_diarized", "this job was not diarized: request it with `speakers`")
         rttm = speakers.to_rttm(row.recording_id, speakers.named_turns(turns, names))
-        headers = {"X-Job-Id": job.job_id, "Content-Disposition": attachment(schemas.display_name(row), "rttm")}
+        headers = {"X-Job-Id": job.job_id, "Content-Disposition": attachment(schemas.download_stem(row), "rttm")}
         return Response(rttm, media_type=FORMAT_MEDIA["rttm"], headers=headers)
-    rows = await fresh.readmodels.segments(tenant, job.job_id)
-    segments = speakers.label([schemas.segment_view(r) for r in rows], turns, names)
+    segments = await labelled_segments(fresh.readmodels, tenant, job)
     headers = {"X-Job-Id": job.job_id, "X-Job-Status": job.status}
     if format != "json":  # an export downloads as `<name>.<format>`; JSON is the API's own answer
-        headers["Content-Disposition"] = attachment(schemas.display_name(row), format)
-    if format == "json":
-        body = schemas.Transcript(
-            recording_id=row.recording_id,
-            job_id=job.job_id,
-            status=job.status,
-            language=job.language,
-            duration_s=job.duration_s,
-            text=" ".join(s.text for s in segments),
-            segments=segments,
-            language_probability=job.language_probability,
-            speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
-        )
-        return Response(body, headers=headers)
-    render = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}[format]
-    return Response(render(segments), media_type=FORMAT_MEDIA[format], headers=headers)
+        headers["Content-Disposition"] = attachment(schemas.download_stem(row), format)
+        return Response(RENDERERS[format](segments), media_type=FORMAT_MEDIA[format], headers=headers)
+    body = schemas.Transcript(
+        recording_id=row.recording_id,
+        job_id=job.job_id,
+        status=job.status,
+        language=job.language,
+        duration_s=job.duration_s,
+        text=" ".join(s.text for s in segments),
+        segments=segments,
+        language_probability=job.language_probability,
+        speakers=list(dict.fromkeys(w for _, _, w in speakers.named_turns(turns, names))) if turns else None,
+    )
+    return Response(body, headers=headers)
+
+
+RENDERERS = {"txt": transcripts.to_text, "srt": transcripts.to_srt, "vtt": transcripts.to_vtt}
+
+
+async def labelled_segments(readmodels: ReadModels, tenant: str, job: JobRow) -> list[speakers.SpeakerSegment]:
+    """The job's segments, each with the (named) speaker it overlaps most once the job is diarized."""
+    turns, names = speakers.job_turns(job)
+    rows = await readmodels.transcripts.segments(tenant, job.job_id)
+    return speakers.label([schemas.segment_view(r) for r in rows], turns, names)
 
 
 _encode = msgspec.json.Encoder().encode

@@ -44,7 +44,7 @@ async def search_transcripts(
     # Ranked, so the cursor is a position in the ranking rather than the last row's id.
     next_cursor = lambda _: encode_offset(offset + limit)  # noqa: E731
     if mode == "keyword":
-        rows = await readmodels.search(tenant, query.text, query.prefixes, limit + 1, offset, speaker)
+        rows = await readmodels.transcripts.search(tenant, query.text, query.prefixes, limit + 1, offset, speaker)
         return schemas.SearchPage.of(rows, limit, schemas.search_hit_view, next_cursor)
     wanted = max(CANDIDATES, offset + limit + 1)
     scope = Scope(tenant=tenant, speaker=speaker)
@@ -54,7 +54,7 @@ async def search_transcripts(
         nearest = relevant([passage_found(r) for r in await passages.nearest(scope, vector, wanted)])
         ranked = [Scored(found=f, score=f.similarity or 0.0) for f in nearest]
     else:
-        rows = await readmodels.search(tenant, query.text, query.prefixes, wanted, 0, speaker)
+        rows = await readmodels.transcripts.search(tenant, query.text, query.prefixes, wanted, 0, speaker)
         keyword = [_keyword_found(r) for r in rows]
         words = [passage_found(r) for r in await passages.by_words(scope, q, vector, wanted)]
         ranked = [s for s in await retrieve(passages, scope, vector, keyword, words) if _kept(s.found)]

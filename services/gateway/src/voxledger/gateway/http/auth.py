@@ -121,7 +121,7 @@ class KeyResolver:
         if hit and hit[1] > now:
             info: KeyInfo | None = hit[0]
         else:
-            info = await self._readmodels.key_for_hash(key_hash)
+            info = await self._readmodels.ops.key_for_hash(key_hash)
             if info is not None:
                 self._cache[key_hash] = (info, now + self._cache_s)
         if info is None or not usable(info, datetime.now(UTC), self._revoked.get(info.key_id)):

@@ -173,7 +173,9 @@ async def _token_seq(state: State, tenant: str, command_id: str, deadline: float
     of the command's append, so by then every event the command led to is in the log. Only the tenant's own
     commands count: another tenant's token waits out the deadline like one that names no write, so the
     answer never tells whether that write happened."""
-    effect = await when_advanced(state.notifier, lambda: state.readmodels.command_effect(tenant, command_id), deadline)
+    effect = await when_advanced(
+        state.notifier, lambda: state.readmodels.ops.command_effect(tenant, command_id), deadline
+    )
     return None if effect is None else await state.bus.events_head()
 
 

@@ -2,7 +2,8 @@
 
 Open SSE streams and live sessions are counted in memory, per gateway process (they live in this
 process anyway), and so are uploads in flight and the rates of costly actions (webhook tests and redeliveries). Queued jobs,
-insight runs in flight and webhook endpoints come from small indexed read-model queries.
+insight runs in flight, webhook endpoints and storage (stored audio, and the tenant's events in the log, which the
+projector counts as it applies them) come from small indexed read-model queries, so they hold across gateways.
 """
 
 import asyncio
@@ -15,8 +16,10 @@ from collections.abc import AsyncIterator
 
 import structlog
 
+from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain.errors import QuotaExceeded
 from voxledger.gateway.domain.keys import FailureLimiter
+from voxledger.gateway.settings import GatewaySettings
 from voxledger.runtime.db import DATABASE_UNAVAILABLE_ERRORS
 
 log = structlog.get_logger(__name__)
@@ -77,7 +80,7 @@ class RateQuota:
 
 
 class Quotas:
-    def __init__(self, settings, readmodels):
+    def __init__(self, settings: GatewaySettings, readmodels: ReadModels):
         retry = settings.quota_retry_after_s
         self.sse_streams = ConcurrencyQuota("sse_streams", settings.max_sse_streams_per_tenant, retry)
         self.live_sessions = ConcurrencyQuota("live_sessions", settings.max_live_sessions_per_tenant, retry)
@@ -85,6 +88,7 @@ class Quotas:
         self.webhook_sends = RateQuota("webhook_sends_per_minute", settings.max_webhook_sends_per_minute)
         self._settings = settings
         self._readmodels = readmodels
+        self._event_log_mb = tenant_limits(settings.tenant_event_log_mb)
         self._creating: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @contextlib.asynccontextmanager
@@ -93,13 +97,16 @@ class Quotas:
         the caller waits inside until its endpoint is projected, so a burst of creates cannot slip past."""
         async with self._creating[tenant]:
             await self._check(
-                "webhook_endpoints", self._settings.max_webhooks_per_tenant, self._readmodels.webhook_count, tenant
+                "webhook_endpoints",
+                self._settings.max_webhooks_per_tenant,
+                self._readmodels.usage.webhook_count,
+                tenant,
             )
             yield
 
     async def check_queued_jobs(self, tenant: str) -> None:
         await self._check(
-            "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.active_job_count, tenant
+            "queued_jobs", self._settings.max_queued_jobs_per_tenant, self._readmodels.usage.active_job_count, tenant
         )
 
     async def check_storage(self, tenant: str, adding_bytes: int) -> None:
@@ -107,15 +114,25 @@ class Quotas:
         limit_mb = self._settings.max_storage_mb_per_tenant
 
         async def used_mb(tenant: str) -> float:
-            return (await self._readmodels.stored_bytes(tenant) + adding_bytes) / 2**20
+            return (await self._readmodels.usage.stored_bytes(tenant) + adding_bytes) / 2**20
 
         await self._check("storage_mb", limit_mb, used_mb, tenant)  # reaching the limit exactly counts as over
+        await self.check_event_log(tenant)
+
+    async def check_event_log(self, tenant: str) -> None:
+        """New work appends events, which the log keeps for good: none once the tenant's share is used up."""
+        limit_mb = self._event_log_mb.get(tenant, self._settings.max_event_log_mb_per_tenant)
+
+        async def used_mb(tenant: str) -> float:
+            return await self._readmodels.usage.event_log_bytes(tenant) / 2**20
+
+        await self._check("event_log_mb", limit_mb, used_mb, tenant)
 
     async def check_insight_runs(self, tenant: str) -> None:
         limit = self._settings.max_insight_runs_per_tenant
-        await self._check("insight_runs", limit, self._readmodels.insight_runs_in_flight, tenant)
+        await self._check("insight_runs", limit, self._readmodels.usage.insight_runs_in_flight, tenant)
 
-    async def _check(self, quota: str, limit: int, count, tenant: str) -> None:
+    async def _check(self, quota: str, limit: float, count, tenant: str) -> None:
         try:
             used = await count(tenant)
         except DATABASE_UNAVAILABLE_ERRORS as err:
@@ -124,3 +141,9 @@ class Quotas:
             return
         if used >= limit:
             raise QuotaExceeded(quota, limit, self._settings.quota_retry_after_s)
+
+
+def tenant_limits(raw: str) -> dict[str, float]:
+    """`tenant=number,...` (a setting, checked by its pattern) as {tenant: number}."""
+    pairs = (entry.partition("=") for entry in raw.split(",") if entry)
+    return {tenant: float(number) for tenant, _, number in pairs}

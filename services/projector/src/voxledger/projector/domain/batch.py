@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from voxledger.projector.domain.ops import InsertMany, Op, Purge, Row, Update, Upsert
+from voxledger.projector.domain.ops import Add, InsertMany, Op, Purge, Row, Update, Upsert
 
 # Primary key columns of every table a projection writes.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -28,6 +28,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "webhook_endpoints": ("endpoint_id",),
     "webhook_deliveries": ("delivery_id",),
     "webhook_attempts": ("delivery_id", "attempt"),
+    "tenant_usage": ("tenant_id",),
 }
 
 Key = tuple[Any, ...]
@@ -51,7 +52,7 @@ def rows_to_load(ops: Iterable[Op]) -> dict[str, set[Key]]:
     """The existing rows the operations read or extend: every row an Upsert or Update names."""
     wanted: dict[str, set[Key]] = {}
     for op in ops:
-        if isinstance(op, Upsert | Update):
+        if isinstance(op, Upsert | Update | Add):
             wanted.setdefault(op.table, set()).add(key_of(op.table, op.key))
     return wanted
 
@@ -75,6 +76,12 @@ def fold_ops(ops: Iterable[Op], loaded: Tables) -> Outcome:
                 if row is not None and (not conditional or all(row.get(c) == v for c, v in key.items())):
                     row.update(values)
                     changed.setdefault(table, set()).add(pk)
+            case Add(table=table, key=key, values=values):
+                pk = key_of(table, key)
+                row = rows.setdefault(table, {}).setdefault(pk, dict(key))
+                for column, amount in values.items():
+                    row[column] = (row.get(column) or 0) + amount
+                changed.setdefault(table, set()).add(pk)
             case InsertMany(table=table, rows=new_rows):
                 for new in new_rows:
                     inserts.setdefault(table, {}).setdefault(key_of(table, new), new)  # first one wins

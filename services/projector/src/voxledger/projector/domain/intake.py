@@ -9,8 +9,10 @@ data key is gone (its recording was deleted) projects to nothing: it is no poiso
 import msgspec
 
 from voxledger.contracts import envelope, sealing, subjects
-from voxledger.projector.domain.ops import Op
+from voxledger.projector.domain.ops import Add, Op
 from voxledger.projector.domain.projection import project
+
+USAGE_TABLE = "tenant_usage"
 
 
 class Item(msgspec.Struct):
@@ -64,4 +66,12 @@ def project_message(seq: int, subject: str, data: bytes, ciphers: sealing.Cipher
         item.ops = project(message, seq)
     except Exception as err:  # a projection bug this event triggers: it must not stop every other event
         item.error = describe(err)
+    return item
+
+
+def counted(item: Item, size: int) -> Item:
+    """The item, also adding its event to its tenant's usage (events and bytes of the log): what the storage quota
+    reads. Only the live projection and a replay count (a quarantined event's history re-applied does not again)."""
+    if item.tenant_id and item.skipped is None:
+        item.ops.append(Add(USAGE_TABLE, {"tenant_id": item.tenant_id}, {"events": 1, "event_bytes": size}))
     return item

@@ -29,6 +29,14 @@ class InsertMany(msgspec.Struct, frozen=True):
     rows: list[Row]
 
 
+class Add(msgspec.Struct, frozen=True):
+    """Adds `values` to the numeric columns of the keyed row (a missing row starts at zero): a running total."""
+
+    table: str
+    key: Row
+    values: dict[str, int]
+
+
 class Purge(msgspec.Struct, frozen=True):
     """Drops every row of a recording, now and for any later event of it (a deleted recording stays deleted)."""
 
@@ -37,4 +45,4 @@ class Purge(msgspec.Struct, frozen=True):
     at: datetime
 
 
-Op = Upsert | Update | InsertMany | Purge
+Op = Upsert | Update | InsertMany | Add | Purge

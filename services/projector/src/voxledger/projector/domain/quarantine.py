@@ -16,7 +16,7 @@ import msgspec
 from voxledger.contracts import subjects
 from voxledger.contracts.readmodels import QUARANTINE_TABLE
 from voxledger.projector.domain.intake import Item
-from voxledger.projector.domain.ops import Op, Update, Upsert
+from voxledger.projector.domain.ops import Add, Op, Update, Upsert
 
 ERROR_CODE = "event_quarantined"
 MAX_TEXT = 2000  # a quarantine row stays small whatever the event held
@@ -46,6 +46,7 @@ def quarantined(item: Item, projection: str, error: str, at: datetime, *, mark: 
         # A read waiting on the command's token is answered (showing the degraded recording), not left stale:
         # the read models now hold all they ever will of that command.
         ops += [op for op in item.ops if isinstance(op, Upsert) and op.table == "command_effects"]
+        ops += [op for op in item.ops if isinstance(op, Add)]  # it is in the log all the same: its tenant's usage
     return msgspec.structs.replace(item, ops=ops, skipped=None, error=clean(error))
 
 

@@ -1,6 +1,7 @@
 """The dispatcher: the only reader of `transcription-jobs`, one active across all transcribers (under a lease).
 
-It pulls every queued unit of work (any message that consumer delivers), holds it unacked and heartbeated,
+It pulls every queued unit of work (any message that consumer delivers; a FastStream subscriber of the
+consumer, started for each tenure and stopped at its end), holds it unacked and heartbeated,
 and hands one to the WORK queue only when a worker is free, choosing it fairly (fairness.py). A worker is
 free when the WORK consumer has more pull requests waiting than messages undelivered (`num_waiting >
 num_pending`, polled every `dispatch_poll_s`): workers pull only while a slot is free (jobs/runner.py), so
@@ -22,22 +23,23 @@ import time
 
 import msgspec
 import structlog
+from faststream.nats import NatsBroker
+from faststream.nats.annotations import NatsMessage
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import decode_envelope
+from voxledger.runtime.consumers import durable_pull
 from voxledger.runtime.leadership import Leadership, run_as_leader
 from voxledger.runtime.lifecycle import sleep_unless
+from voxledger.runtime.messaging import HELD, Held, raw
 from voxledger.transcriber.dispatch.fairness import FairQueue, Work, work_priority
 from voxledger.transcriber.settings import TranscriberSettings
 
 log = structlog.get_logger(__name__)
 
 LEASE_KEY = "dispatcher.transcription"
-FETCH_BATCH = 256
-READY_WAIT_S = 0.05  # how long a fetch of what is ready may wait when nothing more is
 
 
 def work_of(msg: Msg) -> Work:
@@ -66,7 +68,8 @@ def work_headers(msg: Msg) -> dict[str, str]:
 
 
 class Dispatcher:
-    def __init__(self, nc: Client, settings: TranscriberSettings, holder: str):
+    def __init__(self, broker: NatsBroker, nc: Client, settings: TranscriberSettings, holder: str):
+        self._broker = broker
         self._nc = nc
         self._js = nc.jetstream()
         self._settings = settings
@@ -79,7 +82,7 @@ class Dispatcher:
         await run_as_leader(self._js, leadership, self._dispatch_until, stop, _unavailable)
 
     async def _dispatch_until(self, halt: asyncio.Event) -> None:
-        session = _Session(self._nc, self._settings, halt)
+        session = _Session(self._broker, self._nc, self._settings, halt)
         try:
             await session.run()
         finally:
@@ -93,7 +96,8 @@ def _unavailable() -> None:
 class _Session:
     """One tenure as the active dispatcher: what it holds is its own until `halt`."""
 
-    def __init__(self, nc: Client, settings: TranscriberSettings, halt: asyncio.Event):
+    def __init__(self, broker: NatsBroker, nc: Client, settings: TranscriberSettings, halt: asyncio.Event):
+        self._broker = broker
         self._nc = nc
         self._js = nc.jetstream()
         self._settings = settings
@@ -103,8 +107,9 @@ class _Session:
         self.by_job: dict[str, set[int]] = {}  # job id -> the sequences of its held work
 
     async def run(self) -> None:
-        spec = streams.TRANSCRIPTION_JOBS
-        sub = await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream)
+        # One message per fetch, handed over as received: held at once, so nothing waits for a batch to fill.
+        puller = durable_pull(self._broker, streams.TRANSCRIPTION_JOBS, decoder=raw, persistent=False)
+        puller(self._hold)
         # A job that ended cancelled needs none of its work any more: drop it, so that it takes no turn from its
         # tenant. Only the end counts, not the request: a chunked job's cancel is recorded by whichever of its
         # chunks a worker takes next, so its queued chunks must still go out until one has. One missed while
@@ -112,17 +117,18 @@ class _Session:
         cancels = await self._nc.subscribe(
             subjects.event_type_filter(subjects.RECORDING, "TranscriptionCancelled"), cb=self._on_cancel
         )
-        loops = [self._pull(sub), self._heartbeat(), self._dispatch()]
-        tasks = [asyncio.create_task(loop) for loop in loops]
+        tasks = [asyncio.create_task(loop) for loop in (self._heartbeat(), self._dispatch())]
         try:
+            await puller.start()
             await self._halt.wait()
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for subscription in (cancels, sub):
-                with contextlib.suppress(Exception):
-                    await subscription.unsubscribe()
+            with contextlib.suppress(Exception):
+                await puller.stop()
+            with contextlib.suppress(Exception):
+                await cancels.unsubscribe()
 
     async def hand_back(self) -> None:
         """NAKs what is still held, so the next holder gets it at once instead of after AckWait."""
@@ -131,26 +137,15 @@ class _Session:
                 await msg.nak()
         self.held.clear()
 
-    async def _pull(self, sub: JetStreamContext.PullSubscription) -> None:
-        while not self._halt.is_set():
-            try:
-                # One message, then whatever else is ready: nats-py's fetch of a larger batch lingers until the
-                # batch fills or its timeout passes, which would hold newly queued work back for up to a second.
-                msgs = await sub.fetch(1, timeout=1.0)
-                with contextlib.suppress(TimeoutError):
-                    msgs += await sub.fetch(FETCH_BATCH, timeout=READY_WAIT_S)
-            except TimeoutError:
-                continue
-            except Exception as err:
-                log.warning("dispatcher.fetch_failed", error=repr(err))
-                await sleep_unless(self._halt, self._settings.dispatch_poll_s)
-                continue
-            for msg in msgs:
-                work = work_of(msg)
-                self.held[work.seq] = msg  # a redelivery replaces the delivery it renews
-                if self.queue.add(work):
-                    self.by_job.setdefault(work.job_id, set()).add(work.seq)
-                    log.debug("dispatcher.queued", seq=work.seq, tenant=work.tenant, priority=work.priority)
+    async def _hold(self, delivered: NatsMessage) -> Held:
+        """A queued unit of work, held until dispatched: its message settles when it goes to WORK."""
+        msg = delivered.raw_message
+        work = work_of(msg)
+        self.held[work.seq] = msg  # a redelivery replaces the delivery it renews
+        if self.queue.add(work):
+            self.by_job.setdefault(work.job_id, set()).add(work.seq)
+            log.debug("dispatcher.queued", seq=work.seq, tenant=work.tenant, priority=work.priority)
+        return HELD
 
     async def _heartbeat(self) -> None:
         every_s = min(self._settings.heartbeat_s, self._settings.ack_wait_s / 3)  # well inside the AckWait

@@ -14,10 +14,11 @@ from faststream.nats.message import NatsMessage
 from nats.js import JetStreamContext
 
 from voxledger.contracts.decisions import Rejected
-from voxledger.contracts.envelope import Envelope
+from voxledger.contracts.envelope import Envelope, Message
 from voxledger.contracts.events import DiarizationRequested
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
-from voxledger.runtime.consumers import decode_or_reject, heartbeat
+from voxledger.runtime.consumers import heartbeat
+from voxledger.runtime.messaging import ACK, TERM, Nak, Settlement
 from voxledger.transcriber.adapters import audio
 from voxledger.transcriber.domain.media import AudioError
 from voxledger.transcriber.domain.recording import Recording, RecordRediarization, ReportRediarizationProgress
@@ -32,35 +33,31 @@ class Rediarizer:
     def __init__(self, js: JetStreamContext, repo: AggregateRepository[Recording], settings: TranscriberSettings):
         self._js, self._repo, self._settings = js, repo, settings
 
-    async def handle(self, msg: NatsMessage) -> None:
-        if (message := await decode_or_reject(msg)) is None:
-            return
+    async def handle(self, message: Message, msg: NatsMessage) -> Settlement:
         request = message.body_as(DiarizationRequested)
         loaded = await self._repo.load(message.envelope.aggregate_id)
         job = loaded.state.jobs.get(request.job_id)
-        with structlog.contextvars.bound_contextvars(job_id=request.job_id, run_id=request.run_id):
-            if loaded.state.deleted or job is None or job.diarization_runs.get(request.run_id) is not False:
-                await msg.ack()  # done already, or nothing left to do it for
-                return
-            options = request.options
-            count = speaker_count(options.speakers, options.min_speakers, options.max_speakers) or SpeakerCount()
-            try:
-                async with heartbeat(msg, self._settings.heartbeat_s):
-                    turns, spent = await self._diarize(loaded, request, message.envelope, count)
-                command = RecordRediarization(job_id=job.job_id, run_id=request.run_id, turns=turns, processing_s=spent)
-                await self._repo.execute(loaded, command, message.envelope)
-            except Rejected as err:
-                log.info("rediarization.settled", reason=err.message)  # deleted meanwhile
-            except AudioError as err:
-                log.warning("rediarization.failed_permanently", code=err.code, reason=str(err))
-                await msg.reject()
-                return
-            except Exception:
-                log.exception("rediarization.failed_transiently")
-                await msg.nack(delay=self._settings.retry_base_s)
-                return
-            log.info("rediarization.done", speakers=len({t.speaker for t in turns}), cpu_s=spent)
-            await msg.ack()
+        structlog.contextvars.bind_contextvars(job_id=request.job_id, run_id=request.run_id)
+        if loaded.state.deleted or job is None or job.diarization_runs.get(request.run_id) is not False:
+            return ACK  # done already, or nothing left to do it for
+        options = request.options
+        count = speaker_count(options.speakers, options.min_speakers, options.max_speakers) or SpeakerCount()
+        try:
+            async with heartbeat(msg, self._settings.heartbeat_s):
+                turns, spent = await self._diarize(loaded, request, message.envelope, count)
+            command = RecordRediarization(job_id=job.job_id, run_id=request.run_id, turns=turns, processing_s=spent)
+            await self._repo.execute(loaded, command, message.envelope)
+        except Rejected as err:
+            log.info("rediarization.settled", reason=err.message)  # deleted meanwhile
+            return ACK
+        except AudioError as err:
+            log.warning("rediarization.failed_permanently", code=err.code, reason=str(err))
+            return TERM
+        except Exception:
+            log.exception("rediarization.failed_transiently")
+            return Nak(self._settings.retry_base_s)
+        log.info("rediarization.done", speakers=len({t.speaker for t in turns}), cpu_s=spent)
+        return ACK
 
     async def _diarize(
         self, loaded: Loaded[Recording], request: DiarizationRequested, cause: Envelope, count: SpeakerCount

@@ -18,14 +18,13 @@ from opentelemetry import trace
 
 from voxledger.contracts import subjects
 from voxledger.contracts.decisions import Rejected
-from voxledger.contracts.envelope import Envelope, decode_envelope
+from voxledger.contracts.envelope import Envelope, Message, decode_envelope
 from voxledger.contracts.events import TranscriptionChunkQueued, TranscriptionRequested, TranscriptionStarted
 from voxledger.runtime.aggregates import AggregateRepository
-from voxledger.runtime.consumers import decode_or_reject, heartbeat
+from voxledger.runtime.consumers import heartbeat
 from voxledger.runtime.leases import Lease
 from voxledger.runtime.lifecycle import worker_id
-from voxledger.runtime.telemetry import context_from_traceparent
-from voxledger.runtime.vault import Vault
+from voxledger.runtime.messaging import HELD, Nak, Settlement
 from voxledger.transcriber.adapters.model_process import ModelPool
 from voxledger.transcriber.domain.limits import SpeedEstimate
 from voxledger.transcriber.domain.recording import Recording, StartAttempt, chunk_todo
@@ -50,11 +49,8 @@ class TranscriptionWorker:
     by the attempt number, so a worker that was paused past its lease cannot write.
     """
 
-    def __init__(
-        self, nc: Client, repo: RecordingRepository, pool: ModelPool, settings: TranscriberSettings, vault: Vault
-    ):
+    def __init__(self, nc: Client, repo: RecordingRepository, pool: ModelPool, settings: TranscriberSettings):
         self._nc = nc
-        self._vault = vault  # a job's prompt and hotwords are sealed
         self._js = nc.jetstream()
         self._repo = repo
         self._pool = pool
@@ -74,22 +70,22 @@ class TranscriptionWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle.wait(), timeout_s)
 
-    async def handle(self, msg: NatsMessage) -> None:
-        """Starts the job in a free slot, then returns once a slot is free again.
+    async def handle(self, message: Message, msg: NatsMessage) -> Settlement:
+        """Starts the job in a free slot, then returns once a slot is free again; the job settles its message.
 
         So the subscriber fetches the next job only when it can start at once: a job
         never waits in this process unheartbeated while another worker is idle.
         """
         if self.draining.is_set():
-            await msg.nack()  # shutting down: let a live worker take it
-            return
+            return Nak()  # shutting down: let a live worker take it
         await self._slots.acquire()
         self.idle.clear()
-        task = asyncio.create_task(self._handle(msg))
+        task = asyncio.create_task(self._handle(message, msg))  # in this message's trace context
         self._running.add(task)
         task.add_done_callback(self._job_done)
         await self._slots.acquire()
         self._slots.release()
+        return HELD
 
     def _job_done(self, task: asyncio.Task) -> None:
         self._running.discard(task)
@@ -99,11 +95,9 @@ class TranscriptionWorker:
         if not task.cancelled() and (err := task.exception()) is not None:
             log.error("job.handler_crashed", error=repr(err))
 
-    async def _handle(self, msg: NatsMessage) -> None:
+    async def _handle(self, message: Message, msg: NatsMessage) -> None:
         """A job runs its attempt, which plans its chunks if the recording is long; a chunk runs alone.
         Both are held under a lease of their own and heartbeated the same way."""
-        if (message := await decode_or_reject(msg, self._vault)) is None:
-            return
         cause = message.envelope
         if isinstance(message.body, TranscriptionChunkQueued):
             queued = message.body
@@ -132,7 +126,7 @@ class TranscriptionWorker:
         context = {"recording_id": cause.aggregate_id, "job_id": job_id, "tenant": cause.tenant_id, "unit": key}
         with (
             structlog.contextvars.bound_contextvars(**context),
-            tracer.start_as_current_span("transcribe", context=context_from_traceparent(cause.traceparent)),
+            tracer.start_as_current_span("transcribe"),
         ):
             lease = await self._wait_for_lease(msg, key)
             if lease is None:

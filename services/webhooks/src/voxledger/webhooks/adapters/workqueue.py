@@ -13,7 +13,6 @@ from voxledger.contracts import webhooks as wh
 from voxledger.runtime.broker import BROKER_PATIENCE_S, with_broker_retry
 
 _encode = msgspec.json.Encoder().encode
-decode_work = msgspec.json.Decoder(wh.DeliveryWork).decode
 
 
 def work_subject(work: wh.DeliveryWork) -> str:

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { h, notice, replace } from "./dom.js";
 import { insightsPanel } from "./insights.js";
 import { applyEvent, clock, fromApi } from "./jobs.js";
-import { attachmentName, describeRecording, tagChips } from "./library.js";
+import { attachmentName, describeRecording, save, tagChips } from "./library.js";
 import { Player } from "./player.js";
 import { stream } from "./stream.js";
 import { jobActions, statusCell } from "./widgets.js";
@@ -47,17 +47,17 @@ function segmentEl(segment, seek) {
   );
 }
 
+// `call.ogg` exports as `call.json`, as the gateway names the other formats.
+const exportStem = (name) => name.replace(/\.(ogg|oga|opus|wav|mp3|m4a|mp4|aac|flac|webm)$/i, "");
+
 // An export, saved under the name the gateway gives it (the recording's name), else `<name>.<format>`.
 async function download(recording, jobId, format) {
   const path = `/v1/recordings/${recording.recording_id}/transcript?format=${format}&job_id=${jobId}`;
   const response = await api(path, { raw: true });
-  const name = attachmentName(response.headers.get("Content-Disposition"), `${recording.name}.${format}`);
-  const url = URL.createObjectURL(await response.blob());
-  const a = h("a", { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  save(
+    await response.blob(),
+    attachmentName(response.headers.get("Content-Disposition"), `${exportStem(recording.name)}.${format}`),
+  );
 }
 
 // The transcript of one job: segments by index (one arriving twice, on a resumed stream, is shown once), and the
@@ -119,7 +119,10 @@ class RecordingPage {
     this.audio.addEventListener("timeupdate", () => this.transcript.follow(this.audio.currentTime));
     this.onKey = (e) => this.key(e);
     document.addEventListener("keydown", this.onKey);
-    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+    this.off = stream.on(
+      (event) => (this.buffered ? this.buffered.push(event) : this.apply(event)),
+      () => this.refresh().catch((err) => this.message.append(notice(err.message))), // events were skipped
+    );
   }
 
   seek(t, play = true) {
@@ -254,24 +257,32 @@ class RecordingPage {
     this.renderJobs();
   }
 
-  // The recording and its latest job read with the stream's position as min_seq, then the events since; then
-  // the audio, streamed by a link (see player.js).
+  // The recording and its latest job, then the audio, streamed by a link (see player.js).
   async open() {
+    if (!(await this.refresh())) return;
+    await this.player.load();
+    if (this.startAt != null)
+      this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+  }
+
+  // The recording and its jobs read with the stream's position as min_seq, then the events since: on opening,
+  // and when the stream skipped events (a resume too far back). False when the recording is gone.
+  async refresh() {
+    this.buffered ??= [];
     const seq = await stream.ready();
     try {
       this.recording = await api(`/v1/recordings/${this.id}?min_seq=${seq}`);
     } catch (err) {
-      return replace(this.message, notice(err.status === 404 ? "No such recording." : err.message));
+      replace(this.message, notice(err.status === 404 ? "No such recording." : err.message));
+      return false;
     }
-    for (const j of this.recording.jobs || []) this.jobs.set(j.job_id, fromApi(j));
+    this.jobs = new Map((this.recording.jobs || []).map((j) => [j.job_id, fromApi(j)]));
     this.renderHead();
-    await this.select(this.recording.latest_job_id, seq);
+    await this.select(this.pinned ? this.selected : this.recording.latest_job_id, seq);
     const pending = this.buffered;
     this.buffered = null;
     for (const event of pending) this.apply(event);
-    await this.player.load();
-    if (this.startAt != null)
-      this.audio.addEventListener("loadedmetadata", () => this.seek(this.startAt), { once: true });
+    return true;
   }
 
   element() {

@@ -2,12 +2,12 @@
 // status filter, each row's live state from the tenant's one event stream, and cancel, re-transcribe, delete.
 import { api, upload } from "./api.js";
 import { h, notice, replace } from "./dom.js";
-import { applyEvent, fromApi } from "./jobs.js";
-import { tagChips } from "./library.js";
+import { applyEvent, clock, fromApi } from "./jobs.js";
+import { BulkBar, tagChips } from "./library.js";
 import { optionFields } from "./options.js";
 import { stream } from "./stream.js";
 import { RECORDING_STATUSES } from "./vocabulary.js";
-import { jobActions, statusCell } from "./widgets.js";
+import { jobActions, rowMenu, statusCell } from "./widgets.js";
 
 const PAGE = 20;
 const STATUSES = ["", ...RECORDING_STATUSES];
@@ -81,6 +81,12 @@ function uploader() {
   return h("section", { class: "card upload", "aria-label": "Upload" }, h("h2", {}, "Upload"), zone, fields.el, files);
 }
 
+// What a row says of a recording besides its name: how long it is and the model that transcribed it.
+function meta(recording, job) {
+  const length = recording.duration_s != null ? clock(recording.duration_s) : null;
+  return [length, job?.model].filter(Boolean).join(" · ");
+}
+
 // The list: rows keyed by recording id, each with its latest job as the events have shaped it.
 class RecordingList {
   constructor(tag) {
@@ -99,6 +105,7 @@ class RecordingList {
     this.nextCursor = null;
     this.buffered = []; // events that arrive while a page loads, applied once it has
     this.queueTimer = null;
+    this.bulk = new BulkBar();
     for (const control of [this.filter, this.tag])
       control.addEventListener("change", () => {
         this.cursors.splice(1);
@@ -112,7 +119,10 @@ class RecordingList {
       this.cursors.pop();
       this.load();
     });
-    this.off = stream.on((event) => (this.buffered ? this.buffered.push(event) : this.apply(event)));
+    this.off = stream.on(
+      (event) => (this.buffered ? this.buffered.push(event) : this.apply(event)),
+      () => this.load(), // events were skipped: the page is read anew
+    );
   }
 
   render(id) {
@@ -121,19 +131,27 @@ class RecordingList {
     const el = h(
       "tr",
       { "data-recording-id": id, "data-status": row.job?.status || r.status },
+      h("td", { class: "pick" }, this.bulk.checkbox(r)),
       h(
         "td",
         {},
         h("a", { href: `#/recordings/${id}` }, r.name || r.filename || "…"),
         tagChips(r.tags, (tag) => this.filterByTag(tag)),
+        h("div", { class: "meta muted" }, meta(r, row.job)),
       ),
       h("td", { class: "when" }, r.created_at ? new Date(r.created_at).toLocaleString() : ""),
       h("td", {}, statusCell(row.job, r.status)),
-      h("td", {}, h("div", { class: "actions" }, jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
+      h("td", {}, rowMenu(jobActions(row.job, id, { onDeleted: () => this.drop(id) }))),
     );
     row.el ? row.el.replaceWith(el) : this.body.prepend(el);
     row.el = el;
     this.message.querySelector(".empty")?.remove();
+  }
+
+  // Named, tagged or filed (here or elsewhere): the row shows it at once; an empty name falls back to the file's.
+  described(row, { name, tags, folder }) {
+    row.recording = { ...row.recording, name: name || row.recording.filename, tags, folder };
+    this.render(row.recording.recording_id);
   }
 
   filterByTag(tag) {
@@ -143,6 +161,7 @@ class RecordingList {
   }
 
   drop(id) {
+    this.bulk.toggle({ recording_id: id }, false);
     this.rows.get(id)?.el?.remove();
     this.rows.delete(id);
   }
@@ -180,8 +199,10 @@ class RecordingList {
     const id = event.recording_id;
     if (event.type === "RecordingDeleted") return this.drop(id);
     const created = event.type === "RecordingUploaded" || event.type === "LiveSessionStarted";
-    if (created && !this.rows.has(id) && this.cursors.length === 1 && !this.filter.value) return this.added(event);
+    const unfiltered = this.cursors.length === 1 && !this.filter.value && !this.tag.value.trim();
+    if (created && !this.rows.has(id) && unfiltered) return this.added(event);
     const row = this.rows.get(id);
+    if (row && event.type === "RecordingDescribed") return this.described(row, event.data);
     if (!row || !event.data?.job_id) return;
     if (event.type === "TranscriptionRequested" && row.job?.job_id !== event.data.job_id) row.job = undefined;
     if (row.job && row.job.job_id !== event.data.job_id) return; // an older job's late event
@@ -193,6 +214,7 @@ class RecordingList {
   // One page, read with the stream's position as min_seq; events that came meanwhile are applied after it.
   async load() {
     this.buffered = [];
+    this.bulk.clear();
     replace(this.message);
     const seq = await stream.ready();
     const params = new URLSearchParams({ limit: PAGE, min_seq: seq });
@@ -243,7 +265,7 @@ class RecordingList {
   }
 
   element() {
-    const head = ["Recording", "Uploaded", "Status", ""].map((t) =>
+    const head = ["", "Recording", "Uploaded", "Status", ""].map((t) =>
       h("th", { class: t === "Uploaded" ? "when" : null }, t),
     );
     const table = h(
@@ -256,6 +278,7 @@ class RecordingList {
       "section",
       { class: "card" },
       h("div", { class: "list-head" }, h("h2", {}, "Recordings"), this.tag, this.filter),
+      this.bulk.el,
       this.message,
       h("div", { class: "scroll" }, table),
       h("div", { class: "pager" }, this.newer, this.older),

@@ -1,5 +1,7 @@
 // The tenant's one event stream (GET /v1/events), over fetch so that the key travels in a header. A lost
-// connection shows "reconnecting" and resumes after the last event id: no event is missed or repeated.
+// connection shows "reconnecting" and resumes after the last event id: no event is missed or repeated. When the
+// id is too far back, the server restarts the stream at the head (`ready` with `reset: "resume_too_old"`): the
+// events between were never sent, so every view that folds them reads its state anew.
 import { auth } from "./api.js";
 
 const delay = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -10,13 +12,20 @@ export class EventStream {
     this.state = "offline";
     this.listeners = new Set();
     this.stateListeners = new Set();
+    this.resetListeners = new Set();
     this.readyWaiters = [];
     this.controller = null;
   }
 
-  on(listener) {
+  // `listener` gets each event; `onReset`, once the stream is live again after skipping events (a resume too far
+  // back), refetches what the view shows. The returned function unsubscribes both.
+  on(listener, onReset = null) {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (onReset) this.resetListeners.add(onReset);
+    return () => {
+      this.listeners.delete(listener);
+      this.resetListeners.delete(onReset);
+    };
   }
 
   onState(listener) {
@@ -88,9 +97,15 @@ export class EventStream {
     }
     if (!frame.data) return;
     if (frame.id) this.lastId = frame.id;
-    if (frame.event === "ready") return this.setState("live");
     const message = JSON.parse(frame.data);
+    if (frame.event === "ready") return this.resumed(message);
+
     for (const listener of this.listeners) listener(message);
+  }
+
+  resumed(ready) {
+    this.setState("live");
+    if (ready.reset) for (const listener of this.resetListeners) listener(ready.reset);
   }
 }
 

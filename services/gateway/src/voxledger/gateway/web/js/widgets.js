@@ -62,3 +62,13 @@ export function statusCell(job, recordingStatus) {
     status === "running" && h("progress", { max: 1, value: job?.progress || 0, "aria-label": "progress" }),
   );
 }
+
+// A row's actions folded into one "⋯" menu, so that a row fits a phone's width.
+export function rowMenu(items) {
+  return h(
+    "details",
+    { class: "row-menu" },
+    h("summary", { "aria-label": "Actions", title: "Actions" }, "⋯"),
+    h("div", { class: "menu" }, items),
+  );
+}
