@@ -45,7 +45,7 @@ unit:
     uv run pytest contracts/tests services -q
 
 # Every benchmark, one after another; each prints a table
-bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization bench-load bench-chunked
+bench: bench-pipeline bench-insights bench-engines bench-crash bench-projector bench-replay bench-search bench-ryw bench-live bench-encryption bench-diarization bench-load bench-chunked bench-ask
 
 # Kill -9 a worker mid-job: extra compute of resume against a clean run, and recovery time
 bench-crash *ARGS:
@@ -78,6 +78,10 @@ bench-replay *ARGS:
 # Transcript search p50/p95 over 10,000 transcripts
 bench-search *ARGS:
     uv run python -m bench.search {{ARGS}}
+
+# Asking: recall@1/@5, MRR, not-found share and latency of keyword, semantic and hybrid search and /v1/ask
+bench-ask *ARGS:
+    uv run python -m bench.ask {{ARGS}}
 
 # Latency a read-your-writes token adds to a read right after a 202
 bench-ryw *ARGS:

@@ -18,7 +18,7 @@ from voxledger.contracts.streams import AUDIO_BUCKET, DATA_KEYS_BUCKET
 from voxledger.stack.secrets import PG_SUPERUSER
 
 # The read models' tables that hold what was said or typed in a recording.
-CONTENT_TABLES = ("recordings", "jobs", "segments", "insights", "live_sessions")
+CONTENT_TABLES = ("recordings", "jobs", "segments", "passages", "insights", "live_sessions")
 
 
 def unique_wav(fixture: Path) -> bytes:

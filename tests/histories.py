@@ -2,11 +2,12 @@
 
 Each history is what the services would have appended for one recording: upload,
 transcription jobs with progress, segment batches and an end (completed, failed
-after retries, cancelled), re-transcriptions, insight runs, and deletions.
+after retries, cancelled), passages for asking, re-transcriptions, insight runs, and deletions.
 """
 
 import asyncio
 import random
+import struct
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -156,6 +157,7 @@ def _job(h: History, rng: random.Random, outcome: str, segments: int, progress: 
             processing_s=round(clock / 10, 3),
         )
     )
+    _passages(h, job_id, clock)
     _insights(h, job_id)
     _speakers_named_and_rerun(h, job_id, clock)
 
@@ -168,6 +170,19 @@ def _turns(clock: float, speakers: int) -> list[ev.SpeakerTurn]:
         for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))
         if b > a
     ]
+
+
+UNIT_VECTOR = struct.pack("<384f", *[384**-0.5] * 384)
+
+
+def _passages(h: History, job_id: str, clock: float) -> None:
+    """What the embedding worker appends for a completed job: a turn and the digest (no random draws)."""
+    turn = "The budget for the next quarter."
+    passages = [
+        ev.Passage(index=0, kind="turn", start=0.0, end=round(clock, 3), text=turn, vector=UNIT_VECTOR, speaker="S1"),
+        ev.Passage(index=1, kind="digest", start=0.0, end=round(clock, 3), text=f"budget. {turn}", vector=UNIT_VECTOR),
+    ]
+    h.add(ev.PassagesEmbedded(job_id=job_id, model="all-MiniLM-L6-v2-onnx-int8", dimensions=384, passages=passages))
 
 
 def _speakers_named_and_rerun(h: History, job_id: str, clock: float) -> None:

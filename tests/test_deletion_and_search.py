@@ -71,7 +71,8 @@ def test_search_finds_ranked_highlighted_segments_with_phrases_and_prefixes(stac
     word = next(w for w in CONTENT_WORDS if sum(w in s for s in segments_heard) == 1)
     first, second = next(phrase for phrase in PHRASES if said_in_order(segments_heard, *phrase))
 
-    page = client.get("/v1/search", params={"q": word})
+    # Keyword mode: the syntax below is full text's (hybrid, the default, adds passages found by meaning).
+    page = client.get("/v1/search", params={"q": word, "mode": "keyword"})
     assert page.status_code == 200, page.text
     (hit,) = page.json()["items"]
     assert hit["recording_id"] == rec and hit["job_id"] == accepted["job_id"]
@@ -79,10 +80,14 @@ def test_search_finds_ranked_highlighted_segments_with_phrases_and_prefixes(stac
     segments = client.get(f"/v1/recordings/{rec}/transcript").json()["segments"]
     assert hit["start"] == segments[hit["segment_index"]]["start"], "the hit says where to jump to"
 
-    assert client.get("/v1/search", params={"q": f'"{first} {second}"'}).json()["items"], "a phrase in order matches"
-    assert client.get("/v1/search", params={"q": f'"{second} {first}"'}).json()["items"] == [], "out of order does not"
-    assert client.get("/v1/search", params={"q": f"{word[:4]}*"}).json()["items"], "a prefix matches"
-    assert client.get("/v1/search", params={"q": "giraffe"}).json()["items"] == []
+    assert client.get("/v1/search", params={"q": f'"{first} {second}"', "mode": "keyword"}).json()["items"], (
+        "a phrase in order matches"
+    )
+    assert client.get("/v1/search", params={"q": f'"{second} {first}"', "mode": "keyword"}).json()["items"] == [], (
+        "out of order does not"
+    )
+    assert client.get("/v1/search", params={"q": f"{word[:4]}*", "mode": "keyword"}).json()["items"], "a prefix matches"
+    assert client.get("/v1/search", params={"q": "giraffe", "mode": "keyword"}).json()["items"] == []
     assert client.get("/v1/search", params={"q": "  "}).json()["code"] == "invalid_query"
 
     with new_client(stack, "search-other-tenant") as other:
@@ -102,13 +107,13 @@ def test_search_ranks_the_better_match_first_and_pages_without_repeats(client):
     segments_heard = heard(client, meeting["recording_id"]) + heard(client, short["recording_id"])
     # The word heard in the most segments ("team" is said in four): enough hits to page through.
     word = max(CONTENT_WORDS, key=lambda w: sum(w in s for s in segments_heard))
-    everything = client.get("/v1/search", params={"q": word, "limit": 100}).json()["items"]
+    everything = client.get("/v1/search", params={"q": word, "limit": 100, "mode": "keyword"}).json()["items"]
     assert len(everything) >= 3, (word, segments_heard)
     ranks = [h["rank"] for h in everything]
     assert ranks == sorted(ranks, reverse=True)
     paged, cursor = [], None
     while True:
-        params = {"q": word, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params = {"q": word, "limit": 2, "mode": "keyword", **({"cursor": cursor} if cursor else {})}
         body = client.get("/v1/search", params=params).json()
         paged += body["items"]
         if not (cursor := body["next_cursor"]):

@@ -122,6 +122,7 @@ async def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, clien
     rec, job = accepted.json()["recording_id"], accepted.json()["job_id"]
     assert wait_job(client, job)["status"] == "completed"
     await wait_logged(nc, stack, rec, "InsightsCompleted", timeout_s=90)
+    await wait_logged(nc, stack, rec, "PassagesEmbedded", timeout_s=90)
 
     # Before the delete the content is readable through the API (and SSE opens the sealed segments) ...
     text = client.get(f"/v1/recordings/{rec}/transcript").json()["text"]
@@ -162,7 +163,7 @@ async def test_a_deleted_recording_leaves_no_word_readable_anywhere(stack, clien
 
     # The log stays complete for accounting, but what was sealed now reads as erased, for good.
     types = [m.envelope.type for m in history]
-    assert {"TranscriptionCompleted", "SegmentsTranscribed", "InsightReady"} <= set(types)
+    assert {"TranscriptionCompleted", "SegmentsTranscribed", "InsightReady", "PassagesEmbedded"} <= set(types)
     sealed = [m for m in history if m.envelope.type in sealing.SEALED_FIELDS]
     assert sealed and all(m.erased for m in sealed)
 

@@ -460,7 +460,7 @@ def test_odd_query_values_never_cause_a_5xx(client):
         ("/v1/recordings", ("limit", "cursor", "status", "created_after", "min_seq")),
         ("/v1/jobs", ("limit", "cursor", "status", "created_after")),
         ("/v1/live/sessions", ("limit", "cursor")),
-        ("/v1/search", ("q", "limit", "cursor")),
+        ("/v1/search", ("q", "limit", "cursor", "mode")),
         (f"/v1/recordings/{recording_id}/transcript", ("format", "job_id", "min_seq")),
         (f"/v1/recordings/{recording_id}/insights", ("job_id",)),
     ]

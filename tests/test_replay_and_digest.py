@@ -12,7 +12,7 @@ import threading
 import httpx
 import pytest
 
-from tests.helpers import cli, eventually, metrics_text, started_stack, upload, wait_job, wait_visible
+from tests.helpers import cli, eventually, metrics_text, started_stack, upload, wait_job, wait_logged, wait_visible
 from tests.histories import append_all, histories
 from voxledger.contracts.envelope import decode_envelope
 from voxledger.contracts.ids import new_id
@@ -67,10 +67,10 @@ async def caught_up(client: httpx.Client, js) -> None:
     )
 
 
-def through_the_api(stack, client) -> dict:
+async def through_the_api(stack, client, nc) -> dict:
     """Real uploads and transcriptions: completed, re-transcribed, cancelled, deleted, never transcribed."""
-    kept = upload(client, "short_meeting.ogg", language="en").json()
-    # The transcriber (which also handles commands) may still be starting.
+    # The transcriber (which also handles commands) may still be starting: the upload waits longer than usual.
+    kept = upload(client, "short_meeting.ogg", await_visible=False, language="en").json()
     wait_visible(client, f"/v1/recordings/{kept['recording_id']}", timeout_s=120)
     again = client.post(f"/v1/recordings/{kept['recording_id']}/transcriptions", json={"language": "en"}).json()
     doomed = upload(client, "short_meeting.ogg").json()
@@ -79,6 +79,9 @@ def through_the_api(stack, client) -> dict:
     untranscribed = upload(client, "short_meeting.ogg", transcribe="false").json()
     for job in (kept["job_id"], again["job_id"], doomed["job_id"], cancelled["job_id"]):
         wait_job(client, job, timeout_s=300)
+    for job in (kept["job_id"], again["job_id"]):  # embedded and post-processed after completing: before the digest
+        await wait_logged(nc, stack, kept["recording_id"], "PassagesEmbedded", job_id=job, timeout_s=120)
+        await wait_logged(nc, stack, kept["recording_id"], "InsightsCompleted", job_id=job, timeout_s=300)
     assert client.delete(f"/v1/recordings/{doomed['recording_id']}").status_code == 202
     return {"kept": kept, "doomed": doomed, "untranscribed": untranscribed}
 
@@ -87,12 +90,13 @@ async def test_a_full_replay_equals_the_live_read_models_and_the_api_serves_thro
     replay_stack, nats_on, pg_on, client_on
 ):
     stack = replay_stack
-    js = (await nats_on(stack)).jetstream()
+    nc = await nats_on(stack)
+    js = nc.jetstream()
     appended = await append_all(js, list(histories(seed=7, tenant=TENANT, count=300)))
     assert appended > 5000
     stack.add("transcriber")  # after the appended jobs ended, so it only skips them
     client = await client_on(stack, TENANT)
-    made = through_the_api(stack, client)
+    made = await through_the_api(stack, client, nc)
     await caught_up(client, js)
     live, keys_before = digests(stack), await api_keys(await pg_on(stack.database_url))
     usage_before, seq_before = await tenant_usage(await pg_on(stack.database_url)), await head(js)

@@ -76,7 +76,7 @@ def test_a_two_speaker_upload_comes_back_with_two_speakers_in_every_format(clien
         assert abs(per_speaker[label]["talk_time_s"] - said) <= 0.1 * said, (label, per_speaker[label], said)
 
     # Search filters by speaker: only the segments that speaker speaks in.
-    search = {"q": "Thursday", "min_seq": done[-1]["id"]}
+    search = {"q": "Thursday", "min_seq": done[-1]["id"], "mode": "keyword"}
     hits = {who: client.get("/v1/search", params={**search, "speaker": who}).json()["items"] for who in ("S1", "S2")}
     everyone = client.get("/v1/search", params=search).json()["items"]
     assert everyone and len(hits["S1"]) + len(hits["S2"]) >= len(everyone), (hits, everyone)

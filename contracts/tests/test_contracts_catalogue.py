@@ -47,7 +47,9 @@ def test_every_event_type_on_the_events_stream_belongs_to_exactly_one_aggregate(
 
 def test_the_recording_union_holds_all_its_stream_s_event_types():
     # Every event class has exactly one owner (above), so the recording's are all those no other aggregate owns.
-    assert {ev.LiveSessionStarted, ev.SpeakersNamed, ev.ChunkTranscribed} <= _members(ev.RecordingEvent)
+    assert {ev.LiveSessionStarted, ev.SpeakersNamed, ev.ChunkTranscribed, ev.PassagesEmbedded} <= _members(
+        ev.RecordingEvent
+    )
 
 
 def test_every_catalogued_event_decodes_from_the_wire_registry():

@@ -96,6 +96,12 @@ SAMPLES: list[ev.Event | cmd.Command] = [
     ),
     ev.InsightFailed(job_id=JOB, run_id="run-1", kind="summary", error_code="engine_timeout", message="took too long"),
     ev.InsightsCompleted(job_id=JOB, run_id="run-1", ready=["action_items"], failed=["summary"]),
+    ev.PassagesEmbedded(
+        job_id=JOB,
+        model="m",
+        dimensions=2,
+        passages=[ev.Passage(index=0, kind="turn", start=0.0, end=1.5, text="hi", vector=b"\0" * 8, speaker="S1")],
+    ),
     ev.LiveSessionStarted(
         job_id=JOB, sample_rate=48000, encoding="f32le", options=OPTS, worker="live-0-1", model="tiny"
     ),

@@ -69,6 +69,12 @@ SEALED_BODIES = [
         )
     ),
     ev.SpeakersNamed(job_id="j1", names={"S1": WORD, "S2": "S1"}),
+    ev.PassagesEmbedded(
+        job_id="j1",
+        model="m",
+        dimensions=2,
+        passages=[ev.Passage(index=0, kind="digest", start=0.0, end=9.0, text=WORD, vector=b"\1" * 8)],
+    ),
     NameSpeakers(recording_id=REC, job_id="j1", names={"S1": WORD}, merge={"S2": "S1"}),
 ]
 

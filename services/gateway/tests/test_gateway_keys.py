@@ -87,7 +87,8 @@ def scope_before(method: str, path: str) -> str:
     """What the URL table of the middleware that checked scopes before guards asked of each route."""
     if re.match(r"/v1/(keys|webhooks|settings)(/|$)", path):
         return "admin"
-    return "read" if method in ("GET", "HEAD") or re.fullmatch(r"/v1/recordings/[^/]+/audio-link", path) else "member"
+    reads = re.fullmatch(r"/v1/recordings/[^/]+/audio-link|/v1/ask", path)  # POSTs that change nothing
+    return "read" if method in ("GET", "HEAD") or reads else "member"
 
 
 def test_every_v1_route_is_guarded_by_the_scope_it_needed_before(app):
@@ -95,7 +96,7 @@ def test_every_v1_route_is_guarded_by_the_scope_it_needed_before(app):
     v1 = [
         (m, r.path_format, h) for r in routes if r.path.startswith("/v1/") for m, (h, _) in r.route_handler_map.items()
     ]
-    assert len([m for m, _, _ in v1 if m != "OPTIONS"]) == 42
+    assert len([m for m, _, _ in v1 if m != "OPTIONS"]) == 43
     for method, path, handler in v1:
         needed = (
             "member" if method == "OPTIONS" and scope_before(method, path) == "read" else scope_before(method, path)

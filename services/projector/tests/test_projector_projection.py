@@ -1,5 +1,6 @@
 """The read-model projection: one event in, row operations out."""
 
+import struct
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -349,3 +350,28 @@ def test_completed_keeps_the_detected_languages_probability():
     assert job_update(project(msg(body), seq=3)).values["language_probability"] == 0.91
     legacy = ev.TranscriptionCompleted(job_id=JOB, language="en", duration_s=1.0, segment_count=1, processing_s=0.5)
     assert job_update(project(msg(legacy), seq=4)).values["language_probability"] is None
+
+
+def test_passages_become_rows_with_their_vector_in_pgvector_s_text_form_exactly():
+    floats = [0.1, -0.25, 1 / 3]
+    vector = struct.pack("<3f", *floats)
+    body = ev.PassagesEmbedded(
+        job_id=JOB,
+        model="m",
+        dimensions=3,
+        passages=[ev.Passage(index=0, kind="turn", start=1.0, end=4.5, text="Hi.", vector=vector, speaker="S1")],
+    )
+    (op,) = project(msg(body), 7)
+    assert isinstance(op, InsertMany) and op.table == "passages"
+    (row,) = op.rows
+    assert {k: row[k] for k in ("job_id", "idx", "recording_id", "tenant_id", "kind", "speaker", "text")} == {
+        "job_id": JOB,
+        "idx": 0,
+        "recording_id": REC,
+        "tenant_id": TENANT,
+        "kind": "turn",
+        "speaker": "S1",
+        "text": "Hi.",
+    }
+    parsed = [float(x) for x in row["embedding"].strip("[]").split(",")]
+    assert struct.pack("<3f", *parsed) == vector, "each float32 read back bit for bit"

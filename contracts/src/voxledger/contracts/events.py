@@ -373,6 +373,32 @@ class ChunkTranscribed(Event):
     language_probability: float | None = None
 
 
+# --- Passages for asking: a completed transcript cut into passages sized for the embedding model, embedded once ---
+
+PassageKind = Literal["turn", "digest"]  # a speaker turn or sentence group; the recording's one short digest
+
+
+class Passage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    index: int
+    kind: PassageKind
+    start: float
+    end: float
+    text: str
+    vector: bytes  # float32, little-endian, unit length, `dimensions` of them
+    speaker: str | None = None
+
+
+class PassagesEmbedded(Event):
+    """One part of a job's passages and their embeddings, in order; `complete` on the last part. Sealed:
+    `passages` (their text and vectors, contracts/sealing.py). A replay projects them without embedding again."""
+
+    job_id: str
+    model: str
+    dimensions: int
+    passages: list[Passage]
+    complete: bool = True
+
+
 # --- One union per aggregate of this module: every event type its stream holds, in the order they occur ---
 
 RecordingEvent = (
@@ -401,6 +427,7 @@ RecordingEvent = (
     | InsightReady
     | InsightFailed
     | InsightsCompleted
+    | PassagesEmbedded
     | RecordingDescribed
     | RecordingDeleted
 )

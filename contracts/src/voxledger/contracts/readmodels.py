@@ -21,6 +21,7 @@ TABLES = (
     "recordings",
     "jobs",
     "segments",
+    "passages",
     "insights",
     "command_effects",
     "deleted_recordings",
@@ -123,6 +124,28 @@ class SearchHitRow(ReadRow, frozen=True, kw_only=True):
     filename: str
     rank: float
     snippet: str
+    text: str
+
+
+class PassageHitRow(ReadRow, frozen=True, kw_only=True):
+    """A passage found by meaning or by its words; `similarity` is its embedding's cosine to the question's."""
+
+    recording_id: str
+    job_id: str
+    idx: int
+    start_s: float
+    end_s: float
+    speaker: str | None  # its label, or the name given to it now
+    text: str
+    filename: str
+    similarity: float
+
+
+class DigestHitRow(ReadRow, frozen=True, kw_only=True):
+    """A recording whose digest is near the question."""
+
+    recording_id: str
+    similarity: float
 
 
 class InsightRow(ReadRow, frozen=True, kw_only=True):

@@ -44,6 +44,7 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "SegmentsTranscribed": ("segments",),
     "ChunkTranscribed": ("segments",),
     "InsightReady": ("payload",),
+    "PassagesEmbedded": ("passages",),  # a vector says what was said, nearly as well as the text
     # The names people give to speakers are a person's name, like the words.
     "NameSpeakers": ("names",),
     "SpeakersNamed": ("names",),
@@ -89,6 +90,7 @@ ERASED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "SegmentsTranscribed": lambda _: {"segments": []},
     "ChunkTranscribed": lambda _: {"segments": []},
     "InsightReady": _erased_payload,
+    "PassagesEmbedded": lambda _: {"passages": []},
     "NameSpeakers": lambda _: {"names": {}},
     "SpeakersNamed": lambda _: {"names": {}},
     "DescribeRecording": lambda _: {"name": None, "tags": None, "folder": None},

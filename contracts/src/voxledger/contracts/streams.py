@@ -81,6 +81,12 @@ INSIGHTS_ON_REQUEST = ConsumerSpec(
     stream=EVENTS.name,
     filter_subject=subjects.event_type_filter(subjects.RECORDING, InsightsRequested.__name__),
 )
+# Passages for asking are embedded once per completed transcript (postproc's embedding worker).
+EMBEDDINGS_ON_COMPLETION = ConsumerSpec(
+    durable="embeddings-on-completion",
+    stream=EVENTS.name,
+    filter_subject=subjects.event_type_filter(subjects.RECORDING, TranscriptionCompleted.__name__),
+)
 # Webhooks: endpoint commands; the events a tenant can subscribe to, fanned out into deliveries (one at a
 # time, so deliveries are queued in log order); and the deliveries themselves, until each settles.
 WEBHOOK_SOURCE_EVENTS = (
@@ -145,6 +151,7 @@ CONSUMERS = (
     TRANSCRIPTION_JOBS,
     INSIGHTS_ON_COMPLETION,
     INSIGHTS_ON_REQUEST,
+    EMBEDDINGS_ON_COMPLETION,
     WEBHOOK_COMMANDS,
     WEBHOOK_FANOUT,
     WEBHOOK_DELIVERIES,
@@ -178,4 +185,4 @@ DISPATCH_LEASE_TTL_S = 5.0
 DATA_KEYS_BUCKET = "data_keys"
 
 # The read-model schema version the services expect; the projector's migrations reach it.
-READ_MODEL_SCHEMA_VERSION = 21
+READ_MODEL_SCHEMA_VERSION = 25

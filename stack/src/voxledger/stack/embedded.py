@@ -263,6 +263,8 @@ class PostgresServer(ServerProcess):
         subprocess.run([*psql, "-c", grants], check=True, capture_output=True, env=env)
         # The projector ends a delete's erasure with a WAL switch and a checkpoint (README: Erasure).
         erasing = f"GRANT pg_checkpoint TO {PG_OWNER}; GRANT EXECUTE ON FUNCTION pg_switch_wal() TO {PG_OWNER}"
+        # pgvector (the wheel ships it) is not a trusted extension: the superuser creates it for the passages.
+        erasing += "; CREATE EXTENSION IF NOT EXISTS vector"
         subprocess.run([*psql, "-d", DATABASE, "-c", erasing], check=True, capture_output=True, env=env)
 
     @staticmethod

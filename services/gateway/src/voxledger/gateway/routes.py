@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 
 from voxledger.contracts.events import KeyScope
 from voxledger.gateway.handlers import (
+    ask,
     audio,
     deletion,
     events,
@@ -51,7 +52,7 @@ TAGS = [
     Tag(name="speakers", description="Diarize a recording and name its speakers"),
     Tag(name="insights", description="Post-processing: refined text, analytics, action items, summary"),
     Tag(name="audio", description="A recording's audio, and links to it that need no key"),
-    Tag(name="search", description="Full-text search over the tenant's transcripts"),
+    Tag(name="search", description="Search the tenant's transcripts by words and by meaning, and ask them questions"),
     Tag(name="jobs", description="Transcription jobs and the tenant's queue"),
     Tag(name="live", description="Live sessions. " + LIVE_SOCKET),
     Tag(name="events", description="Server-sent events of all the tenant's recordings"),
@@ -102,7 +103,7 @@ def v1_router() -> Router:
             resource("speakers", [speakers.name_speakers, speakers.request_diarization]),
             resource("insights", [insights.request_insights], reads=[insights.get_insights]),
             resource("audio", [audio.get_audio, audio.create_audio_link]),
-            resource("search", [search.search_transcripts]),
+            resource("search", [search.search_transcripts, ask.ask]),
             resource("jobs", [jobs.cancel_job, jobs.get_queue], reads=[jobs.list_jobs, jobs.get_job]),
             resource("live", [], reads=[live_sessions.list_live_sessions, live_sessions.get_live_session]),
             live.live_socket,

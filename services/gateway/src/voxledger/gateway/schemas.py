@@ -77,12 +77,15 @@ class SearchHit(msgspec.Struct, kw_only=True):
     recording_id: str
     job_id: str
     filename: str
-    segment_index: int
+    segment_index: int | None  # the segment matched by its words; null for a passage found by meaning only
     start: float  # seconds from the start of the recording: where to jump to
     end: float
-    snippet: str  # the segment's text with the matches in <mark></mark>
-    rank: float
+    snippet: str  # the text with the matched words in <mark></mark>
+    rank: float  # the score, under its older name
     links: Links
+    text: str = ""  # the segment's or passage's text
+    speaker: str | None = None  # a passage's speaker (a label, or the name given to it)
+    score: float = 0.0  # keyword: full-text rank; semantic: cosine similarity; hybrid: fused rank (RRF)
 
 
 class SearchPage(Page[SearchHit]):
@@ -344,6 +347,8 @@ def search_hit_view(row: SearchHitRow) -> SearchHit:
         snippet=row.snippet,
         rank=round(row.rank, 6),
         links=recording_links(row.recording_id, row.job_id),
+        text=row.text,
+        score=round(row.rank, 6),
     )
 
 

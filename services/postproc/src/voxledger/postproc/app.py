@@ -9,8 +9,9 @@ from faststream.nats import NatsBroker, NatsMessage
 from voxledger.contracts import streams, subjects
 from voxledger.contracts.envelope import Message
 from voxledger.postproc.adapters.llm import LlmEngine
-from voxledger.postproc.domain import runs
+from voxledger.postproc.domain import embedding, runs
 from voxledger.postproc.domain.engines import BUILTIN_ENGINES
+from voxledger.postproc.embeddings import PassageEmbedder
 from voxledger.postproc.handlers import InsightRunner
 from voxledger.postproc.settings import PostprocSettings
 from voxledger.runtime.aggregates import AggregateRepository
@@ -25,11 +26,13 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Services:
-    """What the process runs on: the broker (its one NATS connection), the LLM engine if any, the runner."""
+    """What the process runs on: the broker (its one NATS connection), the LLM engine if any, the insight runner
+    and the passage embedder."""
 
     broker: NatsBroker
     llm: LlmEngine | None
     runner: InsightRunner
+    embedder: PassageEmbedder
 
     async def close(self) -> None:
         if self.llm is not None:
@@ -50,7 +53,8 @@ async def bootstrap(settings: PostprocSettings) -> Services:
     store = EventStore(nc.jetstream(), vault=await open_vault(nc, settings))
     repo = AggregateRepository(store, subjects.RECORDING, runs.DECIDER)
     llm = llm_engine(settings)
-    return Services(broker, llm, InsightRunner(repo, BUILTIN_ENGINES, llm, settings))
+    passages = PassageEmbedder(AggregateRepository(store, subjects.RECORDING, embedding.DECIDER), settings)
+    return Services(broker, llm, InsightRunner(repo, BUILTIN_ENGINES, llm, settings), passages)
 
 
 def subscribe(services: Services, ack_wait_s: float) -> None:
@@ -61,6 +65,10 @@ def subscribe(services: Services, ack_wait_s: float) -> None:
     @durable_pull(services.broker, streams.INSIGHTS_ON_REQUEST, ack_wait_s=ack_wait_s)
     async def on_insights_requested(message: Message, msg: NatsMessage) -> Settlement:
         return await services.runner.on_insights_requested(message, msg)
+
+    @durable_pull(services.broker, streams.EMBEDDINGS_ON_COMPLETION, ack_wait_s=ack_wait_s)
+    async def on_transcription_completed_embed(message: Message, msg: NatsMessage) -> Settlement:
+        return await services.embedder.on_transcription_completed(message, msg)
 
 
 async def serve(settings: PostprocSettings) -> None:

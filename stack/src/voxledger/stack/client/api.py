@@ -136,3 +136,6 @@ class Api:
     async def get(self, path: str, **params: Any) -> dict[str, Any]:
         clean = {name: value for name, value in params.items() if value is not None}
         return (await self._send("GET", path, params=clean)).json()
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return (await self._send("POST", path, json={k: v for k, v in body.items() if v is not None})).json()

@@ -1,4 +1,4 @@
-"""The client subcommands' parsers and entry points: transcribe, watch, jobs, search, export."""
+"""The client subcommands' parsers and entry points: transcribe, watch, jobs, search, ask, export."""
 
 import argparse
 import asyncio
@@ -103,17 +103,34 @@ def _snippet(hit: dict[str, Any]) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     async def search(api: Api) -> int:
-        page = await api.get("/v1/search", q=args.query, limit=args.limit)
+        page = await api.get("/v1/search", q=args.query, limit=args.limit, mode=args.mode)
         table = _table("RECORDING", "FILE", "AT", "SNIPPET")
         table.columns[-1].no_wrap = False
         for hit in page["items"]:
-            minutes, seconds = divmod(hit["start"], 60)
-            at = f"{int(minutes)}:{seconds:04.1f}"
-            table.add_row(escape(hit["recording_id"]), escape(hit["filename"]), at, _snippet(hit))
+            table.add_row(escape(hit["recording_id"]), escape(hit["filename"]), _at(hit["start"]), _snippet(hit))
         _console().print(table if page["items"] else "no matches", markup=True)
         return 0
 
     return _run(args, search)
+
+
+def _at(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    async def ask(api: Api) -> int:
+        body = {"question": args.question, "recording_ids": args.recording or None, "speaker": args.speaker}
+        answer = await api.post("/v1/ask", body)
+        console = _console()
+        console.print(answer["answer"])
+        for i, cited in enumerate(answer["citations"], start=1):
+            who = cited["speaker"] or "-"
+            console.print(f"[{i}] {cited['recording_id']} {cited['filename']} at {_at(cited['start'])} ({who})")
+        return 0 if answer["found"] else 3
+
+    return _run(args, ask)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -177,11 +194,18 @@ def register(sub: Any) -> None:
     jobs.add_argument("--limit", type=int, default=50)
     _connection_args(jobs)
     jobs.set_defaults(func=cmd_jobs)
-    search = sub.add_parser("search", help="full-text search across transcripts")
+    search = sub.add_parser("search", help="search across transcripts, by words and by meaning")
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--mode", choices=("keyword", "semantic", "hybrid"), help="how to match (hybrid)")
     _connection_args(search)
     search.set_defaults(func=cmd_search)
+    ask = sub.add_parser("ask", help="ask the recordings a question: the passages that answer, quoted and cited")
+    ask.add_argument("question")
+    ask.add_argument("--recording", action="append", help="only this recording (repeatable)")
+    ask.add_argument("--speaker", help="only what this speaker said (a label or a name)")
+    _connection_args(ask)
+    ask.set_defaults(func=cmd_ask)
     export = sub.add_parser("export", help="print or save a recording's transcript")
     export.add_argument("recording_id")
     export.add_argument("--format", choices=FORMATS, default="srt")

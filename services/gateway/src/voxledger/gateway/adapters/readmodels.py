@@ -201,7 +201,7 @@ class TranscriptReads:
                    ORDER BY rank DESC, s.recording_id DESC, s.job_id, s.idx
                    LIMIT $4 OFFSET $5
                )
-               SELECT recording_id, job_id, idx, start_s, end_s, filename, rank,
+               SELECT recording_id, job_id, idx, start_s, end_s, filename, rank, text,
                       ts_headline('english', text, tsq, 'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet
                FROM hits ORDER BY rank DESC, recording_id DESC, job_id, idx""",
             tenant,

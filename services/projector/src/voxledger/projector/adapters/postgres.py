@@ -104,7 +104,7 @@ async def refresh_statistics(pool: asyncpg.Pool, layout: Layout) -> None:
 
 
 # The tables a delete removes a recording's rows from (_purge) that held what was said or typed in it.
-ERASED_TABLES = ("recordings", "jobs", "segments", "insights", "live_sessions", QUARANTINE_TABLE)
+ERASED_TABLES = ("recordings", "jobs", "segments", "passages", "insights", "live_sessions", QUARANTINE_TABLE)
 
 
 async def erase_deleted_rows(pool: asyncpg.Pool, layout: Layout) -> None:
@@ -256,9 +256,10 @@ async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: lis
     columns = await layout.columns(conn, table)
     arrays = [[_param(c, row.get(c.name, c.default)) for row in rows] for c in columns]
     names = ", ".join(c.name for c in columns)
-    # jsonb travels as text: a JSON list inside a Postgres array parameter would read as a sub-array.
+    # jsonb travels as text: a JSON list inside a Postgres array parameter would read as a sub-array; a vector
+    # too (its text form, '[0.1,...]'), as asyncpg has no codec for pgvector's type.
     unnest = ", ".join(f"${i}::{_wire_type(c)}[]" for i, c in enumerate(columns, start=1))
-    selected = ", ".join(f"{c.name}::jsonb" if c.type == "jsonb" else c.name for c in columns)
+    selected = ", ".join(f"{c.name}::{c.type}" if _as_text(c) else c.name for c in columns)
     pk = batch.PRIMARY_KEYS[table]
     if replace:
         updates = ", ".join(f"{c.name} = EXCLUDED.{c.name}" for c in columns if c.name not in pk)
@@ -271,8 +272,12 @@ async def _write(conn: asyncpg.Connection, layout: Layout, table: str, rows: lis
     )
 
 
+def _as_text(column: Column) -> bool:
+    return column.type == "jsonb" or column.type.startswith("vector")
+
+
 def _wire_type(column: Column) -> str:
-    return "text" if column.type == "jsonb" else column.type
+    return "text" if _as_text(column) else column.type
 
 
 def _param(column: Column, value: object) -> object:
@@ -293,7 +298,7 @@ async def _purge(conn: asyncpg.Connection, layout: Layout, purged: dict[str, Pur
         "ON CONFLICT DO NOTHING",
         [(p.recording_id, p.tenant_id, p.at) for p in purged.values()],
     )
-    for table in ("recordings", "jobs", "segments", "insights"):
+    for table in ("recordings", "jobs", "segments", "passages", "insights"):
         await conn.execute(f"DELETE FROM {layout.table(table)} WHERE recording_id = ANY($1::uuid[])", ids)
     # a live session is its recording: same id
     await conn.execute(f"DELETE FROM {layout.table('live_sessions')} WHERE session_id = ANY($1::uuid[])", ids)

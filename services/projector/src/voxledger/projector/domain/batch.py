@@ -19,6 +19,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "recordings": ("recording_id",),
     "jobs": ("job_id",),
     "segments": ("job_id", "idx"),
+    "passages": ("job_id", "idx"),
     "insights": ("job_id", "kind"),
     "command_effects": ("command_id",),
     "deleted_recordings": ("recording_id",),

@@ -6,6 +6,7 @@ one transaction that also advances the checkpoint, so a redelivered event never
 changes a row twice.
 """
 
+import struct
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -125,6 +126,31 @@ def _segments_transcribed(meta: Envelope, event: ev.SegmentsTranscribed, seq: in
         for s in event.segments
     ]
     return [InsertMany("segments", rows)]
+
+
+def _passages_embedded(meta: Envelope, event: ev.PassagesEmbedded, seq: int) -> list[Op]:
+    rows = [
+        {
+            "job_id": event.job_id,
+            "idx": p.index,
+            "recording_id": meta.aggregate_id,
+            "tenant_id": meta.tenant_id,
+            "kind": p.kind,
+            "start_s": p.start,
+            "end_s": p.end,
+            "speaker": p.speaker,
+            "text": p.text,
+            "model": event.model,
+            "embedding": vector_text(p.vector, event.dimensions),
+        }
+        for p in event.passages
+    ]
+    return [InsertMany("passages", rows)]
+
+
+def vector_text(vector: bytes, dimensions: int) -> str:
+    """float32 little-endian bytes as pgvector's text form; 9 significant digits give each float32 back exactly."""
+    return "[" + ",".join(format(x, ".9g") for x in struct.unpack(f"<{dimensions}f", vector)) + "]"
 
 
 def _speakers_diarized(meta: Envelope, event: ev.SpeakersDiarized, seq: int) -> list[Op]:
@@ -294,6 +320,7 @@ PROJECTORS: dict[type, Projector] = {
     ev.TranscriptionRequested: _transcription_requested,
     ev.TranscriptionProgressed: _transcription_progressed,
     ev.SegmentsTranscribed: _segments_transcribed,
+    ev.PassagesEmbedded: _passages_embedded,
     ev.SpeakersDiarized: _speakers_diarized,
     ev.SpeakersNamed: _speakers_named,
     ev.DiarizationRequested: _diarization_requested,
