@@ -4,7 +4,7 @@ Client text messages: auth, start, resume, stop (JSON with a `type`); audio come
 Server messages: ready, interim, final, speech_started, utterance_end, error (with a stable code), ended.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,6 +31,10 @@ class Start(msgspec.Struct, tag="start", kw_only=True):
     encoding: LiveEncoding = "pcm_s16le"
     language: str | None = None
     model: str | None = None
+    # Turn detection: the silence after a final that ends the speaker's turn (0: no final does), and after the
+    # last word that ends an utterance.
+    endpointing_ms: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 300
+    utterance_end_ms: Annotated[int, msgspec.Meta(ge=500, le=10_000)] = 1000
 
 
 class Resume(msgspec.Struct, tag="resume", kw_only=True):
