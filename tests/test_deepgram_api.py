@@ -99,6 +99,37 @@ async def test_a_streamed_fixture_comes_back_as_deepgram_results(stack, deepgram
     assert session["stats"]["final_count"] == len(finals)
 
 
+async def test_finalize_makes_what_was_heard_final_without_more_audio(stack, deepgram_key):
+    """Audio stops mid-sentence: its words wait for more audio, until Finalize makes them final."""
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+    finals: list[ListenV1Results] = []
+    async with sdk(stack, deepgram_key).listen.v1.connect(sample_rate=str(rate), **LIVE_OPTIONS) as socket:
+
+        async def receive() -> None:
+            async for message in socket:
+                if isinstance(message, ListenV1Results) and message.is_final:
+                    finals.append(message)
+
+        receiving = asyncio.create_task(receive())
+        step, t0 = int(rate * FRAME_S) * 2, time.monotonic()
+        cut = int(rate * 4.0) * 2  # 4 s: within the second sentence
+        for i, offset in enumerate(range(0, cut, step)):
+            await socket.send_media(pcm[offset : min(offset + step, cut)])
+            await asyncio.sleep(max(0.0, t0 + (i + 1) * FRAME_S - time.monotonic()))
+        await asyncio.sleep(3)  # what the last audio gave has come
+        before = len(finals)
+        await socket.send_finalize()
+        deadline = time.monotonic() + 20
+        while len(finals) == before and time.monotonic() < deadline:
+            await socket.send_keep_alive()
+            await asyncio.sleep(0.5)
+        assert len(finals) > before, "no final came after Finalize"
+        last_end = finals[-1].start + finals[-1].duration
+        assert 3.0 <= last_end <= 4.1, last_end
+        await socket.send_close_stream()
+        await asyncio.wait_for(receiving, 60)
+
+
 async def test_an_unsupported_option_is_refused_in_deepgrams_shape(stack, deepgram_key):
     with pytest.raises(ApiError) as refused:
         options = {**LIVE_OPTIONS, "encoding": "mulaw"}

@@ -16,7 +16,10 @@ BYTES_PER_SAMPLE: dict[str, int] = {"pcm_s16le": 2, "f32le": 4}
 
 # Headers on LIVE_AUDIO messages.
 OFFSET_HEADER = "Vl-Offset"  # bytes of this session's audio before this frame
-KIND_HEADER = "Vl-Kind"  # "audio" (default) or "end"; on the interim subject, TURN_KIND marks a turn event
+# "audio" (default), "end", or FINALIZE_KIND (make what was heard final now); on the interim subject, TURN_KIND
+# marks a turn event.
+KIND_HEADER = "Vl-Kind"
+FINALIZE_KIND = "finalize"
 REASON_HEADER = "Vl-Reason"  # with "end": stopped | max_duration | inactivity
 # On frames and interims: "1" when the payload is sealed with the session's data key (runtime/vault.py).
 SEALED_HEADER = "Vl-Sealed"

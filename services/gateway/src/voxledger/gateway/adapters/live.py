@@ -10,6 +10,7 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.live import (
+    FINALIZE_KIND,
     FRAME_KIND,
     INTERIM_KIND,
     KIND_HEADER,
@@ -83,6 +84,15 @@ class LiveBus:
 
     async def publish_end(self, session_id: str, offset: int, reason: str) -> None:
         headers = {"Nats-Msg-Id": frame_id(session_id, offset) + ":end", KIND_HEADER: "end", REASON_HEADER: reason}
+        await self._publish(subjects.live_audio_subject(session_id), b"", headers)
+
+    async def publish_finalize(self, session_id: str, offset: int) -> None:
+        """Asks the worker to make what it heard up to `offset` final now; again at the same offset is a duplicate."""
+        headers = {
+            "Nats-Msg-Id": frame_id(session_id, offset) + ":" + FINALIZE_KIND,
+            KIND_HEADER: FINALIZE_KIND,
+            OFFSET_HEADER: str(offset),
+        }
         await self._publish(subjects.live_audio_subject(session_id), b"", headers)
 
     async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:

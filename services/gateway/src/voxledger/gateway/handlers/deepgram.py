@@ -77,8 +77,8 @@ class DeepgramConnection(LiveConnection):
             raise proto.ProtocolError("malformed_message", "a text frame must be a JSON object with a `type`") from None
         if kind not in CONTROL_TYPES:
             raise proto.ProtocolError("unexpected_message", f"expected one of {', '.join(CONTROL_TYPES)}")
-        # KeepAlive keeps the socket open without audio; the worker finalizes at each endpoint, so Finalize
-        # asks for nothing more.
+        if kind == "Finalize":  # what the worker heard so far becomes final now; KeepAlive only keeps the socket
+            await self._bus.publish_finalize(self._session[0], self._offset)
         return "stopped" if kind == "CloseStream" else None
 
 

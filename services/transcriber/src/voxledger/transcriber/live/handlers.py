@@ -136,6 +136,9 @@ class SessionRunner:
                 if frames.is_end(msg):
                     await self._step(loaded, model, policy, flush=True)
                     return end_reason((msg.headers or {}).get(REASON_HEADER))
+                if frames.is_finalize(msg):
+                    await self._step(loaded, model, policy, flush=True)  # as at the end, and the session goes on
+                    continue
                 samples = to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
                 fresh = samples[max(0, skip_samples - seen) :]
                 seen += len(samples)
