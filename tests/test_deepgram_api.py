@@ -12,7 +12,12 @@ from deepgram import AsyncDeepgramClient
 from deepgram.core.api_error import ApiError
 from deepgram.environment import DeepgramClientEnvironment
 from deepgram.errors import BadRequestError
-from deepgram.listen.v1.types import ListenV1Metadata, ListenV1Results, ListenV1SpeechStarted, ListenV1UtteranceEnd
+from deepgram.listen.v1.types import (
+    ListenV1Metadata,
+    ListenV1Results,
+    ListenV1SpeechStarted,
+    ListenV1UtteranceEnd,
+)
 
 from tests.helpers import AUDIO, eventually, new_client, reference
 from tests.live_client import FRAME_S, read_pcm
@@ -136,6 +141,16 @@ async def test_an_unsupported_option_is_refused_in_deepgrams_shape(stack, deepgr
         async with sdk(stack, deepgram_key).listen.v1.connect(sample_rate="16000", **options):
             pass
     assert refused.value.status_code == 400
+
+    with pytest.raises(ApiError) as anonymous:  # no key: refused at the handshake, as Deepgram does
+        async with sdk(stack, "").listen.v1.connect(sample_rate="16000", **LIVE_OPTIONS):
+            pass
+    assert anonymous.value.status_code == 401
+
+    with pytest.raises(ApiError) as invalid:
+        async with sdk(stack, "not-a-key").listen.v1.connect(sample_rate="16000", **LIVE_OPTIONS):
+            pass
+    assert invalid.value.status_code == 401
 
 
 async def test_a_prerecorded_file_is_a_job_answered_in_deepgrams_shape(stack, deepgram_key, member):

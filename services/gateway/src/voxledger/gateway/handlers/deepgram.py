@@ -22,10 +22,11 @@ from voxledger.gateway.handlers.live import LiveConnection, run_connection
 from voxledger.gateway.handlers.live_channel import LiveChannel
 from voxledger.gateway.handlers.openai import JobAnswers
 from voxledger.gateway.handlers.recordings import accept_upload, checked_audio, read_form
-from voxledger.gateway.http.auth import KeyResolver, bearer_key
+from voxledger.gateway.http.auth import AuthLimits, KeyResolver, bearer_key, refusal
 from voxledger.gateway.http.errors import DEEPGRAM_PATH, PROBLEM_JSON, ApiError, from_domain, route_problem
 from voxledger.gateway.http.params import IdempotencyKey
 from voxledger.gateway.http.quotas import Quotas
+from voxledger.gateway.http.state import app_state
 from voxledger.gateway.settings import GatewaySettings
 
 CONTROL_TYPES = ("KeepAlive", "Finalize", "CloseStream")
@@ -82,6 +83,26 @@ class DeepgramConnection(LiveConnection):
         return "stopped" if kind == "CloseStream" else None
 
 
+async def _admitted(
+    socket: WebSocket, catalog: ModelCatalog, key_resolver: KeyResolver
+) -> deepgram.LiveOptions | ApiError:
+    """The socket's options, or why its handshake is refused: options it cannot have, no key or one not valid
+    (counted against the address as an HTTP request's is). The key is checked again once accepted, with its scope."""
+    try:
+        options = deepgram.live_options(catalog, dict(socket.query_params))
+    except DomainError as err:
+        return from_domain(err)
+    key = bearer_key(socket.headers.get("authorization", ""))
+    if key is None:
+        return ApiError(401, "unauthorized", "send `Authorization: Token <api key>`")
+    if await key_resolver.resolve(key) is None:
+        limits: AuthLimits = app_state(socket.scope).auth_limits
+        return refusal(
+            limits, limits.address(socket.scope), ApiError(401, "invalid_api_key", "the API key is not valid")
+        )
+    return options
+
+
 async def _deny(socket: WebSocket, err: ApiError) -> None:
     """Refuses the handshake with an HTTP answer in Deepgram's shape, as Deepgram does: its SDKs raise on the status."""
     body = msgspec.json.encode(route_problem(DEEPGRAM_PATH, err.status, err.code, err.detail, err.field))
@@ -106,13 +127,9 @@ async def deepgram_socket(
     catalog: NamedDependency[ModelCatalog],
     bus: NamedDependency[Bus],
 ) -> None:
-    try:
-        options = deepgram.live_options(catalog, dict(socket.query_params))
-    except DomainError as err:
-        await _deny(socket, from_domain(err))
-        return
-    if bearer_key(socket.headers.get("authorization", "")) is None:
-        await _deny(socket, ApiError(401, "unauthorized", "send `Authorization: Token <api key>`"))
+    options = await _admitted(socket, catalog, key_resolver)
+    if isinstance(options, ApiError):
+        await _deny(socket, options)
         return
     await socket.accept()
     parts = {"settings": settings, "bus": LiveBus(nc, bus.vault), "key_resolver": key_resolver, "quotas": quotas}
