@@ -1,6 +1,8 @@
 """Deepgram's listen API for Deepgram's SDKs: WS /v1/listen is an ordinary live session, POST /v1/listen an
-ordinary job (answered once it has ended, as the OpenAI routes are). The socket is the live socket's connection (handlers/live.py) with Deepgram's start (query
-parameters), control messages (KeepAlive, Finalize, CloseStream) and messages (domain/deepgram.py)."""
+ordinary job (answered once it has ended, as the OpenAI routes are).
+
+The socket is the live socket's connection (handlers/live.py) with Deepgram's start (its query parameters),
+control messages (KeepAlive, Finalize, CloseStream) and messages (domain/deepgram.py)."""
 
 from datetime import UTC, datetime
 
