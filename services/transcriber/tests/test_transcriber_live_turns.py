@@ -46,3 +46,17 @@ def test_a_final_followed_by_too_little_silence_does_not_end_the_turn_but_the_se
 def test_endpointing_off_never_flags_a_final():
     turns = TurnTracker(TurnConfig(endpointing_s=None))
     assert not turns.observe(Step(finals=[final(0, 0.0, 1.0)], interim=None), 0, 5.0, ended=True).speech_final
+
+
+def test_a_pause_between_words_ends_the_turn_and_the_utterance_while_speech_goes_on():
+    """Continuous audio with pauses: the next words are already heard when the final comes."""
+    turns = TurnTracker(TurnConfig(endpointing_s=0.3, utterance_end_s=1.0))
+    turns.observe(Step(finals=[], interim=interim(0, 0.5, 2.4)), 0, 2.6)
+    short_pause = turns.observe(Step(finals=[final(0, 0.5, 2.4)], interim=interim(1, 2.8, 3.2)), 0, 3.4)
+    assert short_pause.speech_final and short_pause.events == []  # 0.4 s: the turn ends, not the utterance
+    long_pause = turns.observe(Step(finals=[final(1, 2.8, 3.2)], interim=interim(2, 4.5, 5.0)), 1, 5.2)
+    assert long_pause.speech_final
+    assert [(e.kind, e.at, e.after_index) for e in long_pause.events] == [
+        ("utterance_end", 3.2, 2),
+        ("speech_started", 4.5, 2),
+    ]

@@ -1,9 +1,11 @@
 """Turn events from the streaming policy's output: speech started, utterance end, and whether a final ends a turn.
 
-The words the policy hears (finals and the interim) say where speech is; the audio received past the last word
-is the silence after it. Words appearing after silence start speech; silence of `utterance_end_s` after the last
-word ends the utterance; a final with nothing pending after it and `endpointing_s` of silence ends the speaker's
-turn (Deepgram's `speech_final`). The end of the session ends the turn too. Pure: it only reads the policy's steps.
+The words the policy hears (finals and the interim, in time order) say where speech is, and the gaps between them
+where it paused; the audio received past the last word is the silence after it. Words after a pause of
+`utterance_end_s` (or after the start) start speech; such a pause after the last word, or before the next one,
+ends the utterance; a final followed by a pause of `endpointing_s` before the next word (or before the end of
+what was heard) ends the speaker's turn (Deepgram's `speech_final`). The end of the session ends the turn too.
+Pure: it only reads the policy's steps.
 """
 
 import msgspec
@@ -31,24 +33,32 @@ class TurnTracker:
     def observe(self, step: Step, first_index: int, heard_until_s: float, ended: bool = False) -> Turns:
         """`first_index`: the index of the step's first final (or of the next final); `heard_until_s`: the end
         of the audio received; `ended`: the session ends with this step."""
-        spans = [(f.start, f.end) for f in step.finals]
-        if step.interim is not None:
-            spans.append((step.interim.start, step.interim.end))
         events: list[LiveTurn] = []
-        if spans and not self._speaking:
-            self._speaking = True
-            events.append(LiveTurn(kind="speech_started", at=min(s for s, _ in spans), after_index=first_index))
-        if spans:
-            self._last_word_end = max(self._last_word_end, max(e for _, e in spans))
-        silence_s = heard_until_s - self._last_word_end
+        spans = [(f.start, f.end, first_index + i) for i, f in enumerate(step.finals)]
+        if step.interim is not None:
+            spans.append((step.interim.start, step.interim.end, first_index + len(step.finals)))
+        for start, end, index in spans:
+            if start - self._last_word_end >= self._config.utterance_end_s:
+                self._end_utterance(events, index)  # a pause long enough before these words
+            if not self._speaking:
+                self._speaking = True
+                events.append(LiveTurn(kind="speech_started", at=start, after_index=index))
+            self._last_word_end = max(self._last_word_end, end)
         pending = step.interim is not None and not ended
-        speech_final = bool(step.finals) and not pending and self._ends_turn(silence_s, ended)
-        if self._speaking and not pending and (ended or silence_s >= self._config.utterance_end_s):
-            self._speaking = False
-            after = first_index + len(step.finals)
-            events.append(LiveTurn(kind="utterance_end", at=round(self._last_word_end, 3), after_index=after))
-        return Turns(speech_final=speech_final, events=events)
+        after = first_index + len(step.finals)
+        if not pending and (ended or heard_until_s - self._last_word_end >= self._config.utterance_end_s):
+            self._end_utterance(events, after)
+        return Turns(speech_final=self._speech_final(step, heard_until_s, ended), events=events)
 
-    def _ends_turn(self, silence_s: float, ended: bool) -> bool:
+    def _end_utterance(self, events: list[LiveTurn], after_index: int) -> None:
+        if self._speaking:
+            self._speaking = False
+            events.append(LiveTurn(kind="utterance_end", at=round(self._last_word_end, 3), after_index=after_index))
+
+    def _speech_final(self, step: Step, heard_until_s: float, ended: bool) -> bool:
+        """The step's last final ends the turn: a pause of `endpointing_s` follows it, before the next word."""
         endpointing_s = self._config.endpointing_s
-        return endpointing_s is not None and (ended or silence_s >= endpointing_s)
+        if not step.finals or endpointing_s is None:
+            return False
+        next_word_s = heard_until_s if step.interim is None or ended else step.interim.start
+        return ended or next_word_s - step.finals[-1].end >= endpointing_s
