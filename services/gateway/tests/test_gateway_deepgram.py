@@ -24,7 +24,7 @@ def test_deepgram_names_mean_the_default_model_and_a_served_name_is_itself():
 
 def test_turn_options_follow_deepgrams_defaults():
     default = deepgram.live_options(CATALOG, {})
-    assert default.endpointing_s == 0.01 and default.utterance_end_s is None
+    assert default.endpointing_s == 0.1 and default.utterance_end_s is None
     assert not default.interim_results and not default.vad_events
     asked = {"endpointing": "300", "utterance_end_ms": "1500", "interim_results": "true", "vad_events": "true"}
     options = deepgram.live_options(CATALOG, asked)

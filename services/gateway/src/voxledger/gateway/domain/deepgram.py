@@ -35,6 +35,7 @@ UNSUPPORTED = (
     "sentiment",
 )
 FALSE = ("false", "0", "no", "")
+MIN_ENDPOINTING_S = 0.1
 CHANNEL = [0, 1]  # Deepgram's [channel index, channel count]: voxledger hears one channel
 
 
@@ -110,7 +111,8 @@ def live_options(catalog: ModelCatalog, params: Mapping[str, str]) -> LiveOption
         rates = ", ".join(map(str, SAMPLE_RATES))
         raise Malformed("unsupported_sample_rate", f"sample_rate must be one of {rates}", "sample_rate")
     endpointing_off = params.get("endpointing", "10").lower() in FALSE
-    endpointing_s = None if endpointing_off else (_int(params, "endpointing") or 10) / 1000
+    # Pauses are read from Whisper's word times, which are coarser than Deepgram's 10 ms default: 100 ms at least.
+    endpointing_s = None if endpointing_off else max(MIN_ENDPOINTING_S, (_int(params, "endpointing") or 10) / 1000)
     utterance_end_ms = _int(params, "utterance_end_ms")
     if utterance_end_ms is not None and utterance_end_ms < 1000:
         raise Malformed("invalid_field", "`utterance_end_ms` must be at least 1000", "utterance_end_ms")
