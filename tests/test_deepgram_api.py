@@ -135,6 +135,40 @@ async def test_finalize_makes_what_was_heard_final_without_more_audio(stack, dee
         await asyncio.wait_for(receiving, 60)
 
 
+async def test_a_client_that_goes_away_ends_its_session_at_once_and_reconnects(stack, deepgram_key, member):
+    """Deepgram's clients cannot resume: a dropped socket's session ends (its audio kept), and the client that
+    connects again gets a new session."""
+    pcm, rate = read_pcm(AUDIO / "short_meeting.wav")
+    for attempt in range(2):
+        results: list[ListenV1Results] = []
+        async with sdk(stack, deepgram_key).listen.v1.connect(sample_rate=str(rate), **LIVE_OPTIONS) as socket:
+            step, t0 = int(rate * FRAME_S) * 2, time.monotonic()
+            for i, offset in enumerate(range(0, len(pcm), step)):
+                await socket.send_media(pcm[offset : offset + step])
+                await asyncio.sleep(max(0.0, t0 + (i + 1) * FRAME_S - time.monotonic()))
+                while not results and (message := await _ready_message(socket)) is not None:
+                    results.append(message)
+                if results:
+                    break  # gone without CloseStream, mid-speech
+        session_id = results[0].metadata.request_id
+
+        def ended(session_id: str = session_id) -> dict | None:
+            session = member.get(f"/v1/live/sessions/{session_id}").json()
+            return session if session.get("status") == "ended" else None
+
+        session = await asyncio.to_thread(eventually, ended, f"session {attempt} ended", 15)
+        assert session["end_reason"] == "stopped", session
+
+
+async def _ready_message(socket) -> ListenV1Results | None:
+    """A Results message if one is waiting, without waiting for one."""
+    try:
+        message = await asyncio.wait_for(socket.recv(), 0.01)
+    except TimeoutError:
+        return None
+    return message if isinstance(message, ListenV1Results) else None
+
+
 async def test_an_unsupported_option_is_refused_in_deepgrams_shape(stack, deepgram_key):
     with pytest.raises(ApiError) as refused:
         options = {**LIVE_OPTIONS, "encoding": "mulaw"}

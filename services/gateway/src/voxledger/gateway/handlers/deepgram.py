@@ -46,7 +46,10 @@ def _error_frame(code: str, message: str, fatal: bool) -> dict:
 
 
 class DeepgramConnection(LiveConnection):
-    """A live session started by the socket's query parameters, in Deepgram's messages."""
+    """A live session started by the socket's query parameters, in Deepgram's messages. Deepgram's clients
+    cannot resume a session: one whose client went away ends at once."""
+
+    resumable = False
 
     def __init__(self, socket: WebSocket, options: deepgram.LiveOptions, model: str, **parts):
         super().__init__(socket, **parts)

@@ -70,6 +70,8 @@ async def run_connection(connection: "LiveConnection") -> None:
 
 
 class LiveConnection:
+    resumable = True  # a session whose client went away waits for it to come back (`resume`)
+
     def __init__(
         self,
         socket: WebSocket,
@@ -121,7 +123,9 @@ class LiveConnection:
             return
         reason = await self._relay_audio()
         if reason is None:
-            return  # the client went away: the session stays open to be resumed
+            if self.resumable:
+                return  # the client went away: the session stays open to be resumed
+            reason = "stopped"  # nothing can resume it: its worker is freed now
         await self._bus.publish_end(self._session[0], self._offset, reason)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
