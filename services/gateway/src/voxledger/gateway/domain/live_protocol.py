@@ -36,6 +36,11 @@ class Start(msgspec.Struct, tag="start", kw_only=True):
     endpointing_ms: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 300
     utterance_end_ms: Annotated[int, msgspec.Meta(ge=500, le=10_000)] = 1000
 
+    @property
+    def endpointing_s(self) -> float | None:
+        """None: no final ends a turn."""
+        return self.endpointing_ms / 1000 or None
+
 
 class Resume(msgspec.Struct, tag="resume", kw_only=True):
     session_id: str

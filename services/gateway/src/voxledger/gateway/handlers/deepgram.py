@@ -47,9 +47,7 @@ def _error_frame(code: str, message: str, fatal: bool) -> dict:
 
 class DeepgramConnection(LiveConnection):
     """A live session started by the socket's query parameters, in Deepgram's messages. Deepgram's clients
-    cannot resume a session: one whose client went away ends at once."""
-
-    resumable = False
+    cannot resume a session: one whose client went away ends at once (LiveConnection: `messages` is set)."""
 
     def __init__(self, socket: WebSocket, options: deepgram.LiveOptions, model: str, **parts):
         super().__init__(socket, **parts)

@@ -70,8 +70,6 @@ async def run_connection(connection: "LiveConnection") -> None:
 
 
 class LiveConnection:
-    resumable = True  # a session whose client went away waits for it to come back (`resume`)
-
     def __init__(
         self,
         socket: WebSocket,
@@ -122,11 +120,9 @@ class LiveConnection:
         if not await self._open(tenant):
             return
         reason = await self._relay_audio()
-        if reason is None:
-            if self.resumable:
-                return  # the client went away: the session stays open to be resumed
-            reason = "stopped"  # nothing can resume it: its worker is freed now
-        await self._bus.publish_end(self._session[0], self._offset, reason)
+        if reason is None and self.messages is None:
+            return  # the client went away: the session stays open to be resumed (the native protocol's `resume`)
+        await self._bus.publish_end(self._session[0], self._offset, reason or "stopped")  # or gone for good
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
         await self.close()
@@ -185,7 +181,7 @@ class LiveConnection:
             encoding=start.encoding,
             options=options,
             traceparent=current_traceparent(),
-            endpointing_s=start.endpointing_ms / 1000 or None,
+            endpointing_s=start.endpointing_s,
             utterance_end_s=start.utterance_end_ms / 1000,
         )
         self._subscriptions = await self._bus.follow(self.session_id, self._out)
@@ -263,8 +259,7 @@ class LiveConnection:
                     warned = True
                 await asyncio.sleep(wait_s)  # not reading pushes back on the client through TCP; nothing is dropped
 
-    async def _control(self, text: str) -> str | None:
-        """A control message during the session: the end reason it asks for, or None to go on."""
+    async def _control(self, text: str) -> str | None:  # mid-session: the end reason it asks for, or None to go on
         if isinstance(proto.parse(text), proto.Stop):
             return "stopped"
         raise proto.ProtocolError("unexpected_message", "during a session only audio and `stop` are expected")
