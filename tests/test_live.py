@@ -58,6 +58,25 @@ def test_interims_then_finals_in_order(streamed):
     assert starts == sorted(starts)
 
 
+def test_turn_events_frame_the_speech(streamed):
+    """Speech starts before its first words are shown, the last final ends the speaker's turn, and the
+    utterance ends after the finals, at the end of the last word."""
+    kinds = [m["type"] for _, m in streamed.messages]
+    assert kinds.index("speech_started") < kinds.index("interim")
+    first_start = streamed.of("speech_started")[0]["start"]
+    assert first_start == pytest.approx(streamed.finals[0]["start"], abs=0.5)
+    assert all(isinstance(f["speech_final"], bool) for f in streamed.finals)
+    assert streamed.finals[-1]["speech_final"] is True
+    ends = streamed.of("utterance_end")
+    assert ends, kinds
+    last = {kind: i for i, kind in enumerate(kinds)}
+    assert last["utterance_end"] > last["final"]
+    assert ends[-1]["last_word_end"] == pytest.approx(streamed.finals[-1]["end"], abs=0.01)
+    # Every utterance end follows a speech start: they alternate.
+    turns = [k for k in kinds if k in ("speech_started", "utterance_end")]
+    assert turns == ["speech_started", "utterance_end"] * (len(turns) // 2)
+
+
 def test_streaming_accuracy_is_close_to_batch(streamed, live_client):
     batch = upload(live_client, "short_meeting.wav").json()
     wait_job(live_client, batch["job_id"])

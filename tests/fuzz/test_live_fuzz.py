@@ -66,7 +66,15 @@ class Interim(Segment, tag="interim"):
 
 
 class Final(Segment, tag="final"):
-    pass
+    speech_final: bool
+
+
+class SpeechStarted(msgspec.Struct, tag="speech_started"):
+    start: float
+
+
+class UtteranceEnd(msgspec.Struct, tag="utterance_end"):
+    last_word_end: float
 
 
 class Error(msgspec.Struct, tag="error"):
@@ -90,7 +98,7 @@ class Ended(msgspec.Struct, tag="ended"):
     stats: Stats
 
 
-server_message = msgspec.json.Decoder(Ready | Interim | Final | Error | Ended)
+server_message = msgspec.json.Decoder(Ready | Interim | Final | SpeechStarted | UtteranceEnd | Error | Ended)
 
 # What a client may send: anything.
 json_values = st.recursive(

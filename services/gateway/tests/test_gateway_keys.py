@@ -96,7 +96,7 @@ def test_every_v1_route_is_guarded_by_the_scope_it_needed_before(app):
     v1 = [
         (m, r.path_format, h) for r in routes if r.path.startswith("/v1/") for m, (h, _) in r.route_handler_map.items()
     ]
-    assert len([m for m, _, _ in v1 if m != "OPTIONS"]) == 43
+    assert len([m for m, _, _ in v1 if m != "OPTIONS"]) == 44
     for method, path, handler in v1:
         needed = (
             "member" if method == "OPTIONS" and scope_before(method, path) == "read" else scope_before(method, path)

@@ -66,4 +66,6 @@ def test_a_final_carries_its_confidence():
         "end": 2.0,
         "text": "hi there",
         "confidence": 0.7,
+        "speech_final": False,
     }
+    assert proto.final(segment, speech_final=True)["speech_final"] is True

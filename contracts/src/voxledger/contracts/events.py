@@ -102,6 +102,7 @@ class SegmentsTranscribed(Event):
     SCHEMA_VERSION: ClassVar[int] = 2
     job_id: str
     segments: list[Segment]
+    speech_final: bool = False  # live: the last segment ends the speaker's turn (silence followed it)
 
 
 class TranscriptionCompleted(Event):

@@ -5,6 +5,7 @@ publishes (transient) for the gateway to forward. Audio frames carry their byte 
 """
 
 import math
+from typing import Literal
 
 import msgspec
 
@@ -15,11 +16,15 @@ BYTES_PER_SAMPLE: dict[str, int] = {"pcm_s16le": 2, "f32le": 4}
 
 # Headers on LIVE_AUDIO messages.
 OFFSET_HEADER = "Vl-Offset"  # bytes of this session's audio before this frame
-KIND_HEADER = "Vl-Kind"  # "audio" (default) or "end"
+# "audio" (default), "end", or FINALIZE_KIND (make what was heard final now); on the interim subject, TURN_KIND
+# marks a turn event.
+KIND_HEADER = "Vl-Kind"
+FINALIZE_KIND = "finalize"
 REASON_HEADER = "Vl-Reason"  # with "end": stopped | max_duration | inactivity
 # On frames and interims: "1" when the payload is sealed with the session's data key (runtime/vault.py).
 SEALED_HEADER = "Vl-Sealed"
 FRAME_KIND, INTERIM_KIND = "LiveAudio", "LiveInterim"  # what a sealed frame or interim is bound to
+TURN_KIND = "turn"
 
 
 class LiveSessionSpec(msgspec.Struct, kw_only=True):
@@ -29,6 +34,10 @@ class LiveSessionSpec(msgspec.Struct, kw_only=True):
     encoding: LiveEncoding
     options: TranscriptionOptions
     traceparent: str | None = None
+    # Turn detection: a final followed by this much silence ends the speaker's turn (None: never flagged),
+    # and an utterance ends once this much silence followed its last word.
+    endpointing_s: float | None = 0.3
+    utterance_end_s: float = 1.0
 
 
 class LiveInterim(msgspec.Struct, kw_only=True):
@@ -39,6 +48,17 @@ class LiveInterim(msgspec.Struct, kw_only=True):
     end: float
     text: str
     confidence: float
+
+
+class LiveTurn(msgspec.Struct, kw_only=True):
+    """A turn event, transient like an interim (on its subject, with `Vl-Kind: turn`, never sealed: it holds no text).
+
+    `at`: for speech_started the first word's start, for utterance_end the last word's end (session seconds).
+    `after_index`: the finals before this index reach the client before this event does."""
+
+    kind: Literal["speech_started", "utterance_end"]
+    at: float
+    after_index: int
 
 
 def frame_id(session_id: str, offset: int) -> str:

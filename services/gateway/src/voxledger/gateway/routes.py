@@ -17,6 +17,7 @@ from voxledger.contracts.events import KeyScope
 from voxledger.gateway.handlers import (
     ask,
     audio,
+    deepgram,
     deletion,
     events,
     health,
@@ -58,6 +59,7 @@ TAGS = [
     Tag(name="events", description="Server-sent events of all the tenant's recordings"),
     Tag(name="models", description="The models this deployment serves"),
     Tag(name="openai", description="OpenAI's audio API, for OpenAI's clients"),
+    Tag(name="deepgram", description="Deepgram's listen API (pre-recorded here; live on `WS /v1/listen`)"),
     Tag(name="webhooks", description="Webhook endpoints and their deliveries (admin keys)"),
     Tag(name="keys", description="API keys (admin keys)"),
     Tag(name="settings", description="The tenant's settings (admin keys)"),
@@ -107,9 +109,11 @@ def v1_router() -> Router:
             resource("jobs", [jobs.cancel_job, jobs.get_queue], reads=[jobs.list_jobs, jobs.get_job]),
             resource("live", [], reads=[live_sessions.list_live_sessions, live_sessions.get_live_session]),
             live.live_socket,
+            deepgram.deepgram_socket,
             resource("events", [events.tenant_events]),
             resource("models", [models.list_models, models.get_model]),
             resource("openai", [openai.create_transcription, openai.create_translation]),
+            resource("deepgram", [deepgram.transcribe_prerecorded]),
             resource(
                 "webhooks",
                 [

@@ -10,14 +10,17 @@ from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from voxledger.contracts import envelope, subjects
 from voxledger.contracts.live import (
+    FINALIZE_KIND,
     FRAME_KIND,
     INTERIM_KIND,
     KIND_HEADER,
     OFFSET_HEADER,
     REASON_HEADER,
     SEALED_HEADER,
+    TURN_KIND,
     LiveInterim,
     LiveSessionSpec,
+    LiveTurn,
     frame_id,
     lease_key,
 )
@@ -31,6 +34,7 @@ from voxledger.runtime.vault import Vault
 
 log = get_logger(__name__)
 _interim_decoder = msgspec.json.Decoder(LiveInterim)
+_turn_decoder = msgspec.json.Decoder(LiveTurn)
 # Frames wait in the socket meanwhile; longer than this and the session ends with an error.
 PATIENCE_S = 30.0
 
@@ -82,11 +86,21 @@ class LiveBus:
         headers = {"Nats-Msg-Id": frame_id(session_id, offset) + ":end", KIND_HEADER: "end", REASON_HEADER: reason}
         await self._publish(subjects.live_audio_subject(session_id), b"", headers)
 
+    async def publish_finalize(self, session_id: str, offset: int) -> None:
+        """Asks the worker to make what it heard up to `offset` final now; again at the same offset is a duplicate."""
+        headers = {
+            "Nats-Msg-Id": frame_id(session_id, offset) + ":" + FINALIZE_KIND,
+            KIND_HEADER: FINALIZE_KIND,
+            OFFSET_HEADER: str(offset),
+        }
+        await self._publish(subjects.live_audio_subject(session_id), b"", headers)
+
     async def _publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         await with_broker_retry(lambda: self._js.publish(subject, data, headers=headers), f"send {subject}", PATIENCE_S)
 
     async def follow(self, session_id: str, out: asyncio.Queue) -> list:
-        """Puts the session's events, as (stream sequence, event), and its interims on `out`; returns the subscriptions."""
+        """Puts the session's events, as (stream sequence, event), its interims and turn events on `out`; returns
+        the subscriptions."""
 
         async def on_event(msg) -> None:
             try:
@@ -95,6 +109,9 @@ class LiveBus:
                 log.warning("event.skipped_unknown", reason=str(err))
 
         async def on_interim(msg) -> None:
+            if (msg.headers or {}).get(KIND_HEADER) == TURN_KIND:
+                await out.put(_turn_decoder.decode(msg.data))
+                return
             data = await self._vault.open_bytes(session_id, INTERIM_KIND, "", msg.data, msg.headers)
             if data is not None:
                 await out.put(_interim_decoder.decode(data))

@@ -8,7 +8,7 @@ name; field values are checked for control characters.
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
@@ -40,6 +40,16 @@ class UploadedForm:
 
     def close(self) -> None:
         self.file.close()
+
+    def add(self, chunk: bytes, max_bytes: int) -> None:
+        """More of the file, within `max_bytes`."""
+        self.size += len(chunk)
+        if self.size > max_bytes:
+            raise TooLarge("file_too_large", f"the file exceeds the {max_bytes // 2**20} MiB limit")
+        if len(self.head) < 64:
+            self.head += chunk[: 64 - len(self.head)]
+        self.sha256.update(chunk)
+        self.file.write(chunk)
 
 
 class _FormReader:
@@ -99,13 +109,7 @@ class _FormReader:
     def part_data(self, data: bytes, start: int, end: int) -> None:
         chunk, form, name = data[start:end], self.form, self.part.get("name")
         if name == "file":
-            form.size += len(chunk)
-            if form.size > self.max_bytes:
-                raise TooLarge("file_too_large", f"the file exceeds the {self.max_bytes // 2**20} MiB limit")
-            if len(form.head) < 64:
-                form.head += chunk[: 64 - len(form.head)]
-            form.sha256.update(chunk)
-            form.file.write(chunk)
+            form.add(chunk, self.max_bytes)
         else:
             self.part["value"].extend(chunk)
             if len(self.part["value"]) > MAX_FIELD_BYTES:
@@ -140,6 +144,26 @@ async def parse_upload(
     except FormParserError as err:
         form.close()
         raise Malformed("malformed_multipart", f"the multipart body is malformed: {err}") from None
+    except BaseException:
+        form.close()
+        raise
+    form.file.seek(0)
+    return form
+
+
+# How a request's body becomes an UploadedForm: (content type, body, max file bytes, memory bytes, max fields).
+BodyParser = Callable[[str, AsyncIterator[bytes], int, int, int], Awaitable[UploadedForm]]
+
+
+async def read_body(
+    content_type: str, body: AsyncIterator[bytes], max_bytes: int, memory_bytes: int, max_fields: int = 0
+) -> UploadedForm:
+    """A body that is the file itself (Deepgram's pre-recorded API), as a form with only its file."""
+    form = UploadedForm(memory_bytes)
+    form.filename, form.content_type = "audio", content_type or "application/octet-stream"
+    try:
+        async for chunk in body:
+            form.add(chunk, max_bytes)
     except BaseException:
         form.close()
         raise

@@ -1,15 +1,15 @@
 """The live socket's message protocol, as pure parsing and validation.
 
 Client text messages: auth, start, resume, stop (JSON with a `type`); audio comes as binary frames.
-Server messages: ready, interim, final, error (with a stable code), ended.
+Server messages: ready, interim, final, speech_started, utterance_end, error (with a stable code), ended.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from voxledger.contracts.events import LiveEncoding, Segment
-from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, segment_confidence
+from voxledger.contracts.live import BYTES_PER_SAMPLE, SAMPLE_RATES, LiveInterim, LiveTurn, segment_confidence
 from voxledger.gateway.domain.errors import DomainError
 from voxledger.gateway.domain.validation import check_strings, is_canonical_id
 
@@ -31,6 +31,15 @@ class Start(msgspec.Struct, tag="start", kw_only=True):
     encoding: LiveEncoding = "pcm_s16le"
     language: str | None = None
     model: str | None = None
+    # Turn detection: the silence after a final that ends the speaker's turn (0: no final does), and after the
+    # last word that ends an utterance.
+    endpointing_ms: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 300
+    utterance_end_ms: Annotated[int, msgspec.Meta(ge=500, le=10_000)] = 1000
+
+    @property
+    def endpointing_s(self) -> float | None:
+        """None: no final ends a turn."""
+        return self.endpointing_ms / 1000 or None
 
 
 class Resume(msgspec.Struct, tag="resume", kw_only=True):
@@ -100,7 +109,7 @@ def error(code: str, message: str, fatal: bool = False) -> dict[str, object]:
     return {"type": "error", "code": code, "message": message, "fatal": fatal}
 
 
-def final(segment: Segment) -> dict[str, object]:
+def final(segment: Segment, speech_final: bool = False) -> dict[str, object]:
     return {
         "type": "final",
         "index": segment.index,
@@ -108,7 +117,34 @@ def final(segment: Segment) -> dict[str, object]:
         "end": segment.end,
         "text": segment.text,
         "confidence": segment_confidence(segment),
+        "speech_final": speech_final,
     }
+
+
+def turn(event: LiveTurn) -> dict[str, object]:
+    if event.kind == "speech_started":
+        return {"type": "speech_started", "start": event.at}
+    return {"type": "utterance_end", "last_word_end": event.at}
+
+
+class NativeMessages:
+    """How the worker's output reads on WS /v1/live (the Deepgram door has its own, domain/deepgram.py)."""
+
+    def interim(self, interim: LiveInterim) -> list[dict[str, object]]:
+        return [{"type": "interim", **msgspec.to_builtins(interim)}]
+
+    def final(self, segment: Segment, speech_final: bool) -> list[dict[str, object]]:
+        return [final(segment, speech_final)]
+
+    def turn(self, event: LiveTurn) -> list[dict[str, object]]:
+        return [turn(event)]
+
+    def error(self, code: str, message: str) -> list[dict[str, object]]:
+        return [error(code, message, fatal=True)]
+
+    def ended(self, session_id: str, reason: str, duration_s: float, stats: object) -> list[dict[str, object]]:
+        ended = {"type": "ended", "session_id": session_id, "recording_id": session_id}
+        return [{**ended, "reason": reason, "duration_s": duration_s, "stats": msgspec.to_builtins(stats)}]
 
 
 Kind = Literal["interim", "final"]

@@ -33,7 +33,7 @@ from voxledger.gateway.handlers.live_channel import (
     LiveChannel,
     authenticate,
 )
-from voxledger.gateway.handlers.live_forward import Forwarder, admitted
+from voxledger.gateway.handlers.live_forward import Forwarder, Messages, admitted
 from voxledger.gateway.http.auth import KeyResolver
 from voxledger.gateway.http.quotas import Quotas, Slot
 from voxledger.gateway.settings import GatewaySettings
@@ -53,7 +53,11 @@ async def live_socket(
     bus: NamedDependency[Bus],
 ) -> None:
     await socket.accept()
-    connection = LiveConnection(socket, settings, LiveBus(nc, bus.vault), key_resolver, quotas, catalog)
+    await run_connection(LiveConnection(socket, settings, LiveBus(nc, bus.vault), key_resolver, quotas, catalog))
+
+
+async def run_connection(connection: "LiveConnection") -> None:
+    """Serves an accepted socket to its end; an unexpected error closes it with 1011."""
     try:
         await connection.serve()
     except WebSocketDisconnect:
@@ -88,6 +92,7 @@ class LiveConnection:
         self._offset = 0  # bytes of the session's audio stored so far
         self._last_final = -1
         self._slot: Slot | None = None  # this connection's unit of the tenant's live-session quota
+        self.messages: Messages | None = None  # how the worker's output reads here (None: the native protocol)
 
     async def serve(self) -> None:
         timeout_s = self._settings.live_auth_timeout_s
@@ -106,7 +111,7 @@ class LiveConnection:
         if self._sender is not None:
             self._sender.cancel()
         with contextlib.suppress(WebSocketDisconnect):
-            await self._channel.send(proto.error(reason, "the API key was revoked or has expired", fatal=True))
+            await self._channel.send_error(reason, "the API key was revoked or has expired", fatal=True)
         await self.close(POLICY_VIOLATION, reason)
         if self.session_id is not None:
             await self._bus.publish_end(self.session_id, self._offset, "stopped")
@@ -115,9 +120,9 @@ class LiveConnection:
         if not await self._open(tenant):
             return
         reason = await self._relay_audio()
-        if reason is None:
-            return  # the client went away: the session stays open to be resumed
-        await self._bus.publish_end(self._session[0], self._offset, reason)
+        if reason is None and self.messages is None:
+            return  # the client went away: the session stays open to be resumed (the native protocol's `resume`)
+        await self._bus.publish_end(self._session[0], self._offset, reason or "stopped")  # or gone for good
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ended.wait(), self._settings.live_end_timeout_s)
         await self.close()
@@ -179,6 +184,8 @@ class LiveConnection:
             encoding=start.encoding,
             options=options,
             traceparent=current_traceparent(),
+            endpointing_s=start.endpointing_s,
+            utterance_end_s=start.utterance_end_ms / 1000,
         )
         self._subscriptions = await self._bus.follow(self.session_id, self._out)
         await self._bus.register(self.session_id, spec)
@@ -192,13 +199,16 @@ class LiveConnection:
         log.info("live.session_started", session_id=self.session_id)
         ready = {"type": "ready", "session_id": self.session_id, "job_id": spec.job_id, "received_s": 0.0}
         try:
-            await self._channel.send({**ready, "event_seq": started_seq})
+            await self._ready({**ready, "event_seq": started_seq})
         except WebSocketDisconnect:
             # Gone before it learned the session's id, the client cannot resume it: the worker is freed now.
             await self._bus.publish_end(self.session_id, 0, "inactivity")
             raise
         self._start_sender(spec.job_id)
         return True
+
+    async def _ready(self, ready: dict) -> None:
+        await self._channel.send(ready)
 
     async def _resume(self, tenant: str, resume: proto.Resume) -> bool:
         spec = await self._bus.spec(resume.session_id)
@@ -229,35 +239,34 @@ class LiveConnection:
             kind, data = got
             try:
                 if kind == "text":
-                    if isinstance(proto.parse(data), proto.Stop):
-                        return "stopped"
-                    raise proto.ProtocolError(
-                        "unexpected_message", "during a session only audio and `stop` are expected"
-                    )
+                    if (ends := await self._control(data)) is not None:
+                        return ends
+                    continue
                 proto.check_frame(data, spec.encoding)
             except proto.ProtocolError as err:
                 await self._channel.fail(err)  # the frame or message is refused, the session goes on
                 continue
             frame_s = proto.seconds(len(data), spec.encoding, spec.sample_rate)
             if proto.seconds(self._offset, spec.encoding, spec.sample_rate) + frame_s > settings.live_max_session_s:
-                await self._channel.send(
-                    proto.error(
-                        "session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True
-                    )
+                await self._channel.send_error(
+                    "session_too_long", f"a live session lasts at most {settings.live_max_session_s:.0f} s", True
                 )
                 return "max_duration"
             await self._bus.publish_audio(session_id, self._offset, data)
             self._offset += len(data)
             if (wait_s := pacer.add(frame_s, time.monotonic())) > 0:
                 if not warned:
-                    await self._channel.send(
-                        proto.error(
-                            "sending_too_fast", "audio arrives faster than real time: reading is paused to keep pace"
-                        )
+                    await self._channel.send_error(
+                        "sending_too_fast", "audio arrives faster than real time: reading is paused to keep pace"
                     )
                     warned = True
                 await asyncio.sleep(wait_s)  # not reading pushes back on the client through TCP; nothing is dropped
 
+    async def _control(self, text: str) -> str | None:  # mid-session: the end reason it asks for, or None to go on
+        if isinstance(proto.parse(text), proto.Stop):
+            return "stopped"
+        raise proto.ProtocolError("unexpected_message", "during a session only audio and `stop` are expected")
+
     def _start_sender(self, job_id: str) -> None:
-        forwarder = Forwarder(self._channel, self._out, self._session[0], job_id, self._last_final)
+        forwarder = Forwarder(self._channel, self._out, self._session[0], job_id, self._last_final, self.messages)
         self._sender = asyncio.create_task(forwarder.run(self._ended))

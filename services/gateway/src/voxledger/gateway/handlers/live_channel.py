@@ -6,6 +6,7 @@ keepalive) possibly while a reply is being written. Whichever comes first, later
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import msgspec
 import structlog
@@ -28,8 +29,9 @@ POLICY_VIOLATION, INTERNAL_ERROR, TRY_AGAIN_LATER = 1008, 1011, 1013
 
 
 class LiveChannel:
-    def __init__(self, socket: WebSocket):
+    def __init__(self, socket: WebSocket, error_message: Callable[[str, str, bool], dict] = proto.error):
         self.socket = socket
+        self._error_message = error_message  # an error as this socket's protocol reads it
         self._send_lock = asyncio.Lock()
         self._closed = False  # a close frame went out (from here or from the server): nothing more is sent
 
@@ -53,8 +55,11 @@ class LiveChannel:
                 self._closed = True
                 raise WebSocketDisconnect(detail="the socket is closed") from err
 
+    async def send_error(self, code: str, message: str, fatal: bool = False) -> None:
+        await self.send(self._error_message(code, message, fatal))
+
     async def fail(self, err: proto.ProtocolError, close_code: int = POLICY_VIOLATION) -> None:
-        await self.send(proto.error(err.code, err.message, err.fatal))
+        await self.send_error(err.code, err.message, err.fatal)
         if err.fatal:
             await self.close(close_code, err.code)
 
@@ -74,9 +79,10 @@ class LiveChannel:
 async def authenticate(
     channel: LiveChannel, timeout_s: float, key_resolver: KeyResolver, quotas: Quotas
 ) -> tuple[KeyInfo, Slot] | None:
-    """The key, from `Authorization: Bearer` or, for browsers, a first `auth` message; with the session's quota slot."""
+    """The key, from `Authorization: Bearer` (or Deepgram's `Token`) or, for browsers, a first `auth` message; with
+    the session's quota slot."""
     scheme, _, key = channel.socket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if scheme.lower() not in ("bearer", "token") or not key.strip():
         got = await channel.receive(timeout_s)  # an anonymous socket is not held long
         key = ""
         if isinstance(got, tuple) and got[0] == "text":

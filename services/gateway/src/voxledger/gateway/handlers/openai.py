@@ -65,6 +65,13 @@ class JobAnswers:
         detail = f"job {job_id} is still running; follow it at /v1/jobs/{job_id}"
         raise ApiError(504, "job_still_running", detail)
 
+    async def completed(self, tenant: str, accepted: schemas.Accepted) -> tuple[JobRow, list[Segment]]:
+        """The job once it has completed, and its segments; its failure as a problem."""
+        end_seq, end = await self.ended(accepted.recording_id, str(accepted.job_id))
+        if not isinstance(end, events.TranscriptionCompleted):
+            raise job_failure(end)
+        return await self.result(tenant, str(accepted.job_id), end_seq)
+
     async def result(self, tenant: str, job_id: str, end_seq: int) -> tuple[JobRow, list[Segment]]:
         """The completed job and its segments, once the read models have projected its end."""
         await self.notifier.wait_for_seq(end_seq, time.monotonic() + self.settings.openai_result_wait_s)
@@ -75,7 +82,7 @@ class JobAnswers:
         return job, [schemas.segment_view(r) for r in rows]
 
 
-def _failure(event: events.Event) -> ApiError:
+def job_failure(event: events.Event) -> ApiError:
     code = event.error_code if isinstance(event, events.TranscriptionFailed) else "job_cancelled"
     message = "the job was cancelled" if code == "job_cancelled" else public_message(code)
     return ApiError(openai.failure_status(code), code, message)
@@ -117,7 +124,7 @@ def _stream_messages(item: tuple[int, events.Event] | None, texts: list[str]) ->
         case (_, events.TranscriptionCompleted()):
             return [_sse({"type": "transcript.text.done", "text": " ".join(texts)})]
         case (_, end):
-            failure = _failure(end)
+            failure = job_failure(end)
             return [_sse({"error": openai.error_body(failure.status, failure.code, failure.detail, None)}, "error")]
     return []
 
@@ -164,7 +171,7 @@ async def _answer(
         raise
     slot.release()
     if not isinstance(end, events.TranscriptionCompleted):
-        raise _failure(end)
+        raise job_failure(end)
     job, segments = await answers.result(tenant, job_id, end_seq)
     return _rendered(asked, job, segments, headers)
 

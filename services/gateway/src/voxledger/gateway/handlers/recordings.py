@@ -20,7 +20,7 @@ from voxledger.contracts.statuses import RecordingStatus
 from voxledger.gateway import schemas
 from voxledger.gateway.adapters.bus import Bus
 from voxledger.gateway.adapters.idempotency import fingerprint, reserve
-from voxledger.gateway.adapters.multipart import UploadedForm, parse_upload
+from voxledger.gateway.adapters.multipart import BodyParser, UploadedForm, parse_upload
 from voxledger.gateway.adapters.readmodels import ReadModels
 from voxledger.gateway.domain import speakers, transcripts
 from voxledger.gateway.domain.audio_sniff import sniff_audio
@@ -63,15 +63,18 @@ def form_flag(value: str | None, name: str, default: bool) -> bool:
     raise Malformed("invalid_field", f"`{name}` must be true or false")
 
 
-async def read_form(request: Request, settings: GatewaySettings, quotas: Quotas, tenant: str) -> UploadedForm:
-    """The streamed form; one of the tenant's uploads in flight while it arrives (http/body_timeout.py paces it)."""
+async def read_form(
+    request: Request, settings: GatewaySettings, quotas: Quotas, tenant: str, parse: BodyParser = parse_upload
+) -> UploadedForm:
+    """The streamed form (or, `parse` another, the body as a form); one of the tenant's uploads in flight while it
+    arrives (http/body_timeout.py paces it)."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > settings.max_upload_mb * 2**20 + 64 * 1024:
         # Refuse before reading: the client learns at once instead of after sending it all.
         raise TooLarge("file_too_large", f"the upload exceeds the {settings.max_upload_mb} MiB limit")
     slot = quotas.uploads.acquire(tenant)
     try:
-        return await parse_upload(
+        return await parse(
             request.headers.get("content-type", ""),
             request.stream(),
             settings.max_upload_mb * 2**20,

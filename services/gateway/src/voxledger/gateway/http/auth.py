@@ -169,8 +169,9 @@ class AuthLimits:
 
 
 def bearer_key(authorization: str) -> str | None:
+    """The key of `Bearer <key>`, or of `Token <key>` as Deepgram's clients send it."""
     scheme, _, key = authorization.partition(" ")
-    return key.strip() or None if scheme.lower() == "bearer" else None
+    return key.strip() or None if scheme.lower() in ("bearer", "token") else None
 
 
 def refusal(limits: AuthLimits | None, address: str | None, error: ApiError) -> ApiError:

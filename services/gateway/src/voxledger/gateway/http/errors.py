@@ -13,6 +13,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from voxledger.contracts.ids import new_id
+from voxledger.gateway.domain import deepgram
 from voxledger.gateway.domain.errors import (
     Conflict,
     DomainError,
@@ -42,6 +44,10 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     instance: str | None = None
     field: str | None = None  # the request field (body, form, query or header) the problem is about
     error: dict[str, Any] | None = None  # on OpenAI's routes: its error object, which OpenAI's clients read
+    # On Deepgram's route: its error fields, which Deepgram's clients read.
+    err_code: str | None = None
+    err_msg: str | None = None
+    request_id: str | None = None
 
 
 class ApiError(Exception):
@@ -75,6 +81,7 @@ TITLES = {
 }
 # Routes that OpenAI's clients call: their problems also carry OpenAI's `error` object.
 OPENAI_PREFIXES = ("/v1/audio/", "/v1/models")
+DEEPGRAM_PATH = "/v1/listen"
 # Where OpenAI answers otherwise: a file it cannot read is a 400 there (its clients raise BadRequestError).
 OPENAI_STATUS = {415: 400}
 
@@ -138,13 +145,20 @@ def _problem_response(
     request: Request, status: int, code: str, detail: str | None, headers=None, field: str | None = None
 ) -> Response:
     app_state(request.scope).metrics.problems.labels(code).inc()
-    path = str(request.url.path)
+    body = route_problem(str(request.url.path), status, code, detail, field)
+    return Response(body, status_code=body.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def route_problem(path: str, status: int, code: str, detail: str | None, field: str | None = None) -> Problem:
+    """The problem, with what the route's foreign clients read: OpenAI's `error` object, Deepgram's fields."""
     openai_route = path.startswith(OPENAI_PREFIXES)
     status = OPENAI_STATUS.get(status, status) if openai_route else status
     body = problem(status, code, detail, path, field)
     if openai_route:
         body.error = error_body(status, code, detail, field)
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    if path == DEEPGRAM_PATH:
+        body = msgspec.structs.replace(body, **deepgram.error_fields(code, detail, new_id()))
+    return body
 
 
 def on_api_error(request: Request, exc: ApiError) -> Response:

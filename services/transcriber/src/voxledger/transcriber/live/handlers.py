@@ -20,7 +20,7 @@ from voxledger.contracts.envelope import Envelope
 from voxledger.contracts.events import LiveEndReason
 from voxledger.contracts.failures import public_message
 from voxledger.contracts.ids import new_id
-from voxledger.contracts.live import INTERIM_KIND, REASON_HEADER, LiveSessionSpec
+from voxledger.contracts.live import INTERIM_KIND, KIND_HEADER, REASON_HEADER, TURN_KIND, LiveSessionSpec
 from voxledger.runtime.aggregates import AggregateRepository, Loaded
 from voxledger.runtime.vault import Vault
 from voxledger.transcriber.adapters.model import ModelCache, ModelUnavailable, hypothesize
@@ -38,6 +38,7 @@ from voxledger.transcriber.live.domain.session import (
     end_reason,
 )
 from voxledger.transcriber.live.domain.streaming import SAMPLE_RATE, PolicyConfig, Step, StreamingPolicy
+from voxledger.transcriber.live.domain.turns import TurnConfig, TurnTracker
 from voxledger.transcriber.live.settings import LiveSettings
 
 log = structlog.get_logger(__name__)
@@ -62,6 +63,7 @@ class SessionRunner:
         self._vault = vault
         self._model_name = spec.options.model or settings.model
         self._queue: asyncio.Queue[Msg] = asyncio.Queue()
+        self._turns = self._turn_tracker(offset_s=0.0)
         self._cause = Envelope(
             event_id=new_id(),
             type="LiveSessionClaimed",
@@ -107,6 +109,7 @@ class SessionRunner:
             min_chunk_s=self._settings.live_min_chunk_s, max_buffer_s=self._settings.live_max_buffer_s
         )
         policy = StreamingPolicy(config, first_index=state.next_index, offset_s=state.finalized_until_s)
+        self._turns = self._turn_tracker(offset_s=state.finalized_until_s)
         log.info("live.session_claimed", resumed_from_s=state.finalized_until_s, next_index=state.next_index)
         sub = await frames.follow(self._js, self._vault, self._session_id, self._queue.put)
         try:
@@ -133,6 +136,9 @@ class SessionRunner:
                 if frames.is_end(msg):
                     await self._step(loaded, model, policy, flush=True)
                     return end_reason((msg.headers or {}).get(REASON_HEADER))
+                if frames.is_finalize(msg):
+                    await self._step(loaded, model, policy, flush=True)  # as at the end, and the session goes on
+                    continue
                 samples = to_samples(msg.data, self._spec.encoding, self._spec.sample_rate)
                 fresh = samples[max(0, skip_samples - seen) :]
                 seen += len(samples)
@@ -146,6 +152,10 @@ class SessionRunner:
                 log.info("live.session_ending", reason=reason)
                 await self._step(loaded, model, policy, flush=True)
                 return reason
+
+    def _turn_tracker(self, offset_s: float) -> TurnTracker:
+        config = TurnConfig(endpointing_s=self._spec.endpointing_s, utterance_end_s=self._spec.utterance_end_s)
+        return TurnTracker(config, offset_s=offset_s)
 
     def _activity_rules(self) -> ActivityRules:
         s = self._settings
@@ -164,9 +174,15 @@ class SessionRunner:
             words = await asyncio.to_thread(
                 hypothesize, model, policy.buffer.copy(), self._spec.options, self._settings.live_beam_size
             )
+        first_index = policy.next_index
         step: Step = policy.update(words, flush=flush)
+        turns = self._turns.observe(step, first_index, policy.received_until_s, ended=flush)
         if step.finals:
-            await self._repo.execute(loaded, RecordFinals(segments=step.finals), self._cause)
+            finals = RecordFinals(segments=step.finals, speech_final=turns.speech_final)
+            await self._repo.execute(loaded, finals, self._cause)
+        for turn in turns.events:  # never sealed: a turn event holds times, no text
+            headers = {KIND_HEADER: TURN_KIND}
+            await self._nc.publish(subjects.live_interim_subject(self._session_id), _encode(turn), headers=headers)
         if step.interim is not None and not flush:
             payload, headers = await self._vault.seal_bytes(self._session_id, INTERIM_KIND, "", _encode(step.interim))
             await self._nc.publish(subjects.live_interim_subject(self._session_id), payload, headers=headers)

@@ -10,7 +10,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from voxledger.contracts import subjects
-from voxledger.contracts.live import FRAME_KIND, KIND_HEADER, OFFSET_HEADER, LiveSessionSpec
+from voxledger.contracts.live import FINALIZE_KIND, FRAME_KIND, KIND_HEADER, OFFSET_HEADER, LiveSessionSpec
 from voxledger.contracts.streams import AUDIO_BUCKET, LIVE_AUDIO
 from voxledger.runtime import feeds
 from voxledger.runtime.vault import Vault
@@ -21,9 +21,14 @@ def is_end(msg: Msg) -> bool:
     return (msg.headers or {}).get(KIND_HEADER) == "end"
 
 
+def is_finalize(msg: Msg) -> bool:
+    """The client asked for what was heard so far to be final now (a marker, no audio)."""
+    return (msg.headers or {}).get(KIND_HEADER) == FINALIZE_KIND
+
+
 async def opened(vault: Vault, session_id: str, msg: Msg) -> Msg:
     """The frame with its audio in clear (none once the session's key is destroyed: it was deleted)."""
-    if not is_end(msg):
+    if not is_end(msg) and not is_finalize(msg):
         part = (msg.headers or {}).get(OFFSET_HEADER, "0")
         msg.data = await vault.open_bytes(session_id, FRAME_KIND, part, msg.data, msg.headers) or b""
     return msg
@@ -46,7 +51,8 @@ async def _frames(js: JetStreamContext, vault: Vault, session_id: str) -> AsyncI
         async for msg in frames:
             if is_end(msg):
                 return
-            yield await opened(vault, session_id, msg)
+            if not is_finalize(msg):
+                yield await opened(vault, session_id, msg)
 
 
 async def save_recording(

@@ -79,6 +79,7 @@ class Claim(msgspec.Struct, kw_only=True):
 
 class RecordFinals(msgspec.Struct, kw_only=True):
     segments: list[ev.Segment]
+    speech_final: bool = False  # the last segment ends the speaker's turn
 
 
 class SavedAudio(msgspec.Struct, kw_only=True):
@@ -183,7 +184,7 @@ def _record_finals(command: RecordFinals, state: LiveSession) -> list[ev.Event]:
     expected = list(range(state.next_index, state.next_index + len(segments)))
     if [s.index for s in segments] != expected:
         raise Rejected("final_out_of_order", f"expected finals {expected}, got {[s.index for s in segments]}")
-    return [ev.SegmentsTranscribed(job_id=state.job_id, segments=segments)]
+    return [ev.SegmentsTranscribed(job_id=state.job_id, segments=segments, speech_final=command.speech_final)]
 
 
 def _end(command: End, state: LiveSession) -> list[ev.Event]:
