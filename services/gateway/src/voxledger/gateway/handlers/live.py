@@ -69,6 +69,21 @@ async def run_connection(connection: "LiveConnection") -> None:
         await connection.release()
 
 
+async def checked_options(
+    catalog: ModelCatalog, quotas: Quotas, tenant: str, start: proto.Start
+) -> TranscriptionOptions:
+    """A start's model and language, refused here, never discovered later by a worker that cannot load the model
+    (or answers in English); and the tenant's room in the log, which a session appends to as it goes."""
+    language = start.language and start.language.lower()
+    try:
+        model = catalog.check(start.model)
+        catalog.check_language(model, language)
+        await quotas.check_event_log(tenant)
+    except DomainError as err:
+        raise proto.ProtocolError(err.code, err.message) from None
+    return TranscriptionOptions(model=model, language=language)
+
+
 class LiveConnection:
     def __init__(
         self,
@@ -168,15 +183,8 @@ class LiveConnection:
                 await self._channel.fail(err)
 
     async def _start(self, tenant: str, start: proto.Start) -> bool:
-        language = start.language and start.language.lower()
-        try:  # refused here, never discovered later by a worker that cannot load it (or answers in English)
-            model = self._catalog.check(start.model)
-            self._catalog.check_language(model, language)
-            await self._quotas.check_event_log(tenant)  # a session appends events as it goes
-        except DomainError as err:
-            raise proto.ProtocolError(err.code, err.message) from None
+        options = await checked_options(self._catalog, self._quotas, tenant, start)
         self.session_id = new_id()
-        options = TranscriptionOptions(model=model, language=language)
         spec = LiveSessionSpec(
             tenant_id=tenant,
             job_id=new_id(),
