@@ -213,12 +213,17 @@ FAILURE_EVENTS = frozenset({"TranscriptionAttemptFailed", "TranscriptionFailed",
 
 
 def public_event_data(event_type: str, data: msgspec.Raw) -> msgspec.Raw:
-    """An event as a tenant sees it on SSE: a failure's recorded message is replaced by its plain one."""
-    if event_type not in FAILURE_EVENTS:
-        return data
-    body = msgspec.json.decode(data)
-    body["message"] = public_message(str(body.get("error_code", "")))
-    return msgspec.Raw(msgspec.json.encode(body))
+    """An event as a tenant sees it on SSE: a failure's recorded message is replaced by its plain one, and
+    passages come without their embeddings (kilobytes each, of use only to the search index)."""
+    if event_type in FAILURE_EVENTS:
+        body = msgspec.json.decode(data)
+        body["message"] = public_message(str(body.get("error_code", "")))
+        return msgspec.Raw(msgspec.json.encode(body))
+    if event_type == "PassagesEmbedded":
+        body = msgspec.json.decode(data)
+        body["passages"] = [{k: v for k, v in p.items() if k != "vector"} for p in body.get("passages", [])]
+        return msgspec.Raw(msgspec.json.encode(body))
+    return data
 
 
 def _error(error_code: str | None) -> JobError | None:
